@@ -1,0 +1,58 @@
+# socialdesk: the front door. Every target sets itself up first (a venv in .venv).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SRC_ROOTS := schemas services ingest classifier assigner sla-monitor notifier
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-unit lint fmt bench classify eval schemas clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "socialdesk needs Python 3.11 or newer")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# Our packages live in their service folders; a .pth puts each folder on the path.
+	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	  for d in $(SRC_ROOTS); do echo "$(CURDIR)/$$d"; done > $$site/socialdesk.pth
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m socialdesk_runtime.stack run --config deploy/config/socialdesk.example.yaml --demo
+
+# pytest exits 5 when it collected no test: that is a failure here, never a pass.
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+schemas: $(STAMP)
+	$(PY) -m socialdesk_schemas.export
+
+bench: $(STAMP)
+	$(PY) -m tests.bench
+
+classify: $(STAMP)
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make classify IN=posts.jsonl OUT=labels.jsonl"; exit 2; }
+	$(PY) -m socialdesk_classifier.cli classify "$(IN)" "$(OUT)"
+
+eval: $(STAMP)
+	$(PY) -m socialdesk_classifier.cli eval
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
