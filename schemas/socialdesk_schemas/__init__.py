@@ -9,12 +9,15 @@ Usage::
     event = parse_event(raw_bytes)
 """
 
+from socialdesk_schemas._codec import UnknownEventType, decode_event, encode_event, peek_event_type
 from socialdesk_schemas._envelope import Event, new_event_id, utc_now
 from socialdesk_schemas._events import (
     ALL_EVENT_TYPES,
     AgentReplied,
+    Author,
     Channel,
     Kind,
+    Level,
     MessageClassified,
     MessageReceived,
     NotificationDelivered,
@@ -35,15 +38,17 @@ from socialdesk_schemas._events import (
     TicketRoutedToMarketing,
     TrendDetected,
 )
-from socialdesk_schemas._codec import UnknownEventType, decode_event, encode_event, peek_event_type
 from socialdesk_schemas.topics import TOPICS, Topic, dead_letter_topic, topic_for_event
 
 __all__ = [
     "ALL_EVENT_TYPES",
+    "TOPICS",
     "AgentReplied",
+    "Author",
     "Channel",
     "Event",
     "Kind",
+    "Level",
     "MessageClassified",
     "MessageReceived",
     "NotificationDelivered",
@@ -56,7 +61,6 @@ __all__ = [
     "SlaBreached",
     "SlaWarning",
     "SpikeDetected",
-    "TOPICS",
     "TicketAssigned",
     "TicketDismissed",
     "TicketEscalated",

@@ -45,7 +45,9 @@ class Event(BaseModel):
     def _to_utc(cls, value: datetime) -> datetime:
         return value.astimezone(UTC)
 
-    def caused(self, event_cls: type[EventT], *, producer: str, occurred_at: datetime, **fields: Any) -> EventT:
+    def caused(
+        self, event_cls: type[EventT], *, producer: str, occurred_at: datetime, **fields: Any
+    ) -> EventT:
         """Build the next event of the same ticket, caused by this one.
 
         Usage::

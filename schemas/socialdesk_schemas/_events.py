@@ -76,6 +76,9 @@ class MessageClassified(Event):
     kind: Kind
     received_at: AwareDatetime
     opens_ticket: bool = True
+    platform_message_id: str
+    author_platform_user_id: str
+    author_followers: int | None = None
     queue: Queue
     category: Category
     priority: Priority

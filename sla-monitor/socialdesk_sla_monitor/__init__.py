@@ -1,1 +1,1 @@
-"""socialdesk."""
+"""sla-monitor: a durable timer per ticket and SLA metric; warns, breaches, escalates."""

@@ -1,0 +1,35 @@
+"""Wiring the assigner."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from socialdesk_assigner.desk import desk_router, token_index
+from socialdesk_assigner.handlers import route_classified
+from socialdesk_assigner.settings import AssignerSettings
+from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
+from socialdesk_schemas import TOPICS, MessageClassified
+
+
+async def bootstrap(runtime: Runtime) -> ServiceParts:
+    config = runtime.config
+    router = desk_router(
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        config=config,
+        agent_for_token=token_index(config),
+    )
+    return ServiceParts(
+        handlers={MessageClassified: functools.partial(route_classified, config=config, clock=runtime.clock)},
+        topics=[TOPICS.classified],
+        routers=[router],
+    )
+
+
+SPEC = ServiceSpec(
+    name="assigner",
+    settings_cls=AssignerSettings,
+    migrations=Path(__file__).parent / "migrations",
+    bootstrap=bootstrap,
+)

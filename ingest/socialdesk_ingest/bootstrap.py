@@ -1,0 +1,41 @@
+"""Wiring ingest: one function from runtime dependencies to the service's parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from socialdesk_ingest.intake import intake_router
+from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_ingest.settings import IngestSettings
+from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
+
+
+async def bootstrap(runtime: Runtime) -> ServiceParts:
+    settings = runtime.settings
+    assert isinstance(settings, IngestSettings)
+    config = runtime.config
+    key_env = config.intake.api_keys_env
+
+    def api_keys() -> list[str]:
+        raw = config.secret(key_env) or ""
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+    if not api_keys():
+        raise SystemExit(f"ingest: no API keys configured: set {key_env} (comma-separated)")
+    router = intake_router(
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        api_keys=api_keys,
+        known_brands=frozenset(b.id for b in config.brands),
+        metrics=IngestMetrics.create(runtime.metrics.registry),
+        idle_seconds=settings.conversation_idle_seconds,
+    )
+    return ServiceParts(routers=[router], max_body_bytes=config.intake.max_body_bytes)
+
+
+SPEC = ServiceSpec(
+    name="ingest",
+    settings_cls=IngestSettings,
+    migrations=Path(__file__).parent / "migrations",
+    bootstrap=bootstrap,
+)

@@ -1,0 +1,94 @@
+"""``POST /v1/messages``: the generic intake for any source (thin: parse, auth, call handler)."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from socialdesk_ingest.handlers import accept_message
+from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_ingest.model import IntakeMessage
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.db import UnitOfWorkFactory
+
+
+def _error(status: int, error: str, detail: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+def intake_router(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    api_keys: Callable[[], list[str]],
+    known_brands: frozenset[str],
+    metrics: IngestMetrics,
+    idle_seconds: float,
+) -> APIRouter:
+    router = APIRouter()
+
+    def authorised(request: Request) -> bool:
+        offered = request.headers.get("x-api-key", "")
+        if not offered:
+            auth = request.headers.get("authorization", "")
+            offered = auth[7:] if auth.lower().startswith("bearer ") else ""
+        if not offered:
+            return False
+        # Compare against every key in constant time (no early exit on the first match).
+        return sum(hmac.compare_digest(offered.encode(), k.encode()) for k in api_keys()) > 0
+
+    @router.post("/v1/messages", status_code=202)
+    async def post_message(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        if not authorised(request):
+            metrics.messages_received.labels(platform="unknown", outcome="unauthorized").inc()
+            return JSONResponse(
+                status_code=401,
+                content={"error": "unauthorized", "detail": "missing or wrong API key (X-API-Key header)"},
+                headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
+            )
+        raw = await request.body()
+        try:
+            msg = IntakeMessage.model_validate_json(raw)
+        except ValidationError as exc:
+            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
+            return _error(400, "invalid_body", _reasons(exc, raw))
+        if msg.brand not in known_brands:
+            metrics.messages_received.labels(platform=msg.platform, outcome="invalid").inc()
+            return _error(400, "unknown_brand", f"brand {msg.brand!r} is not configured")
+
+        async with uow_factory() as uow:
+            accepted = await accept_message(
+                msg, uow, clock=clock, raw_body=raw, source="intake", idle_seconds=idle_seconds
+            )
+            if not accepted.duplicate:
+                await uow.commit()
+        outcome = "duplicate" if accepted.duplicate else "accepted"
+        metrics.messages_received.labels(platform=msg.platform, outcome=outcome).inc()
+        metrics.request_seconds.observe(time.perf_counter() - started)
+        return JSONResponse(
+            status_code=200 if accepted.duplicate else 202,
+            content={
+                "status": outcome,
+                "message_id": str(accepted.message_id),
+                "ticket_id": str(accepted.ticket_id),
+                "opens_ticket": accepted.opens_ticket,
+            },
+        )
+
+    return router
+
+
+def _reasons(exc: ValidationError, raw: bytes) -> list[dict[str, str]] | str:
+    errors = exc.errors(include_url=False)
+    if errors and errors[0]["type"] == "json_invalid":
+        return f"body is not valid JSON: {errors[0].get('ctx', {}).get('error', errors[0]['msg'])}"
+    if errors and errors[0]["type"] == "model_type":
+        return f"body must be a JSON object, got {type(orjson.loads(raw)).__name__}"
+    return [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in errors]

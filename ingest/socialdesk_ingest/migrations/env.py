@@ -1,0 +1,4 @@
+from socialdesk_ingest.tables import metadata
+from socialdesk_runtime.migrations import run_alembic_env
+
+run_alembic_env(metadata)

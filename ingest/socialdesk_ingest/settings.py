@@ -1,0 +1,14 @@
+"""ingest's settings (environment, prefix ``INGEST_``)."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from socialdesk_runtime.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8081, ge=0, le=65535)
+    # A conversation silent this long starts a new ticket on its next message.
+    conversation_idle_seconds: float = Field(default=24 * 3600, gt=0)

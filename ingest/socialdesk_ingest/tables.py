@@ -1,0 +1,75 @@
+"""ingest's own tables (its database only)."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+
+metadata = MetaData()
+
+raw_deliveries = Table(
+    "raw_deliveries",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("body", LargeBinary, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("brand", String(64), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("platform_user_id", String(256), nullable=False),
+    Column("handle", String(256)),
+    Column("display_name", String(256)),
+    Column("followers", Integer),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("brand", "platform", "platform_user_id", name="customers_identity_key"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("brand", String(64), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("thread_key", String(600), nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("ticket_opened_at", DateTime(timezone=True), nullable=False),
+    Column("last_message_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("brand", "platform", "thread_key", name="conversations_thread_key"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("brand", String(64), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("platform_message_id", String(256), nullable=False),
+    Column("conversation_id", Uuid, nullable=False),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("customer_id", Uuid, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("raw_delivery_id", BigInteger),
+    UniqueConstraint("brand", "platform", "platform_message_id", name="messages_platform_id_key"),
+)

@@ -1,0 +1,207 @@
+"""The store: one PostgreSQL database per service, touched through a unit of work.
+
+Every service database holds two runtime tables beside its own:
+- ``inbox``: the ``event_id`` of every event already processed, so a redelivered record
+  changes nothing (written in the same transaction as the state change);
+- ``outbox``: events to publish, written in the same transaction as the state change and
+  published by :class:`socialdesk_runtime.outbox.OutboxRelay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    insert,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from socialdesk_schemas import Event, encode_event, topic_for_event
+
+__all__ = [
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "create_engine",
+    "inbox_table",
+    "messaging_metadata",
+    "outbox_table",
+]
+
+messaging_metadata = MetaData()
+
+inbox_table = Table(
+    "inbox",
+    messaging_metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+outbox_table = Table(
+    "outbox",
+    messaging_metadata,
+    # Publication order is id order: one ticket's events leave in the order they were written.
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("topic", String(128), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("event_id", Uuid, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An asyncpg engine. Created at start by bootstrap, never at import."""
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+class UnitOfWork:
+    """One database transaction and the events it will publish.
+
+    Rolls back unless :meth:`commit` is called. Events given to :meth:`emit` are written
+    to the outbox inside the same transaction, so state and events commit together.
+
+    Usage::
+
+        async with uow_factory() as uow:
+            await uow.conn.execute(...)
+            uow.emit(ticket_assigned)
+            await uow.commit()
+    """
+
+    def __init__(self, engine: AsyncEngine, on_commit: Callable[[], None] | None = None) -> None:
+        self._engine = engine
+        self._on_commit = on_commit
+        self._conn: AsyncConnection | None = None
+        self._pending: list[dict[str, Any]] = []
+        self.committed = False
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("UnitOfWork used outside 'async with'")
+        return self._conn
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self.committed and conn.in_transaction():
+                await conn.rollback()
+        finally:
+            # A cancelled task must still give the connection back to the pool.
+            await asyncio.shield(conn.close())
+
+    def emit(self, event: Event) -> None:
+        """Publish ``event`` once this unit of work commits (to its topic in the registry)."""
+        topic = topic_for_event(event)
+        self._pending.append(
+            {
+                "topic": topic.name,
+                "key": str(getattr(event, topic.key)),
+                "value": encode_event(event),
+                "event_id": event.event_id,
+            }
+        )
+
+    def emit_raw(self, *, topic: str, key: str, value: bytes, event_id: uuid.UUID | None = None) -> None:
+        """Publish a prepared record (dead letters) once this unit of work commits."""
+        self._pending.append({"topic": topic, "key": key, "value": value, "event_id": event_id})
+
+    def discard_since(self, count: int) -> None:
+        """Forget events emitted after the first ``count`` (a rolled-back savepoint's)."""
+        del self._pending[count:]
+
+    @property
+    def emitted(self) -> int:
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        """Write the collected events to the outbox (done by :meth:`commit`)."""
+        if self._pending:
+            await self.conn.execute(insert(outbox_table), self._pending)
+            self._pending = []
+
+    async def commit(self) -> None:
+        await self.flush()
+        await self.conn.commit()
+        self.committed = True
+        if self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._pending = []
+        await self.conn.rollback()
+        await self.conn.begin()
+
+    async def mark_processed(self, events: list[Event]) -> set[uuid.UUID]:
+        """Record events in the inbox; return the ids that were not there before."""
+        if not events:
+            return set()
+        stmt = (
+            pg_insert(inbox_table)
+            .values([{"event_id": e.event_id, "event_type": e.event_type} for e in events])
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(inbox_table.c.event_id)
+        )
+        result = await self.conn.execute(stmt)
+        return {row[0] for row in result}
+
+
+class UnitOfWorkFactory:
+    """Makes units of work on one engine; tells the outbox relay when something committed."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for cb in self._listeners:
+            cb()
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, on_commit=self._notify)
+
+
+def utc(dt: datetime) -> datetime:
+    """Refuse naive datetimes at the store boundary (they are always a bug here)."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime")
+    return dt

@@ -1,0 +1,71 @@
+"""Alembic migrations, run at start by every service on its own database.
+
+A service keeps its migrations in ``socialdesk_<svc>/migrations`` with a two-line
+``env.py`` calling :func:`run_alembic_env`; its first revision calls
+:func:`create_messaging_tables` for the runtime's inbox and outbox.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import Connection, MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = ["create_messaging_tables", "run_alembic_env", "upgrade_to_head"]
+
+
+def _alembic_config(script_location: Path) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    return cfg
+
+
+def _upgrade(conn: Connection, script_location: Path) -> None:
+    # Several replicas may start at once: one migrates, the others wait, then find it done.
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(b"socialdesk-migrations")})
+    cfg = _alembic_config(script_location)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+async def upgrade_to_head(engine: AsyncEngine, script_location: Path) -> None:
+    """Bring the service's database to the newest revision."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, script_location)
+
+
+def run_alembic_env(target_metadata: MetaData) -> None:
+    """The body of every service's ``env.py`` (online mode, on the connection we pass in)."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError(
+            "socialdesk migrations run at service start (upgrade_to_head); "
+            "to run them by hand: python -m socialdesk_runtime.migrations <service>"
+        )
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_messaging_tables() -> None:
+    """Create the runtime's inbox and outbox (call from a service's first revision)."""
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.Uuid, primary_key=True),
+        sa.Column("event_type", sa.String(64), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+        sa.Column("topic", sa.String(128), nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("value", sa.LargeBinary, nullable=False),
+        sa.Column("event_id", sa.Uuid, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )

@@ -1,0 +1,142 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in order, at least once.
+
+Rows are published in id order and deleted only after the broker acknowledged them, so a
+crash between the two re-publishes a few rows (consumers' inboxes drop the duplicates)
+and loses none. Only one relay per database publishes at a time (an advisory lock), so
+several replicas of a service never interleave one ticket's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import zlib
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from socialdesk_runtime.db import outbox_table
+from socialdesk_runtime.errors import is_transient
+from socialdesk_runtime.metrics import RuntimeMetrics
+
+__all__ = ["OutboxRelay"]
+
+log = logging.getLogger(__name__)
+_LOCK_KEY = zlib.crc32(b"socialdesk-outbox-relay")
+
+
+class OutboxRelay:
+    """Publish pending outbox rows; woken at once by a commit, and by a timer for leftovers."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        producer: AIOKafkaProducer,
+        metrics: RuntimeMetrics,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.25,
+    ) -> None:
+        self._engine = engine
+        self._producer = producer
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._lock_conn: AsyncConnection | None = None
+
+    def notify(self) -> None:
+        """Something committed to the outbox: publish now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop`; then publish what is left and return."""
+        while not self._stopping:
+            try:
+                if not await self._hold_lock():
+                    await self._sleep(self._poll_seconds * 4)
+                    continue
+                published = await self.publish_pending()
+                if published < self._batch_size:
+                    await self._sleep(self._poll_seconds)
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("outbox relay failed; retrying")
+                else:
+                    log.warning("outbox relay: %s; retrying", exc)
+                await self._release_lock()
+                await self._sleep(1.0)
+        # Drain: a clean shutdown leaves nothing committed-but-unpublished behind.
+        try:
+            if await self._hold_lock():
+                while await self.publish_pending() > 0:
+                    pass
+        except Exception:
+            log.exception("outbox relay: final drain failed; rows stay for the next start")
+        finally:
+            await self._release_lock()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()
+
+    async def _hold_lock(self) -> bool:
+        if self._lock_conn is not None:
+            return True
+        conn = await self._engine.connect()
+        got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY})).scalar()
+        await conn.commit()
+        if got:
+            self._lock_conn = conn
+            return True
+        await conn.close()
+        return False
+
+    async def _release_lock(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is not None:
+            try:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+                await conn.commit()
+            except Exception:
+                log.debug("outbox relay: unlock failed (connection gone?)", exc_info=True)
+            finally:
+                await conn.close()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; return how many."""
+        started = time.perf_counter()
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox_table.c.id, outbox_table.c.topic, outbox_table.c.key, outbox_table.c.value)
+                    .order_by(outbox_table.c.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            if not rows:
+                self._metrics.outbox_pending_events.set(0)
+                return 0
+            futures = [
+                await self._producer.send(row.topic, key=row.key.encode(), value=row.value) for row in rows
+            ]
+            await asyncio.gather(*futures)
+            await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_([r.id for r in rows])))
+            await conn.commit()
+            if len(rows) == self._batch_size:
+                pending = (await conn.execute(select(func.count()).select_from(outbox_table))).scalar_one()
+                self._metrics.outbox_pending_events.set(pending)
+            else:
+                self._metrics.outbox_pending_events.set(0)
+        self._metrics.outbox_published_events.inc(len(rows))
+        self._metrics.outbox_publish_seconds.observe(time.perf_counter() - started)
+        return len(rows)

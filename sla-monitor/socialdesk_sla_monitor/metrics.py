@@ -1,0 +1,47 @@
+"""sla-monitor's own metrics."""
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+@dataclass(frozen=True)
+class SlaMetrics:
+    timers_armed: Gauge
+    warnings: Counter
+    breaches: Counter
+    escalations: Counter
+    met: Counter
+    fire_lateness_seconds: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> "SlaMetrics":
+        return cls(
+            timers_armed=Gauge(
+                "sla_monitor_timers_armed", "Live SLA timers (armed, not yet met)", registry=registry
+            ),
+            warnings=Counter(
+                "sla_monitor_warnings_total", "SLA warnings sent", ["metric", "priority"], registry=registry
+            ),
+            breaches=Counter(
+                "sla_monitor_breaches_total",
+                "SLA deadlines missed",
+                ["metric", "priority"],
+                registry=registry,
+            ),
+            escalations=Counter(
+                "sla_monitor_escalations_total", "Escalations up the ladder", ["to_level"], registry=registry
+            ),
+            met=Counter(
+                "sla_monitor_timers_met_total",
+                "Timers stopped by a response, by whether it was in time",
+                ["metric", "outcome"],
+                registry=registry,
+            ),
+            fire_lateness_seconds=Histogram(
+                "sla_monitor_fire_lateness_seconds",
+                "How long after its due time a warning or breach was emitted",
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0),
+                registry=registry,
+            ),
+        )

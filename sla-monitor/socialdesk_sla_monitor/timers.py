@@ -1,0 +1,342 @@
+"""Arming, stopping and firing SLA timers.
+
+Handlers (consumer side) arm a first-response timer when a CX ticket is assigned or
+queued, and stop it when an agent replies (whichever arrives first: the two come on
+different topics). The :class:`SlaScheduler` fires what is due at its due time, not on
+a five-minute poll: it sleeps exactly until the next warning, deadline or escalation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
+from socialdesk_schemas import (
+    AgentReplied,
+    SlaBreached,
+    SlaWarning,
+    TicketAssigned,
+    TicketEscalated,
+    TicketQueued,
+    TicketResolved,
+)
+from socialdesk_sla_monitor.metrics import SlaMetrics
+from socialdesk_sla_monitor.tables import timers
+
+log = logging.getLogger(__name__)
+
+PRODUCER = "sla-monitor"
+FIRST_RESPONSE = "first_response"
+_RANK = {"L1": 1, "L2": 2, "L3": 3, "L4": 4, "TMT": 5}
+
+
+async def arm_first_response(
+    event: TicketAssigned | TicketQueued, uow: UnitOfWork, *, config: SocialdeskConfig, metrics: SlaMetrics
+) -> None:
+    """Arm (or re-own) the ticket's first-response timer; the SLA runs from intake."""
+    seconds = config.sla.first_response_for(event.priority, event.platform)
+    deadline = event.received_at + timedelta(seconds=seconds)
+    warn_at = event.received_at + timedelta(seconds=seconds * config.sla.warn_at_fraction)
+    agent_id = event.agent_id if isinstance(event, TicketAssigned) else None
+    agent_level = event.agent_level if isinstance(event, TicketAssigned) else None
+    stmt = pg_insert(timers).values(
+        ticket_id=event.ticket_id,
+        metric=FIRST_RESPONSE,
+        correlation_id=event.correlation_id,
+        brand=event.brand,
+        platform=event.platform,
+        priority=event.priority,
+        agent_id=agent_id,
+        agent_level=agent_level,
+        state="armed",
+        started_at=event.received_at,
+        deadline=deadline,
+        warn_at=warn_at,
+    )
+    # Already answered (the reply overtook the assignment) or already armed: keep the
+    # state, only record the current owner.
+    result = await uow.conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["ticket_id", "metric"],
+            set_={"agent_id": agent_id, "agent_level": agent_level},
+        ).returning(timers.c.state, timers.c.deadline, literal_column("xmax = 0").label("inserted"))
+    )
+    row = result.first()
+    if row is not None and row.state == "met" and row.deadline is None:
+        # The placeholder a reply left: now we know the deadline, record whether it was met.
+        await uow.conn.execute(
+            update(timers)
+            .where(timers.c.ticket_id == event.ticket_id, timers.c.metric == FIRST_RESPONSE)
+            .values(deadline=deadline, warn_at=warn_at, started_at=event.received_at, brand=event.brand)
+        )
+    elif row is not None and row.inserted:
+        metrics.timers_armed.inc()
+
+
+async def stop_on_reply(event: AgentReplied, uow: UnitOfWork, *, metrics: SlaMetrics) -> None:
+    """An agent answered: the first-response timer is met (late or not) and escalation stops."""
+    stmt = pg_insert(timers).values(
+        ticket_id=event.ticket_id,
+        metric=FIRST_RESPONSE,
+        correlation_id=event.correlation_id,
+        brand=event.brand,
+        platform=event.platform,
+        priority="medium",
+        agent_id=event.agent_id,
+        state="met",
+        stopped_at=event.replied_at,
+    )
+    previous = (
+        await uow.conn.execute(
+            select(timers.c.state, timers.c.deadline)
+            .where(timers.c.ticket_id == event.ticket_id, timers.c.metric == FIRST_RESPONSE)
+            .with_for_update()
+        )
+    ).first()
+    if previous is None:
+        await uow.conn.execute(stmt.on_conflict_do_nothing())
+        return
+    if previous.state in ("armed", "breached"):
+        await uow.conn.execute(
+            update(timers)
+            .where(timers.c.ticket_id == event.ticket_id, timers.c.metric == FIRST_RESPONSE)
+            .values(state="met", stopped_at=event.replied_at, next_escalation_at=None)
+        )
+        if previous.state == "armed":
+            metrics.timers_armed.dec()
+        in_time = previous.deadline is not None and event.replied_at <= previous.deadline
+        metrics.met.labels(metric=FIRST_RESPONSE, outcome="in_time" if in_time else "late").inc()
+
+
+async def stop_on_resolve(event: TicketResolved, uow: UnitOfWork, *, metrics: SlaMetrics) -> None:
+    stopped = (
+        await uow.conn.execute(
+            update(timers)
+            .where(timers.c.ticket_id == event.ticket_id, timers.c.state == "armed")
+            .values(state="cancelled", stopped_at=event.resolved_at)
+            .returning(timers.c.metric)
+        )
+    ).all()
+    metrics.timers_armed.dec(len(stopped))
+    await uow.conn.execute(
+        update(timers)
+        .where(timers.c.ticket_id == event.ticket_id, timers.c.state == "breached")
+        .values(state="cancelled", stopped_at=event.resolved_at, next_escalation_at=None)
+    )
+
+
+def _escalate_from(level: str | None) -> str:
+    """A breach goes to the brand lead at least: L1/L2 (or no owner) escalate to L3."""
+    if level is None or _RANK.get(level, 0) < _RANK["L2"]:
+        return "L2"
+    return level
+
+
+class SlaScheduler:
+    """Fires warnings, breaches and further escalations at their due time."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        config: SocialdeskConfig,
+        clock: Clock,
+        metrics: SlaMetrics,
+        max_idle_seconds: float = 1.0,
+        batch: int = 500,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._config = config
+        self._clock = clock
+        self._metrics = metrics
+        self._max_idle = max_idle_seconds
+        self._batch = batch
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def notify(self) -> None:
+        """A timer may have been armed: re-plan the next wake-up."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self.refresh_gauge()
+        while not self._stopping:
+            try:
+                next_due = await self.fire_due()
+            except Exception:
+                log.exception("sla scheduler: firing failed; retrying")
+                next_due = None
+            wait = self._max_idle
+            if next_due is not None:
+                wait = min(wait, max(0.0, (next_due - self._clock.now()).total_seconds()))
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            self._wake.clear()
+
+    async def refresh_gauge(self) -> None:
+        async with self._uow_factory() as uow:
+            n = (
+                await uow.conn.execute(
+                    select(func.count()).select_from(timers).where(timers.c.state == "armed")
+                )
+            ).scalar_one()
+        self._metrics.timers_armed.set(n)
+
+    async def fire_due(self) -> datetime | None:
+        """Emit everything due now, in one transaction; return when the next thing is due."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            await self._warn(uow, now)
+            await self._breach(uow, now)
+            await self._re_escalate(uow, now)
+            next_due = await self._next_due(uow)
+            await uow.commit()
+        return next_due
+
+    def _envelope(self, row: Any, now: datetime) -> dict[str, Any]:
+        return {
+            "producer": PRODUCER,
+            "occurred_at": now,
+            "ticket_id": row.ticket_id,
+            "correlation_id": row.correlation_id,
+            "brand": row.brand,
+            "platform": row.platform,
+            "priority": row.priority,
+        }
+
+    async def _warn(self, uow: UnitOfWork, now: datetime) -> None:
+        rows = (
+            await uow.conn.execute(
+                select(timers)
+                .where(timers.c.state == "armed", timers.c.warned.is_(False), timers.c.warn_at <= now)
+                .order_by(timers.c.warn_at)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await uow.conn.execute(
+                update(timers)
+                .where(timers.c.ticket_id == row.ticket_id, timers.c.metric == row.metric)
+                .values(warned=True)
+            )
+            if row.deadline <= now:
+                continue  # the breach below says more than a warning would
+            uow.emit(
+                SlaWarning(
+                    **self._envelope(row, now),
+                    metric=row.metric,
+                    deadline=row.deadline,
+                    agent_id=row.agent_id,
+                    remaining_seconds=(row.deadline - now).total_seconds(),
+                )
+            )
+            self._metrics.warnings.labels(metric=row.metric, priority=row.priority).inc()
+            self._metrics.fire_lateness_seconds.observe((now - row.warn_at).total_seconds())
+
+    async def _breach(self, uow: UnitOfWork, now: datetime) -> None:
+        rows = (
+            await uow.conn.execute(
+                select(timers)
+                .where(timers.c.state == "armed", timers.c.deadline <= now)
+                .order_by(timers.c.deadline)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            to_level, to_agent = self._config.escalation_target(row.brand, _escalate_from(row.agent_level))
+            interval = self._config.sla.target_for(row.metric, row.priority, row.platform)
+            await uow.conn.execute(
+                update(timers)
+                .where(timers.c.ticket_id == row.ticket_id, timers.c.metric == row.metric)
+                .values(
+                    state="breached",
+                    escalation_level=to_level,
+                    next_escalation_at=None if to_level == "TMT" else now + timedelta(seconds=interval),
+                )
+            )
+            env = self._envelope(row, now)
+            uow.emit(
+                SlaBreached(
+                    **env, metric=row.metric, deadline=row.deadline, breached_at=now, agent_id=row.agent_id
+                )
+            )
+            uow.emit(
+                TicketEscalated(
+                    **env,
+                    from_level=row.agent_level,
+                    to_level=to_level,
+                    to_agent_id=to_agent.id if to_agent else None,
+                    reason=f"{row.metric} SLA breached",
+                    deadline=row.deadline,
+                )
+            )
+            self._metrics.timers_armed.dec()
+            self._metrics.breaches.labels(metric=row.metric, priority=row.priority).inc()
+            self._metrics.escalations.labels(to_level=to_level).inc()
+            self._metrics.fire_lateness_seconds.observe((now - row.deadline).total_seconds())
+
+    async def _re_escalate(self, uow: UnitOfWork, now: datetime) -> None:
+        """Still unanswered a whole SLA period after the last escalation: one rung up."""
+        rows = (
+            await uow.conn.execute(
+                select(timers)
+                .where(timers.c.state == "breached", timers.c.next_escalation_at <= now)
+                .order_by(timers.c.next_escalation_at)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            to_level, to_agent = self._config.escalation_target(row.brand, row.escalation_level)
+            interval = self._config.sla.target_for(row.metric, row.priority, row.platform)
+            top = to_level == row.escalation_level or to_level == "TMT"
+            await uow.conn.execute(
+                update(timers)
+                .where(timers.c.ticket_id == row.ticket_id, timers.c.metric == row.metric)
+                .values(
+                    escalation_level=to_level,
+                    next_escalation_at=None if top else now + timedelta(seconds=interval),
+                )
+            )
+            if to_level == row.escalation_level:
+                continue
+            uow.emit(
+                TicketEscalated(
+                    **self._envelope(row, now),
+                    from_level=row.escalation_level,
+                    to_level=to_level,
+                    to_agent_id=to_agent.id if to_agent else None,
+                    reason=f"{row.metric} still unanswered after escalation to {row.escalation_level}",
+                    deadline=row.deadline,
+                )
+            )
+            self._metrics.escalations.labels(to_level=to_level).inc()
+
+    async def _next_due(self, uow: UnitOfWork) -> datetime | None:
+        due = func.least(
+            func.min(timers.c.warn_at).filter(and_(timers.c.state == "armed", timers.c.warned.is_(False))),
+            func.min(timers.c.deadline).filter(timers.c.state == "armed"),
+            func.min(timers.c.next_escalation_at).filter(timers.c.state == "breached"),
+        )
+        value: datetime | None = (
+            await uow.conn.execute(
+                select(due).where(or_(timers.c.state == "armed", timers.c.state == "breached"))
+            )
+        ).scalar()
+        return value
