@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import json
 import time
 from collections.abc import Callable
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -55,10 +55,13 @@ def intake_router(
             )
         raw = await request.body()
         try:
-            msg = IntakeMessage.model_validate_json(raw)
+            msg = parse_intake(raw)
         except ValidationError as exc:
             metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
             return _error(400, "invalid_body", _reasons(exc, raw))
+        except ValueError as exc:
+            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
+            return _error(400, "invalid_body", f"body is not valid JSON: {exc}")
         if msg.brand not in known_brands:
             metrics.messages_received.labels(platform=msg.platform, outcome="invalid").inc()
             return _error(400, "unknown_brand", f"brand {msg.brand!r} is not configured")
@@ -85,10 +88,29 @@ def intake_router(
     return router
 
 
+def parse_intake(raw: bytes) -> IntakeMessage:
+    """Validate a body; tolerate the lone UTF-16 surrogate escapes platforms send.
+
+    The fast parser refuses ``"\\ud83d"`` without its pair; the standard library accepts it
+    and the model then replaces it, so a customer's message is never refused for it.
+    """
+    try:
+        return IntakeMessage.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        if not (errors and errors[0]["type"] == "json_invalid" and b"\\u" in raw):
+            raise
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc)) from None
+    return IntakeMessage.model_validate(data)
+
+
 def _reasons(exc: ValidationError, raw: bytes) -> list[dict[str, str]] | str:
     errors = exc.errors(include_url=False)
     if errors and errors[0]["type"] == "json_invalid":
         return f"body is not valid JSON: {errors[0].get('ctx', {}).get('error', errors[0]['msg'])}"
     if errors and errors[0]["type"] == "model_type":
-        return f"body must be a JSON object, got {type(orjson.loads(raw)).__name__}"
+        return f"body must be a JSON object, got {type(json.loads(raw)).__name__}"
     return [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in errors]

@@ -37,10 +37,10 @@ class IntakeAuthor(BaseModel):
     display_name: Annotated[str, StringConstraints(max_length=256)] | None = None
     followers: int | None = Field(default=None, ge=0, le=10**10)
 
-    @field_validator("handle", "display_name", "platform_user_id")
+    @field_validator("handle", "display_name", "platform_user_id", mode="before")
     @classmethod
-    def _clean(cls, v: str | None) -> str | None:
-        return clean_text(v) if v is not None else None
+    def _clean(cls, v: object) -> object:
+        return clean_text(v) if isinstance(v, str) else v
 
 
 class IntakeMessage(BaseModel):
@@ -59,15 +59,11 @@ class IntakeMessage(BaseModel):
     sent_at: AwareDatetime | None = None
     in_reply_to: Id | None = Field(default=None, description="platform id of the post or message replied to")
 
-    @field_validator("text")
+    # "before": pydantic refuses a str holding a lone surrogate, so clean it first.
+    @field_validator("text", "platform_message_id", "in_reply_to", mode="before")
     @classmethod
-    def _clean_text(cls, v: str) -> str:
-        return clean_text(v)
-
-    @field_validator("platform_message_id", "in_reply_to")
-    @classmethod
-    def _clean_ids(cls, v: str | None) -> str | None:
-        return clean_text(v) if v is not None else None
+    def _clean_text(cls, v: object) -> object:
+        return clean_text(v) if isinstance(v, str) else v
 
 
 def thread_key(msg: IntakeMessage) -> str:

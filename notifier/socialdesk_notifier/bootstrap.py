@@ -25,7 +25,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     senders: dict[str, Sender] = {}
     token = config.secret(config.slack.token_env)
     if token:
-        base_url = str(config.slack.base_url) if config.slack.base_url else None
+        base_url = settings.slack_base_url or (str(config.slack.base_url) if config.slack.base_url else None)
         senders["slack"] = SlackSender(token=token, base_url=base_url)
         log.info("Slack deliveries go to %s", base_url or "slack.com")
     else:

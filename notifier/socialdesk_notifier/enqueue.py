@@ -55,9 +55,7 @@ def escalation_message(event: TicketEscalated, config: SocialdeskConfig) -> dict
         agent = config.agent(event.to_agent_id)
         who = f"<@{agent.slack_user_id}>" if agent.slack_user_id else agent.name
     mark = _PRIORITY_MARK.get(event.priority, "")
-    headline = (
-        f"{mark} Escalation to {event.to_level} {who}: {brand.name} {event.platform} ticket ({event.priority})"
-    )
+    headline = f"{mark} Escalation to {event.to_level} {who}: {brand.name} {event.platform} ticket ({event.priority})"
     detail = f"*{event.reason}*\nTicket `{event.ticket_id}`"
     if event.deadline is not None:
         detail += f"\nDeadline was {event.deadline:%Y-%m-%d %H:%M:%S} UTC"

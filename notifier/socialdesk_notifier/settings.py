@@ -18,4 +18,6 @@ class NotifierSettings(ServiceSettings):
     # process; before re-sending it, the notifier checks whether it went out after all.
     delivery_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     max_attempts: int = Field(default=8, ge=1, le=100)
+    # Overrides the configuration's slack.base_url (a Slack-compatible endpoint, e.g. a test fake).
+    slack_base_url: str | None = None
     poll_seconds: float = Field(default=0.5, gt=0, le=60)

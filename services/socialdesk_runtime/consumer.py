@@ -77,6 +77,17 @@ def _dead_letter_value(
     )
 
 
+def _first_of_each(decoded: list[_Decoded], new_ids: set[Any]) -> list[_Decoded]:
+    """The not-yet-processed events, each once even if the batch holds it twice."""
+    fresh: list[_Decoded] = []
+    taken: set[Any] = set()
+    for d in decoded:
+        if d.event.event_id in new_ids and d.event.event_id not in taken:
+            taken.add(d.event.event_id)
+            fresh.append(d)
+    return fresh
+
+
 class _BatchOutcome:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
@@ -119,7 +130,7 @@ async def process_batch(
 
     async with uow_factory() as uow:
         new_ids = await uow.mark_processed([d.event for d in decoded])
-        fresh = [d for d in decoded if d.event.event_id in new_ids]
+        fresh = _first_of_each(decoded, new_ids)
         outcome.add("duplicate", len(decoded) - len(fresh))
         try:
             for d in fresh:
@@ -131,8 +142,8 @@ async def process_batch(
             # Slow path: isolate the poison event(s) with a savepoint each.
             await uow.rollback()
             new_ids = await uow.mark_processed([d.event for d in decoded])
-            fresh = [d for d in decoded if d.event.event_id in new_ids]
-            for d in fresh:
+            fresh = _first_of_each(decoded, new_ids)
+            for d in list(fresh):
                 savepoint = await uow.conn.begin_nested()
                 emitted_before = uow.emitted
                 try:

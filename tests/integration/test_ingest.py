@@ -1,0 +1,171 @@
+"""ingest against real PostgreSQL: intake over HTTP, threading, duplicates, bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from socialdesk_ingest.bootstrap import SPEC
+from socialdesk_ingest.intake import intake_router
+from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.http import create_app
+from socialdesk_schemas import MessageReceived
+from tests.support import config_for_tests, count, outbox_events, service_store, uid
+
+pytestmark = pytest.mark.integration
+
+KEY = {"X-API-Key": "key-two"}
+
+
+class Intake:
+    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine, clock: FakeClock) -> None:
+        self.client, self.engine, self.clock = client, engine, clock
+
+    async def post(self, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return await self.client.post(
+            "/v1/messages", content=content, headers=KEY if headers is None else headers
+        )
+
+
+@pytest.fixture
+async def intake(fresh_db: str) -> AsyncIterator[Intake]:
+    config = config_for_tests()
+    clock = FakeClock()
+    async with service_store(fresh_db, SPEC) as (engine, uow_factory):
+        registry = CollectorRegistry()
+        metrics = IngestMetrics.create(registry)
+        router = intake_router(
+            uow_factory=uow_factory,
+            clock=clock,
+            api_keys=lambda: sorted(config.intake_api_keys()),
+            known_brands=frozenset(b.id for b in config.brands),
+            metrics=metrics,
+            idle_seconds=3600,
+        )
+        app = create_app(
+            "ingest",
+            registry=registry,
+            routers=[router],
+            max_body_bytes=config.intake.max_body_bytes,
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ingest"
+        ) as client:
+            yield Intake(client, engine, clock)
+
+
+def message(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "brand": "ourbus",
+        "platform": "instagram",
+        "kind": "dm",
+        "platform_message_id": f"m-{uid()}",
+        "author": {"platform_user_id": "u-1", "handle": "maple_fan", "followers": 120},
+        "text": "Is there wifi on the NYC to DC bus?",
+    }
+    body.update(over)
+    return body
+
+
+async def test_accepted_message_is_stored_and_published_once(intake: Intake) -> None:
+    body = message()
+    first = await intake.post(body)
+    assert first.status_code == 202, first.text
+    again = await intake.post(body)  # the platform retried
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+    assert again.json()["ticket_id"] == first.json()["ticket_id"]
+    events = await outbox_events(intake.engine)
+    assert len(events) == 1
+    event = events[0]
+    assert isinstance(event, MessageReceived)
+    assert str(event.ticket_id) == first.json()["ticket_id"]
+    assert event.opens_ticket and event.author.followers == 120
+    assert await count(intake.engine, "raw_deliveries") == 1
+
+
+async def test_dm_thread_continues_its_ticket_until_idle(intake: Intake) -> None:
+    a = (await intake.post(message())).json()
+    b = (await intake.post(message(text="hello??"))).json()
+    assert b["ticket_id"] == a["ticket_id"] and b["opens_ticket"] is False
+    other = (await intake.post(message(author={"platform_user_id": "u-2"}))).json()
+    assert other["ticket_id"] != a["ticket_id"]
+    public = (await intake.post(message(kind="comment"))).json()
+    assert public["ticket_id"] != a["ticket_id"], "a public comment is not the DM thread"
+    intake.clock.advance(seconds=3601)
+    later = (await intake.post(message(text="back again"))).json()
+    assert later["ticket_id"] != a["ticket_id"] and later["opens_ticket"] is True
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-API-Key": "wrong"}, {"Authorization": "Bearer nope"}, {"X-API-Key": ""}],
+    ids=["missing", "wrong", "wrong-bearer", "empty"],
+)
+async def test_missing_or_wrong_api_key_is_401_and_writes_nothing(
+    intake: Intake, headers: dict[str, str]
+) -> None:
+    response = await intake.post(message(), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert await count(intake.engine, "messages") == 0
+    assert await count(intake.engine, "raw_deliveries") == 0
+
+
+async def test_bearer_api_key_is_accepted(intake: Intake) -> None:
+    response = await intake.post(message(), headers={"Authorization": "Bearer key-one"})
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"brand": "ourbus", ', "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (json.dumps(message(platform="myspace")).encode(), "platform"),
+        (json.dumps(message(kind="story")).encode(), "kind"),
+        (json.dumps({k: v for k, v in message().items() if k != "text"}).encode(), "text"),
+        (json.dumps(message(author={"followers": -3})).encode(), "author"),
+        (json.dumps(message(brand="greyhound")).encode(), "greyhound"),
+    ],
+    ids=["truncated", "array", "platform", "kind", "no-text", "bad-author", "unknown-brand"],
+)
+async def test_malformed_body_is_400_with_a_reason_and_writes_nothing(
+    intake: Intake, body: bytes, reason: str
+) -> None:
+    response = await intake.post(body)
+    assert response.status_code == 400
+    assert reason in json.dumps(response.json())
+    assert await count(intake.engine, "messages") == 0
+    assert await count(intake.engine, "outbox") == 0
+
+
+async def test_body_over_one_mebibyte_is_413_declared_or_streamed(intake: Intake) -> None:
+    big = json.dumps(message(text="x" * (1024 * 1024))).encode()
+    assert (await intake.post(big)).status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(big), 64 * 1024):
+            yield big[i : i + 64 * 1024]
+
+    streamed = await intake.client.post("/v1/messages", content=chunks(), headers=KEY)
+    assert streamed.status_code == 413
+    assert await count(intake.engine, "messages") == 0
+
+
+async def test_broken_text_from_platforms_is_kept_not_lost(intake: Intake) -> None:
+    # A lone surrogate (a split emoji) and a NUL: PostgreSQL cannot store either as is.
+    raw = json.dumps(message(text="late again \ud83d and\u0000 rude")).encode()
+    response = await intake.post(raw)
+    assert response.status_code == 202, response.text
+    (event,) = await outbox_events(intake.engine)
+    assert isinstance(event, MessageReceived)
+    assert event.text == "late again \ufffd and rude"
