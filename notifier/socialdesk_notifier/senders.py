@@ -110,13 +110,20 @@ class SlackSender:
     async def find_sent(self, *, destination: str, idempotency_key: str, since_epoch: float) -> str | None:
         cursor: str | None = None
         for _ in range(10):  # bounded: a lease window holds few messages
-            response = await self._client.conversations_history(
-                channel=destination,
-                oldest=f"{since_epoch:.6f}",
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
+            try:
+                response = await self._client.conversations_history(
+                    channel=destination,
+                    oldest=f"{since_epoch:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            except SlackApiError as exc:
+                # Posting to a public channel needs no membership; reading its history does.
+                if exc.response is None or exc.response.get("error") != "not_in_channel":
+                    raise
+                await self._client.conversations_join(channel=destination)
+                continue
             for message in response.get("messages", []):
                 meta = message.get("metadata") or {}
                 if meta.get("event_payload", {}).get("idempotency_key") == idempotency_key:

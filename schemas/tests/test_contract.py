@@ -74,7 +74,7 @@ def test_unknown_event_type_is_distinguished_from_malformed() -> None:
         decode_event(b'{"event_type": "SomethingNew", "event_id": "x"}')
     with pytest.raises(ValueError, match="not JSON"):
         decode_event(b"\xff\xfe not json")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="validation error"):
         decode_event(b'{"event_type": "MessageReceived"}')
     with pytest.raises(ValueError, match="object"):
         decode_event(b"[1, 2]")
