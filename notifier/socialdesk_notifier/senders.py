@@ -70,9 +70,20 @@ class SlackSender:
     channel = "slack"
 
     def __init__(self, *, token: str, base_url: str | None) -> None:
-        self._client = AsyncWebClient(
+        url = base_url or AsyncWebClient.BASE_URL
+        # Posting retries only what proves nothing was posted (HTTP 429). A 5xx or a cut
+        # connection may come after Slack stored the message: the delivery worker retries
+        # those itself, and looks in the channel history first, so nothing posts twice.
+        self._poster = AsyncWebClient(
             token=token,
-            base_url=base_url or AsyncWebClient.BASE_URL,
+            base_url=url,
+            timeout=10,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+        )
+        # Reads are safe to retry on anything.
+        self._reader = AsyncWebClient(
+            token=token,
+            base_url=url,
             timeout=10,
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -83,7 +94,7 @@ class SlackSender:
 
     async def send(self, *, destination: str, payload: dict[str, Any], idempotency_key: str) -> SendResult:
         try:
-            response = await self._client.chat_postMessage(
+            response = await self._poster.chat_postMessage(
                 channel=destination,
                 text=payload["text"],
                 blocks=payload.get("blocks"),
@@ -111,7 +122,7 @@ class SlackSender:
         cursor: str | None = None
         for _ in range(10):  # bounded: a lease window holds few messages
             try:
-                response = await self._client.conversations_history(
+                response = await self._reader.conversations_history(
                     channel=destination,
                     oldest=f"{since_epoch:.6f}",
                     include_all_metadata=True,
@@ -122,7 +133,7 @@ class SlackSender:
                 # Posting to a public channel needs no membership; reading its history does.
                 if exc.response is None or exc.response.get("error") != "not_in_channel":
                     raise
-                await self._client.conversations_join(channel=destination)
+                await self._reader.conversations_join(channel=destination)
                 continue
             for message in response.get("messages", []):
                 meta = message.get("metadata") or {}

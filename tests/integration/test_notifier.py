@@ -175,3 +175,18 @@ async def test_customer_replies_go_to_the_labelled_local_sink(notifier: Notifier
     (delivered,) = await outbox_events(notifier.engine)
     assert isinstance(delivered, NotificationDelivered)
     assert delivered.channel == "local"
+
+
+async def test_server_error_after_slack_stored_the_post_does_not_post_twice(
+    notifier: Notifier, slack: FakeSlack
+) -> None:
+    # Slack stores the message, then answers 500: the answer is lost, the post is not.
+    slack.fail_next(1, status=500, method="chat.postMessage", processed=True)
+    await notifier.consume(escalated(notifier.clock))
+    await notifier.worker.run_once()
+    assert len(slack.posts) == 1
+    notifier.clock.advance(seconds=600)
+    await notifier.worker.run_once()
+    assert len(slack.posts) == 1, "the retry found the stored post in the channel history"
+    (delivered,) = await outbox_events(notifier.engine)
+    assert isinstance(delivered, NotificationDelivered)

@@ -1,0 +1,1 @@
+"""Unit tests of the shared runtime (no IO beyond tmp files)."""

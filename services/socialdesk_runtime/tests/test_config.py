@@ -1,0 +1,304 @@
+"""The deployment file: the example loads, and mistakes are refused at the right line."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from socialdesk_runtime.config import (
+    LEVELS,
+    ConfigError,
+    Level,
+    SocialdeskConfig,
+    load_config,
+    main,
+)
+from socialdesk_schemas import TicketEscalated
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "config" / "socialdesk.example.yaml"
+
+# A small but complete file; tests edit it to introduce one mistake at a time. Line
+# numbers in assertions are counted in this text (line 1 is "version: 1").
+MINIMAL = textwrap.dedent(
+    """\
+    version: 1
+    brands:
+      - id: ourbus
+        name: OurBus
+        slack_channels:
+          L1: C0OURBUSL1
+          L3: C0OURBUSL3
+          L4: C0OURBUSL4
+    agents:
+      - id: ana
+        name: Ana
+        brands: [ourbus]
+        level: L1
+        token_env: AGENT_ANA_TOKEN
+      - id: ben
+        name: Ben
+        brands: [ourbus]
+        level: L1
+        online: false
+      - id: farah
+        name: Farah
+        brands: [ourbus]
+        level: L3
+    intake:
+      api_keys_env: INGEST_API_KEYS
+    """
+)
+
+
+def write(tmp_path: Path, text: str, name: str = "socialdesk.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """``text.replace`` that fails loudly, so a test never checks an unedited file."""
+    assert old in text, f"{old!r} not in the file"
+    return text.replace(old, new)
+
+
+def refused(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    return str(info.value)
+
+
+@pytest.fixture(scope="module")
+def example() -> SocialdeskConfig:
+    return load_config(EXAMPLE, env={})
+
+
+# --- the example a customer copies --------------------------------------------------------
+
+
+def test_example_describes_both_brands_with_a_full_ladder(example: SocialdeskConfig) -> None:
+    assert [b.id for b in example.brands] == ["ourbus", "rally"]
+    for brand in example.brands:
+        staffed = {a.level for a in example.agents_for(brand.id, online_only=False)}
+        assert staffed == set(LEVELS)
+        offline = [a for a in example.agents_for(brand.id, online_only=False) if not a.online]
+        assert offline, f"{brand.id} should show an offline agent"
+    assert example.sla.first_response_for("medium", "facebook") == 7200
+    assert example.sla.first_response_for("critical", "facebook") == 900
+    assert example.sla.first_response_for("high", "instagram") == 3600
+    assert example.intake.api_keys_env == "INGEST_API_KEYS"
+    assert {"collab", "sponsorship", "giveaway", "colaboración", "patrocinio"} <= (
+        example.routing.all_marketing_cues()
+    )
+    for key in ("luggage_policy", "pets_policy", "wifi_power", "find_ticket", "refund_policy"):
+        reply = example.saved_replies[key]
+        assert reply.text_for("en") != reply.text_for("es")
+    rally = example.saved_reply("rally_how_it_works", brand_id="rally")
+    assert "tip" in rally.text_for("en")
+    assert rally.text_for("es-MX") == rally.text["es"]  # a regional variant falls back to its language
+    with pytest.raises(KeyError, match="not for brand 'ourbus'"):
+        example.saved_reply("rally_how_it_works", brand_id="ourbus")
+
+
+def test_example_passes_the_command_line_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(EXAMPLE)]) == 0
+    assert "OK (2 brands" in capsys.readouterr().out
+
+
+def test_levels_match_the_event_contract() -> None:
+    # TicketEscalated.to_level is what travels on the wire; the config must use the same set.
+    assert get_args(Level) == get_args(TicketEscalated.model_fields["to_level"].annotation)
+
+
+# --- look-ups the services rely on -------------------------------------------------------
+
+
+def test_agents_for_keeps_file_order_and_skips_offline(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL))
+    assert [a.id for a in cfg.agents_for("ourbus", levels=["L1"])] == ["ana"]
+    assert [a.id for a in cfg.agents_for("ourbus", levels=["L1"], online_only=False)] == ["ana", "ben"]
+    with pytest.raises(KeyError, match="unknown brand 'nope'; configured brands: ourbus"):
+        cfg.agents_for("nope")
+
+
+def test_escalation_walks_up_the_ladder(example: SocialdeskConfig) -> None:
+    assert [example.escalation_target("ourbus", lvl)[0] for lvl in (None, *LEVELS)] == [
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+        "TMT",
+        "TMT",  # nowhere above the top: it stays there
+    ]
+    level, lead = example.escalation_target("ourbus", "L2")
+    assert (level, lead and lead.id) == ("L3", "ourbus-farah")
+    level, lead = example.escalation_target("rally", "L1")
+    # rally's only online L2 is kai; elena (both brands, L2) is offline and listed first.
+    assert (level, lead and lead.id) == ("L2", "rally-kai")
+    assert example.escalation_target("rally", "L4")[1] is not None
+
+
+def test_escalation_skips_levels_missing_from_a_short_ladder(tmp_path: Path) -> None:
+    text = edit(MINIMAL, "    name: OurBus\n", "    name: OurBus\n    escalation_ladder: [L1, L3]\n")
+    cfg = load_config(write(tmp_path, text))
+    level, agent = cfg.escalation_target("ourbus", "L1")
+    assert (level, agent and agent.id) == ("L3", "farah")
+    assert cfg.escalation_target("ourbus", "L2")[0] == "L3"  # L2 is off the ladder: next rung up
+    assert cfg.escalation_target("ourbus", "L3") == ("L3", cfg.agent("farah"))
+
+
+def test_channel_for_falls_back_upward_then_to_l3(tmp_path: Path) -> None:
+    brand = load_config(write(tmp_path, MINIMAL)).brand("ourbus")  # channels: L1, L3, L4
+    assert brand.channel_for("L1") == "C0OURBUSL1"
+    assert brand.channel_for("L2") == "C0OURBUSL3"  # nearest configured level above
+    assert brand.channel_for("TMT") == "C0OURBUSL3"  # nothing above TMT: the L3 channel
+    assert brand.channel_for("warnings") == "C0OURBUSL3"
+
+
+def test_sla_overrides_take_the_stricter_and_hot_topics_tighten(example: SocialdeskConfig) -> None:
+    sla = example.sla
+    assert sla.first_response_for("medium", "x") == 3600  # platform override
+    assert sla.first_response_for("critical", "x") == 900  # both apply: the shorter
+    assert sla.first_response_for("medium", "facebook", hot_topic=True) == 3600
+    assert sla.target_for("resolution", "low", "whatsapp") == 172800
+
+
+def test_sla_accepts_seconds_for_tests(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL + "sla:\n  first_response_seconds: 2\n"))
+    assert cfg.sla.first_response_for("medium", "generic") == 2.0
+
+
+def test_business_calendar_is_open_in_its_own_timezone(example: SocialdeskConfig) -> None:
+    calendar = example.sla.calendars[example.brand("rally").business_hours]
+    assert calendar.is_open(datetime(2026, 6, 3, 16, 0, tzinfo=UTC))  # Wed 12:00 in New York
+    assert not calendar.is_open(datetime(2026, 6, 3, 4, 0, tzinfo=UTC))  # Wed 00:00 in New York
+    assert calendar.is_open(datetime(2026, 6, 6, 3, 59, tzinfo=UTC))  # Fri 23:59, open to 24:00
+    assert not calendar.is_open(datetime(2026, 12, 25, 17, 0, tzinfo=UTC))  # holiday
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_secret_is_read_from_the_given_env_never_from_the_file(tmp_path: Path) -> None:
+    cfg = load_config(
+        write(tmp_path, MINIMAL),
+        env={"AGENT_ANA_TOKEN": "s3cret", "INGEST_API_KEYS": "k1, k2,,", "EMPTY": ""},
+    )
+    assert cfg.secret(cfg.agent("ana").token_env or "") == "s3cret"
+    assert cfg.intake_api_keys() == frozenset({"k1", "k2"})
+    assert cfg.secret("EMPTY") is None
+    assert cfg.secret("SLACK_BOT_TOKEN") is None
+    assert "slack.token_env: SLACK_BOT_TOKEN" in cfg.missing_secrets()
+
+
+def test_secret_reads_os_environ_at_call_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL))
+    monkeypatch.delenv("AGENT_ANA_TOKEN", raising=False)
+    assert cfg.secret("AGENT_ANA_TOKEN") is None
+    monkeypatch.setenv("AGENT_ANA_TOKEN", "rotated")
+    assert cfg.secret("AGENT_ANA_TOKEN") == "rotated"
+
+
+def test_a_pasted_secret_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    message = refused(tmp_path, edit(MINIMAL, "token_env: AGENT_ANA_TOKEN", "token_env: xoxb-123-abc"))
+    assert "socialdesk.yaml:14: agents[0].token_env: must be the NAME of an environment variable" in message
+    assert "xoxb-123-abc" not in message
+
+
+# --- refusals name the line and the field -------------------------------------------------
+
+
+def test_wrong_level_names_line_and_field(tmp_path: Path) -> None:
+    message = refused(tmp_path, edit(MINIMAL, "    level: L3\n", "    level: L5\n"))
+    assert "socialdesk.yaml:23: agents[2].level: Input should be 'L1', 'L2', 'L3', 'L4' or 'TMT'" in message
+
+
+def test_unknown_key_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    message = refused(tmp_path, edit(MINIMAL, "    online: false\n", "    onlien: false\n"))
+    assert "socialdesk.yaml:19: agents[1].onlien: unknown key 'onlien' (did you mean 'online'?)" in message
+
+
+def test_unknown_top_level_section_is_refused(tmp_path: Path) -> None:
+    message = refused(tmp_path, MINIMAL + "teams: []\n")
+    assert "socialdesk.yaml:26: teams: unknown key 'teams'" in message
+
+
+def test_brand_without_an_l3_lead_is_refused(tmp_path: Path) -> None:
+    message = refused(tmp_path, edit(MINIMAL, "    level: L3\n", "    level: L4\n"))
+    assert "socialdesk.yaml:3: brands[0]: brand 'ourbus' has no L3 agent" in message
+
+
+def test_every_problem_is_listed_in_line_order(tmp_path: Path) -> None:
+    text = edit(
+        edit(MINIMAL, "L4: C0OURBUSL4", "L4: '#ourbus-managers'"),
+        "brands: [ourbus]\n    level: L1\n    online",
+        "brands: [ourbus, rallly]\n    level: L1\n    online",
+    )
+    text = edit(text, "  - id: farah", "  - id: ana")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    problems = info.value.problems
+    assert len(problems) == 1  # field errors first: cross checks only run on a well-formed file
+    assert problems[0].endswith(
+        "socialdesk.yaml:8: brands[0].slack_channels.L4: '#ourbus-managers' is not a Slack channel id: "
+        "use the id shown in the channel's details "
+        "(C or G then capitals and digits, e.g. C0OURBUSL3), not its #name"
+    )
+
+    text = edit(text, "'#ourbus-managers'", "C0OURBUSL4")
+    lines = refused(tmp_path, text).splitlines()[1:]
+    assert [line.strip().removeprefix(f"{tmp_path}/").split(": ", 2)[:2] for line in lines] == [
+        ["socialdesk.yaml:17", "agents[1].brands[1]"],
+        ["socialdesk.yaml:20", "agents[2].id"],
+    ]
+
+
+def test_sla_override_for_an_unknown_priority_is_refused(tmp_path: Path) -> None:
+    text = MINIMAL + "sla:\n  by_priority:\n    urgent:\n      first_response_seconds: 60\n"
+    message = refused(tmp_path, text)
+    assert "socialdesk.yaml:28: sla.by_priority.urgent (key): Input should be 'critical'" in message
+
+
+def test_duplicate_key_is_refused(tmp_path: Path) -> None:
+    message = refused(tmp_path, edit(MINIMAL, "      L4: C0OURBUSL4\n", "      L1: C0OURBUSL4\n"))
+    assert "socialdesk.yaml:8: L1: duplicate key (first on line 6)" in message
+
+
+def test_missing_required_section_is_reported(tmp_path: Path) -> None:
+    message = refused(tmp_path, edit(MINIMAL, "intake:\n  api_keys_env: INGEST_API_KEYS\n", ""))
+    assert "socialdesk.yaml:1: intake: Field required" in message
+
+
+def test_text_that_is_not_yaml_names_the_line(tmp_path: Path) -> None:
+    broken = edit(MINIMAL, "    name: Ben\n", "    name: Ben\n   brands: [ourbus\n")
+    message = refused(tmp_path, broken)
+    assert "not valid YAML" in message
+    assert "socialdesk.yaml:17:" in message or "socialdesk.yaml:18:" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "socialdesk.yaml:1: the file is empty"),
+        ("- just\n- a list\n", "socialdesk.yaml:1: the top level must be a mapping"),
+        ("a: 1\n---\nb: 2\n", "not valid YAML"),
+        ("brands: !!python/object:os.system {}\n", "socialdesk.yaml:1: not valid YAML"),
+    ],
+)
+def test_files_that_are_not_a_configuration(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in refused(tmp_path, text)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_the_loaded_config_cannot_be_changed(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, MINIMAL))
+    with pytest.raises(ValueError, match="frozen"):
+        cfg.agents[0].online = False  # type: ignore[misc]  # proving that it is refused

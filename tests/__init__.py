@@ -1,0 +1,1 @@
+"""Cross-service tests: integration (real broker and PostgreSQL) and end to end."""

@@ -1,0 +1,97 @@
+"""The five services as processes, on their own broker, against the Slack fake."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
+from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
+from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
+from tests.fakes.slack import FakeSlack
+from tests.support import TEST_CONFIG, TEST_ENV
+
+SLACK_TOKEN = "xoxb-e2e"
+
+
+@dataclass
+class Stack:
+    supervisor: Supervisor
+    slack: FakeSlack
+    ports: dict[str, int]
+    log_dir: Path
+
+    def url(self, service: str, path: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}{path}"
+
+    def logs(self, service: str) -> str:
+        path = self.supervisor.log_path(service)
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def stack(postgres: EmbeddedPostgres) -> Iterator[Stack]:
+    # Its own broker: the session broker holds other tests' records, which the services'
+    # consumer groups would otherwise read from the beginning.
+    root = Path(tempfile.mkdtemp(prefix="socialdesk-e2e-"))
+    kafka = EmbeddedKafka(log_path=root / "tansu.log")
+    kafka.start()
+    suffix = uuid.uuid4().hex[:8]
+    urls = {}
+    for svc in STACK_SERVICES:
+        name = f"e2e_{svc.database}_{suffix}"
+        postgres.create_database(name)
+        urls[svc.name] = postgres.url(name)
+    ports = {svc.name: free_port() for svc in STACK_SERVICES}
+    slack = FakeSlack(
+        token=SLACK_TOKEN,
+        channels=["C0OBL1", "C0OBLEAD", "C0OBMGR", "C0TMT", "C0OBWARN", "C0RALEAD", "C0RAWARN"],
+    )
+    slack.start()
+    env = {
+        **TEST_ENV,
+        "TEST_SLACK_TOKEN": SLACK_TOKEN,
+        "NOTIFIER_SLACK_BASE_URL": slack.base_url,
+        "NOTIFIER_DELIVERY_LEASE_SECONDS": "3",
+        "NOTIFIER_LOCAL_SINK_PATH": str(root / "sink.jsonl"),
+        "SLA_MONITOR_MAX_IDLE_SECONDS": "0.2",
+        "LOG_LEVEL": "INFO",
+    }
+    specs = service_specs(
+        StackEndpoints(kafka=kafka.bootstrap_servers, database_urls=urls),
+        config_path=TEST_CONFIG,
+        http_ports=ports,
+        extra_env=env,
+    )
+    supervisor = Supervisor(specs, log_dir=root / "logs", policy=RestartPolicy(initial_backoff_s=0.2))
+    supervisor.start()
+    stack = Stack(supervisor, slack, ports, root / "logs")
+    try:
+        supervisor.wait_ready(timeout_s=90)
+        yield stack
+    finally:
+        supervisor.stop()
+        slack.stop()
+        kafka.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def intake(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=stack.url("ingest", ""), headers={"X-API-Key": "key-one"}, timeout=10
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def desk(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.url("assigner", ""), timeout=10) as client:
+        yield client

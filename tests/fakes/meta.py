@@ -1,0 +1,378 @@
+"""A local Meta Graph send API: Messenger, Instagram, Page comment replies, WhatsApp Cloud API.
+
+Paths as on ``graph.facebook.com`` / ``graph.instagram.com`` (any ``v<N>.<M>`` version)::
+
+    POST /<ver>/<PAGE_ID>/messages          Messenger send / private reply   "messenger.send"
+    POST /<ver>/<IG_ID>/messages            Instagram send / private reply   "instagram.send"
+    POST /<ver>/<PHONE_NUMBER_ID>/messages  WhatsApp send / mark-read       "whatsapp.send"
+    POST /<ver>/<comment-id>/comments       Facebook public comment reply    "comments.reply"
+    POST /<ver>/<ig-comment-id>/replies     Instagram public comment reply   "instagram.reply"
+
+Token as ``Authorization: Bearer`` or ``access_token`` (query or body). Every error is the
+Graph envelope ``{"error": {message, type, code, error_subcode?, fbtrace_id}}``.
+Throttling is what Graph sends: an error **code** (613 for Pages/Messenger/IG, 130429 for
+WhatsApp), by default with HTTP 400 as Meta's WhatsApp error table lists, plus an
+``X-App-Usage`` header at 100 %; pass ``status=429`` to model a proxy that maps it.
+
+    with FakeMeta(token="EAAG-test", pages={"730011223344556"}, phone_numbers={"408877665544332"}) as meta:
+        httpx.post(f"{meta.url}/v23.0/730011223344556/messages", json=..., headers=...)
+        (send,) = meta.wait_for_sends(1)
+
+Messaging windows are not tracked from webhooks (the fake sees no inbound traffic): call
+:meth:`FakeMeta.close_window` to make a user's 24 h window closed. A closed WhatsApp
+window answers 131047 synchronously; in production it may also arrive later as a
+``failed`` status webhook (api-notes §4), which this fake does not send.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tests.fakes._http import FakeServer, Fault, Reply, Request
+
+__all__ = ["FakeMeta", "MetaSend"]
+
+Api = Literal["messenger", "instagram", "whatsapp", "comments", "instagram_replies"]
+_ROUTE: dict[Api, str] = {
+    "messenger": "messenger.send",
+    "instagram": "instagram.send",
+    "whatsapp": "whatsapp.send",
+    "comments": "comments.reply",
+    "instagram_replies": "instagram.reply",
+}
+_PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/(?P<edge>messages|comments|replies)/?$")
+MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
+MESSAGE_TAGS = frozenset(
+    {"HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "CUSTOMER_FEEDBACK"}
+)
+_IG_FORBIDDEN_TAGS = frozenset({"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"})
+_THROTTLE_MESSAGES = {
+    4: "(#4) Application request limit reached",
+    17: "(#17) User request limit reached",
+    32: "(#32) Page request limit reached",
+    613: "(#613) Calls to this api have exceeded the rate limit.",
+    130429: "(#130429) Rate limit hit",
+    131056: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MetaSend:
+    """One accepted send: which API, the object in the path, the parsed body, the answer."""
+
+    api: Api
+    object_id: str
+    payload: dict[str, Any]
+    response: dict[str, Any]
+
+
+class GraphError(Exception):
+    """Raised inside the fake; becomes the Graph error envelope."""
+
+    def __init__(
+        self, code: int, message: str, *, subcode: int | None = None, status: int = 400, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.code, self.message, self.subcode, self.status, self.extra = code, message, subcode, status, extra
+
+    def reply(self, headers: Mapping[str, str] | None = None) -> Reply:
+        error: dict[str, Any] = {"message": self.message, "type": "OAuthException", "code": self.code}
+        if self.subcode is not None:
+            error["error_subcode"] = self.subcode
+        error.update(self.extra)
+        error["fbtrace_id"] = "Fake" + secrets.token_hex(6)
+        return Reply(self.status, {"error": error}, dict(headers or {}))
+
+
+def _param(message: str) -> GraphError:
+    return GraphError(100, f"(#100) {message}")
+
+
+def _maybe_json(value: Any) -> Any:
+    """Graph takes form bodies whose object values are JSON strings."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeMeta(FakeServer):
+    """Meta's Graph send APIs for the accounts given; one access token for all of them.
+
+    Args:
+        token: the accepted access token (Page, IG and WhatsApp system-user tokens alike).
+        pages: Facebook Page ids (``/<PAGE_ID>/messages`` is Messenger).
+        ig_accounts: Instagram account ids (``/<IG_ID>/messages`` is Instagram).
+        phone_numbers: WhatsApp phone number ids (``/<PHONE_NUMBER_ID>/messages``).
+
+    Recording: :attr:`sends` (accepted sends), :attr:`calls` (everything). Faults:
+    :meth:`rate_limit_next`, :meth:`error_next`, :meth:`fail_next`.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "EAAG-test",
+        pages: Iterable[str] = (),
+        ig_accounts: Iterable[str] = (),
+        phone_numbers: Iterable[str] = (),
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.pages = frozenset(pages)
+        self.ig_accounts = frozenset(ig_accounts)
+        self.phone_numbers = frozenset(phone_numbers)
+        self._sends: list[MetaSend] = []
+        self._closed_windows: set[str] = set()
+        self._private_replied: set[str] = set()
+        self._ids = itertools.count(1)
+
+    # public helpers --------------------------------------------------------------------
+    @property
+    def sends(self) -> list[MetaSend]:
+        with self._lock:
+            return list(self._sends)
+
+    def sends_to(self, api: Api) -> list[MetaSend]:
+        return [s for s in self.sends if s.api == api]
+
+    def wait_for_sends(self, n: int, timeout: float = 10.0) -> list[MetaSend]:
+        self.wait_until(lambda: len(self._sends) >= n, timeout=timeout, what=f"{n} Meta sends")
+        return self.sends
+
+    async def await_sends(self, n: int, timeout: float = 10.0) -> list[MetaSend]:
+        await self.await_until(lambda: len(self._sends) >= n, timeout=timeout, what=f"{n} Meta sends")
+        return self.sends
+
+    def close_window(self, user_id: str) -> None:
+        """The user's 24 h messaging window is closed (PSID, IGSID or WhatsApp wa_id)."""
+        with self._lock:
+            self._closed_windows.add(user_id)
+
+    def open_window(self, user_id: str) -> None:
+        with self._lock:
+            self._closed_windows.discard(user_id)
+
+    def error_next(
+        self,
+        n: int,
+        code: int,
+        message: str | None = None,
+        *,
+        subcode: int | None = None,
+        status: int = 400,
+        api: Api | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """The next ``n`` calls (to ``api``, or any) answer this Graph error."""
+        error = GraphError(code, message or f"(#{code}) Fake error", subcode=subcode, status=status)
+        self._inject(Fault(n, lambda _r: error.reply(headers), self._api_matcher(api)))
+
+    def rate_limit_next(
+        self, n: int, *, code: int | None = None, status: int = 400, api: Api | None = None
+    ) -> None:
+        """Throttle the next ``n`` calls: code 130429 on WhatsApp, else 613 (or ``code``)."""
+        usage = json.dumps({"call_count": 100, "total_cputime": 20, "total_time": 30})
+
+        def make(request: Request) -> Reply:
+            chosen = code or (130429 if self._api_of(request) == "whatsapp" else 613)
+            extra: dict[str, Any] = {}
+            if chosen in {130429, 131056}:
+                extra["error_data"] = {
+                    "messaging_product": "whatsapp",
+                    "details": "Cloud API message throughput has been reached.",
+                }
+            message = _THROTTLE_MESSAGES.get(chosen, f"(#{chosen}) Rate limited")
+            return GraphError(chosen, message, status=status, **extra).reply({"X-App-Usage": usage})
+
+        self._inject(Fault(n, make, self._api_matcher(api)))
+
+    def fail_next(self, n: int, status: int = 500, *, api: Api | None = None) -> None:
+        """Server errors: code 2 "Service temporarily unavailable" (503) or 1 "unknown error"."""
+        code, message = (
+            (2, "Service temporarily unavailable") if status == 503 else (1, "An unknown error occurred")
+        )
+        error = GraphError(code, message, status=status, is_transient=True)
+        self._inject(Fault(n, lambda _r: error.reply(), self._api_matcher(api)))
+
+    # dispatch --------------------------------------------------------------------------
+    def _api_of(self, request: Request) -> Api | None:
+        match = _PATH.match(request.path)
+        if match is None:
+            return None
+        object_id, edge = match["object_id"], match["edge"]
+        if edge == "comments":
+            return "comments"
+        if edge == "replies":
+            return "instagram_replies"
+        if object_id in self.phone_numbers:
+            return "whatsapp"
+        if object_id in self.ig_accounts:
+            return "instagram"
+        if object_id in self.pages:
+            return "messenger"
+        return None
+
+    def _api_matcher(self, api: Api | None) -> Callable[[Request], bool]:
+        return lambda req: self._api_of(req) is not None and (api is None or self._api_of(req) == api)
+
+    def _route_of(self, request: Request) -> str:
+        api = self._api_of(request)
+        return _ROUTE[api] if api else request.path
+
+    def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
+        route = self._route_of(request)
+        args: dict[str, Any] = {}
+        try:
+            args = self._parse(request)
+            token = request.bearer or args.pop("access_token", None)
+            if not token:
+                raise GraphError(104, "An access token is required to request this resource.")
+            if token != self.token:
+                raise GraphError(190, "Invalid OAuth access token - Cannot parse access token", status=401)
+            match = _PATH.match(request.path)
+            api = self._api_of(request)
+            if request.method != "POST" or match is None or api is None:
+                object_id = match["object_id"] if match else request.path
+                raise GraphError(
+                    100,
+                    f"Unsupported {request.method.lower()} request. Object with ID '{object_id}' does not "
+                    "exist, cannot be loaded due to missing permissions, or does not support this operation.",
+                    subcode=33,
+                )
+            handler = {
+                "messenger": self._messaging_send,
+                "instagram": self._messaging_send,
+                "whatsapp": self._whatsapp_send,
+                "comments": self._comment_reply,
+                "instagram_replies": self._comment_reply,
+            }[api]
+            response = handler(api, match["object_id"], args)
+        except GraphError as exc:
+            return route, args, exc.reply()
+        except ValueError:
+            return route, args, _param("Invalid JSON for postbody").reply()
+        self._sends.append(MetaSend(api, match["object_id"], copy.deepcopy(args), copy.deepcopy(response)))
+        return route, args, Reply(200, response)
+
+    @staticmethod
+    def _parse(request: Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.body:
+            if request.content_type == "application/json":
+                body = request.json()
+                if not isinstance(body, dict):
+                    raise ValueError("not an object")
+                args.update(body)
+            else:
+                args.update({k: _maybe_json(v) for k, v in request.form().items()})
+        return args
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):06d}{secrets.token_hex(4)}"
+
+    # APIs ------------------------------------------------------------------------------
+    def _messaging_send(self, api: Api, _object_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        recipient = args.get("recipient")
+        if not isinstance(recipient, dict) or not recipient:
+            raise _param("param recipient must be non-empty.")
+        message, action = args.get("message"), args.get("sender_action")
+        if (message is None) == (action is None):
+            raise _param("Must send either message or sender_action")
+        private = recipient.get("comment_id") or recipient.get("post_id")
+        if private:
+            if action is not None:
+                raise _param("sender_action is not supported for private replies")
+            if private in self._private_replied:
+                raise GraphError(10900, "Activity already replied to")
+        else:
+            user = str(recipient.get("id") or "")
+            if not user:
+                raise _param("param recipient[id] must be non-empty.")
+            if action is not None:
+                return {"recipient_id": user}
+            self._check_messaging_type(api, args, user)
+        if not isinstance(message, dict):
+            raise _param("param message must be an object.")
+        text = message.get("text")
+        if text is None and "attachment" not in message:
+            raise _param("Must provide message text or attachment")
+        if text is not None and len(str(text)) >= 2000:
+            raise _param("Length of param message[text] must be less than or equal to 2000")
+        if len(str(message.get("metadata", ""))) >= 1000:
+            raise _param("Length of param message[metadata] must be less than or equal to 1000")
+        if len(message.get("quick_replies", [])) > 13:
+            raise _param("param message[quick_replies] must have at most 13 elements")
+        if private:
+            self._private_replied.add(private)
+            return {"recipient_id": f"fake-commenter-{private}", "message_id": self._new_id("m_Fake")}
+        return {"recipient_id": str(recipient["id"]), "message_id": self._new_id("m_Fake")}
+
+    def _check_messaging_type(self, api: Api, args: Mapping[str, Any], user: str) -> None:
+        kind = args.get("messaging_type")
+        if api == "messenger" and kind is None:
+            raise _param("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+        if kind is not None and kind not in MESSAGING_TYPES:
+            raise _param("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
+        tag = args.get("tag")
+        if kind == "MESSAGE_TAG" and (
+            tag not in MESSAGE_TAGS or (api == "instagram" and tag in _IG_FORBIDDEN_TAGS)
+        ):
+            raise _param("param tag must be a valid message tag")
+        if user in self._closed_windows and tag != "HUMAN_AGENT":
+            # api-notes §1.2: the pair (#10, 2018278) for "outside the allowed window"
+            raise GraphError(10, "(#10) This message is sent outside of allowed window.", subcode=2018278)
+
+    def _whatsapp_send(self, _api: Api, _object_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("messaging_product") != "whatsapp":
+            raise _param("The parameter messaging_product is required.")
+        if args.get("status") == "read":
+            if not args.get("message_id"):
+                raise _param("The parameter message_id is required.")
+            return {"success": True}
+        to = str(args.get("to") or "")
+        if not to:
+            raise _param("The parameter to is required.")
+        kind = args.get("type", "text")
+        if kind == "text":
+            body = (args.get("text") or {}).get("body")
+            if not body:
+                raise _param("The parameter text['body'] is required.")
+            if len(body) > 4096:
+                raise _param("Param text['body'] must be at most 4096 characters long.")
+        elif kind == "template":
+            template = args.get("template") or {}
+            if not template.get("name") or not (template.get("language") or {}).get("code"):
+                raise _param("The parameter template['name'] and template['language']['code'] are required.")
+        if to in self._closed_windows and kind != "template":
+            raise GraphError(
+                131047,
+                "(#131047) Re-engagement message",
+                error_data={
+                    "messaging_product": "whatsapp",
+                    "details": "Message failed to send because more than 24 hours have passed since the "
+                    "customer last replied to this number.",
+                },
+            )
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to}],
+            "messages": [{"id": self._new_id("wamid.HBgFake")}],
+        }
+
+    def _comment_reply(self, api: Api, object_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        if not str(args.get("message") or "").strip() and "attachment_url" not in args:
+            raise _param("Missing message or attachment")
+        if api == "comments":
+            post = object_id.split("_")[0]
+            return {"id": f"{post}_{self._new_id('')}"}
+        return {"id": self._new_id("18")}

@@ -1,0 +1,527 @@
+"""A local Slack Web API that behaves like the real one, for tests that cannot reach Slack.
+
+Same paths and shapes as ``https://slack.com/api/<method>``: JSON, form or query
+arguments, ``Authorization: Bearer`` (or a ``token`` argument), errors as **HTTP 200**
+``{"ok": false, "error": ...}``, throttling as **HTTP 429** with ``Retry-After``. Point
+``slack_sdk`` at it with ``base_url``::
+
+    with FakeSlack(token="xoxb-test", channels={"C0OURBUS"}) as slack:
+        client = AsyncWebClient(token="xoxb-test", base_url=slack.base_url)
+        await client.chat_postMessage(channel="C0OURBUS", text="Escalation")
+        assert slack.wait_for_posts(1)[0]["channel"] == "C0OURBUS"
+
+Methods: ``auth.test``, ``chat.postMessage``, ``chat.update``, ``conversations.history``,
+``conversations.join``. Anything else answers HTTP 404 ``unknown_method``.
+
+Where Slack is lenient or undocumented the fake is strict, so a bug shows here rather
+than in production: ``thread_ts`` must be the ts of a parent message in that channel
+(else ``thread_not_found``), ``metadata`` must be ``{event_type, event_payload}``, and
+``conversations.history`` returns message metadata only with ``include_all_metadata``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes._http import Call, FakeServer, Fault, Reply, Request
+
+__all__ = ["FakeSlack", "SlackChannel"]
+
+MAX_TEXT = 40_000
+MAX_SECTION_TEXT = 3000
+MAX_BLOCKS = 50  # api-notes §5 flags this cap as unverified
+KNOWN_BLOCK_TYPES = frozenset(
+    {
+        "section",
+        "context",
+        "actions",
+        "divider",
+        "header",
+        "image",
+        "input",
+        "rich_text",
+        "markdown",
+        "file",
+        "video",
+    }
+)
+_METHODS = frozenset(
+    {"auth.test", "chat.postMessage", "chat.update", "conversations.history", "conversations.join"}
+)
+
+
+@dataclass(slots=True)
+class SlackChannel:
+    """A channel of the fake workspace and everything posted to it (oldest first)."""
+
+    id: str
+    name: str
+    is_member: bool
+    created: int
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def find(self, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages if m["ts"] == ts), None)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_private": False,
+            "is_archived": False,
+            "is_member": self.is_member,
+            "created": self.created,
+        }
+
+
+class _SlackError(Exception):
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes"}
+    return bool(value)
+
+
+def _ts_key(ts: Any) -> int:
+    """A Slack ts ("1767225600.000100") as integer microseconds, for ordering and ranges."""
+    sec, _, frac = str(ts).partition(".")
+    return int(sec or 0) * 1_000_000 + int((frac + "000000")[:6] or 0)
+
+
+def _ts_of(micros: int) -> str:
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def _decode_json_arg(value: Any) -> Any:
+    """Form-encoded calls carry ``blocks``/``metadata`` as JSON strings; JSON calls as values."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _block_errors(blocks: Any) -> list[str]:
+    """Block Kit checks with the limits api-notes §1.8 lists; Slack's error string format."""
+    if not isinstance(blocks, list):
+        return ["must provide an array [json-pointer:/blocks]"]
+    errors: list[str] = []
+    if len(blocks) > MAX_BLOCKS:
+        errors.append(f"must contain at most {MAX_BLOCKS} items [json-pointer:/blocks]")
+
+    def text_ok(obj: Any, pointer: str, *, limit: int, plain_only: bool = False) -> None:
+        kinds = {"plain_text"} if plain_only else {"plain_text", "mrkdwn"}
+        if not isinstance(obj, dict) or obj.get("type") not in kinds or not isinstance(obj.get("text"), str):
+            errors.append(f"failed to match all allowed schemas [json-pointer:{pointer}]")
+        elif not obj["text"]:
+            errors.append(f"must be more than 0 characters [json-pointer:{pointer}/text]")
+        elif len(obj["text"]) > limit:
+            errors.append(f"must be less than {limit + 1} characters [json-pointer:{pointer}/text]")
+
+    for i, block in enumerate(blocks):
+        at = f"/blocks/{i}"
+        if not isinstance(block, dict) or block.get("type") not in KNOWN_BLOCK_TYPES:
+            errors.append(f"failed to match all allowed schemas [json-pointer:{at}]")
+            continue
+        if len(str(block.get("block_id", ""))) > 255:
+            errors.append(f"must be less than 256 characters [json-pointer:{at}/block_id]")
+        kind = block["type"]
+        if kind == "section":
+            if "text" not in block and "fields" not in block:
+                errors.append(f"must contain either text or fields [json-pointer:{at}]")
+            if "text" in block:
+                text_ok(block["text"], f"{at}/text", limit=MAX_SECTION_TEXT)
+            fields = block.get("fields", [])
+            if not isinstance(fields, list) or len(fields) > 10:
+                errors.append(f"must contain at most 10 items [json-pointer:{at}/fields]")
+            else:
+                for j, f in enumerate(fields):
+                    text_ok(f, f"{at}/fields/{j}", limit=2000)
+        elif kind == "header":
+            text_ok(block.get("text"), f"{at}/text", limit=150, plain_only=True)
+        elif kind in {"context", "actions"}:
+            cap = 10 if kind == "context" else 25
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not elements or len(elements) > cap:
+                errors.append(f"must contain between 1 and {cap} items [json-pointer:{at}/elements]")
+                continue
+            for j, el in enumerate(elements):
+                if isinstance(el, dict) and el.get("type") == "button":
+                    el_at = f"{at}/elements/{j}"
+                    text_ok(el.get("text"), f"{el_at}/text", limit=75, plain_only=True)
+                    if len(str(el.get("value", ""))) > 2000:
+                        errors.append(f"must be less than 2001 characters [json-pointer:{el_at}/value]")
+                    if len(str(el.get("action_id", ""))) > 255:
+                        errors.append(f"must be less than 256 characters [json-pointer:{el_at}/action_id]")
+                    if "style" in el and el["style"] not in {"primary", "danger"}:
+                        errors.append(f"must be a valid enum value [json-pointer:{el_at}/style]")
+    return errors
+
+
+class FakeSlack(FakeServer):
+    """A Slack workspace with one bot, on ``http://127.0.0.1:<port>/api/``.
+
+    Args:
+        token: the only bot token accepted.
+        channels: channel ids, or a mapping of id to name.
+        joined: channels the bot is a member of (default: all). Posting works without
+            membership (as with ``chat:write.public``); ``conversations.history`` answers
+            ``not_in_channel`` until ``conversations.join``.
+        clock: seconds since the epoch, for message ts (ts stay unique and increasing).
+
+    Recording: :attr:`posts` (accepted ``chat.postMessage`` arguments), :attr:`updates`,
+    :attr:`calls` (every request with its answer). Faults: :meth:`rate_limit_next`,
+    :meth:`fail_next`.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-test",
+        channels: Iterable[str] | Mapping[str, str] = (),
+        joined: Iterable[str] | None = None,
+        team_id: str = "T0FAKE",
+        bot_user_id: str = "U0FAKEBOT",
+        bot_id: str = "B0FAKEBOT",
+        app_id: str = "A0FAKEAPP",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self._clock = clock
+        self._last_ts = 0
+        self._channels: dict[str, SlackChannel] = {}
+        self._posts: list[dict[str, Any]] = []
+        self._updates: list[dict[str, Any]] = []
+        names = dict(channels) if isinstance(channels, Mapping) else {c: c.lower() for c in channels}
+        members = None if joined is None else set(joined)
+        for channel_id, name in names.items():
+            self.add_channel(channel_id, name=name, joined=members is None or channel_id in members)
+
+    # public helpers --------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """What to pass as ``slack_sdk``'s ``base_url`` (ends with ``/api/``)."""
+        return f"{self.url}/api/"
+
+    def add_channel(self, channel_id: str, *, name: str | None = None, joined: bool = True) -> None:
+        with self._lock:
+            self._channels[channel_id] = SlackChannel(
+                id=channel_id, name=name or channel_id.lower(), is_member=joined, created=int(self._clock())
+            )
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        """Arguments of every accepted ``chat.postMessage`` call, in order (token removed).
+
+        Rejected, rate-limited and failed calls are not here; see :attr:`calls`.
+        """
+        with self._lock:
+            return copy.deepcopy(self._posts)
+
+    @property
+    def updates(self) -> list[dict[str, Any]]:
+        """Arguments of every accepted ``chat.update`` call, in order."""
+        with self._lock:
+            return copy.deepcopy(self._updates)
+
+    def wait_for_posts(self, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Block until at least ``n`` posts were accepted; return all posts so far."""
+        self.wait_until(lambda: len(self._posts) >= n, timeout=timeout, what=f"{n} chat.postMessage")
+        return self.posts
+
+    async def await_posts(self, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """:meth:`wait_for_posts` for async tests (does not block the event loop)."""
+        await self.await_until(lambda: len(self._posts) >= n, timeout=timeout, what=f"{n} chat.postMessage")
+        return self.posts
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Everything the channel holds, oldest first: top-level messages and thread replies
+        (a reply has ``thread_ts`` != ``ts``), with metadata, as Slack stores them."""
+        with self._lock:
+            return copy.deepcopy(self._channels[channel].messages)
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The parent message ``ts`` and its replies, oldest first."""
+        return [m for m in self.messages(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
+
+    def rate_limit_next(self, n: int, retry_after: int = 1, *, method: str | None = None) -> None:
+        """The next ``n`` calls (to ``method``, or any) answer HTTP 429 with ``Retry-After``."""
+        self._inject(
+            Fault(
+                n,
+                lambda _r: Reply(
+                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+                ),
+                self._method_matcher(method),
+            )
+        )
+
+    def fail_next(
+        self, n: int, status: int = 500, *, method: str | None = None, processed: bool = False
+    ) -> None:
+        """The next ``n`` calls (to ``method``, or any) answer a server error.
+
+        With ``processed=True`` each call takes effect first (the message is posted) and
+        only the answer is an error: what a client that retries 5xx must not post twice.
+        """
+        error = "service_unavailable" if status == 503 else "internal_error"
+        reply = Reply(status, {"ok": False, "error": error})
+        self._inject(Fault(n, lambda _r: reply, self._method_matcher(method), processed=processed))
+
+    def errors(self) -> list[tuple[str, str]]:
+        """``(method, error)`` of every call answered ``ok: false`` so far."""
+        return [(c.route, c.reply.body["error"]) for c in self.calls if not _reply_ok(c)]
+
+    # dispatch --------------------------------------------------------------------------
+    def _method_matcher(self, method: str | None) -> Callable[[Request], bool]:
+        return lambda req: method is None or self._route_of(req) == method
+
+    def _route_of(self, request: Request) -> str:
+        return request.path.removeprefix("/api/").strip("/")
+
+    def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
+        method = self._route_of(request)
+        if not request.path.startswith("/api/") or method not in _METHODS:
+            return method, {}, Reply(404, {"ok": False, "error": "unknown_method", "req_method": method})
+        try:
+            args = self._parse_args(request)
+        except ValueError:
+            return method, {}, Reply(200, {"ok": False, "error": "invalid_json"})
+        token = request.bearer or args.pop("token", None)
+        args.pop("token", None)
+        try:
+            if not token:
+                raise _SlackError("not_authed")
+            if token != self.token:
+                raise _SlackError("invalid_auth")
+            handler = {
+                "auth.test": self._auth_test,
+                "chat.postMessage": self._post_message,
+                "chat.update": self._update,
+                "conversations.history": self._history,
+                "conversations.join": self._join,
+            }[method]
+            body = {"ok": True, **handler(args)}
+        except _SlackError as exc:
+            body = {"ok": False, "error": exc.error, **exc.extra}
+        return method, args, Reply(200, body)
+
+    @staticmethod
+    def _parse_args(request: Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.body:
+            if request.content_type == "application/json":
+                body = request.json()
+                if not isinstance(body, dict):
+                    raise ValueError("JSON body is not an object")
+                args.update(body)
+            elif request.content_type == "application/x-www-form-urlencoded":
+                args.update(request.form())
+        return args
+
+    def _next_ts(self) -> str:
+        self._last_ts = max(int(self._clock() * 1_000_000), self._last_ts + 1)
+        return _ts_of(self._last_ts)
+
+    def _channel(self, args: Mapping[str, Any]) -> SlackChannel:
+        channel = self._channels.get(str(args.get("channel") or ""))
+        if channel is None:
+            raise _SlackError("channel_not_found")
+        return channel
+
+    def _content(self, args: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
+        """Validated ``text``/``blocks``/``metadata`` of a post or update."""
+        content: dict[str, Any] = {}
+        text = args.get("text")
+        if text is not None:
+            content["text"] = str(text)
+        if "blocks" in args and args["blocks"] is not None:
+            try:
+                blocks = _decode_json_arg(args["blocks"])
+            except ValueError:
+                raise _SlackError("invalid_blocks", errors=["invalid JSON [json-pointer:/blocks]"]) from None
+            problems = _block_errors(blocks)
+            if problems:
+                raise _SlackError("invalid_blocks", errors=problems)
+            content["blocks"] = blocks
+        if required and not content.get("text") and not content.get("blocks") and not args.get("attachments"):
+            raise _SlackError("no_text")
+        if len(content.get("text", "")) > MAX_TEXT:
+            raise _SlackError("msg_too_long")
+        if args.get("metadata") is not None:
+            try:
+                metadata = _decode_json_arg(args["metadata"])
+            except ValueError:
+                raise _SlackError("invalid_metadata_format") from None
+            if (
+                not isinstance(metadata, dict)
+                or not isinstance(metadata.get("event_type"), str)
+                or not isinstance(metadata.get("event_payload"), dict)
+            ):
+                raise _SlackError("invalid_metadata_format")
+            content["metadata"] = metadata
+        return content
+
+    def _with_block_ids(self, blocks: list[dict[str, Any]], ts: str) -> list[dict[str, Any]]:
+        # Slack fills in a block_id when the sender gave none.
+        return [
+            {"block_id": f"b{ts[-6:]}{i}", **b} if "block_id" not in b else b for i, b in enumerate(blocks)
+        ]
+
+    # methods ---------------------------------------------------------------------------
+    def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://socialdesk-fake.slack.com/",
+            "team": "socialdesk (fake)",
+            "user": "socialdesk",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        content = self._content(args, required=True)
+        thread_ts = args.get("thread_ts")
+        parent: dict[str, Any] | None = None
+        if thread_ts:
+            parent = channel.find(str(thread_ts))
+            if parent is None or parent.get("thread_ts", parent["ts"]) != parent["ts"]:
+                raise _SlackError("thread_not_found")  # a reply's ts is not a thread parent
+        ts = self._next_ts()
+        message: dict[str, Any] = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": content.get("text", ""),
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+        }
+        if "blocks" in content:
+            message["blocks"] = self._with_block_ids(content["blocks"], ts)
+        if "metadata" in content:
+            message["metadata"] = content["metadata"]
+        if parent is not None:
+            message["thread_ts"] = parent["ts"]
+            message["parent_user_id"] = parent["user"]
+            if _truthy(args.get("reply_broadcast")):
+                message["subtype"] = "thread_broadcast"
+            parent["thread_ts"] = parent["ts"]
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
+            parent["reply_users"] = sorted({*parent.get("reply_users", []), self.bot_user_id})
+            parent["reply_users_count"] = len(parent["reply_users"])
+            parent["latest_reply"] = ts
+        channel.messages.append(message)
+        recorded = copy.deepcopy(args)
+        recorded.update({k: content[k] for k in ("blocks", "metadata") if k in content})
+        self._posts.append(recorded)
+        return {"channel": channel.id, "ts": ts, "message": copy.deepcopy(message)}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        message = channel.find(str(args.get("ts") or ""))
+        if message is None:
+            raise _SlackError("message_not_found")
+        content = self._content(args, required=True)
+        message["text"] = content.get("text", message["text"])
+        if "blocks" in content:
+            message["blocks"] = self._with_block_ids(content["blocks"], message["ts"])
+        if "metadata" in content:
+            message["metadata"] = content["metadata"]
+        message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        recorded = copy.deepcopy(args)
+        recorded.update({k: content[k] for k in ("blocks", "metadata") if k in content})
+        self._updates.append(recorded)
+        return {
+            "channel": channel.id,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": copy.deepcopy(message),
+        }
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if not channel.is_member:
+            raise _SlackError("not_in_channel")
+        try:
+            limit = min(max(int(args.get("limit") or 100), 1), 999)
+            oldest = _ts_key(args.get("oldest") or "0")
+            latest = _ts_key(args["latest"]) if args.get("latest") else None
+            cursor = _decode_cursor(args.get("cursor"))
+        except ValueError:
+            raise _SlackError("invalid_arguments") from None
+        inclusive = _truthy(args.get("inclusive"))
+        with_metadata = _truthy(args.get("include_all_metadata"))
+
+        def in_range(m: dict[str, Any]) -> bool:
+            key = _ts_key(m["ts"])
+            above = key >= oldest if inclusive else key > oldest
+            below = latest is None or (key <= latest if inclusive else key < latest)
+            return above and below and (cursor is None or key <= cursor)
+
+        # history holds top-level messages, thread parents and broadcast replies, not replies
+        visible = [
+            m
+            for m in reversed(channel.messages)
+            if (m.get("thread_ts", m["ts"]) == m["ts"] or m.get("subtype") == "thread_broadcast")
+            and in_range(m)
+        ]
+        page = [copy.deepcopy(m) for m in visible[:limit]]
+        if not with_metadata:
+            for m in page:
+                m.pop("metadata", None)
+        result: dict[str, Any] = {"messages": page, "has_more": len(visible) > limit, "pin_count": 0}
+        if len(visible) > limit:
+            result["response_metadata"] = {"next_cursor": _encode_cursor(_ts_key(visible[limit]["ts"]))}
+        return result
+
+    def _join(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if channel.is_member:
+            return {
+                "channel": channel.info(),
+                "warning": "already_in_channel",
+                "response_metadata": {"warnings": ["already_in_channel"]},
+            }
+        channel.is_member = True
+        return {"channel": channel.info()}
+
+
+def _encode_cursor(key: int) -> str:
+    return base64.b64encode(f"next_ts:{key}".encode()).decode()
+
+
+def _decode_cursor(cursor: Any) -> int | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.b64decode(str(cursor), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("bad cursor") from None
+    prefix, _, key = raw.partition(":")
+    if prefix != "next_ts":
+        raise ValueError("bad cursor")
+    return int(key)
+
+
+def _reply_ok(call: Call) -> bool:
+    body = call.reply.body
+    return isinstance(body, dict) and bool(body.get("ok"))

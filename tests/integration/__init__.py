@@ -1,0 +1,1 @@
+"""Tests against the real embedded broker and PostgreSQL (marker ``integration``)."""
