@@ -48,6 +48,10 @@ async def _enqueue(
     )
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def escalation_message(event: TicketEscalated, config: SocialdeskConfig) -> dict[str, Any]:
     brand = config.brand(event.brand)
     who = ""
@@ -56,7 +60,8 @@ def escalation_message(event: TicketEscalated, config: SocialdeskConfig) -> dict
         who = f"<@{agent.slack_user_id}>" if agent.slack_user_id else agent.name
     mark = _PRIORITY_MARK.get(event.priority, "")
     headline = f"{mark} Escalation to {event.to_level} {who}: {brand.name} {event.platform} ticket ({event.priority})"
-    detail = f"*{event.reason}*\nTicket `{event.ticket_id}`"
+    # The reason is free text: cut it, never the ticket id an agent needs to act.
+    detail = f"Ticket `{event.ticket_id}`\n*{_cut(event.reason, 1500)}*"
     if event.deadline is not None:
         detail += f"\nDeadline was {event.deadline:%Y-%m-%d %H:%M:%S} UTC"
     return {
