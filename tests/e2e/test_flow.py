@@ -117,3 +117,16 @@ def test_metrics_and_health_on_every_service(stack: Stack) -> None:
             assert metrics.headers["content-type"].startswith("text/plain")
             prefix = service.replace("-", "_")
             assert f"{prefix}_outbox_published_events_total" in metrics.text
+
+
+def test_sigterm_drains_and_exits_cleanly_then_the_service_resumes(
+    stack: Stack, intake: httpx.Client, desk: httpx.Client
+) -> None:
+    ticket = post_message(intake, "Is the 7am bus to Boston running?")
+    stack.supervisor.stop_service("assigner")  # SIGTERM, and held down
+    status = next(s for s in stack.supervisor.status() if s.name == "assigner")
+    assert status.last_exit_code == 0, stack.logs("assigner")
+    later = post_message(intake, "Hello? Anyone?")
+    stack.supervisor.restart("assigner")
+    stack.supervisor.wait_ready(["assigner"], timeout_s=60)
+    wait_for("both assigned after the restart", lambda: assigned_ticket(desk, ticket) and assigned_ticket(desk, later))
