@@ -116,6 +116,7 @@ async def route_classified(
                 priority=event.priority,
                 received_at=event.received_at,
                 reason="no eligible agent online with capacity",
+                group_id=event.group_id,
                 **common,
             )
         )
@@ -139,6 +140,7 @@ async def route_classified(
             priority=event.priority,
             received_at=event.received_at,
             reason=pick.reason,
+            group_id=event.group_id,
             **common,
         )
     )

@@ -6,13 +6,20 @@ import functools
 import logging
 from pathlib import Path
 
-from socialdesk_notifier.enqueue import on_escalated, on_reply_requested, on_warning
+from socialdesk_notifier.enqueue import on_escalated, on_reply_requested, on_spike, on_trend, on_warning
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import LocalSink, Sender, SlackSender
 from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import TOPICS, ReplyRequested, SlaWarning, TicketEscalated
+from socialdesk_schemas import (
+    TOPICS,
+    ReplyRequested,
+    SlaWarning,
+    SpikeDetected,
+    TicketEscalated,
+    TrendDetected,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +61,10 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             TicketEscalated: functools.partial(on_escalated, config=config, **deps),
             SlaWarning: functools.partial(on_warning, config=config, **deps),
             ReplyRequested: functools.partial(on_reply_requested, **deps),
+            SpikeDetected: functools.partial(on_spike, config=config, **deps),
+            TrendDetected: functools.partial(on_trend, config=config, **deps),
         },
-        topics=[TOPICS.sla, TOPICS.replies],
+        topics=[TOPICS.sla, TOPICS.replies, TOPICS.trends],
         workers=[worker],
     )
 

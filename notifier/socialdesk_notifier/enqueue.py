@@ -15,7 +15,14 @@ from socialdesk_notifier.tables import deliveries
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
-from socialdesk_schemas import Event, ReplyRequested, SlaWarning, TicketEscalated
+from socialdesk_schemas import (
+    Event,
+    ReplyRequested,
+    SlaWarning,
+    SpikeDetected,
+    TicketEscalated,
+    TrendDetected,
+)
 
 _PRIORITY_MARK = {
     "critical": ":rotating_light:",
@@ -139,5 +146,53 @@ async def on_reply_requested(event: ReplyRequested, uow: UnitOfWork, *, clock: C
             "brand": event.brand,
             "reply_id": str(event.reply_id),
         },
+        now=clock.now(),
+    )
+
+
+_SEVERITY_MARK = {"minor": ":eyes:", "major": ":warning:", "critical": ":rotating_light:"}
+
+
+def spike_message(event: SpikeDetected, config: SocialdeskConfig) -> dict[str, Any]:
+    brand = config.brand(event.brand)
+    text = (
+        f"{_SEVERITY_MARK.get(event.severity, '')} Possible crisis ({event.severity}) for {brand.name}: "
+        f"{event.volume} posts in {event.window_seconds // 60} min (usual {event.baseline_volume:.1f}), "
+        f"{event.negative_share:.0%} negative (usual {event.baseline_negative_share:.0%})"
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
+
+
+def trend_message(event: TrendDetected, config: SocialdeskConfig) -> dict[str, Any]:
+    brand = config.brand(event.brand)
+    sample = f"\n> {_cut(event.sample_text, 300)}" if event.sample_text else ""
+    text = (
+        f":chart_with_upwards_trend: Hot topic for {brand.name}: {event.volume} similar posts in "
+        f"{max(1, event.window_seconds // 60)} min (group `{event.group_id}`); answer them one-to-many, "
+        f"their SLA is tightened.{sample}"
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
+
+
+async def on_spike(event: SpikeDetected, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock) -> None:
+    channel_id = config.brand(event.brand).channel_for("crisis")
+    await _enqueue(
+        uow,
+        event,
+        channel="slack",
+        destination=channel_id,
+        payload=spike_message(event, config),
+        now=clock.now(),
+    )
+
+
+async def on_trend(event: TrendDetected, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock) -> None:
+    channel_id = config.brand(event.brand).channel_for("warnings")
+    await _enqueue(
+        uow,
+        event,
+        channel="slack",
+        destination=channel_id,
+        payload=trend_message(event, config),
         now=clock.now(),
     )

@@ -3,9 +3,9 @@
 import uuid
 from datetime import UTC, datetime
 
-from socialdesk_notifier.enqueue import escalation_message, warning_message
+from socialdesk_notifier.enqueue import escalation_message, spike_message, warning_message
 from socialdesk_notifier.worker import backoff_seconds
-from socialdesk_schemas import SlaWarning, TicketEscalated
+from socialdesk_schemas import SlaWarning, SpikeDetected, TicketEscalated
 from tests.support import config_for_tests
 
 NOW = datetime(2026, 1, 1, 9, tzinfo=UTC)
@@ -55,3 +55,21 @@ def test_warning_names_the_owner_and_the_time_left() -> None:
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
     assert backoff_seconds(50) == 300
+
+
+def test_spike_message_compares_with_the_baseline() -> None:
+    event = SpikeDetected(
+        **ENV,
+        brand="ourbus",
+        severity="critical",
+        volume=42,
+        baseline_volume=3.5,
+        negative_share=0.9,
+        baseline_negative_share=0.2,
+        window_seconds=600,
+        score=9.1,
+    )
+    text = spike_message(event, config_for_tests())["text"]
+    assert "42 posts in 10 min" in text
+    assert "usual 3.5" in text
+    assert "90% negative" in text

@@ -131,6 +131,7 @@ class TicketAssigned(Event):
     received_at: AwareDatetime
     reason: Literal["round_robin", "same_customer", "escalation", "reassigned", "claimed"] = "round_robin"
     previous_agent_id: str | None = None
+    group_id: str | None = None
 
 
 class TicketQueued(Event):
@@ -143,6 +144,7 @@ class TicketQueued(Event):
     priority: Priority
     received_at: AwareDatetime
     reason: str
+    group_id: str | None = None
 
 
 class TicketDismissed(Event):

@@ -6,10 +6,23 @@ import functools
 from pathlib import Path
 
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import TOPICS, AgentReplied, TicketAssigned, TicketQueued, TicketResolved
+from socialdesk_schemas import (
+    TOPICS,
+    AgentReplied,
+    TicketAssigned,
+    TicketQueued,
+    TicketResolved,
+    TrendDetected,
+)
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.settings import SlaMonitorSettings
-from socialdesk_sla_monitor.timers import SlaScheduler, arm_first_response, stop_on_reply, stop_on_resolve
+from socialdesk_sla_monitor.timers import (
+    SlaScheduler,
+    arm_first_response,
+    stop_on_reply,
+    stop_on_resolve,
+    tighten_hot_topic,
+)
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
@@ -32,8 +45,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             TicketQueued: arm,
             AgentReplied: functools.partial(stop_on_reply, metrics=metrics),
             TicketResolved: functools.partial(stop_on_resolve, metrics=metrics),
+            TrendDetected: functools.partial(tighten_hot_topic, config=runtime.config, metrics=metrics),
         },
-        topics=[TOPICS.assignments, TOPICS.activity],
+        topics=[TOPICS.assignments, TOPICS.activity, TOPICS.trends],
         workers=[scheduler],
     )
 

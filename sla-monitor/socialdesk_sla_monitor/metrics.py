@@ -13,6 +13,7 @@ class SlaMetrics:
     escalations: Counter
     met: Counter
     fire_lateness_seconds: Histogram
+    hot_topic_tightened: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "SlaMetrics":
@@ -42,6 +43,11 @@ class SlaMetrics:
                 "sla_monitor_fire_lateness_seconds",
                 "How long after its due time a warning or breach was emitted",
                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0),
+                registry=registry,
+            ),
+            hot_topic_tightened=Counter(
+                "sla_monitor_hot_topic_tightened_total",
+                "Live timers tightened because their incident group became a hot topic",
                 registry=registry,
             ),
         )

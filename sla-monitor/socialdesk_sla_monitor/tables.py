@@ -1,6 +1,6 @@
 """sla-monitor's own table: one durable timer per ticket and SLA metric."""
 
-from sqlalchemy import Boolean, Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, PrimaryKeyConstraint, String, Table, Uuid
 
 metadata = MetaData()
 
@@ -24,5 +24,17 @@ timers = Table(
     Column("escalation_level", String(8)),
     Column("next_escalation_at", DateTime(timezone=True)),
     Column("stopped_at", DateTime(timezone=True)),
+    Column("group_id", String(64)),
+    # Tightened once because its incident group became a hot topic.
+    Column("hot", Boolean, nullable=False, server_default="false"),
     PrimaryKeyConstraint("ticket_id", "metric"),
+)
+
+hot_groups = Table(
+    "hot_groups",
+    metadata,
+    Column("group_id", String(64), primary_key=True),
+    Column("brand", String(64), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("volume", Integer, nullable=False),
 )

@@ -28,9 +28,10 @@ from socialdesk_schemas import (
     TicketEscalated,
     TicketQueued,
     TicketResolved,
+    TrendDetected,
 )
 from socialdesk_sla_monitor.metrics import SlaMetrics
-from socialdesk_sla_monitor.tables import timers
+from socialdesk_sla_monitor.tables import hot_groups, timers
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,19 @@ _RANK = {"L1": 1, "L2": 2, "L3": 3, "L4": 4, "TMT": 5}
 async def arm_first_response(
     event: TicketAssigned | TicketQueued, uow: UnitOfWork, *, config: SocialdeskConfig, metrics: SlaMetrics
 ) -> None:
-    """Arm (or re-own) the ticket's first-response timer; the SLA runs from intake."""
-    seconds = config.sla.first_response_for(event.priority, event.platform)
+    """Arm (or re-own) the ticket's first-response timer; the SLA runs from intake.
+
+    A ticket of an incident group that is already a hot topic gets the tightened target
+    at once (seed 001: adjust the SLA for the day's hot topics).
+    """
+    hot = False
+    if event.group_id is not None:
+        hot = (
+            await uow.conn.execute(
+                select(hot_groups.c.group_id).where(hot_groups.c.group_id == event.group_id)
+            )
+        ).first() is not None
+    seconds = config.sla.first_response_for(event.priority, event.platform, hot_topic=hot)
     deadline = event.received_at + timedelta(seconds=seconds)
     warn_at = event.received_at + timedelta(seconds=seconds * config.sla.warn_at_fraction)
     agent_id = event.agent_id if isinstance(event, TicketAssigned) else None
@@ -61,6 +73,8 @@ async def arm_first_response(
         started_at=event.received_at,
         deadline=deadline,
         warn_at=warn_at,
+        group_id=event.group_id,
+        hot=hot,
     )
     # Already answered (the reply overtook the assignment) or already armed: keep the
     # state, only record the current owner.
@@ -132,6 +146,44 @@ async def stop_on_resolve(event: TicketResolved, uow: UnitOfWork, *, metrics: Sl
         .where(timers.c.ticket_id == event.ticket_id, timers.c.state == "breached")
         .values(state="cancelled", stopped_at=event.resolved_at, next_escalation_at=None)
     )
+
+
+async def tighten_hot_topic(
+    event: TrendDetected, uow: UnitOfWork, *, config: SocialdeskConfig, metrics: SlaMetrics
+) -> None:
+    """A group of posts about one incident is rising: its tickets get a tighter SLA.
+
+    Live timers of the group are shortened once (by the policy's ``hot_topic_factor``,
+    measured from intake, never earlier than now), and tickets that join the group later
+    are armed tight. The scheduler is woken by the commit and fires what became due.
+    """
+    await uow.conn.execute(
+        pg_insert(hot_groups)
+        .values(
+            group_id=event.group_id, brand=event.brand, detected_at=event.occurred_at, volume=event.volume
+        )
+        .on_conflict_do_update(index_elements=["group_id"], set_={"volume": event.volume})
+    )
+    factor = config.sla.hot_topic_factor
+    tightened = (
+        await uow.conn.execute(
+            update(timers)
+            .where(timers.c.group_id == event.group_id, timers.c.state == "armed", timers.c.hot.is_(False))
+            .values(
+                hot=True,
+                deadline=func.greatest(_scaled(timers.c.deadline, factor), event.occurred_at),
+                warn_at=func.greatest(_scaled(timers.c.warn_at, factor), event.occurred_at),
+            )
+            .returning(timers.c.ticket_id)
+        )
+    ).all()
+    metrics.hot_topic_tightened.inc(len(tightened))
+
+
+def _scaled(due: Any, factor: float) -> Any:
+    """``started_at + (due - started_at) * factor`` in SQL, in seconds."""
+    elapsed = func.extract("epoch", due - timers.c.started_at) * factor
+    return timers.c.started_at + func.make_interval(0, 0, 0, 0, 0, 0, elapsed)
 
 
 def _escalate_from(level: str | None) -> str:

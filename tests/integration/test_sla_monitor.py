@@ -20,10 +20,11 @@ from socialdesk_schemas import (
     TicketAssigned,
     TicketEscalated,
     TicketQueued,
+    TrendDetected,
 )
 from socialdesk_sla_monitor.bootstrap import SPEC
 from socialdesk_sla_monitor.metrics import SlaMetrics
-from socialdesk_sla_monitor.timers import SlaScheduler, arm_first_response, stop_on_reply
+from socialdesk_sla_monitor.timers import SlaScheduler, arm_first_response, stop_on_reply, tighten_hot_topic
 from tests.support import clear_outbox, config_for_tests, envelope, outbox_events, service_store
 
 pytestmark = pytest.mark.integration
@@ -44,6 +45,8 @@ class Sla:
                 await arm_first_response(event, uow, config=config, metrics=self.metrics)
             elif isinstance(event, AgentReplied):
                 await stop_on_reply(event, uow, metrics=self.metrics)
+            elif isinstance(event, TrendDetected):
+                await tighten_hot_topic(event, uow, config=config, metrics=self.metrics)
             await uow.commit()
 
     async def tick(self, seconds: float) -> list[object]:
@@ -67,10 +70,16 @@ async def sla(fresh_db: str) -> AsyncIterator[Sla]:
 
 
 def assigned(
-    clock: FakeClock, ticket_id: uuid.UUID, *, priority: str = "medium", level: str = "L1"
+    clock: FakeClock,
+    ticket_id: uuid.UUID,
+    *,
+    priority: str = "medium",
+    level: str = "L1",
+    group: str | None = None,
 ) -> TicketAssigned:
     return TicketAssigned(
         **envelope(clock, ticket_id),
+        group_id=group,
         brand="ourbus",
         platform="x",
         agent_id="ob-ana" if level == "L1" else "ob-dee",
@@ -185,3 +194,23 @@ async def test_timers_survive_a_restart_of_the_scheduler(sla: Sla) -> None:
     events = await outbox_events(sla.engine)
     assert [type(e).__name__ for e in events] == ["SlaBreached", "TicketEscalated"]
     assert next_due == sla.clock.now() + timedelta(seconds=4), "the next rung is planned"
+
+
+async def test_a_hot_topic_tightens_its_live_timers_and_its_future_tickets(sla: Sla) -> None:
+    # Test policy: 4 s first response, hot topics get the default factor 0.5 → 2 s.
+    early, other = uuid.uuid4(), uuid.uuid4()
+    await sla.handle(assigned(sla.clock, early, group="g-bridge"))
+    await sla.handle(assigned(sla.clock, other, group="g-other"))
+    sla.clock.advance(seconds=0.5)
+    trend = TrendDetected(
+        **envelope(sla.clock), brand="ourbus", group_id="g-bridge", volume=6, window_seconds=600
+    )
+    await sla.handle(trend)
+    late = uuid.uuid4()
+    await sla.handle(assigned(sla.clock, late, group="g-bridge"))  # joins the hot group after the trend
+    fired = await sla.tick(1.6)  # 2.1 s after the first two were armed
+    breached = {e.ticket_id for e in fired if isinstance(e, SlaBreached)}
+    assert breached == {early}, "the hot group's older ticket is due at 2 s, the other group's at 4 s"
+    fired = await sla.tick(0.5)  # the late ticket's tightened 2 s have passed
+    assert {e.ticket_id for e in fired if isinstance(e, SlaBreached)} == {late}
+    assert sla.metrics.hot_topic_tightened._value.get() == 1
