@@ -16,7 +16,7 @@ from socialdesk_assigner.tables import replies, tickets
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_schemas import AgentReplied, ReplyRequested
+from socialdesk_schemas import AgentReplied, ReplyRequested, TicketAssigned
 
 PRODUCER = "assigner"
 _LEVEL_RANK = {"L1": 1, "L2": 2, "L3": 3, "L4": 4, "TMT": 5}
@@ -81,11 +81,14 @@ def desk_router(
                 raise HTTPException(
                     status_code=409, detail=f"ticket is {ticket.status}, not a CX ticket to answer"
                 )
-            owner_level = config.agent(ticket.agent_id).level if ticket.agent_id else "L1"
-            if ticket.agent_id != agent.id and _LEVEL_RANK[agent.level] <= _LEVEL_RANK[owner_level]:
-                raise HTTPException(
-                    status_code=403, detail="ticket is owned by another agent at your level or above"
-                )
+            # An unowned (queued) ticket is anyone's on the brand: answering it claims it.
+            # An owned one may be answered by its owner or by someone above them.
+            if ticket.agent_id is not None and ticket.agent_id != agent.id:
+                owner_level = config.agent(ticket.agent_id).level
+                if _LEVEL_RANK[agent.level] <= _LEVEL_RANK[owner_level]:
+                    raise HTTPException(
+                        status_code=403, detail="ticket is owned by another agent at your level or above"
+                    )
             inserted = (
                 await uow.conn.execute(
                     pg_insert(replies)
@@ -105,9 +108,12 @@ def desk_router(
                     status_code=200, content={"reply_id": str(reply_id), "status": "duplicate"}
                 )
             first = ticket.first_response_at is None
-            if first:
+            changes: dict[str, object] = {"first_response_at": now} if first else {}
+            if ticket.agent_id is None:
+                changes.update(agent_id=agent.id, status="assigned")
+            if changes:
                 await uow.conn.execute(
-                    update(tickets).where(tickets.c.ticket_id == ticket_id).values(first_response_at=now)
+                    update(tickets).where(tickets.c.ticket_id == ticket_id).values(**changes)
                 )
             envelope = {
                 "producer": PRODUCER,
@@ -116,6 +122,19 @@ def desk_router(
                 "correlation_id": ticket.correlation_id,
                 "causation_id": None,
             }
+            if ticket.agent_id is None:
+                uow.emit(
+                    TicketAssigned(
+                        **envelope,
+                        brand=ticket.brand,
+                        platform=ticket.platform,
+                        agent_id=agent.id,
+                        agent_level=agent.level,
+                        priority=ticket.priority,
+                        received_at=ticket.received_at,
+                        reason="claimed",
+                    )
+                )
             uow.emit(
                 AgentReplied(
                     **envelope,

@@ -35,7 +35,7 @@ class IntakeAuthor(BaseModel):
     platform_user_id: Id
     handle: Annotated[str, StringConstraints(max_length=256)] | None = None
     display_name: Annotated[str, StringConstraints(max_length=256)] | None = None
-    followers: int | None = Field(default=None, ge=0, le=10**10)
+    followers: int | None = Field(default=None, ge=0, le=2**31 - 1)  # the store's int4
 
     @field_validator("handle", "display_name", "platform_user_id", mode="before")
     @classmethod

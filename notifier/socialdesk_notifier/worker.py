@@ -90,7 +90,7 @@ class DeliveryWorker:
 
     async def _claim(self) -> list[Any]:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.quiet() as uow:
             due = (
                 select(deliveries.c.id)
                 .where(
@@ -110,10 +110,11 @@ class DeliveryWorker:
                     .values(
                         status="sending", attempts=deliveries.c.attempts + 1, lease_until=now + self._lease
                     )
-                    .returning(deliveries, (deliveries.c.status == "sending").label("_"))
+                    .returning(deliveries)
                 )
             ).all()
-            await uow.commit()
+            if rows:  # an idle worker writes nothing
+                await uow.commit()
         return list(rows)
 
     async def _deliver(self, row: Any) -> None:
@@ -151,7 +152,7 @@ class DeliveryWorker:
 
     async def _sent(self, row: Any, channel: str, ref: str | None) -> None:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.quiet() as uow:
             await uow.conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id == row.id)
@@ -174,7 +175,7 @@ class DeliveryWorker:
 
     async def _failed(self, row: Any, channel: str, error: str, *, retryable: bool) -> None:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.quiet() as uow:
             await uow.conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id == row.id)
@@ -198,7 +199,7 @@ class DeliveryWorker:
 
     async def _retry(self, row: Any, error: str) -> None:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._uow_factory.quiet() as uow:
             await uow.conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id == row.id)

@@ -195,7 +195,9 @@ class ConsumerLoop:
         clock: Clock,
         metrics: RuntimeMetrics,
         max_records: int = 500,
+        caught_up: asyncio.Event | None = None,
     ) -> None:
+        self._caught_up = caught_up if caught_up is not None else asyncio.Event()
         self._consumer = consumer
         self._service = service
         self._handlers = handlers
@@ -204,6 +206,11 @@ class ConsumerLoop:
         self._metrics = metrics
         self._max_records = max_records
         self._stopping = asyncio.Event()
+
+    @property
+    def caught_up(self) -> asyncio.Event:
+        """Set once the loop has read to the end of its partitions (after start or a lag)."""
+        return self._caught_up
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, and return from :meth:`run`."""
@@ -214,6 +221,8 @@ class ConsumerLoop:
             batch = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
             records = [r for rs in batch.values() for r in rs]
             if not records:
+                if self._consumer.assignment():
+                    self._caught_up.set()
                 continue
             started = time.perf_counter()
             await self._process_with_retry(records)
@@ -263,3 +272,5 @@ class ConsumerLoop:
                 continue
             lag += max(0, high - position)
         self._metrics.consumer_lag_events.set(lag)
+        if lag == 0 and self._consumer.assignment():
+            self._caught_up.set()

@@ -73,7 +73,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per unit of work, and a dead connection
+        # surfaces as a transient error that the caller retries anyway.
+        pool_pre_ping=False,
         pool_recycle=1800,
     )
 
@@ -92,9 +94,10 @@ class UnitOfWork:
             await uow.commit()
     """
 
-    def __init__(self, engine: AsyncEngine, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, on_commit: Callable[[UnitOfWork], None] | None = None) -> None:
         self._engine = engine
         self._on_commit = on_commit
+        self.published = 0
         self._conn: AsyncConnection | None = None
         self._pending: list[dict[str, Any]] = []
         self.committed = False
@@ -154,6 +157,7 @@ class UnitOfWork:
         """Write the collected events to the outbox (done by :meth:`commit`)."""
         if self._pending:
             await self.conn.execute(insert(outbox_table), self._pending)
+            self.published += len(self._pending)
             self._pending = []
 
     async def commit(self) -> None:
@@ -161,10 +165,11 @@ class UnitOfWork:
         await self.conn.commit()
         self.committed = True
         if self._on_commit is not None:
-            self._on_commit()
+            self._on_commit(self)
 
     async def rollback(self) -> None:
         self._pending = []
+        self.published = 0
         await self.conn.rollback()
         await self.conn.begin()
 
@@ -183,21 +188,43 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Makes units of work on one engine; tells the outbox relay when something committed."""
+    """Makes units of work on one engine, and tells listeners what committed.
+
+    ``on_publish`` listeners (the outbox relay) hear only of commits that wrote outbox
+    rows; ``on_commit`` listeners hear of every commit. A loop that commits must not
+    listen to its own commits, or it wakes itself forever.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[], None]] = []
+        self._publish_listeners: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        self._listeners.append(callback)
+        self._commit_listeners.append(callback)
 
-    def _notify(self) -> None:
-        for cb in self._listeners:
+    def on_publish(self, callback: Callable[[], None]) -> None:
+        self._publish_listeners.append(callback)
+
+    def _notify(self, uow: UnitOfWork) -> None:
+        if uow.published:
+            for cb in self._publish_listeners:
+                cb()
+        for cb in self._commit_listeners:
             cb()
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.engine, on_commit=self._notify)
+
+    def quiet(self) -> UnitOfWork:
+        """A unit of work whose commit tells only the relay (for loops that commit)."""
+
+        def publish_only(uow: UnitOfWork) -> None:
+            if uow.published:
+                for cb in self._publish_listeners:
+                    cb()
+
+        return UnitOfWork(self.engine, on_commit=publish_only)
 
 
 def utc(dt: datetime) -> datetime:

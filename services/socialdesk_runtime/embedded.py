@@ -509,6 +509,9 @@ class EmbeddedPostgres:
             uid, gid = _ensure_system_user(_PG_SYSTEM_USER)
             self._run_as = (uid, gid)
             _ensure_traversable(self.data_dir)
+            # The binaries live in the venv, which may sit under a private (0700) checkout
+            # directory, e.g. a CI clone in a mktemp dir: the system user must reach them.
+            _ensure_traversable(self._bin)
             for path in (self.data_dir, self._socket_dir):
                 os.chown(path, uid, gid)
             for root, dirs, files in os.walk(self.data_dir):

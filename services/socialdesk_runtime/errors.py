@@ -15,6 +15,26 @@ class TransientError(Exception):
     """Raise from a handler to say: this will probably work later; retry, do not dead-letter."""
 
 
+# SQLSTATE classes and codes that say "try again later", not "this event is bad":
+# connection exceptions (08), insufficient resources (53), operator intervention (57P0x),
+# serialization failure, deadlock, lock not available, statement timeout.
+_TRANSIENT_CLASSES = ("08", "53", "57P0")
+_TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    """The PostgreSQL error code behind SQLAlchemy's and asyncpg's wrappers."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc.orig
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        state = getattr(cur, "sqlstate", None) or getattr(cur, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for errors of infrastructure (database or broker away, timeouts), not of the event.
 
@@ -30,8 +50,7 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, KafkaError) and getattr(exc, "retriable", False):
         return True
     if isinstance(exc, DBAPIError):
-        # asyncpg's connection-level failures arrive wrapped in DBAPIError.
-        orig = getattr(exc, "orig", None)
-        name = type(orig).__name__ if orig is not None else ""
-        return any(s in name for s in ("ConnectionDoesNotExist", "CannotConnectNow", "TooManyConnections"))
+        state = _sqlstate(exc)
+        if state is not None:
+            return state.startswith(_TRANSIENT_CLASSES) or state in _TRANSIENT_STATES
     return isinstance(exc, ConnectionError | TimeoutError | asyncio.TimeoutError | socket.gaierror | OSError)

@@ -33,6 +33,7 @@ class RuntimeMetrics:
     outbox_pending_events: Gauge
     outbox_published_events: Counter
     outbox_publish_seconds: Histogram
+    outbox_publish_failures: Counter
     handler_retries: Counter
 
     @classmethod
@@ -79,6 +80,11 @@ class RuntimeMetrics:
                 f"{p}_outbox_publish_seconds",
                 "Time to publish one outbox batch and delete it",
                 buckets=_LATENCY_BUCKETS,
+                registry=reg,
+            ),
+            outbox_publish_failures=Counter(
+                f"{p}_outbox_publish_failures_total",
+                "Outbox batches the broker did not fully acknowledge (retried from the first failure)",
                 registry=reg,
             ),
             handler_retries=Counter(

@@ -129,14 +129,24 @@ class OutboxRelay:
             futures = [
                 await self._producer.send(row.topic, key=row.key.encode(), value=row.value) for row in rows
             ]
-            await asyncio.gather(*futures)
-            await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_([r.id for r in rows])))
-            await conn.commit()
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            # Delete only the prefix that was acknowledged: a failed row and everything
+            # after it stay, so they are retried in order (never a later event first).
+            failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
+            done = rows if failed is None else rows[:failed]
+            if done:
+                await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_([r.id for r in done])))
+                await conn.commit()
+            if failed is not None:
+                self._metrics.outbox_publish_failures.inc()
+                error = results[failed]
+                assert isinstance(error, BaseException)
+                raise error
             if len(rows) == self._batch_size:
                 pending = (await conn.execute(select(func.count()).select_from(outbox_table))).scalar_one()
                 self._metrics.outbox_pending_events.set(pending)
             else:
                 self._metrics.outbox_pending_events.set(0)
-        self._metrics.outbox_published_events.inc(len(rows))
+        self._metrics.outbox_published_events.inc(len(rows))  # whole batch acknowledged
         self._metrics.outbox_publish_seconds.observe(time.perf_counter() - started)
         return len(rows)

@@ -62,6 +62,10 @@ class Runtime:
     uow_factory: UnitOfWorkFactory
     clock: Clock
     metrics: RuntimeMetrics
+    consumer_caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the consumer has read everything that was waiting at start. A worker
+    that judges by the absence of events (a missed deadline) waits for it, or it would
+    judge before reading the event that says otherwise."""
 
 
 @dataclass
@@ -135,7 +139,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
     )
-    uow_factory.on_commit(relay.notify)
+    uow_factory.on_publish(relay.notify)
     runtime = Runtime(
         service=spec.name,
         settings=settings,
@@ -194,7 +198,10 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
             clock=runtime.clock,
             metrics=metrics,
             max_records=settings.batch_max_records,
+            caught_up=runtime.consumer_caught_up,
         )
+    else:
+        runtime.consumer_caught_up.set()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -36,6 +36,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         clock=runtime.clock,
         metrics=metrics,
         max_idle_seconds=settings.max_idle_seconds,
+        ready=runtime.consumer_caught_up,
     )
     # Every commit may have armed a timer due sooner than the scheduler planned for.
     runtime.uow_factory.on_commit(scheduler.notify)

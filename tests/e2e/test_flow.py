@@ -129,4 +129,30 @@ def test_sigterm_drains_and_exits_cleanly_then_the_service_resumes(
     later = post_message(intake, "Hello? Anyone?")
     stack.supervisor.restart("assigner")
     stack.supervisor.wait_ready(["assigner"], timeout_s=60)
-    wait_for("both assigned after the restart", lambda: assigned_ticket(desk, ticket) and assigned_ticket(desk, later))
+    wait_for(
+        "both assigned after the restart",
+        lambda: assigned_ticket(desk, ticket) and assigned_ticket(desk, later),
+    )
+
+
+def test_sla_monitor_killed_while_a_reply_is_in_flight_pages_only_the_unanswered(
+    stack: Stack, intake: httpx.Client, desk: httpx.Client
+) -> None:
+    answered = post_message(intake, "Can I change my booking to Friday?")
+    unanswered = post_message(intake, "Driver left without me at Port Authority!!")
+    owner = wait_for("assignment", lambda: assigned_ticket(desk, answered))["agent_id"]
+    wait_for("assignment", lambda: assigned_ticket(desk, unanswered))
+    stack.supervisor.kill("sla-monitor")
+    reply = desk.post(
+        f"/v1/tickets/{answered}/reply",
+        json={"text": "Done, you are on Friday's 9:00."},
+        headers={"Authorization": f"Bearer {TOKENS[owner]}"},
+    )
+    assert reply.status_code == 202
+    time.sleep(5.0)  # both deadlines (4 s) pass while the sla-monitor is down
+    stack.supervisor.restart("sla-monitor")
+    # The timer armed before the crash still fires after it...
+    wait_for("escalation page", lambda: pages_for(stack, unanswered, "C0OBLEAD"), timeout=60)
+    # ...but the reply that waited in Kafka is read before any deadline is judged.
+    time.sleep(1.0)
+    assert pages_for(stack, answered, "C0OBLEAD") == []

@@ -172,3 +172,20 @@ async def test_desk_api_refuses_strangers_and_other_agents(desk: Desk) -> None:
     )
     missing = f"/v1/tickets/{uuid.uuid4()}/reply"
     assert (await desk.client.post(missing, json=body, headers=lead)).status_code == 404
+
+
+async def test_any_agent_of_the_brand_may_answer_a_queued_ticket_and_thereby_claims_it(desk: Desk) -> None:
+    for _ in range(2):
+        await desk.route(classified(desk.clock, brand="rally"))  # Hugo's two slots
+    event = classified(desk.clock, brand="rally")
+    (queued,) = await desk.route(event)
+    assert isinstance(queued, TicketQueued)
+    url = f"/v1/tickets/{event.ticket_id}/reply"
+    response = await desk.client.post(
+        url, json={"text": "On it!"}, headers={"Authorization": "Bearer tok-hugo"}
+    )
+    assert response.status_code == 202, response.text
+    claimed, replied, _ = await outbox_events(desk.engine)
+    assert isinstance(claimed, TicketAssigned)
+    assert (claimed.agent_id, claimed.reason) == ("ra-hugo", "claimed")
+    assert isinstance(replied, AgentReplied)

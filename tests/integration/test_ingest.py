@@ -134,9 +134,22 @@ async def test_bearer_api_key_is_accepted(intake: Intake) -> None:
         (json.dumps(message(kind="story")).encode(), "kind"),
         (json.dumps({k: v for k, v in message().items() if k != "text"}).encode(), "text"),
         (json.dumps(message(author={"followers": -3})).encode(), "author"),
+        (
+            json.dumps(message(author={"platform_user_id": "u", "followers": 3_000_000_000})).encode(),
+            "followers",
+        ),
         (json.dumps(message(brand="greyhound")).encode(), "greyhound"),
     ],
-    ids=["truncated", "array", "platform", "kind", "no-text", "bad-author", "unknown-brand"],
+    ids=[
+        "truncated",
+        "array",
+        "platform",
+        "kind",
+        "no-text",
+        "bad-author",
+        "huge-followers",
+        "unknown-brand",
+    ],
 )
 async def test_malformed_body_is_400_with_a_reason_and_writes_nothing(
     intake: Intake, body: bytes, reason: str

@@ -210,6 +210,10 @@ class Supervisor:
             proc = child.proc
         if proc is not None:
             _terminate_all({name: proc}, timeout_s if timeout_s is not None else self._stop_timeout_s)
+            with self._lock:  # record the exit now, not at the monitor's next look
+                if child.proc is proc and proc.poll() is not None:
+                    child.last_exit_code = proc.returncode
+                    child.proc = None
 
     def restart(self, name: str, *, graceful: bool = True) -> int:
         """(Re)start one service now and return its new pid.
