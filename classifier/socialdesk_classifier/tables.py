@@ -1,6 +1,6 @@
 """classifier's own tables: every decision, with its reasons, for audit and restore."""
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, Uuid
+from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Uuid
 
 metadata = MetaData()
 
@@ -18,5 +18,15 @@ classifications = Table(
     Column("auto_reply", String(64)),
     Column("group_id", String(64)),
     Column("detail", JSON, nullable=False),
-    Column("classified_at", DateTime(timezone=True), nullable=False),
+    Column("classified_at", DateTime(timezone=True), nullable=False, index=True),
+    # The message as the classifier saw it: replayed into the detectors after a restart.
+    Column("post", JSON),
+)
+
+engine_state = Table(
+    "engine_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("blob", LargeBinary, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
 )

@@ -510,6 +510,11 @@ class SocialdeskConfig(_Model):
     slack: SlackSettings = SlackSettings()
     routing: RoutingRules = RoutingRules()
     saved_replies: dict[Slug, SavedReply] = {}
+    #: Classifier thresholds (auto-reply confidence per brand, grouping, trend and spike
+    #: windows). Validated by the classifier service against its own model at start: the
+    #: runtime does not know the classifier's settings (services depend on the runtime,
+    #: never the reverse).
+    classifier: dict[str, Any] = {}
 
     _env: Mapping[str, str] | None = PrivateAttr(default=None)
 

@@ -59,7 +59,7 @@ def test_unanswered_ticket_pages_the_brand_lead_and_answered_one_does_not(
     stack: Stack, intake: httpx.Client, desk: httpx.Client
 ) -> None:
     unanswered = post_message(intake, "My bus to DC never showed up, I'm still at the stop")
-    answered = post_message(intake, "Hi, how many bags can I bring?")
+    answered = post_message(intake, "Please send me a receipt for my trip to DC last week")
     owner = wait_for("assignment", lambda: assigned_ticket(desk, answered))["agent_id"]
     wait_for("assignment", lambda: assigned_ticket(desk, unanswered))
     reply = desk.post(
@@ -126,7 +126,7 @@ def test_sigterm_drains_and_exits_cleanly_then_the_service_resumes(
     stack.supervisor.stop_service("assigner")  # SIGTERM, and held down
     status = next(s for s in stack.supervisor.status() if s.name == "assigner")
     assert status.last_exit_code == 0, stack.logs("assigner")
-    later = post_message(intake, "Hello? Anyone?")
+    later = post_message(intake, "Hello? Anyone there? I need help with my booking")
     stack.supervisor.restart("assigner")
     stack.supervisor.wait_ready(["assigner"], timeout_s=60)
     wait_for(

@@ -26,6 +26,7 @@ from socialdesk_schemas import (
     TicketAssigned,
     TicketDismissed,
     TicketQueued,
+    TicketResolved,
     TicketRoutedToMarketing,
 )
 from tests.support import clear_outbox, config_for_tests, envelope, outbox_events, service_store
@@ -189,3 +190,30 @@ async def test_any_agent_of_the_brand_may_answer_a_queued_ticket_and_thereby_cla
     assert isinstance(claimed, TicketAssigned)
     assert (claimed.agent_id, claimed.reason) == ("ra-hugo", "claimed")
     assert isinstance(replied, AgentReplied)
+
+
+async def test_plain_faq_is_answered_with_its_saved_reply_and_a_follow_up_reopens_it(desk: Desk) -> None:
+    faq = classified(desk.clock, category="query", priority="low", auto_reply="luggage_policy")
+    reply, resolved = await desk.route(faq)
+    assert isinstance(reply, ReplyRequested)
+    assert reply.origin == "auto_reply"
+    assert reply.template_key == "luggage_policy"
+    assert reply.text.startswith("Each rider may bring")
+    assert reply.recipient_platform_user_id == "igsid-1"
+    assert isinstance(resolved, TicketResolved)
+    # The customer answers back: the ticket reopens and goes to a person.
+    follow = classified(
+        desk.clock,
+        ticket_id=faq.ticket_id,
+        opens_ticket=False,
+        category="complaint",
+        platform_message_id="m-2",
+    )
+    (assigned,) = await desk.route(follow)
+    assert isinstance(assigned, TicketAssigned)
+    assert assigned.ticket_id == faq.ticket_id
+
+
+async def test_a_key_with_no_saved_reply_for_the_brand_goes_to_an_agent(desk: Desk) -> None:
+    (event,) = await desk.route(classified(desk.clock, category="query", auto_reply="pets_policy"))
+    assert isinstance(event, TicketAssigned)

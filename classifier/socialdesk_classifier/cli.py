@@ -1,0 +1,116 @@
+"""Command line for the classifier library.
+
+    python -m socialdesk_classifier.cli classify IN.jsonl OUT.jsonl   # make classify
+    python -m socialdesk_classifier.cli eval [--errors] [--json]      # make eval
+    python -m socialdesk_classifier.cli train                         # rebuild data/model.npz
+
+``classify`` runs the same code path as the service: one :class:`Classifier` over the file
+in order, so grouping state carries across lines. A malformed line gets an error object in
+the output and the run goes on; only an unreadable input file (or unwritable output) makes
+the exit status non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+_START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _classify(in_path: Path, out_path: Path) -> int:
+    from socialdesk_classifier.nlp import Post, load_default_classifier
+
+    try:
+        raw = in_path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {in_path}: {exc}", file=sys.stderr)
+        return 2
+    clf = load_default_classifier()
+    # Decode leniently: one bad byte must not cost the whole file.
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    n_ok = n_err = 0
+    try:
+        out = out_path.open("w", encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot write {out_path}: {exc}", file=sys.stderr)
+        return 2
+    with out:
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            record: dict[str, Any]
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise ValueError("line is not a JSON object")
+                post = Post.from_mapping(data, default_time=_START + timedelta(seconds=lineno - 1))
+                decision = clf.classify(post)
+                record = {"id": post.id, **decision.as_dict()}
+                n_ok += 1
+            except Exception as exc:
+                ident = None
+                with contextlib.suppress(Exception):
+                    ident = json.loads(line).get("id")
+                record = {"id": ident, "line": lineno, "error": f"{type(exc).__name__}: {exc}"}
+                n_err += 1
+            # ASCII escapes: an id with a lone surrogate still yields valid JSON, never a crash.
+            out.write(json.dumps(record) + "\n")
+    print(f"classified {n_ok} posts, {n_err} malformed lines -> {out_path}", file=sys.stderr)
+    return 0
+
+
+def _eval(show_errors: bool, as_json: bool, folds: int) -> int:
+    from socialdesk_classifier.nlp.evaluation import cross_validate, format_report
+
+    report = cross_validate(k=folds)
+    if as_json:
+        print(json.dumps({"headline": report.headline, "fields": report.fields, "passed": report.passed()}))
+    else:
+        print(format_report(report, show_errors=show_errors))
+    return 0
+
+
+def _train() -> int:
+    from socialdesk_classifier.nlp.classifier import DATA_DIR, build_analyser
+    from socialdesk_classifier.nlp.training import fingerprint, load_labelled, train_model, training_files
+
+    files = training_files(DATA_DIR)
+    rows = load_labelled(files)
+    # The lexicon shapes the features (cue tokens), so it is part of the fingerprint too.
+    model = train_model(rows, build_analyser(DATA_DIR), meta=fingerprint([*files, DATA_DIR / "lexicon.yaml"]))
+    path = DATA_DIR / "model.npz"
+    model.save(path)
+    print(f"trained on {len(rows)} posts from {len(files)} files; {len(model.vocab)} features -> {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    parser = argparse.ArgumentParser(prog="socialdesk_classifier.cli", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_cls = sub.add_parser("classify", help="classify a JSONL file of posts")
+    p_cls.add_argument("input", type=Path)
+    p_cls.add_argument("output", type=Path)
+    p_eval = sub.add_parser("eval", help="k-fold cross-validated evaluation on the dev set")
+    p_eval.add_argument("--errors", action="store_true", help="list misclassified posts")
+    p_eval.add_argument("--json", action="store_true", help="print one JSON object")
+    p_eval.add_argument("--folds", type=int, default=5)
+    sub.add_parser("train", help="retrain data/model.npz from data/*.jsonl")
+    args = parser.parse_args(argv)
+    if args.command == "classify":
+        return _classify(args.input, args.output)
+    if args.command == "eval":
+        return _eval(args.errors, args.json, args.folds)
+    return _train()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

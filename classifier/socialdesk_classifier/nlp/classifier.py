@@ -1,0 +1,361 @@
+"""The classifier: rules + statistical model + decision rules + incident grouping.
+
+How a post is decided, in order (each step adds a human-readable reason):
+
+1. :class:`~socialdesk_classifier.nlp.features.Analyser` cleans the text, runs the rule cues,
+   detects the language and scores sentiment.
+2. The linear model (TF-IDF words + char n-grams + cue tokens) gives probabilities for
+   category, priority, sentiment and auto-reply template.
+3. Strong rule cues override the model's category where the taxonomy leaves no doubt and the
+   cost of a miss is high: safety and legal (always critical: recall matters most), scams and
+   spam, and marketing-owned collaboration / press / contest posts.
+4. The taxonomy's conventions fix queue from category and constrain priority and sentiment
+   (safety/legal critical; praise/promo/spam/other low; spam neutral; a complaint negative).
+   Critical beyond safety/legal comes only from explicit cues: stranded now, personal data
+   exposed or account taken over, a big audience broadcasting a complaint.
+5. An auto-reply is proposed only for a calm query whose FAQ topic cue fires and whose
+   template probability clears the brand's threshold; never for complaints or anger.
+6. The :class:`~socialdesk_classifier.nlp.grouping.Grouper` links the post to an open incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from socialdesk_classifier.nlp.features import Analyser, Analysis, feature_tokens
+from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
+from socialdesk_classifier.nlp.language import LanguageDetector
+from socialdesk_classifier.nlp.model import LinearModel
+from socialdesk_classifier.nlp.rules import load_lexicon
+from socialdesk_classifier.nlp.sentiment import SentimentScorer
+from socialdesk_classifier.nlp.settings import ClassifierSettings
+from socialdesk_classifier.nlp.types import CATEGORY_QUEUE, Decision, Post
+
+__all__ = ["DATA_DIR", "Classifier", "load_default_classifier"]
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+_TEMPLATE_TOPIC = {
+    "luggage_policy": "topic_luggage",
+    "pets_policy": "topic_pets",
+    "wifi_power": "topic_wifi",
+    "find_ticket": "topic_ticket",
+    "refund_policy": "topic_refund",
+    "rally_how_it_works": "topic_rally_tip",
+}
+_NO_AUTO_REPLY_CUES = (
+    "anger",
+    "sarcasm",
+    "double_charge",
+    "refund_overdue",
+    "stranded_now",
+    "data_breach",
+    "needs_agent",
+)
+_PUBLIC_KINDS = ("mention", "comment")
+
+
+@dataclass(frozen=True, slots=True)
+class _Core:
+    """The stateless part of a decision (everything but the group)."""
+
+    category: str
+    priority: str
+    sentiment: str
+    language: str
+    auto_reply: str | None
+    confidence: dict[str, float]
+    reasons: list[str]
+
+
+def _snip(analysis: Analysis, cue: str) -> str:
+    return analysis.cues[cue].snippet
+
+
+class Classifier:
+    """Decides queue, category, priority, sentiment, language, auto-reply and group.
+
+    Holds grouping state (the open incidents), so one instance serves one stream; the rest
+    is stateless. Not thread-safe: give each worker its own instance.
+    """
+
+    def __init__(
+        self,
+        *,
+        analyser: Analyser,
+        model: LinearModel,
+        grouper: Grouper | None = None,
+        settings: ClassifierSettings | None = None,
+    ) -> None:
+        self.analyser = analyser
+        self.model = model
+        self.settings = settings or ClassifierSettings()
+        self.grouper = grouper
+
+    # ------------------------------------------------------------------ public API
+    def classify(self, post: Post) -> Decision:
+        """Classify one post and link it to an incident group. Never raises on bad text."""
+        analysis = self.analyser.analyse(post)
+        core = self.decide(post, analysis)
+        group_id: str | None = None
+        confidence = dict(core.confidence)
+        reasons = list(core.reasons)
+        if self.grouper is not None and core.category not in ("spam", "unknown"):
+            assignment = self.grouper.assign(
+                brand=post.brand, text=analysis.clean.text, at=post.created_at, post_id=post.id
+            )
+            group_id = assignment.group_id
+            if group_id is not None:
+                confidence["group"] = round(min(1.0, 0.5 + assignment.score / 4), 4)
+                if assignment.shared:
+                    reasons.append(f"group {group_id}: shares {', '.join(assignment.shared)}")
+                else:
+                    reasons.append(f"group {group_id}: opened a new incident")
+        return Decision(
+            queue=CATEGORY_QUEUE[core.category],
+            category=core.category,
+            priority=core.priority,
+            sentiment=core.sentiment,
+            language=core.language,
+            auto_reply=core.auto_reply,
+            group_id=group_id,
+            confidence=confidence,
+            reasons=reasons,
+        )
+
+    # ------------------------------------------------------------------ decision rules
+    def decide(self, post: Post, analysis: Analysis) -> _Core:
+        """Everything but grouping: pure given the post and its analysis."""
+        cues = analysis.cues
+        lang = analysis.language
+        reasons: list[str] = []
+        if analysis.empty:
+            return self._no_text(post, analysis)
+        probs = self.model.predict(feature_tokens(post, analysis))
+        cat_p = probs["category"]
+
+        # -- category: strong rule cues first, then the model
+        forced: str | None = None
+        cue: str
+        safety = next((c for c in ("safety_driving", "safety_person") if c in cues), None)
+        if safety and "legal" in cues:
+            # Both: an ongoing danger is safety; a past one with a lawyer/regulator is legal.
+            forced = "safety" if "active_trip" in cues and "past_trip" not in cues else "legal"
+            cue = safety if forced == "safety" else "legal"
+            reasons.append(f"rule {cue}: '{_snip(analysis, cue)}' (safety and legal cues both fired)")
+        elif safety:
+            forced = "safety"
+            reasons.append(f"rule {safety}: '{_snip(analysis, safety)}'")
+        elif "legal" in cues:
+            forced = "legal"
+            reasons.append(f"rule legal: '{_snip(analysis, 'legal')}'")
+        elif "spam_impersonation" in cues or "spam_generic" in cues:
+            cue = "spam_impersonation" if "spam_impersonation" in cues else "spam_generic"
+            forced = "spam"
+            reasons.append(f"rule {cue}: '{_snip(analysis, cue)}'")
+        else:
+            marketing = next(
+                (c for c in ("marketing_collab", "marketing_press", "marketing_contest") if c in cues), None
+            )
+            if marketing is not None and cat_p.get("complaint", 0.0) < 0.6:
+                forced = "promo"
+                reasons.append(f"rule {marketing}: '{_snip(analysis, marketing)}'")
+        if forced is not None:
+            category = forced
+            cat_conf = max(0.9, cat_p.get(forced, 0.0))
+        else:
+            ranked = sorted(cat_p.items(), key=lambda kv: kv[1], reverse=True)
+            category, cat_conf = ranked[0]
+            if category in ("safety", "legal") and cat_conf < 0.5:
+                # No safety/legal cue fired: take those labels from the model only when sure.
+                category, cat_conf = next((c, p) for c, p in ranked if c not in ("safety", "legal"))
+            reasons.append(f"model category={category} p={cat_conf:.2f}")
+
+        priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons)
+        sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
+        auto_reply, ar_conf = self._auto_reply(post, analysis, category, cat_conf, sentiment, probs, reasons)
+        queue_conf = sum(p for c, p in cat_p.items() if CATEGORY_QUEUE[c] == CATEGORY_QUEUE[category])
+        confidence = {
+            "queue": round(max(queue_conf, cat_conf), 4),
+            "category": round(cat_conf, 4),
+            "priority": round(pri_conf, 4),
+            "sentiment": round(sent_conf, 4),
+            "language": round(analysis.language_confidence, 4),
+            "auto_reply": round(ar_conf, 4),
+        }
+        if analysis.clean.truncated:
+            reasons.append("text truncated for analysis")
+        return _Core(category, priority, sentiment, lang, auto_reply, confidence, reasons)
+
+    def _no_text(self, post: Post, analysis: Analysis) -> _Core:
+        text = analysis.clean.text
+        if "?" in text:
+            # Taxonomy: very short asks ("??") are a cx query at medium priority.
+            return _Core(
+                "query",
+                "medium",
+                "neutral",
+                "und",
+                None,
+                {"queue": 0.6, "category": 0.6, "priority": 0.6, "sentiment": 0.8, "language": 0.0},
+                ["no words, only a question mark: a very short ask"],
+            )
+        if text:
+            sentiment = analysis.sentiment.bucket
+            return _Core(
+                "other",
+                "low",
+                sentiment,
+                "und",
+                None,
+                {"queue": 0.7, "category": 0.6, "priority": 0.9, "sentiment": 0.6, "language": 0.0},
+                ["no words (emoji or symbols only): nothing to act on"],
+            )
+        return _Core(
+            "unknown",
+            "low",
+            "neutral",
+            "und",
+            None,
+            {"queue": 0.5, "category": 0.0, "priority": 0.5, "sentiment": 0.5, "language": 0.0},
+            ["empty or unreadable text"],
+        )
+
+    def _priority(
+        self, post: Post, analysis: Analysis, category: str, probs: dict[str, float], reasons: list[str]
+    ) -> tuple[str, float]:
+        cues = analysis.cues
+        if category in ("safety", "legal"):
+            reasons.append(f"priority critical: {category} is always critical")
+            return "critical", 0.99
+        if category in ("praise", "promo", "spam", "other"):
+            return "low", 0.95
+        if "data_breach" in cues:
+            reasons.append(
+                f"priority critical: personal data or account compromised ('{_snip(analysis, 'data_breach')}')"
+            )
+            return "critical", 0.9
+        if category == "complaint":
+            if "stranded_now" in cues and "past_trip" not in cues:
+                reasons.append(f"priority critical: stranded now ('{_snip(analysis, 'stranded_now')}')")
+                return "critical", 0.85
+            viral = self.settings.viral_threshold(post.brand)
+            if post.author_followers >= viral and post.kind in _PUBLIC_KINDS:
+                reasons.append(
+                    f"priority critical: public complaint from {post.author_followers} followers (>= {viral})"
+                )
+                return "critical", 0.85
+        allowed = {"complaint": ("medium", "high"), "request": ("medium", "high")}.get(
+            category, ("low", "medium", "high")
+        )
+        high_cues: list[str] = [c for c in ("double_charge", "refund_overdue", "active_trip") if c in cues]
+        if category == "complaint" and ("anger" in cues or analysis.clean.caps_ratio >= 0.5):
+            high_cues.append("anger" if "anger" in cues else "caps")
+        if high_cues and not (high_cues == ["active_trip"] and "past_trip" in cues):
+            reasons.append(f"priority high: {', '.join(high_cues)}")
+            return "high", 0.8
+        total = sum(probs.get(p, 0.0) for p in allowed) or 1.0
+        best = max(allowed, key=lambda p: probs.get(p, 0.0))
+        if best == "high" and category == "query" and "active_trip" not in cues:
+            # A question is high only under time pressure, which the cue would have caught.
+            best = "medium" if probs.get("medium", 0.0) >= probs.get("low", 0.0) else "low"
+        reasons.append(f"model priority={best} p={probs.get(best, 0.0) / total:.2f}")
+        return best, probs.get(best, 0.0) / total
+
+    def _sentiment(
+        self, analysis: Analysis, category: str, probs: dict[str, float], reasons: list[str]
+    ) -> tuple[str, float]:
+        score = analysis.sentiment
+        if score.sarcasm_flip:
+            reasons.append("sentiment: sarcasm cue flips positive wording")
+        if category == "spam":
+            return "neutral", 0.9
+        if category == "praise":
+            return "positive", max(0.8, probs.get("positive", 0.0))
+        if category == "complaint":
+            return "negative", max(0.8, probs.get("negative", 0.0))
+        if category in ("safety", "legal"):
+            label = "neutral" if probs.get("neutral", 0.0) > 0.7 and score.compound > 0.2 else "negative"
+            return label, max(0.6, probs.get(label, 0.0))
+        label = max(probs, key=lambda k: probs[k])
+        return label, probs[label]
+
+    def _auto_reply(
+        self,
+        post: Post,
+        analysis: Analysis,
+        category: str,
+        cat_conf: float,
+        sentiment: str,
+        probs: dict[str, dict[str, float]],
+        reasons: list[str],
+    ) -> tuple[str | None, float]:
+        ar = probs.get("auto_reply", {})
+        if category not in ("query", "request") or not self.settings.auto_reply_on(post.brand):
+            return None, 1.0 - max((p for k, p in ar.items() if k != "none"), default=0.0)
+        blocked = [c for c in _NO_AUTO_REPLY_CUES if c in analysis.cues]
+        template = max((k for k in ar if k != "none"), key=lambda k: ar[k], default=None)
+        if template is None:
+            return None, 1.0
+        p = ar[template]
+        if template == "refund_policy" and post.brand == "rally" and "rally_no_tip" in analysis.cues:
+            # Taxonomy: money back when a rally does not run is the rally template's answer.
+            template, p = "rally_how_it_works", max(p, ar.get("rally_how_it_works", 0.0))
+            reasons.append("refund question about a rally not running: rally_how_it_works")
+        topic = _TEMPLATE_TOPIC.get(template)
+        threshold = self.settings.auto_reply_threshold(post.brand)
+        if category == "request" and template != "find_ticket":
+            return None, 1.0 - p
+        why_not = None
+        if blocked:
+            why_not = f"blocked by {', '.join(blocked)}"
+        elif sentiment == "negative" or analysis.sentiment.compound <= -0.3:
+            why_not = "negative tone"
+        elif cat_conf < 0.5:
+            # A saved answer sent to a post that is not really a question is worse than none.
+            why_not = f"unsure it is a {category} (p={cat_conf:.2f})"
+        elif "past_trip" in analysis.cues:
+            why_not = "refers to a past trip (likely a grievance, not a FAQ)"
+        elif topic is not None and topic not in analysis.cues:
+            why_not = f"topic cue {topic} did not fire"
+        elif template == "rally_how_it_works" and post.brand != "rally":
+            why_not = "rally template for another brand"
+        elif p < threshold:
+            why_not = f"p={p:.2f} < threshold {threshold:.2f}"
+        if why_not is not None:
+            if p >= 0.3:
+                reasons.append(f"no auto-reply {template}: {why_not}")
+            return None, 1.0 - p
+        reasons.append(f"auto-reply {template}: p={p:.2f} >= {threshold:.2f} and topic cue fired")
+        return template, p
+
+
+def build_analyser(data_dir: Path = DATA_DIR) -> Analyser:
+    """Rules, language detector and sentiment scorer from the repository's data files."""
+    return Analyser(load_lexicon(data_dir / "lexicon.yaml"), LanguageDetector(), SentimentScorer())
+
+
+def load_default_classifier(
+    settings: ClassifierSettings | None = None, *, data_dir: Path = DATA_DIR
+) -> Classifier:
+    """The production classifier: rules, trained model and grouper from files in the repo.
+
+    >>> clf = load_default_classifier()
+    >>> clf.classify(Post(id="1", brand="ourbus", platform="x", kind="dm",
+    ...                   author_followers=10, text="are pets allowed?")).category
+    'query'
+    """
+    settings = settings or ClassifierSettings()
+    model_path = data_dir / "model.npz"
+    if not model_path.exists():
+        raise FileNotFoundError(
+            f"{model_path} is missing: run `python -m socialdesk_classifier.cli train` to build it"
+        )
+    grouper = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings.grouping)
+    return Classifier(
+        analyser=build_analyser(data_dir),
+        model=LinearModel.load(model_path),
+        grouper=grouper,
+        settings=settings,
+    )

@@ -1,0 +1,219 @@
+"""The transparent rules layer: named cues compiled from ``data/lexicon.yaml``.
+
+A cue is a set of regular expressions that says "this post mentions a lawyer", "this post
+asks where the ticket is". Cues are cheap, explainable and editable by a brand lead without
+retraining; they feed both the statistical model (as feature tokens) and the decision rules
+in :mod:`socialdesk_classifier.nlp.classifier`. Why regexes and not keyword sets: social posts
+need small windows ("driver ... texting ... lanes") that keyword sets cannot express.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre_c  # the stdlib regex parser: used only to derive prefilters
+import re._parser as sre_parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["CueHit", "Lexicon", "load_lexicon"]
+
+
+@dataclass(frozen=True, slots=True)
+class CueHit:
+    """One cue that fired, with the text that made it fire (for the agent-facing reasons)."""
+
+    name: str
+    snippet: str
+    strong: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    regex: re.Pattern[str]
+    #: Lower-case strings of which at least one must occur for the regex to match; None
+    #: when no such set could be derived (the regex then always runs).
+    needs: frozenset[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    name: str
+    strong: bool
+    patterns: tuple[_Pattern, ...]
+    unless: re.Pattern[str] | None
+
+
+_MAX_SET = 48
+
+
+def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
+    """(exact, necessary) literal sets of a parsed regex sequence.
+
+    ``exact``: every string the sequence can match, when it is a small finite set of
+    literals. ``necessary``: a set such that any match contains at least one member.
+    Why: Python's ``re`` has no multi-literal prefilter, and ~250 patterns with ``.{0,60}``
+    windows cost ~0.6 ms a post; checking literals with ``in`` first cuts that ~10x.
+    """
+    candidates: list[set[str]] = []
+    run: set[str] | None = {""}
+    whole = True
+
+    def close() -> None:
+        nonlocal run
+        if run and any(run):
+            candidates.append(run)
+        run = None
+
+    for op, av in items:
+        if op is sre_c.LITERAL:
+            run = {s + chr(av).lower() for s in run} if run is not None else {chr(av).lower()}
+        elif op is sre_c.AT:
+            continue  # zero-width: keeps literals adjacent
+        elif op is sre_c.IN and all(o is sre_c.LITERAL for o, _ in av) and len(av) <= 4:
+            chars = {chr(v).lower() for _, v in av}
+            run = {s + c for s in (run or {""}) for c in chars}
+        elif op is sre_c.SUBPATTERN or op is sre_c.BRANCH:
+            if op is sre_c.SUBPATTERN:
+                exact, nec = _necessary(av[-1])
+            else:
+                parts = [_necessary(alt) for alt in av[1]]
+                exacts = [e for e, _ in parts]
+                exact = None
+                if all(e is not None for e in exacts):
+                    exact = {s for e in exacts if e is not None for s in e}
+                necs = [n for _, n in parts]
+                nec = None
+                if all(necs):
+                    nec = {s for n in necs if n for s in n}
+            if exact is not None and run is not None and len(run) * len(exact) <= _MAX_SET:
+                run = {a + b for a in run for b in exact}
+            else:
+                whole = False
+                close()
+                if nec:
+                    candidates.append(nec)
+                if exact is not None and len(exact) <= _MAX_SET:
+                    run = set(exact)
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            whole = False
+            close()
+            _, inner_nec = _necessary(av[2])
+            if inner_nec:
+                candidates.append(inner_nec)
+        else:
+            whole = False
+            close()
+        if run is not None and len(run) > _MAX_SET:
+            whole = False
+            close()
+    exact_out = run if whole and run is not None else None
+    close()
+    good = [c for c in candidates if c and all(c)]
+    if not good:
+        return exact_out, None
+    best = max(good, key=lambda c: (min(len(s) for s in c), -len(c)))
+    return exact_out, best
+
+
+#: Prefilter keys are the first few characters of each necessary literal. Full-length keys
+#: are found through the set of the post's 5-character windows (one slice per character);
+#: the few shorter keys ("?", "dog") are checked one by one.
+_KEY = 5
+
+
+def _compile(pattern: str) -> _Pattern:
+    regex = re.compile(pattern, re.IGNORECASE)
+    try:
+        _, needs = _necessary(sre_parse.parse(pattern, re.IGNORECASE))
+    except Exception:  # the prefilter is an optimisation; never let it reject a pattern
+        needs = None
+    return _Pattern(regex, frozenset(n[:_KEY] for n in needs) if needs else None)
+
+
+class Lexicon:
+    """Compiled cues. Build with :func:`load_lexicon`.
+
+    Each pattern carries a set of literals derived from it (see :func:`_necessary`); a post
+    first collects which literals it contains, and only the patterns whose literals occur are
+    run. The outcome is identical to running every pattern, at a fraction of the cost.
+    """
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        cues_spec = spec.get("cues")
+        if not isinstance(cues_spec, Mapping) or not cues_spec:
+            raise ValueError("lexicon: 'cues' must be a non-empty mapping")
+        self.brands: dict[str, dict[str, list[str]]] = dict(spec.get("brands") or {})
+        cues: list[_Cue] = []
+        for name, body in cues_spec.items():
+            patterns: list[str] = []
+            for lang, pats in (body.get("patterns") or {}).items():
+                if not isinstance(pats, list):
+                    raise ValueError(f"lexicon: cue {name!r} language {lang!r} must list patterns")
+                patterns.extend(str(p) for p in pats)
+            if not patterns:
+                raise ValueError(f"lexicon: cue {name!r} has no patterns")
+            try:
+                compiled = tuple(_compile(p) for p in patterns)
+                unless_list = [str(p) for p in body.get("unless") or []]
+                unless = (
+                    re.compile("|".join(f"(?:{p})" for p in unless_list), re.IGNORECASE)
+                    if unless_list
+                    else None
+                )
+            except re.error as exc:
+                raise ValueError(f"lexicon: cue {name!r} has a bad pattern: {exc}") from exc
+            cues.append(_Cue(str(name), body.get("strength") == "strong", compiled, unless))
+        self._cues = tuple(cues)
+        self.names = frozenset(c.name for c in cues)
+        # key -> the (cue index, pattern index) pairs it may enable.
+        index: dict[str, list[tuple[int, int]]] = {}
+        always: list[tuple[int, int]] = []
+        for ci, cue in enumerate(cues):
+            for pi, pat in enumerate(cue.patterns):
+                if pat.needs is None:
+                    always.append((ci, pi))
+                else:
+                    for key in pat.needs:
+                        index.setdefault(key, []).append((ci, pi))
+        self._index = index
+        self._always = tuple(always)
+        self._short_keys = tuple(k for k in index if len(k) < _KEY)
+
+    def match(self, text: str) -> dict[str, CueHit]:
+        """Return the cues that fire on ``text`` (already cleaned), keyed by cue name."""
+        hits: dict[str, CueHit] = {}
+        lower = text.lower()
+        present = {lower[i : i + _KEY] for i in range(len(lower) - _KEY + 1)}
+        present.update(k for k in self._short_keys if k in lower)
+        candidates: set[tuple[int, int]] = set(self._always)
+        index = self._index
+        for key in present:
+            enabled = index.get(key)
+            if enabled is not None:
+                candidates.update(enabled)
+        done: set[int] = set()
+        for ci, pi in sorted(candidates):
+            if ci in done:
+                continue
+            cue = self._cues[ci]
+            m = cue.patterns[pi].regex.search(text)
+            if m is None:
+                continue
+            done.add(ci)
+            if cue.unless is not None and cue.unless.search(text):
+                continue
+            hits[cue.name] = CueHit(cue.name, m.group(0)[:60], cue.strong)
+        return hits
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    """Read and compile a lexicon YAML file; raises ``ValueError`` naming the bad cue."""
+    with path.open(encoding="utf-8") as fh:
+        spec = yaml.safe_load(fh)
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"lexicon {path}: top level must be a mapping")
+    return Lexicon(spec)

@@ -1,0 +1,96 @@
+"""Classifier configuration: thresholds with defaults and per-brand overrides.
+
+A pydantic model so the product config can embed it (``classifier: ClassifierSettings``) and
+a bad value is refused at start with the field named. Per-brand overrides are partial: a
+brand sets only what differs and inherits the rest.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["BrandSettings", "ClassifierSettings", "GroupingSettings", "SpikeSettings", "TrendSettings"]
+
+
+class BrandSettings(BaseModel):
+    """Thresholds that may differ per brand. ``None`` means "use the global default"."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    auto_reply_min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    viral_followers: int | None = Field(default=None, ge=1)
+    auto_reply_enabled: bool | None = None
+
+
+class GroupingSettings(BaseModel):
+    """How the :class:`~socialdesk_classifier.nlp.grouping.Grouper` links posts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_seconds: int = Field(default=3 * 24 * 3600, ge=60)
+    max_groups_per_brand: int = Field(default=2000, ge=10)
+    min_score: float = Field(default=1.0, gt=0.0)
+
+
+class TrendSettings(BaseModel):
+    """Group volume rising: ``min_volume`` posts in ``window_seconds`` and growth vs before."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_seconds: int = Field(default=1800, ge=60)
+    min_volume: int = Field(default=4, ge=2)
+    growth_ratio: float = Field(default=2.0, ge=1.0)
+    cooldown_seconds: int = Field(default=3600, ge=0)
+
+
+class SpikeSettings(BaseModel):
+    """Per-brand volume / negative-share spike detection against a learned baseline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bucket_seconds: int = Field(default=60, ge=10)
+    window_buckets: int = Field(default=5, ge=1)
+    alpha: float = Field(default=0.05, gt=0.0, le=1.0)
+    hour_alpha: float = Field(default=0.2, gt=0.0, le=1.0)
+    min_negative: int = Field(default=6, ge=1)
+    minor_z: float = Field(default=4.0, gt=0.0)
+    major_z: float = Field(default=7.0, gt=0.0)
+    critical_z: float = Field(default=11.0, gt=0.0)
+    cooldown_seconds: int = Field(default=900, ge=0)
+    warmup_buckets: int = Field(default=30, ge=0)
+
+
+class ClassifierSettings(BaseModel):
+    """Everything a deployment may tune without touching code or retraining."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    auto_reply_min_confidence: float = Field(default=0.45, ge=0.0, le=1.0)
+    auto_reply_enabled: bool = True
+    #: An author with at least this audience whose public complaint is spreading is critical.
+    viral_followers: int = Field(default=20_000, ge=1)
+    brands: dict[str, BrandSettings] = Field(default_factory=dict)
+    grouping: GroupingSettings = GroupingSettings()
+    trends: TrendSettings = TrendSettings()
+    spikes: SpikeSettings = SpikeSettings()
+
+    def auto_reply_threshold(self, brand: str) -> float:
+        """The auto-reply confidence threshold in force for ``brand``."""
+        override = self.brands.get(brand)
+        if override is not None and override.auto_reply_min_confidence is not None:
+            return override.auto_reply_min_confidence
+        return self.auto_reply_min_confidence
+
+    def auto_reply_on(self, brand: str) -> bool:
+        """Whether auto-replies are enabled for ``brand``."""
+        override = self.brands.get(brand)
+        if override is not None and override.auto_reply_enabled is not None:
+            return override.auto_reply_enabled
+        return self.auto_reply_enabled
+
+    def viral_threshold(self, brand: str) -> int:
+        """Follower count above which a public complaint counts as going viral for ``brand``."""
+        override = self.brands.get(brand)
+        if override is not None and override.viral_followers is not None:
+            return override.viral_followers
+        return self.viral_followers

@@ -1,0 +1,73 @@
+"""Training the linear model from labelled JSONL files in ``classifier/data/``.
+
+Training data: ``dev.jsonl`` (the project's labelled development set, copied into the repo)
+and ``extra_*.jsonl`` (examples we wrote to cover gaps: Spanish and other languages, varied
+wording of safety/legal/marketing/spam, FAQ phrasings). Nothing is read from outside the repo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from socialdesk_classifier.nlp.features import Analyser, feature_tokens
+from socialdesk_classifier.nlp.model import LinearModel, fit_linear_model
+from socialdesk_classifier.nlp.types import Post
+
+__all__ = ["load_labelled", "train_model", "training_files"]
+
+HEADS = ("category", "priority", "sentiment", "auto_reply")
+
+
+def training_files(data_dir: Path) -> list[Path]:
+    """The labelled files training reads, in a stable order."""
+    return [data_dir / "dev.jsonl", *sorted(data_dir.glob("extra_*.jsonl"))]
+
+
+def load_labelled(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Read labelled rows; each must carry the taxonomy fields."""
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                for key in ("id", "text", "category", "priority", "sentiment"):
+                    if key not in row:
+                        raise ValueError(f"{path}:{n}: missing {key!r}")
+                rows.append(row)
+    return rows
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    """Hash of the training files, stored in the model to detect a stale artifact."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _targets(rows: Sequence[dict[str, Any]]) -> dict[str, list[str | None]]:
+    return {
+        "category": [r["category"] for r in rows],
+        "priority": [r["priority"] for r in rows],
+        "sentiment": [r["sentiment"] for r in rows],
+        # The template head learns only from posts that could get one.
+        "auto_reply": [
+            (r.get("auto_reply") or "none") if r["category"] in ("query", "request") else None for r in rows
+        ],
+    }
+
+
+def train_model(rows: Sequence[dict[str, Any]], analyser: Analyser, *, meta: str = "") -> LinearModel:
+    """Fit the four heads on ``rows``."""
+    docs = []
+    for row in rows:
+        post = Post.from_mapping(row)
+        docs.append(feature_tokens(post, analyser.analyse(post)))
+    return fit_linear_model(docs, _targets(rows), c_by_head={"auto_reply": 20.0}, meta=meta)

@@ -1,0 +1,135 @@
+"""The library's value types: what goes in (:class:`Post`) and what comes out (:class:`Decision`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_QUEUE",
+    "PRIORITIES",
+    "SENTIMENTS",
+    "TEMPLATES",
+    "Decision",
+    "Post",
+]
+
+Queue = Literal["cx", "marketing", "ignore"]
+
+CATEGORIES: tuple[str, ...] = (
+    "complaint",
+    "query",
+    "request",
+    "praise",
+    "safety",
+    "legal",
+    "promo",
+    "spam",
+    "other",
+)
+PRIORITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
+TEMPLATES: tuple[str, ...] = (
+    "luggage_policy",
+    "pets_policy",
+    "wifi_power",
+    "find_ticket",
+    "refund_policy",
+    "rally_how_it_works",
+)
+#: The taxonomy fixes queue from category; "unknown" (empty/garbage text) is dismissed but kept.
+CATEGORY_QUEUE: dict[str, Queue] = {
+    "complaint": "cx",
+    "query": "cx",
+    "request": "cx",
+    "praise": "cx",
+    "safety": "cx",
+    "legal": "cx",
+    "promo": "marketing",
+    "spam": "ignore",
+    "other": "ignore",
+    "unknown": "ignore",
+}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One social-media message as the classifier sees it.
+
+    ``created_at`` drives grouping and trend/spike windows (time is injected, never read from
+    the wall clock); a naive datetime is taken as UTC.
+    """
+
+    id: str
+    brand: str
+    platform: str
+    kind: str
+    author_followers: int
+    text: str
+    created_at: datetime = _EPOCH
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, default_time: datetime | None = None) -> Post:
+        """Build from a JSON object (the ``make classify`` input); raises ``ValueError``."""
+        try:
+            followers = int(data.get("author_followers") or 0)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"author_followers is not an integer: {data.get('author_followers')!r}") from exc
+        created = data.get("created_at")
+        when: datetime
+        if created is None or created == "":
+            when = default_time or _EPOCH
+        elif isinstance(created, datetime):
+            when = created
+        else:
+            try:
+                when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ValueError(f"created_at is not an ISO-8601 time: {created!r}") from exc
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        for key in ("id", "brand"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise ValueError(f"missing or empty {key!r}")
+        return cls(
+            id=data["id"],
+            brand=str(data["brand"]).lower(),
+            platform=str(data.get("platform") or "generic").lower(),
+            kind=str(data.get("kind") or "comment").lower(),
+            author_followers=max(0, followers),
+            text=text if isinstance(text := data.get("text"), str) else "",
+            created_at=when,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the classifier decided about one post, with per-field confidence and reasons."""
+
+    queue: Queue
+    category: str
+    priority: str
+    sentiment: str
+    language: str
+    auto_reply: str | None
+    group_id: str | None
+    confidence: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (the ``make classify`` output fields)."""
+        return {
+            "queue": self.queue,
+            "category": self.category,
+            "priority": self.priority,
+            "sentiment": self.sentiment,
+            "auto_reply": self.auto_reply,
+            "language": self.language,
+            "group": self.group_id,
+            "confidence": {k: round(v, 4) for k, v in self.confidence.items()},
+            "reasons": list(self.reasons),
+        }

@@ -1,0 +1,74 @@
+"""The rules engine's prefilter is exact, the model artifact is fresh and round-trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from socialdesk_classifier.nlp.classifier import DATA_DIR
+from socialdesk_classifier.nlp.model import LinearModel, fit_linear_model
+from socialdesk_classifier.nlp.rules import Lexicon, load_lexicon
+from socialdesk_classifier.nlp.text import clean
+from socialdesk_classifier.nlp.training import fingerprint, training_files
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon(DATA_DIR / "lexicon.yaml")
+
+
+def _texts() -> list[str]:
+    out = []
+    for path in training_files(DATA_DIR):
+        with path.open(encoding="utf-8") as fh:
+            out.extend(json.loads(line)["text"] for line in fh if line.strip())
+    return out
+
+
+def test_prefilter_gives_exactly_the_brute_force_result(lexicon: Lexicon) -> None:
+    """The literal prefilter is an optimisation only: same cues as running every regex."""
+    texts = [clean(t).text for t in _texts()]
+    assert len(texts) > 500
+    for text in texts:
+        fast = lexicon.match(text)
+        for cue in lexicon._cues:
+            brute = any(p.regex.search(text) for p in cue.patterns) and not (
+                cue.unless is not None and cue.unless.search(text)
+            )
+            assert (cue.name in fast) == brute, (cue.name, text)
+
+
+def test_every_pattern_has_a_prefilter(lexicon: Lexicon) -> None:
+    missing = [(c.name, p.regex.pattern) for c in lexicon._cues for p in c.patterns if p.needs is None]
+    assert missing == []
+
+
+def test_bad_lexicon_names_the_cue() -> None:
+    with pytest.raises(ValueError, match="broken"):
+        Lexicon({"cues": {"broken": {"patterns": {"en": ["(unclosed"]}}}})
+    with pytest.raises(ValueError, match="cues"):
+        Lexicon({"cues": {}})
+
+
+def test_model_artifact_is_fresh() -> None:
+    """Editing training data or the lexicon without retraining fails here, not in production."""
+    model = LinearModel.load(DATA_DIR / "model.npz")
+    expected = fingerprint([*training_files(DATA_DIR), DATA_DIR / "lexicon.yaml"])
+    assert model.meta == expected, "run `python -m socialdesk_classifier.cli train`"
+    assert (DATA_DIR / "model.npz").stat().st_size < 2_000_000
+
+
+def test_linear_model_learns_and_round_trips(tmp_path: Path) -> None:
+    docs = [["w:late", "w:bus"], ["w:thanks", "w:great"], ["w:late", "w:again"], ["w:great", "w:driver"]] * 3
+    targets = {"sentiment": ["negative", "positive", "negative", "positive"] * 3}
+    model = fit_linear_model(docs, targets, min_df=1)
+    p = model.predict(["w:late"])["sentiment"]
+    assert p["negative"] > 0.7
+    model.save(tmp_path / "m.npz")
+    again = LinearModel.load(tmp_path / "m.npz")
+    q = again.predict(["w:late"])["sentiment"]
+    assert np.isclose(p["negative"], q["negative"], atol=1e-3)  # float16 storage
+    assert again.predict([])["sentiment"].keys() == {"negative", "positive"}
