@@ -6,8 +6,9 @@ import functools
 from pathlib import Path
 
 from socialdesk_assigner.desk import desk_router, token_index
-from socialdesk_assigner.handlers import route_classified
+from socialdesk_assigner.handlers import route_batch
 from socialdesk_assigner.settings import AssignerSettings
+from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import TOPICS, MessageClassified
 
@@ -21,7 +22,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         agent_for_token=token_index(config),
     )
     return ServiceParts(
-        handlers={MessageClassified: functools.partial(route_classified, config=config, clock=runtime.clock)},
+        handlers={
+            MessageClassified: Batch(functools.partial(route_batch, config=config, clock=runtime.clock))
+        },
         topics=[TOPICS.classified],
         routers=[router],
     )

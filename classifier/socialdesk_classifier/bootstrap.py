@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from socialdesk_classifier.decide import Decider, RulesClassifier
 from socialdesk_classifier.engine import Engine
-from socialdesk_classifier.handlers import Snapshots, classify_message
+from socialdesk_classifier.handlers import Snapshots, classify_messages
 from socialdesk_classifier.nlp import ClassifierSettings
 from socialdesk_classifier.settings import ClassifierServiceSettings
 from socialdesk_classifier.tables import classifications, engine_state
+from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import TOPICS, MessageReceived
 
@@ -60,8 +61,8 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         replayed = await restore_engine(runtime, decider, replay_limit=settings.replay_limit)
         log.info("classifier: model loaded; %d recent decisions replayed into the detectors", replayed)
         snapshots = Snapshots(every_seconds=settings.snapshot_seconds)
-    handler = functools.partial(classify_message, decider=decider, clock=runtime.clock, snapshots=snapshots)
-    return ServiceParts(handlers={MessageReceived: handler}, topics=[TOPICS.messages])
+    handler = functools.partial(classify_messages, decider=decider, clock=runtime.clock, snapshots=snapshots)
+    return ServiceParts(handlers={MessageReceived: Batch(handler)}, topics=[TOPICS.messages])
 
 
 SPEC = ServiceSpec(

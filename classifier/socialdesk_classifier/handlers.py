@@ -39,28 +39,67 @@ async def classify_message(
     clock: Clock,
     snapshots: Snapshots | None = None,
 ) -> None:
-    outcome = _outcome(event, decider)
-    verdict: Verdict = outcome.verdict
+    await classify_messages([event], uow, decider=decider, clock=clock, snapshots=snapshots)
+
+
+async def classify_messages(
+    events: list[MessageReceived],
+    uow: UnitOfWork,
+    *,
+    decider: Decider | Engine,
+    clock: Clock,
+    snapshots: Snapshots | None = None,
+) -> None:
+    """Classify a batch: one INSERT for all decisions, the events to the outbox."""
     now = clock.now()
+    outcomes = [_outcome(event, decider) for event in events]
     await uow.conn.execute(
         pg_insert(classifications)
         .values(
-            message_id=event.message_id,
-            ticket_id=event.ticket_id,
-            brand=event.brand,
-            queue=verdict.queue,
-            category=verdict.category,
-            priority=verdict.priority,
-            sentiment=verdict.sentiment,
-            language=verdict.language,
-            auto_reply=verdict.auto_reply,
-            group_id=verdict.group_id,
-            detail={"confidence": verdict.confidence, "reasons": verdict.reasons, "version": verdict.version},
-            classified_at=now,
-            post=event.model_dump(mode="json"),
+            [
+                {
+                    "message_id": event.message_id,
+                    "ticket_id": event.ticket_id,
+                    "brand": event.brand,
+                    "queue": o.verdict.queue,
+                    "category": o.verdict.category,
+                    "priority": o.verdict.priority,
+                    "sentiment": o.verdict.sentiment,
+                    "language": o.verdict.language,
+                    "auto_reply": o.verdict.auto_reply,
+                    "group_id": o.verdict.group_id,
+                    "detail": {
+                        "confidence": o.verdict.confidence,
+                        "reasons": o.verdict.reasons,
+                        "version": o.verdict.version,
+                    },
+                    "classified_at": now,
+                    "post": event.model_dump(mode="json"),
+                }
+                for event, o in zip(events, outcomes, strict=True)
+            ]
         )
         .on_conflict_do_nothing(index_elements=["message_id"])
     )
+    for event, outcome in zip(events, outcomes, strict=True):
+        _emit(event, outcome, uow, now)
+    if (
+        isinstance(decider, Engine)
+        and snapshots is not None
+        and snapshot_due(snapshots.last, now, snapshots.every_seconds)
+    ):
+        # In the batch's transaction: the snapshot and the inbox agree on what was seen.
+        blob = decider.snapshot()
+        await uow.conn.execute(
+            pg_insert(engine_state)
+            .values(id=1, blob=blob, saved_at=now)
+            .on_conflict_do_update(index_elements=["id"], set_={"blob": blob, "saved_at": now})
+        )
+        snapshots.last = now
+
+
+def _emit(event: MessageReceived, outcome: Outcome, uow: UnitOfWork, now: datetime) -> None:
+    verdict: Verdict = outcome.verdict
     uow.emit(
         event.caused(
             MessageClassified,
@@ -120,16 +159,3 @@ async def classify_message(
                 score=s.score,
             )
         )
-    if (
-        isinstance(decider, Engine)
-        and snapshots is not None
-        and snapshot_due(snapshots.last, now, snapshots.every_seconds)
-    ):
-        # In the batch's transaction: the snapshot and the inbox agree on what was seen.
-        blob = decider.snapshot()
-        await uow.conn.execute(
-            pg_insert(engine_state)
-            .values(id=1, blob=blob, saved_at=now)
-            .on_conflict_do_update(index_elements=["id"], set_={"blob": blob, "saved_at": now})
-        )
-        snapshots.last = now

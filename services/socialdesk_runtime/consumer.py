@@ -34,12 +34,47 @@ from socialdesk_runtime.logs import bind_event
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_schemas import Event, UnknownEventType, dead_letter_topic, decode_event
 
-__all__ = ["ConsumerLoop", "Handler", "HandlerTable", "process_batch"]
+__all__ = ["Batch", "ConsumerLoop", "Handler", "HandlerTable", "process_batch"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
-HandlerTable = Mapping[type[Event], Handler]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Marks a handler that takes a list of events of its type at once.
+
+    A batch handler turns N events into a few statements (one per table) instead of N
+    times a few: the difference between ~100 and ~1000 events/s on two cores. It gets
+    consecutive runs of its type, in record order; if it raises a non-transient error
+    the runtime calls it again with one event at a time to isolate the poison one.
+    """
+
+    fn: Callable[[list[Any], UnitOfWork], Awaitable[None]]
+
+
+HandlerTable = Mapping[type[Event], Handler | Batch]
+
+
+async def _call(handler: Handler | Batch, events: list[Event], uow: UnitOfWork) -> None:
+    if isinstance(handler, Batch):
+        await handler.fn(events, uow)
+        return
+    for event in events:
+        with bind_event(event):
+            await handler(event, uow)
+
+
+def _runs(fresh: list[_Decoded]) -> list[list[Event]]:
+    """Consecutive events of one type: batch handlers never see records out of order."""
+    runs: list[list[Event]] = []
+    for d in fresh:
+        if runs and type(runs[-1][0]) is type(d.event):
+            runs[-1].append(d.event)
+        else:
+            runs.append([d.event])
+    return runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +168,8 @@ async def process_batch(
         fresh = _first_of_each(decoded, new_ids)
         outcome.add("duplicate", len(decoded) - len(fresh))
         try:
-            for d in fresh:
-                with bind_event(d.event):
-                    await handlers[type(d.event)](d.event, uow)
+            for run in _runs(fresh):
+                await _call(handlers[type(run[0])], run, uow)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -147,8 +181,7 @@ async def process_batch(
                 savepoint = await uow.conn.begin_nested()
                 emitted_before = uow.emitted
                 try:
-                    with bind_event(d.event):
-                        await handlers[type(d.event)](d.event, uow)
+                    await _call(handlers[type(d.event)], [d.event], uow)
                     await savepoint.commit()
                 except Exception as inner:
                     if is_transient(inner):

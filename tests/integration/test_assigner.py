@@ -217,3 +217,35 @@ async def test_plain_faq_is_answered_with_its_saved_reply_and_a_follow_up_reopen
 async def test_a_key_with_no_saved_reply_for_the_brand_goes_to_an_agent(desk: Desk) -> None:
     (event,) = await desk.route(classified(desk.clock, category="query", auto_reply="pets_policy"))
     assert isinstance(event, TicketAssigned)
+
+
+async def test_a_whole_batch_routes_like_one_event_at_a_time(desk: Desk) -> None:
+    from socialdesk_assigner.handlers import route_batch
+
+    customer = uuid.uuid4()
+    first = classified(desk.clock, customer_id=customer)
+    follow = classified(desk.clock, ticket_id=first.ticket_id, opens_ticket=False, platform_message_id="m-f")
+    same_customer = classified(desk.clock, customer_id=customer)
+    others = [classified(desk.clock) for _ in range(3)]
+    mkt = classified(desk.clock, queue="marketing", category="promo", priority="low")
+    async with desk.uow_factory() as uow:
+        await route_batch(
+            [first, follow, same_customer, *others, mkt], uow, config=config_for_tests(), clock=desk.clock
+        )
+        await uow.commit()
+    events = await outbox_events(desk.engine)
+    assigned = [e for e in events if isinstance(e, TicketAssigned)]
+    assert [e.ticket_id for e in assigned] == [first.ticket_id, same_customer.ticket_id] + [
+        o.ticket_id for o in others
+    ]
+    assert assigned[1].agent_id == assigned[0].agent_id
+    assert assigned[1].reason == "same_customer"
+    assert [e.agent_id for e in assigned[2:]] == ["ob-ben", "ob-dee", "ob-ana"], (
+        "the rotation continues in the batch"
+    )
+    assert sum(isinstance(e, TicketRoutedToMarketing) for e in events) == 1
+    await clear_outbox(desk.engine)
+    # The next batch continues where this one left the cursor.
+    (nxt,) = await desk.route(classified(desk.clock))
+    assert isinstance(nxt, TicketAssigned)
+    assert nxt.agent_id == "ob-ben"
