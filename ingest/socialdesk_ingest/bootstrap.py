@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.intake import intake_router
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
@@ -22,13 +23,14 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
 
     if not api_keys():
         raise SystemExit(f"ingest: no API keys configured: set {key_env} (comma-separated)")
+    batcher = IntakeBatcher(
+        runtime.uow_factory, clock=runtime.clock, idle_seconds=settings.conversation_idle_seconds
+    )
     router = intake_router(
-        uow_factory=runtime.uow_factory,
-        clock=runtime.clock,
+        batcher=batcher,
         api_keys=api_keys,
         known_brands=frozenset(b.id for b in config.brands),
         metrics=IngestMetrics.create(runtime.metrics.registry),
-        idle_seconds=settings.conversation_idle_seconds,
     )
     return ServiceParts(routers=[router], max_body_bytes=config.intake.max_body_bytes)
 

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from socialdesk_ingest.handlers import accept_message
+from socialdesk_ingest.batching import IntakeBatcher
+from socialdesk_ingest.handlers import Offer
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.model import IntakeMessage
-from socialdesk_runtime.clock import Clock
-from socialdesk_runtime.db import UnitOfWorkFactory
 
 
 def _error(status: int, error: str, detail: object) -> JSONResponse:
@@ -24,12 +23,10 @@ def _error(status: int, error: str, detail: object) -> JSONResponse:
 
 def intake_router(
     *,
-    uow_factory: UnitOfWorkFactory,
-    clock: Clock,
+    batcher: IntakeBatcher,
     api_keys: Callable[[], list[str]],
     known_brands: frozenset[str],
     metrics: IngestMetrics,
-    idle_seconds: float,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -66,12 +63,7 @@ def intake_router(
             metrics.messages_received.labels(platform=msg.platform, outcome="invalid").inc()
             return _error(400, "unknown_brand", f"brand {msg.brand!r} is not configured")
 
-        async with uow_factory() as uow:
-            accepted = await accept_message(
-                msg, uow, clock=clock, raw_body=raw, source="intake", idle_seconds=idle_seconds
-            )
-            if not accepted.duplicate:
-                await uow.commit()
+        accepted = await batcher.submit(Offer(msg, raw))
         outcome = "duplicate" if accepted.duplicate else "accepted"
         metrics.messages_received.labels(platform=msg.platform, outcome=outcome).inc()
         metrics.request_seconds.observe(time.perf_counter() - started)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import (
     TOPICS,
@@ -18,8 +19,8 @@ from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.settings import SlaMonitorSettings
 from socialdesk_sla_monitor.timers import (
     SlaScheduler,
-    arm_first_response,
-    stop_on_reply,
+    arm_batch,
+    stop_batch,
     stop_on_resolve,
     tighten_hot_topic,
 )
@@ -29,7 +30,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, SlaMonitorSettings)
     metrics = SlaMetrics.create(runtime.metrics.registry)
-    arm = functools.partial(arm_first_response, config=runtime.config, metrics=metrics)
+    arm = Batch(functools.partial(arm_batch, config=runtime.config, metrics=metrics))
     scheduler = SlaScheduler(
         uow_factory=runtime.uow_factory,
         config=runtime.config,
@@ -44,7 +45,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         handlers={
             TicketAssigned: arm,
             TicketQueued: arm,
-            AgentReplied: functools.partial(stop_on_reply, metrics=metrics),
+            AgentReplied: Batch(functools.partial(stop_batch, metrics=metrics)),
             TicketResolved: functools.partial(stop_on_resolve, metrics=metrics),
             TrendDetected: functools.partial(tighten_hot_topic, config=runtime.config, metrics=metrics),
         },

@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_runtime.clock import Clock
@@ -43,87 +43,142 @@ _RANK = {"L1": 1, "L2": 2, "L3": 3, "L4": 4, "TMT": 5}
 async def arm_first_response(
     event: TicketAssigned | TicketQueued, uow: UnitOfWork, *, config: SocialdeskConfig, metrics: SlaMetrics
 ) -> None:
-    """Arm (or re-own) the ticket's first-response timer; the SLA runs from intake.
+    await arm_batch([event], uow, config=config, metrics=metrics)
+
+
+async def arm_batch(
+    events: list[TicketAssigned] | list[TicketQueued],
+    uow: UnitOfWork,
+    *,
+    config: SocialdeskConfig,
+    metrics: SlaMetrics,
+) -> None:
+    """Arm (or re-own) first-response timers; the SLA runs from intake.
 
     A ticket of an incident group that is already a hot topic gets the tightened target
-    at once (seed 001: adjust the SLA for the day's hot topics).
+    at once (seed 001: adjust the SLA for the day's hot topics). One look-up, one upsert
+    and at most one update for the whole batch.
     """
-    hot = False
-    if event.group_id is not None:
-        hot = (
-            await uow.conn.execute(
-                select(hot_groups.c.group_id).where(hot_groups.c.group_id == event.group_id)
-            )
-        ).first() is not None
-    seconds = config.sla.first_response_for(event.priority, event.platform, hot_topic=hot)
-    deadline = event.received_at + timedelta(seconds=seconds)
-    warn_at = event.received_at + timedelta(seconds=seconds * config.sla.warn_at_fraction)
-    agent_id = event.agent_id if isinstance(event, TicketAssigned) else None
-    agent_level = event.agent_level if isinstance(event, TicketAssigned) else None
-    stmt = pg_insert(timers).values(
-        ticket_id=event.ticket_id,
-        metric=FIRST_RESPONSE,
-        correlation_id=event.correlation_id,
-        brand=event.brand,
-        platform=event.platform,
-        priority=event.priority,
-        agent_id=agent_id,
-        agent_level=agent_level,
-        state="armed",
-        started_at=event.received_at,
-        deadline=deadline,
-        warn_at=warn_at,
-        group_id=event.group_id,
-        hot=hot,
-    )
+    groups = sorted({e.group_id for e in events if e.group_id is not None})
+    hot_now: set[str] = set()
+    if groups:
+        hot_now = set(
+            (await uow.conn.execute(select(hot_groups.c.group_id).where(hot_groups.c.group_id.in_(groups))))
+            .scalars()
+            .all()
+        )
+    rows: dict[object, dict[str, Any]] = {}
+    for event in events:
+        agent_id = event.agent_id if isinstance(event, TicketAssigned) else None
+        agent_level = event.agent_level if isinstance(event, TicketAssigned) else None
+        if event.ticket_id in rows:  # re-owned within the batch: the newest owner stands
+            rows[event.ticket_id].update(agent_id=agent_id, agent_level=agent_level)
+            continue
+        hot = event.group_id in hot_now
+        seconds = config.sla.first_response_for(event.priority, event.platform, hot_topic=hot)
+        rows[event.ticket_id] = {
+            "ticket_id": event.ticket_id,
+            "metric": FIRST_RESPONSE,
+            "correlation_id": event.correlation_id,
+            "brand": event.brand,
+            "platform": event.platform,
+            "priority": event.priority,
+            "agent_id": agent_id,
+            "agent_level": agent_level,
+            "state": "armed",
+            "started_at": event.received_at,
+            "deadline": event.received_at + timedelta(seconds=seconds),
+            "warn_at": event.received_at + timedelta(seconds=seconds * config.sla.warn_at_fraction),
+            "group_id": event.group_id,
+            "hot": hot,
+        }
+    stmt = pg_insert(timers).values(list(rows.values()))
     # Already answered (the reply overtook the assignment) or already armed: keep the
     # state, only record the current owner.
     result = await uow.conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["ticket_id", "metric"],
-            set_={"agent_id": agent_id, "agent_level": agent_level},
-        ).returning(timers.c.state, timers.c.deadline)
+            set_={"agent_id": stmt.excluded.agent_id, "agent_level": stmt.excluded.agent_level},
+        ).returning(timers.c.ticket_id, timers.c.state, timers.c.deadline)
     )
-    row = result.first()
-    if row is not None and row.state == "met" and row.deadline is None:
-        # The placeholder a reply left: now we know the deadline, record whether it was met.
+    placeholders = [r.ticket_id for r in result if r.state == "met" and r.deadline is None]
+    if placeholders:
+        # The placeholders replies left: now the deadline is known, record whether it was met.
         await uow.conn.execute(
             update(timers)
-            .where(timers.c.ticket_id == event.ticket_id, timers.c.metric == FIRST_RESPONSE)
-            .values(deadline=deadline, warn_at=warn_at, started_at=event.received_at, brand=event.brand)
+            .where(timers.c.ticket_id == bindparam("tid"), timers.c.metric == FIRST_RESPONSE)
+            .values(
+                deadline=bindparam("deadline"),
+                warn_at=bindparam("warn"),
+                started_at=bindparam("started"),
+                brand=bindparam("b_brand"),
+            ),
+            [
+                {
+                    "tid": t,
+                    "deadline": rows[t]["deadline"],
+                    "warn": rows[t]["warn_at"],
+                    "started": rows[t]["started_at"],
+                    "b_brand": rows[t]["brand"],
+                }
+                for t in placeholders
+            ],
         )
 
 
 async def stop_on_reply(event: AgentReplied, uow: UnitOfWork, *, metrics: SlaMetrics) -> None:
-    """An agent answered: the first-response timer is met (late or not) and escalation stops."""
-    stmt = pg_insert(timers).values(
-        ticket_id=event.ticket_id,
-        metric=FIRST_RESPONSE,
-        correlation_id=event.correlation_id,
-        brand=event.brand,
-        platform=event.platform,
-        priority="medium",
-        agent_id=event.agent_id,
-        state="met",
-        stopped_at=event.replied_at,
-    )
-    previous = (
-        await uow.conn.execute(
-            select(timers.c.state, timers.c.deadline)
-            .where(timers.c.ticket_id == event.ticket_id, timers.c.metric == FIRST_RESPONSE)
+    await stop_batch([event], uow, metrics=metrics)
+
+
+async def stop_batch(events: list[AgentReplied], uow: UnitOfWork, *, metrics: SlaMetrics) -> None:
+    """Agents answered: first-response timers are met (late or not) and escalation stops."""
+    first: dict[object, AgentReplied] = {}
+    for event in events:
+        if event.ticket_id not in first or event.replied_at < first[event.ticket_id].replied_at:
+            first[event.ticket_id] = event
+    previous = {
+        row.ticket_id: row
+        for row in await uow.conn.execute(
+            select(timers.c.ticket_id, timers.c.state, timers.c.deadline)
+            .where(timers.c.ticket_id.in_(list(first)), timers.c.metric == FIRST_RESPONSE)
+            .order_by(timers.c.ticket_id)
             .with_for_update()
         )
-    ).first()
-    if previous is None:
-        await uow.conn.execute(stmt.on_conflict_do_nothing())
-        return
-    if previous.state in ("armed", "breached"):
+    }
+    missing = [e for t, e in first.items() if t not in previous]
+    if missing:
+        # The reply overtook the assignment: leave a "met" placeholder the arming will find.
+        await uow.conn.execute(
+            pg_insert(timers)
+            .values(
+                [
+                    {
+                        "ticket_id": e.ticket_id,
+                        "metric": FIRST_RESPONSE,
+                        "correlation_id": e.correlation_id,
+                        "brand": e.brand,
+                        "platform": e.platform,
+                        "priority": "medium",
+                        "agent_id": e.agent_id,
+                        "state": "met",
+                        "stopped_at": e.replied_at,
+                    }
+                    for e in missing
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    stopping = [e for t, e in first.items() if t in previous and previous[t].state in ("armed", "breached")]
+    if stopping:
         await uow.conn.execute(
             update(timers)
-            .where(timers.c.ticket_id == event.ticket_id, timers.c.metric == FIRST_RESPONSE)
-            .values(state="met", stopped_at=event.replied_at, next_escalation_at=None)
+            .where(timers.c.ticket_id == bindparam("tid"), timers.c.metric == FIRST_RESPONSE)
+            .values(state="met", stopped_at=bindparam("at"), next_escalation_at=None),
+            [{"tid": e.ticket_id, "at": e.replied_at} for e in stopping],
         )
-        in_time = previous.deadline is not None and event.replied_at <= previous.deadline
+    for e in stopping:
+        deadline = previous[e.ticket_id].deadline
+        in_time = deadline is not None and e.replied_at <= deadline
         metrics.met.labels(metric=FIRST_RESPONSE, outcome="in_time" if in_time else "late").inc()
 
 

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.bootstrap import SPEC
 from socialdesk_ingest.intake import intake_router
 from socialdesk_ingest.metrics import IngestMetrics
@@ -43,12 +44,10 @@ async def intake(fresh_db: str) -> AsyncIterator[Intake]:
         registry = CollectorRegistry()
         metrics = IngestMetrics.create(registry)
         router = intake_router(
-            uow_factory=uow_factory,
-            clock=clock,
+            batcher=IntakeBatcher(uow_factory, clock=clock, idle_seconds=3600),
             api_keys=lambda: sorted(config.intake_api_keys()),
             known_brands=frozenset(b.id for b in config.brands),
             metrics=metrics,
-            idle_seconds=3600,
         )
         app = create_app(
             "ingest",
@@ -182,3 +181,21 @@ async def test_broken_text_from_platforms_is_kept_not_lost(intake: Intake) -> No
     (event,) = await outbox_events(intake.engine)
     assert isinstance(event, MessageReceived)
     assert event.text == "late again \ufffd and rude"
+
+
+async def test_concurrent_requests_share_transactions_and_thread_correctly(intake: Intake) -> None:
+    import asyncio
+
+    same_thread = [message(author={"platform_user_id": "u-busy"}, text=f"msg {i}") for i in range(5)]
+    others = [message(author={"platform_user_id": f"u-{i}"}) for i in range(20)]
+    dup = others[3]
+    responses = await asyncio.gather(*(intake.post(b) for b in [*same_thread, *others, dup]))
+    assert all(r.status_code in (200, 202) for r in responses), [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    thread_tickets = {b["ticket_id"] for b in bodies[:5]}
+    assert len(thread_tickets) == 1, "one DM thread is one ticket, however its messages were batched"
+    assert sum(b["opens_ticket"] for b in bodies[:5]) == 1
+    assert len({b["ticket_id"] for b in bodies[5:25]}) == 20
+    assert sorted(b["status"] for b in (bodies[8], bodies[25])) == ["accepted", "duplicate"]
+    assert await count(intake.engine, "messages") == 25
+    assert len(await outbox_events(intake.engine)) == 25
