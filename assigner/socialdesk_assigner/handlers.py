@@ -272,7 +272,7 @@ def _auto_reply(
 async def _write(st: _State, uow: UnitOfWork) -> None:
     conn = uow.conn
     if st.inserts:
-        await conn.execute(pg_insert(tickets).values(st.inserts))
+        await conn.execute(pg_insert(tickets), st.inserts)
     if st.reopens:
         await conn.execute(
             update(tickets)
@@ -317,9 +317,10 @@ async def _write(st: _State, uow: UnitOfWork) -> None:
         )
     if st.cursor_changed:
         values = [{"brand": b, "last_agent_id": st.cursor[b]} for b in sorted(st.cursor_changed)]
-        stmt = pg_insert(rr_cursor).values(values)
+        stmt = pg_insert(rr_cursor)
         await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["brand"], set_={"last_agent_id": stmt.excluded.last_agent_id}
-            )
+            ),
+            values,
         )

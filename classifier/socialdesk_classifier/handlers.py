@@ -54,32 +54,29 @@ async def classify_messages(
     now = clock.now()
     outcomes = [_outcome(event, decider) for event in events]
     await uow.conn.execute(
-        pg_insert(classifications)
-        .values(
-            [
-                {
-                    "message_id": event.message_id,
-                    "ticket_id": event.ticket_id,
-                    "brand": event.brand,
-                    "queue": o.verdict.queue,
-                    "category": o.verdict.category,
-                    "priority": o.verdict.priority,
-                    "sentiment": o.verdict.sentiment,
-                    "language": o.verdict.language,
-                    "auto_reply": o.verdict.auto_reply,
-                    "group_id": o.verdict.group_id,
-                    "detail": {
-                        "confidence": o.verdict.confidence,
-                        "reasons": o.verdict.reasons,
-                        "version": o.verdict.version,
-                    },
-                    "classified_at": now,
-                    "post": event.model_dump(mode="json"),
-                }
-                for event, o in zip(events, outcomes, strict=True)
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["message_id"])
+        pg_insert(classifications).on_conflict_do_nothing(index_elements=["message_id"]),
+        [
+            {
+                "message_id": event.message_id,
+                "ticket_id": event.ticket_id,
+                "brand": event.brand,
+                "queue": o.verdict.queue,
+                "category": o.verdict.category,
+                "priority": o.verdict.priority,
+                "sentiment": o.verdict.sentiment,
+                "language": o.verdict.language,
+                "auto_reply": o.verdict.auto_reply,
+                "group_id": o.verdict.group_id,
+                "detail": {
+                    "confidence": o.verdict.confidence,
+                    "reasons": o.verdict.reasons,
+                    "version": o.verdict.version,
+                },
+                "classified_at": now,
+                "post": event.model_dump(mode="json"),
+            }
+            for event, o in zip(events, outcomes, strict=True)
+        ],
     )
     for event, outcome in zip(events, outcomes, strict=True):
         _emit(event, outcome, uow, now)

@@ -119,7 +119,7 @@ async def accept_batch(
             "first_seen_at": now,
             "last_seen_at": now,
         }
-    stmt = pg_insert(customers).values(list(profiles.values()))
+    stmt = pg_insert(customers)
     customer_ids = {
         (r.brand, r.platform, r.platform_user_id): r.id
         for r in await conn.execute(
@@ -131,7 +131,10 @@ async def accept_batch(
                     "handle": stmt.excluded.handle,
                     "display_name": stmt.excluded.display_name,
                 },
-            ).returning(customers.c.id, customers.c.brand, customers.c.platform, customers.c.platform_user_id)
+            ).returning(
+                customers.c.id, customers.c.brand, customers.c.platform, customers.c.platform_user_id
+            ),
+            list(profiles.values()),
         )
     }
 
@@ -158,9 +161,9 @@ async def accept_batch(
         (r.brand, r.platform, r.thread_key)
         for r in await conn.execute(
             pg_insert(conversations)
-            .values(list(threads.values()))
             .on_conflict_do_nothing(constraint="conversations_thread_key")
-            .returning(conversations.c.brand, conversations.c.platform, conversations.c.thread_key)
+            .returning(conversations.c.brand, conversations.c.platform, conversations.c.thread_key),
+            list(threads.values()),
         )
     }
     convs = {
@@ -247,9 +250,9 @@ async def accept_batch(
     inserted = (
         await conn.execute(
             pg_insert(messages)
-            .values(rows)
             .on_conflict_do_nothing(constraint="messages_platform_id_key")
-            .returning(messages.c.id)
+            .returning(messages.c.id),
+            rows,
         )
     ).all()
     if len(inserted) != len(rows):

@@ -177,13 +177,16 @@ class UnitOfWork:
         """Record events in the inbox; return the ids that were not there before."""
         if not events:
             return set()
+        # executemany form (a list of parameter sets), not .values([...]): the statement is
+        # compiled once and cached, where a multi-row VALUES is compiled again per batch.
         stmt = (
             pg_insert(inbox_table)
-            .values([{"event_id": e.event_id, "event_type": e.event_type} for e in events])
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(inbox_table.c.event_id)
         )
-        result = await self.conn.execute(stmt)
+        result = await self.conn.execute(
+            stmt, [{"event_id": e.event_id, "event_type": e.event_type} for e in events]
+        )
         return {row[0] for row in result}
 
 

@@ -92,14 +92,15 @@ async def arm_batch(
             "group_id": event.group_id,
             "hot": hot,
         }
-    stmt = pg_insert(timers).values(list(rows.values()))
+    stmt = pg_insert(timers)
     # Already answered (the reply overtook the assignment) or already armed: keep the
     # state, only record the current owner.
     result = await uow.conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["ticket_id", "metric"],
             set_={"agent_id": stmt.excluded.agent_id, "agent_level": stmt.excluded.agent_level},
-        ).returning(timers.c.ticket_id, timers.c.state, timers.c.deadline)
+        ).returning(timers.c.ticket_id, timers.c.state, timers.c.deadline),
+        list(rows.values()),
     )
     placeholders = [r.ticket_id for r in result if r.state == "met" and r.deadline is None]
     if placeholders:
@@ -149,24 +150,21 @@ async def stop_batch(events: list[AgentReplied], uow: UnitOfWork, *, metrics: Sl
     if missing:
         # The reply overtook the assignment: leave a "met" placeholder the arming will find.
         await uow.conn.execute(
-            pg_insert(timers)
-            .values(
-                [
-                    {
-                        "ticket_id": e.ticket_id,
-                        "metric": FIRST_RESPONSE,
-                        "correlation_id": e.correlation_id,
-                        "brand": e.brand,
-                        "platform": e.platform,
-                        "priority": "medium",
-                        "agent_id": e.agent_id,
-                        "state": "met",
-                        "stopped_at": e.replied_at,
-                    }
-                    for e in missing
-                ]
-            )
-            .on_conflict_do_nothing()
+            pg_insert(timers).on_conflict_do_nothing(),
+            [
+                {
+                    "ticket_id": e.ticket_id,
+                    "metric": FIRST_RESPONSE,
+                    "correlation_id": e.correlation_id,
+                    "brand": e.brand,
+                    "platform": e.platform,
+                    "priority": "medium",
+                    "agent_id": e.agent_id,
+                    "state": "met",
+                    "stopped_at": e.replied_at,
+                }
+                for e in missing
+            ],
         )
     stopping = [e for t, e in first.items() if t in previous and previous[t].state in ("armed", "breached")]
     if stopping:
