@@ -2,6 +2,7 @@
 
     python -m socialdesk_classifier.cli classify IN.jsonl OUT.jsonl   # make classify
     python -m socialdesk_classifier.cli eval [--errors] [--json]      # make eval
+    python -m socialdesk_classifier.cli eval --holdout [--untimed]    # train dev+extra, score holdout
     python -m socialdesk_classifier.cli train                         # rebuild data/model.npz
 
 ``classify`` runs the same code path as the service: one :class:`Classifier` over the file
@@ -67,10 +68,16 @@ def _classify(in_path: Path, out_path: Path) -> int:
     return 0
 
 
-def _eval(show_errors: bool, as_json: bool, folds: int) -> int:
-    from socialdesk_classifier.nlp.evaluation import cross_validate, format_report
+def _eval(
+    show_errors: bool, as_json: bool, folds: int, holdout: Path | None = None, untimed: bool = False
+) -> int:
+    from socialdesk_classifier.nlp.evaluation import cross_validate, evaluate_holdout, format_report
 
-    report = cross_validate(k=folds)
+    if holdout is not None:
+        # --untimed: drop created_at and scatter the file (the dev/hidden layout) for grouping.
+        report = evaluate_holdout(path=holdout, timed=not untimed, shuffle_seed=7 if untimed else None)
+    else:
+        report = cross_validate(k=folds)
     if as_json:
         print(json.dumps({"headline": report.headline, "fields": report.fields, "passed": report.passed()}))
     else:
@@ -103,12 +110,23 @@ def main(argv: list[str] | None = None) -> int:
     p_eval.add_argument("--errors", action="store_true", help="list misclassified posts")
     p_eval.add_argument("--json", action="store_true", help="print one JSON object")
     p_eval.add_argument("--folds", type=int, default=5)
+    p_eval.add_argument(
+        "--holdout",
+        nargs="?",
+        type=Path,
+        const=Path(__file__).resolve().parents[1] / "data" / "holdout.jsonl",
+        default=None,
+        help="train on dev + extra and score this held-out file (default data/holdout.jsonl)",
+    )
+    p_eval.add_argument(
+        "--untimed", action="store_true", help="with --holdout: ignore created_at and shuffle the file order"
+    )
     sub.add_parser("train", help="retrain data/model.npz from data/*.jsonl")
     args = parser.parse_args(argv)
     if args.command == "classify":
         return _classify(args.input, args.output)
     if args.command == "eval":
-        return _eval(args.errors, args.json, args.folds)
+        return _eval(args.errors, args.json, args.folds, args.holdout, args.untimed)
     return _train()
 
 

@@ -208,3 +208,36 @@ def test_settings_reject_bad_values() -> None:
         ClassifierSettings(auto_reply_min_confidence=1.5)
     with pytest.raises(ValueError, match="unknown_field"):
         ClassifierSettings.model_validate({"unknown_field": 1})
+
+
+# Wording that is NOT in any training or holdout file: the cue fixes must generalise.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the man across the aisle keeps touching her knee and she looks terrified", "safety"),
+        ("pretty sure our driver was texting while driving the whole way up 87", "safety"),
+        ("there's a suspicious package under seat 14 and nobody is claiming it", "safety"),
+        ("Ein Fahrgast bedroht den Fahrer, bitte schnell Hilfe", "safety"),
+        ("I'm going to get an attorney involved if this isn't fixed", "legal"),
+    ],
+)
+def test_safety_and_legal_new_wording(clf: Classifier, text: str, category: str) -> None:
+    d = clf.classify(post(text))
+    assert (d.category, d.priority) == (category, "critical")
+
+
+def test_mentioning_a_lawyer_is_not_a_legal_threat(clf: Classifier) -> None:
+    d = clf.classify(post("my sister is a lawyer and loves your buses lol. can I bring a bike?"))
+    assert d.category != "legal"
+
+
+def test_fake_support_in_spanish_is_spam(clf: Classifier) -> None:
+    text = "Somos el equipo de soporte de Rally. Mándenos el número de tarjeta por privado para el reembolso"
+    assert clf.classify(post(text, brand="rally", kind="comment")).category == "spam"
+
+
+def test_very_short_asks_and_problem_reports(clf: Classifier) -> None:
+    d = clf.classify(post("@OurBus message me please", kind="mention"))
+    assert (d.queue, d.category, d.priority) == ("cx", "request", "medium")
+    d = clf.classify(post("cobraron dos veces mi pasaje de ayer, exijo que lo arreglen"))
+    assert (d.category, d.priority, d.auto_reply) == ("complaint", "high", None)

@@ -22,7 +22,7 @@ def lexicon() -> Lexicon:
 
 def _texts() -> list[str]:
     out = []
-    for path in training_files(DATA_DIR):
+    for path in [*training_files(DATA_DIR), DATA_DIR / "holdout.jsonl"]:
         with path.open(encoding="utf-8") as fh:
             out.extend(json.loads(line)["text"] for line in fh if line.strip())
     return out
@@ -72,3 +72,33 @@ def test_linear_model_learns_and_round_trips(tmp_path: Path) -> None:
     q = again.predict(["w:late"])["sentiment"]
     assert np.isclose(p["negative"], q["negative"], atol=1e-3)  # float16 storage
     assert again.predict([])["sentiment"].keys() == {"negative", "positive"}
+
+
+def test_holdout_is_never_a_training_file() -> None:
+    """data/holdout.jsonl is the independent check set: training must never read it."""
+    assert (DATA_DIR / "holdout.jsonl").exists()
+    assert all("holdout" not in p.name for p in training_files(DATA_DIR))
+    train_ids = {
+        json.loads(line)["id"] for p in training_files(DATA_DIR) for line in p.open() if line.strip()
+    }
+    with (DATA_DIR / "holdout.jsonl").open(encoding="utf-8") as fh:
+        holdout = [json.loads(line) for line in fh if line.strip()]
+    assert len(holdout) >= 200
+    assert not train_ids & {r["id"] for r in holdout}
+
+
+def test_feature_indexer_matches_feature_tokens() -> None:
+    """The cached runtime path sees exactly the features training saw."""
+    from socialdesk_classifier.nlp.classifier import build_analyser
+    from socialdesk_classifier.nlp.features import FeatureIndexer, feature_tokens
+    from socialdesk_classifier.nlp.types import Post
+
+    model = LinearModel.load(DATA_DIR / "model.npz")
+    analyser = build_analyser(DATA_DIR)
+    indexer = FeatureIndexer(model.index, max_words=50)  # small: exercises the cache reset
+    texts = [*_texts()[:300], "x" * 3000, "word " * 2000, ""]
+    for i, text in enumerate(texts):
+        post = Post(id=str(i), brand="ourbus", platform="x", kind="dm", author_followers=i, text=text)
+        analysis = analyser.analyse(post)
+        want = {model.index[t] for t in feature_tokens(post, analysis) if t in model.index}
+        assert indexer.indices(post, analysis) == want, text[:80]

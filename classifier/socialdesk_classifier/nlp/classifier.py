@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from socialdesk_classifier.nlp.features import Analyser, Analysis, feature_tokens
+from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexer
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
@@ -92,6 +92,7 @@ class Classifier:
         self.model = model
         self.settings = settings or ClassifierSettings()
         self.grouper = grouper
+        self._indexer = FeatureIndexer(model.index)
 
     # ------------------------------------------------------------------ public API
     def classify(self, post: Post) -> Decision:
@@ -132,7 +133,7 @@ class Classifier:
         reasons: list[str] = []
         if analysis.empty:
             return self._no_text(post, analysis)
-        probs = self.model.predict(feature_tokens(post, analysis))
+        probs = self.model.predict_indices(self._indexer.indices(post, analysis))
         cat_p = probs["category"]
 
         # -- category: strong rule cues first, then the model
@@ -171,6 +172,7 @@ class Classifier:
                 # No safety/legal cue fired: take those labels from the model only when sure.
                 category, cat_conf = next((c, p) for c, p in ranked if c not in ("safety", "legal"))
             reasons.append(f"model category={category} p={cat_conf:.2f}")
+            category, cat_conf = self._category_checks(analysis, category, cat_conf, ranked, reasons)
 
         priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons)
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
@@ -187,6 +189,53 @@ class Classifier:
         if analysis.clean.truncated:
             reasons.append("text truncated for analysis")
         return _Core(category, priority, sentiment, lang, auto_reply, confidence, reasons)
+
+    @staticmethod
+    def _category_checks(
+        analysis: Analysis,
+        category: str,
+        conf: float,
+        ranked: list[tuple[str, float]],
+        reasons: list[str],
+    ) -> tuple[str, float]:
+        """Taxonomy checks on the model's category, from cues that generalise beyond wording.
+
+        - Very short asks ("dm me", "hello?") are a cx request/query.
+        - A report of a problem the taxonomy lists as a complaint (charged twice, refund not
+          received, stranded, data exposed) is a complaint, not praise/other, nor a "query"
+          when it asks nothing.
+        - Praise needs some praise; a problem report without praise words and without
+          clearly positive tone is not praise.
+        - A "query" with no question in it that reports a problem is a complaint.
+        """
+        cues = analysis.cues
+        if "short_ask" in cues and category not in ("safety", "legal", "spam"):
+            snippet = _snip(analysis, "short_ask").lower()
+            new = "query" if "?" in snippet else "request"
+            if new != category:
+                reasons.append(f"rule short_ask: '{snippet}' is a very short {new}")
+            return new, max(conf, 0.6)
+        strong_problem = [
+            c for c in ("double_charge", "refund_overdue", "stranded_now", "data_breach") if c in cues
+        ]
+        asks = "question" in cues
+        if strong_problem and (category in ("praise", "other") or (category == "query" and not asks)):
+            reasons.append(
+                f"rule {strong_problem[0]}: a reported problem is a complaint (model said {category})"
+            )
+            return "complaint", max(0.6, dict(ranked).get("complaint", 0.0))
+        if (
+            category == "praise"
+            and "problem" in cues
+            and "praise_words" not in cues
+            and analysis.sentiment.compound < 0.5
+        ):
+            reasons.append(f"rule problem: '{_snip(analysis, 'problem')}' without praise words is not praise")
+            return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))
+        if category in ("query", "other") and "problem" in cues and not asks:
+            reasons.append(f"rule problem: '{_snip(analysis, 'problem')}' reported, nothing asked: complaint")
+            return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))
+        return category, conf
 
     def _no_text(self, post: Post, analysis: Analysis) -> _Core:
         text = analysis.clean.text
@@ -255,6 +304,15 @@ class Classifier:
         if high_cues and not (high_cues == ["active_trip"] and "past_trip" in cues):
             reasons.append(f"priority high: {', '.join(high_cues)}")
             return "high", 0.8
+        if category == "request":
+            # Taxonomy: requests are medium; high only under time pressure (cues above).
+            reasons.append("priority medium: a request with no time pressure")
+            return "medium", max(
+                0.6, probs.get("medium", 0.0) / (sum(probs.get(p, 0.0) for p in allowed) or 1.0)
+            )
+        if "short_ask" in cues:
+            reasons.append("priority medium: a very short ask")
+            return "medium", 0.7
         total = sum(probs.get(p, 0.0) for p in allowed) or 1.0
         best = max(allowed, key=lambda p: probs.get(p, 0.0))
         if best == "high" and category == "query" and "active_trip" not in cues:

@@ -18,7 +18,10 @@ from socialdesk_classifier.nlp.sentiment import SentimentScore, SentimentScorer
 from socialdesk_classifier.nlp.text import CleanText, char_ngrams, clean, word_tokens
 from socialdesk_classifier.nlp.types import Post
 
-__all__ = ["Analyser", "Analysis", "feature_tokens"]
+__all__ = ["CHAR_LIMIT", "Analyser", "Analysis", "FeatureIndexer", "feature_tokens"]
+
+#: At most this many char n-grams per post (bounds the cost of pathological input).
+CHAR_LIMIT = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +64,10 @@ def _bucket(followers: int) -> str:
     return str(min(7, int(math.log10(followers + 1) * 1.5)))
 
 
-def feature_tokens(post: Post, analysis: Analysis) -> list[str]:
-    """Token list for the linear model: words, bigrams, char n-grams, cues, metadata."""
+def _other_tokens(post: Post, analysis: Analysis) -> list[str]:
+    """Bigrams, cue and metadata tokens (everything but per-word tokens)."""
     words = analysis.words
-    tokens = [f"w:{w}" for w in words]
-    tokens.extend(f"b:{a} {b}" for a, b in itertools.pairwise(words))
-    tokens.extend(f"c:{g}" for g in char_ngrams(words))
+    tokens = [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
     tokens.extend(f"cue:{name}" for name in analysis.cues)
     ct = analysis.clean
     tokens.append(f"m:kind={post.kind}")
@@ -79,3 +80,54 @@ def feature_tokens(post: Post, analysis: Analysis) -> list[str]:
     n_words = len(words)
     tokens.append(f"m:len={'xs' if n_words < 4 else 's' if n_words < 12 else 'm' if n_words < 30 else 'l'}")
     return tokens
+
+
+def feature_tokens(post: Post, analysis: Analysis) -> list[str]:
+    """Token list for the linear model: words, bigrams, char n-grams, cues, metadata."""
+    words = analysis.words
+    tokens = [f"w:{w}" for w in words]
+    tokens.extend(f"c:{g}" for g in char_ngrams(words, limit=CHAR_LIMIT))
+    tokens.extend(_other_tokens(post, analysis))
+    return tokens
+
+
+class FeatureIndexer:
+    """The model's feature indices of a post, without building the token strings.
+
+    Same set as ``{model.index[t] for t in feature_tokens(...)}`` (a test checks it), but a
+    word's ``w:`` and char n-gram indices are computed once and cached: building ~150 token
+    strings and hashing them was ~40% of a post's model cost. The cache is bounded.
+    """
+
+    def __init__(self, index: dict[str, int], max_words: int = 50_000) -> None:
+        self._index = index
+        self._max = max_words
+        self._cache: dict[str, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
+
+    def _word(self, word: str) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        entry = self._cache.get(word)
+        if entry is None:
+            get = self._index.get
+            w = get(f"w:{word}")
+            grams = char_ngrams([word], limit=CHAR_LIMIT)
+            c_idx = tuple(i for g in grams if (i := get(f"c:{g}")) is not None)
+            entry = ((w,) if w is not None else (), c_idx, len(grams))
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            self._cache[word] = entry
+        return entry
+
+    def indices(self, post: Post, analysis: Analysis) -> set[int]:
+        """Vocabulary indices of the post's features."""
+        out: set[int] = set()
+        n_grams = 0
+        for word in analysis.words:
+            w_idx, c_idx, n = self._word(word)
+            out.update(w_idx)
+            if n_grams < CHAR_LIMIT and n:
+                # char_ngrams stops after the word that reaches the limit: same here.
+                out.update(c_idx)
+                n_grams += n
+        get = self._index.get
+        out.update(i for t in _other_tokens(post, analysis) if (i := get(t)) is not None)
+        return out

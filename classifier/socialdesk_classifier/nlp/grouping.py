@@ -210,7 +210,7 @@ class Grouper:
             drop()
         return groups
 
-    def _score(self, sig: IncidentSignature, group: _Group) -> tuple[float, bool, list[str]]:
+    def _score(self, sig: IncidentSignature, group: _Group, at: datetime) -> tuple[float, bool, list[str]]:
         score = 0.0
         specific = False
         shared: list[str] = []
@@ -225,7 +225,10 @@ class Grouper:
                 score += weight
                 shared.append(f"entity:{name}")
                 entity_specific = entity_specific or weight >= _SPECIFIC_ENTITY
-        if not entity_specific and self._facet_conflict(sig, group):
+        if not entity_specific and (
+            self._facet_conflict(sig, group)
+            or (at - group.last_seen).total_seconds() > self._settings.type_only_window_seconds
+        ):
             return 0.0, False, []
         return score, specific or entity_specific, shared
 
@@ -257,7 +260,7 @@ class Grouper:
             group = groups[gid]
             if not sig.types and not group.types:
                 continue  # two mentions of the same venue are not an incident
-            score, specific, shared = self._score(sig, group)
+            score, specific, shared = self._score(sig, group, at)
             if (
                 specific
                 and score >= self._settings.min_score

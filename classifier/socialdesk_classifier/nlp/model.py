@@ -50,6 +50,9 @@ class LinearModel:
         # the counting halves the cost of this step.
         hits = set(map(self.index.get, tokens))
         hits.discard(None)
+        return self._vectorise_indices(hits)  # type: ignore[arg-type]  # None discarded above
+
+    def _vectorise_indices(self, hits: set[int]) -> tuple[np.ndarray, np.ndarray]:
         if not hits:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         idx = np.fromiter(hits, dtype=np.int64, count=len(hits))
@@ -71,7 +74,11 @@ class LinearModel:
 
     def predict(self, tokens: Sequence[str]) -> dict[str, dict[str, float]]:
         """Probabilities per head and label."""
-        idx, vals = self.vectorise(tokens)
+        return self.predict_indices(set(i for i in map(self.index.get, tokens) if i is not None))
+
+    def predict_indices(self, hits: set[int]) -> dict[str, dict[str, float]]:
+        """Probabilities per head and label from the post's vocabulary indices."""
+        idx, vals = self._vectorise_indices(hits)
         logits = (self._bias + vals @ self._weights_t[idx] if len(idx) else self._bias).tolist()
         out: dict[str, dict[str, float]] = {}
         # Softmax in plain Python: on 2-9 values numpy's per-call overhead dominates.

@@ -30,6 +30,9 @@ class GroupingSettings(BaseModel):
     window_seconds: int = Field(default=3 * 24 * 3600, ge=60)
     max_groups_per_brand: int = Field(default=2000, ge=10)
     min_score: float = Field(default=1.0, gt=0.0)
+    #: A join through an incident type alone (no shared specific place) must be this close
+    #: in time to the group's last post: two double charges a day apart are two glitches.
+    type_only_window_seconds: int = Field(default=6 * 3600, ge=60)
 
 
 class TrendSettings(BaseModel):
