@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SRC_ROOTS := schemas services ingest classifier assigner sla-monitor notifier
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: setup run test test-unit lint fmt bench classify eval schemas clean
 
@@ -45,7 +46,7 @@ schemas: $(STAMP)
 	$(PY) -m socialdesk_schemas.export
 
 bench: $(STAMP)
-	$(PY) -m tests.bench
+	$(PY) -m tests.bench $(BENCH_ARGS)
 
 classify: $(STAMP)
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make classify IN=posts.jsonl OUT=labels.jsonl"; exit 2; }
