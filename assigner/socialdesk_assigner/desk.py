@@ -16,11 +16,19 @@ from socialdesk_assigner.tables import replies, tickets
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_schemas import AgentReplied, ReplyRequested, TicketAssigned
+from socialdesk_schemas import AgentReplied, ReplyRequested, TicketAssigned, TicketResolved
 
 PRODUCER = "assigner"
 _LEVEL_RANK = {"L1": 1, "L2": 2, "L3": 3, "L4": 4, "TMT": 5}
 _REPLY_NS = uuid.UUID("5b0e3d0c-3f8e-4bb5-9d53-4e1f0c1b2a77")
+
+
+class ResolveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    root_cause: str = Field(
+        min_length=3, max_length=2000, description="what went wrong and what fixed it (RCA)"
+    )
 
 
 class ReplyBody(BaseModel):
@@ -162,6 +170,47 @@ def desk_router(
             )
             await uow.commit()
         return JSONResponse(status_code=202, content={"reply_id": str(reply_id), "status": "accepted"})
+
+    @router.post("/tickets/{ticket_id}/resolve")
+    async def resolve(ticket_id: uuid.UUID, body: ResolveBody, request: Request) -> JSONResponse:
+        """Close a ticket with its root cause (seed 000: every concern closed with an RCA)."""
+        agent = authenticate(request)
+        now = clock.now()
+        async with uow_factory() as uow:
+            ticket = (
+                await uow.conn.execute(
+                    select(tickets).where(tickets.c.ticket_id == ticket_id).with_for_update()
+                )
+            ).first()
+            if ticket is None or ticket.brand not in agent.brands:
+                raise HTTPException(status_code=404, detail="no such ticket")
+            if ticket.status == "resolved":
+                return JSONResponse(content={"status": "already_resolved"})
+            if ticket.agent_id not in (None, agent.id):
+                owner_level = config.agent(ticket.agent_id).level
+                if _LEVEL_RANK[agent.level] <= _LEVEL_RANK[owner_level]:
+                    raise HTTPException(
+                        status_code=403, detail="ticket is owned by another agent at your level or above"
+                    )
+            await uow.conn.execute(
+                update(tickets)
+                .where(tickets.c.ticket_id == ticket_id)
+                .values(status="resolved", resolved_at=now, root_cause=body.root_cause)
+            )
+            uow.emit(
+                TicketResolved(
+                    producer=PRODUCER,
+                    occurred_at=now,
+                    ticket_id=ticket_id,
+                    correlation_id=ticket.correlation_id,
+                    brand=ticket.brand,
+                    agent_id=agent.id,
+                    root_cause=body.root_cause,
+                    resolved_at=now,
+                )
+            )
+            await uow.commit()
+        return JSONResponse(content={"status": "resolved"})
 
     @router.get("/tickets/{ticket_id}")
     async def get_ticket(ticket_id: uuid.UUID, request: Request) -> JSONResponse:

@@ -16,6 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -67,10 +68,17 @@ outbox_table = Table(
 )
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An asyncpg engine. Created at start by bootstrap, never at import."""
     return create_async_engine(
         url,
+        # JSON columns (decision details, delivery payloads) through orjson, not json.
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping: it costs a round trip per unit of work, and a dead connection

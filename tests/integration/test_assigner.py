@@ -249,3 +249,22 @@ async def test_a_whole_batch_routes_like_one_event_at_a_time(desk: Desk) -> None
     (nxt,) = await desk.route(classified(desk.clock))
     assert isinstance(nxt, TicketAssigned)
     assert nxt.agent_id == "ob-ben"
+
+
+async def test_resolve_with_a_root_cause_closes_the_ticket_once(desk: Desk) -> None:
+    event = classified(desk.clock)
+    (assigned,) = await desk.route(event)
+    assert isinstance(assigned, TicketAssigned)
+    token = {"ob-ana": "tok-ana", "ob-ben": "tok-ben", "ob-dee": "tok-dee"}[assigned.agent_id]
+    url = f"/v1/tickets/{event.ticket_id}/resolve"
+    auth = {"Authorization": f"Bearer {token}"}
+    assert (await desk.client.post(url, json={"root_cause": ""}, headers=auth)).status_code == 400
+    done = await desk.client.post(
+        url, json={"root_cause": "Bus swapped at Newark; refund issued"}, headers=auth
+    )
+    assert done.status_code == 200, done.text
+    again = await desk.client.post(url, json={"root_cause": "again"}, headers=auth)
+    assert again.json()["status"] == "already_resolved"
+    (resolved,) = await outbox_events(desk.engine)
+    assert isinstance(resolved, TicketResolved)
+    assert resolved.root_cause.startswith("Bus swapped")
