@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+
 from socialdesk_classifier.nlp import ClassifierSettings
 from socialdesk_runtime.config import load_config
 

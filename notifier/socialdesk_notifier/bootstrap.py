@@ -6,7 +6,7 @@ import functools
 import logging
 from pathlib import Path
 
-from socialdesk_notifier.enqueue import on_escalated, on_reply_requested, on_spike, on_trend, on_warning
+from socialdesk_notifier.enqueue import on_reply_requested, on_slack_event
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import LocalSink, Sender, SlackSender
 from socialdesk_notifier.settings import NotifierSettings
@@ -58,11 +58,11 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     deps = {"clock": runtime.clock}
     return ServiceParts(
         handlers={
-            TicketEscalated: functools.partial(on_escalated, config=config, **deps),
-            SlaWarning: functools.partial(on_warning, config=config, **deps),
             ReplyRequested: functools.partial(on_reply_requested, **deps),
-            SpikeDetected: functools.partial(on_spike, config=config, **deps),
-            TrendDetected: functools.partial(on_trend, config=config, **deps),
+            **dict.fromkeys(
+                (TicketEscalated, SlaWarning, SpikeDetected, TrendDetected),
+                functools.partial(on_slack_event, config=config, **deps),
+            ),
         },
         topics=[TOPICS.sla, TOPICS.replies, TOPICS.trends],
         workers=[worker],

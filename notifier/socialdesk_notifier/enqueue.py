@@ -107,32 +107,6 @@ def warning_message(event: SlaWarning, config: SocialdeskConfig) -> dict[str, An
     }
 
 
-async def on_escalated(
-    event: TicketEscalated, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock
-) -> None:
-    channel_id = config.brand(event.brand).channel_for(event.to_level)
-    await _enqueue(
-        uow,
-        event,
-        channel="slack",
-        destination=channel_id,
-        payload=escalation_message(event, config),
-        now=clock.now(),
-    )
-
-
-async def on_warning(event: SlaWarning, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock) -> None:
-    channel_id = config.brand(event.brand).channel_for("warnings")
-    await _enqueue(
-        uow,
-        event,
-        channel="slack",
-        destination=channel_id,
-        payload=warning_message(event, config),
-        now=clock.now(),
-    )
-
-
 async def on_reply_requested(event: ReplyRequested, uow: UnitOfWork, *, clock: Clock) -> None:
     await _enqueue(
         uow,
@@ -174,25 +148,25 @@ def trend_message(event: TrendDetected, config: SocialdeskConfig) -> dict[str, A
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
 
 
-async def on_spike(event: SpikeDetected, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock) -> None:
-    channel_id = config.brand(event.brand).channel_for("crisis")
-    await _enqueue(
-        uow,
-        event,
-        channel="slack",
-        destination=channel_id,
-        payload=spike_message(event, config),
-        now=clock.now(),
-    )
+SlackEvent = TicketEscalated | SlaWarning | SpikeDetected | TrendDetected
 
 
-async def on_trend(event: TrendDetected, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock) -> None:
-    channel_id = config.brand(event.brand).channel_for("warnings")
-    await _enqueue(
-        uow,
-        event,
-        channel="slack",
-        destination=channel_id,
-        payload=trend_message(event, config),
-        now=clock.now(),
-    )
+def slack_route(event: SlackEvent, config: SocialdeskConfig) -> tuple[str, dict[str, Any]]:
+    """Which channel of the brand an event goes to, and what it says there."""
+    brand = config.brand(event.brand)
+    if isinstance(event, TicketEscalated):
+        return brand.channel_for(event.to_level), escalation_message(event, config)
+    if isinstance(event, SlaWarning):
+        return brand.channel_for("warnings"), warning_message(event, config)
+    if isinstance(event, SpikeDetected):
+        return brand.channel_for("crisis"), spike_message(event, config)
+    return brand.channel_for("warnings"), trend_message(event, config)
+
+
+async def on_slack_event(
+    event: SlackEvent, uow: UnitOfWork, *, config: SocialdeskConfig, clock: Clock
+) -> None:
+    """Escalations to the level's channel, warnings and hot topics to the brand's warnings
+    channel, spikes to its crisis channel."""
+    channel_id, payload = slack_route(event, config)
+    await _enqueue(uow, event, channel="slack", destination=channel_id, payload=payload, now=clock.now())

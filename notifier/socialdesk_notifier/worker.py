@@ -9,7 +9,6 @@ the message metadata in ``conversations.history``) before sending again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from socialdesk_notifier.senders import Sender
 from socialdesk_notifier.tables import deliveries
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
+from socialdesk_runtime.workers import LoopControl
 from socialdesk_schemas import NotificationDelivered, NotificationFailed
 
 log = logging.getLogger(__name__)
@@ -57,27 +57,19 @@ class DeliveryWorker:
         self._max_attempts = max_attempts
         self._poll = poll_seconds
         self._batch = batch
-        self._wake = asyncio.Event()
-        self._stopping = False
-
-    def notify(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._control = LoopControl()
+        self.notify = self._control.notify
+        self.stop = self._control.stop
 
     async def run(self) -> None:
-        while not self._stopping:
+        while not self._control.stopping:
             try:
                 handled = await self.run_once()
             except Exception:
                 log.exception("delivery worker: round failed; retrying")
                 handled = 0
             if handled < self._batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-                self._wake.clear()
+                await self._control.pause(self._poll)
 
     def _sender(self, channel: str) -> Sender:
         return self._senders.get(channel, self._fallback)

@@ -9,7 +9,6 @@ several replicas of a service never interleave one ticket's events.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import zlib
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from socialdesk_runtime.db import outbox_table
 from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.metrics import RuntimeMetrics
+from socialdesk_runtime.workers import LoopControl
 
 __all__ = ["OutboxRelay"]
 
@@ -45,17 +45,13 @@ class OutboxRelay:
         self._metrics = metrics
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._control = LoopControl()
+        self.notify = self._control.notify  # something committed: publish now, not at the poll
         self._lock_conn: AsyncConnection | None = None
-
-    def notify(self) -> None:
-        """Something committed to the outbox: publish now rather than at the next poll."""
-        self._wake.set()
 
     async def run(self) -> None:
         """Run until :meth:`stop`; then publish what is left and return."""
-        while not self._stopping:
+        while not self._control.stopping:
             try:
                 if not await self._hold_lock():
                     await self._sleep(self._poll_seconds * 4)
@@ -81,13 +77,10 @@ class OutboxRelay:
             await self._release_lock()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._control.stop()
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        self._wake.clear()
+        await self._control.pause(seconds)
 
     async def _hold_lock(self) -> bool:
         if self._lock_conn is not None:

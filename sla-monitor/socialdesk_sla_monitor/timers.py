@@ -9,7 +9,6 @@ a five-minute poll: it sleeps exactly until the next warning, deadline or escala
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
+from socialdesk_runtime.workers import LoopControl
 from socialdesk_schemas import (
     AgentReplied,
     SlaBreached,
@@ -255,16 +255,10 @@ class SlaScheduler:
         self._metrics = metrics
         self._max_idle = max_idle_seconds
         self._batch = batch
-        self._wake = asyncio.Event()
-        self._stopping = False
-
-    def notify(self) -> None:
-        """A timer may have been armed: re-plan the next wake-up."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        # notify(): a timer may have been armed, re-plan the next wake-up.
+        self._control = LoopControl()
+        self.notify = self._control.notify
+        self.stop = self._control.stop
 
     async def run(self) -> None:
         if self._ready is not None and not self._ready.is_set():
@@ -273,7 +267,7 @@ class SlaScheduler:
             log.info("sla scheduler: waiting for the consumer to catch up before firing")
             await self._ready.wait()
         gauge_due = 0.0
-        while not self._stopping:
+        while not self._control.stopping:
             loop_now = asyncio.get_running_loop().time()
             if loop_now >= gauge_due:
                 await self.refresh_gauge()
@@ -286,10 +280,7 @@ class SlaScheduler:
             wait = self._max_idle
             if next_due is not None:
                 wait = min(wait, max(0.0, (next_due - self._clock.now()).total_seconds()))
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            self._wake.clear()
+            await self._control.pause(wait)
 
     async def refresh_gauge(self) -> None:
         async with self._uow_factory() as uow:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_notifier.bootstrap import SPEC
-from socialdesk_notifier.enqueue import on_escalated, on_reply_requested
+from socialdesk_notifier.enqueue import on_reply_requested, on_slack_event
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import LocalSink, SlackSender
 from socialdesk_notifier.tables import deliveries
@@ -45,7 +45,7 @@ class Notifier:
     async def consume(self, event: object) -> None:
         async with self.uow_factory() as uow:
             if isinstance(event, TicketEscalated):
-                await on_escalated(event, uow, config=config_for_tests(), clock=self.clock)
+                await on_slack_event(event, uow, config=config_for_tests(), clock=self.clock)
             elif isinstance(event, ReplyRequested):
                 await on_reply_requested(event, uow, clock=self.clock)
             await uow.commit()
