@@ -177,9 +177,10 @@ async def replay(
 ) -> None:
     """POST every demo message to ingest's ``/v1/messages`` at ``rate`` per second.
 
-    Platform message ids get a per-run suffix: ingest (rightly) ignores ids it has seen,
-    and a durable database remembers the previous ``make run``. Lines that repeat an id
-    inside the file still repeat it, and show intake's de-duplication.
+    Platform message ids and authors get a per-run suffix: ingest (rightly) ignores ids it
+    has seen, and threads a known author's message into their open conversation, and a
+    durable database remembers the previous ``make run``; each run is a new demo story.
+    Lines that repeat an id inside the file still repeat it, and show de-duplication.
     """
     messages = load_demo_messages(path)
     stats.total = len(messages)
@@ -189,6 +190,10 @@ async def replay(
         for message in messages:
             body = dict(message)
             body["platform_message_id"] = f"{body.get('platform_message_id', uuid.uuid4().hex)}-{tag}"
+            author = dict(body.get("author") or {})
+            if "platform_user_id" in author:
+                author["platform_user_id"] = f"{author['platform_user_id']}-{tag}"
+                body["author"] = author
             body.setdefault("sent_at", datetime.now(UTC).isoformat())
             try:
                 response = await client.post(
