@@ -50,6 +50,7 @@ class SendResult:
     external_ref: str | None = None
     error: str | None = None
     permanent: bool = False
+    retry_after: float | None = None
 
 
 class Sender(Protocol):
@@ -71,15 +72,11 @@ class SlackSender:
 
     def __init__(self, *, token: str, base_url: str | None) -> None:
         url = base_url or AsyncWebClient.BASE_URL
-        # Posting retries only what proves nothing was posted (HTTP 429). A 5xx or a cut
-        # connection may come after Slack stored the message: the delivery worker retries
-        # those itself, and looks in the channel history first, so nothing posts twice.
-        self._poster = AsyncWebClient(
-            token=token,
-            base_url=url,
-            timeout=10,
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
-        )
+        # Posting retries nothing by itself. A 5xx or a cut connection may come after Slack
+        # stored the message, and a 429 asks us to wait longer than a delivery's lease may
+        # allow: the delivery worker reschedules all of these (429 after its Retry-After)
+        # and looks in the channel history before any retry, so nothing posts twice.
+        self._poster = AsyncWebClient(token=token, base_url=url, timeout=10, retry_handlers=[])
         # Reads are safe to retry on anything.
         self._reader = AsyncWebClient(
             token=token,
@@ -111,8 +108,17 @@ class SlackSender:
                 else "unknown_error"
             )
             status = exc.response.status_code if exc.response is not None else 0
+            retry_after = None
+            if status == 429 and exc.response is not None:
+                header = (exc.response.headers or {}).get("retry-after") or (exc.response.headers or {}).get(
+                    "Retry-After"
+                )
+                retry_after = float(header[0] if isinstance(header, list) else header or 1)
             return SendResult(
-                ok=False, error=f"slack: {error} (HTTP {status})", permanent=error in PERMANENT_SLACK_ERRORS
+                ok=False,
+                error=f"slack: {error} (HTTP {status})",
+                permanent=error in PERMANENT_SLACK_ERRORS,
+                retry_after=retry_after,
             )
         except (TimeoutError, OSError) as exc:
             return SendResult(ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}")

@@ -129,6 +129,10 @@ class DeliveryWorker:
                 await self._sent(row, channel, found)
                 return
         started = self._clock.now()
+        if row.lease_until is not None and started >= row.lease_until:
+            # Waited too long for our turn: another worker may own this delivery now.
+            log.warning("delivery %s: lease ran out before sending; leaving it to the next claim", row.id)
+            return
         result = await sender.send(
             destination=row.destination, payload=row.payload, idempotency_key=row.idempotency_key
         )
@@ -140,7 +144,7 @@ class DeliveryWorker:
         elif result.permanent or row.attempts >= self._max_attempts:
             await self._failed(row, channel, result.error or "unknown error", retryable=not result.permanent)
         else:
-            await self._retry(row, result.error or "unknown error")
+            await self._retry(row, result.error or "unknown error", after=result.retry_after)
 
     async def _sent(self, row: Any, channel: str, ref: str | None) -> None:
         now = self._clock.now()
@@ -189,8 +193,9 @@ class DeliveryWorker:
         log.error("delivery %s to %s %s failed for good: %s", row.id, channel, row.destination, error)
         self._metrics.deliveries.labels(channel=channel, outcome="failed").inc()
 
-    async def _retry(self, row: Any, error: str) -> None:
+    async def _retry(self, row: Any, error: str, *, after: float | None = None) -> None:
         now = self._clock.now()
+        delay = after if after is not None else backoff_seconds(row.attempts)
         async with self._uow_factory.quiet() as uow:
             await uow.conn.execute(
                 update(deliveries)
@@ -199,7 +204,7 @@ class DeliveryWorker:
                     status="pending",
                     last_error=error[:2000],
                     lease_until=None,
-                    next_attempt_at=now + timedelta(seconds=backoff_seconds(row.attempts)),
+                    next_attempt_at=now + timedelta(seconds=delay),
                 )
             )
             await uow.commit()

@@ -156,3 +156,30 @@ def test_sla_monitor_killed_while_a_reply_is_in_flight_pages_only_the_unanswered
     # ...but the reply that waited in Kafka is read before any deadline is judged.
     time.sleep(1.0)
     assert pages_for(stack, answered, "C0OBLEAD") == []
+
+
+def test_an_incident_burst_becomes_a_hot_topic_in_the_brands_warnings_channel(
+    stack: Stack, intake: httpx.Client
+) -> None:
+    texts = [
+        "Our OurBus broke down on the NJ Turnpike near exit 9, nobody says anything",
+        "Stuck on the Turnpike by exit 9, the bus broke down an hour ago",
+        "Bus broken down NJ Turnpike exit 9, no AC, kids crying",
+        "Anyone else on the broken down OurBus near exit 9 of the Turnpike?",
+        "NJ Turnpike exit 9 breakdown, still waiting for a replacement bus",
+        "Broke down on the Turnpike near exit 9 AGAIN. Never booking again",
+    ]
+    for text in texts:
+        post_message(intake, text)
+
+    def hot_topic_posted() -> list[dict[str, Any]]:
+        return [
+            p
+            for p in stack.slack.posts
+            if p.get("channel") == "C0OBWARN" and "Hot topic" in p.get("text", "")
+        ]
+
+    (page,) = wait_for("hot-topic page", hot_topic_posted, timeout=30)
+    assert "similar posts" in page["text"]
+    time.sleep(1.0)
+    assert len(hot_topic_posted()) == 1, "one page per hot topic, not one per post"

@@ -116,8 +116,13 @@ async def test_a_send_lost_in_a_crash_is_found_not_repeated(notifier: Notifier, 
 
 
 async def test_rate_limited_post_is_retried_after_retry_after(notifier: Notifier, slack: FakeSlack) -> None:
-    slack.rate_limit_next(1, retry_after=1, method="chat.postMessage")
+    slack.rate_limit_next(1, retry_after=7, method="chat.postMessage")
     await notifier.consume(escalated(notifier.clock))
+    await notifier.worker.run_once()
+    assert slack.posts == []
+    notifier.clock.advance(seconds=6)
+    assert await notifier.worker.run_once() == 0, "not before Retry-After"
+    notifier.clock.advance(seconds=1)
     await notifier.worker.run_once()
     assert len(slack.posts) == 1
     assert any(error == "ratelimited" for _, error in slack.errors())
@@ -190,3 +195,15 @@ async def test_server_error_after_slack_stored_the_post_does_not_post_twice(
     assert len(slack.posts) == 1, "the retry found the stored post in the channel history"
     (delivered,) = await outbox_events(notifier.engine)
     assert isinstance(delivered, NotificationDelivered)
+
+
+async def test_a_delivery_whose_lease_ran_out_before_its_turn_is_not_sent(
+    notifier: Notifier, slack: FakeSlack
+) -> None:
+    await notifier.consume(escalated(notifier.clock))
+    (row,) = await notifier.worker._claim()
+    notifier.clock.advance(seconds=31)  # another worker may have reclaimed it meanwhile
+    await notifier.worker._deliver(row)
+    assert slack.posts == []
+    assert await notifier.worker.run_once() == 1  # the next claim sends it, once
+    assert len(slack.posts) == 1
