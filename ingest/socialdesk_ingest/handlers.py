@@ -49,22 +49,6 @@ def _message_key(msg: IntakeMessage) -> tuple[str, str, str]:
     return (msg.brand, msg.platform, msg.platform_message_id)
 
 
-async def accept_message(
-    msg: IntakeMessage,
-    uow: UnitOfWork,
-    *,
-    clock: Clock,
-    raw_body: bytes,
-    source: str,
-    idle_seconds: float,
-) -> Accepted:
-    """Store one message and emit ``MessageReceived``; a known platform id changes nothing."""
-    (accepted,) = await accept_batch(
-        [Offer(msg, raw_body, source)], uow, clock=clock, idle_seconds=idle_seconds
-    )
-    return accepted
-
-
 async def accept_batch(
     offers: list[Offer], uow: UnitOfWork, *, clock: Clock, idle_seconds: float
 ) -> list[Accepted]:

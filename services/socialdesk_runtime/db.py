@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -236,10 +235,3 @@ class UnitOfWorkFactory:
                     cb()
 
         return UnitOfWork(self.engine, on_commit=publish_only)
-
-
-def utc(dt: datetime) -> datetime:
-    """Refuse naive datetimes at the store boundary (they are always a bug here)."""
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime")
-    return dt
