@@ -20,6 +20,7 @@ How a post is decided, in order (each step adds a human-readable reason):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -389,9 +390,13 @@ class Classifier:
         return template, p
 
 
-def build_analyser(data_dir: Path = DATA_DIR) -> Analyser:
+def build_analyser(
+    data_dir: Path = DATA_DIR, *, extra_cues: Mapping[str, Mapping[str, list[str]]] | None = None
+) -> Analyser:
     """Rules, language detector and sentiment scorer from the repository's data files."""
-    return Analyser(load_lexicon(data_dir / "lexicon.yaml"), LanguageDetector(), SentimentScorer())
+    return Analyser(
+        load_lexicon(data_dir / "lexicon.yaml", extra_cues=extra_cues), LanguageDetector(), SentimentScorer()
+    )
 
 
 def load_default_classifier(
@@ -412,7 +417,7 @@ def load_default_classifier(
         )
     grouper = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings.grouping)
     return Classifier(
-        analyser=build_analyser(data_dir),
+        analyser=build_analyser(data_dir, extra_cues=settings.extra_cues),
         model=LinearModel.load(model_path),
         grouper=grouper,
         settings=settings,

@@ -210,10 +210,27 @@ class Lexicon:
         return hits
 
 
-def load_lexicon(path: Path) -> Lexicon:
-    """Read and compile a lexicon YAML file; raises ``ValueError`` naming the bad cue."""
+def load_lexicon(path: Path, *, extra_cues: Mapping[str, Mapping[str, list[str]]] | None = None) -> Lexicon:
+    """Read and compile a lexicon YAML file; raises ``ValueError`` naming the bad cue.
+
+    ``extra_cues`` adds a deployment's own patterns (per language) to cues the lexicon
+    already defines, so a brand's new campaign hashtag or a local place name works without
+    retraining; an unknown cue name is refused (its rules would never be consulted).
+    """
     with path.open(encoding="utf-8") as fh:
         spec = yaml.safe_load(fh)
     if not isinstance(spec, Mapping):
         raise ValueError(f"lexicon {path}: top level must be a mapping")
+    if extra_cues:
+        cues = {name: dict(body) for name, body in spec["cues"].items()}
+        for name, by_lang in extra_cues.items():
+            if name not in cues:
+                raise ValueError(
+                    f"classifier extra_cues: unknown cue {name!r} (known: {', '.join(sorted(cues))})"
+                )
+            patterns = {lang: list(p) for lang, p in (cues[name].get("patterns") or {}).items()}
+            for lang, extra in by_lang.items():
+                patterns.setdefault(lang, []).extend(extra)
+            cues[name]["patterns"] = patterns
+        spec = {**spec, "cues": cues}
     return Lexicon(spec)

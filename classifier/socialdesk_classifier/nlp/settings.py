@@ -73,6 +73,9 @@ class ClassifierSettings(BaseModel):
     #: An author with at least this audience whose public complaint is spreading is critical.
     viral_followers: int = Field(default=20_000, ge=1)
     brands: dict[str, BrandSettings] = Field(default_factory=dict)
+    #: A deployment's own patterns added to existing lexicon cues, per language
+    #: (``{"marketing_collab": {"en": ["\\bbrand deal\\b"]}}``). Regular expressions.
+    extra_cues: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     grouping: GroupingSettings = GroupingSettings()
     trends: TrendSettings = TrendSettings()
     spikes: SpikeSettings = SpikeSettings()
