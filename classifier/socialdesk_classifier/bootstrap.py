@@ -60,7 +60,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         try:
             decider = Engine.load(model_settings)
         except ValueError as exc:  # an extra cue naming no cue, or a bad pattern
-            raise SystemExit(f"classifier: the configuration's classifier section is invalid: {exc}") from None
+            raise SystemExit(
+                f"classifier: the configuration's classifier section is invalid: {exc}"
+            ) from None
         replayed = await restore_engine(runtime, decider, replay_limit=settings.replay_limit)
         log.info("classifier: model loaded; %d recent decisions replayed into the detectors", replayed)
         snapshots = Snapshots(every_seconds=settings.snapshot_seconds)
