@@ -129,8 +129,9 @@ class DeliveryWorker:
                 await self._sent(row, channel, found)
                 return
         started = self._clock.now()
-        if row.lease_until is not None and started >= row.lease_until:
-            # Waited too long for our turn: another worker may own this delivery now.
+        if row.lease_until is not None and row.lease_until - started < self._lease / 2:
+            # Waited too long for our turn: a send (10 s client timeout) could outlive the
+            # lease and overlap another worker's reclaim, so leave it to the next claim.
             log.warning("delivery %s: lease ran out before sending; leaving it to the next claim", row.id)
             return
         result = await sender.send(
