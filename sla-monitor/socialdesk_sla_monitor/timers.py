@@ -318,16 +318,26 @@ class SlaScheduler:
             "priority": row.priority,
         }
 
+    async def _due(self, uow: UnitOfWork, due: Any, *conditions: Any) -> list[Any]:
+        """Lock a batch of timers that are due, earliest first; rows another replica holds
+        are skipped, not waited for."""
+        result = await uow.conn.execute(
+            select(timers)
+            .where(*conditions)
+            .order_by(due)
+            .limit(self._batch)
+            .with_for_update(skip_locked=True)
+        )
+        return list(result.all())
+
     async def _warn(self, uow: UnitOfWork, now: datetime) -> int:
-        rows = (
-            await uow.conn.execute(
-                select(timers)
-                .where(timers.c.state == "armed", timers.c.warned.is_(False), timers.c.warn_at <= now)
-                .order_by(timers.c.warn_at)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        rows = await self._due(
+            uow,
+            timers.c.warn_at,
+            timers.c.state == "armed",
+            timers.c.warned.is_(False),
+            timers.c.warn_at <= now,
+        )
         for row in rows:
             await uow.conn.execute(
                 update(timers)
@@ -350,15 +360,7 @@ class SlaScheduler:
         return len(rows)
 
     async def _breach(self, uow: UnitOfWork, now: datetime) -> int:
-        rows = (
-            await uow.conn.execute(
-                select(timers)
-                .where(timers.c.state == "armed", timers.c.deadline <= now)
-                .order_by(timers.c.deadline)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        rows = await self._due(uow, timers.c.deadline, timers.c.state == "armed", timers.c.deadline <= now)
         for row in rows:
             to_level, to_agent = self._config.escalation_target(row.brand, _escalate_from(row.agent_level))
             interval = self._config.sla.target_for(row.metric, row.priority, row.platform)
@@ -394,15 +396,9 @@ class SlaScheduler:
 
     async def _re_escalate(self, uow: UnitOfWork, now: datetime) -> int:
         """Still unanswered a whole SLA period after the last escalation: one rung up."""
-        rows = (
-            await uow.conn.execute(
-                select(timers)
-                .where(timers.c.state == "breached", timers.c.next_escalation_at <= now)
-                .order_by(timers.c.next_escalation_at)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+        rows = await self._due(
+            uow, timers.c.next_escalation_at, timers.c.state == "breached", timers.c.next_escalation_at <= now
+        )
         for row in rows:
             to_level, to_agent = self._config.escalation_target(row.brand, row.escalation_level)
             interval = self._config.sla.target_for(row.metric, row.priority, row.platform)
