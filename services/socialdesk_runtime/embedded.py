@@ -135,6 +135,13 @@ def _terminate(proc: subprocess.Popen[bytes], *, sig: int, timeout: float, name:
         proc.wait()
 
 
+def _kill_now(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL and reap (reliability tests: no chance to clean up)."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait()
+
+
 def _run_async(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     """Run a coroutine to completion from sync code, whether or not a loop is running.
 
@@ -335,9 +342,7 @@ class EmbeddedKafka:
     def kill(self) -> None:
         """SIGKILL the broker at once (reliability tests). Its memory storage is lost."""
         if self._proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.kill()
-            self._proc.wait()
+            _kill_now(self._proc)
             self._proc = None
         self._drop_owned_log()
 
@@ -662,9 +667,7 @@ class EmbeddedPostgres:
     def kill(self) -> None:
         """SIGKILL the postmaster (reliability tests). The next start runs crash recovery."""
         if self._proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.kill()
-            self._proc.wait()
+            _kill_now(self._proc)
             self._proc = None
         self._remove_socket_dir()
 
