@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
+from aiokafka import ConsumerRecord
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.clock import Clock, FakeClock
 from socialdesk_runtime.config import SocialdeskConfig, load_config
+from socialdesk_runtime.consumer import process_batch
 from socialdesk_runtime.db import UnitOfWorkFactory, create_engine, outbox_table
+from socialdesk_runtime.http import create_app
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.migrations import upgrade_to_head
-from socialdesk_runtime.service import ServiceSpec
-from socialdesk_schemas import Event, decode_event
+from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
+from socialdesk_schemas import Event, decode_event, encode_event
 
 TEST_CONFIG = Path(__file__).parent / "data" / "socialdesk.test.yaml"
 
@@ -84,3 +90,134 @@ def envelope(clock: Clock, ticket_id: uuid.UUID | None = None, **over: Any) -> d
         "correlation_id": uuid.uuid4(),
         **over,
     }
+
+
+# --- A service booted through its real bootstrap ------------------------------------------
+
+
+@dataclass
+class Booted:
+    """One service as its ``bootstrap`` wired it, on a real database, without Kafka.
+
+    Events go in through :meth:`feed`, which runs the runtime's real ``process_batch``
+    over the service's own handler table (inbox, savepoints, dead letters and all); HTTP
+    goes in through :attr:`client`, an ASGI client over the service's own routers.
+    """
+
+    spec: ServiceSpec
+    runtime: Runtime
+    parts: ServiceParts
+    client: httpx.AsyncClient
+    _offset: int = 0
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.runtime.engine
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        return self.runtime.uow_factory
+
+    async def feed(self, *events: Event, raw: Sequence[bytes] = ()) -> dict[str, int]:
+        """Deliver events (and raw record values) as one consumed batch; returns outcome counts."""
+        records = []
+        for value in [encode_event(e) for e in events] + list(raw):
+            self._offset += 1
+            records.append(
+                ConsumerRecord(
+                    topic="test",
+                    partition=0,
+                    offset=self._offset,
+                    timestamp=0,
+                    timestamp_type=0,
+                    key=b"k",
+                    value=value,
+                    checksum=None,
+                    serialized_key_size=1,
+                    serialized_value_size=len(value),
+                    headers=(),
+                )
+            )
+        return await process_batch(
+            records,
+            service=self.spec.name,
+            handlers=self.parts.handlers,
+            uow_factory=self.runtime.uow_factory,
+            clock=self.runtime.clock,
+            metrics=self.runtime.metrics,
+        )
+
+    async def emitted(self, *, clear: bool = True) -> list[Event]:
+        """What the service wrote to its outbox since the last call (dead letters left out)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox_table.c.topic, outbox_table.c.value).order_by(outbox_table.c.id)
+                )
+            ).all()
+        if clear:
+            await clear_outbox(self.engine)
+        return [decode_event(r.value) for r in rows if not r.topic.startswith("deadletter")]
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox_table.c.topic, outbox_table.c.value).order_by(outbox_table.c.id)
+                )
+            ).all()
+        return [orjson.loads(r.value) for r in rows if r.topic.startswith("deadletter")]
+
+
+@asynccontextmanager
+async def booted(
+    spec: ServiceSpec,
+    database_url: str,
+    *,
+    clock: Clock | None = None,
+    config: SocialdeskConfig | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> AsyncIterator[Booted]:
+    """Migrate a fresh database and run the service's real ``bootstrap`` over it.
+
+    ``settings`` overrides fields of the service's settings class (by field name). The
+    service's background workers are built but not started: a test starts the ones it
+    needs (``asyncio.create_task(worker.run())``) and stops them.
+    """
+    service_settings = spec.settings_cls(
+        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
+        SOCIALDESK_CONFIG=str(TEST_CONFIG),
+        database_url=database_url,
+        http_port=0,
+        **dict(settings or {}),
+    )
+    engine = create_engine(database_url, pool_size=5)
+    try:
+        await upgrade_to_head(engine, spec.migrations)
+        runtime = Runtime(
+            service=spec.name,
+            settings=service_settings,
+            config=config or config_for_tests(),
+            engine=engine,
+            uow_factory=UnitOfWorkFactory(engine),
+            clock=clock or FakeClock(),
+            metrics=RuntimeMetrics.create(spec.name),
+        )
+        runtime.consumer_caught_up.set()
+        parts = await spec.bootstrap(runtime)
+        app = create_app(
+            spec.name,
+            registry=runtime.metrics.registry,
+            routers=parts.routers,
+            max_body_bytes=parts.max_body_bytes,
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{spec.name}"
+        ) as client:
+            try:
+                yield Booted(spec, runtime, parts, client)
+            finally:
+                for hook in parts.on_shutdown:
+                    await hook()
+    finally:
+        await engine.dispose()
