@@ -5,14 +5,16 @@ through the events defined here, on the topics named in :mod:`socialdesk_schemas
 
 Usage::
 
-    from socialdesk_schemas import MessageReceived, TOPICS, parse_event
-    event = parse_event(raw_bytes)
+    from socialdesk_schemas import TOPICS, MessageReceived, decode_event, topic_for_event
+    event = decode_event(raw_bytes)
+    topic = topic_for_event(event)
 """
 
 from socialdesk_schemas._codec import UnknownEventType, decode_event, encode_event, peek_event_type
 from socialdesk_schemas._envelope import Event, new_event_id, utc_now
 from socialdesk_schemas._events import (
     ALL_EVENT_TYPES,
+    LADDER,
     AgentReplied,
     Author,
     Channel,
@@ -42,6 +44,7 @@ from socialdesk_schemas.topics import TOPICS, Topic, dead_letter_topic, topic_fo
 
 __all__ = [
     "ALL_EVENT_TYPES",
+    "LADDER",
     "TOPICS",
     "AgentReplied",
     "Author",

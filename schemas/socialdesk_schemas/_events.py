@@ -24,6 +24,9 @@ Category = Literal[
 Priority = Literal["critical", "high", "medium", "low"]
 Sentiment = Literal["negative", "neutral", "positive"]
 Level = Literal["L1", "L2", "L3", "L4", "TMT"]
+LADDER: tuple[Level, ...] = ("L1", "L2", "L3", "L4", "TMT")
+"""The escalation ladder, lowest rung first: L1 Specialist, L2 Strategist, L3 brand lead,
+L4 brand manager, TMT (top management). The one definition every service ranks levels by."""
 SlaMetric = Literal["first_response", "next_response", "resolution"]
 Channel = Literal["slack", "local", "facebook", "instagram", "messenger", "whatsapp", "x"]
 
