@@ -1,0 +1,48 @@
+"""``socialdesk config check``: what an operator sees before deploying a file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from socialdesk_runtime.cli import app, main
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "config" / "socialdesk.example.yaml"
+
+runner = CliRunner()
+
+
+def test_a_good_file_is_ok_and_unset_secrets_are_named() -> None:
+    result = runner.invoke(app, ["config", "check", str(EXAMPLE)], env={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert result.exit_code == 0, result.output
+    assert "OK (2 brands, 14 agents)" in result.stdout
+    assert "not set in this environment: intake.api_keys_env: INGEST_API_KEYS" in result.stdout
+    assert "SLACK_BOT_TOKEN" not in result.stdout  # set in the environment: not reported
+
+
+def test_a_bad_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nbrands: []\nagnets: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["config", "check", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:3: agnets: unknown key 'agnets' (did you mean 'agents'?)" in result.stderr
+    assert "OK" not in result.stdout
+
+
+def test_a_wrong_command_line_exits_2() -> None:
+    assert main(["config", "check"]) == 2
+    assert main(["config", "check", str(EXAMPLE), "extra"]) == 2
+
+
+def test_python_dash_m_config_delegates_to_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "socialdesk_runtime.config", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "OK (2 brands" in done.stdout
