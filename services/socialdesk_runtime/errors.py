@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
@@ -20,6 +21,22 @@ class TransientError(Exception):
 # serialization failure, deadlock, lock not available, statement timeout.
 _TRANSIENT_CLASSES = ("08", "53", "57P0")
 _TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+# OSErrors that say "the network or the peer is away", not "this event is bad". Any other
+# OSError (a missing file, a permission) would fail the same way on every retry, so it is
+# poison: retrying it would block the partition for ever.
+_TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+    }
+)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -53,4 +70,6 @@ def is_transient(exc: BaseException) -> bool:
         state = _sqlstate(exc)
         if state is not None:
             return state.startswith(_TRANSIENT_CLASSES) or state in _TRANSIENT_STATES
-    return isinstance(exc, ConnectionError | TimeoutError | asyncio.TimeoutError | socket.gaierror | OSError)
+    if isinstance(exc, ConnectionError | TimeoutError | asyncio.TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
