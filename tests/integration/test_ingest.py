@@ -1,64 +1,49 @@
-"""ingest against real PostgreSQL: intake over HTTP, threading, duplicates, bad input."""
+"""ingest against real PostgreSQL, booted through its real bootstrap: intake over HTTP,
+threading, duplicates, bad input, metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
-from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.bootstrap import SPEC
-from socialdesk_ingest.intake import intake_router
-from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_runtime.http import create_app
 from socialdesk_schemas import MessageReceived
-from tests.support import config_for_tests, count, outbox_events, service_store, uid
+from tests.support import Booted, booted, config_for_tests, count, uid
 
 pytestmark = pytest.mark.integration
 
 KEY = {"X-API-Key": "key-two"}
 
 
+@dataclass
 class Intake:
-    def __init__(self, client: httpx.AsyncClient, engine: AsyncEngine, clock: FakeClock) -> None:
-        self.client, self.engine, self.clock = client, engine, clock
+    svc: Booted
+    clock: FakeClock
 
     async def post(self, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return await self.client.post(
+        return await self.svc.client.post(
             "/v1/messages", content=content, headers=KEY if headers is None else headers
         )
+
+    async def count(self, table: str) -> int:
+        return await count(self.svc.engine, table)
 
 
 @pytest.fixture
 async def intake(fresh_db: str) -> AsyncIterator[Intake]:
-    config = config_for_tests()
     clock = FakeClock()
-    async with service_store(fresh_db, SPEC) as (engine, uow_factory):
-        registry = CollectorRegistry()
-        metrics = IngestMetrics.create(registry)
-        router = intake_router(
-            batcher=IntakeBatcher(uow_factory, clock=clock, idle_seconds=3600),
-            api_keys=lambda: sorted(config.intake_api_keys()),
-            known_brands=frozenset(b.id for b in config.brands),
-            metrics=metrics,
-        )
-        app = create_app(
-            "ingest",
-            registry=registry,
-            routers=[router],
-            max_body_bytes=config.intake.max_body_bytes,
-        )
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://ingest"
-        ) as client:
-            yield Intake(client, engine, clock)
+    async with booted(SPEC, fresh_db, clock=clock, settings={"conversation_idle_seconds": 3600}) as svc:
+        yield Intake(svc, clock)
 
 
 def message(**over: Any) -> dict[str, Any]:
@@ -82,13 +67,13 @@ async def test_accepted_message_is_stored_and_published_once(intake: Intake) -> 
     assert again.status_code == 200
     assert again.json()["status"] == "duplicate"
     assert again.json()["ticket_id"] == first.json()["ticket_id"]
-    events = await outbox_events(intake.engine)
+    events = await intake.svc.emitted()
     assert len(events) == 1
     event = events[0]
     assert isinstance(event, MessageReceived)
     assert str(event.ticket_id) == first.json()["ticket_id"]
     assert event.opens_ticket and event.author.followers == 120
-    assert await count(intake.engine, "raw_deliveries") == 1
+    assert await intake.count("raw_deliveries") == 1
 
 
 async def test_dm_thread_continues_its_ticket_until_idle(intake: Intake) -> None:
@@ -115,8 +100,8 @@ async def test_missing_or_wrong_api_key_is_401_and_writes_nothing(
     response = await intake.post(message(), headers=headers)
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
-    assert await count(intake.engine, "messages") == 0
-    assert await count(intake.engine, "raw_deliveries") == 0
+    assert await intake.count("messages") == 0
+    assert await intake.count("raw_deliveries") == 0
 
 
 async def test_bearer_api_key_is_accepted(intake: Intake) -> None:
@@ -156,8 +141,8 @@ async def test_malformed_body_is_400_with_a_reason_and_writes_nothing(
     response = await intake.post(body)
     assert response.status_code == 400
     assert reason in json.dumps(response.json())
-    assert await count(intake.engine, "messages") == 0
-    assert await count(intake.engine, "outbox") == 0
+    assert await intake.count("messages") == 0
+    assert await intake.count("outbox") == 0
 
 
 async def test_body_over_one_mebibyte_is_413_declared_or_streamed(intake: Intake) -> None:
@@ -168,9 +153,9 @@ async def test_body_over_one_mebibyte_is_413_declared_or_streamed(intake: Intake
         for i in range(0, len(big), 64 * 1024):
             yield big[i : i + 64 * 1024]
 
-    streamed = await intake.client.post("/v1/messages", content=chunks(), headers=KEY)
+    streamed = await intake.svc.client.post("/v1/messages", content=chunks(), headers=KEY)
     assert streamed.status_code == 413
-    assert await count(intake.engine, "messages") == 0
+    assert await intake.count("messages") == 0
 
 
 async def test_broken_text_from_platforms_is_kept_not_lost(intake: Intake) -> None:
@@ -178,14 +163,12 @@ async def test_broken_text_from_platforms_is_kept_not_lost(intake: Intake) -> No
     raw = json.dumps(message(text="late again \ud83d and\u0000 rude")).encode()
     response = await intake.post(raw)
     assert response.status_code == 202, response.text
-    (event,) = await outbox_events(intake.engine)
+    (event,) = await intake.svc.emitted()
     assert isinstance(event, MessageReceived)
     assert event.text == "late again \ufffd and rude"
 
 
 async def test_concurrent_requests_share_transactions_and_thread_correctly(intake: Intake) -> None:
-    import asyncio
-
     same_thread = [message(author={"platform_user_id": "u-busy"}, text=f"msg {i}") for i in range(5)]
     others = [message(author={"platform_user_id": f"u-{i}"}) for i in range(20)]
     dup = others[3]
@@ -197,5 +180,45 @@ async def test_concurrent_requests_share_transactions_and_thread_correctly(intak
     assert sum(b["opens_ticket"] for b in bodies[:5]) == 1
     assert len({b["ticket_id"] for b in bodies[5:25]}) == 20
     assert sorted(b["status"] for b in (bodies[8], bodies[25])) == ["accepted", "duplicate"]
-    assert await count(intake.engine, "messages") == 25
-    assert len(await outbox_events(intake.engine)) == 25
+    assert await intake.count("messages") == 25
+    assert len(await intake.svc.emitted()) == 25
+
+
+async def test_a_customer_is_one_row_with_the_newest_profile(intake: Intake) -> None:
+    await intake.post(message(author={"platform_user_id": "u-7", "handle": "old", "followers": 5}))
+    await intake.post(message(author={"platform_user_id": "u-7", "handle": "new", "followers": 9}))
+    async with intake.svc.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT handle, followers FROM customers"))).all()
+    assert [tuple(r) for r in rows] == [("new", 9)]
+    first, second = await intake.svc.emitted()
+    assert isinstance(first, MessageReceived) and isinstance(second, MessageReceived)
+    assert first.customer_id == second.customer_id and first.conversation_id == second.conversation_id
+
+
+async def test_outcomes_are_counted_by_platform(intake: Intake) -> None:
+    body = message()
+    await intake.post(body)
+    await intake.post(body)
+    await intake.post(body, headers={})
+    await intake.post(b"[]")
+    exposed = (await intake.svc.client.get("/metrics")).text
+    counted = {
+        (sample.labels["outcome"], sample.labels["platform"]): sample.value
+        for family in text_string_to_metric_families(exposed)
+        if family.name == "ingest_messages_received"
+        for sample in family.samples
+        if sample.name == "ingest_messages_received_total"
+    }
+    assert counted == {
+        ("accepted", "instagram"): 1,
+        ("duplicate", "instagram"): 1,
+        ("unauthorized", "unknown"): 1,
+        ("invalid", "unknown"): 1,
+    }
+
+
+async def test_refuses_to_start_without_api_keys(fresh_db: str) -> None:
+    config = config_for_tests({"TEST_INGEST_API_KEYS": " , "})
+    with pytest.raises(SystemExit, match="TEST_INGEST_API_KEYS"):
+        async with booted(SPEC, fresh_db, config=config):
+            pass
