@@ -13,7 +13,9 @@ import logging
 
 import stamina
 
-from socialdesk_ingest.handlers import Accepted, ConcurrentDuplicate, Offer, accept_batch
+from socialdesk_ingest.domain import Accepted
+from socialdesk_ingest.handlers import Offer, accept_batch
+from socialdesk_ingest.store import ConcurrentDuplicate
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
 from socialdesk_runtime.errors import is_transient

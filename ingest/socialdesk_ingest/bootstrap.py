@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from socialdesk_ingest.api import intake_router
 from socialdesk_ingest.batching import IntakeBatcher
-from socialdesk_ingest.intake import intake_router
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
@@ -15,20 +15,16 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, IngestSettings)
     config = runtime.config
-    key_env = config.intake.api_keys_env
-
-    def api_keys() -> list[str]:
-        raw = config.secret(key_env) or ""
-        return [k.strip() for k in raw.split(",") if k.strip()]
-
-    if not api_keys():
-        raise SystemExit(f"ingest: no API keys configured: set {key_env} (comma-separated)")
+    if not config.intake_api_keys():
+        raise SystemExit(
+            f"ingest: no API keys configured: set {config.intake.api_keys_env} (comma-separated)"
+        )
     batcher = IntakeBatcher(
         runtime.uow_factory, clock=runtime.clock, idle_seconds=settings.conversation_idle_seconds
     )
     router = intake_router(
         batcher=batcher,
-        api_keys=api_keys,
+        api_keys=config.intake_api_keys,
         known_brands=frozenset(b.id for b in config.brands),
         metrics=IngestMetrics.create(runtime.metrics.registry),
     )

@@ -1,4 +1,4 @@
-"""ingest's own metrics (besides the runtime's)."""
+"""ingest's own metrics (besides the runtime's): ``ingest_<noun>_<unit>``."""
 
 from dataclasses import dataclass
 
@@ -16,7 +16,7 @@ class IngestMetrics:
             messages_received=Counter(
                 "ingest_messages_received_total",
                 "Messages offered to intake, by platform and outcome "
-                "(accepted, duplicate, unauthorized, invalid, too_large)",
+                "(accepted, duplicate, unauthorized, invalid)",
                 ["platform", "outcome"],
                 registry=registry,
             ),

@@ -1,0 +1,221 @@
+"""ingest's repository over the unit of work: the only SQL of the service.
+
+Written for batches: every method is one statement for any number of rows, in
+executemany form (a list of parameter sets) so each statement is compiled once and cached.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_ingest.domain import (
+    Conversation,
+    ConversationKey,
+    CustomerKey,
+    IncomingAuthor,
+    IncomingMessage,
+    MessageKey,
+    Placement,
+    StoredMessage,
+)
+from socialdesk_ingest.tables import conversations, customers, messages, raw_deliveries
+from socialdesk_runtime.db import UnitOfWork
+
+__all__ = ["ConcurrentDuplicate", "IngestStore"]
+
+
+class ConcurrentDuplicate(Exception):
+    """Another transaction stored one of these messages meanwhile: run the batch again."""
+
+
+_customer_insert = pg_insert(customers)
+# The newest profile wins; first_seen_at stays as it was.
+_UPSERT_CUSTOMERS = _customer_insert.on_conflict_do_update(
+    constraint="customers_identity_key",
+    set_={
+        "last_seen_at": _customer_insert.excluded.last_seen_at,
+        "followers": _customer_insert.excluded.followers,
+        "handle": _customer_insert.excluded.handle,
+        "display_name": _customer_insert.excluded.display_name,
+    },
+).returning(customers.c.id, customers.c.brand, customers.c.platform, customers.c.platform_user_id)
+
+_INSERT_CONVERSATIONS = (
+    pg_insert(conversations)
+    .on_conflict_do_nothing(constraint="conversations_thread_key")
+    .returning(conversations.c.brand, conversations.c.platform, conversations.c.thread_key)
+)
+
+_UPDATE_CONVERSATIONS = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("cid"))
+    .values(
+        ticket_id=bindparam("b_ticket"),
+        ticket_opened_at=bindparam("b_opened"),
+        last_message_at=bindparam("b_last"),
+    )
+)
+
+_INSERT_RAW = pg_insert(raw_deliveries).returning(raw_deliveries.c.id, sort_by_parameter_order=True)
+
+_INSERT_MESSAGES = (
+    pg_insert(messages).on_conflict_do_nothing(constraint="messages_platform_id_key").returning(messages.c.id)
+)
+
+
+class IngestStore:
+    """Messages, customers, conversations and raw deliveries, in one unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def stored_messages(self, keys: Collection[MessageKey]) -> dict[MessageKey, StoredMessage]:
+        """The messages among ``keys`` that are already stored."""
+        rows = await self._uow.conn.execute(
+            select(
+                messages.c.id,
+                messages.c.ticket_id,
+                messages.c.brand,
+                messages.c.platform,
+                messages.c.platform_message_id,
+            ).where(
+                tuple_(messages.c.brand, messages.c.platform, messages.c.platform_message_id).in_(list(keys))
+            )
+        )
+        return {(r.brand, r.platform, r.platform_message_id): StoredMessage(r.id, r.ticket_id) for r in rows}
+
+    async def upsert_customers(
+        self, profiles: Mapping[CustomerKey, IncomingAuthor], *, seen_at: datetime
+    ) -> dict[CustomerKey, uuid.UUID]:
+        """Create the customers not known yet, refresh the others' profiles; their ids."""
+        rows = await self._uow.conn.execute(
+            _UPSERT_CUSTOMERS,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "brand": brand,
+                    "platform": platform,
+                    "platform_user_id": user_id,
+                    "handle": author.handle,
+                    "display_name": author.display_name,
+                    "followers": author.followers,
+                    "first_seen_at": seen_at,
+                    "last_seen_at": seen_at,
+                }
+                for (brand, platform, user_id), author in profiles.items()
+            ],
+        )
+        return {(r.brand, r.platform, r.platform_user_id): r.id for r in rows}
+
+    async def create_conversations(self, new: Iterable[Conversation]) -> set[ConversationKey]:
+        """Insert the conversations that do not exist yet; the keys of those inserted."""
+        rows = await self._uow.conn.execute(_INSERT_CONVERSATIONS, [_conversation_row(c) for c in new])
+        return {(r.brand, r.platform, r.thread_key) for r in rows}
+
+    async def lock_conversations(
+        self, keys: Collection[ConversationKey]
+    ) -> dict[ConversationKey, Conversation]:
+        """Load and lock conversations for this transaction.
+
+        Locked in id order, so two replicas locking overlapping sets cannot deadlock, and
+        the messages of one thread serialise here.
+        """
+        rows = await self._uow.conn.execute(
+            select(conversations)
+            .where(
+                tuple_(conversations.c.brand, conversations.c.platform, conversations.c.thread_key).in_(
+                    list(keys)
+                )
+            )
+            .order_by(conversations.c.id)
+            .with_for_update()
+        )
+        out: dict[ConversationKey, Conversation] = {}
+        for r in rows:
+            key = (r.brand, r.platform, r.thread_key)
+            out[key] = Conversation(
+                key=key,
+                id=r.id,
+                customer_id=r.customer_id,
+                ticket_id=r.ticket_id,
+                ticket_opened_at=r.ticket_opened_at,
+                last_message_at=r.last_message_at,
+            )
+        return out
+
+    async def save_conversations(self, changed: Sequence[Conversation]) -> None:
+        """Write back conversations' current ticket and last message time."""
+        if not changed:
+            return
+        await self._uow.conn.execute(
+            _UPDATE_CONVERSATIONS,
+            [
+                {
+                    "cid": c.id,
+                    "b_ticket": c.ticket_id,
+                    "b_opened": c.ticket_opened_at,
+                    "b_last": c.last_message_at,
+                }
+                for c in changed
+            ],
+        )
+
+    async def add_raw_deliveries(self, deliveries: Sequence[tuple[str, bytes]]) -> list[int]:
+        """Keep (source, body) pairs as they arrived, for audit and replay; their ids in order."""
+        rows = await self._uow.conn.execute(
+            _INSERT_RAW, [{"source": source, "body": body} for source, body in deliveries]
+        )
+        return [r.id for r in rows]
+
+    async def add_messages(
+        self,
+        placed: Sequence[tuple[IncomingMessage, Placement, int]],
+        *,
+        received_at: datetime,
+    ) -> None:
+        """Insert (message, placement, raw delivery id) rows.
+
+        Raises :class:`ConcurrentDuplicate` if another transaction stored one of them since
+        :meth:`stored_messages` looked (the caller rolls back and retries).
+        """
+        rows = [
+            {
+                "id": p.message_id,
+                "brand": m.brand,
+                "platform": m.platform,
+                "kind": m.kind,
+                "platform_message_id": m.platform_message_id,
+                "conversation_id": p.conversation_id,
+                "ticket_id": p.ticket_id,
+                "customer_id": p.customer_id,
+                "text": m.text,
+                "received_at": received_at,
+                "sent_at": m.sent_at,
+                "raw_delivery_id": raw_id,
+            }
+            for m, p, raw_id in placed
+        ]
+        inserted = (await self._uow.conn.execute(_INSERT_MESSAGES, rows)).all()
+        if len(inserted) != len(rows):
+            raise ConcurrentDuplicate(
+                f"{len(rows) - len(inserted)} message(s) stored meanwhile by another transaction"
+            )
+
+
+def _conversation_row(c: Conversation) -> dict[str, object]:
+    brand, platform, thread_key = c.key
+    return {
+        "id": c.id,
+        "brand": brand,
+        "platform": platform,
+        "thread_key": thread_key,
+        "customer_id": c.customer_id,
+        "ticket_id": c.ticket_id,
+        "ticket_opened_at": c.ticket_opened_at,
+        "last_message_at": c.last_message_at,
+    }
