@@ -1,10 +1,23 @@
-"""Kafka clients with the settings our broker needs (same code for Tansu and Apache Kafka)."""
+"""Kafka clients and topic creation, with the settings our broker needs.
+
+The same code runs against the embedded Tansu broker and an Apache Kafka cluster.
+"""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+import logging
 
-__all__ = ["make_consumer", "make_producer"]
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from socialdesk_schemas.topics import Topic, all_topics
+
+__all__ = ["create_topics", "make_consumer", "make_producer"]
+
+_log = logging.getLogger(__name__)
+
+#: Kafka's TOPIC_ALREADY_EXISTS error code: creating a topic twice is not an error for us.
+_TOPIC_ALREADY_EXISTS = 36
 
 
 def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
@@ -48,3 +61,39 @@ def make_consumer(
         heartbeat_interval_ms=1_000,
         rebalance_timeout_ms=10_000,
     )
+
+
+async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] | None = None) -> None:
+    """Create every topic of the contract that does not exist yet (idempotent).
+
+    Works against the embedded broker and an external Kafka cluster alike; topics that
+    already exist are left as they are (partition counts are not changed). Replication
+    factor is 1 on a single broker, otherwise the broker's default (``-1``).
+
+    Usage::
+
+        await create_topics("kafka-1:9092,kafka-2:9092")
+    """
+    wanted = topics if topics is not None else all_topics()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        if not missing:
+            return
+        brokers = len(admin._client.cluster.brokers())  # no public accessor in aiokafka 0.14
+        replication = 1 if brokers <= 1 else -1
+        response = await admin.create_topics(
+            [NewTopic(t.name, num_partitions=t.partitions, replication_factor=replication) for t in missing]
+        )
+        failures = [
+            f"{entry[0]}: error {entry[1]}"
+            for entry in getattr(response, "topic_errors", ())
+            if entry[1] not in (0, _TOPIC_ALREADY_EXISTS)
+        ]
+        if failures:
+            raise RuntimeError("could not create topics: " + "; ".join(failures))
+        _log.info("created %d topics on %s", len(missing), bootstrap_servers)
+    finally:
+        await admin.close()

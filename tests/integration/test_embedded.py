@@ -75,6 +75,20 @@ async def _drain(consumer: AIOKafkaConsumer, *, want: int, within: float = 15.0)
     return got
 
 
+async def _drain_to_end(consumer: AIOKafkaConsumer, *, within: float = 15.0) -> list[MessageReceived]:
+    """Everything the consumer reads until its position reaches the end of every partition."""
+    got: list[MessageReceived] = []
+    deadline = asyncio.get_running_loop().time() + within
+    while not consumer.assignment():
+        assert asyncio.get_running_loop().time() < deadline, "no partitions assigned in time"
+        got += await _drain(consumer, want=1, within=0.2)
+    ends = await consumer.end_offsets(list(consumer.assignment()))
+    while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+        assert asyncio.get_running_loop().time() < deadline, "did not reach the end of the topic in time"
+        got += await _drain(consumer, want=1, within=0.2)
+    return got
+
+
 async def test_every_registry_topic_exists_with_its_partition_count(kafka: EmbeddedKafka) -> None:
     await create_topics(kafka.bootstrap_servers)  # a second call changes nothing and does not fail
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
@@ -122,9 +136,7 @@ async def test_round_trip_keeps_ticket_order_and_committed_offsets(kafka: Embedd
         second = _consumer(kafka, group)
         await second.start()
         try:
-            again = [e for e in await _drain(second, want=1) if e.ticket_id in tickets]
-            await asyncio.sleep(0.5)
-            again += [e for e in await _drain(second, want=1, within=0.5) if e.ticket_id in tickets]
+            again = [e for e in await _drain_to_end(second) if e.ticket_id in tickets]
             partitions = second.assignment()
             committed = {tp: await second.committed(tp) for tp in partitions}
         finally:

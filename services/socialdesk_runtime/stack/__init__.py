@@ -11,13 +11,8 @@ Usage::
 """
 
 from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, StackService, service_specs
-from socialdesk_runtime.stack.supervisor import (
-    RestartPolicy,
-    ServiceSpec,
-    ServiceStatus,
-    Supervisor,
-    SupervisorError,
-)
+from socialdesk_runtime.stack.specs import RestartPolicy, ServiceSpec, ServiceStatus
+from socialdesk_runtime.stack.supervisor import Supervisor, SupervisorError
 
 __all__ = [
     "STACK_SERVICES",

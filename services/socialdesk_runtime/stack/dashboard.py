@@ -18,7 +18,7 @@ from rich.text import Text
 
 from socialdesk_runtime.stack.demo import DemoStats
 from socialdesk_runtime.stack.observer import StackView
-from socialdesk_runtime.stack.supervisor import ServiceStatus
+from socialdesk_runtime.stack.specs import ServiceStatus
 
 __all__ = ["DashboardInfo", "plain_summary", "render"]
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from socialdesk_runtime.stack.supervisor import ServiceSpec
+from socialdesk_runtime.stack.specs import ServiceSpec
 
 __all__ = ["STACK_SERVICES", "StackEndpoints", "StackService", "service_specs"]
 

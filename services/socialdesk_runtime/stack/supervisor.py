@@ -23,18 +23,16 @@ every child it starts, whichever thread called :meth:`Supervisor.restart`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
 import queue
-import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -42,7 +40,8 @@ from typing import Any, Self
 
 import httpx
 
-from socialdesk_runtime.embedded import die_with_parent
+from socialdesk_runtime.embedded.process import describe_exit, die_with_parent, kill_process, stop_processes
+from socialdesk_runtime.stack.specs import RestartPolicy, ServiceSpec, ServiceStatus
 
 __all__ = ["RestartPolicy", "ServiceSpec", "ServiceStatus", "Supervisor", "SupervisorError"]
 
@@ -53,48 +52,6 @@ _TICK_S = 0.05
 
 class SupervisorError(RuntimeError):
     """A service could not be started, or did not become ready in time."""
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceSpec:
-    """How to run one service: its command, extra environment and readiness probe."""
-
-    name: str
-    argv: tuple[str, ...]
-    env: Mapping[str, str] = field(default_factory=dict)
-    ready_url: str | None = None
-    cwd: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RestartPolicy:
-    """Exponential backoff between restarts, reset once a process has stayed up a while.
-
-    A crash loop (bad configuration, port in use) must not spin the CPU or flood the
-    log; a service that crashes once a day must come back at once.
-    """
-
-    initial_backoff_s: float = 0.5
-    max_backoff_s: float = 15.0
-    reset_after_s: float = 30.0
-
-    def backoff(self, consecutive_failures: int) -> float:
-        return float(min(self.max_backoff_s, self.initial_backoff_s * 2 ** max(0, consecutive_failures - 1)))
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceStatus:
-    """A snapshot of one supervised service (for the dashboard and tests)."""
-
-    name: str
-    pid: int | None
-    running: bool
-    restarts: int
-    last_exit_code: int | None
-    held: bool
-    """Stopped on purpose (``kill``/``stop_service``): not restarted automatically."""
-    next_restart_in_s: float | None
-    started_at: datetime | None
 
 
 @dataclass(slots=True)
@@ -132,6 +89,7 @@ class Supervisor:
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._passes = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -163,7 +121,9 @@ class Supervisor:
         self._thread = None
         with self._lock:
             procs = {c.spec.name: c.proc for c in self._children.values() if c.proc is not None}
-        _terminate_all(procs, timeout_s if timeout_s is not None else self._stop_timeout_s)
+        stop_processes(
+            procs, timeout=timeout_s if timeout_s is not None else self._stop_timeout_s, group=True
+        )
         with self._lock:
             for child in self._children.values():
                 if child.proc is not None:
@@ -195,9 +155,7 @@ class Supervisor:
             proc = child.proc
         if proc is None or proc.poll() is not None:
             raise SupervisorError(f"{name} is not running")
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        kill_process(proc, group=True)
         _log.warning("%s (pid %d) killed with SIGKILL; held down until restarted", name, proc.pid)
         return proc.pid
 
@@ -209,7 +167,9 @@ class Supervisor:
             child.restart_at = None
             proc = child.proc
         if proc is not None:
-            _terminate_all({name: proc}, timeout_s if timeout_s is not None else self._stop_timeout_s)
+            stop_processes(
+                {name: proc}, timeout=timeout_s if timeout_s is not None else self._stop_timeout_s, group=True
+            )
             with self._lock:  # record the exit now, not at the monitor's next look
                 if child.proc is proc and proc.poll() is not None:
                     child.last_exit_code = proc.returncode
@@ -235,6 +195,11 @@ class Supervisor:
     def pid(self, name: str) -> int | None:
         proc = self._child(name).proc
         return proc.pid if proc is not None and proc.poll() is None else None
+
+    @property
+    def monitor_passes(self) -> int:
+        """How many times the monitor has looked at every child (tests wait on it, not on time)."""
+        return self._passes
 
     def names(self) -> list[str]:
         return list(self._children)
@@ -329,6 +294,7 @@ class Supervisor:
                     self._check(child, now)
                 except Exception:  # the monitor must survive anything one child does
                     _log.exception("supervising %s failed", child.spec.name)
+            self._passes += 1
             self._stopping.wait(_TICK_S)
         self._run_commands(cancel=True)
 
@@ -362,13 +328,13 @@ class Supervisor:
                     "%s (pid %d) exited with %s after %.1fs; restarting in %.1fs (restart #%d)",
                     child.spec.name,
                     proc.pid,
-                    _describe_exit(proc.returncode),
+                    describe_exit(proc.returncode),
                     uptime,
                     delay,
                     child.restarts + 1,
                 )
                 self._append_log(
-                    child, f"exited with {_describe_exit(proc.returncode)}; restart in {delay:.1f}s"
+                    child, f"exited with {describe_exit(proc.returncode)}; restart in {delay:.1f}s"
                 )
                 return
             due = child.restart_at is not None and now >= child.restart_at and not child.held
@@ -412,35 +378,3 @@ class Supervisor:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         with (self._log_dir / f"{child.spec.name}.log").open("a") as log:
             log.write(f"---- socialdesk stack {stamp}: {child.spec.name} {line}\n")
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "no exit code"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"signal {signal.Signals(-code).name}"
-        return f"signal {-code}"
-    return f"code {code}"
-
-
-def _terminate_all(procs: Mapping[str, subprocess.Popen[bytes]], timeout_s: float) -> None:
-    """SIGTERM every process group, wait for all up to ``timeout_s``, then SIGKILL the rest."""
-    live = {name: p for name, p in procs.items() if p.poll() is None}
-    for proc in live.values():
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    for name, proc in live.items():
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _log.warning(
-                "%s (pid %d) did not exit %.0fs after SIGTERM; killing it", name, proc.pid, timeout_s
-            )
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    for proc in live.values():  # reap grandchildren left in the group, if any
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
