@@ -1,8 +1,18 @@
-"""notifier's own metrics."""
+"""notifier's own metrics (the runtime adds the consumer and outbox ones).
+
+Label values are bounded: ``channel`` is a sender's channel (slack, local, a platform),
+``outcome`` is sent, retry or failed.
+"""
+
+from __future__ import annotations
 
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from socialdesk_notifier.domain import Decision, Failed, Sent
+
+__all__ = ["NotifierMetrics"]
 
 
 @dataclass(frozen=True)
@@ -12,11 +22,11 @@ class NotifierMetrics:
     recovered: Counter
 
     @classmethod
-    def create(cls, registry: CollectorRegistry) -> "NotifierMetrics":
+    def create(cls, registry: CollectorRegistry) -> NotifierMetrics:
         return cls(
             deliveries=Counter(
                 "notifier_deliveries_total",
-                "Delivery attempts by channel and outcome (sent, retry, failed, recovered)",
+                "Delivery attempts by channel and outcome (sent, retry, failed)",
                 ["channel", "outcome"],
                 registry=registry,
             ),
@@ -34,3 +44,16 @@ class NotifierMetrics:
                 registry=registry,
             ),
         )
+
+    def observe_send(self, channel: str, seconds: float) -> None:
+        self.delivery_seconds.labels(channel=channel).observe(seconds)
+
+    def count(self, channel: str, decision: Decision) -> None:
+        """One settled or rescheduled attempt; a recovered send counts as sent, and as recovered."""
+        if isinstance(decision, Sent):
+            outcome = "sent"
+            if decision.recovered:
+                self.recovered.labels(channel=channel).inc()
+        else:
+            outcome = "failed" if isinstance(decision, Failed) else "retry"
+        self.deliveries.labels(channel=channel, outcome=outcome).inc()

@@ -1,60 +1,47 @@
 """The delivery worker: claims due deliveries, sends them, records the outcome.
 
-At most once per idempotency key, as far as the outside allows: a row is leased before
-the send; if the process dies after the send and before recording it, the lease runs
-out and the next claimant asks the sender whether the key already went out (for Slack:
-the message metadata in ``conversations.history``) before sending again.
+A thin loop: the store leases and records, the domain decides (look first? send? sent,
+failed or retry when?), the senders talk outward. See :mod:`socialdesk_notifier.domain.delivery`
+for why nothing goes out twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import or_, select, update
-
+from socialdesk_notifier.domain import Decision, Delivery, DeliveryPolicy, Failed, Retry, outcome_event
 from socialdesk_notifier.metrics import NotifierMetrics
-from socialdesk_notifier.senders import Sender
-from socialdesk_notifier.tables import deliveries
+from socialdesk_notifier.senders import Sender, Senders
+from socialdesk_notifier.store import DeliveryStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
 from socialdesk_runtime.workers import LoopControl
-from socialdesk_schemas import NotificationDelivered, NotificationFailed
+
+__all__ = ["DeliveryWorker"]
 
 log = logging.getLogger(__name__)
-PRODUCER = "notifier"
-
-
-def backoff_seconds(attempts: int) -> float:
-    """1, 2, 4 … capped at 5 minutes between attempts of one delivery."""
-    return float(min(300, 2 ** max(0, attempts - 1)))
 
 
 class DeliveryWorker:
+    """Usage: ``task = asyncio.create_task(worker.run())``; ``worker.stop()`` ends it."""
+
     def __init__(
         self,
         *,
         uow_factory: UnitOfWorkFactory,
-        senders: Mapping[str, Sender],
-        fallback: Sender,
+        senders: Senders,
         clock: Clock,
         metrics: NotifierMetrics,
-        lease_seconds: float = 30.0,
-        max_attempts: int = 8,
+        policy: DeliveryPolicy,
         poll_seconds: float = 0.5,
         batch: int = 20,
     ) -> None:
         self._uow_factory = uow_factory
         self._senders = senders
-        self._fallback = fallback
         self._clock = clock
         self._metrics = metrics
-        self._lease = timedelta(seconds=lease_seconds)
-        self._max_attempts = max_attempts
+        self._policy = policy
         self._poll = poll_seconds
         self._batch = batch
         self._control = LoopControl()
@@ -71,153 +58,68 @@ class DeliveryWorker:
             if handled < self._batch:
                 await self._control.pause(self._poll)
 
-    def _sender(self, channel: str) -> Sender:
-        return self._senders.get(channel, self._fallback)
-
     async def run_once(self) -> int:
-        claimed = await self._claim()
+        """One pass: claim what is due and deliver it; returns how many were claimed."""
+        claimed = await self.claim()
         if claimed:
-            await asyncio.gather(*(self._deliver(row) for row in claimed))
+            await asyncio.gather(*(self.deliver(delivery) for delivery in claimed))
         return len(claimed)
 
-    async def _claim(self) -> list[Any]:
+    async def claim(self) -> list[Delivery]:
         now = self._clock.now()
         async with self._uow_factory.quiet() as uow:
-            due = (
-                select(deliveries.c.id)
-                .where(
-                    or_(
-                        (deliveries.c.status == "pending") & (deliveries.c.next_attempt_at <= now),
-                        (deliveries.c.status == "sending") & (deliveries.c.lease_until <= now),
-                    )
-                )
-                .order_by(deliveries.c.next_attempt_at)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True)
+            claimed = await DeliveryStore(uow).claim(
+                now=now, lease_until=self._policy.lease_until(now), limit=self._batch
             )
-            rows = (
-                await uow.conn.execute(
-                    update(deliveries)
-                    .where(deliveries.c.id.in_(due.scalar_subquery()))
-                    .values(
-                        status="sending", attempts=deliveries.c.attempts + 1, lease_until=now + self._lease
-                    )
-                    .returning(deliveries)
-                )
-            ).all()
-            if rows:  # an idle worker writes nothing
+            if claimed:  # an idle worker writes nothing
                 await uow.commit()
-        return list(rows)
+        return claimed
 
-    async def _deliver(self, row: Any) -> None:
-        sender = self._sender(row.channel)
-        channel = sender.channel
-        # attempts was incremented by the claim: > 1 means an earlier attempt may have sent.
-        if row.attempts > 1:
-            try:
-                found = await sender.find_sent(
-                    destination=row.destination,
-                    idempotency_key=row.idempotency_key,
-                    since_epoch=row.created_at.timestamp() - 5,
+    async def deliver(self, delivery: Delivery) -> None:
+        """Send one claimed delivery (unless it went out already) and record the outcome."""
+        sender = self._senders.for_channel(delivery.channel)
+        decision = await self._look_first(delivery, sender)
+        if decision is None:
+            if not self._policy.may_send(delivery, self._clock.now()):
+                log.warning(
+                    "delivery %s: lease ran out before sending; leaving it to the next claim", delivery.id
                 )
-            except Exception as exc:
-                log.warning("delivery %s: could not check for an earlier send: %s", row.id, exc)
-                await self._retry(row, f"lookup failed: {exc}")
                 return
-            if found is not None:
-                self._metrics.recovered.labels(channel=channel).inc()
-                await self._sent(row, channel, found)
-                return
-        started = self._clock.now()
-        if row.lease_until is not None and row.lease_until - started < self._lease / 2:
-            # Waited too long for our turn: a send (10 s client timeout) could outlive the
-            # lease and overlap another worker's reclaim, so leave it to the next claim.
-            log.warning("delivery %s: lease ran out before sending; leaving it to the next claim", row.id)
-            return
-        result = await sender.send(
-            destination=row.destination, payload=row.payload, idempotency_key=row.idempotency_key
-        )
-        self._metrics.delivery_seconds.labels(channel=channel).observe(
-            (self._clock.now() - started).total_seconds()
-        )
-        if result.ok:
-            await self._sent(row, channel, result.external_ref)
-        elif result.permanent or row.attempts >= self._max_attempts:
-            await self._failed(row, channel, result.error or "unknown error", retryable=not result.permanent)
-        else:
-            await self._retry(row, result.error or "unknown error", after=result.retry_after)
+            started = self._clock.now()
+            result = await sender.send(delivery)
+            finished = self._clock.now()
+            self._metrics.observe_send(sender.channel, (finished - started).total_seconds())
+            decision = self._policy.after_send(delivery, result, finished)
+        await self._record(delivery, sender, decision)
 
-    async def _sent(self, row: Any, channel: str, ref: str | None) -> None:
-        now = self._clock.now()
+    async def _look_first(self, delivery: Delivery, sender: Sender) -> Decision | None:
+        """After a first attempt, the earlier one may have gone out: find it, or decide nothing."""
+        if not self._policy.must_look_first(delivery):
+            return None
+        try:
+            found = await sender.find_sent(delivery, since=self._policy.history_since(delivery))
+        except Exception as exc:
+            log.warning("delivery %s: could not check for an earlier send: %s", delivery.id, exc)
+            return self._policy.lookup_failed(delivery, str(exc), self._clock.now())
+        if found is None:
+            return None
+        return self._policy.found_sent(found, self._clock.now())
+
+    async def _record(self, delivery: Delivery, sender: Sender, decision: Decision) -> None:
         async with self._uow_factory.quiet() as uow:
-            await uow.conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == row.id)
-                .values(status="sent", external_ref=ref, sent_at=now, lease_until=None, last_error=None)
-            )
-            uow.emit(
-                NotificationDelivered(
-                    **_envelope(row, now),
-                    source_event_id=row.source_event_id,
-                    source_event_type=row.source_event_type,
-                    channel=channel,
-                    destination=row.destination,
-                    external_ref=ref,
-                    attempts=row.attempts,
-                    delivered_at=now,
-                )
-            )
+            await DeliveryStore(uow).record(delivery.id, decision)
+            event = outcome_event(delivery, sender.channel, decision)
+            if event is not None:
+                uow.emit(event)
             await uow.commit()
-        self._metrics.deliveries.labels(channel=channel, outcome="sent").inc()
-
-    async def _failed(self, row: Any, channel: str, error: str, *, retryable: bool) -> None:
-        now = self._clock.now()
-        async with self._uow_factory.quiet() as uow:
-            await uow.conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == row.id)
-                .values(status="failed", last_error=error[:2000], lease_until=None)
+        if isinstance(decision, Failed):
+            log.error(
+                "delivery %s to %s %s failed for good: %s",
+                delivery.id,
+                sender.channel,
+                delivery.destination,
+                decision.error,
             )
-            uow.emit(
-                NotificationFailed(
-                    **_envelope(row, now),
-                    source_event_id=row.source_event_id,
-                    source_event_type=row.source_event_type,
-                    channel=channel,
-                    destination=row.destination,
-                    error=error[:2000],
-                    retryable=retryable,
-                    attempts=row.attempts,
-                )
-            )
-            await uow.commit()
-        log.error("delivery %s to %s %s failed for good: %s", row.id, channel, row.destination, error)
-        self._metrics.deliveries.labels(channel=channel, outcome="failed").inc()
-
-    async def _retry(self, row: Any, error: str, *, after: float | None = None) -> None:
-        now = self._clock.now()
-        delay = after if after is not None else backoff_seconds(row.attempts)
-        async with self._uow_factory.quiet() as uow:
-            await uow.conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == row.id)
-                .values(
-                    status="pending",
-                    last_error=error[:2000],
-                    lease_until=None,
-                    next_attempt_at=now + timedelta(seconds=delay),
-                )
-            )
-            await uow.commit()
-        log.warning("delivery %s will be retried: %s", row.id, error)
-        self._metrics.deliveries.labels(channel=row.channel, outcome="retry").inc()
-
-
-def _envelope(row: Any, now: datetime) -> dict[str, Any]:
-    return {
-        "producer": PRODUCER,
-        "occurred_at": now,
-        "ticket_id": row.ticket_id,
-        "correlation_id": row.correlation_id,
-        "causation_id": row.source_event_id if isinstance(row.source_event_id, uuid.UUID) else None,
-    }
+        elif isinstance(decision, Retry):
+            log.warning("delivery %s will be retried: %s", delivery.id, decision.error)
+        self._metrics.count(sender.channel, decision)

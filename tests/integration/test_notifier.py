@@ -1,74 +1,74 @@
-"""notifier on real PostgreSQL against the local Slack fake: once, and only once."""
+"""notifier through its real bootstrap, on real PostgreSQL, against the local Slack fake:
+once, and only once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_notifier.bootstrap import SPEC
-from socialdesk_notifier.enqueue import on_reply_requested, on_slack_event
-from socialdesk_notifier.metrics import NotifierMetrics
-from socialdesk_notifier.senders import LocalSink, SlackSender
 from socialdesk_notifier.tables import deliveries
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_schemas import NotificationDelivered, NotificationFailed, ReplyRequested, TicketEscalated
+from socialdesk_schemas import (
+    NotificationDelivered,
+    NotificationFailed,
+    ReplyRequested,
+    SlaWarning,
+    SpikeDetected,
+    TicketEscalated,
+    TrendDetected,
+)
 from tests.fakes.slack import FakeSlack
-from tests.support import config_for_tests, envelope, outbox_events, service_store
+from tests.support import Booted, booted, config_for_tests, envelope
 
 pytestmark = pytest.mark.integration
+
+CHANNELS = ["C0OBLEAD", "C0OBMGR", "C0OBWARN", "C0OBCRISIS", "C0RAWARN", "C0RALEAD"]
 
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(token="xoxb-test", channels=["C0OBLEAD", "C0OBMGR", "C0OBWARN"]) as fake:
+    with FakeSlack(token="xoxb-test", channels=CHANNELS) as fake:
         yield fake
 
 
-@dataclass
-class Notifier:
-    engine: AsyncEngine
-    uow_factory: UnitOfWorkFactory
-    clock: FakeClock
-    worker: DeliveryWorker
-    metrics: NotifierMetrics
-
-    async def consume(self, event: object) -> None:
-        async with self.uow_factory() as uow:
-            if isinstance(event, TicketEscalated):
-                await on_slack_event(event, uow, config=config_for_tests(), clock=self.clock)
-            elif isinstance(event, ReplyRequested):
-                await on_reply_requested(event, uow, clock=self.clock)
-            await uow.commit()
-
-
 @pytest.fixture
-async def notifier(fresh_db: str, slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Notifier]:
-    clock = FakeClock()
-    metrics = NotifierMetrics.create(CollectorRegistry())
-    async with service_store(fresh_db, SPEC) as (engine, uow_factory):
-        worker = DeliveryWorker(
-            uow_factory=uow_factory,
-            senders={"slack": SlackSender(token="xoxb-test", base_url=slack.base_url)},
-            fallback=LocalSink(tmp_path / "sink.jsonl", channel="local"),
-            clock=clock,
-            metrics=metrics,
-            lease_seconds=30,
-            max_attempts=3,
-        )
-        yield Notifier(engine, uow_factory, clock, worker, metrics)
+async def notifier(fresh_db: str, slack: FakeSlack, tmp_path: Path) -> AsyncIterator[Booted]:
+    async with booted(
+        SPEC,
+        fresh_db,
+        clock=FakeClock(),
+        config=config_for_tests({"TEST_SLACK_TOKEN": "xoxb-test"}),
+        settings={
+            "slack_base_url": slack.base_url,
+            "local_sink_path": tmp_path / "sink.jsonl",
+            "delivery_lease_seconds": 30,
+            "max_attempts": 3,
+        },
+    ) as svc:
+        yield svc
 
 
-def escalated(clock: FakeClock, **over: object) -> TicketEscalated:
+def worker_of(svc: Booted) -> DeliveryWorker:
+    (worker,) = svc.parts.workers
+    assert isinstance(worker, DeliveryWorker)
+    return worker
+
+
+def clock_of(svc: Booted) -> FakeClock:
+    assert isinstance(svc.runtime.clock, FakeClock)
+    return svc.runtime.clock
+
+
+def escalated(svc: Booted, **over: object) -> TicketEscalated:
+    clock = clock_of(svc)
     fields: dict[str, object] = {
         **envelope(clock),
         "brand": "ourbus",
@@ -81,87 +81,160 @@ def escalated(clock: FakeClock, **over: object) -> TicketEscalated:
         "deadline": clock.now(),
     }
     fields.update(over)
-    return TicketEscalated(**fields)  # type: ignore[arg-type]
+    return TicketEscalated(**fields)
+
+
+def recovered(svc: Booted) -> float:
+    value = svc.runtime.metrics.registry.get_sample_value(
+        "notifier_deliveries_recovered_total", {"channel": "slack"}
+    )
+    return value or 0.0
 
 
 async def test_escalation_is_posted_once_to_the_level_channel_even_if_redelivered(
-    notifier: Notifier, slack: FakeSlack
+    notifier: Booted, slack: FakeSlack
 ) -> None:
-    event = escalated(notifier.clock)
-    await notifier.consume(event)
-    await notifier.consume(event)  # the same event delivered twice by Kafka
-    assert await notifier.worker.run_once() == 1
-    assert await notifier.worker.run_once() == 0
+    event = escalated(notifier)
+    assert (await notifier.feed(event))["processed"] == 1
+    assert (await notifier.feed(event))["duplicate"] == 1  # the same event delivered twice by Kafka
+    worker = worker_of(notifier)
+    assert await worker.run_once() == 1
+    assert await worker.run_once() == 0
     (post,) = slack.posts
     assert post["channel"] == "C0OBLEAD"
     assert "<@U0FARAH>" in post["text"]
     assert post["metadata"]["event_payload"]["idempotency_key"].startswith(str(event.event_id))
-    (delivered,) = await outbox_events(notifier.engine)
+    (delivered,) = await notifier.emitted()
     assert isinstance(delivered, NotificationDelivered)
     assert delivered.source_event_id == event.event_id
     assert delivered.channel == "slack"
 
 
-async def test_a_send_lost_in_a_crash_is_found_not_repeated(notifier: Notifier, slack: FakeSlack) -> None:
-    await notifier.consume(escalated(notifier.clock))
-    await notifier.worker.run_once()
+async def test_warnings_spikes_and_hot_topics_reach_their_brand_channels(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    clock = clock_of(notifier)
+    warning = SlaWarning(
+        **envelope(clock),
+        brand="rally",
+        platform="x",
+        metric="first_response",
+        priority="high",
+        deadline=clock.now(),
+        agent_id="ra-hugo",
+        remaining_seconds=600,
+    )
+    spike = SpikeDetected(
+        **envelope(clock),
+        brand="ourbus",
+        severity="critical",
+        volume=42,
+        baseline_volume=3.5,
+        negative_share=0.9,
+        baseline_negative_share=0.2,
+        window_seconds=600,
+        score=9.1,
+    )
+    trend = TrendDetected(**envelope(clock), brand="ourbus", group_id="g-1", volume=9, window_seconds=600)
+    assert (await notifier.feed(warning, spike, trend))["processed"] == 3
+    assert await worker_of(notifier).run_once() == 3
+    by_channel = {post["channel"]: post["text"] for post in slack.posts}
+    assert set(by_channel) == {"C0RAWARN", "C0OBCRISIS", "C0OBWARN"}
+    assert "Hugo" in by_channel["C0RAWARN"]
+    assert "Possible crisis" in by_channel["C0OBCRISIS"]
+    assert "Hot topic" in by_channel["C0OBWARN"]
+
+
+async def test_an_event_that_cannot_be_routed_is_dead_lettered_and_the_rest_delivered(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    good, bad = escalated(notifier), escalated(notifier, brand="nosuchbrand")
+    outcome = await notifier.feed(bad, good)
+    assert (outcome["processed"], outcome["deadlettered"]) == (1, 1)
+    (letter,) = await notifier.dead_letters()
+    assert str(bad.event_id) in json.dumps(letter)
+    assert await worker_of(notifier).run_once() == 1
+    assert len(slack.posts) == 1
+
+
+async def test_the_running_worker_is_woken_by_the_commit_and_sends(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    worker = worker_of(notifier)
+    task = asyncio.create_task(worker.run())
+    try:
+        await notifier.feed(escalated(notifier))
+        async with asyncio.timeout(20):
+            while not slack.posts:
+                await asyncio.sleep(0.01)
+    finally:
+        worker.stop()
+        await task
+    assert slack.posts[0]["channel"] == "C0OBLEAD"
+
+
+async def test_a_send_lost_in_a_crash_is_found_not_repeated(notifier: Booted, slack: FakeSlack) -> None:
+    clock = clock_of(notifier)
+    await notifier.feed(escalated(notifier))
+    await worker_of(notifier).run_once()
     assert len(slack.posts) == 1
     # Pretend the process died after Slack answered but before the row said "sent".
     async with notifier.engine.begin() as conn:
-        await conn.execute(update(deliveries).values(status="sending", lease_until=notifier.clock.now()))
-    notifier.clock.advance(seconds=31)
-    assert await notifier.worker.run_once() == 1
+        await conn.execute(update(deliveries).values(status="sending", lease_until=clock.now()))
+    clock.advance(seconds=31)
+    assert await worker_of(notifier).run_once() == 1
     assert len(slack.posts) == 1, "the earlier post was found in the channel history"
-    assert notifier.metrics.recovered.labels(channel="slack")._value.get() == 1
+    assert recovered(notifier) == 1
 
 
-async def test_rate_limited_post_is_retried_after_retry_after(notifier: Notifier, slack: FakeSlack) -> None:
+async def test_rate_limited_post_is_retried_after_retry_after(notifier: Booted, slack: FakeSlack) -> None:
+    clock, worker = clock_of(notifier), worker_of(notifier)
     slack.rate_limit_next(1, retry_after=7, method="chat.postMessage")
-    await notifier.consume(escalated(notifier.clock))
-    await notifier.worker.run_once()
+    await notifier.feed(escalated(notifier))
+    await worker.run_once()
     assert slack.posts == []
-    notifier.clock.advance(seconds=6)
-    assert await notifier.worker.run_once() == 0, "not before Retry-After"
-    notifier.clock.advance(seconds=1)
-    await notifier.worker.run_once()
+    clock.advance(seconds=6)
+    assert await worker.run_once() == 0, "not before Retry-After"
+    clock.advance(seconds=1)
+    await worker.run_once()
     assert len(slack.posts) == 1
     assert any(error == "ratelimited" for _, error in slack.errors())
 
 
 async def test_permanent_slack_error_fails_the_delivery_and_says_so(
-    notifier: Notifier, slack: FakeSlack
+    notifier: Booted, slack: FakeSlack
 ) -> None:
-    await notifier.consume(escalated(notifier.clock, to_level="L4", to_agent_id="ob-mgr"))
+    await notifier.feed(escalated(notifier, to_level="L4", to_agent_id="ob-mgr"))
     # Make the channel unknown: Slack answers HTTP 200 ok:false channel_not_found.
     async with notifier.engine.begin() as conn:
         await conn.execute(update(deliveries).values(destination="C0NOSUCH"))
-    await notifier.worker.run_once()
+    await worker_of(notifier).run_once()
     assert slack.posts == []
-    (failed,) = await outbox_events(notifier.engine)
+    (failed,) = await notifier.emitted()
     assert isinstance(failed, NotificationFailed)
     assert "channel_not_found" in failed.error
     assert failed.retryable is False
 
 
 async def test_server_errors_are_retried_with_backoff_then_given_up(
-    notifier: Notifier, slack: FakeSlack
+    notifier: Booted, slack: FakeSlack
 ) -> None:
     slack.fail_next(100, status=503, method="chat.postMessage")
-    await notifier.consume(escalated(notifier.clock))
+    await notifier.feed(escalated(notifier))
     for _ in range(3):
-        await notifier.worker.run_once()
-        notifier.clock.advance(seconds=600)
+        await worker_of(notifier).run_once()
+        clock_of(notifier).advance(seconds=600)
     async with notifier.engine.connect() as conn:
         status, attempts = (await conn.execute(select(deliveries.c.status, deliveries.c.attempts))).one()
     assert (status, attempts) == ("failed", 3)
-    (failed,) = await outbox_events(notifier.engine)
+    (failed,) = await notifier.emitted()
     assert isinstance(failed, NotificationFailed)
     assert failed.retryable is True
 
 
-async def test_customer_replies_go_to_the_labelled_local_sink(notifier: Notifier, tmp_path: Path) -> None:
+async def test_customer_replies_go_to_the_labelled_local_sink(notifier: Booted, tmp_path: Path) -> None:
     reply = ReplyRequested(
-        **envelope(notifier.clock),
+        **envelope(clock_of(notifier)),
         reply_id=uuid.uuid4(),
         brand="ourbus",
         platform="whatsapp",
@@ -171,39 +244,40 @@ async def test_customer_replies_go_to_the_labelled_local_sink(notifier: Notifier
         origin="agent",
         agent_id="ob-ana",
     )
-    await notifier.consume(reply)
-    await notifier.worker.run_once()
+    await notifier.feed(reply)
+    await worker_of(notifier).run_once()
     (line,) = (tmp_path / "sink.jsonl").read_text().splitlines()
     record = json.loads(line)
     assert record["sink"].startswith("LOCAL SINK")
     assert record["destination"] == "447700900123"
-    (delivered,) = await outbox_events(notifier.engine)
+    (delivered,) = await notifier.emitted()
     assert isinstance(delivered, NotificationDelivered)
     assert delivered.channel == "local"
 
 
 async def test_server_error_after_slack_stored_the_post_does_not_post_twice(
-    notifier: Notifier, slack: FakeSlack
+    notifier: Booted, slack: FakeSlack
 ) -> None:
     # Slack stores the message, then answers 500: the answer is lost, the post is not.
     slack.fail_next(1, status=500, method="chat.postMessage", processed=True)
-    await notifier.consume(escalated(notifier.clock))
-    await notifier.worker.run_once()
+    await notifier.feed(escalated(notifier))
+    await worker_of(notifier).run_once()
     assert len(slack.posts) == 1
-    notifier.clock.advance(seconds=600)
-    await notifier.worker.run_once()
+    clock_of(notifier).advance(seconds=600)
+    await worker_of(notifier).run_once()
     assert len(slack.posts) == 1, "the retry found the stored post in the channel history"
-    (delivered,) = await outbox_events(notifier.engine)
+    (delivered,) = await notifier.emitted()
     assert isinstance(delivered, NotificationDelivered)
 
 
 async def test_a_delivery_whose_lease_ran_out_before_its_turn_is_not_sent(
-    notifier: Notifier, slack: FakeSlack
+    notifier: Booted, slack: FakeSlack
 ) -> None:
-    await notifier.consume(escalated(notifier.clock))
-    (row,) = await notifier.worker._claim()
-    notifier.clock.advance(seconds=31)  # another worker may have reclaimed it meanwhile
-    await notifier.worker._deliver(row)
+    worker = worker_of(notifier)
+    await notifier.feed(escalated(notifier))
+    (claimed,) = await worker.claim()
+    clock_of(notifier).advance(seconds=31)  # another worker may have reclaimed it meanwhile
+    await worker.deliver(claimed)
     assert slack.posts == []
-    assert await notifier.worker.run_once() == 1  # the next claim sends it, once
+    assert await worker.run_once() == 1  # the next claim sends it, once
     assert len(slack.posts) == 1

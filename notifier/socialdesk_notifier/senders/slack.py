@@ -1,0 +1,136 @@
+"""Slack through slack-sdk: chat.postMessage, with the idempotency key in message metadata.
+
+Usage::
+
+    sender = SlackSender(token="xoxb-...", base_url=None)  # None: the real slack.com
+    result = await sender.send(delivery)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Final
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from socialdesk_notifier.domain import Delivery, SendResult
+from socialdesk_schemas import Channel
+
+__all__ = ["SlackSender"]
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will fix: the message is given up on, and said so.
+PERMANENT_SLACK_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "restricted_action",
+        "invalid_arguments",
+    }
+)
+METADATA_EVENT_TYPE = "socialdesk_notification"
+
+
+class SlackSender:
+    """chat.postMessage with the key in message metadata, so a lost answer can be found."""
+
+    channel: Final[Channel] = "slack"
+
+    def __init__(self, *, token: str, base_url: str | None) -> None:
+        url = base_url or AsyncWebClient.BASE_URL
+        # Posting retries nothing by itself. A 5xx or a cut connection may come after Slack
+        # stored the message, and a 429 asks us to wait longer than a delivery's lease may
+        # allow: the delivery worker reschedules all of these (429 after its Retry-After)
+        # and looks in the channel history before any retry, so nothing posts twice.
+        self._poster = AsyncWebClient(token=token, base_url=url, timeout=10, retry_handlers=[])
+        # Reads are safe to retry on anything.
+        self._reader = AsyncWebClient(
+            token=token,
+            base_url=url,
+            timeout=10,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                AsyncServerErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        try:
+            response = await self._poster.chat_postMessage(
+                channel=delivery.destination,
+                text=delivery.payload["text"],
+                blocks=delivery.payload.get("blocks"),
+                metadata={
+                    "event_type": METADATA_EVENT_TYPE,
+                    "event_payload": {"idempotency_key": delivery.idempotency_key},
+                },
+                unfurl_links=False,
+            )
+        except SlackApiError as exc:
+            return _refusal(exc.response)
+        except (TimeoutError, OSError) as exc:
+            return SendResult(ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}")
+        return SendResult(ok=True, external_ref=str(response.get("ts")))
+
+    async def find_sent(self, delivery: Delivery, *, since: datetime) -> str | None:
+        cursor: str | None = None
+        for _ in range(10):  # bounded: a lease window holds few messages
+            try:
+                response = await self._reader.conversations_history(
+                    channel=delivery.destination,
+                    oldest=f"{since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            except SlackApiError as exc:
+                # Posting to a public channel needs no membership; reading its history does.
+                if exc.response is None or exc.response.get("error") != "not_in_channel":
+                    raise
+                await self._reader.conversations_join(channel=delivery.destination)
+                continue
+            messages: list[dict[str, Any]] = response.get("messages", [])
+            for message in messages:
+                meta = message.get("metadata") or {}
+                if meta.get("event_payload", {}).get("idempotency_key") == delivery.idempotency_key:
+                    return str(message.get("ts"))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
+
+def _refusal(response: Any) -> SendResult:
+    """A refused post as the worker needs it: permanent or not, and how long Slack asks to wait."""
+    if response is None:
+        return SendResult(ok=False, error="slack: unknown_error (HTTP 0)")
+    error = str(response.get("error", "unknown_error"))
+    retry_after = None
+    if response.status_code == 429:
+        headers = response.headers or {}
+        header = headers.get("retry-after") or headers.get("Retry-After")
+        retry_after = float(header[0] if isinstance(header, list) else header or 1)
+    return SendResult(
+        ok=False,
+        error=f"slack: {error} (HTTP {response.status_code})",
+        permanent=error in PERMANENT_SLACK_ERRORS,
+        retry_after=retry_after,
+    )

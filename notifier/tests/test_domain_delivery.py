@@ -1,0 +1,114 @@
+"""A delivery's life as pure decisions: lease, look first, sent, failed, retry when (no IO)."""
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from socialdesk_notifier.domain import (
+    Delivery,
+    DeliveryPolicy,
+    Failed,
+    Retry,
+    SendResult,
+    Sent,
+    backoff_seconds,
+    outcome_event,
+)
+from socialdesk_schemas import NotificationDelivered, NotificationFailed
+
+NOW = datetime(2026, 1, 1, 9, tzinfo=UTC)
+POLICY = DeliveryPolicy(lease_seconds=30, max_attempts=3)
+
+
+def claimed(attempts: int = 1, *, lease_left: float = 30) -> Delivery:
+    return Delivery(
+        id=uuid.uuid4(),
+        idempotency_key="e:slack:C0",
+        source_event_id=uuid.uuid4(),
+        source_event_type="TicketEscalated",
+        ticket_id=uuid.uuid4(),
+        correlation_id=uuid.uuid4(),
+        channel="slack",
+        destination="C0",
+        payload={"text": "hi"},
+        attempts=attempts,
+        lease_until=NOW + timedelta(seconds=lease_left),
+        created_at=NOW - timedelta(minutes=1),
+    )
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert backoff_seconds(50) == 300
+
+
+def test_a_claim_leases_for_the_lease_time() -> None:
+    assert POLICY.lease_until(NOW) == NOW + timedelta(seconds=30)
+
+
+def test_only_a_later_attempt_looks_for_an_earlier_send_from_before_it_was_created() -> None:
+    assert not POLICY.must_look_first(claimed(1))
+    assert POLICY.must_look_first(claimed(2))
+    delivery = claimed(2)
+    assert POLICY.history_since(delivery) < delivery.created_at
+
+
+def test_sends_only_with_at_least_half_the_lease_left() -> None:
+    assert POLICY.may_send(claimed(lease_left=15), NOW)
+    assert not POLICY.may_send(claimed(lease_left=14.9), NOW)
+    assert not POLICY.may_send(claimed(lease_left=-1), NOW)
+
+
+def test_a_successful_send_is_sent_with_its_reference() -> None:
+    assert POLICY.after_send(claimed(), SendResult(ok=True, external_ref="1.2"), NOW) == Sent("1.2", NOW)
+
+
+def test_a_found_earlier_send_is_sent_and_recovered() -> None:
+    assert POLICY.found_sent("1.2", NOW) == Sent("1.2", NOW, recovered=True)
+
+
+def test_a_permanent_error_fails_at_once_and_is_not_retryable() -> None:
+    result = SendResult(ok=False, error="slack: channel_not_found", permanent=True)
+    assert POLICY.after_send(claimed(1), result, NOW) == Failed(
+        "slack: channel_not_found", retryable=False, at=NOW
+    )
+
+
+def test_a_transient_error_retries_with_backoff_until_the_last_attempt() -> None:
+    result = SendResult(ok=False, error="slack: HTTP 503")
+    assert POLICY.after_send(claimed(2), result, NOW) == Retry("slack: HTTP 503", NOW + timedelta(seconds=2))
+    assert POLICY.after_send(claimed(3), result, NOW) == Failed("slack: HTTP 503", retryable=True, at=NOW)
+
+
+def test_rate_limited_retries_after_what_the_other_side_asked() -> None:
+    result = SendResult(ok=False, error="slack: ratelimited (HTTP 429)", retry_after=7)
+    decision = POLICY.after_send(claimed(1), result, NOW)
+    assert isinstance(decision, Retry)
+    assert decision.not_before == NOW + timedelta(seconds=7)
+
+
+def test_a_failed_lookup_retries_rather_than_sending_blind() -> None:
+    decision = POLICY.lookup_failed(claimed(2), "timeout", NOW)
+    assert decision == Retry("lookup failed: timeout", NOW + timedelta(seconds=2))
+
+
+def test_long_errors_are_cut() -> None:
+    decision = POLICY.after_send(claimed(3), SendResult(ok=False, error="e" * 5000), NOW)
+    assert isinstance(decision, Failed)
+    assert len(decision.error) == 2000
+
+
+def test_settled_deliveries_are_told_and_retries_are_not() -> None:
+    delivery = claimed(2)
+    sent = outcome_event(delivery, "slack", Sent("1.2", NOW))
+    assert isinstance(sent, NotificationDelivered)
+    assert (sent.source_event_id, sent.causation_id, sent.attempts) == (
+        delivery.source_event_id,
+        delivery.source_event_id,
+        2,
+    )
+    assert sent.ticket_id == delivery.ticket_id
+    failed = outcome_event(replace(delivery, destination="C9"), "local", Failed("x", retryable=True, at=NOW))
+    assert isinstance(failed, NotificationFailed)
+    assert (failed.channel, failed.destination, failed.retryable) == ("local", "C9", True)
+    assert outcome_event(delivery, "slack", Retry("x", NOW)) is None
