@@ -1,12 +1,13 @@
-"""Wiring the assigner."""
+"""Wiring the assigner: its handler table, the desk API, its metrics."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
-from socialdesk_assigner.desk import desk_router, token_index
-from socialdesk_assigner.handlers import route_batch
+from socialdesk_assigner.api import agent_tokens, desk_router
+from socialdesk_assigner.handlers import on_message_classified
+from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.settings import AssignerSettings
 from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
@@ -14,17 +15,18 @@ from socialdesk_schemas import TOPICS, MessageClassified
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
-    config = runtime.config
+    metrics = AssignerMetrics.create(runtime.metrics.registry)
+    on_classified = functools.partial(
+        on_message_classified, config=runtime.config, clock=runtime.clock, metrics=metrics
+    )
     router = desk_router(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
-        config=config,
-        agent_for_token=token_index(config),
+        agent_for_token=agent_tokens(runtime.config),
+        metrics=metrics,
     )
     return ServiceParts(
-        handlers={
-            MessageClassified: Batch(functools.partial(route_batch, config=config, clock=runtime.clock))
-        },
+        handlers={MessageClassified: Batch(on_classified)},
         topics=[TOPICS.classified],
         routers=[router],
     )

@@ -1,0 +1,158 @@
+"""Where a classified message goes, and which agent gets a CX ticket.
+
+Marketing messages go to the marketing team, noise is dismissed, a plain question with a
+saved answer is answered and resolved, every other CX ticket goes to an agent of its
+brand: the customer's previous agent if online with room (seed 003: agent consistency),
+else round robin over the online working agents (L1, L2) in configuration order,
+skipping those at ``max_open_tickets``; with nobody left it waits in the queue.
+
+Usage::
+
+    rotation = Rotation(config, load=..., last_owner=..., cursor=...)
+    step = route(current_ticket_or_none, message, rotation=rotation, config=config, now=now)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from socialdesk_assigner.domain.replies import auto_reply_text
+from socialdesk_assigner.domain.ticket import (
+    Step,
+    Ticket,
+    assign,
+    auto_answer,
+    dismiss,
+    follow_up,
+    open_ticket,
+    queue,
+    reopen,
+    route_to_marketing,
+)
+from socialdesk_runtime.config import Agent, SocialdeskConfig
+from socialdesk_schemas import Level, MessageClassified
+
+__all__ = ["WORKING_LEVELS", "Pick", "Rotation", "agents_for", "pick_agent", "route", "working_agents"]
+
+#: The levels that work tickets first; leads (L3) and managers (L4) are escalation rungs.
+WORKING_LEVELS: tuple[Level, ...] = ("L1", "L2")
+NOBODY_FREE = "no eligible agent online with capacity"
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    agent: Agent
+    reason: Literal["same_customer", "round_robin"]
+
+
+def agents_for(
+    config: SocialdeskConfig,
+    brand: str,
+    *,
+    levels: Sequence[Level] | None = None,
+    online_only: bool = True,
+) -> list[Agent]:
+    """The brand's agents in file order (the order round robin follows), optionally by level."""
+    config.brand(brand)  # an unknown brand is a bug upstream, not an empty team: KeyError
+    return [
+        agent
+        for agent in config.agents
+        if brand in agent.brands
+        and (levels is None or agent.level in levels)
+        and (agent.online or not online_only)
+    ]
+
+
+def working_agents(config: SocialdeskConfig, brand: str) -> list[Agent]:
+    """Who new CX tickets of ``brand`` may go to: its online L1 and L2 agents."""
+    return agents_for(config, brand, levels=WORKING_LEVELS, online_only=True)
+
+
+def pick_agent(
+    candidates: Sequence[Agent],
+    *,
+    last_agent_id: str | None,
+    open_load: Mapping[str, int],
+    previous_owner_id: str | None = None,
+) -> Pick | None:
+    """The agent for a new ticket, or ``None`` when nobody eligible has capacity.
+
+    Same customer, same agent when that agent is a candidate under capacity; otherwise
+    round robin in candidate order, starting after ``last_agent_id``, skipping agents at
+    their ``max_open_tickets``.
+    """
+    available = [a for a in candidates if open_load.get(a.id, 0) < a.max_open_tickets]
+    if not available:
+        return None
+    if previous_owner_id is not None:
+        for agent in available:
+            if agent.id == previous_owner_id:
+                return Pick(agent, "same_customer")
+    order = [a.id for a in candidates]
+    start = order.index(last_agent_id) + 1 if last_agent_id in order else 0
+    rotated = [*candidates[start:], *candidates[:start]]
+    return next(Pick(agent, "round_robin") for agent in rotated if agent in available)
+
+
+@dataclass
+class Rotation:
+    """What routing knows about the desk while it routes a batch, kept current as it picks.
+
+    ``load`` is each agent's count of assigned tickets, ``last_owner`` the latest owner of
+    each (brand, customer)'s tickets, ``cursor`` the last agent round robin picked per brand.
+    """
+
+    config: SocialdeskConfig
+    load: dict[str, int]
+    last_owner: dict[tuple[str, uuid.UUID], str]
+    cursor: dict[str, str]
+    moved: set[str] = field(default_factory=set)
+    """Brands whose cursor this rotation moved (to be saved)."""
+
+    def choose(self, brand: str, customer_id: uuid.UUID) -> Pick | None:
+        """Pick the owner of a new CX ticket and count it against them."""
+        pick = pick_agent(
+            working_agents(self.config, brand),
+            last_agent_id=self.cursor.get(brand),
+            open_load=self.load,
+            previous_owner_id=self.last_owner.get((brand, customer_id)),
+        )
+        if pick is None:
+            return None
+        self.load[pick.agent.id] = self.load.get(pick.agent.id, 0) + 1
+        self.last_owner[(brand, customer_id)] = pick.agent.id
+        if pick.reason == "round_robin":
+            self.cursor[brand] = pick.agent.id
+            self.moved.add(brand)
+        return pick
+
+
+def route(
+    current: Ticket | None,
+    message: MessageClassified,
+    *,
+    rotation: Rotation,
+    config: SocialdeskConfig,
+    now: datetime,
+) -> Step:
+    """What a classified message does to its ticket (``None``: the message opens it)."""
+    if current is not None and current.status != "resolved":
+        return follow_up(current, message)
+    ticket = open_ticket(message) if current is None else reopen(current, message)
+    if message.queue == "marketing":
+        return route_to_marketing(ticket, message, now=now)
+    if message.queue == "ignore":
+        return dismiss(ticket, message, now=now)
+    # Only a first message is auto-answered: a customer writing back after one wants a person.
+    if current is None and message.auto_reply is not None:
+        text = auto_reply_text(config, message.auto_reply, brand=ticket.brand, language=message.language)
+        if text is not None:
+            return auto_answer(ticket, message, text=text, now=now)
+    pick = rotation.choose(ticket.brand, ticket.customer_id)
+    if pick is None:
+        return queue(ticket, message, reason=NOBODY_FREE, now=now)
+    return assign(ticket, pick.agent, reason=pick.reason, message=message, now=now)

@@ -1,0 +1,371 @@
+"""A ticket's life as a state machine on plain data.
+
+States (``Ticket.status``):
+
+- ``open``: a CX ticket with no owner, waiting in its brand's queue;
+- ``assigned``: a CX ticket an agent owns;
+- ``marketing``: handed to the marketing team (no CX SLA);
+- ``dismissed``: noise, kept but not worked;
+- ``resolved``: closed with a root cause (by an agent or a saved auto-reply).
+
+Every transition is a function taking the ticket (and what happened) and returning a
+:class:`Step`: the new ticket and the events to emit. A transition the rules refuse
+raises :class:`~socialdesk_assigner.domain.errors.InvalidTransition` or
+:class:`~socialdesk_assigner.domain.errors.Forbidden` with the reason. Time comes in as
+``now``; nothing here reads a clock or a database.
+
+Usage::
+
+    step = reply(ticket, agent, reply_id=rid, text="On it!", now=now)
+    store.save(step.ticket); for event in step.events: uow.emit(event)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from socialdesk_assigner.domain.errors import AlreadyResolved, InvalidTransition
+from socialdesk_assigner.domain.permissions import check_may_act
+from socialdesk_runtime.config import Agent
+from socialdesk_schemas import (
+    AgentReplied,
+    Event,
+    Kind,
+    MessageClassified,
+    Platform,
+    Priority,
+    Queue,
+    ReplyRequested,
+    TicketAssigned,
+    TicketDismissed,
+    TicketQueued,
+    TicketResolved,
+    TicketRoutedToMarketing,
+)
+
+__all__ = [
+    "AUTO_REPLY_AGENT",
+    "PRODUCER",
+    "Status",
+    "Step",
+    "Ticket",
+    "assign",
+    "auto_answer",
+    "claim",
+    "dismiss",
+    "follow_up",
+    "open_ticket",
+    "queue",
+    "reopen",
+    "reply",
+    "reply_id_for",
+    "resolve",
+    "route_to_marketing",
+]
+
+PRODUCER = "assigner"
+#: Who resolved a ticket a saved reply answered.
+AUTO_REPLY_AGENT = "auto-reply"
+_REPLY_NS = uuid.UUID("5b0e3d0c-3f8e-4bb5-9d53-4e1f0c1b2a77")
+
+Status = Literal["open", "assigned", "marketing", "dismissed", "resolved"]
+AssignReason = Literal["round_robin", "same_customer", "escalation", "reassigned", "claimed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket's work state; the fields are the columns of the ``tickets`` table."""
+
+    ticket_id: uuid.UUID
+    brand: str
+    platform: Platform
+    kind: Kind
+    queue: Queue
+    category: str
+    priority: Priority
+    status: Status
+    agent_id: str | None
+    customer_id: uuid.UUID
+    correlation_id: uuid.UUID
+    recipient_platform_user_id: str
+    last_platform_message_id: str
+    received_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    root_cause: str | None
+    message_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The outcome of one transition: the ticket after it, what to emit, and its name."""
+
+    ticket: Ticket
+    events: tuple[Event, ...]
+    transition: str
+
+
+# --- a message arrives --------------------------------------------------------------------
+
+
+def open_ticket(message: MessageClassified) -> Ticket:
+    """The ticket a first message opens: unowned and not yet routed."""
+    return Ticket(
+        ticket_id=message.ticket_id,
+        brand=message.brand,
+        platform=message.platform,
+        kind=message.kind,
+        queue=message.queue,
+        category=message.category,
+        priority=message.priority,
+        status="open",
+        agent_id=None,
+        customer_id=message.customer_id,
+        correlation_id=message.correlation_id,
+        recipient_platform_user_id=message.author_platform_user_id,
+        last_platform_message_id=message.platform_message_id,
+        received_at=message.received_at,
+        first_response_at=None,
+        resolved_at=None,
+        root_cause=None,
+        message_count=1,
+    )
+
+
+def follow_up(ticket: Ticket, message: MessageClassified) -> Step:
+    """Another message on a ticket still being worked: it keeps its owner, nothing is emitted."""
+    if ticket.status == "resolved":
+        raise InvalidTransition("a message on a resolved ticket reopens it")
+    changed = replace(
+        ticket,
+        message_count=ticket.message_count + 1,
+        last_platform_message_id=message.platform_message_id,
+    )
+    return Step(changed, (), "follow_up")
+
+
+def reopen(ticket: Ticket, message: MessageClassified) -> Ticket:
+    """The customer wrote again on a resolved ticket (an auto-reply did not settle it, or the
+    problem came back): it opens again as the new message classifies it, to be routed."""
+    if ticket.status != "resolved":
+        raise InvalidTransition(f"ticket is {ticket.status}, only a resolved ticket reopens")
+    return replace(
+        ticket,
+        queue=message.queue,
+        category=message.category,
+        priority=message.priority,
+        status="open",
+        agent_id=None,
+        last_platform_message_id=message.platform_message_id,
+        first_response_at=None,
+        resolved_at=None,
+        root_cause=None,
+        message_count=ticket.message_count + 1,
+    )
+
+
+# --- routing an opened ticket -------------------------------------------------------------
+
+
+def route_to_marketing(ticket: Ticket, message: MessageClassified, *, now: datetime) -> Step:
+    _require_unrouted(ticket)
+    event = message.caused(
+        TicketRoutedToMarketing,
+        **_common(ticket, now),
+        category=ticket.category,
+        priority=ticket.priority,
+    )
+    return Step(replace(ticket, status="marketing"), (event,), "route_to_marketing")
+
+
+def dismiss(ticket: Ticket, message: MessageClassified, *, now: datetime) -> Step:
+    _require_unrouted(ticket)
+    reason = "; ".join(message.reasons)[:500] or "classified as noise"
+    event = message.caused(TicketDismissed, **_common(ticket, now), category=ticket.category, reason=reason)
+    return Step(replace(ticket, status="dismissed"), (event,), "dismiss")
+
+
+def auto_answer(ticket: Ticket, message: MessageClassified, *, text: str, now: datetime) -> Step:
+    """Answer a plain question with its saved reply and resolve the ticket.
+
+    The classifier proposes a template only for a plain question a saved answer fully
+    resolves (never a complaint, anger, safety or legal).
+    """
+    _require_unrouted(ticket)
+    root_cause = f"auto_reply:{message.auto_reply}"
+    answered = replace(
+        ticket, status="resolved", first_response_at=now, resolved_at=now, root_cause=root_cause
+    )
+    request = message.caused(
+        ReplyRequested,
+        producer=PRODUCER,
+        occurred_at=now,
+        reply_id=uuid.uuid5(message.message_id, "auto-reply"),
+        brand=ticket.brand,
+        platform=ticket.platform,
+        kind=ticket.kind,
+        recipient_platform_user_id=message.author_platform_user_id,
+        in_reply_to_platform_message_id=message.platform_message_id,
+        text=text,
+        origin="auto_reply",
+        template_key=message.auto_reply,
+    )
+    resolved = message.caused(
+        TicketResolved,
+        producer=PRODUCER,
+        occurred_at=now,
+        brand=ticket.brand,
+        agent_id=AUTO_REPLY_AGENT,
+        root_cause=root_cause,
+        resolved_at=now,
+    )
+    return Step(answered, (request, resolved), "auto_answer")
+
+
+def assign(
+    ticket: Ticket, agent: Agent, *, reason: AssignReason, message: MessageClassified, now: datetime
+) -> Step:
+    """Give a routed CX ticket its owner."""
+    _require_unrouted(ticket)
+    event = message.caused(
+        TicketAssigned,
+        **_common(ticket, now),
+        agent_id=agent.id,
+        agent_level=agent.level,
+        priority=ticket.priority,
+        received_at=message.received_at,
+        reason=reason,
+        group_id=message.group_id,
+    )
+    return Step(replace(ticket, status="assigned", agent_id=agent.id), (event,), "assign")
+
+
+def queue(ticket: Ticket, message: MessageClassified, *, reason: str, now: datetime) -> Step:
+    """Leave a CX ticket unowned in its brand's queue (nobody eligible has room)."""
+    _require_unrouted(ticket)
+    event = message.caused(
+        TicketQueued,
+        **_common(ticket, now),
+        queue="cx",
+        priority=ticket.priority,
+        received_at=message.received_at,
+        reason=reason,
+        group_id=message.group_id,
+    )
+    return Step(ticket, (event,), "queue")
+
+
+# --- agents at the desk -------------------------------------------------------------------
+
+
+def claim(ticket: Ticket, agent: Agent, *, now: datetime) -> Step:
+    """An agent takes an unowned CX ticket from the queue."""
+    check_may_act(agent, ticket)
+    _require_workable(ticket)
+    if ticket.agent_id is not None:
+        raise InvalidTransition("ticket already has an owner")
+    event = TicketAssigned(
+        **_envelope(ticket, now),
+        brand=ticket.brand,
+        platform=ticket.platform,
+        agent_id=agent.id,
+        agent_level=agent.level,
+        priority=ticket.priority,
+        received_at=ticket.received_at,
+        reason="claimed",
+    )
+    return Step(replace(ticket, status="assigned", agent_id=agent.id), (event,), "claim")
+
+
+def reply(ticket: Ticket, agent: Agent, *, reply_id: uuid.UUID, text: str, now: datetime) -> Step:
+    """An agent answers the customer; answering an unowned ticket claims it."""
+    check_may_act(agent, ticket)
+    _require_workable(ticket)
+    events: list[Event] = []
+    if ticket.agent_id is None:
+        claimed = claim(ticket, agent, now=now)
+        ticket = claimed.ticket
+        events.extend(claimed.events)
+    first = ticket.first_response_at is None
+    if first:
+        ticket = replace(ticket, first_response_at=now)
+    envelope = _envelope(ticket, now)
+    events.append(
+        AgentReplied(
+            **envelope,
+            reply_id=reply_id,
+            brand=ticket.brand,
+            platform=ticket.platform,
+            agent_id=agent.id,
+            replied_at=now,
+            is_first_response=first,
+        )
+    )
+    events.append(
+        ReplyRequested(
+            **envelope,
+            reply_id=reply_id,
+            brand=ticket.brand,
+            platform=ticket.platform,
+            kind=ticket.kind,
+            recipient_platform_user_id=ticket.recipient_platform_user_id,
+            in_reply_to_platform_message_id=ticket.last_platform_message_id,
+            text=text,
+            origin="agent",
+            agent_id=agent.id,
+        )
+    )
+    return Step(ticket, tuple(events), "reply")
+
+
+def resolve(ticket: Ticket, agent: Agent, *, root_cause: str, now: datetime) -> Step:
+    """Close a ticket with its root cause (seed 000: every concern closed with an RCA)."""
+    check_may_act(agent, ticket)
+    if ticket.status == "resolved":
+        raise AlreadyResolved("ticket is already resolved")
+    event = TicketResolved(
+        **_envelope(ticket, now),
+        brand=ticket.brand,
+        agent_id=agent.id,
+        root_cause=root_cause,
+        resolved_at=now,
+    )
+    closed = replace(ticket, status="resolved", resolved_at=now, root_cause=root_cause)
+    return Step(closed, (event,), "resolve")
+
+
+def reply_id_for(ticket_id: uuid.UUID, agent_id: str, idempotency_key: str) -> uuid.UUID:
+    """A retried request with the same Idempotency-Key is the same reply, never a second one."""
+    return uuid.uuid5(_REPLY_NS, f"{ticket_id}:{agent_id}:{idempotency_key}")
+
+
+# --- guards and envelopes -----------------------------------------------------------------
+
+
+def _require_unrouted(ticket: Ticket) -> None:
+    if ticket.status != "open" or ticket.agent_id is not None:
+        raise InvalidTransition(f"ticket is {ticket.status}, already routed")
+
+
+def _require_workable(ticket: Ticket) -> None:
+    if ticket.queue != "cx" or ticket.status not in ("open", "assigned"):
+        what = "not a CX ticket to answer" if ticket.status != "resolved" else "reopen it first"
+        raise InvalidTransition(f"ticket is {ticket.status}, {what}")
+
+
+def _common(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    return {"producer": PRODUCER, "occurred_at": now, "brand": ticket.brand, "platform": ticket.platform}
+
+
+def _envelope(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The envelope of an event a person caused (no event caused it)."""
+    return {
+        "producer": PRODUCER,
+        "occurred_at": now,
+        "ticket_id": ticket.ticket_id,
+        "correlation_id": ticket.correlation_id,
+        "causation_id": None,
+    }
