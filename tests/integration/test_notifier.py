@@ -127,13 +127,13 @@ async def test_warnings_spikes_and_hot_topics_reach_their_brand_channels(
     spike = SpikeDetected(
         **envelope(clock),
         brand="ourbus",
-        severity="critical",
-        volume=42,
-        baseline_volume=3.5,
-        negative_share=0.9,
-        baseline_negative_share=0.2,
-        window_seconds=600,
-        score=9.1,
+        severity="major",
+        volume=30,
+        baseline_volume=2.0,
+        negative_share=0.7,
+        baseline_negative_share=0.1,
+        window_seconds=300,
+        score=6.0,
     )
     trend = TrendDetected(**envelope(clock), brand="ourbus", group_id="g-1", volume=9, window_seconds=600)
     assert (await notifier.feed(warning, spike, trend))["processed"] == 3

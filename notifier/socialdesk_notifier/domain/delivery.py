@@ -170,32 +170,22 @@ def outcome_event(delivery: Delivery, channel: Channel, decision: Decision) -> E
     """The fact the rest of the system hears of a settled delivery (nothing for a retry)."""
     if isinstance(decision, Retry):
         return None
+    fields: dict[str, Any] = {
+        "producer": PRODUCER,
+        "occurred_at": decision.at,
+        "ticket_id": delivery.ticket_id,
+        "correlation_id": delivery.correlation_id,
+        "causation_id": delivery.source_event_id,
+        "source_event_id": delivery.source_event_id,
+        "source_event_type": delivery.source_event_type,
+        "channel": channel,
+        "destination": delivery.destination,
+        "attempts": delivery.attempts,
+    }
     if isinstance(decision, Sent):
-        return NotificationDelivered(
-            producer=PRODUCER,
-            occurred_at=decision.at,
-            ticket_id=delivery.ticket_id,
-            correlation_id=delivery.correlation_id,
-            causation_id=delivery.source_event_id,
-            source_event_id=delivery.source_event_id,
-            source_event_type=delivery.source_event_type,
-            channel=channel,
-            destination=delivery.destination,
-            attempts=delivery.attempts,
-            external_ref=decision.external_ref,
-            delivered_at=decision.at,
+        return NotificationDelivered.model_validate(
+            {**fields, "external_ref": decision.external_ref, "delivered_at": decision.at}
         )
-    return NotificationFailed(
-        producer=PRODUCER,
-        occurred_at=decision.at,
-        ticket_id=delivery.ticket_id,
-        correlation_id=delivery.correlation_id,
-        causation_id=delivery.source_event_id,
-        source_event_id=delivery.source_event_id,
-        source_event_type=delivery.source_event_type,
-        channel=channel,
-        destination=delivery.destination,
-        attempts=delivery.attempts,
-        error=decision.error,
-        retryable=decision.retryable,
+    return NotificationFailed.model_validate(
+        {**fields, "error": decision.error, "retryable": decision.retryable}
     )
