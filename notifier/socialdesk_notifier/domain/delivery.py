@@ -24,6 +24,10 @@ from typing import Any
 from socialdesk_schemas import Channel, Event, NotificationDelivered, NotificationFailed
 
 __all__ = [
+    "FAILED",
+    "PENDING",
+    "SENDING",
+    "SENT",
     "Decision",
     "Delivery",
     "DeliveryPolicy",
@@ -120,8 +124,8 @@ def _short(error: str) -> str:
 class DeliveryPolicy:
     """The lease and retry rules of the delivery worker."""
 
-    lease_seconds: float = 30.0
-    max_attempts: int = 8
+    lease_seconds: float
+    max_attempts: int
 
     @property
     def lease(self) -> timedelta:
