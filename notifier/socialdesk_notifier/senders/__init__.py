@@ -7,6 +7,9 @@ adapter registered in :class:`Senders` by the bootstrap.
 
 Usage::
 
+    from socialdesk_notifier.senders.local import LocalSink
+    from socialdesk_notifier.senders.slack import SlackSender
+
     senders = Senders({"slack": SlackSender(token=token, base_url=None)}, fallback=LocalSink(path))
     result = await senders.for_channel(delivery.channel).send(delivery)
 """
