@@ -53,11 +53,11 @@ async def accept_batch(
     conversations = await store.lock_conversations(new.keys())
     raw_ids = await store.add_raw_deliveries([(o.source, o.raw_body) for o in fresh])
 
-    threading = domain.thread(batch, conversations, opened, customer_ids, now=now, idle_seconds=idle_seconds)
-    await store.save_conversations(threading.changed)
-    await store.add_messages(list(zip(batch, threading.placements, raw_ids, strict=True)), received_at=now)
-    for msg, placement in zip(batch, threading.placements, strict=True):
+    placed = domain.thread(batch, conversations, opened, customer_ids, now=now, idle_seconds=idle_seconds)
+    await store.save_conversations(placed.changed)
+    await store.add_messages(list(zip(batch, placed.placements, raw_ids, strict=True)), received_at=now)
+    for msg, placement in zip(batch, placed.placements, strict=True):
         uow.emit(domain.message_received(msg, placement, now=now))
     return domain.outcomes(
-        offered, stored, {m.key: p for m, p in zip(batch, threading.placements, strict=True)}
+        offered, stored, {m.key: p for m, p in zip(batch, placed.placements, strict=True)}
     )

@@ -18,6 +18,7 @@ from socialdesk_ingest.domain import (
     StoredMessage,
     api_key_matches,
     clean_text,
+    conversation_key,
     first_copies,
     is_idle,
     latest_profiles,
@@ -82,7 +83,7 @@ def test_thread_key_separates_private_and_public_conversations_per_author() -> N
     assert thread_key(dm) != thread_key(comment)
     assert thread_key(comment) == thread_key(mention)
     assert thread_key(msg(kind="comment", user="u2")) != thread_key(comment)
-    assert dm.conversation_key == ("ourbus", "x", thread_key(dm))
+    assert conversation_key(dm) == ("ourbus", "x", thread_key(dm))
 
 
 def test_idle_limit_is_exclusive() -> None:
@@ -150,7 +151,7 @@ def test_a_new_thread_opens_one_conversation_and_ticket_for_all_its_messages() -
     a, b, c = result.placements
     assert (a.opens_ticket, b.opens_ticket, c.opens_ticket) == (True, False, True)
     assert a.ticket_id == b.ticket_id != c.ticket_id
-    assert a.conversation_id == b.conversation_id == new[batch[0].conversation_key].id
+    assert a.conversation_id == b.conversation_id == new[conversation_key(batch[0])].id
     assert a.customer_id == customers[batch[0].customer_key]
     assert len({a.message_id, b.message_id, c.message_id}) == 3
     assert result.changed == [], "a conversation created by this batch is already saved as it is"
@@ -158,7 +159,7 @@ def test_a_new_thread_opens_one_conversation_and_ticket_for_all_its_messages() -
 
 def _existing(m: IncomingMessage, last: datetime) -> Conversation:
     return Conversation(
-        key=m.conversation_key,
+        key=conversation_key(m),
         id=uuid.uuid4(),
         customer_id=uuid.uuid4(),
         ticket_id=uuid.uuid4(),
@@ -171,7 +172,7 @@ def test_a_message_joins_its_conversations_ticket_until_the_conversation_goes_id
     m = msg("a")
     now = T0 + timedelta(seconds=IDLE)
     conv = _existing(m, last=T0)
-    result = thread([m], {m.conversation_key: conv}, set(), _customers(m), now=now, idle_seconds=IDLE)
+    result = thread([m], {conversation_key(m): conv}, set(), _customers(m), now=now, idle_seconds=IDLE)
     (p,) = result.placements
     assert (p.ticket_id, p.opens_ticket, p.conversation_id) == (conv.ticket_id, False, conv.id)
     (saved,) = result.changed
@@ -179,7 +180,7 @@ def test_a_message_joins_its_conversations_ticket_until_the_conversation_goes_id
 
     later = now + timedelta(seconds=IDLE + 1)
     result = thread(
-        [m, msg("b")], {m.conversation_key: saved}, set(), _customers(m), now=later, idle_seconds=IDLE
+        [m, msg("b")], {conversation_key(m): saved}, set(), _customers(m), now=later, idle_seconds=IDLE
     )
     first, second = result.placements
     assert first.opens_ticket and first.ticket_id != conv.ticket_id
@@ -193,7 +194,7 @@ def test_a_conversation_saved_at_this_instant_is_joined_not_rewritten() -> None:
     m = msg("a")
     # Not in ``opened``: e.g. another transaction created it just before this batch.
     conv = _existing(m, last=T0)
-    result = thread([m], {m.conversation_key: conv}, set(), _customers(m), now=T0, idle_seconds=IDLE)
+    result = thread([m], {conversation_key(m): conv}, set(), _customers(m), now=T0, idle_seconds=IDLE)
     assert result.changed == [] and not result.placements[0].opens_ticket
 
 

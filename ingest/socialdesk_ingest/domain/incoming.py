@@ -1,0 +1,99 @@
+"""An incoming message as every source hands it to ingest: normalised on construction.
+
+A source's parser (the generic intake API today, the platforms' webhooks next) builds an
+:class:`IncomingMessage`; everything after works on it alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from socialdesk_schemas import Kind, Platform
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "CustomerKey",
+    "IncomingAuthor",
+    "IncomingMessage",
+    "MessageKey",
+    "clean_text",
+]
+
+MAX_TEXT_CHARS = 64_000
+
+MessageKey = tuple[str, str, str]
+"""(brand, platform, platform_message_id): a message's identity; a second one is a resend."""
+CustomerKey = tuple[str, str, str]
+"""(brand, platform, platform_user_id): one customer as one platform knows them."""
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """Text as PostgreSQL and every consumer can hold it.
+
+    Platforms send lone UTF-16 surrogates (a split emoji) and control characters; a NUL
+    cannot be stored in PostgreSQL text at all. Replace rather than refuse: the customer's
+    message must not be lost over one broken character.
+    """
+    value = _SURROGATES.sub("\ufffd", value)
+    return _CONTROL.sub("", value)
+
+
+def _clean(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingAuthor:
+    """Who wrote an incoming message; text fields are cleaned on construction."""
+
+    platform_user_id: str
+    handle: str | None = None
+    display_name: str | None = None
+    followers: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "platform_user_id", clean_text(self.platform_user_id))
+        object.__setattr__(self, "handle", _clean(self.handle))
+        object.__setattr__(self, "display_name", _clean(self.display_name))
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One customer message from any source, normalised on construction.
+
+    The brand id is trimmed and lower-cased and every text field is :func:`clean_text`-ed,
+    so a source's parser cannot forget to.
+
+    Usage::
+
+        IncomingMessage(brand="OurBus", platform="x", kind="dm", platform_message_id="m1",
+                        author=IncomingAuthor("u1", handle="ana"), text="late \\ud83d")
+    """
+
+    brand: str
+    platform: Platform
+    kind: Kind
+    platform_message_id: str
+    author: IncomingAuthor
+    text: str
+    sent_at: datetime | None = None
+    in_reply_to: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "brand", self.brand.strip().lower())
+        object.__setattr__(self, "platform_message_id", clean_text(self.platform_message_id))
+        object.__setattr__(self, "text", clean_text(self.text))
+        object.__setattr__(self, "in_reply_to", _clean(self.in_reply_to))
+
+    @property
+    def key(self) -> MessageKey:
+        return (self.brand, self.platform, self.platform_message_id)
+
+    @property
+    def customer_key(self) -> CustomerKey:
+        return (self.brand, self.platform, self.author.platform_user_id)
