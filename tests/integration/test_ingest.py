@@ -222,3 +222,23 @@ async def test_refuses_to_start_without_api_keys(fresh_db: str) -> None:
     with pytest.raises(SystemExit, match="TEST_INGEST_API_KEYS"):
         async with booted(SPEC, fresh_db, config=config):
             pass
+
+
+async def test_two_replicas_store_a_message_once_and_a_thread_as_one_ticket(fresh_db: str) -> None:
+    async with (
+        booted(SPEC, fresh_db, clock=FakeClock()) as one,
+        booted(SPEC, fresh_db, clock=FakeClock()) as two,
+    ):
+        resent = message(author={"platform_user_id": "u-race"})
+        same_thread = [message(author={"platform_user_id": "u-race"}, text=f"msg {i}") for i in range(4)]
+        posts = [
+            svc.client.post("/v1/messages", json=body, headers=KEY)
+            for body in [resent, *same_thread]
+            for svc in (one, two)
+        ]
+        bodies = [r.json() for r in await asyncio.gather(*posts)]
+        assert sorted(b["status"] for b in bodies[:2]) == ["accepted", "duplicate"]
+        assert len({b["ticket_id"] for b in bodies}) == 1, "one DM thread is one ticket across replicas"
+        assert sum(b["opens_ticket"] for b in bodies) == 1
+        assert await count(one.engine, "messages") == 5
+        assert len(await one.emitted()) == 5
