@@ -14,7 +14,8 @@ How a post is decided, in order (each step adds a human-readable reason):
    Critical beyond safety/legal comes only from explicit cues: stranded now, personal data
    exposed or account taken over, a big audience broadcasting a complaint.
 5. An auto-reply is proposed only for a calm query whose FAQ topic cue fires and whose
-   template probability clears the brand's threshold; never for complaints or anger.
+   template probability clears the brand's threshold; never for complaints or anger
+   (:class:`~socialdesk_classifier.nlp.autoreply.AutoReplier`, templates from the lexicon).
 6. The :class:`~socialdesk_classifier.nlp.grouping.Grouper` links the post to an open incident.
 """
 
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from socialdesk_classifier.nlp.autoreply import AutoReplier, Template, load_templates
 from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexer
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.language import LanguageDetector
@@ -33,27 +35,13 @@ from socialdesk_classifier.nlp.sentiment import SentimentScorer
 from socialdesk_classifier.nlp.settings import ClassifierSettings
 from socialdesk_classifier.nlp.types import CATEGORY_QUEUE, Decision, Post
 
-__all__ = ["DATA_DIR", "Classifier", "load_default_classifier"]
+__all__ = ["DATA_DIR", "MODEL_VERSION", "Classifier", "load_default_classifier"]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
-_TEMPLATE_TOPIC = {
-    "luggage_policy": "topic_luggage",
-    "pets_policy": "topic_pets",
-    "wifi_power": "topic_wifi",
-    "find_ticket": "topic_ticket",
-    "refund_policy": "topic_refund",
-    "rally_how_it_works": "topic_rally_tip",
-}
-_NO_AUTO_REPLY_CUES = (
-    "anger",
-    "sarcasm",
-    "double_charge",
-    "refund_overdue",
-    "stranded_now",
-    "data_breach",
-    "needs_agent",
-)
+#: The model behind a Decision (``Decision.version``): bump when retraining changes answers.
+MODEL_VERSION = "model-1"
+
 _PUBLIC_KINDS = ("mention", "comment")
 
 
@@ -86,6 +74,7 @@ class Classifier:
         *,
         analyser: Analyser,
         model: LinearModel,
+        templates: Mapping[str, Template],
         grouper: Grouper | None = None,
         settings: ClassifierSettings | None = None,
     ) -> None:
@@ -94,6 +83,7 @@ class Classifier:
         self.settings = settings or ClassifierSettings()
         self.grouper = grouper
         self._indexer = FeatureIndexer(model.index)
+        self._auto_replier = AutoReplier(templates, self.settings)
 
     # ------------------------------------------------------------------ public API
     def classify(self, post: Post) -> Decision:
@@ -122,6 +112,7 @@ class Classifier:
             language=core.language,
             auto_reply=core.auto_reply,
             group_id=group_id,
+            version=MODEL_VERSION,
             confidence=confidence,
             reasons=reasons,
         )
@@ -177,7 +168,9 @@ class Classifier:
 
         priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons)
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
-        auto_reply, ar_conf = self._auto_reply(post, analysis, category, cat_conf, sentiment, probs, reasons)
+        auto_reply, ar_conf = self._auto_replier.choose(
+            post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons
+        )
         queue_conf = sum(p for c, p in cat_p.items() if CATEGORY_QUEUE[c] == CATEGORY_QUEUE[category])
         confidence = {
             "queue": round(max(queue_conf, cat_conf), 4),
@@ -340,55 +333,6 @@ class Classifier:
         label = max(probs, key=lambda k: probs[k])
         return label, probs[label]
 
-    def _auto_reply(
-        self,
-        post: Post,
-        analysis: Analysis,
-        category: str,
-        cat_conf: float,
-        sentiment: str,
-        probs: dict[str, dict[str, float]],
-        reasons: list[str],
-    ) -> tuple[str | None, float]:
-        ar = probs.get("auto_reply", {})
-        if category not in ("query", "request") or not self.settings.auto_reply_on(post.brand):
-            return None, 1.0 - max((p for k, p in ar.items() if k != "none"), default=0.0)
-        blocked = [c for c in _NO_AUTO_REPLY_CUES if c in analysis.cues]
-        template = max((k for k in ar if k != "none"), key=lambda k: ar[k], default=None)
-        if template is None:
-            return None, 1.0
-        p = ar[template]
-        if template == "refund_policy" and post.brand == "rally" and "rally_no_tip" in analysis.cues:
-            # Taxonomy: money back when a rally does not run is the rally template's answer.
-            template, p = "rally_how_it_works", max(p, ar.get("rally_how_it_works", 0.0))
-            reasons.append("refund question about a rally not running: rally_how_it_works")
-        topic = _TEMPLATE_TOPIC.get(template)
-        threshold = self.settings.auto_reply_threshold(post.brand)
-        if category == "request" and template != "find_ticket":
-            return None, 1.0 - p
-        why_not = None
-        if blocked:
-            why_not = f"blocked by {', '.join(blocked)}"
-        elif sentiment == "negative" or analysis.sentiment.compound <= -0.3:
-            why_not = "negative tone"
-        elif cat_conf < 0.5:
-            # A saved answer sent to a post that is not really a question is worse than none.
-            why_not = f"unsure it is a {category} (p={cat_conf:.2f})"
-        elif "past_trip" in analysis.cues:
-            why_not = "refers to a past trip (likely a grievance, not a FAQ)"
-        elif topic is not None and topic not in analysis.cues:
-            why_not = f"topic cue {topic} did not fire"
-        elif template == "rally_how_it_works" and post.brand != "rally":
-            why_not = "rally template for another brand"
-        elif p < threshold:
-            why_not = f"p={p:.2f} < threshold {threshold:.2f}"
-        if why_not is not None:
-            if p >= 0.3:
-                reasons.append(f"no auto-reply {template}: {why_not}")
-            return None, 1.0 - p
-        reasons.append(f"auto-reply {template}: p={p:.2f} >= {threshold:.2f} and topic cue fired")
-        return template, p
-
 
 def build_analyser(
     data_dir: Path = DATA_DIR, *, extra_cues: Mapping[str, Mapping[str, list[str]]] | None = None
@@ -402,7 +346,8 @@ def build_analyser(
 def load_default_classifier(
     settings: ClassifierSettings | None = None, *, data_dir: Path = DATA_DIR
 ) -> Classifier:
-    """The production classifier: rules, trained model and grouper from files in the repo.
+    """The production classifier: rules, trained model, auto-reply templates and grouper from
+    files in the repo.
 
     >>> clf = load_default_classifier()
     >>> clf.classify(Post(id="1", brand="ourbus", platform="x", kind="dm",
@@ -416,9 +361,11 @@ def load_default_classifier(
             f"{model_path} is missing: run `python -m socialdesk_classifier.cli train` to build it"
         )
     grouper = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings.grouping)
+    analyser = build_analyser(data_dir, extra_cues=settings.extra_cues)
     return Classifier(
-        analyser=build_analyser(data_dir, extra_cues=settings.extra_cues),
+        analyser=analyser,
         model=LinearModel.load(model_path),
+        templates=load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names),
         grouper=grouper,
         settings=settings,
     )

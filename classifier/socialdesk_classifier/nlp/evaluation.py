@@ -18,6 +18,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from socialdesk_classifier.nlp.autoreply import load_templates
 from socialdesk_classifier.nlp.classifier import DATA_DIR, Classifier, build_analyser
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.settings import ClassifierSettings
@@ -106,12 +107,13 @@ def cross_validate(
     dev = load_labelled(files[:1])
     extra = load_labelled(files[1:])
     analyser = build_analyser(data_dir)
+    templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
     fold_of = _folds(dev, k, seed)
     preds: list[dict[str, Any]] = [{} for _ in dev]
     for fold in range(k):
         train_rows = [r for r, f in zip(dev, fold_of, strict=True) if f != fold] + extra
         model = train_model(train_rows, analyser)
-        clf = Classifier(analyser=analyser, model=model, grouper=None, settings=settings)
+        clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
         for i, row in enumerate(dev):
             if fold_of[i] != fold:
                 continue
@@ -183,7 +185,8 @@ def evaluate_holdout(
         random.Random(shuffle_seed).shuffle(rows)
     analyser = build_analyser(data_dir)
     model = train_model(load_labelled(files), analyser)
-    clf = Classifier(analyser=analyser, model=model, grouper=None, settings=settings)
+    templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
+    clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
     preds = [_predict(clf, row) for row in rows]
     groups = _group(rows, preds, analyser, settings, data_dir, timed=timed)
     return _score(rows, preds, groups, folds=0, source=path.name)

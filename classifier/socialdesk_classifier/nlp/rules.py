@@ -10,8 +10,8 @@ need small windows ("driver ... texting ... lanes") that keyword sets cannot exp
 from __future__ import annotations
 
 import re
-import re._constants as sre_c  # the stdlib regex parser: used only to derive prefilters
-import re._parser as sre_parse
+import re._constants as sre_c  # type: ignore[import-not-found]  # stdlib's regex parser, no stubs: derives prefilters only
+import re._parser as sre_parse  # type: ignore[import-not-found]  # (same)
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,7 +146,6 @@ class Lexicon:
         cues_spec = spec.get("cues")
         if not isinstance(cues_spec, Mapping) or not cues_spec:
             raise ValueError("lexicon: 'cues' must be a non-empty mapping")
-        self.brands: dict[str, dict[str, list[str]]] = dict(spec.get("brands") or {})
         cues: list[_Cue] = []
         for name, body in cues_spec.items():
             patterns: list[str] = []

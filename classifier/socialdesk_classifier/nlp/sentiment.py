@@ -97,7 +97,9 @@ class SentimentScorer:
     """Wraps one VADER analyzer (its lexicon loads in ~15 ms, once)."""
 
     def __init__(self) -> None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]  # ships no type hints
+            SentimentIntensityAnalyzer,
+        )
 
         self._vader = SentimentIntensityAnalyzer()
         self._vader.lexicon.update(_EXTRA_VALENCE)

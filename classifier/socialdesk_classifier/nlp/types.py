@@ -6,39 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = [
-    "CATEGORIES",
-    "CATEGORY_QUEUE",
-    "PRIORITIES",
-    "SENTIMENTS",
-    "TEMPLATES",
-    "Decision",
-    "Post",
-]
+__all__ = ["CATEGORY_QUEUE", "Decision", "Post", "Queue"]
 
 Queue = Literal["cx", "marketing", "ignore"]
 
-CATEGORIES: tuple[str, ...] = (
-    "complaint",
-    "query",
-    "request",
-    "praise",
-    "safety",
-    "legal",
-    "promo",
-    "spam",
-    "other",
-)
-PRIORITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
-SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
-TEMPLATES: tuple[str, ...] = (
-    "luggage_policy",
-    "pets_policy",
-    "wifi_power",
-    "find_ticket",
-    "refund_policy",
-    "rally_how_it_works",
-)
 #: The taxonomy fixes queue from category; "unknown" (empty/garbage text) is dismissed but kept.
 CATEGORY_QUEUE: dict[str, Queue] = {
     "complaint": "cx",
@@ -108,7 +79,12 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What the classifier decided about one post, with per-field confidence and reasons."""
+    """What was decided about one post, with per-field confidence and reasons.
+
+    The one classification result, from the library to the event: the service publishes it
+    as ``MessageClassified`` through :meth:`as_event_fields`. ``version`` names what
+    decided (the trained model, or the service's cue-word rules).
+    """
 
     queue: Queue
     category: str
@@ -117,8 +93,24 @@ class Decision:
     language: str
     auto_reply: str | None
     group_id: str | None
+    version: str
     confidence: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+
+    def as_event_fields(self) -> dict[str, Any]:
+        """The ``MessageClassified`` fields this decision fills, under the event's names."""
+        return {
+            "queue": self.queue,
+            "category": self.category,
+            "priority": self.priority,
+            "sentiment": self.sentiment,
+            "language": self.language,
+            "auto_reply": self.auto_reply,
+            "group_id": self.group_id,
+            "confidence": dict(self.confidence),
+            "reasons": list(self.reasons),
+            "classifier_version": self.version,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (the ``make classify`` output fields)."""

@@ -1,0 +1,161 @@
+"""Whether a post gets a saved answer, and which one.
+
+The model proposes a template; the rules here decide whether it may be sent. Which topic
+cue a template needs, which categories it answers, which brands it is for and which other
+template's question it answers better all come from ``data/templates.yaml``
+(:class:`Template`), so no brand is named in code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from socialdesk_classifier.nlp.features import Analysis
+from socialdesk_classifier.nlp.settings import ClassifierSettings
+from socialdesk_classifier.nlp.types import Post
+
+__all__ = ["AutoReplier", "Template", "load_templates"]
+
+#: Cues that say a person must answer, whatever the template's probability.
+_NO_AUTO_REPLY_CUES = (
+    "anger",
+    "sarcasm",
+    "double_charge",
+    "refund_overdue",
+    "stranded_now",
+    "data_breach",
+    "needs_agent",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """An auto-reply template (a label of the model's auto-reply head) and when it may be sent.
+
+    Declared in ``data/templates.yaml``, so a new brand or a brand-specific answer is a
+    data change, not a code change (nor a retraining).
+    """
+
+    name: str
+    #: The cue that must fire: a saved answer to a post not about its topic is worse than none.
+    topic: str | None = None
+    #: The categories it may answer.
+    answers: frozenset[str] = frozenset({"query"})
+    #: The brands it is for; ``None``: every brand.
+    brands: frozenset[str] | None = None
+    #: Another template whose question this one answers better when the cue ``when`` fires
+    #: (for this template's brands only), with the reason shown to the agent.
+    replaces: str | None = None
+    when: str | None = None
+    reason: str = ""
+
+    def serves(self, brand: str) -> bool:
+        """Whether this template may be sent on behalf of ``brand``."""
+        return self.brands is None or brand in self.brands
+
+
+def load_templates(path: Path, *, cues: frozenset[str]) -> dict[str, Template]:
+    """Read ``templates.yaml``; raises ``ValueError`` naming a template that names an unknown
+    cue (its rule would never hold) or replaces an unknown template."""
+    with path.open(encoding="utf-8") as fh:
+        spec = yaml.safe_load(fh)
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"templates {path}: top level must be a mapping")
+    out: dict[str, Template] = {}
+    for name, body in spec.items():
+        body = body or {}
+        replaces = body.get("replaces") or {}
+        brands = body.get("brands")
+        template = Template(
+            name=str(name),
+            topic=body.get("topic"),
+            answers=frozenset(body.get("answers") or ("query",)),
+            brands=frozenset(str(b) for b in brands) if brands is not None else None,
+            replaces=replaces.get("template"),
+            when=replaces.get("when"),
+            reason=str(replaces.get("reason") or ""),
+        )
+        for cue in (template.topic, template.when):
+            if cue is not None and cue not in cues:
+                raise ValueError(f"templates: template {name!r} names unknown cue {cue!r}")
+        if template.replaces is not None and template.when is None:
+            raise ValueError(
+                f"templates: template {name!r} replaces {template.replaces!r} but says no 'when'"
+            )
+        out[template.name] = template
+    for template in out.values():
+        if template.replaces is not None and template.replaces not in out:
+            raise ValueError(
+                f"templates: template {template.name!r} replaces unknown template {template.replaces!r}"
+            )
+    return out
+
+
+class AutoReplier:
+    """Proposes an auto-reply only for a calm question whose topic cue fires and whose
+    template probability clears the brand's threshold; never for complaints or anger."""
+
+    def __init__(self, templates: Mapping[str, Template], settings: ClassifierSettings) -> None:
+        self._templates = dict(templates)
+        self._settings = settings
+        # template -> the templates that may answer its question better (declared order).
+        self._replaced_by: dict[str, list[Template]] = {}
+        for t in self._templates.values():
+            if t.replaces is not None:
+                self._replaced_by.setdefault(t.replaces, []).append(t)
+
+    def choose(
+        self,
+        post: Post,
+        analysis: Analysis,
+        category: str,
+        cat_conf: float,
+        sentiment: str,
+        probs: Mapping[str, float],
+        reasons: list[str],
+    ) -> tuple[str | None, float]:
+        """(template or None, confidence) from the auto-reply head's ``probs``; appends the why
+        to ``reasons``."""
+        if category not in ("query", "request") or not self._settings.auto_reply_on(post.brand):
+            return None, 1.0 - max((p for k, p in probs.items() if k != "none"), default=0.0)
+        cues = analysis.cues
+        blocked = [c for c in _NO_AUTO_REPLY_CUES if c in cues]
+        template = max((k for k in probs if k != "none"), key=lambda k: probs[k], default=None)
+        if template is None:
+            return None, 1.0
+        p = probs[template]
+        for better in self._replaced_by.get(template, ()):
+            if better.serves(post.brand) and better.when in cues:
+                template, p = better.name, max(p, probs.get(better.name, 0.0))
+                reasons.append(f"{better.reason}: {better.name}")
+                break
+        spec = self._templates.get(template) or Template(template)
+        threshold = self._settings.auto_reply_threshold(post.brand)
+        if category not in spec.answers:
+            return None, 1.0 - p
+        why_not = None
+        if blocked:
+            why_not = f"blocked by {', '.join(blocked)}"
+        elif sentiment == "negative" or analysis.sentiment.compound <= -0.3:
+            why_not = "negative tone"
+        elif cat_conf < 0.5:
+            # A saved answer sent to a post that is not really a question is worse than none.
+            why_not = f"unsure it is a {category} (p={cat_conf:.2f})"
+        elif "past_trip" in cues:
+            why_not = "refers to a past trip (likely a grievance, not a FAQ)"
+        elif spec.topic is not None and spec.topic not in cues:
+            why_not = f"topic cue {spec.topic} did not fire"
+        elif not spec.serves(post.brand):
+            why_not = f"not a template of brand {post.brand}"
+        elif p < threshold:
+            why_not = f"p={p:.2f} < threshold {threshold:.2f}"
+        if why_not is not None:
+            if p >= 0.3:
+                reasons.append(f"no auto-reply {template}: {why_not}")
+            return None, 1.0 - p
+        reasons.append(f"auto-reply {template}: p={p:.2f} >= {threshold:.2f} and topic cue fired")
+        return template, p
