@@ -46,7 +46,7 @@ class IntakeBatcher:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             try:
-                results = await self._store([o for o, _ in batch])
+                results = await self._accept([o for o, _ in batch])
             except Exception as exc:
                 if len(batch) == 1:
                     _settle(batch[0][1], exc)
@@ -54,7 +54,7 @@ class IntakeBatcher:
                 log.warning("intake batch of %d failed (%s); storing one by one", len(batch), exc)
                 for offer, future in batch:
                     try:
-                        (result,) = await self._store([offer])
+                        (result,) = await self._accept([offer])
                     except Exception as single:
                         _settle(future, single)
                     else:
@@ -63,7 +63,7 @@ class IntakeBatcher:
             for (_, future), result in zip(batch, results, strict=True):
                 _settle(future, result)
 
-    async def _store(self, offers: list[Offer]) -> list[Accepted]:
+    async def _accept(self, offers: list[Offer]) -> list[Accepted]:
         async for attempt in stamina.retry_context(
             on=lambda e: isinstance(e, ConcurrentDuplicate) or is_transient(e), attempts=5, wait_initial=0.05
         ):

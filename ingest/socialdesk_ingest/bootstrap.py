@@ -9,6 +9,7 @@ from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
+from socialdesk_schemas import MessageReceived
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
@@ -28,7 +29,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         known_brands=frozenset(b.id for b in config.brands),
         metrics=IngestMetrics.create(runtime.metrics.registry),
     )
-    return ServiceParts(routers=[router], max_body_bytes=config.intake.max_body_bytes)
+    return ServiceParts(
+        emits=[MessageReceived], routers=[router], max_body_bytes=config.intake.max_body_bytes
+    )
 
 
 SPEC = ServiceSpec(

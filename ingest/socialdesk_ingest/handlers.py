@@ -58,6 +58,4 @@ async def accept_batch(
     await store.add_messages(list(zip(batch, placed.placements, raw_ids, strict=True)), received_at=now)
     for msg, placement in zip(batch, placed.placements, strict=True):
         uow.emit(domain.message_received(msg, placement, now=now))
-    return domain.outcomes(
-        offered, stored, {m.key: p for m, p in zip(batch, placed.placements, strict=True)}
-    )
+    return domain.outcomes(offered, stored, {m.key: p for m, p in zip(batch, placed.placements, strict=True)})

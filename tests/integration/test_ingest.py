@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from socialdesk_ingest.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.topology import wiring_problems
 from socialdesk_schemas import MessageReceived
 from tests.support import Booted, booted, config_for_tests, count, uid
 
@@ -215,6 +216,12 @@ async def test_outcomes_are_counted_by_platform(intake: Intake) -> None:
         ("unauthorized", "unknown"): 1,
         ("invalid", "unknown"): 1,
     }
+
+
+async def test_wiring_declares_what_ingest_publishes(intake: Intake) -> None:
+    parts = intake.svc.parts
+    assert list(parts.emits) == [MessageReceived]
+    assert wiring_problems(SPEC.name, parts.handlers, parts.emits) == []
 
 
 async def test_refuses_to_start_without_api_keys(fresh_db: str) -> None:
