@@ -152,7 +152,16 @@ async def process_batch(
     for record in records:
         try:
             event = decode_event(record.value or b"")
-        except UnknownEventType:
+        except UnknownEventType as exc:
+            # A newer producer's type: not poison, not ours to handle. Counted in
+            # events_consumed{outcome="ignored_unknown_type"} and logged here.
+            log.debug(
+                "ignored record of unknown event type %r (%s[%d]@%d)",
+                exc.event_type,
+                record.topic,
+                record.partition,
+                record.offset,
+            )
             outcome.add("ignored_unknown_type")
             continue
         except ValueError as exc:

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from socialdesk_runtime.topology import check_writer
 from socialdesk_schemas import Event, encode_event, topic_for_event
 
 __all__ = [
@@ -101,9 +102,16 @@ class UnitOfWork:
             await uow.commit()
     """
 
-    def __init__(self, engine: AsyncEngine, on_commit: Callable[[UnitOfWork], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        on_commit: Callable[[UnitOfWork], None] | None = None,
+        *,
+        service: str | None = None,
+    ) -> None:
         self._engine = engine
         self._on_commit = on_commit
+        self._service = service
         self.published = 0
         self._conn: AsyncConnection | None = None
         self._pending: list[dict[str, Any]] = []
@@ -137,8 +145,12 @@ class UnitOfWork:
             await asyncio.shield(conn.close())
 
     def emit(self, event: Event) -> None:
-        """Publish ``event`` once this unit of work commits (to its topic in the registry)."""
-        topic = topic_for_event(event)
+        """Publish ``event`` once this unit of work commits (to its topic in the registry).
+
+        When the unit of work knows its service, an event whose topic has another writer
+        is refused at once (:class:`~socialdesk_runtime.topology.NotTheWriterError`).
+        """
+        topic = topic_for_event(event) if self._service is None else check_writer(self._service, event)
         self._pending.append(
             {
                 "topic": topic.name,
@@ -202,11 +214,13 @@ class UnitOfWorkFactory:
 
     ``on_publish`` listeners (the outbox relay) hear only of commits that wrote outbox
     rows; ``on_commit`` listeners hear of every commit. A loop that commits must not
-    listen to its own commits, or it wakes itself forever.
+    listen to its own commits, or it wakes itself forever. With ``service`` its units of
+    work refuse to emit to a topic that service is not the single writer of.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, service: str | None = None) -> None:
         self.engine = engine
+        self.service = service
         self._commit_listeners: list[Callable[[], None]] = []
         self._publish_listeners: list[Callable[[], None]] = []
 
@@ -224,7 +238,7 @@ class UnitOfWorkFactory:
             cb()
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, on_commit=self._notify)
+        return UnitOfWork(self.engine, on_commit=self._notify, service=self.service)
 
     def quiet(self) -> UnitOfWork:
         """A unit of work whose commit tells only the relay (for loops that commit)."""
@@ -234,4 +248,4 @@ class UnitOfWorkFactory:
                 for cb in self._publish_listeners:
                     cb()
 
-        return UnitOfWork(self.engine, on_commit=publish_only)
+        return UnitOfWork(self.engine, on_commit=publish_only, service=self.service)

@@ -1,8 +1,10 @@
 """Running a service: bootstrap, then consumer, outbox relay, HTTP and workers until SIGTERM.
 
 A service provides a :class:`ServiceSpec` and a ``bootstrap(runtime)`` that returns its
-:class:`ServiceParts` (handler table, topics, HTTP routers, background workers). Tests
-call the same bootstrap with fakes for the clock and for outside SaaS only.
+:class:`ServiceParts` (handler table, emitted event types, HTTP routers, background
+workers). The topics it consumes follow from its handler table through the registry; a
+service that declares it emits to a topic it is not the single writer of does not start.
+Tests call the same bootstrap with fakes for the clock and for outside SaaS only.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.migrations import upgrade_to_head
 from socialdesk_runtime.outbox import OutboxRelay
 from socialdesk_runtime.settings import ServiceSettings, load_settings
-from socialdesk_schemas import Topic
+from socialdesk_runtime.topology import consumed_topics, wiring_problems
+from socialdesk_schemas import Event, Topic
 
 __all__ = ["Runtime", "ServiceParts", "ServiceSpec", "Worker", "run_service"]
 
@@ -71,10 +74,16 @@ class Runtime:
 
 @dataclass
 class ServiceParts:
-    """What a service adds to the runtime."""
+    """What a service adds to the runtime.
+
+    ``handlers`` decides the consumed topics (the registry topics carrying its event
+    types). ``emits`` lists the event types the service publishes; each one's topic must
+    have this service as its writer. ``topics`` is deprecated and ignored (issue 6).
+    """
 
     handlers: HandlerTable = field(default_factory=dict)
     topics: Sequence[Topic] = ()
+    emits: Sequence[type[Event]] = ()
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
     readiness: Sequence[tuple[str, ReadinessCheck]] = ()
@@ -130,7 +139,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         with attempt:
             await upgrade_to_head(engine, spec.migrations)
     metrics = RuntimeMetrics.create(spec.name)
-    uow_factory = UnitOfWorkFactory(engine)
+    uow_factory = UnitOfWorkFactory(engine, service=spec.name)
     producer = make_producer(settings.kafka_bootstrap_servers, client_id=spec.name)
     async for attempt in _retry_startup():
         with attempt:
@@ -153,6 +162,22 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         metrics=metrics,
     )
     parts = await spec.bootstrap(runtime)
+    problems = wiring_problems(spec.name, parts.handlers, parts.emits)
+    if problems:
+        for problem in problems:
+            log.error("%s refuses to start: %s", spec.name, problem)
+        with contextlib.suppress(Exception):
+            await producer.stop()
+        await engine.dispose()
+        return 2
+    topics = consumed_topics(parts.handlers)
+    if parts.topics and {t.name for t in parts.topics} != {t.name for t in topics}:
+        log.warning(
+            "%s: ServiceParts.topics (%s) is ignored; consuming %s, derived from the handler table",
+            spec.name,
+            ", ".join(t.name for t in parts.topics),
+            ", ".join(t.name for t in topics),
+        )
 
     async def db_ready() -> None:
         async with engine.connect() as conn:
@@ -187,7 +212,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
     if parts.handlers:
         kafka_consumer = make_consumer(
             settings.kafka_bootstrap_servers,
-            *(t.name for t in parts.topics),
+            *(t.name for t in topics),
             group_id=spec.name,
             fetch_max_wait_ms=settings.fetch_max_wait_ms,
             max_poll_records=settings.batch_max_records,

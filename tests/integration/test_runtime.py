@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy import Column, MetaData, String, Table, Uuid, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_runtime.consumer import ConsumerLoop
+from socialdesk_runtime.consumer import Batch, ConsumerLoop, process_batch
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory, create_engine, messaging_metadata
 from socialdesk_runtime.embedded import EmbeddedKafka
 from socialdesk_runtime.kafka import make_consumer, make_producer
@@ -89,7 +90,10 @@ async def produce(kafka: EmbeddedKafka, topic: str, items: list[tuple[str, bytes
         await producer.stop()
 
 
-async def drain(kafka: EmbeddedKafka, topic: str, *, want: int, timeout: float = 15.0) -> list[bytes]:
+async def drain(
+    kafka: EmbeddedKafka, topic: str, *, until: Callable[[list[bytes]], bool], timeout: float = 15.0
+) -> list[bytes]:
+    """Read ``topic`` from the start until ``until(values so far)`` holds."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=kafka.bootstrap_servers, group_id=None, auto_offset_reset="earliest"
     )
@@ -97,7 +101,8 @@ async def drain(kafka: EmbeddedKafka, topic: str, *, want: int, timeout: float =
     out: list[bytes] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while len(out) < want and asyncio.get_running_loop().time() < deadline:
+        while not until(out):
+            assert asyncio.get_running_loop().time() < deadline, f"{topic}: condition not met in time"
             batch = await consumer.getmany(timeout_ms=300)
             out += [r.value for rs in batch.values() for r in rs if r.value is not None]
     finally:
@@ -106,9 +111,19 @@ async def drain(kafka: EmbeddedKafka, topic: str, *, want: int, timeout: float =
 
 
 async def run_loop_until(
-    kafka: EmbeddedKafka, engine: AsyncEngine, topic: str, group: str, *, rows: int, timeout: float = 20.0
+    kafka: EmbeddedKafka,
+    engine: AsyncEngine,
+    topic: str,
+    group: str,
+    *,
+    done: Callable[[RuntimeMetrics, ConsumerLoop], bool],
+    timeout: float = 20.0,
 ) -> RuntimeMetrics:
-    """Consume ``topic`` as ``group`` until the handler has stored ``rows`` rows."""
+    """Consume ``topic`` as ``group`` until ``done`` holds, then stop the loop.
+
+    Stopping finishes and commits the batch in hand (offsets included) before ``run``
+    returns, so nothing here waits on time.
+    """
     metrics = RuntimeMetrics.create(f"t{uuid.uuid4().hex[:6]}")
     consumer = make_consumer(
         kafka.bootstrap_servers, topic, group_id=group, fetch_max_wait_ms=20, max_poll_records=100
@@ -125,18 +140,24 @@ async def run_loop_until(
     task = asyncio.create_task(loop.run())
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            async with engine.connect() as conn:
-                n = (await conn.execute(text("SELECT count(*) FROM seen"))).scalar_one()
-            if n >= rows and metrics.events_consumed._metrics:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # let the batch in hand commit its offsets
+        while not done(metrics, loop):
+            assert not task.done(), "the consumer loop ended early"
+            assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+            await asyncio.sleep(0.05)
     finally:
         loop.stop()
         await asyncio.wait_for(task, 10)
         await consumer.stop()
     return metrics
+
+
+def total_consumed(metrics: RuntimeMetrics) -> float:
+    return sum(
+        sample.value
+        for m in metrics.events_consumed.collect()
+        for sample in m.samples
+        if sample.name.endswith("_total")
+    )
 
 
 def consumed(metrics: RuntimeMetrics, outcome: str) -> float:
@@ -159,7 +180,9 @@ async def test_duplicates_change_nothing_and_poison_goes_to_dead_letters(
     items += [(str(e.ticket_id), encode_event(e)) for e in good[:3]]  # redelivered
     await produce(kafka, topic, items)
 
-    metrics = await run_loop_until(kafka, engine, topic, group, rows=5)
+    metrics = await run_loop_until(
+        kafka, engine, topic, group, done=lambda m, _: total_consumed(m) >= len(items)
+    )
 
     async with engine.connect() as conn:
         stored = sorted(r.text for r in await conn.execute(select(seen.c.text)))
@@ -176,10 +199,24 @@ async def test_duplicates_change_nothing_and_poison_goes_to_dead_letters(
     assert "this event cannot be handled" in handler_dead["error"]
     assert orjson.loads(handler_dead["payload"])["event_id"] == str(poison.event_id)
 
-    # Offsets were committed after the transaction: a restart of the group reads nothing
-    # old at all (not even duplicates the inbox would drop).
-    again = await run_loop_until(kafka, engine, topic, group, rows=5, timeout=3)
-    assert not again.events_consumed._metrics, "the restarted group re-read committed records"
+    # Offsets were committed after the transaction: the group's committed offsets are the
+    # end of the topic, and a restart of the group reads nothing old at all (not even
+    # duplicates the inbox would drop) before it reports itself caught up.
+    assert await _committed_is_end(kafka, topic, group)
+    again = await run_loop_until(kafka, engine, topic, group, done=lambda _, loop: loop.caught_up.is_set())
+    assert total_consumed(again) == 0, "the restarted group re-read committed records"
+
+
+async def _committed_is_end(kafka: EmbeddedKafka, topic: str, group: str) -> bool:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group)
+    await consumer.start()
+    try:
+        await consumer.topics()  # load the cluster metadata
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = await consumer.end_offsets(partitions)
+        return all([await consumer.committed(tp) == end for tp, end in ends.items()])
+    finally:
+        await consumer.stop()
 
 
 async def _skip_to_end(kafka: EmbeddedKafka, topic: str, group: str) -> None:
@@ -233,9 +270,13 @@ async def test_relay_publishes_in_order_and_keeps_rows_it_could_not_publish(
         await producer.stop()
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0
-    values = await drain(kafka, TOPICS.messages.name, want=10_000, timeout=3)
-    ours = [d["text"] for d in map(_json_or_none, values) if d and d.get("ticket_id") == str(ticket)]
+    values = await drain(kafka, TOPICS.messages.name, until=lambda got: len(_texts_of(ticket, got)) >= 20)
+    ours = _texts_of(ticket, values)
     assert ours == [f"n{i}" for i in range(20)], "one ticket's events arrive in the order written"
+
+
+def _texts_of(ticket: uuid.UUID, values: list[bytes]) -> list[object]:
+    return [d["text"] for d in map(_json_or_none, values) if d and d.get("ticket_id") == str(ticket)]
 
 
 def _json_or_none(value: bytes) -> dict[str, object] | None:
@@ -244,3 +285,105 @@ def _json_or_none(value: bytes) -> dict[str, object] | None:
     except orjson.JSONDecodeError:
         return None  # another test's deliberately malformed record
     return data if isinstance(data, dict) else None
+
+
+# --- process_batch without a broker: a batch handler's poison, transient failures ------------
+
+
+def _records(values: list[bytes]) -> list[ConsumerRecord[bytes, bytes]]:
+    return [
+        ConsumerRecord(
+            topic=TOPICS.messages.name,
+            partition=0,
+            offset=offset,
+            timestamp=0,
+            timestamp_type=0,
+            key=b"k",
+            value=value,
+            checksum=None,
+            serialized_key_size=1,
+            serialized_value_size=len(value),
+            headers=(),
+        )
+        for offset, value in enumerate(values)
+    ]
+
+
+async def record_all(events: list[MessageReceived], uow: UnitOfWork) -> None:
+    """A batch handler: one statement for the whole run, as the services' batch handlers do."""
+    for event in events:
+        if event.text == "poison":
+            # Not a network error: poison, even though it is an OSError (see errors.py).
+            raise FileNotFoundError(2, "No such file or directory", "/templates/poison.txt")
+        if event.text == "network":
+            raise ConnectionResetError(104, "Connection reset by peer")
+    await uow.conn.execute(seen.insert(), [{"event_id": e.event_id, "text": e.text} for e in events])
+
+
+async def _batch(
+    engine: AsyncEngine, events: list[MessageReceived], metrics: RuntimeMetrics
+) -> dict[str, int]:
+    return await process_batch(
+        _records([encode_event(e) for e in events]),
+        service="classifier",
+        handlers={MessageReceived: Batch(record_all)},
+        uow_factory=UnitOfWorkFactory(engine),
+        clock=FakeClock(),
+        metrics=metrics,
+    )
+
+
+async def test_batch_handler_poison_is_isolated_and_the_partition_moves_on(engine: AsyncEngine) -> None:
+    metrics = RuntimeMetrics.create("batchpoison")
+    events = [received(text_=t) for t in ("b0", "b1", "poison", "b3", "b4")]
+
+    counts = await _batch(engine, events, metrics)  # returns: the loop commits the offsets
+
+    assert counts == {"duplicate": 0, "processed": 4, "deadlettered": 1}
+    async with engine.connect() as conn:
+        stored = sorted(r.text for r in await conn.execute(select(seen.c.text)))
+        outbox = (await conn.execute(text("SELECT topic, value FROM outbox ORDER BY id"))).all()
+    assert stored == ["b0", "b1", "b3", "b4"], "the rest of the batch was processed and committed"
+    dead = [orjson.loads(r.value) for r in outbox if r.topic == dead_letter_topic("classifier").name]
+    assert [d["reason"] for d in dead] == ["handler"]
+    assert "FileNotFoundError" in dead[0]["error"]
+    assert orjson.loads(dead[0]["payload"])["event_id"] == str(events[2].event_id)
+    assert metrics.deadletter_events.labels(reason="handler")._value.get() == 1
+
+    # Redelivered (no offset commit yet, a rebalance): nothing runs twice, poison included.
+    assert await _batch(engine, events, metrics) == {"duplicate": 5, "processed": 0, "deadlettered": 0}
+
+
+async def test_transient_failure_of_a_batch_commits_nothing_and_is_retried(engine: AsyncEngine) -> None:
+    events = [received(text_="t0"), received(text_="network"), received(text_="t2")]
+
+    with pytest.raises(ConnectionResetError):
+        await _batch(engine, events, RuntimeMetrics.create("batchtransient"))
+
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM seen"))).scalar_one() == 0
+        assert (await conn.execute(text("SELECT count(*) FROM inbox"))).scalar_one() == 0, (
+            "retry sees them new"
+        )
+        assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0, (
+            "nothing dead-lettered"
+        )
+
+
+async def test_unknown_event_type_is_counted_and_logged_with_its_type(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    metrics = RuntimeMetrics.create("unknowntype")
+    future = orjson.dumps({"event_type": "TicketTeleported", "event_id": str(uuid.uuid4())})
+    with caplog.at_level(logging.DEBUG, logger="socialdesk_runtime.consumer"):
+        counts = await process_batch(
+            _records([future]),
+            service="classifier",
+            handlers={MessageReceived: record},
+            uow_factory=UnitOfWorkFactory(engine),
+            clock=FakeClock(),
+            metrics=metrics,
+        )
+    assert counts["ignored_unknown_type"] == 1
+    assert consumed(metrics, "ignored_unknown_type") == 1
+    assert any("'TicketTeleported'" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
