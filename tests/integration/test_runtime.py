@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
@@ -22,7 +23,19 @@ from socialdesk_runtime.embedded import EmbeddedKafka
 from socialdesk_runtime.kafka import make_consumer, make_producer
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.outbox import OutboxRelay
-from socialdesk_schemas import TOPICS, MessageReceived, TicketAssigned, dead_letter_topic, encode_event
+from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
+from socialdesk_runtime.service import _main as run_until_started
+from socialdesk_runtime.settings import ServiceSettings
+from socialdesk_schemas import (
+    TOPICS,
+    MessageClassified,
+    MessageReceived,
+    SlaBreached,
+    TicketAssigned,
+    dead_letter_topic,
+    encode_event,
+)
+from tests.support import TEST_CONFIG, config_for_tests
 
 pytestmark = pytest.mark.integration
 
@@ -387,3 +400,46 @@ async def test_unknown_event_type_is_counted_and_logged_with_its_type(
     assert counts["ignored_unknown_type"] == 1
     assert consumed(metrics, "ignored_unknown_type") == 1
     assert any("'TicketTeleported'" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+# --- run_service refuses a service that would write another service's topic ----------------
+
+
+def _messaging_only_migrations(root: Path) -> Path:
+    """An Alembic directory whose one revision creates the runtime's inbox and outbox."""
+    (root / "versions").mkdir(parents=True)
+    (root / "env.py").write_text(
+        "from socialdesk_runtime.db import messaging_metadata\n"
+        "from socialdesk_runtime.migrations import run_alembic_env\n"
+        "run_alembic_env(messaging_metadata)\n"
+    )
+    (root / "versions" / "0001_messaging.py").write_text(
+        "from socialdesk_runtime.migrations import create_messaging_tables\n"
+        "revision = '0001'\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n"
+        "def upgrade():\n    create_messaging_tables()\n"
+    )
+    return root
+
+
+async def test_a_service_that_emits_to_a_foreign_topic_refuses_to_start(
+    kafka: EmbeddedKafka, fresh_db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bootstrapped = asyncio.Event()
+
+    async def bootstrap(runtime: Runtime) -> ServiceParts:
+        bootstrapped.set()
+        return ServiceParts(handlers={MessageReceived: record}, emits=[MessageClassified, SlaBreached])
+
+    spec = ServiceSpec("classifier", ServiceSettings, _messaging_only_migrations(tmp_path / "m"), bootstrap)
+    settings = ServiceSettings(
+        KAFKA_BOOTSTRAP_SERVERS=kafka.bootstrap_servers,
+        database_url=fresh_db,
+        SOCIALDESK_CONFIG=str(TEST_CONFIG),
+        http_port=0,
+    )
+    with caplog.at_level(logging.ERROR, logger="socialdesk_runtime.service"):
+        code = await run_until_started(spec, settings, config_for_tests())
+
+    assert bootstrapped.is_set()
+    assert code == 2
+    assert "classifier emits SlaBreached to sla.events, whose single writer is sla-monitor" in caplog.text
