@@ -14,10 +14,16 @@ raises :class:`~socialdesk_assigner.domain.errors.InvalidTransition` or
 :class:`~socialdesk_assigner.domain.errors.Forbidden` with the reason. Time comes in as
 ``now``; nothing here reads a clock or a database.
 
+A new desk action (a note, a reassignment, pending on the customer) is a new function
+here: guard the state, check :func:`~socialdesk_assigner.domain.permissions.check_may_act`,
+return the new ticket with its events (built in :mod:`~socialdesk_assigner.domain.facts`).
+
 Usage::
 
     step = reply(ticket, agent, reply_id=rid, text="On it!", now=now)
-    store.save(step.ticket); for event in step.events: uow.emit(event)
+    await store.save([step.ticket])
+    for event in step.events:
+        uow.emit(event)
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
+from socialdesk_assigner.domain import facts
 from socialdesk_assigner.domain.errors import AlreadyResolved, InvalidTransition
 from socialdesk_assigner.domain.permissions import check_may_act
 from socialdesk_runtime.config import Agent
@@ -38,17 +45,13 @@ from socialdesk_schemas import (
     Platform,
     Priority,
     Queue,
-    ReplyRequested,
-    TicketAssigned,
     TicketDismissed,
     TicketQueued,
-    TicketResolved,
     TicketRoutedToMarketing,
 )
 
 __all__ = [
     "AUTO_REPLY_AGENT",
-    "PRODUCER",
     "Status",
     "Step",
     "Ticket",
@@ -66,7 +69,6 @@ __all__ = [
     "route_to_marketing",
 ]
 
-PRODUCER = "assigner"
 #: Who resolved a ticket a saved reply answered.
 AUTO_REPLY_AGENT = "auto-reply"
 _REPLY_NS = uuid.UUID("5b0e3d0c-3f8e-4bb5-9d53-4e1f0c1b2a77")
@@ -172,9 +174,10 @@ def reopen(ticket: Ticket, message: MessageClassified) -> Ticket:
 
 def route_to_marketing(ticket: Ticket, message: MessageClassified, *, now: datetime) -> Step:
     _require_unrouted(ticket)
-    event = message.caused(
-        TicketRoutedToMarketing,
-        **_common(ticket, now),
+    event = TicketRoutedToMarketing(
+        **facts.envelope(ticket, now, message),
+        brand=ticket.brand,
+        platform=ticket.platform,
         category=ticket.category,
         priority=ticket.priority,
     )
@@ -183,8 +186,13 @@ def route_to_marketing(ticket: Ticket, message: MessageClassified, *, now: datet
 
 def dismiss(ticket: Ticket, message: MessageClassified, *, now: datetime) -> Step:
     _require_unrouted(ticket)
-    reason = "; ".join(message.reasons)[:500] or "classified as noise"
-    event = message.caused(TicketDismissed, **_common(ticket, now), category=ticket.category, reason=reason)
+    event = TicketDismissed(
+        **facts.envelope(ticket, now, message),
+        brand=ticket.brand,
+        platform=ticket.platform,
+        category=ticket.category,
+        reason="; ".join(message.reasons)[:500] or "classified as noise",
+    )
     return Step(replace(ticket, status="dismissed"), (event,), "dismiss")
 
 
@@ -195,32 +203,19 @@ def auto_answer(ticket: Ticket, message: MessageClassified, *, text: str, now: d
     resolves (never a complaint, anger, safety or legal).
     """
     _require_unrouted(ticket)
+    envelope = facts.envelope(ticket, now, message)
     root_cause = f"auto_reply:{message.auto_reply}"
-    answered = replace(
-        ticket, status="resolved", first_response_at=now, resolved_at=now, root_cause=root_cause
-    )
-    request = message.caused(
-        ReplyRequested,
-        producer=PRODUCER,
-        occurred_at=now,
+    request = facts.reply_requested(
+        ticket,
+        envelope,
         reply_id=uuid.uuid5(message.message_id, "auto-reply"),
-        brand=ticket.brand,
-        platform=ticket.platform,
-        kind=ticket.kind,
-        recipient_platform_user_id=message.author_platform_user_id,
-        in_reply_to_platform_message_id=message.platform_message_id,
         text=text,
         origin="auto_reply",
         template_key=message.auto_reply,
     )
-    resolved = message.caused(
-        TicketResolved,
-        producer=PRODUCER,
-        occurred_at=now,
-        brand=ticket.brand,
-        agent_id=AUTO_REPLY_AGENT,
-        root_cause=root_cause,
-        resolved_at=now,
+    resolved = facts.resolved(ticket, envelope, agent_id=AUTO_REPLY_AGENT, root_cause=root_cause)
+    answered = replace(
+        ticket, status="resolved", first_response_at=now, resolved_at=now, root_cause=root_cause
     )
     return Step(answered, (request, resolved), "auto_answer")
 
@@ -230,15 +225,9 @@ def assign(
 ) -> Step:
     """Give a routed CX ticket its owner."""
     _require_unrouted(ticket)
-    event = message.caused(
-        TicketAssigned,
-        **_common(ticket, now),
-        agent_id=agent.id,
-        agent_level=agent.level,
-        priority=ticket.priority,
-        received_at=message.received_at,
-        reason=reason,
-        group_id=message.group_id,
+    envelope = facts.envelope(ticket, now, message)
+    event = facts.assigned(
+        ticket, envelope, agent, reason=reason, received_at=message.received_at, group_id=message.group_id
     )
     return Step(replace(ticket, status="assigned", agent_id=agent.id), (event,), "assign")
 
@@ -246,9 +235,10 @@ def assign(
 def queue(ticket: Ticket, message: MessageClassified, *, reason: str, now: datetime) -> Step:
     """Leave a CX ticket unowned in its brand's queue (nobody eligible has room)."""
     _require_unrouted(ticket)
-    event = message.caused(
-        TicketQueued,
-        **_common(ticket, now),
+    event = TicketQueued(
+        **facts.envelope(ticket, now, message),
+        brand=ticket.brand,
+        platform=ticket.platform,
         queue="cx",
         priority=ticket.priority,
         received_at=message.received_at,
@@ -267,15 +257,8 @@ def claim(ticket: Ticket, agent: Agent, *, now: datetime) -> Step:
     _require_workable(ticket)
     if ticket.agent_id is not None:
         raise InvalidTransition("ticket already has an owner")
-    event = TicketAssigned(
-        **_envelope(ticket, now),
-        brand=ticket.brand,
-        platform=ticket.platform,
-        agent_id=agent.id,
-        agent_level=agent.level,
-        priority=ticket.priority,
-        received_at=ticket.received_at,
-        reason="claimed",
+    event = facts.assigned(
+        ticket, facts.envelope(ticket, now), agent, reason="claimed", received_at=ticket.received_at
     )
     return Step(replace(ticket, status="assigned", agent_id=agent.id), (event,), "claim")
 
@@ -292,33 +275,20 @@ def reply(ticket: Ticket, agent: Agent, *, reply_id: uuid.UUID, text: str, now: 
     first = ticket.first_response_at is None
     if first:
         ticket = replace(ticket, first_response_at=now)
-    envelope = _envelope(ticket, now)
-    events.append(
-        AgentReplied(
-            **envelope,
-            reply_id=reply_id,
-            brand=ticket.brand,
-            platform=ticket.platform,
-            agent_id=agent.id,
-            replied_at=now,
-            is_first_response=first,
-        )
+    envelope = facts.envelope(ticket, now)
+    replied = AgentReplied(
+        **envelope,
+        reply_id=reply_id,
+        brand=ticket.brand,
+        platform=ticket.platform,
+        agent_id=agent.id,
+        replied_at=now,
+        is_first_response=first,
     )
-    events.append(
-        ReplyRequested(
-            **envelope,
-            reply_id=reply_id,
-            brand=ticket.brand,
-            platform=ticket.platform,
-            kind=ticket.kind,
-            recipient_platform_user_id=ticket.recipient_platform_user_id,
-            in_reply_to_platform_message_id=ticket.last_platform_message_id,
-            text=text,
-            origin="agent",
-            agent_id=agent.id,
-        )
+    request = facts.reply_requested(
+        ticket, envelope, reply_id=reply_id, text=text, origin="agent", agent_id=agent.id
     )
-    return Step(ticket, tuple(events), "reply")
+    return Step(ticket, (*events, replied, request), "reply")
 
 
 def resolve(ticket: Ticket, agent: Agent, *, root_cause: str, now: datetime) -> Step:
@@ -326,13 +296,7 @@ def resolve(ticket: Ticket, agent: Agent, *, root_cause: str, now: datetime) -> 
     check_may_act(agent, ticket)
     if ticket.status == "resolved":
         raise AlreadyResolved("ticket is already resolved")
-    event = TicketResolved(
-        **_envelope(ticket, now),
-        brand=ticket.brand,
-        agent_id=agent.id,
-        root_cause=root_cause,
-        resolved_at=now,
-    )
+    event = facts.resolved(ticket, facts.envelope(ticket, now), agent_id=agent.id, root_cause=root_cause)
     closed = replace(ticket, status="resolved", resolved_at=now, root_cause=root_cause)
     return Step(closed, (event,), "resolve")
 
@@ -354,18 +318,3 @@ def _require_workable(ticket: Ticket) -> None:
     if ticket.queue != "cx" or ticket.status not in ("open", "assigned"):
         what = "not a CX ticket to answer" if ticket.status != "resolved" else "reopen it first"
         raise InvalidTransition(f"ticket is {ticket.status}, {what}")
-
-
-def _common(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    return {"producer": PRODUCER, "occurred_at": now, "brand": ticket.brand, "platform": ticket.platform}
-
-
-def _envelope(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """The envelope of an event a person caused (no event caused it)."""
-    return {
-        "producer": PRODUCER,
-        "occurred_at": now,
-        "ticket_id": ticket.ticket_id,
-        "correlation_id": ticket.correlation_id,
-        "causation_id": None,
-    }
