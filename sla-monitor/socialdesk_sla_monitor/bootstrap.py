@@ -1,4 +1,4 @@
-"""Wiring the sla-monitor."""
+"""Wiring the sla-monitor: handlers, the scheduler, and the commit that wakes it."""
 
 from __future__ import annotations
 
@@ -15,22 +15,17 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
+from socialdesk_sla_monitor import handlers
 from socialdesk_sla_monitor.metrics import SlaMetrics
+from socialdesk_sla_monitor.scheduler import SlaScheduler
 from socialdesk_sla_monitor.settings import SlaMonitorSettings
-from socialdesk_sla_monitor.timers import (
-    SlaScheduler,
-    arm_batch,
-    stop_batch,
-    stop_on_resolve,
-    tighten_hot_topic,
-)
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, SlaMonitorSettings)
     metrics = SlaMetrics.create(runtime.metrics.registry)
-    arm = Batch(functools.partial(arm_batch, config=runtime.config, metrics=metrics))
+    policy = runtime.config.sla
     scheduler = SlaScheduler(
         uow_factory=runtime.uow_factory,
         config=runtime.config,
@@ -43,11 +38,11 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     runtime.uow_factory.on_commit(scheduler.notify)
     return ServiceParts(
         handlers={
-            TicketAssigned: arm,
-            TicketQueued: arm,
-            AgentReplied: Batch(functools.partial(stop_batch, metrics=metrics)),
-            TicketResolved: functools.partial(stop_on_resolve, metrics=metrics),
-            TrendDetected: functools.partial(tighten_hot_topic, config=runtime.config, metrics=metrics),
+            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, policy=policy)),
+            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, policy=policy)),
+            AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
+            TicketResolved: handlers.on_ticket_resolved,
+            TrendDetected: functools.partial(handlers.on_trend_detected, policy=policy, metrics=metrics),
         },
         topics=[TOPICS.assignments, TOPICS.activity, TOPICS.trends],
         workers=[scheduler],

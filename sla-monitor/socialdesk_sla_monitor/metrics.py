@@ -14,6 +14,7 @@ class SlaMetrics:
     met: Counter
     fire_lateness_seconds: Histogram
     hot_topic_tightened: Counter
+    scheduler_passes: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "SlaMetrics":
@@ -48,6 +49,11 @@ class SlaMetrics:
             hot_topic_tightened=Counter(
                 "sla_monitor_hot_topic_tightened_total",
                 "Live timers tightened because their incident group became a hot topic",
+                registry=registry,
+            ),
+            scheduler_passes=Counter(
+                "sla_monitor_scheduler_passes_total",
+                "Passes of the scheduler over the due timers (each judged them at one instant)",
                 registry=registry,
             ),
         )

@@ -1,72 +1,85 @@
-"""sla-monitor on real PostgreSQL with a fake clock: timers arm, warn, breach, escalate, stop."""
+"""sla-monitor through its real bootstrap, on PostgreSQL, with a fake clock.
+
+Events go in through the runtime's ``process_batch`` over the service's handler table;
+the scheduler is the worker bootstrap built, running as it does in production. A tick
+moves the clock and waits until the scheduler has judged the timers at the new instant
+(:meth:`SlaScheduler.passed`), so "nothing fired" is a checked outcome, not a sleep.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_runtime.db import UnitOfWorkFactory
 from socialdesk_schemas import (
     AgentReplied,
+    Event,
     SlaBreached,
     SlaWarning,
     TicketAssigned,
     TicketEscalated,
     TicketQueued,
+    TicketResolved,
     TrendDetected,
 )
 from socialdesk_sla_monitor.bootstrap import SPEC
-from socialdesk_sla_monitor.metrics import SlaMetrics
-from socialdesk_sla_monitor.timers import SlaScheduler, arm_first_response, stop_on_reply, tighten_hot_topic
-from tests.support import clear_outbox, config_for_tests, envelope, outbox_events, service_store
+from socialdesk_sla_monitor.scheduler import SlaScheduler
+from tests.support import Booted, booted, envelope
 
 pytestmark = pytest.mark.integration
+
+# Bounds a wait for the scheduler, so a broken scheduler fails the test instead of hanging it.
+PASS_TIMEOUT = 30.0
 
 
 @dataclass
 class Sla:
-    engine: AsyncEngine
-    uow_factory: UnitOfWorkFactory
+    svc: Booted
     clock: FakeClock
-    scheduler: SlaScheduler
-    metrics: SlaMetrics
 
-    async def handle(self, event: object) -> None:
-        config = config_for_tests()
-        async with self.uow_factory() as uow:
-            if isinstance(event, TicketAssigned | TicketQueued):
-                await arm_first_response(event, uow, config=config, metrics=self.metrics)
-            elif isinstance(event, AgentReplied):
-                await stop_on_reply(event, uow, metrics=self.metrics)
-            elif isinstance(event, TrendDetected):
-                await tighten_hot_topic(event, uow, config=config, metrics=self.metrics)
-            await uow.commit()
+    @property
+    def scheduler(self) -> SlaScheduler:
+        (scheduler,) = self.svc.parts.workers
+        assert isinstance(scheduler, SlaScheduler)
+        return scheduler
 
-    async def tick(self, seconds: float) -> list[object]:
-        """Move time on, fire what is due, and return (and clear) what was emitted."""
-        self.clock.advance(seconds=seconds)
-        await self.scheduler.fire_due()
-        events = await outbox_events(self.engine)
-        await clear_outbox(self.engine)
-        return list(events)
+    async def handle(self, *events: Event) -> None:
+        outcome = await self.svc.feed(*events)
+        assert outcome.get("processed") == len(events), outcome
+
+    async def tick(self, seconds: float) -> list[Event]:
+        """Move time on, wait for the scheduler to judge the timers then, return what it emitted."""
+        now = self.clock.advance(seconds=seconds)
+        await asyncio.wait_for(self.scheduler.passed(now), PASS_TIMEOUT)
+        return await self.svc.emitted()
+
+    def sample(self, name: str, **labels: str) -> float:
+        return self.svc.runtime.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+@contextlib.asynccontextmanager
+async def running(url: str, clock: FakeClock) -> AsyncIterator[Sla]:
+    async with booted(SPEC, url, clock=clock) as svc:
+        sla = Sla(svc, clock)
+        task = asyncio.create_task(sla.scheduler.run())
+        try:
+            yield sla
+        finally:
+            sla.scheduler.stop()
+            await task
 
 
 @pytest.fixture
 async def sla(fresh_db: str) -> AsyncIterator[Sla]:
-    clock = FakeClock()
-    metrics = SlaMetrics.create(CollectorRegistry())
-    async with service_store(fresh_db, SPEC) as (engine, uow_factory):
-        scheduler = SlaScheduler(
-            uow_factory=uow_factory, config=config_for_tests(), clock=clock, metrics=metrics
-        )
-        yield Sla(engine, uow_factory, clock, scheduler, metrics)
+    async with running(fresh_db, FakeClock()) as sla:
+        yield sla
 
 
 def assigned(
@@ -77,15 +90,17 @@ def assigned(
     level: str = "L1",
     group: str | None = None,
 ) -> TicketAssigned:
-    return TicketAssigned(
-        **envelope(clock, ticket_id),
-        group_id=group,
-        brand="ourbus",
-        platform="x",
-        agent_id="ob-ana" if level == "L1" else "ob-dee",
-        agent_level=level,
-        priority=priority,
-        received_at=clock.now(),
+    return TicketAssigned.model_validate(
+        {
+            **envelope(clock, ticket_id),
+            "group_id": group,
+            "brand": "ourbus",
+            "platform": "x",
+            "agent_id": "ob-ana" if level == "L1" else "ob-dee",
+            "agent_level": level,
+            "priority": priority,
+            "received_at": clock.now(),
+        }
     )
 
 
@@ -98,6 +113,16 @@ def replied(clock: FakeClock, ticket_id: uuid.UUID) -> AgentReplied:
         agent_id="ob-ana",
         replied_at=clock.now(),
         is_first_response=True,
+    )
+
+
+def resolved(clock: FakeClock, ticket_id: uuid.UUID) -> TicketResolved:
+    return TicketResolved(
+        **envelope(clock, ticket_id),
+        brand="ourbus",
+        agent_id="ob-ana",
+        root_cause="delay",
+        resolved_at=clock.now(),
     )
 
 
@@ -116,11 +141,12 @@ async def test_unanswered_ticket_warns_then_breaches_and_escalates_to_the_brand_
     assert (escalation.from_level, escalation.to_level, escalation.to_agent_id) == ("L1", "L3", "ob-lead")
     assert escalation.ticket_id == ticket
     assert await sla.tick(1.0) == [], "a breach is reported once"
+    assert sla.sample("sla_monitor_breaches_total", metric="first_response", priority="medium") == 1
 
 
 async def test_still_unanswered_climbs_the_ladder_to_top_management_and_stops(sla: Sla) -> None:
     await sla.handle(assigned(sla.clock, uuid.uuid4()))
-    await sla.tick(4.0)  # warning + breach → L3
+    await sla.tick(4.0)  # breach → L3 (no warning at the deadline itself)
     (to_l4,) = await sla.tick(4.0)
     assert isinstance(to_l4, TicketEscalated)
     assert (to_l4.from_level, to_l4.to_level, to_l4.to_agent_id) == ("L3", "L4", "ob-mgr")
@@ -136,7 +162,7 @@ async def test_a_reply_in_time_stops_the_timer(sla: Sla) -> None:
     sla.clock.advance(seconds=1)
     await sla.handle(replied(sla.clock, ticket))
     assert await sla.tick(10.0) == []
-    assert sla.metrics.met.labels(metric="first_response", outcome="in_time")._value.get() == 1
+    assert sla.sample("sla_monitor_timers_met_total", metric="first_response", outcome="in_time") == 1
 
 
 async def test_a_reply_that_overtakes_the_assignment_still_prevents_the_breach(sla: Sla) -> None:
@@ -153,7 +179,24 @@ async def test_a_late_reply_stops_further_escalation(sla: Sla) -> None:
     assert len(await sla.tick(4.5)) == 2  # breach and escalation (no warning once past due)
     await sla.handle(replied(sla.clock, ticket))
     assert await sla.tick(30.0) == []
-    assert sla.metrics.met.labels(metric="first_response", outcome="late")._value.get() == 1
+    assert sla.sample("sla_monitor_timers_met_total", metric="first_response", outcome="late") == 1
+
+
+async def test_a_resolved_ticket_is_neither_warned_nor_breached(sla: Sla) -> None:
+    ticket, other = uuid.uuid4(), uuid.uuid4()
+    await sla.handle(assigned(sla.clock, ticket), assigned(sla.clock, other))
+    sla.clock.advance(seconds=1)
+    await sla.handle(resolved(sla.clock, ticket))
+    fired = await sla.tick(29.0)
+    assert {e.ticket_id for e in fired} == {other}, "only the unresolved ticket warns and breaches"
+
+
+async def test_resolving_a_breached_ticket_stops_its_escalation(sla: Sla) -> None:
+    ticket = uuid.uuid4()
+    await sla.handle(assigned(sla.clock, ticket))
+    assert len(await sla.tick(4.5)) == 2  # breach and escalation to L3
+    await sla.handle(resolved(sla.clock, ticket))
+    assert await sla.tick(40.0) == [], "no climb to L4 after the resolution"
 
 
 async def test_priority_policy_and_queued_tickets(sla: Sla) -> None:
@@ -179,21 +222,18 @@ async def test_priority_policy_and_queued_tickets(sla: Sla) -> None:
     assert (escalation.from_level, escalation.to_level, escalation.to_agent_id) == (None, "L3", "ra-lead")
 
 
-async def test_timers_survive_a_restart_of_the_scheduler(sla: Sla) -> None:
-    ticket = uuid.uuid4()
-    await sla.handle(assigned(sla.clock, ticket))
-    # A new scheduler (a restarted process) on the same database finds the timer.
-    fresh = SlaScheduler(
-        uow_factory=sla.uow_factory,
-        config=config_for_tests(),
-        clock=sla.clock,
-        metrics=SlaMetrics.create(CollectorRegistry()),
-    )
-    sla.clock.advance(seconds=5)
-    next_due = await fresh.fire_due()
-    events = await outbox_events(sla.engine)
-    assert [type(e).__name__ for e in events] == ["SlaBreached", "TicketEscalated"]
-    assert next_due == sla.clock.now() + timedelta(seconds=4), "the next rung is planned"
+async def test_timers_survive_a_restart_of_the_service(fresh_db: str) -> None:
+    clock = FakeClock()
+    async with booted(SPEC, fresh_db, clock=clock) as svc:
+        await svc.feed(assigned(clock, uuid.uuid4()))
+    clock.advance(seconds=5)
+    # A new process on the same database finds the timer.
+    async with booted(SPEC, fresh_db, clock=clock) as again:
+        (scheduler,) = again.parts.workers
+        assert isinstance(scheduler, SlaScheduler)
+        next_due = await scheduler.fire_due()
+        assert [type(e).__name__ for e in await again.emitted()] == ["SlaBreached", "TicketEscalated"]
+        assert next_due == clock.now() + timedelta(seconds=4), "the next rung is planned"
 
 
 async def test_a_hot_topic_tightens_its_live_timers_and_its_future_tickets(sla: Sla) -> None:
@@ -213,4 +253,4 @@ async def test_a_hot_topic_tightens_its_live_timers_and_its_future_tickets(sla: 
     assert breached == {early}, "the hot group's older ticket is due at 2 s, the other group's at 4 s"
     fired = await sla.tick(0.5)  # the late ticket's tightened 2 s have passed
     assert {e.ticket_id for e in fired if isinstance(e, SlaBreached)} == {late}
-    assert sla.metrics.hot_topic_tightened._value.get() == 1
+    assert sla.sample("sla_monitor_hot_topic_tightened_total") == 1

@@ -1,0 +1,130 @@
+"""What the scheduler emits for a due timer: a warning, a breach and its escalation, a climb."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta
+from typing import TypedDict
+
+from socialdesk_runtime.config import SlaPolicy, SocialdeskConfig
+from socialdesk_schemas import LADDER, Level, Platform, Priority, SlaBreached, SlaWarning, TicketEscalated
+from socialdesk_sla_monitor.domain.policy import breach_from, escalation_target, target_seconds
+from socialdesk_sla_monitor.domain.timers import PRODUCER, Fired, Timer
+
+__all__ = ["breach", "climb", "warn"]
+
+
+class _Envelope(TypedDict):
+    producer: str
+    occurred_at: datetime
+    ticket_id: uuid.UUID
+    correlation_id: uuid.UUID
+    brand: str
+    platform: Platform
+    priority: Priority
+
+
+def _envelope(timer: Timer, now: datetime) -> _Envelope:
+    return {
+        "producer": PRODUCER,
+        "occurred_at": now,
+        "ticket_id": timer.ticket_id,
+        "correlation_id": timer.correlation_id,
+        "brand": timer.brand,
+        "platform": timer.platform,
+        "priority": timer.priority,
+    }
+
+
+def _due(timer: Timer) -> datetime:
+    if timer.deadline is None:
+        raise ValueError(f"timer {timer.ticket_id}/{timer.metric} is live without a deadline")
+    return timer.deadline
+
+
+def warn(timer: Timer, now: datetime) -> Fired:
+    """The warning share of the target has elapsed: warn the owner, once.
+
+    Past the deadline already (the scheduler was late), the breach says more than a
+    warning would: the timer is marked warned and nothing is emitted.
+    """
+    deadline = _due(timer)
+    warned = dataclasses.replace(timer, warned=True)
+    if deadline <= now:
+        return Fired(warned)
+    warning = SlaWarning(
+        **_envelope(timer, now),
+        metric=timer.metric,
+        deadline=deadline,
+        agent_id=timer.agent_id,
+        remaining_seconds=(deadline - now).total_seconds(),
+    )
+    return Fired(warned, (warning,))
+
+
+def _next_escalation(timer: Timer, level: Level, now: datetime, policy: SlaPolicy) -> datetime | None:
+    """Still unanswered one SLA period after an escalation: one rung further (none above the top)."""
+    if level == LADDER[-1]:
+        return None
+    period = target_seconds(policy, timer.metric, timer.priority, timer.platform)
+    return now + timedelta(seconds=period)
+
+
+def breach(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
+    """The deadline passed unanswered: report the breach once and escalate up the ladder."""
+    deadline = _due(timer)
+    to_level, to_agent = escalation_target(config, timer.brand, breach_from(timer.agent_level))
+    breached = dataclasses.replace(
+        timer,
+        state="breached",
+        escalation_level=to_level,
+        next_escalation_at=_next_escalation(timer, to_level, now, config.sla),
+    )
+    env = _envelope(timer, now)
+    return Fired(
+        breached,
+        (
+            SlaBreached(
+                **env,
+                metric=timer.metric,
+                deadline=deadline,
+                breached_at=now,
+                agent_id=timer.agent_id,
+            ),
+            TicketEscalated(
+                **env,
+                from_level=timer.agent_level,
+                to_level=to_level,
+                to_agent_id=to_agent.id if to_agent else None,
+                reason=f"{timer.metric} SLA breached",
+                deadline=deadline,
+            ),
+        ),
+    )
+
+
+def climb(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
+    """Still unanswered a whole SLA period after the last escalation: one rung up.
+
+    At the top of the brand's ladder there is nowhere further: the climb stops quietly.
+    """
+    current = timer.escalation_level
+    to_level, to_agent = escalation_target(config, timer.brand, current)
+    top = to_level == current
+    climbed = dataclasses.replace(
+        timer,
+        escalation_level=to_level,
+        next_escalation_at=None if top else _next_escalation(timer, to_level, now, config.sla),
+    )
+    if top:
+        return Fired(climbed)
+    escalated = TicketEscalated(
+        **_envelope(timer, now),
+        from_level=current,
+        to_level=to_level,
+        to_agent_id=to_agent.id if to_agent else None,
+        reason=f"{timer.metric} still unanswered after escalation to {current}",
+        deadline=timer.deadline,
+    )
+    return Fired(climbed, (escalated,))

@@ -1,0 +1,179 @@
+"""The loop that fires warnings, breaches and escalations at their due time.
+
+It sleeps until the next due time (not a poll): on the injected clock until the earliest
+warning, deadline or escalation, or ``max_idle_seconds`` at most (timers armed by another
+replica), and is woken early by every commit of the consumer (a new timer may be due
+sooner). Rules are the domain's; SQL is the store's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.db import UnitOfWorkFactory
+from socialdesk_runtime.workers import LoopControl
+from socialdesk_schemas import TicketEscalated
+from socialdesk_sla_monitor import domain
+from socialdesk_sla_monitor.metrics import SlaMetrics
+from socialdesk_sla_monitor.store import TimerStore
+
+__all__ = ["SlaScheduler"]
+
+log = logging.getLogger(__name__)
+
+# How often the live-timer gauge is recounted (loop time, seconds).
+_GAUGE_EVERY = 5.0
+
+
+class SlaScheduler:
+    """Fires what is due at its due time.
+
+    :meth:`passed` lets a caller wait until a pass has judged the timers at a given
+    instant, the observable way to know that something did *not* fire.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        config: SocialdeskConfig,
+        clock: Clock,
+        metrics: SlaMetrics,
+        max_idle_seconds: float = 1.0,
+        batch: int = 500,
+        ready: asyncio.Event | None = None,
+    ) -> None:
+        self._ready = ready
+        self._uow_factory = uow_factory
+        self._config = config
+        self._clock = clock
+        self._metrics = metrics
+        self._max_idle = timedelta(seconds=max_idle_seconds)
+        self._batch = batch
+        self._passed_at: datetime | None = None
+        self._pass_done = asyncio.Condition()
+        # notify(): a timer may have been armed, re-plan the next wake-up.
+        self._control = LoopControl()
+        self.notify: Callable[[], None] = self._control.notify
+        self.stop: Callable[[], None] = self._control.stop
+
+    async def run(self) -> None:
+        if self._ready is not None and not self._ready.is_set():
+            # A reply may be waiting unread: judging deadlines before the consumer caught
+            # up would page a lead for a ticket that was answered in time.
+            log.info("sla scheduler: waiting for the consumer to catch up before firing")
+            await self._ready.wait()
+        gauge_due = 0.0
+        while not self._control.stopping:
+            loop_now = asyncio.get_running_loop().time()
+            if loop_now >= gauge_due:
+                await self.refresh_gauge()
+                gauge_due = loop_now + _GAUGE_EVERY
+            now = self._clock.now()
+            try:
+                next_due = await self.fire_due(now)
+            except Exception:
+                log.exception("sla scheduler: firing failed; retrying")
+                next_due = None
+            wake_at = now + self._max_idle
+            if next_due is not None:
+                wake_at = min(wake_at, next_due)
+            await self._sleep_until(wake_at)
+
+    async def _sleep_until(self, wake_at: datetime) -> None:
+        """Until ``wake_at`` on the clock, or a notification, or ``stop``, whichever first."""
+        # Measured now, not when the pass began: a clock that moved during the pass
+        # (a fake one in tests, or a slow pass) must not push the wake-up further away.
+        seconds = (wake_at - self._clock.now()).total_seconds()
+        if seconds <= 0:
+            return
+        tick = asyncio.ensure_future(self._clock.sleep(seconds))
+        # The doorbell is bounded by the same duration in loop time.
+        bell = asyncio.ensure_future(self._control.pause(seconds))
+        try:
+            await asyncio.wait((tick, bell), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (tick, bell):
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+
+    async def passed(self, at: datetime) -> None:
+        """Return once a pass that judged the timers at ``at`` or later has committed."""
+        async with self._pass_done:
+            await self._pass_done.wait_for(lambda: self._passed_at is not None and self._passed_at >= at)
+
+    async def refresh_gauge(self) -> None:
+        async with self._uow_factory() as uow:
+            self._metrics.timers_armed.set(await TimerStore(uow).count_armed())
+
+    async def fire_due(self, now: datetime | None = None) -> datetime | None:
+        """Emit everything due at ``now`` (the clock's by default) in one transaction;
+        return when the next thing is due.
+
+        Commits only when something fired: an idle scheduler writes nothing. Its own
+        commits do not wake it (a quiet unit of work); the consumer's commits do.
+        """
+        now = self._clock.now() if now is None else now
+        async with self._uow_factory.quiet() as uow:
+            store = TimerStore(uow)
+            warned = await self._fire(
+                store, await store.due_warnings(now, limit=self._batch), lambda t: domain.warn(t, now)
+            )
+            breached = await self._fire(
+                store,
+                await store.due_deadlines(now, limit=self._batch),
+                lambda t: domain.breach(t, now, self._config),
+            )
+            climbed = await self._fire(
+                store,
+                await store.due_escalations(now, limit=self._batch),
+                lambda t: domain.climb(t, now, self._config),
+            )
+            next_due = await store.next_due()
+            for _, fired in (*warned, *breached, *climbed):
+                for event in fired.events:
+                    uow.emit(event)
+            if warned or breached or climbed:
+                await uow.commit()
+        self._observe(warned, breached, climbed, now)
+        async with self._pass_done:
+            self._passed_at = now
+            self._metrics.scheduler_passes.inc()
+            self._pass_done.notify_all()
+        return next_due
+
+    @staticmethod
+    async def _fire(
+        store: TimerStore, due: list[domain.Timer], decide: Callable[[domain.Timer], domain.Fired]
+    ) -> list[tuple[domain.Timer, domain.Fired]]:
+        decided = [(timer, decide(timer)) for timer in due]
+        await store.save([fired.timer for _, fired in decided])
+        return decided
+
+    def _observe(
+        self,
+        warned: Sequence[tuple[domain.Timer, domain.Fired]],
+        breached: Sequence[tuple[domain.Timer, domain.Fired]],
+        climbed: Sequence[tuple[domain.Timer, domain.Fired]],
+        now: datetime,
+    ) -> None:
+        m = self._metrics
+        for before, fired in warned:
+            if fired.events and before.warn_at is not None:
+                m.warnings.labels(metric=before.metric, priority=before.priority).inc()
+                m.fire_lateness_seconds.observe((now - before.warn_at).total_seconds())
+        for before, _ in breached:
+            m.breaches.labels(metric=before.metric, priority=before.priority).inc()
+            if before.deadline is not None:
+                m.fire_lateness_seconds.observe((now - before.deadline).total_seconds())
+        for _, fired in (*breached, *climbed):
+            for event in fired.events:
+                if isinstance(event, TicketEscalated):
+                    m.escalations.labels(to_level=event.to_level).inc()
