@@ -44,8 +44,8 @@ def run_alembic_env(target_metadata: MetaData) -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError(
-            "socialdesk migrations run at service start (upgrade_to_head); "
-            "to run them by hand: python -m socialdesk_runtime.migrations <service>"
+            "socialdesk migrations run at service start (upgrade_to_head), on the connection "
+            "it passes in; the alembic command line is not supported"
         )
     context.configure(connection=connection, target_metadata=target_metadata)
     with context.begin_transaction():

@@ -130,10 +130,6 @@ class EmbeddedPostgres:
         """SQLAlchemy URL (asyncpg driver) of one database on this server."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self._port}/{dbname}"
 
-    def dsn(self, dbname: str) -> str:
-        """libpq / plain asyncpg form of :meth:`url`."""
-        return f"postgresql://postgres@127.0.0.1:{self._port}/{dbname}"
-
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

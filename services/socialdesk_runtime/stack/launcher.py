@@ -30,7 +30,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.logging import RichHandler
 
-from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, create_topics
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres
+from socialdesk_runtime.kafka import create_topics
 from socialdesk_runtime.stack.dashboard import DashboardInfo, plain_summary, render
 from socialdesk_runtime.stack.demo import DemoStats, LooseConfig, Replier, replay
 from socialdesk_runtime.stack.observer import StackView, observe

@@ -244,10 +244,6 @@ class Supervisor:
                     raise SupervisorError(f"not ready after {timeout_s:.0f}s: {sorted(pending)}\n{details}")
                 time.sleep(0.1)
 
-    def is_ready(self, name: str) -> bool:
-        with httpx.Client(timeout=1.0) as client:
-            return self._is_ready(client, name)
-
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.log_path(name)
         if not path.exists():
