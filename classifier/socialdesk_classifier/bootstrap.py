@@ -1,73 +1,52 @@
-"""Wiring the classifier service: the trained model by default, the rules pass on request."""
+"""Wiring the classifier service: the trained model by default, the cue-word rules on request."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from socialdesk_classifier.decide import Decider, RulesClassifier
-from socialdesk_classifier.engine import Engine
-from socialdesk_classifier.handlers import Snapshots, classify_messages
-from socialdesk_classifier.nlp import ClassifierSettings
+from socialdesk_classifier.domain import Decider, Engine, RulesClassifier, Snapshots
+from socialdesk_classifier.handlers import ClassifierHandlers, restore_engine
+from socialdesk_classifier.metrics import ClassifierMetrics
+from socialdesk_classifier.nlp import ClassifierSettings, load_default_classifier
 from socialdesk_classifier.settings import ClassifierServiceSettings
-from socialdesk_classifier.tables import classifications, engine_state
-from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import TOPICS, MessageReceived
+from socialdesk_schemas import TOPICS
 
 log = logging.getLogger(__name__)
 
 
-async def restore_engine(runtime: Runtime, engine: Engine, *, replay_limit: int) -> int:
-    """Load the last snapshot and replay what was decided after it; return how many."""
-    async with runtime.uow_factory() as uow:
-        row = (await uow.conn.execute(select(engine_state.c.blob, engine_state.c.saved_at))).first()
-        query = select(classifications.c.post).where(classifications.c.post.is_not(None))
-        if row is not None:
-            engine.restore(row.blob)
-            query = query.where(classifications.c.classified_at > row.saved_at)
-        rows = (
-            await uow.conn.execute(query.order_by(classifications.c.classified_at.desc()).limit(replay_limit))
-        ).all()
-    for (post,) in reversed(rows):
-        engine.replay(MessageReceived.model_validate(post))
-    return len(rows)
+def _load_engine(section: dict[str, Any]) -> Engine:
+    """The model from the repository's files, tuned by the configuration's classifier section."""
+    try:
+        settings = ClassifierSettings.model_validate(section)
+    except ValidationError as exc:
+        raise SystemExit(f"classifier: the configuration's classifier section is invalid:\n{exc}") from None
+    try:
+        return Engine(load_default_classifier(settings))
+    except ValueError as exc:  # an extra cue naming no cue, or a bad pattern
+        raise SystemExit(f"classifier: the configuration's classifier section is invalid: {exc}") from None
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, ClassifierServiceSettings)
-    routing = runtime.config.routing
-    decider: Decider | Engine
+    metrics = ClassifierMetrics.create(runtime.metrics.registry)
+    decider: Decider
     snapshots: Snapshots | None = None
     if settings.engine == "rules":
-        decider = RulesClassifier(
-            marketing_cues=routing.all_marketing_cues(),
-            ignore_cues=routing.all_ignore_cues(),
-            default_priority=routing.default_priority,
-        )
+        decider = RulesClassifier.from_routing(runtime.config.routing)
     else:
-        try:
-            model_settings = ClassifierSettings.model_validate(runtime.config.classifier)
-        except ValidationError as exc:
-            raise SystemExit(
-                f"classifier: the configuration's classifier section is invalid:\n{exc}"
-            ) from None
-        try:
-            decider = Engine.load(model_settings)
-        except ValueError as exc:  # an extra cue naming no cue, or a bad pattern
-            raise SystemExit(
-                f"classifier: the configuration's classifier section is invalid: {exc}"
-            ) from None
-        replayed = await restore_engine(runtime, decider, replay_limit=settings.replay_limit)
+        engine = _load_engine(runtime.config.classifier)
+        replayed = await restore_engine(runtime.uow_factory, engine, replay_limit=settings.replay_limit)
+        metrics.replayed_messages.set(replayed)
         log.info("classifier: model loaded; %d recent decisions replayed into the detectors", replayed)
-        snapshots = Snapshots(every_seconds=settings.snapshot_seconds)
-    handler = functools.partial(classify_messages, decider=decider, clock=runtime.clock, snapshots=snapshots)
-    return ServiceParts(handlers={MessageReceived: Batch(handler)}, topics=[TOPICS.messages])
+        decider, snapshots = engine, Snapshots(engine, every_seconds=settings.snapshot_seconds)
+    handlers = ClassifierHandlers(decider, runtime.clock, metrics, snapshots)
+    return ServiceParts(handlers=handlers.table(), topics=[TOPICS.messages])
 
 
 SPEC = ServiceSpec(
