@@ -11,7 +11,27 @@ from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.settings import AssignerSettings
 from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import TOPICS, MessageClassified
+from socialdesk_schemas import (
+    AgentReplied,
+    Event,
+    MessageClassified,
+    ReplyRequested,
+    TicketAssigned,
+    TicketDismissed,
+    TicketQueued,
+    TicketResolved,
+    TicketRoutedToMarketing,
+)
+
+EMITS: tuple[type[Event], ...] = (
+    TicketAssigned,
+    TicketQueued,
+    TicketDismissed,
+    TicketRoutedToMarketing,
+    AgentReplied,
+    TicketResolved,
+    ReplyRequested,
+)
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
@@ -27,7 +47,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     )
     return ServiceParts(
         handlers={MessageClassified: Batch(on_classified)},
-        topics=[TOPICS.classified],
+        emits=EMITS,
         routers=[router],
     )
 

@@ -14,7 +14,9 @@ import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.topology import consumed_topics, wiring_problems
 from socialdesk_schemas import (
+    TOPICS,
     AgentReplied,
     Event,
     MessageClassified,
@@ -66,7 +68,14 @@ async def route(svc: Booted, *events: MessageClassified) -> list[Event]:
     """Feed ``events`` as one consumed batch; what the assigner emitted."""
     outcome = await svc.feed(*events)
     assert outcome.get("processed") == len(events), outcome
-    return await svc.emitted()
+    return await emitted(svc)
+
+
+async def emitted(svc: Booted) -> list[Event]:
+    """What the assigner emitted since the last look; each type one bootstrap declares."""
+    events = await svc.emitted()
+    assert {type(e) for e in events} <= set(svc.parts.emits)
+    return events
 
 
 def bearer(agent_id: str) -> dict[str, str]:
@@ -121,7 +130,7 @@ async def test_a_redelivered_message_is_routed_once(svc: Booted) -> None:
     event = classified(svc)
     await route(svc, event)
     assert (await svc.feed(event)).get("duplicate") == 1
-    assert await svc.emitted() == []
+    assert await emitted(svc) == []
 
 
 async def test_a_whole_batch_routes_like_one_event_at_a_time(svc: Booted) -> None:
@@ -156,7 +165,7 @@ async def test_a_poison_message_in_a_batch_is_dead_lettered_and_the_rest_routed(
     (dead,) = await svc.dead_letters()  # before emitted(), which clears the outbox
     assert (dead["reason"], str(poison.event_id) in dead["payload"]) == ("handler", True)
     assert "unknown brand 'no-such-brand'" in dead["error"]
-    assigned = await svc.emitted()
+    assigned = await emitted(svc)
     assert [e.ticket_id for e in assigned] == [g.ticket_id for g in good]
     assert [e.agent_id for e in assigned if isinstance(e, TicketAssigned)] == ["ob-ana", "ob-ben"]
 
@@ -201,7 +210,7 @@ async def test_agent_reply_emits_replied_and_reply_requested_once(svc: Booted) -
     again = await svc.client.post(url, json={"text": "So sorry, rebooking you now."}, headers=headers)
     assert again.status_code == 200
     assert again.json() == {"reply_id": response.json()["reply_id"], "status": "duplicate"}
-    replied, requested = await svc.emitted()
+    replied, requested = await emitted(svc)
     assert isinstance(replied, AgentReplied)
     assert replied.is_first_response
     assert isinstance(requested, ReplyRequested)
@@ -210,7 +219,7 @@ async def test_agent_reply_emits_replied_and_reply_requested_once(svc: Booted) -
     # A second answer (another key) is a next response, not the first.
     second = await svc.client.post(url, json={"text": "Done."}, headers=bearer(assigned.agent_id))
     assert second.status_code == 202
-    replied_again, _ = await svc.emitted()
+    replied_again, _ = await emitted(svc)
     assert isinstance(replied_again, AgentReplied)
     assert not replied_again.is_first_response
 
@@ -253,7 +262,7 @@ async def test_any_agent_of_the_brand_may_answer_a_queued_ticket_and_thereby_cla
     url = f"/v1/tickets/{event.ticket_id}/reply"
     response = await svc.client.post(url, json={"text": "On it!"}, headers=bearer("ra-hugo"))
     assert response.status_code == 202, response.text
-    claimed, replied, _ = await svc.emitted()
+    claimed, replied, _ = await emitted(svc)
     assert isinstance(claimed, TicketAssigned)
     assert (claimed.agent_id, claimed.reason) == ("ra-hugo", "claimed")
     assert isinstance(replied, AgentReplied)
@@ -271,7 +280,7 @@ async def test_tickets_not_being_worked_cannot_be_answered(svc: Booted) -> None:
         answer = await svc.client.post(f"/v1/tickets/{ticket_id}/reply", json={"text": "hi"}, headers=LEAD)
         assert answer.status_code == 409, answer.text
         assert state in answer.json()["detail"]
-    assert await svc.emitted() == []
+    assert await emitted(svc) == []
 
 
 async def test_resolve_with_a_root_cause_closes_the_ticket_once(svc: Booted) -> None:
@@ -287,7 +296,7 @@ async def test_resolve_with_a_root_cause_closes_the_ticket_once(svc: Booted) -> 
     assert done.status_code == 200, done.text
     again = await svc.client.post(url, json={"root_cause": "again"}, headers=auth)
     assert again.json()["status"] == "already_resolved"
-    (resolved,) = await svc.emitted()
+    (resolved,) = await emitted(svc)
     assert isinstance(resolved, TicketResolved)
     assert resolved.root_cause.startswith("Bus swapped")
     ticket = (await svc.client.get(f"/v1/tickets/{event.ticket_id}", headers=auth)).json()
@@ -305,3 +314,8 @@ async def test_routing_and_desk_outcomes_are_counted(svc: Booted) -> None:
     assert 'assigner_messages_routed_total{transition="assign"} 1.0' in metrics
     assert 'assigner_messages_routed_total{transition="dismiss"} 1.0' in metrics
     assert 'assigner_desk_actions_total{action="reply",outcome="forbidden"} 1.0' in metrics
+
+
+async def test_wiring_reads_classified_messages_and_writes_only_its_own_topics(svc: Booted) -> None:
+    assert consumed_topics(svc.parts.handlers) == (TOPICS.classified,)
+    assert wiring_problems(SPEC.name, svc.parts.handlers, svc.parts.emits) == []
