@@ -25,7 +25,6 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, SlaMonitorSettings)
     metrics = SlaMetrics.create(runtime.metrics.registry)
-    policy = runtime.config.sla
     scheduler = SlaScheduler(
         uow_factory=runtime.uow_factory,
         config=runtime.config,
@@ -38,11 +37,13 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     runtime.uow_factory.on_commit(scheduler.notify)
     return ServiceParts(
         handlers={
-            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, policy=policy)),
-            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, policy=policy)),
+            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, config=runtime.config)),
+            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=runtime.config)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
             TicketResolved: handlers.on_ticket_resolved,
-            TrendDetected: functools.partial(handlers.on_trend_detected, policy=policy, metrics=metrics),
+            TrendDetected: functools.partial(
+                handlers.on_trend_detected, policy=runtime.config.sla, metrics=metrics
+            ),
         },
         topics=[TOPICS.assignments, TOPICS.activity, TOPICS.trends],
         workers=[scheduler],

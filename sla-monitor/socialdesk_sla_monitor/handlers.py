@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from socialdesk_runtime.config import SlaPolicy
+from socialdesk_runtime.config import SlaPolicy, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import AgentReplied, TicketAssigned, TicketQueued, TicketResolved, TrendDetected
 from socialdesk_sla_monitor import domain
@@ -25,23 +25,27 @@ __all__ = [
 ]
 
 
-async def _arm(events: Sequence[TicketAssigned | TicketQueued], uow: UnitOfWork, policy: SlaPolicy) -> None:
+async def _arm(
+    events: Sequence[TicketAssigned | TicketQueued], uow: UnitOfWork, config: SocialdeskConfig
+) -> None:
     store = TimerStore(uow)
     hot = await store.hot_among(e.group_id for e in events if e.group_id is not None)
-    armed = {t.ticket_id: t for t in domain.arm_many(events, policy=policy, hot_groups=hot)}
+    armed = {t.ticket_id: t for t in domain.arm_many(events, config=config, hot_groups=hot)}
     stored = await store.arm(list(armed.values()))
     completed = [m for t in stored if (m := domain.merge_armed(t, armed[t.ticket_id])) is not None]
     await store.save(completed)
 
 
-async def on_ticket_assigned(events: list[TicketAssigned], uow: UnitOfWork, *, policy: SlaPolicy) -> None:
+async def on_ticket_assigned(
+    events: list[TicketAssigned], uow: UnitOfWork, *, config: SocialdeskConfig
+) -> None:
     """Arm first-response timers for assigned tickets, or record their new owner."""
-    await _arm(events, uow, policy)
+    await _arm(events, uow, config)
 
 
-async def on_ticket_queued(events: list[TicketQueued], uow: UnitOfWork, *, policy: SlaPolicy) -> None:
+async def on_ticket_queued(events: list[TicketQueued], uow: UnitOfWork, *, config: SocialdeskConfig) -> None:
     """Arm first-response timers for tickets waiting in a queue with no owner yet."""
-    await _arm(events, uow, policy)
+    await _arm(events, uow, config)
 
 
 async def on_agent_replied(events: list[AgentReplied], uow: UnitOfWork, *, metrics: SlaMetrics) -> None:

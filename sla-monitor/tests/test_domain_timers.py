@@ -123,7 +123,7 @@ def test_a_queued_ticket_has_no_owner_and_a_hot_group_arms_tight(config: Sociald
         reason="nobody online",
         group_id="g-hot",
     )
-    (timer,) = arm_many([queued], policy=config.sla, hot_groups={"g-hot"})
+    (timer,) = arm_many([queued], config=config, hot_groups={"g-hot"})
     assert (timer.agent_id, timer.agent_level, timer.hot, timer.deadline) == (None, None, True, at(2))
 
 
@@ -133,7 +133,7 @@ def test_a_ticket_re_owned_within_a_batch_keeps_one_timer_with_the_newest_owner(
     ticket = uuid.uuid4()
     first = assigned(ticket)
     later = assigned(ticket, level="L2", agent="ob-dee")
-    (timer,) = arm_many([first, later], policy=config.sla, hot_groups=set())
+    (timer,) = arm_many([first, later], config=config, hot_groups=set())
     assert (timer.agent_id, timer.agent_level, timer.correlation_id) == ("ob-dee", "L2", first.correlation_id)
 
 

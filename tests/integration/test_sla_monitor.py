@@ -156,6 +156,19 @@ async def test_still_unanswered_climbs_the_ladder_to_top_management_and_stops(sl
     assert await sla.tick(40.0) == []
 
 
+async def test_a_ticket_of_an_unknown_brand_is_dead_lettered_and_its_batch_still_armed(sla: Sla) -> None:
+    # Its breach could never be escalated; refused at arming, it cannot stall the scheduler.
+    good, stray, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    bad = assigned(sla.clock, stray).model_copy(update={"brand": "nobus"})
+    outcome = await sla.svc.feed(assigned(sla.clock, good), bad, assigned(sla.clock, other))
+    assert (outcome.get("processed"), outcome.get("deadlettered")) == (2, 1)
+    (dead,) = await sla.svc.dead_letters()
+    assert (dead["reason"], str(stray) in dead["payload"]) == ("handler", True)
+    assert "unknown brand 'nobus'" in dead["error"]
+    fired = await sla.tick(4.5)
+    assert {e.ticket_id for e in fired if isinstance(e, SlaBreached)} == {good, other}
+
+
 async def test_a_reply_in_time_stops_the_timer(sla: Sla) -> None:
     ticket = uuid.uuid4()
     await sla.handle(assigned(sla.clock, ticket))

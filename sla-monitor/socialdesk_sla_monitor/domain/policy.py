@@ -19,7 +19,15 @@ __all__ = ["breach_from", "escalation_target", "is_open", "next_rung", "on_call"
 # --- SLA targets ------------------------------------------------------------------------
 
 
-def _target_field(targets: SlaPolicy | SlaTargets, metric: SlaMetric) -> float | None:
+def _default(policy: SlaPolicy, metric: SlaMetric) -> float:
+    return {
+        "first_response": policy.first_response_seconds,
+        "next_response": policy.next_response_seconds,
+        "resolution": policy.resolution_seconds,
+    }[metric]
+
+
+def _override(targets: SlaTargets, metric: SlaMetric) -> float | None:
     return {
         "first_response": targets.first_response_seconds,
         "next_response": targets.next_response_seconds,
@@ -39,9 +47,9 @@ def target_seconds(
     overrides = [
         value
         for targets in (policy.by_priority.get(priority), policy.by_platform.get(platform))
-        if targets is not None and (value := _target_field(targets, metric)) is not None
+        if targets is not None and (value := _override(targets, metric)) is not None
     ]
-    seconds = float(min(overrides)) if overrides else float(_target_field(policy, metric) or 0.0)
+    seconds = float(min(overrides, default=_default(policy, metric)))
     return seconds * policy.hot_topic_factor if hot_topic else seconds
 
 

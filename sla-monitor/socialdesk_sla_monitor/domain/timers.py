@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from socialdesk_runtime.config import SlaPolicy
+from socialdesk_runtime.config import SlaPolicy, SocialdeskConfig
 from socialdesk_runtime.config.types import SlaMetric
 from socialdesk_schemas import AgentReplied, Event, Level, Platform, Priority, TicketAssigned, TicketQueued
 from socialdesk_sla_monitor.domain.policy import target_seconds
@@ -123,14 +123,18 @@ def arm(
 
 
 def arm_many(
-    events: Sequence[TicketAssigned | TicketQueued], *, policy: SlaPolicy, hot_groups: set[str]
+    events: Sequence[TicketAssigned | TicketQueued], *, config: SocialdeskConfig, hot_groups: set[str]
 ) -> list[Timer]:
     """First-response timers for a batch of assignments; the SLA runs from intake.
 
-    A ticket re-owned within the batch keeps its first timer with the newest owner.
+    A ticket re-owned within the batch keeps its first timer with the newest owner. A
+    ticket of a brand the configuration does not know is refused (``KeyError``: the
+    runtime dead-letters that event): its breach could never be escalated, and would
+    fail every pass of the scheduler instead.
     """
     timers: dict[uuid.UUID, Timer] = {}
     for event in events:
+        config.brand(event.brand)
         if event.ticket_id in timers:
             owner = event if isinstance(event, TicketAssigned) else None
             timers[event.ticket_id] = dataclasses.replace(
@@ -143,7 +147,7 @@ def arm_many(
             event,
             metric=FIRST_RESPONSE,
             started_at=event.received_at,
-            policy=policy,
+            policy=config.sla,
             hot=event.group_id in hot_groups,
         )
     return list(timers.values())
