@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from socialdesk_assigner.domain import auto_reply_text
 from socialdesk_assigner.domain.replies import saved_reply_for, text_in
-from socialdesk_runtime.config import SavedReply, SocialdeskConfig
+from socialdesk_runtime.config import SavedReply, SocialdeskConfig, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "config" / "socialdesk.example.yaml"
 
 
 def test_a_saved_reply_is_offered_only_to_the_brands_it_is_for(config: SocialdeskConfig) -> None:
@@ -28,3 +32,14 @@ def test_the_brands_default_language_is_the_fallback(config: SocialdeskConfig) -
     assert auto_reply_text(config, "luggage", brand="rally", language="ja") == "Un equipaje de mano."
     assert auto_reply_text(config, "luggage", brand="ourbus", language="ja") == "One carry-on."
     assert auto_reply_text(config, "refunds", brand="ourbus", language="en") is None
+
+
+def test_the_example_deployments_saved_replies_answer_in_each_language() -> None:
+    example = load_config(EXAMPLE, env={})
+    for key in ("luggage_policy", "pets_policy", "wifi_power", "find_ticket", "refund_policy"):
+        assert auto_reply_text(example, key, brand="ourbus", language="en") != auto_reply_text(
+            example, key, brand="ourbus", language="es"
+        )
+    rally = auto_reply_text(example, "rally_how_it_works", brand="rally", language="es-MX")
+    assert rally == example.saved_replies["rally_how_it_works"].text["es"]
+    assert auto_reply_text(example, "rally_how_it_works", brand="ourbus", language="en") is None
