@@ -8,9 +8,12 @@ from pathlib import Path
 from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import (
-    TOPICS,
     AgentReplied,
+    Event,
+    SlaBreached,
+    SlaWarning,
     TicketAssigned,
+    TicketEscalated,
     TicketQueued,
     TicketResolved,
     TrendDetected,
@@ -19,6 +22,9 @@ from socialdesk_sla_monitor import handlers
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.scheduler import SlaScheduler
 from socialdesk_sla_monitor.settings import SlaMonitorSettings
+
+#: What the scheduler publishes (sla.events, whose single writer is sla-monitor).
+EMITS: tuple[type[Event], ...] = (SlaWarning, SlaBreached, TicketEscalated)
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
@@ -45,7 +51,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
                 handlers.on_trend_detected, policy=runtime.config.sla, metrics=metrics
             ),
         },
-        topics=[TOPICS.assignments, TOPICS.activity, TOPICS.trends],
+        emits=EMITS,
         workers=[scheduler],
     )
 

@@ -18,7 +18,9 @@ from datetime import timedelta
 import pytest
 
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.topology import consumed_topics, wiring_problems
 from socialdesk_schemas import (
+    TOPICS,
     AgentReplied,
     Event,
     SlaBreached,
@@ -58,10 +60,17 @@ class Sla:
         """Move time on, wait for the scheduler to judge the timers then, return what it emitted."""
         now = self.clock.advance(seconds=seconds)
         await asyncio.wait_for(self.scheduler.passed(now), PASS_TIMEOUT)
-        return await self.svc.emitted()
+        return await emitted(self.svc)
 
     def sample(self, name: str, **labels: str) -> float:
         return self.svc.runtime.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def emitted(svc: Booted) -> list[Event]:
+    """What the service emitted since the last look; each a type its bootstrap declares."""
+    events = await svc.emitted()
+    assert {type(e) for e in events} <= set(svc.parts.emits)
+    return events
 
 
 @contextlib.asynccontextmanager
@@ -124,6 +133,15 @@ def resolved(clock: FakeClock, ticket_id: uuid.UUID) -> TicketResolved:
         root_cause="delay",
         resolved_at=clock.now(),
     )
+
+
+async def test_the_consumed_topics_follow_the_handler_table(sla: Sla) -> None:
+    assert set(consumed_topics(sla.svc.parts.handlers)) == {
+        TOPICS.assignments,
+        TOPICS.activity,
+        TOPICS.trends,
+    }
+    assert wiring_problems(SPEC.name, sla.svc.parts.handlers, sla.svc.parts.emits) == []
 
 
 async def test_unanswered_ticket_warns_then_breaches_and_escalates_to_the_brand_lead(sla: Sla) -> None:
@@ -245,7 +263,7 @@ async def test_timers_survive_a_restart_of_the_service(fresh_db: str) -> None:
         (scheduler,) = again.parts.workers
         assert isinstance(scheduler, SlaScheduler)
         next_due = await scheduler.fire_due()
-        assert [type(e).__name__ for e in await again.emitted()] == ["SlaBreached", "TicketEscalated"]
+        assert [type(e).__name__ for e in await emitted(again)] == ["SlaBreached", "TicketEscalated"]
         assert next_due == clock.now() + timedelta(seconds=4), "the next rung is planned"
 
 
