@@ -244,33 +244,20 @@ def publications(message: MessageReceived, outcome: Outcome, now: datetime) -> l
             **outcome.decision.as_event_fields(),
         )
     ]
-    if (t := outcome.trend) is not None:
+    if outcome.trend is not None:
         out.append(
             message.caused(
                 TrendDetected,
                 producer=PRODUCER,
                 occurred_at=now,
-                brand=t.brand,
-                group_id=t.group_id,
-                volume=t.volume,
-                window_seconds=t.window_seconds,
                 sample_text=message.text[:280],
+                **outcome.trend.as_event_fields(),
             )
         )
-    if (s := outcome.spike) is not None:
+    if outcome.spike is not None:
         out.append(
             message.caused(
-                SpikeDetected,
-                producer=PRODUCER,
-                occurred_at=now,
-                brand=s.brand,
-                severity=s.severity,
-                volume=s.volume,
-                baseline_volume=s.baseline_volume,
-                negative_share=min(1.0, s.negative_share),
-                baseline_negative_share=min(1.0, s.baseline_negative_share),
-                window_seconds=s.window_seconds,
-                score=s.score,
+                SpikeDetected, producer=PRODUCER, occurred_at=now, **outcome.spike.as_event_fields()
             )
         )
     return out

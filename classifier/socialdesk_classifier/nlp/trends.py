@@ -22,6 +22,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from socialdesk_classifier.nlp.settings import SpikeSettings, TrendSettings
 
@@ -32,7 +33,7 @@ _SEVERITY_RANK = {"minor": 1, "major": 2, "critical": 3}
 
 @dataclass(frozen=True, slots=True)
 class TrendSignal:
-    """Mirrors ``socialdesk_schemas.TrendDetected`` fields (the service maps it 1:1)."""
+    """An incident group heating up; published as ``TrendDetected`` (:meth:`as_event_fields`)."""
 
     brand: str
     group_id: str
@@ -41,10 +42,19 @@ class TrendSignal:
     previous_volume: int
     detected_at: datetime
 
+    def as_event_fields(self) -> dict[str, Any]:
+        """The ``TrendDetected`` fields this signal fills."""
+        return {
+            "brand": self.brand,
+            "group_id": self.group_id,
+            "volume": self.volume,
+            "window_seconds": self.window_seconds,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class SpikeSignal:
-    """Mirrors ``socialdesk_schemas.SpikeDetected`` fields (the service maps it 1:1)."""
+    """A brand's negative volume spiking; published as ``SpikeDetected`` (:meth:`as_event_fields`)."""
 
     brand: str
     severity: str
@@ -55,6 +65,19 @@ class SpikeSignal:
     window_seconds: int
     score: float
     detected_at: datetime
+
+    def as_event_fields(self) -> dict[str, Any]:
+        """The ``SpikeDetected`` fields this signal fills (shares are capped at 1)."""
+        return {
+            "brand": self.brand,
+            "severity": self.severity,
+            "volume": self.volume,
+            "baseline_volume": self.baseline_volume,
+            "negative_share": min(1.0, self.negative_share),
+            "baseline_negative_share": min(1.0, self.baseline_negative_share),
+            "window_seconds": self.window_seconds,
+            "score": self.score,
+        }
 
 
 # --------------------------------------------------------------------------- trends
