@@ -27,6 +27,7 @@ from pydantic import (
 from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain import (
     MAX_TEXT_CHARS,
+    Accepted,
     IncomingAuthor,
     IncomingMessage,
     api_key_matches,
@@ -103,7 +104,7 @@ def _offered_key(request: Request) -> str:
 
 def intake_router(
     *,
-    batcher: IntakeBatcher,
+    batcher: IntakeBatcher[Offer, Accepted],
     api_keys: Callable[[], Collection[str]],
     known_brands: frozenset[str],
     metrics: IngestMetrics,

@@ -3,40 +3,45 @@
 Each request waits for the transaction its message went into; a batch is flushed as
 soon as the previous one finished, so an idle system adds no delay and a busy one
 amortises the statements (and the commit's fsync) over every message waiting. A batch
-that fails is retried message by message, so one bad message fails alone.
+that fails is retried item by item, so one bad message fails alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
-import stamina
-
-from socialdesk_ingest.domain import Accepted
-from socialdesk_ingest.handlers import Offer, accept_batch
-from socialdesk_ingest.store import ConcurrentDuplicate
-from socialdesk_runtime.clock import Clock
-from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_runtime.errors import is_transient
+__all__ = ["IntakeBatcher"]
 
 log = logging.getLogger(__name__)
 
+In = TypeVar("In")
+Out = TypeVar("Out")
 
-class IntakeBatcher:
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, *, clock: Clock, idle_seconds: float, max_batch: int = 200
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._idle_seconds = idle_seconds
+
+class IntakeBatcher(Generic[In, Out]):
+    """Queue items from concurrent callers and hand them to ``store`` in batches.
+
+    ``store`` takes a batch and returns one result per item, in order (for intake:
+    :func:`socialdesk_ingest.handlers.accept_offers`, one transaction per call).
+
+    Usage::
+
+        batcher = IntakeBatcher(store)
+        accepted = await batcher.submit(offer)  # answered once its batch has committed
+    """
+
+    def __init__(self, store: Callable[[list[In]], Awaitable[list[Out]]], *, max_batch: int = 200) -> None:
+        self._store = store
         self._max_batch = max_batch
-        self._queue: list[tuple[Offer, asyncio.Future[Accepted]]] = []
+        self._queue: list[tuple[In, asyncio.Future[Out]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, offer: Offer) -> Accepted:
-        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        self._queue.append((offer, future))
+    async def submit(self, item: In) -> Out:
+        future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="intake-batcher")
         # Shielded: a client that hangs up does not cancel the others' transaction.
@@ -46,15 +51,15 @@ class IntakeBatcher:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             try:
-                results = await self._accept([o for o, _ in batch])
+                results = await self._store([item for item, _ in batch])
             except Exception as exc:
                 if len(batch) == 1:
                     _settle(batch[0][1], exc)
                     continue
                 log.warning("intake batch of %d failed (%s); storing one by one", len(batch), exc)
-                for offer, future in batch:
+                for item, future in batch:
                     try:
-                        (result,) = await self._accept([offer])
+                        (result,) = await self._store([item])
                     except Exception as single:
                         _settle(future, single)
                     else:
@@ -63,21 +68,8 @@ class IntakeBatcher:
             for (_, future), result in zip(batch, results, strict=True):
                 _settle(future, result)
 
-    async def _accept(self, offers: list[Offer]) -> list[Accepted]:
-        async for attempt in stamina.retry_context(
-            on=lambda e: isinstance(e, ConcurrentDuplicate) or is_transient(e), attempts=5, wait_initial=0.05
-        ):
-            with attempt:
-                async with self._uow_factory() as uow:
-                    results = await accept_batch(
-                        offers, uow, clock=self._clock, idle_seconds=self._idle_seconds
-                    )
-                    await uow.commit()
-                    return results
-        raise AssertionError("unreachable")  # pragma: no cover
 
-
-def _settle(future: asyncio.Future[Accepted], outcome: Accepted | BaseException) -> None:
+def _settle(future: asyncio.Future[Out], outcome: Out | BaseException) -> None:
     if future.done():
         return
     if isinstance(outcome, BaseException):

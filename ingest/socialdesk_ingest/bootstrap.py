@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from socialdesk_ingest.api import intake_router
 from socialdesk_ingest.batching import IntakeBatcher
+from socialdesk_ingest.handlers import accept_offers
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
@@ -21,7 +23,12 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             f"ingest: no API keys configured: set {config.intake.api_keys_env} (comma-separated)"
         )
     batcher = IntakeBatcher(
-        runtime.uow_factory, clock=runtime.clock, idle_seconds=settings.conversation_idle_seconds
+        functools.partial(
+            accept_offers,
+            uow_factory=runtime.uow_factory,
+            clock=runtime.clock,
+            idle_seconds=settings.conversation_idle_seconds,
+        )
     )
     router = intake_router(
         batcher=batcher,

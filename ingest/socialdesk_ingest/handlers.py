@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import stamina
+
 from socialdesk_ingest import domain
 from socialdesk_ingest.domain import Accepted, IncomingMessage
-from socialdesk_ingest.store import IngestStore
+from socialdesk_ingest.store import ConcurrentDuplicate, IngestStore
 from socialdesk_runtime.clock import Clock
-from socialdesk_runtime.db import UnitOfWork
+from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
+from socialdesk_runtime.errors import is_transient
 
-__all__ = ["Offer", "accept_batch"]
+__all__ = ["Offer", "accept_batch", "accept_offers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +62,24 @@ async def accept_batch(
     for msg, placement in zip(batch, placed.placements, strict=True):
         uow.emit(domain.message_received(msg, placement, now=now))
     return domain.outcomes(offered, stored, {m.key: p for m, p in zip(batch, placed.placements, strict=True)})
+
+
+async def accept_offers(
+    offers: list[Offer], *, uow_factory: UnitOfWorkFactory, clock: Clock, idle_seconds: float
+) -> list[Accepted]:
+    """:func:`accept_batch` in a transaction of its own, committed.
+
+    Run again from the start when another transaction stored one of the messages
+    meanwhile (the second run answers it as a duplicate) or the database blipped.
+    """
+    async for attempt in stamina.retry_context(on=_retry, attempts=5, wait_initial=0.05):
+        with attempt:
+            async with uow_factory() as uow:
+                results = await accept_batch(offers, uow, clock=clock, idle_seconds=idle_seconds)
+                await uow.commit()
+                return results
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry(exc: Exception) -> bool:
+    return isinstance(exc, ConcurrentDuplicate) or is_transient(exc)
