@@ -14,7 +14,7 @@ from socialdesk_classifier.metrics import ClassifierMetrics
 from socialdesk_classifier.nlp import ClassifierSettings, load_default_classifier
 from socialdesk_classifier.settings import ClassifierServiceSettings
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import TOPICS
+from socialdesk_schemas import MessageClassified, SpikeDetected, TrendDetected
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         log.info("classifier: model loaded; %d recent decisions replayed into the detectors", replayed)
         decider, snapshots = engine, Snapshots(engine, every_seconds=settings.snapshot_seconds)
     handlers = ClassifierHandlers(decider, runtime.clock, metrics, snapshots)
-    return ServiceParts(handlers=handlers.table(), topics=[TOPICS.messages])
+    return ServiceParts(handlers=handlers.table(), emits=[MessageClassified, TrendDetected, SpikeDetected])
 
 
 SPEC = ServiceSpec(

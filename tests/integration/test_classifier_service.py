@@ -117,6 +117,7 @@ async def test_an_incident_burst_groups_posts_raises_a_trend_and_a_spike(svc: Bo
     assert spikes, "a burst of negative posts is a spike against the calm baseline"
     assert spikes[0].negative_share > spikes[0].baseline_negative_share
     assert metric(svc, "classifier_trends_total") == 1
+    assert {type(e) for e in seen} == set(svc.parts.emits), "bootstrap declares what it publishes"
 
 
 async def test_a_restarted_service_keeps_its_incident_groups(fresh_db: str) -> None:
