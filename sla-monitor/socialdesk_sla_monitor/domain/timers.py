@@ -36,7 +36,7 @@ __all__ = [
 
 PRODUCER = "sla-monitor"
 FIRST_RESPONSE: SlaMetric = "first_response"
-#: The clocks an agent's reply stops (next response will restart on the customer's message).
+#: The clocks an agent's reply meets (resolution runs on until the ticket is resolved).
 STOPPED_BY_REPLY: tuple[SlaMetric, ...] = (FIRST_RESPONSE,)
 
 #: armed → met (answered, in time or late) | breached (escalating) → met ; any live → cancelled
