@@ -15,7 +15,7 @@ from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import TOPICS
+from socialdesk_schemas import NotificationDelivered, NotificationFailed
 
 __all__ = ["SPEC", "bootstrap"]
 
@@ -55,7 +55,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     runtime.uow_factory.on_commit(worker.notify)
     return ServiceParts(
         handlers=Handlers(config=runtime.config, clock=runtime.clock).table(),
-        topics=[TOPICS.sla, TOPICS.replies, TOPICS.trends],
+        emits=[NotificationDelivered, NotificationFailed],
         workers=[worker],
     )
 

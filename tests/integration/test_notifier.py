@@ -16,7 +16,10 @@ from socialdesk_notifier.bootstrap import SPEC
 from socialdesk_notifier.tables import deliveries
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.topology import consumed_topics, wiring_problems
 from socialdesk_schemas import (
+    TOPICS,
+    Event,
     NotificationDelivered,
     NotificationFailed,
     ReplyRequested,
@@ -108,6 +111,13 @@ async def test_escalation_is_posted_once_to_the_level_channel_even_if_redelivere
     assert isinstance(delivered, NotificationDelivered)
     assert delivered.source_event_id == event.event_id
     assert delivered.channel == "slack"
+
+
+async def test_it_reads_sla_replies_and_trends_and_writes_only_deliveries(notifier: Booted) -> None:
+    assert set(consumed_topics(notifier.parts.handlers)) == {TOPICS.sla, TOPICS.replies, TOPICS.trends}
+    outcomes: set[type[Event]] = {NotificationDelivered, NotificationFailed}
+    assert set(notifier.parts.emits) == outcomes
+    assert wiring_problems(SPEC.name, notifier.parts.handlers, notifier.parts.emits) == []
 
 
 async def test_warnings_spikes_and_hot_topics_reach_their_brand_channels(
