@@ -13,7 +13,6 @@ Usage::
 from socialdesk_schemas._codec import UnknownEventType, decode_event, encode_event, peek_event_type
 from socialdesk_schemas._envelope import Event, new_event_id, utc_now
 from socialdesk_schemas._events import (
-    ALL_EVENT_TYPES,
     LADDER,
     AgentReplied,
     Author,
@@ -30,6 +29,7 @@ from socialdesk_schemas._events import (
     ReplyRequested,
     Sentiment,
     SlaBreached,
+    SlaMetric,
     SlaWarning,
     SpikeDetected,
     TicketAssigned,
@@ -40,7 +40,7 @@ from socialdesk_schemas._events import (
     TicketRoutedToMarketing,
     TrendDetected,
 )
-from socialdesk_schemas.topics import TOPICS, Topic, dead_letter_topic, topic_for_event
+from socialdesk_schemas.topics import ALL_EVENT_TYPES, TOPICS, Topic, dead_letter_topic, topic_for_event
 
 __all__ = [
     "ALL_EVENT_TYPES",
@@ -62,6 +62,7 @@ __all__ = [
     "ReplyRequested",
     "Sentiment",
     "SlaBreached",
+    "SlaMetric",
     "SlaWarning",
     "SpikeDetected",
     "TicketAssigned",

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from socialdesk_schemas._envelope import Event
-from socialdesk_schemas._events import ALL_EVENT_TYPES
+from socialdesk_schemas.topics import ALL_EVENT_TYPES
 
 _BY_TYPE: dict[str, type[Event]] = {cls.model_fields["event_type"].default: cls for cls in ALL_EVENT_TYPES}
 

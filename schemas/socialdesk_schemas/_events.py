@@ -280,23 +280,4 @@ class NotificationFailed(Event):
     attempts: int = Field(ge=1)
 
 
-ALL_EVENT_TYPES: tuple[type[Event], ...] = (
-    MessageReceived,
-    MessageClassified,
-    TrendDetected,
-    SpikeDetected,
-    TicketAssigned,
-    TicketQueued,
-    TicketDismissed,
-    TicketRoutedToMarketing,
-    AgentReplied,
-    TicketResolved,
-    ReplyRequested,
-    SlaWarning,
-    SlaBreached,
-    TicketEscalated,
-    NotificationDelivered,
-    NotificationFailed,
-)
-
-__all__ = ["ALL_EVENT_TYPES", "Author", "datetime"]
+__all__ = ["Author", "datetime"]

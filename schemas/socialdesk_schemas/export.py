@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from socialdesk_schemas._envelope import Event
-from socialdesk_schemas._events import ALL_EVENT_TYPES
-from socialdesk_schemas.topics import all_topics
+from socialdesk_schemas.topics import ALL_EVENT_TYPES, all_topics
 
 __all__ = ["compatibility_problems", "current_schemas", "export", "json_dir"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from socialdesk_schemas import desk, outbound, platforms, sla
 from socialdesk_schemas._envelope import Event
 from socialdesk_schemas._events import (
     AgentReplied,
@@ -71,20 +72,43 @@ class _Registry:
 
 
 TOPICS = _Registry(
-    messages=Topic("ticket.messages", "ticket_id", (MessageReceived,), writer="ingest"),
+    messages=Topic(
+        "ticket.messages", "ticket_id", (MessageReceived, *platforms.MESSAGES_TOPIC_EVENTS), writer="ingest"
+    ),
     classified=Topic("ticket.classified", "ticket_id", (MessageClassified,), writer="classifier"),
     trends=Topic("signals.trends", "ticket_id", (TrendDetected, SpikeDetected), writer="classifier"),
     assignments=Topic(
         "ticket.assignments",
         "ticket_id",
-        (TicketAssigned, TicketQueued, TicketDismissed, TicketRoutedToMarketing),
+        (
+            TicketAssigned,
+            TicketQueued,
+            TicketDismissed,
+            TicketRoutedToMarketing,
+            *desk.ASSIGNMENTS_TOPIC_EVENTS,
+        ),
         writer="assigner",
     ),
-    activity=Topic("ticket.activity", "ticket_id", (AgentReplied, TicketResolved), writer="assigner"),
-    replies=Topic("outbound.replies", "ticket_id", (ReplyRequested,), writer="assigner"),
-    sla=Topic("sla.events", "ticket_id", (SlaWarning, SlaBreached, TicketEscalated), writer="sla-monitor"),
+    activity=Topic(
+        "ticket.activity",
+        "ticket_id",
+        (AgentReplied, TicketResolved, *desk.ACTIVITY_TOPIC_EVENTS),
+        writer="assigner",
+    ),
+    replies=Topic(
+        "outbound.replies", "ticket_id", (ReplyRequested, *desk.REPLIES_TOPIC_EVENTS), writer="assigner"
+    ),
+    sla=Topic(
+        "sla.events",
+        "ticket_id",
+        (SlaWarning, SlaBreached, TicketEscalated, *sla.SLA_TOPIC_EVENTS),
+        writer="sla-monitor",
+    ),
     deliveries=Topic(
-        "outbound.deliveries", "ticket_id", (NotificationDelivered, NotificationFailed), writer="notifier"
+        "outbound.deliveries",
+        "ticket_id",
+        (NotificationDelivered, NotificationFailed, *outbound.DELIVERIES_TOPIC_EVENTS),
+        writer="notifier",
     ),
 )
 
@@ -108,3 +132,8 @@ def topic_for_event(event: Event | type[Event]) -> Topic:
             return topic
     name = event.__name__ if isinstance(event, type) else type(event).__name__
     raise LookupError(f"no topic carries {name}")
+
+
+#: Every event type of the contract, in registry order: what the codec decodes and the
+#: export writes. An event exists on the wire only if a topic carries it.
+ALL_EVENT_TYPES: tuple[type[Event], ...] = tuple(t for topic in TOPICS.all() for t in topic.value_types)
