@@ -168,3 +168,10 @@ async def test_a_message_the_store_refuses_is_dead_lettered_and_the_batch_goes_o
         m.message_id for m in good
     )
     assert await count(svc.engine, "classifications") == 2
+
+
+async def test_a_bad_classifier_section_stops_the_service_with_the_field_named(fresh_db: str) -> None:
+    config = config_for_tests().model_copy(update={"classifier": {"auto_reply_min_confidense": 0.9}})
+    with pytest.raises(SystemExit, match="auto_reply_min_confidense"):
+        async with booted(SPEC, fresh_db, config=config):
+            pass
