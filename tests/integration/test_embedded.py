@@ -69,9 +69,12 @@ async def _drain(consumer: AIOKafkaConsumer, *, want: int, within: float = 15.0)
         batch = await consumer.getmany(timeout_ms=200)
         for records in batch.values():
             for record in records:
-                event = decode_event(record.value)
-                assert isinstance(event, MessageReceived)
-                got.append(event)
+                try:
+                    event = decode_event(record.value)
+                except ValueError:
+                    continue  # another test's deliberately malformed record on the shared broker
+                if isinstance(event, MessageReceived):
+                    got.append(event)
     return got
 
 

@@ -7,12 +7,11 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import Column, MetaData, String, Table, Uuid, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +25,7 @@ from socialdesk_runtime.outbox import OutboxRelay
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_runtime.service import _main as run_until_started
 from socialdesk_runtime.settings import ServiceSettings
+from socialdesk_runtime.tests.events import consumer_records, received
 from socialdesk_schemas import (
     TOPICS,
     MessageClassified,
@@ -51,26 +51,6 @@ async def engine(fresh_db: str) -> AsyncIterator[AsyncEngine]:
         await conn.run_sync(_meta.create_all)
     yield eng
     await eng.dispose()
-
-
-def received(ticket_id: uuid.UUID | None = None, text_: str = "hello") -> MessageReceived:
-    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
-    return MessageReceived(
-        producer="ingest",
-        occurred_at=now,
-        ticket_id=ticket_id or uuid.uuid4(),
-        correlation_id=uuid.uuid4(),
-        message_id=uuid.uuid4(),
-        conversation_id=uuid.uuid4(),
-        customer_id=uuid.uuid4(),
-        brand="ourbus",
-        platform="x",
-        kind="dm",
-        platform_message_id=uuid.uuid4().hex,
-        author={"platform_user_id": "u"},
-        text=text_,
-        received_at=now,
-    )
 
 
 async def record(event: MessageReceived, uow: UnitOfWork) -> None:
@@ -184,8 +164,8 @@ async def test_duplicates_change_nothing_and_poison_goes_to_dead_letters(
     group = f"g-{uuid.uuid4().hex[:8]}"
     # Start from the end of the topic: other tests share the session broker.
     await _skip_to_end(kafka, topic, group)
-    good = [received(text_=f"m{i}") for i in range(5)]
-    poison = received(text_="poison")
+    good = [received(text=f"m{i}") for i in range(5)]
+    poison = received(text="poison")
     items = [(str(e.ticket_id), encode_event(e)) for e in good]
     items.insert(2, (str(poison.ticket_id), encode_event(poison)))
     items.insert(3, ("k", b"{not json"))
@@ -251,7 +231,7 @@ async def test_relay_publishes_in_order_and_keeps_rows_it_could_not_publish(
     kafka: EmbeddedKafka, engine: AsyncEngine
 ) -> None:
     ticket = uuid.uuid4()
-    events = [received(ticket_id=ticket, text_=f"n{i}") for i in range(20)]
+    events = [received(ticket_id=ticket, text=f"n{i}") for i in range(20)]
     uow_factory = UnitOfWorkFactory(engine)
     async with uow_factory() as uow:
         for e in events:
@@ -303,25 +283,6 @@ def _json_or_none(value: bytes) -> dict[str, object] | None:
 # --- process_batch without a broker: a batch handler's poison, transient failures ------------
 
 
-def _records(values: list[bytes]) -> list[ConsumerRecord[bytes, bytes]]:
-    return [
-        ConsumerRecord(
-            topic=TOPICS.messages.name,
-            partition=0,
-            offset=offset,
-            timestamp=0,
-            timestamp_type=0,
-            key=b"k",
-            value=value,
-            checksum=None,
-            serialized_key_size=1,
-            serialized_value_size=len(value),
-            headers=(),
-        )
-        for offset, value in enumerate(values)
-    ]
-
-
 async def record_all(events: list[MessageReceived], uow: UnitOfWork) -> None:
     """A batch handler: one statement for the whole run, as the services' batch handlers do."""
     for event in events:
@@ -337,7 +298,7 @@ async def _batch(
     engine: AsyncEngine, events: list[MessageReceived], metrics: RuntimeMetrics
 ) -> dict[str, int]:
     return await process_batch(
-        _records([encode_event(e) for e in events]),
+        consumer_records([encode_event(e) for e in events]),
         service="classifier",
         handlers={MessageReceived: Batch(record_all)},
         uow_factory=UnitOfWorkFactory(engine),
@@ -348,7 +309,7 @@ async def _batch(
 
 async def test_batch_handler_poison_is_isolated_and_the_partition_moves_on(engine: AsyncEngine) -> None:
     metrics = RuntimeMetrics.create("batchpoison")
-    events = [received(text_=t) for t in ("b0", "b1", "poison", "b3", "b4")]
+    events = [received(text=t) for t in ("b0", "b1", "poison", "b3", "b4")]
 
     counts = await _batch(engine, events, metrics)  # returns: the loop commits the offsets
 
@@ -368,7 +329,7 @@ async def test_batch_handler_poison_is_isolated_and_the_partition_moves_on(engin
 
 
 async def test_transient_failure_of_a_batch_commits_nothing_and_is_retried(engine: AsyncEngine) -> None:
-    events = [received(text_="t0"), received(text_="network"), received(text_="t2")]
+    events = [received(text="t0"), received(text="network"), received(text="t2")]
 
     with pytest.raises(ConnectionResetError):
         await _batch(engine, events, RuntimeMetrics.create("batchtransient"))
@@ -390,7 +351,7 @@ async def test_unknown_event_type_is_counted_and_logged_with_its_type(
     future = orjson.dumps({"event_type": "TicketTeleported", "event_id": str(uuid.uuid4())})
     with caplog.at_level(logging.DEBUG, logger="socialdesk_runtime.consumer"):
         counts = await process_batch(
-            _records([future]),
+            consumer_records([future]),
             service="classifier",
             handlers={MessageReceived: record},
             uow_factory=UnitOfWorkFactory(engine),

@@ -6,34 +6,27 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from aiokafka.admin import AIOKafkaAdminClient
 
 from socialdesk_runtime.embedded.process import (
+    ChildServer,
     EmbeddedStartError,
     free_port,
-    kill_process,
     log_tail,
     preexec,
     run_async,
-    stop_processes,
 )
 from socialdesk_runtime.kafka import create_topics
 
 __all__ = ["EmbeddedKafka"]
 
 _log = logging.getLogger(__name__)
-
-#: How long the broker gets to exit after SIGTERM before it is killed.
-_STOP_TIMEOUT_S = 10.0
 
 
 async def _wait_for_metadata(bootstrap_servers: str, *, deadline: float, alive: Callable[[], bool]) -> None:
@@ -72,12 +65,14 @@ async def _wait_for_metadata(bootstrap_servers: str, *, deadline: float, alive: 
     raise EmbeddedStartError(f"broker did not answer a metadata request in time ({last!r})")
 
 
-class EmbeddedKafka:
+class EmbeddedKafka(ChildServer):
     """The Tansu broker (Kafka wire protocol, memory storage) as a child process.
 
     Memory storage means every start is a fresh, empty cluster: fine for tests and the
     demo, and the reason the supervisor never restarts the broker on its own. Tansu has
     no idempotent producer and no transactions, which our design does not rely on.
+
+    :meth:`kill` loses the memory storage, like a crash would.
 
     Usage::
 
@@ -85,12 +80,14 @@ class EmbeddedKafka:
             producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
     """
 
+    name = "tansu"
+
     def __init__(self, *, port: int | None = None, log_path: Path | None = None) -> None:
+        super().__init__()
         self._fixed_port = port is not None
         self._port = port if port is not None else 0
         self._log_path = log_path
         self._owns_log = False  # a temp log we created: removed on stop
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def port(self) -> int:
@@ -101,15 +98,8 @@ class EmbeddedKafka:
         return f"127.0.0.1:{self._port}"
 
     @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    @property
     def log_path(self) -> Path | None:
         return self._log_path
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
     def start(self, *, timeout: float = 30.0) -> None:
         """Start the broker, wait until it answers metadata requests, create all topics."""
@@ -172,34 +162,11 @@ class EmbeddedKafka:
             )
         _log.info("tansu started (pid %d) on %s, log %s", self._proc.pid, url, self._log_path)
 
-    def stop(self, *, timeout: float = _STOP_TIMEOUT_S) -> None:
-        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL. Safe to call twice."""
-        if self._proc is not None:
-            stop_processes({"tansu": self._proc}, sig=signal.SIGTERM, timeout=timeout)
-            self._proc = None
-        self._drop_owned_log()
-
-    def kill(self) -> None:
-        """SIGKILL the broker at once (reliability tests). Its memory storage is lost."""
-        if self._proc is not None:
-            kill_process(self._proc)
-            self._proc = None
-        self._drop_owned_log()
-
-    def _drop_owned_log(self) -> None:
+    def _after_exit(self) -> None:  # the temp log we created goes with the broker
         if self._owns_log and self._log_path is not None:
             self._log_path.unlink(missing_ok=True)
             self._log_path = None
             self._owns_log = False
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 _TANSU_ENV = frozenset(

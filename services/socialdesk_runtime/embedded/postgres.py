@@ -12,24 +12,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from socialdesk_runtime.embedded.process import (
-    EmbeddedStartError,
-    free_port,
-    kill_process,
-    log_tail,
-    preexec,
-    stop_processes,
-)
+from socialdesk_runtime.embedded.process import ChildServer, EmbeddedStartError, free_port, log_tail, preexec
 
 __all__ = ["EmbeddedPostgres"]
 
 _log = logging.getLogger(__name__)
 
-#: How long the postmaster gets to exit after SIGINT before it is killed.
-_STOP_TIMEOUT_S = 10.0
 #: PostgreSQL refuses to run as root; under root we run it as this system user.
 _PG_SYSTEM_USER = "socialdesk_pg"
 
@@ -75,7 +65,7 @@ def _ensure_traversable(path: Path) -> None:
             parent.chmod(mode | stat.S_IXOTH)
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(ChildServer):
     """A private PostgreSQL server (``initdb`` + ``postgres``) as a child process.
 
     Listens on ``127.0.0.1:<port>`` and on a unix socket in a short temporary directory.
@@ -94,6 +84,12 @@ class EmbeddedPostgres:
             engine = create_async_engine(pg.url("assigner"))
     """
 
+    name = "postgres"
+    #: Fast shutdown (roll back, disconnect, checkpoint). SIGTERM would be a "smart"
+    #: shutdown that waits for every client to disconnect, which a leaked pool turns into a hang.
+    stop_signal = signal.SIGINT
+    # kill() leaves no shutdown checkpoint: the next start runs crash recovery.
+
     def __init__(
         self,
         data_dir: Path,
@@ -103,13 +99,13 @@ class EmbeddedPostgres:
         log_path: Path | None = None,
         max_connections: int = 300,
     ) -> None:
+        super().__init__()
         self.data_dir = data_dir.resolve()
         self.durable = durable
         self._fixed_port = port is not None
         self._port = port if port is not None else 0
         self._log_path = log_path
         self._max_connections = max_connections
-        self._proc: subprocess.Popen[bytes] | None = None
         self._socket_dir: Path | None = None
         self._bin = _pg_bin_dir()
         self._run_as: tuple[int, int] | None = None
@@ -119,19 +115,12 @@ class EmbeddedPostgres:
         return self._port
 
     @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    @property
     def log_path(self) -> Path:
         return self._log_path if self._log_path is not None else self.data_dir / "server.log"
 
     def url(self, dbname: str) -> str:
         """SQLAlchemy URL (asyncpg driver) of one database on this server."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self._port}/{dbname}"
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
     def start(self, *, timeout: float = 60.0) -> None:
         """``initdb`` if the data directory is new, then start and wait until it accepts."""
@@ -245,16 +234,7 @@ class EmbeddedPostgres:
             if not self.is_running():
                 raise EmbeddedStartError("postgres exited during start-up")
             probe = subprocess.run(
-                [
-                    str(self._bin / "pg_isready"),
-                    "-q",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(self._port),
-                    "-U",
-                    "postgres",
-                ],
+                [str(self._bin / "pg_isready"), "-q", *self._client_args()],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 check=False,
@@ -264,26 +244,18 @@ class EmbeddedPostgres:
             time.sleep(0.1)
         raise EmbeddedStartError("postgres did not accept connections in time")
 
+    def _client_args(self) -> tuple[str, ...]:
+        """Where a client tool finds this server, as whom (``trust`` auth: no password)."""
+        return ("-h", "127.0.0.1", "-p", str(self._port), "-U", "postgres")
+
     def psql(self, sql: str, *, dbname: str = "postgres") -> str:
         """Run one SQL statement with ``psql`` and return its unaligned output."""
         result = subprocess.run(
             [
                 str(self._bin / "psql"),
-                "-X",
-                "-q",
-                "-tA",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self._port),
-                "-U",
-                "postgres",
-                "-d",
-                dbname,
-                "-c",
-                sql,
+                *("-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1"),
+                *self._client_args(),
+                *("-d", dbname, "-c", sql),
             ],
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -306,34 +278,7 @@ class EmbeddedPostgres:
             if "already exists" not in str(exc):  # a concurrent creator won the race
                 raise
 
-    def stop(self, *, timeout: float = _STOP_TIMEOUT_S) -> None:
-        """Fast shutdown (SIGINT: roll back, disconnect, checkpoint), then kill on timeout.
-
-        SIGTERM would be a "smart" shutdown that waits for every client to disconnect,
-        which a leaked connection pool turns into a hang.
-        """
-        if self._proc is not None:
-            stop_processes({"postgres": self._proc}, sig=signal.SIGINT, timeout=timeout)
-            self._proc = None
-        self._remove_socket_dir()
-
-    def kill(self) -> None:
-        """SIGKILL the postmaster (reliability tests). The next start runs crash recovery."""
-        if self._proc is not None:
-            kill_process(self._proc)
-            self._proc = None
-        self._remove_socket_dir()
-
-    def _remove_socket_dir(self) -> None:
+    def _after_exit(self) -> None:  # the socket directory goes with the server
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -27,10 +27,13 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 __all__ = [
+    "ChildServer",
     "EmbeddedStartError",
+    "StartStop",
     "describe_exit",
     "die_with_parent",
     "free_port",
@@ -48,6 +51,10 @@ _T = TypeVar("_T")
 _PR_SET_PDEATHSIG = 1
 # prctl is Linux-only; elsewhere children simply do not get the parent-death signal.
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+#: How long a child gets to exit after a polite signal before it is killed.
+STOP_TIMEOUT_S = 10.0
 
 
 class EmbeddedStartError(RuntimeError):
@@ -165,3 +172,61 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded") as pool:
         return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+class StartStop:
+    """``with`` for anything that has ``start()`` and ``stop()``: stopped even on an exception."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class ChildServer(StartStop):
+    """One long-lived child process (a dev server): its pid, liveness, stop and kill.
+
+    Subclasses start ``self._proc`` and name the signal that asks it to exit.
+    """
+
+    #: The child's name in logs.
+    name = "child"
+    #: The signal that asks the child to exit cleanly.
+    stop_signal: int = signal.SIGTERM
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, *, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Send :attr:`stop_signal`, wait up to ``timeout`` seconds, then SIGKILL. Safe to call twice."""
+        if self._proc is not None:
+            stop_processes({self.name: self._proc}, sig=self.stop_signal, timeout=timeout)
+            self._proc = None
+        self._after_exit()
+
+    def kill(self) -> None:
+        """SIGKILL the child at once and reap it (reliability tests: no chance to clean up)."""
+        if self._proc is not None:
+            kill_process(self._proc)
+            self._proc = None
+        self._after_exit()
+
+    def _after_exit(self) -> None:
+        """Tidy up what the child used once it is gone (a subclass's temp files)."""

@@ -35,12 +35,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
-from socialdesk_runtime.embedded.process import describe_exit, die_with_parent, kill_process, stop_processes
+from socialdesk_runtime.embedded.process import (
+    StartStop,
+    describe_exit,
+    die_with_parent,
+    kill_process,
+    stop_processes,
+)
 from socialdesk_runtime.stack.specs import RestartPolicy, ServiceSpec, ServiceStatus
 
 __all__ = ["RestartPolicy", "ServiceSpec", "ServiceStatus", "Supervisor", "SupervisorError"]
@@ -67,7 +72,7 @@ class _Child:
     restart_at: float | None = None
 
 
-class Supervisor:
+class Supervisor(StartStop):
     """Start, watch, restart and stop a set of services (see the module docstring)."""
 
     def __init__(
@@ -130,15 +135,6 @@ class Supervisor:
                     child.last_exit_code = child.proc.returncode
                 child.proc = None
                 child.restart_at = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- control of one service -----------------------------------------------------------------
 

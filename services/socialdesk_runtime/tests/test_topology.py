@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 
 from socialdesk_runtime.db import UnitOfWork
+from socialdesk_runtime.tests.events import received
 from socialdesk_runtime.topology import (
     NotTheWriterError,
     check_writer,
@@ -61,28 +59,8 @@ def test_emitting_to_a_topic_of_another_writer_is_refused() -> None:
     )
 
 
-def _received() -> MessageReceived:
-    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
-    return MessageReceived(
-        producer="ingest",
-        occurred_at=now,
-        ticket_id=uuid.uuid4(),
-        correlation_id=uuid.uuid4(),
-        message_id=uuid.uuid4(),
-        conversation_id=uuid.uuid4(),
-        customer_id=uuid.uuid4(),
-        brand="ourbus",
-        platform="x",
-        kind="dm",
-        platform_message_id="pm-1",
-        author={"platform_user_id": "u"},
-        text="hello",
-        received_at=now,
-    )
-
-
 def test_check_writer_returns_the_topic_of_its_own_events() -> None:
-    event = _received()
+    event = received()
     assert check_writer("ingest", event) == TOPICS.messages
     with pytest.raises(NotTheWriterError, match=r"ticket\.messages is written only by ingest"):
         check_writer("assigner", event)
@@ -92,9 +70,9 @@ def test_a_unit_of_work_that_knows_its_service_refuses_a_foreign_emit() -> None:
     # emit() only collects rows, so no database is needed to see the refusal.
     uow = UnitOfWork(engine=None, service="assigner")  # type: ignore[arg-type]  # emit touches no engine
     with pytest.raises(NotTheWriterError):
-        uow.emit(_received())
+        uow.emit(received())
     assert uow.emitted == 0
 
     anonymous = UnitOfWork(engine=None)  # type: ignore[arg-type]  # as above
-    anonymous.emit(_received())  # no service given: no check (tests, tools)
+    anonymous.emit(received())  # no service given: no check (tests, tools)
     assert anonymous.emitted == 1
