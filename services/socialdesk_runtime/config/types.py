@@ -1,8 +1,8 @@
 """Field types of the configuration file: ids, env-var names, channel ids, durations.
 
 Each constrained type checks one value and explains a refusal to the person editing the
-YAML (a support lead), not to a developer. The escalation ladder and its ``Level`` come
-from the contract (:mod:`socialdesk_schemas`), so it is defined once for every service.
+YAML (a support lead), not to a developer. The escalation ladder (``Level``, ``LADDER``)
+and the SLA metrics come from the contract (:mod:`socialdesk_schemas`): defined once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from socialdesk_schemas import LADDER, Level
+from socialdesk_schemas import LADDER, Level, SlaMetric
 
 __all__ = [
     "LEVELS",
@@ -38,9 +38,8 @@ __all__ = [
 #: The full ladder, lowest first (the contract's ``LADDER``); kept under this name for importers.
 LEVELS: tuple[Level, ...] = LADDER
 #: A Slack channel is keyed by the level that watches it or by a purpose that has no level.
-SlackPurpose = Literal["L1", "L2", "L3", "L4", "TMT", "warnings", "crisis", "marketing"]
+SlackPurpose = Literal[Level, "warnings", "crisis", "marketing"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-SlaMetric = Literal["first_response", "next_response", "resolution"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TWENTY_FOUR_SEVEN = "24/7"
 
