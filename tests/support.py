@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import orjson
-from aiokafka import ConsumerRecord
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +23,8 @@ from socialdesk_runtime.http import create_app
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.migrations import upgrade_to_head
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
+from socialdesk_runtime.tests.events import consumer_records
+from socialdesk_runtime.topology import wiring_problems
 from socialdesk_schemas import Event, decode_event, encode_event
 
 TEST_CONFIG = Path(__file__).parent / "data" / "socialdesk.test.yaml"
@@ -120,24 +121,9 @@ class Booted:
 
     async def feed(self, *events: Event, raw: Sequence[bytes] = ()) -> dict[str, int]:
         """Deliver events (and raw record values) as one consumed batch; returns outcome counts."""
-        records = []
-        for value in [encode_event(e) for e in events] + list(raw):
-            self._offset += 1
-            records.append(
-                ConsumerRecord(
-                    topic="test",
-                    partition=0,
-                    offset=self._offset,
-                    timestamp=0,
-                    timestamp_type=0,
-                    key=b"k",
-                    value=value,
-                    checksum=None,
-                    serialized_key_size=1,
-                    serialized_value_size=len(value),
-                    headers=(),
-                )
-            )
+        values = [encode_event(e) for e in events] + list(raw)
+        records = consumer_records(values, topic="test", first_offset=self._offset + 1)
+        self._offset += len(values)
         return await process_batch(
             records,
             service=self.spec.name,
@@ -199,12 +185,14 @@ async def booted(
             settings=service_settings,
             config=config or config_for_tests(),
             engine=engine,
-            uow_factory=UnitOfWorkFactory(engine),
+            uow_factory=UnitOfWorkFactory(engine, service=spec.name),
             clock=clock or FakeClock(),
             metrics=RuntimeMetrics.create(spec.name),
         )
         runtime.consumer_caught_up.set()
         parts = await spec.bootstrap(runtime)
+        problems = wiring_problems(spec.name, parts.handlers, parts.emits)
+        assert not problems, problems
         app = create_app(
             spec.name,
             registry=runtime.metrics.registry,

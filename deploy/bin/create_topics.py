@@ -17,7 +17,7 @@ import sys
 
 import stamina
 
-from socialdesk_runtime.embedded import create_topics
+from socialdesk_runtime.kafka import create_topics
 from socialdesk_schemas.topics import all_topics
 
 WAIT_SECONDS = 180.0
