@@ -1,5 +1,6 @@
-"""What the notifier reports of what it sent outward (issues 10 and 11): replies delivered to
-customers or failed, Slack actions people took.
+"""What the notifier reports of replies it sent to customers (issue 10): sent with the
+platform's message id, failed with the platform's reason, and later delivered or read
+when the platform's receipt (through ingest) is matched to the delivery.
 
 Written by notifier only. Add an event here as a frozen model with an explicit
 ``event_type``, then add it to the tuple of the topic that carries it; the registry
@@ -8,8 +9,54 @@ Written by notifier only. Add an event here as a frozen model with an explicit
 
 from __future__ import annotations
 
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime
+
 from socialdesk_schemas._envelope import Event
+from socialdesk_schemas._events import Platform
 
-DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = ()
 
-__all__ = ["DELIVERIES_TOPIC_EVENTS"]
+class DeliverySucceeded(Event):
+    """A reply reached the platform, which gave it ``platform_message_id``."""
+
+    event_type: Literal["DeliverySucceeded"] = "DeliverySucceeded"
+    reply_id: uuid.UUID
+    brand: str
+    platform: Platform
+    platform_message_id: str | None
+    parts: int = 1
+    sent_at: AwareDatetime
+
+
+class DeliveryFailed(Event):
+    """A reply could not be delivered, and will not be retried."""
+
+    event_type: Literal["DeliveryFailed"] = "DeliveryFailed"
+    reply_id: uuid.UUID
+    brand: str
+    platform: Platform
+    reason: str
+    """window_closed, no_account, empty_text, too_long, invalid_recipient, permission,
+    token_expired, throttled_too_long, platform_error, ..."""
+    platform_error_code: int | None = None
+    detail: str = ""
+    failed_at: AwareDatetime
+
+
+class ReplyStatusChanged(Event):
+    """The platform reported a sent reply as delivered, read or (late) failed."""
+
+    event_type: Literal["ReplyStatusChanged"] = "ReplyStatusChanged"
+    reply_id: uuid.UUID
+    brand: str
+    platform: Platform
+    status: Literal["delivered", "read", "failed"]
+    at: AwareDatetime
+    platform_error_code: int | None = None
+
+
+DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (DeliverySucceeded, DeliveryFailed, ReplyStatusChanged)
+
+__all__ = ["DELIVERIES_TOPIC_EVENTS", "DeliveryFailed", "DeliverySucceeded", "ReplyStatusChanged"]

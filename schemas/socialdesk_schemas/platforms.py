@@ -1,16 +1,101 @@
 """Platform facts ingest publishes beyond MessageReceived (issue 8): edits and deletions of
-customer messages, our own messages seen coming back (echoes, replies typed in a
-platform's inbox), delivery receipts and statuses, customer identity links, channel health.
+customer messages, our own messages seen coming back (echoes of our sends, replies a
+person typed in a platform's own inbox) and delivery receipts and statuses.
 
 Written by ingest only. Add an event here as a frozen model with an explicit
 ``event_type``, then add it to the tuple of the topic that carries it; the registry
 (:mod:`socialdesk_schemas.topics`) and the codec pick it up from there.
+
+All of them travel on ``ticket.messages`` keyed by the ticket of the conversation they
+belong to, so a ticket's messages, edits and receipts stay in order for every consumer.
 """
 
 from __future__ import annotations
 
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
 from socialdesk_schemas._envelope import Event
+from socialdesk_schemas._events import Kind, Platform
 
-MESSAGES_TOPIC_EVENTS: tuple[type[Event], ...] = ()
 
-__all__ = ["MESSAGES_TOPIC_EVENTS"]
+class MessageEdited(Event):
+    """A customer edited a message already received; the desk shows the new text."""
+
+    event_type: Literal["MessageEdited"] = "MessageEdited"
+    message_id: uuid.UUID
+    brand: str
+    platform: Platform
+    platform_message_id: str
+    text: str
+    edited_at: AwareDatetime
+
+
+class MessageDeleted(Event):
+    """A customer deleted (or the platform removed) a message already received."""
+
+    event_type: Literal["MessageDeleted"] = "MessageDeleted"
+    message_id: uuid.UUID
+    brand: str
+    platform: Platform
+    platform_message_id: str
+    deleted_at: AwareDatetime
+
+
+class OwnMessageSeen(Event):
+    """A message from one of our accounts came back through a webhook.
+
+    Either the echo of a reply socialdesk sent (``delivery_key`` set when the platform
+    echoes what we attached, else matched by ``platform_message_id``), or a reply a person
+    typed in the platform's own inbox (``typed_in_platform_inbox``), which the desk
+    records as an agent reply. Never a customer message, never a ticket.
+    """
+
+    event_type: Literal["OwnMessageSeen"] = "OwnMessageSeen"
+    brand: str
+    platform: Platform
+    kind: Kind
+    platform_message_id: str
+    recipient_platform_user_id: str | None = None
+    text: str = ""
+    sent_at: AwareDatetime | None = None
+    delivery_key: str | None = None
+    typed_in_platform_inbox: bool = False
+
+
+class PlatformDeliveryReported(Event):
+    """A platform reported the fate of messages we sent: sent, delivered, read or failed.
+
+    ``platform_message_ids`` names them; a Messenger/Instagram receipt may instead give a
+    ``watermark``: everything we sent to that recipient before it is covered.
+    """
+
+    event_type: Literal["PlatformDeliveryReported"] = "PlatformDeliveryReported"
+    brand: str
+    platform: Platform
+    status: Literal["sent", "delivered", "read", "failed", "played", "deleted"]
+    platform_message_ids: list[str] = Field(default_factory=list)
+    watermark: AwareDatetime | None = None
+    recipient_platform_user_id: str | None = None
+    reported_at: AwareDatetime | None = None
+    error_code: int | None = None
+    error_title: str | None = None
+    delivery_key: str | None = None
+
+
+MESSAGES_TOPIC_EVENTS: tuple[type[Event], ...] = (
+    MessageEdited,
+    MessageDeleted,
+    OwnMessageSeen,
+    PlatformDeliveryReported,
+)
+
+__all__ = [
+    "MESSAGES_TOPIC_EVENTS",
+    "MessageDeleted",
+    "MessageEdited",
+    "OwnMessageSeen",
+    "PlatformDeliveryReported",
+]
