@@ -40,7 +40,7 @@ from socialdesk_runtime.migrations import upgrade_to_head
 from socialdesk_runtime.outbox import OutboxRelay
 from socialdesk_runtime.settings import ServiceSettings, load_settings
 from socialdesk_runtime.topology import consumed_topics, wiring_problems
-from socialdesk_schemas import Event, Topic
+from socialdesk_schemas import Event
 
 __all__ = ["Runtime", "ServiceParts", "ServiceSpec", "Worker", "run_service"]
 
@@ -78,11 +78,10 @@ class ServiceParts:
 
     ``handlers`` decides the consumed topics (the registry topics carrying its event
     types). ``emits`` lists the event types the service publishes; each one's topic must
-    have this service as its writer. ``topics`` is deprecated and ignored (issue 6).
+    have this service as its writer.
     """
 
     handlers: HandlerTable = field(default_factory=dict)
-    topics: Sequence[Topic] = ()
     emits: Sequence[type[Event]] = ()
     routers: Sequence[APIRouter] = ()
     workers: Sequence[Worker] = ()
@@ -171,13 +170,6 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         await engine.dispose()
         return 2
     topics = consumed_topics(parts.handlers)
-    if parts.topics and {t.name for t in parts.topics} != {t.name for t in topics}:
-        log.warning(
-            "%s: ServiceParts.topics (%s) is ignored; consuming %s, derived from the handler table",
-            spec.name,
-            ", ".join(t.name for t in parts.topics),
-            ", ".join(t.name for t in topics),
-        )
 
     async def db_ready() -> None:
         async with engine.connect() as conn:

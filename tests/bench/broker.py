@@ -20,8 +20,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from socialdesk_runtime.kafka import create_topics
-from socialdesk_runtime.kafka import make_consumer, make_producer
+from socialdesk_runtime.kafka import create_topics, make_consumer, make_producer
 from socialdesk_schemas.topics import Topic
 
 __all__ = ["BrokerResult", "measure_broker"]

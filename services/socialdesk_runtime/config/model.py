@@ -1,10 +1,9 @@
-"""The configuration's model: the sections that still carry behaviour, and the whole file.
+"""The configuration's model: the sections with their own validators, and the whole file.
 
-Every section is frozen data validated by pydantic. A few methods here are service rules
-rather than configuration access (which Slack channel for a level, which SLA target,
-who is next on the ladder, ...); each is marked "moving to the owning service's domain
-(issue 6)" and is deleted once its service's ``domain`` has taken it over. The look-ups
-that are configuration access stay: :meth:`SocialdeskConfig.brand`, ``agent``, ``secret``,
+Every section is frozen data validated by pydantic. The rules over that data (which Slack
+channel a level pages, which SLA target applies, who is next on the ladder, which saved
+reply fits) belong to the service that applies them, in its ``domain``. What stays here
+is configuration access: :meth:`SocialdeskConfig.brand`, ``agent``, ``secret``,
 ``intake_api_keys``, ``secret_refs`` and ``missing_secrets``.
 """
 
@@ -12,8 +11,8 @@ from __future__ import annotations
 
 import os
 import zoneinfo
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime, time
+from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
@@ -32,7 +31,6 @@ from socialdesk_runtime.config.sections import (
 from socialdesk_runtime.config.types import (
     LEVELS,
     TWENTY_FOUR_SEVEN,
-    WEEKDAYS,
     ConfigModel,
     Cue,
     LanguageCode,
@@ -40,7 +38,6 @@ from socialdesk_runtime.config.types import (
     Seconds,
     SlackChannelId,
     SlackPurpose,
-    SlaMetric,
     Slug,
     Text,
     Weekday,
@@ -66,7 +63,7 @@ class Brand(ConfigModel):
     @classmethod
     def _lead_channel_required(cls, value: dict[SlackPurpose, str]) -> dict[SlackPurpose, str]:
         # L3 is where every SLA breach lands (seed 000: the Brand Lead owns timeliness) and
-        # is the fallback of channel_for, so a brand without it could lose an escalation.
+        # is the notifier's fallback channel, so a brand without it could lose an escalation.
         if "L3" not in value:
             raise ValueError("an 'L3' channel is required: SLA breaches and every fallback post there")
         return value
@@ -80,23 +77,6 @@ class Brand(ConfigModel):
         if "L3" not in value:
             raise ValueError("must include L3: the brand lead answers for the SLA")
         return value
-
-    # -- moving to the owning service's domain (issue 6) --
-
-    def channel_for(self, level: SlackPurpose) -> str:
-        """The Slack channel id for ``level`` (or a purpose such as ``"warnings"``).
-
-        An unconfigured level falls back to the nearest configured level *above* it, so a
-        message is seen by someone with at least the authority it was meant for; beyond
-        the top, or for a purpose, it falls back to the always-present L3 channel.
-        """
-        if level in self.slack_channels:
-            return self.slack_channels[level]
-        if level in LEVELS:
-            for higher in LEVELS[LEVELS.index(level) + 1 :]:
-                if higher in self.slack_channels:
-                    return self.slack_channels[higher]
-        return self.slack_channels["L3"]
 
 
 class BusinessCalendar(ConfigModel):
@@ -114,19 +94,6 @@ class BusinessCalendar(ConfigModel):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA timezone such as 'America/New_York'") from None
         return value
-
-    # -- moving to the owning service's domain (issue 6) --
-
-    def is_open(self, at: datetime) -> bool:
-        """Whether the calendar is open at the aware instant ``at`` (naive is refused: no guessing)."""
-        if at.tzinfo is None:
-            raise ValueError("is_open needs an aware datetime")
-        local = at.astimezone(zoneinfo.ZoneInfo(self.timezone))
-        if local.date() in self.holidays:
-            return False
-        windows = self.hours.get(WEEKDAYS[local.weekday()], [])
-        now = local.time().replace(tzinfo=None)
-        return any(w.start <= now < w.end or (w.end == time.max and now >= w.start) for w in windows)
 
 
 class SlaPolicy(ConfigModel):
@@ -148,25 +115,6 @@ class SlaPolicy(ConfigModel):
     by_platform: dict[Platform, SlaTargets] = Field(default_factory=dict)
     calendars: dict[Slug, BusinessCalendar] = Field(default_factory=dict)
 
-    # -- moving to the owning service's domain (issue 6) --
-
-    def target_for(
-        self, metric: SlaMetric, priority: Priority, platform: Platform, *, hot_topic: bool = False
-    ) -> float:
-        """Seconds allowed for ``metric`` on a ticket of this priority and platform."""
-        field = f"{metric}_seconds"
-        overrides = [
-            value
-            for targets in (self.by_priority.get(priority), self.by_platform.get(platform))
-            if targets is not None and (value := getattr(targets, field)) is not None
-        ]
-        seconds = float(min(overrides)) if overrides else float(getattr(self, field))
-        return seconds * self.hot_topic_factor if hot_topic else seconds
-
-    def first_response_for(self, priority: Priority, platform: Platform, *, hot_topic: bool = False) -> float:
-        """Seconds allowed before the first reply (the timer the sla-monitor arms)."""
-        return self.target_for("first_response", priority, platform, hot_topic=hot_topic)
-
 
 class RoutingRules(ConfigModel):
     """The first, rule-based classification pass; cues are matched case-insensitively.
@@ -180,16 +128,6 @@ class RoutingRules(ConfigModel):
     default_priority: Priority = "medium"
     keyword_rules: list[KeywordRule] = Field(default_factory=list)
 
-    # -- moving to the owning service's domain (issue 6) --
-
-    def all_marketing_cues(self) -> frozenset[str]:
-        """Every marketing cue, all languages together (a post may mix languages)."""
-        return frozenset(cue for cues in self.marketing_cues.values() for cue in cues)
-
-    def all_ignore_cues(self) -> frozenset[str]:
-        """Every ignore cue, all languages together."""
-        return frozenset(cue for cues in self.ignore_cues.values() for cue in cues)
-
 
 class SavedReply(ConfigModel):
     """A canned response (seed 000's Freshdesk canned responses), one text per language."""
@@ -198,15 +136,6 @@ class SavedReply(ConfigModel):
     #: Brands that may use it; ``None`` means every brand.
     brands: list[Slug] | None = None
     text: dict[LanguageCode, Text] = Field(min_length=1)
-
-    # -- moving to the owning service's domain (issue 6) --
-
-    def text_for(self, language: str, *, fallback: str = "en") -> str:
-        """The text in ``language``, else its base language ("es-MX" → "es"), else ``fallback``."""
-        for candidate in (language, language.split("-", 1)[0], fallback):
-            if candidate in self.text:
-                return self.text[candidate]
-        return next(iter(self.text.values()))
 
 
 # --- the whole file ---------------------------------------------------------------------
@@ -290,46 +219,6 @@ class SocialdeskConfig(ConfigModel):
     def missing_secrets(self) -> list[str]:
         """``path: NAME`` for each referenced variable that is unset, for a start-up warning."""
         return [f"{path}: {name}" for path, name in self.secret_refs().items() if self.secret(name) is None]
-
-    # -- moving to the owning service's domain (issue 6) --
-
-    def agents_for(
-        self, brand_id: str, *, levels: Sequence[Level] | None = None, online_only: bool = True
-    ) -> list[Agent]:
-        """The brand's agents in file order (the order round-robin follows), optionally by level."""
-        self.brand(brand_id)  # an unknown brand is a bug upstream, not an empty team
-        return [
-            agent
-            for agent in self.agents
-            if brand_id in agent.brands
-            and (levels is None or agent.level in levels)
-            and (agent.online or not online_only)
-        ]
-
-    def escalation_target(self, brand_id: str, from_level: Level | None) -> tuple[Level, Agent | None]:
-        """The next rung above ``from_level`` on the brand's ladder, and who stands on it.
-
-        ``None`` means the ticket had no level yet: it goes to the first rung. At the top
-        the ladder has nowhere further to go, so the top rung is returned again. The agent
-        is the first *online* one at that level in file order, else the first listed (the
-        L3 brand lead still owns a breach when away), else ``None`` if the level is unstaffed.
-        """
-        ladder = self.brand(brand_id).escalation_ladder
-        rank = -1 if from_level is None else LEVELS.index(from_level)
-        level = next((step for step in ladder if LEVELS.index(step) > rank), ladder[-1])
-        staff = self.agents_for(brand_id, levels=[level], online_only=False)
-        agent = next((a for a in staff if a.online), staff[0] if staff else None)
-        return level, agent
-
-    def saved_reply(self, key: str, *, brand_id: str | None = None) -> SavedReply:
-        """A saved reply by key, refusing one that is not meant for ``brand_id``."""
-        try:
-            reply = self.saved_replies[key]
-        except KeyError:
-            raise KeyError(f"unknown saved reply {key!r}") from None
-        if brand_id is not None and reply.brands is not None and brand_id not in reply.brands:
-            raise KeyError(f"saved reply {key!r} is not for brand {brand_id!r}")
-        return reply
 
 
 def _walk_env_refs(node: BaseModel, path: Location) -> Iterator[tuple[str, str]]:

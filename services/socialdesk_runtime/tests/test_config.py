@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import get_args
 
@@ -80,27 +79,21 @@ def example() -> SocialdeskConfig:
 
 
 def test_example_describes_both_brands_with_a_full_ladder(example: SocialdeskConfig) -> None:
+    # The rules over this data (who is next, which channel, which target) are each
+    # service's domain and tested there; here: the example a customer copies is complete.
     assert [b.id for b in example.brands] == ["ourbus", "rally"]
     for brand in example.brands:
-        staffed = {a.level for a in example.agents_for(brand.id, online_only=False)}
-        assert staffed == set(LEVELS)
-        offline = [a for a in example.agents_for(brand.id, online_only=False) if not a.online]
-        assert offline, f"{brand.id} should show an offline agent"
-    assert example.sla.first_response_for("medium", "facebook") == 7200
-    assert example.sla.first_response_for("critical", "facebook") == 900
-    assert example.sla.first_response_for("high", "instagram") == 3600
+        staff = [a for a in example.agents if brand.id in a.brands]
+        assert {a.level for a in staff} == set(LEVELS)
+        assert any(not a.online for a in staff), f"{brand.id} should show an offline agent"
+        assert brand.escalation_ladder == list(LEVELS)
+    assert example.sla.first_response_seconds == 7200
     assert example.intake.api_keys_env == "INGEST_API_KEYS"
-    assert {"collab", "sponsorship", "giveaway", "colaboración", "patrocinio"} <= (
-        example.routing.all_marketing_cues()
-    )
+    marketing = {cue for cues in example.routing.marketing_cues.values() for cue in cues}
+    assert {"collab", "sponsorship", "giveaway", "colaboración", "patrocinio"} <= marketing
     for key in ("luggage_policy", "pets_policy", "wifi_power", "find_ticket", "refund_policy"):
         reply = example.saved_replies[key]
-        assert reply.text_for("en") != reply.text_for("es")
-    rally = example.saved_reply("rally_how_it_works", brand_id="rally")
-    assert "tip" in rally.text_for("en")
-    assert rally.text_for("es-MX") == rally.text["es"]  # a regional variant falls back to its language
-    with pytest.raises(KeyError, match="not for brand 'ourbus'"):
-        example.saved_reply("rally_how_it_works", brand_id="ourbus")
+        assert reply.text["en"] != reply.text["es"]
 
 
 def test_levels_match_the_event_contract() -> None:
@@ -112,67 +105,9 @@ def test_levels_match_the_event_contract() -> None:
 # --- look-ups the services rely on -------------------------------------------------------
 
 
-def test_agents_for_keeps_file_order_and_skips_offline(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, MINIMAL))
-    assert [a.id for a in cfg.agents_for("ourbus", levels=["L1"])] == ["ana"]
-    assert [a.id for a in cfg.agents_for("ourbus", levels=["L1"], online_only=False)] == ["ana", "ben"]
-    with pytest.raises(KeyError, match="unknown brand 'nope'; configured brands: ourbus"):
-        cfg.agents_for("nope")
-
-
-def test_escalation_walks_up_the_ladder(example: SocialdeskConfig) -> None:
-    assert [example.escalation_target("ourbus", lvl)[0] for lvl in (None, *LEVELS)] == [
-        "L1",
-        "L2",
-        "L3",
-        "L4",
-        "TMT",
-        "TMT",  # nowhere above the top: it stays there
-    ]
-    level, lead = example.escalation_target("ourbus", "L2")
-    assert (level, lead and lead.id) == ("L3", "ourbus-farah")
-    level, lead = example.escalation_target("rally", "L1")
-    # rally's only online L2 is kai; elena (both brands, L2) is offline and listed first.
-    assert (level, lead and lead.id) == ("L2", "rally-kai")
-    assert example.escalation_target("rally", "L4")[1] is not None
-
-
-def test_escalation_skips_levels_missing_from_a_short_ladder(tmp_path: Path) -> None:
-    text = edit(MINIMAL, "    name: OurBus\n", "    name: OurBus\n    escalation_ladder: [L1, L3]\n")
-    cfg = load_config(write(tmp_path, text))
-    level, agent = cfg.escalation_target("ourbus", "L1")
-    assert (level, agent and agent.id) == ("L3", "farah")
-    assert cfg.escalation_target("ourbus", "L2")[0] == "L3"  # L2 is off the ladder: next rung up
-    assert cfg.escalation_target("ourbus", "L3") == ("L3", cfg.agent("farah"))
-
-
-def test_channel_for_falls_back_upward_then_to_l3(tmp_path: Path) -> None:
-    brand = load_config(write(tmp_path, MINIMAL)).brand("ourbus")  # channels: L1, L3, L4
-    assert brand.channel_for("L1") == "C0OURBUSL1"
-    assert brand.channel_for("L2") == "C0OURBUSL3"  # nearest configured level above
-    assert brand.channel_for("TMT") == "C0OURBUSL3"  # nothing above TMT: the L3 channel
-    assert brand.channel_for("warnings") == "C0OURBUSL3"
-
-
-def test_sla_overrides_take_the_stricter_and_hot_topics_tighten(example: SocialdeskConfig) -> None:
-    sla = example.sla
-    assert sla.first_response_for("medium", "x") == 3600  # platform override
-    assert sla.first_response_for("critical", "x") == 900  # both apply: the shorter
-    assert sla.first_response_for("medium", "facebook", hot_topic=True) == 3600
-    assert sla.target_for("resolution", "low", "whatsapp") == 172800
-
-
 def test_sla_accepts_seconds_for_tests(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, MINIMAL + "sla:\n  first_response_seconds: 2\n"))
-    assert cfg.sla.first_response_for("medium", "generic") == 2.0
-
-
-def test_business_calendar_is_open_in_its_own_timezone(example: SocialdeskConfig) -> None:
-    calendar = example.sla.calendars[example.brand("rally").business_hours]
-    assert calendar.is_open(datetime(2026, 6, 3, 16, 0, tzinfo=UTC))  # Wed 12:00 in New York
-    assert not calendar.is_open(datetime(2026, 6, 3, 4, 0, tzinfo=UTC))  # Wed 00:00 in New York
-    assert calendar.is_open(datetime(2026, 6, 6, 3, 59, tzinfo=UTC))  # Fri 23:59, open to 24:00
-    assert not calendar.is_open(datetime(2026, 12, 25, 17, 0, tzinfo=UTC))  # holiday
+    assert cfg.sla.first_response_seconds == 2.0
 
 
 # --- secrets -------------------------------------------------------------------------------
