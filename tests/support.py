@@ -31,6 +31,10 @@ TEST_CONFIG = Path(__file__).parent / "data" / "socialdesk.test.yaml"
 
 TEST_ENV: dict[str, str] = {
     "TEST_INGEST_API_KEYS": "key-one,key-two",
+    "TEST_META_APP_SECRET": "meta-app-secret",
+    "TEST_RALLY_META_APP_SECRET": "rally-app-secret",
+    "TEST_X_CONSUMER_SECRET": "x-consumer-secret",
+    "TEST_META_VERIFY_TOKEN": "verify-me",
     "T_ANA": "tok-ana",
     "T_BEN": "tok-ben",
     "T_CID": "tok-cid",

@@ -18,6 +18,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from socialdesk_runtime.config.platforms import PlatformsSettings
 from socialdesk_runtime.config.rules import CROSS_FIELD, Location, cross_field_problems, render_loc
 from socialdesk_runtime.config.sections import (
     Agent,
@@ -151,6 +152,7 @@ class SocialdeskConfig(ConfigModel):
     sla: SlaPolicy = SlaPolicy()
     intake: Intake
     slack: SlackSettings = SlackSettings()
+    platforms: PlatformsSettings = PlatformsSettings()
     routing: RoutingRules = RoutingRules()
     saved_replies: dict[Slug, SavedReply] = Field(default_factory=dict)
     #: Classifier thresholds (auto-reply confidence per brand, grouping, trend and spike
