@@ -19,6 +19,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@# Our packages live in their service folders; a .pth puts each folder on the path.
 	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	  for d in $(SRC_ROOTS); do echo "$(CURDIR)/$$d"; done > $$site/socialdesk.pth
+	@# The operator's command line (`socialdesk config check`, replay, republish, ...).
+	@printf '#!/bin/sh\nexec "%s" -m socialdesk_runtime.cli "$$@"\n' "$(CURDIR)/$(PY)" > $(VENV)/bin/socialdesk
+	@chmod +x $(VENV)/bin/socialdesk
 	@touch $(STAMP)
 
 run: $(STAMP)
