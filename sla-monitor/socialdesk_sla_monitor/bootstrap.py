@@ -27,6 +27,15 @@ from socialdesk_sla_monitor.settings import SlaMonitorSettings
 EMITS: tuple[type[Event], ...] = (SlaWarning, SlaBreached, TicketEscalated)
 
 
+def _lagging(runtime: Runtime, threshold: int) -> bool:
+    """Whether replies may be waiting unread: the consumer has not caught up, or is more
+    than ``threshold`` records behind (its lag gauge, set after every batch)."""
+    if not runtime.consumer_caught_up.is_set():
+        return True
+    lag = runtime.metrics.registry.get_sample_value("sla_monitor_consumer_lag_events")
+    return lag is not None and lag > threshold
+
+
 async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, SlaMonitorSettings)
@@ -38,6 +47,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         metrics=metrics,
         max_idle_seconds=settings.max_idle_seconds,
         ready=runtime.consumer_caught_up,
+        grace_seconds=settings.reply_grace_seconds,
+        lagging=functools.partial(_lagging, runtime, settings.lag_hold_events),
+        lag_hold_max_seconds=settings.lag_hold_max_seconds,
     )
     # Every commit may have armed a timer due sooner than the scheduler planned for.
     runtime.uow_factory.on_commit(scheduler.notify)

@@ -15,6 +15,7 @@ class SlaMetrics:
     fire_lateness_seconds: Histogram
     hot_topic_tightened: Counter
     scheduler_passes: Counter
+    parked: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "SlaMetrics":
@@ -54,6 +55,12 @@ class SlaMetrics:
             scheduler_passes=Counter(
                 "sla_monitor_scheduler_passes_total",
                 "Passes of the scheduler over the due timers (each judged them at one instant)",
+                registry=registry,
+            ),
+            parked=Counter(
+                "sla_monitor_timers_parked_total",
+                "Timers the scheduler could not decide (poison), set aside so the others still fire",
+                ["metric"],
                 registry=registry,
             ),
         )

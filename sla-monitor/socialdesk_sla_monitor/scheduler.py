@@ -4,6 +4,16 @@ It sleeps until the next due time (not a poll): on the injected clock until the 
 warning, deadline or escalation, or ``max_idle_seconds`` at most (timers armed by another
 replica), and is woken early by every commit of the consumer (a new timer may be due
 sooner). Rules are the domain's; SQL is the store's.
+
+Two guards keep a reply made in time from paging anyone (issue 7.6): a deadline is judged
+``grace_seconds`` after it passed (a reply travels through the assigner's outbox, the
+broker and our consumer), and while the consumer lags (``lagging()``, checked at every
+pass, not only at start) breaches and climbs are held, for ``lag_hold_max_seconds`` at
+most: a page late is better than none. Replies are judged by when they were made
+(``replied_at``), so a held breach whose reply arrives is met in time.
+
+A timer the domain cannot decide (a brand gone from the configuration) is parked and
+counted, and every other due timer still fires (issue 7.5).
 """
 
 from __future__ import annotations
@@ -48,8 +58,15 @@ class SlaScheduler:
         max_idle_seconds: float = 1.0,
         batch: int = 500,
         ready: asyncio.Event | None = None,
+        grace_seconds: float = 0.0,
+        lagging: Callable[[], bool] | None = None,
+        lag_hold_max_seconds: float = 60.0,
     ) -> None:
         self._ready = ready
+        self._grace = timedelta(seconds=grace_seconds)
+        self._lagging = lagging
+        self._lag_hold_max = timedelta(seconds=lag_hold_max_seconds)
+        self._lag_since: datetime | None = None
         self._uow_factory = uow_factory
         self._config = config
         self._clock = clock
@@ -121,40 +138,78 @@ class SlaScheduler:
         commits do not wake it (a quiet unit of work); the consumer's commits do.
         """
         now = self._clock.now() if now is None else now
+        holding = self._holding(now)
+        parked: list[domain.Timer] = []
         async with self._uow_factory.quiet() as uow:
             store = TimerStore(uow)
             warned = await self._fire(
-                store, await store.due_warnings(now, limit=self._batch), lambda t: domain.warn(t, now)
-            )
-            breached = await self._fire(
                 store,
-                await store.due_deadlines(now, limit=self._batch),
-                lambda t: domain.breach(t, now, self._config),
+                await store.due_warnings(now, limit=self._batch),
+                lambda t: domain.warn(t, now),
+                parked,
             )
-            climbed = await self._fire(
-                store,
-                await store.due_escalations(now, limit=self._batch),
-                lambda t: domain.climb(t, now, self._config),
-            )
-            next_due = await store.next_due()
+            breached: list[tuple[domain.Timer, domain.Fired]] = []
+            climbed: list[tuple[domain.Timer, domain.Fired]] = []
+            if not holding:
+                breached = await self._fire(
+                    store,
+                    await store.due_deadlines(now - self._grace, limit=self._batch),
+                    lambda t: domain.breach(t, now, self._config),
+                    parked,
+                )
+                climbed = await self._fire(
+                    store,
+                    await store.due_escalations(now, limit=self._batch),
+                    lambda t: domain.climb(t, now, self._config),
+                    parked,
+                )
+            next_due = await store.next_due(grace=self._grace)
             for _, fired in (*warned, *breached, *climbed):
                 for event in fired.events:
                     uow.emit(event)
-            if warned or breached or climbed:
+            if warned or breached or climbed or parked:
                 await uow.commit()
         self._observe(warned, breached, climbed, now)
+        for timer in parked:
+            self._metrics.parked.labels(metric=timer.metric).inc()
+        if holding and next_due is not None and next_due <= now:
+            # Held breaches are due already: look again at the next idle wake-up (or
+            # when the consumer's commit rings), not in a busy loop.
+            next_due = None
         async with self._pass_done:
             self._passed_at = now
             self._metrics.scheduler_passes.inc()
             self._pass_done.notify_all()
         return next_due
 
+    def _holding(self, now: datetime) -> bool:
+        """Whether breaches wait for the consumer (lagging, and not for too long yet)."""
+        lagging = self._lagging is not None and self._lagging()
+        if not lagging:
+            self._lag_since = None
+            return False
+        if self._lag_since is None:
+            self._lag_since = now
+            log.warning("sla scheduler: the consumer lags; breaches wait for replies to be read")
+        return now - self._lag_since < self._lag_hold_max
+
     @staticmethod
     async def _fire(
-        store: TimerStore, due: list[domain.Timer], decide: Callable[[domain.Timer], domain.Fired]
+        store: TimerStore,
+        due: list[domain.Timer],
+        decide: Callable[[domain.Timer], domain.Fired],
+        parked: list[domain.Timer],
     ) -> list[tuple[domain.Timer, domain.Fired]]:
-        decided = [(timer, decide(timer)) for timer in due]
-        await store.save([fired.timer for _, fired in decided])
+        decided: list[tuple[domain.Timer, domain.Fired]] = []
+        for timer in due:
+            try:
+                decided.append((timer, decide(timer)))
+            except Exception:
+                log.exception(
+                    "sla scheduler: cannot decide timer %s/%s; parked", timer.ticket_id, timer.metric
+                )
+                parked.append(domain.park(timer))
+        await store.save([*(fired.timer for _, fired in decided), *parked])
         return decided
 
     def _observe(
@@ -172,7 +227,9 @@ class SlaScheduler:
         for before, _ in breached:
             m.breaches.labels(metric=before.metric, priority=before.priority).inc()
             if before.deadline is not None:
-                m.fire_lateness_seconds.observe((now - before.deadline).total_seconds())
+                # Late against when it was meant to fire: the deadline plus the grace.
+                due = before.deadline + self._grace
+                m.fire_lateness_seconds.observe((now - due).total_seconds())
         for _, fired in (*breached, *climbed):
             for event in fired.events:
                 if isinstance(event, TicketEscalated):

@@ -13,3 +13,12 @@ class SlaMonitorSettings(ServiceSettings):
     # Upper bound on how long the scheduler sleeps without looking (timers armed by
     # another replica); its own timers wake it at their exact due time.
     max_idle_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A deadline is judged this long after it passed: a reply made in time may still be on
+    # its way (the assigner's outbox, the broker, our consumer). Replies are judged by
+    # when they were made, so this only delays a page, never excuses a late reply.
+    reply_grace_seconds: float = Field(default=5.0, ge=0, le=600)
+    # While the consumer lags, breaches wait for the replies it has not read yet, but no
+    # longer than this: a late page is better than none.
+    lag_hold_max_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Records behind the high watermark above which the consumer counts as lagging.
+    lag_hold_events: int = Field(default=1000, ge=0)

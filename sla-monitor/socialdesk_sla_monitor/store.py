@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select, update
@@ -180,8 +180,8 @@ class TimerStore:
             limit=limit,
         )
 
-    async def next_due(self) -> datetime | None:
-        """The earliest warning, deadline or escalation still ahead.
+    async def next_due(self, *, grace: timedelta = timedelta(0)) -> datetime | None:
+        """The earliest warning, deadline (judged ``grace`` after it) or escalation still ahead.
 
         Three ``ORDER BY … LIMIT 1`` look-ups, each answered by its partial index, rather
         than one aggregate over every live timer (millions at a 2 h SLA under load).
@@ -197,8 +197,10 @@ class TimerStore:
             .order_by(timers.c.next_escalation_at)
             .limit(1),
         )
-        dues = [(await self._conn.execute(q)).scalar() for q in questions]
-        found = [d for d in dues if d is not None]
+        warn_at, deadline, escalation = [(await self._conn.execute(q)).scalar() for q in questions]
+        if deadline is not None:
+            deadline += grace
+        found = [d for d in (warn_at, deadline, escalation) if d is not None]
         return min(found) if found else None
 
     async def count_armed(self) -> int:

@@ -28,6 +28,7 @@ from socialdesk_sla_monitor.domain import (
     climb,
     first_replies,
     merge_armed,
+    park,
     reply_placeholder,
     stop,
     tighten,
@@ -148,6 +149,31 @@ def test_arming_completes_the_placeholder_a_reply_left(config: SocialdeskConfig)
     assert merge_armed(timer, timer) is None, "a live timer keeps its state"
 
 
+def test_a_later_start_is_a_reopened_tickets_new_episode(config: SocialdeskConfig) -> None:
+    ticket = uuid.uuid4()
+    old = cancel(armed(config, ticket=ticket), at(2))
+    assert old is not None
+    reopened = assigned(ticket).model_copy(update={"received_at": at(60)})
+    (new,) = arm_many([reopened], config=config, hot_groups=set())
+    merged = merge_armed(old, new)
+    assert merged is not None
+    assert (merged.state, merged.started_at, merged.deadline, merged.stopped_at) == (
+        "armed",
+        at(60),
+        at(64),
+        None,
+    )
+    reowned = armed(config, ticket=ticket)  # a claim keeps the intake time: same episode
+    assert merge_armed(old, reowned) is None
+
+
+def test_a_reopening_within_a_batch_arms_the_later_episode(config: SocialdeskConfig) -> None:
+    ticket = uuid.uuid4()
+    later = assigned(ticket).model_copy(update={"received_at": at(30)})
+    (timer,) = arm_many([assigned(ticket), later], config=config, hot_groups=set())
+    assert (timer.started_at, timer.deadline) == (at(30), at(34))
+
+
 # --- stopping ---------------------------------------------------------------------------
 
 
@@ -175,6 +201,21 @@ def test_resolving_cancels_live_timers_only(config: SocialdeskConfig) -> None:
     assert cancelled is not None
     assert (cancelled.state, cancelled.stopped_at) == ("cancelled", at(1))
     assert cancel(cancelled, at(2)) is None
+
+
+def test_a_resolution_or_reply_from_before_the_clock_started_changes_nothing(
+    config: SocialdeskConfig,
+) -> None:
+    timer = dataclasses.replace(armed(config), started_at=at(10), deadline=at(14))
+    assert cancel(timer, at(9)) is None, "an earlier episode's resolution, read late"
+    assert stop(timer, at(9)) is None
+    assert cancel(timer, at(10)) is not None
+
+
+def test_a_parked_timer_is_no_longer_live(config: SocialdeskConfig) -> None:
+    parked = park(dataclasses.replace(armed(config), state="breached", next_escalation_at=at(8)))
+    assert (parked.state, parked.next_escalation_at) == ("parked", None)
+    assert stop(parked, at(9)) is None and cancel(parked, at(9)) is None
 
 
 def test_a_hot_topic_tightens_a_live_timer_once_never_into_the_past(config: SocialdeskConfig) -> None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.topology import consumed_topics, wiring_problems
 from socialdesk_schemas import (
     TOPICS,
@@ -74,8 +76,16 @@ async def emitted(svc: Booted) -> list[Event]:
 
 
 @contextlib.asynccontextmanager
-async def running(url: str, clock: FakeClock) -> AsyncIterator[Sla]:
-    async with booted(SPEC, url, clock=clock) as svc:
+async def running(
+    url: str,
+    clock: FakeClock,
+    *,
+    config: SocialdeskConfig | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> AsyncIterator[Sla]:
+    # No grace for consumer lag unless a test asks: deadlines are judged exactly at their time.
+    settings = {"reply_grace_seconds": 0.0, **(settings or {})}
+    async with booted(SPEC, url, clock=clock, config=config, settings=settings) as svc:
         sla = Sla(svc, clock)
         task = asyncio.create_task(sla.scheduler.run())
         try:
@@ -259,7 +269,7 @@ async def test_timers_survive_a_restart_of_the_service(fresh_db: str) -> None:
         await svc.feed(assigned(clock, uuid.uuid4()))
     clock.advance(seconds=5)
     # A new process on the same database finds the timer.
-    async with booted(SPEC, fresh_db, clock=clock) as again:
+    async with booted(SPEC, fresh_db, clock=clock, settings={"reply_grace_seconds": 0.0}) as again:
         (scheduler,) = again.parts.workers
         assert isinstance(scheduler, SlaScheduler)
         next_due = await scheduler.fire_due()

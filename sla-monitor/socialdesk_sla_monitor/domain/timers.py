@@ -28,6 +28,7 @@ __all__ = [
     "cancel",
     "first_replies",
     "merge_armed",
+    "park",
     "reply_placeholder",
     "stop",
     "tighten",
@@ -39,8 +40,9 @@ FIRST_RESPONSE: SlaMetric = "first_response"
 #: The clocks an agent's reply meets (resolution runs on until the ticket is resolved).
 STOPPED_BY_REPLY: tuple[SlaMetric, ...] = (FIRST_RESPONSE,)
 
-#: armed → met (answered, in time or late) | breached (escalating) → met ; any live → cancelled
-TimerState = Literal["armed", "met", "breached", "cancelled"]
+#: armed → met (answered, in time or late) | breached (escalating) → met ; any live → cancelled;
+#: parked: the scheduler could not decide it (poison), set aside so others still fire.
+TimerState = Literal["armed", "met", "breached", "cancelled", "parked"]
 #: States in which a timer still warns, breaches or escalates.
 LIVE: tuple[TimerState, ...] = ("armed", "breached")
 
@@ -135,7 +137,8 @@ def arm_many(
     timers: dict[uuid.UUID, Timer] = {}
     for event in events:
         config.brand(event.brand)
-        if event.ticket_id in timers:
+        known = timers.get(event.ticket_id)
+        if known is not None and not _new_episode(known, event.received_at):
             owner = event if isinstance(event, TicketAssigned) else None
             timers[event.ticket_id] = dataclasses.replace(
                 timers[event.ticket_id],
@@ -153,13 +156,24 @@ def arm_many(
     return list(timers.values())
 
 
+def _new_episode(stored: Timer, started_at: datetime | None) -> bool:
+    """Whether a clock starting at ``started_at`` is a new episode of the ticket (it was
+    reopened), not the same one re-owned: a reassignment or claim keeps the intake time."""
+    return started_at is not None and stored.started_at is not None and started_at > stored.started_at
+
+
 def merge_armed(stored: Timer, armed: Timer) -> Timer | None:
     """What arming changes on a timer that already existed (beyond its owner).
 
-    A live or finished timer keeps its state. The placeholder a reply left when it
-    overtook the assignment (met, no deadline yet) learns its deadline now, so whether
-    it was met in time is on record. ``None``: nothing more to save.
+    A clock that starts later than the stored one is a reopened ticket's new episode:
+    it replaces the stored timer, whatever its state (issue 7.2: a reopened ticket got
+    no new timer). Otherwise a live or finished timer keeps its state, and the
+    placeholder a reply left when it overtook the assignment (met, no deadline yet)
+    learns its deadline now, so whether it was met in time is on record. ``None``:
+    nothing more to save.
     """
+    if _new_episode(stored, armed.started_at):
+        return armed
     if stored.state != "met" or stored.deadline is not None:
         return None
     return dataclasses.replace(
@@ -199,9 +213,17 @@ def reply_placeholder(reply: AgentReplied, metric: SlaMetric) -> Timer:
     )
 
 
+def _before_start(timer: Timer, at: datetime) -> bool:
+    return timer.started_at is not None and at < timer.started_at
+
+
 def stop(timer: Timer, at: datetime) -> Stopped | None:
-    """A response at ``at`` meets a live timer (late or not) and ends its escalation."""
-    if timer.state not in LIVE:
+    """A response at ``at`` meets a live timer (late or not) and ends its escalation.
+
+    A response made before the clock started (an earlier episode's, read late) meets
+    nothing. Whether it was in time is judged by when it was made, not when it was read.
+    """
+    if timer.state not in LIVE or _before_start(timer, at):
         return None
     in_time = timer.deadline is not None and at <= timer.deadline
     met = dataclasses.replace(timer, state="met", stopped_at=at, next_escalation_at=None)
@@ -209,10 +231,20 @@ def stop(timer: Timer, at: datetime) -> Stopped | None:
 
 
 def cancel(timer: Timer, at: datetime) -> Timer | None:
-    """A resolved ticket needs no more reminders: a live timer is cancelled."""
-    if timer.state not in LIVE:
+    """A resolved ticket needs no more reminders: a live timer is cancelled.
+
+    A resolution made before the clock started belongs to an earlier episode of a
+    reopened ticket, read late (issue 7.7): it cancels nothing.
+    """
+    if timer.state not in LIVE or _before_start(timer, at):
         return None
     return dataclasses.replace(timer, state="cancelled", stopped_at=at, next_escalation_at=None)
+
+
+def park(timer: Timer) -> Timer:
+    """A timer the scheduler failed to decide is set aside, never picked again, so one bad
+    row cannot stop every other breach (issue 7.5). It stays in the table for an operator."""
+    return dataclasses.replace(timer, state="parked", next_escalation_at=None)
 
 
 def tighten(timer: Timer, *, factor: float, now: datetime) -> Timer | None:
