@@ -24,7 +24,8 @@ from pydantic import (
     ValidationError,
 )
 
-from socialdesk_ingest.batching import IntakeBatcher
+from socialdesk_ingest.api_webhooks import BodyTooLarge, read_limited, unavailable
+from socialdesk_ingest.batching import IntakeBatcher, IntakeOverloaded
 from socialdesk_ingest.domain import (
     MAX_TEXT_CHARS,
     Accepted,
@@ -35,6 +36,7 @@ from socialdesk_ingest.domain import (
 )
 from socialdesk_ingest.handlers import Offer
 from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_runtime.errors import is_transient
 from socialdesk_schemas import Kind, Platform
 
 __all__ = ["IntakeBody", "intake_router", "parse_intake"]
@@ -108,6 +110,7 @@ def intake_router(
     api_keys: Callable[[], Collection[str]],
     known_brands: frozenset[str],
     metrics: IngestMetrics,
+    max_body_bytes: int = 1024 * 1024,
 ) -> APIRouter:
     """The intake route. ``api_keys`` is read per request, so keys rotate without a restart."""
     router = APIRouter()
@@ -122,7 +125,11 @@ def intake_router(
                 content={"error": "unauthorized", "detail": "missing or wrong API key (X-API-Key header)"},
                 headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
             )
-        raw = await request.body()
+        try:
+            raw = await read_limited(request, max_body_bytes)
+        except BodyTooLarge:
+            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
+            return _error(413, "payload_too_large", f"request body exceeds {max_body_bytes} bytes")
         try:
             body = parse_intake(raw)
         except ValidationError as exc:
@@ -135,7 +142,17 @@ def intake_router(
             metrics.messages_received.labels(platform=body.platform, outcome="invalid").inc()
             return _error(400, "unknown_brand", f"brand {body.brand!r} is not configured")
 
-        accepted = await batcher.submit(Offer(body.incoming(), raw))
+        try:
+            accepted = await batcher.submit(Offer(body.incoming(), raw))
+        except IntakeOverloaded as exc:
+            metrics.messages_received.labels(platform=body.platform, outcome="unavailable").inc()
+            return unavailable(str(exc))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # Nothing was stored: 503 with Retry-After tells the sender to come back.
+            metrics.messages_received.labels(platform=body.platform, outcome="unavailable").inc()
+            return unavailable("the message could not be stored; try again")
         outcome = "duplicate" if accepted.duplicate else "accepted"
         metrics.messages_received.labels(platform=body.platform, outcome=outcome).inc()
         metrics.request_seconds.observe(time.perf_counter() - started)

@@ -3,7 +3,9 @@
 Each request waits for the transaction its message went into; a batch is flushed as
 soon as the previous one finished, so an idle system adds no delay and a busy one
 amortises the statements (and the commit's fsync) over every message waiting. A batch
-that fails is retried item by item, so one bad message fails alone.
+that fails is retried item by item, so one bad message fails alone; unless the failure is
+not the items' (the database is away): then the batch fails whole, and the queue is
+bounded, so an outage answers 503 quickly instead of growing a queue for minutes.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-__all__ = ["IntakeBatcher"]
+__all__ = ["IntakeBatcher", "IntakeOverloaded"]
 
 log = logging.getLogger(__name__)
 
 In = TypeVar("In")
 Out = TypeVar("Out")
+
+
+class IntakeOverloaded(Exception):
+    """More requests wait than the queue holds: answer 503 now rather than queue without bound."""
 
 
 class IntakeBatcher(Generic[In, Out]):
@@ -33,13 +39,29 @@ class IntakeBatcher(Generic[In, Out]):
         accepted = await batcher.submit(offer)  # answered once its batch has committed
     """
 
-    def __init__(self, store: Callable[[list[In]], Awaitable[list[Out]]], *, max_batch: int = 200) -> None:
+    def __init__(
+        self,
+        store: Callable[[list[In]], Awaitable[list[Out]]],
+        *,
+        max_batch: int = 200,
+        max_waiting: int = 5000,
+        fails_whole: Callable[[Exception], bool] = lambda _: False,
+    ) -> None:
+        """``fails_whole(exc)`` says a failure is not the items' fault (the database is
+        away): the whole batch fails at once instead of being retried item by item, so a
+        queue under an outage drains in one round trip instead of one per item."""
         self._store = store
         self._max_batch = max_batch
+        self._max_waiting = max_waiting
+        self._fails_whole = fails_whole
         self._queue: list[tuple[In, asyncio.Future[Out]]] = []
         self._task: asyncio.Task[None] | None = None
 
     async def submit(self, item: In) -> Out:
+        """Answered once its batch has committed; :class:`IntakeOverloaded` at once if the
+        queue is full."""
+        if len(self._queue) >= self._max_waiting:
+            raise IntakeOverloaded(f"{len(self._queue)} requests already waiting")
         future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._task is None or self._task.done():
@@ -53,15 +75,21 @@ class IntakeBatcher(Generic[In, Out]):
             try:
                 results = await self._store([item for item, _ in batch])
             except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0][1], exc)
+                if len(batch) == 1 or self._fails_whole(exc):
+                    for _, future in batch:
+                        _settle(future, exc)
                     continue
                 log.warning("intake batch of %d failed (%s); storing one by one", len(batch), exc)
-                for item, future in batch:
+                for i, (item, future) in enumerate(batch):
                     try:
                         (result,) = await self._store([item])
                     except Exception as single:
                         _settle(future, single)
+                        if self._fails_whole(single):
+                            # The database went away meanwhile: the rest fail with it.
+                            for _, rest in batch[i + 1 :]:
+                                _settle(rest, single)
+                            break
                     else:
                         _settle(future, result)
                 continue

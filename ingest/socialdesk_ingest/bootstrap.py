@@ -6,12 +6,18 @@ import functools
 from pathlib import Path
 
 from socialdesk_ingest.api import intake_router
+from socialdesk_ingest.api_webhooks import WebhookConfig, webhook_router
 from socialdesk_ingest.batching import IntakeBatcher
-from socialdesk_ingest.handlers import accept_offers
+from socialdesk_ingest.domain.platforms import AccountIndex, meta_secret_envs, secrets_reader, x_secret_envs
+from socialdesk_ingest.extraction_worker import ExtractionWorker
+from socialdesk_ingest.handlers import accept_offers, store_deliveries
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
+from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import MessageReceived
+from socialdesk_schemas.platforms import MESSAGES_TOPIC_EVENTS
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
@@ -22,22 +28,74 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         raise SystemExit(
             f"ingest: no API keys configured: set {config.intake.api_keys_env} (comma-separated)"
         )
+    metrics = IngestMetrics.create(runtime.metrics.registry)
     batcher = IntakeBatcher(
         functools.partial(
             accept_offers,
             uow_factory=runtime.uow_factory,
             clock=runtime.clock,
             idle_seconds=settings.conversation_idle_seconds,
-        )
+        ),
+        fails_whole=is_transient,
     )
     router = intake_router(
         batcher=batcher,
         api_keys=config.intake_api_keys,
         known_brands=frozenset(b.id for b in config.brands),
-        metrics=IngestMetrics.create(runtime.metrics.registry),
+        metrics=metrics,
+        max_body_bytes=config.intake.max_body_bytes,
     )
+    worker = ExtractionWorker(
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        accounts=AccountIndex.from_config(config),
+        metrics=metrics,
+        idle_seconds=settings.conversation_idle_seconds,
+        poll_seconds=settings.extraction_poll_seconds,
+        retention_seconds=config.platforms.raw_retention_seconds,
+    )
+    deliveries = IntakeBatcher(
+        functools.partial(
+            store_deliveries, uow_factory=runtime.uow_factory, clock=runtime.clock, on_commit=worker.notify
+        ),
+        fails_whole=is_transient,
+    )
+    platforms = config.platforms
+    hooks = webhook_router(batcher=deliveries, config=_webhook_config(config), metrics=metrics)
     return ServiceParts(
-        emits=[MessageReceived], routers=[router], max_body_bytes=config.intake.max_body_bytes
+        emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
+        routers=[router, hooks],
+        workers=[worker],
+        # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard
+        # stops anything over the largest of them before it is read.
+        max_body_bytes=max(
+            config.intake.max_body_bytes, platforms.meta_max_body_bytes, platforms.x_max_body_bytes
+        ),
+    )
+
+
+def _webhook_config(config: SocialdeskConfig) -> WebhookConfig:
+    platforms = config.platforms
+    x_secrets = secrets_reader(config, x_secret_envs(config))
+
+    def x_secret_for(account: str) -> str | None:
+        for brand in config.brands:
+            x = brand.accounts.x
+            if x is not None and x.user_id == account and x.consumer_secret_env:
+                return config.secret(x.consumer_secret_env)
+        return None
+
+    def verify_token() -> str | None:
+        env = platforms.meta_verify_token_env
+        return config.secret(env) if env else None
+
+    return WebhookConfig(
+        meta_secrets=secrets_reader(config, meta_secret_envs(config)),
+        x_secrets=x_secrets,
+        x_secret_for=x_secret_for,
+        verify_token=verify_token,
+        meta_max_bytes=platforms.meta_max_body_bytes,
+        x_max_bytes=platforms.x_max_body_bytes,
     )
 
 

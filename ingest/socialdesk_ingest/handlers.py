@@ -8,18 +8,20 @@ message. A batch of one is the same code path.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 import stamina
 
 from socialdesk_ingest import domain
-from socialdesk_ingest.domain import Accepted, IncomingMessage
+from socialdesk_ingest.domain import Accepted, IncomingMessage, Placement
 from socialdesk_ingest.store import ConcurrentDuplicate, IngestStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.errors import is_transient
 
-__all__ = ["Offer", "accept_batch", "accept_offers"]
+__all__ = ["Offer", "accept_batch", "accept_offers", "place_messages", "store_deliveries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +50,36 @@ async def accept_batch(
     if not fresh:
         return domain.outcomes(offered, stored, {})
     batch = [o.message for o in fresh]
+    raw_ids = await store.add_raw_deliveries([(o.source, o.raw_body) for o in fresh], extracted_at=now)
+    placements = await place_messages(batch, list(raw_ids), uow, now=now, idle_seconds=idle_seconds)
+    return domain.outcomes(offered, stored, {m.key: p for m, p in zip(batch, placements, strict=True)})
 
+
+async def place_messages(
+    batch: list[IncomingMessage],
+    raw_ids: list[int | None],
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    idle_seconds: float,
+    enrich: Collection[IncomingMessage] = (),
+) -> list[Placement]:
+    """Thread fresh messages (none stored before, no copies) into tickets, store them and
+    emit ``MessageReceived`` for each: the path every source shares."""
+    store = IngestStore(uow)
     customer_ids = await store.upsert_customers(domain.latest_profiles(batch), seen_at=now)
     # Create the missing conversations first, then lock all of them.
     new = domain.new_conversations(batch, customer_ids, now=now)
     opened = await store.create_conversations(new.values())
     conversations = await store.lock_conversations(new.keys())
-    raw_ids = await store.add_raw_deliveries([(o.source, o.raw_body) for o in fresh])
-
     placed = domain.thread(batch, conversations, opened, customer_ids, now=now, idle_seconds=idle_seconds)
     await store.save_conversations(placed.changed)
-    await store.add_messages(list(zip(batch, placed.placements, raw_ids, strict=True)), received_at=now)
+    await store.add_messages(
+        list(zip(batch, placed.placements, raw_ids, strict=True)), received_at=now, enrich=enrich
+    )
     for msg, placement in zip(batch, placed.placements, strict=True):
         uow.emit(domain.message_received(msg, placement, now=now))
-    return domain.outcomes(offered, stored, {m.key: p for m, p in zip(batch, placed.placements, strict=True)})
+    return placed.placements
 
 
 async def accept_offers(
@@ -72,12 +90,36 @@ async def accept_offers(
     Run again from the start when another transaction stored one of the messages
     meanwhile (the second run answers it as a duplicate) or the database blipped.
     """
-    async for attempt in stamina.retry_context(on=_retry, attempts=5, wait_initial=0.05):
+    # Bounded in time: with the database away the caller answers 503 within seconds
+    # (the platform retries) rather than holding the request and the queue behind it.
+    async for attempt in stamina.retry_context(on=_retry, attempts=5, timeout=3.0, wait_initial=0.05):
         with attempt:
             async with uow_factory() as uow:
                 results = await accept_batch(offers, uow, clock=clock, idle_seconds=idle_seconds)
                 await uow.commit()
                 return results
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def store_deliveries(
+    deliveries: list[tuple[str, bytes]],
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    on_commit: Callable[[], None] = lambda: None,
+) -> list[int]:
+    """Keep webhook deliveries (source, raw body) for the extraction worker; their ids.
+
+    Committed before it returns: a platform is answered 200 only after this. Bounded in
+    time, so with the database away the caller answers 503 and the platform retries.
+    """
+    async for attempt in stamina.retry_context(on=is_transient, attempts=3, timeout=3.0, wait_initial=0.05):
+        with attempt:
+            async with uow_factory() as uow:
+                ids = await IngestStore(uow).add_raw_deliveries(deliveries, extracted_at=None)
+                await uow.commit()
+            on_commit()
+            return ids
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -2,13 +2,20 @@
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 @dataclass(frozen=True)
 class IngestMetrics:
     messages_received: Counter
     request_seconds: Histogram
+    webhook_requests: Counter
+    webhook_ack_seconds: Histogram
+    webhook_items: Counter
+    webhook_not_ticketed: Counter
+    whatsapp_failed: Counter
+    extraction_failures: Counter
+    deliveries_pending: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "IngestMetrics":
@@ -16,7 +23,7 @@ class IngestMetrics:
             messages_received=Counter(
                 "ingest_messages_received_total",
                 "Messages offered to intake, by platform and outcome "
-                "(accepted, duplicate, unauthorized, invalid)",
+                "(accepted, duplicate, unauthorized, invalid, unavailable)",
                 ["platform", "outcome"],
                 registry=registry,
             ),
@@ -24,6 +31,51 @@ class IngestMetrics:
                 "ingest_request_seconds",
                 "Intake request handling time, stored and committed",
                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+                registry=registry,
+            ),
+            webhook_requests=Counter(
+                "ingest_webhook_requests_total",
+                "Platform webhook requests by platform (meta, x) and outcome (stored, "
+                "handshake, handshake_refused, unauthorized, invalid, too_large, unavailable)",
+                ["platform", "outcome"],
+                registry=registry,
+            ),
+            webhook_ack_seconds=Histogram(
+                "ingest_webhook_ack_seconds",
+                "Time to acknowledge a webhook delivery: verified, stored and committed",
+                ["platform"],
+                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+                registry=registry,
+            ),
+            webhook_items=Counter(
+                "ingest_webhook_items_total",
+                "Items extracted from webhook deliveries by kind (message, duplicate, "
+                "own_message, receipt_<status>, message_edited, message_deleted)",
+                ["kind"],
+                registry=registry,
+            ),
+            webhook_not_ticketed=Counter(
+                "ingest_webhook_items_ignored_total",
+                "Webhook items that created nothing, by platform and reason (unknown_account, "
+                "dashboard_test, reaction, favorite, missing_field, unknown_field, duplicate...)",
+                ["platform", "reason"],
+                registry=registry,
+            ),
+            whatsapp_failed=Counter(
+                "ingest_whatsapp_failed_total",
+                "WhatsApp 'failed' statuses of our messages, by error code",
+                ["error_code"],
+                registry=registry,
+            ),
+            extraction_failures=Counter(
+                "ingest_extraction_failures_total",
+                "Stored deliveries whose extraction failed (left pending, or given up as poison)",
+                ["outcome"],
+                registry=registry,
+            ),
+            deliveries_pending=Gauge(
+                "ingest_webhook_deliveries_pending",
+                "Stored webhook deliveries not extracted yet (at the last extraction round)",
                 registry=registry,
             ),
         )

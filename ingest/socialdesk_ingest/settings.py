@@ -12,3 +12,6 @@ class IngestSettings(ServiceSettings):
     http_port: int = Field(default=8081, ge=0, le=65535)
     # A conversation silent this long starts a new ticket on its next message.
     conversation_idle_seconds: float = Field(default=24 * 3600, gt=0)
+    # How often the extraction worker looks for stored deliveries besides being woken
+    # by each webhook commit (another replica's, or left behind by a crash).
+    extraction_poll_seconds: float = Field(default=1.0, gt=0)

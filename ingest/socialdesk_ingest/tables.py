@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -25,6 +27,10 @@ raw_deliveries = Table(
     Column("source", String(32), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("body", LargeBinary, nullable=False),
+    # Webhook deliveries wait for the extraction worker while this is NULL.
+    Column("extracted_at", DateTime(timezone=True)),
+    Column("extract_error", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
 )
 
 customers = Table(
@@ -71,5 +77,19 @@ messages = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Column("raw_delivery_id", BigInteger),
+    Column("attachments", JSONB),
+    Column("edited_at", DateTime(timezone=True)),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("needs_enrichment", Boolean, nullable=False, server_default="false"),
     UniqueConstraint("brand", "platform", "platform_message_id", name="messages_platform_id_key"),
+)
+
+platform_facts = Table(
+    "platform_facts",
+    metadata,
+    Column("brand", String(64), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("fact_key", String(600), primary_key=True),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from socialdesk_ingest.batching import IntakeBatcher
+from socialdesk_ingest.batching import IntakeBatcher, IntakeOverloaded
 
 
 class Store:
@@ -75,3 +75,34 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_others_batch() -> Non
     with pytest.raises(asyncio.CancelledError):
         await leaving
     assert store.calls == [["a", "b"]]
+
+
+class DatabaseAway(Exception):
+    pass
+
+
+async def test_a_failure_that_is_not_the_items_fails_the_batch_whole_in_one_call() -> None:
+    calls: list[list[str]] = []
+
+    async def away(items: list[str]) -> list[str]:
+        calls.append(items)
+        raise DatabaseAway("connection refused")
+
+    batcher = IntakeBatcher(away, fails_whole=lambda exc: isinstance(exc, DatabaseAway))
+    results = await asyncio.gather(*(batcher.submit(x) for x in "abcd"), return_exceptions=True)
+    assert all(isinstance(r, DatabaseAway) for r in results)
+    assert calls == [["a", "b", "c", "d"]]  # not retried one by one
+
+
+async def test_a_full_queue_refuses_at_once() -> None:
+    store = Store()
+    store.release.clear()
+    batcher = IntakeBatcher(store, max_waiting=2)
+    first = asyncio.ensure_future(batcher.submit("a"))
+    await store.entered.wait()
+    waiting = [asyncio.ensure_future(batcher.submit(x)) for x in "bc"]
+    await asyncio.sleep(0)
+    with pytest.raises(IntakeOverloaded):
+        await batcher.submit("d")
+    store.release.set()
+    assert await asyncio.gather(first, *waiting) == ["aa", "bb", "cc"]

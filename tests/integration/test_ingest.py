@@ -18,6 +18,7 @@ from socialdesk_ingest.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.topology import wiring_problems
 from socialdesk_schemas import MessageReceived
+from socialdesk_schemas.platforms import MESSAGES_TOPIC_EVENTS
 from tests.support import Booted, booted, config_for_tests, count, uid
 
 pytestmark = pytest.mark.integration
@@ -220,7 +221,7 @@ async def test_outcomes_are_counted_by_platform(intake: Intake) -> None:
 
 async def test_wiring_declares_what_ingest_publishes(intake: Intake) -> None:
     parts = intake.svc.parts
-    assert list(parts.emits) == [MessageReceived]
+    assert list(parts.emits) == [MessageReceived, *MESSAGES_TOPIC_EVENTS]
     assert wiring_problems(SPEC.name, parts.handlers, parts.emits) == []
 
 

@@ -35,9 +35,15 @@ def thread_key(msg: IncomingMessage) -> str:
     A DM thread is the customer's private channel with the brand account; public comments
     and mentions by one author are one public conversation. Replies to a post by different
     authors are different conversations: each author is a different customer to answer.
+    A platform's public thread (a new top-level comment, or a reply in it) is one
+    conversation: the top-level comment opens a ticket and its replies join it.
     """
-    scope = "dm" if msg.kind == "dm" else "public"
-    return f"{scope}:{msg.author.platform_user_id}"
+    if msg.kind == "dm":
+        return f"dm:{msg.author.platform_user_id}"
+    if msg.thread_root:
+        # A comment thread or a reply chain: one ticket for the thread, whoever writes.
+        return f"thread:{msg.thread_root}"
+    return f"public:{msg.author.platform_user_id}"
 
 
 def conversation_key(msg: IncomingMessage) -> ConversationKey:

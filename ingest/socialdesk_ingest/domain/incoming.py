@@ -83,9 +83,15 @@ class IncomingMessage:
     text: str
     sent_at: datetime | None = None
     in_reply_to: str | None = None
+    thread_root: str | None = None
+    """A public thread (a top-level comment and its replies, a tweet and its replies) this
+    message belongs to; ``None`` for DMs and for sources that know no threads."""
+    attachments: tuple[tuple[str, str | None], ...] = ()
+    """(type, platform id) of each attachment; the text already renders them readably."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "brand", self.brand.strip().lower())
+        object.__setattr__(self, "thread_root", _clean(self.thread_root))
         object.__setattr__(self, "platform_message_id", clean_text(self.platform_message_id))
         object.__setattr__(self, "text", clean_text(self.text))
         object.__setattr__(self, "in_reply_to", _clean(self.in_reply_to))

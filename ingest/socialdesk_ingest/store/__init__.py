@@ -165,18 +165,25 @@ class IngestStore:
             ],
         )
 
-    async def add_raw_deliveries(self, deliveries: Sequence[tuple[str, bytes]]) -> list[int]:
-        """Keep (source, body) pairs as they arrived, for audit and replay; their ids in order."""
+    async def add_raw_deliveries(
+        self, deliveries: Sequence[tuple[str, bytes]], *, extracted_at: datetime | None
+    ) -> list[int]:
+        """Keep (source, body) pairs as they arrived, for audit and replay; their ids in order.
+
+        ``extracted_at=None`` leaves them to the extraction worker (platform webhooks).
+        """
         rows = await self._uow.conn.execute(
-            _INSERT_RAW, [{"source": source, "body": body} for source, body in deliveries]
+            _INSERT_RAW,
+            [{"source": source, "body": body, "extracted_at": extracted_at} for source, body in deliveries],
         )
         return [r.id for r in rows]
 
     async def add_messages(
         self,
-        placed: Sequence[tuple[IncomingMessage, Placement, int]],
+        placed: Sequence[tuple[IncomingMessage, Placement, int | None]],
         *,
         received_at: datetime,
+        enrich: Collection[IncomingMessage] = (),
     ) -> None:
         """Insert (message, placement, raw delivery id) rows.
 
@@ -197,6 +204,8 @@ class IngestStore:
                 "received_at": received_at,
                 "sent_at": m.sent_at,
                 "raw_delivery_id": raw_id,
+                "attachments": [list(a) for a in m.attachments] or None,
+                "needs_enrichment": m in enrich,
             }
             for m, p, raw_id in placed
         ]

@@ -1,0 +1,243 @@
+"""Extracting stored webhook deliveries: parse, plan, thread, store, emit (one transaction).
+
+The webhook routes only verify and store the raw body (decision 0201); this handler,
+driven by :class:`~socialdesk_ingest.extraction_worker.ExtractionWorker`, turns a batch
+of stored deliveries into messages and facts, exactly once:
+
+- customer messages go through the intake's own threading (:func:`place_messages`),
+  deduplicated against every message already stored, whatever delivery brought it;
+- own messages, receipts, statuses, edits and deletions are published as facts, each
+  once (``platform_facts`` remembers their keys), keyed by the ticket of their
+  conversation (or a stable id for a recipient we have no conversation with);
+- everything else is counted by reason and creates nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from socialdesk_ingest import domain
+from socialdesk_ingest.domain import IncomingMessage
+from socialdesk_ingest.domain.platforms import (
+    AccountIndex,
+    BrandFact,
+    DeliveryFact,
+    MessageChanged,
+    OwnMessage,
+    Parsed,
+    delivery_reported,
+    fact_key,
+    own_message_seen,
+    parse_meta,
+    parse_x,
+    plan,
+    recipient_ticket,
+)
+from socialdesk_ingest.handlers import place_messages
+from socialdesk_ingest.store import IngestStore
+from socialdesk_ingest.store.webhooks import PendingDelivery, StoredChange, WebhookStore
+from socialdesk_runtime.db import UnitOfWork
+from socialdesk_schemas.platforms import MessageDeleted, MessageEdited
+
+__all__ = ["Extracted", "extract_deliveries", "parse_delivery"]
+
+PRODUCER = "ingest"
+
+
+@dataclass(slots=True)
+class Extracted:
+    """What one batch produced, for the metrics (counted once committed)."""
+
+    messages: int = 0
+    duplicates: int = 0
+    facts: Counter[str] = field(default_factory=Counter)
+    not_ticketed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    whatsapp_failed: Counter[str] = field(default_factory=Counter)
+    to_enrich: list[IncomingMessage] = field(default_factory=list)
+
+
+def parse_delivery(source: str, body: bytes) -> Parsed:
+    """The items of one stored delivery (its body was checked to be JSON at intake)."""
+    data = json.loads(body)
+    return parse_meta(data) if source == "meta" else parse_x(data)
+
+
+async def extract_deliveries(
+    deliveries: Sequence[PendingDelivery],
+    uow: UnitOfWork,
+    *,
+    accounts: AccountIndex,
+    now: datetime,
+    idle_seconds: float,
+) -> Extracted:
+    """Extract deliveries in this unit of work and mark them extracted. The caller commits."""
+    out = Extracted()
+    store, hooks = IngestStore(uow), WebhookStore(uow)
+    customer: list[tuple[IncomingMessage, int]] = []
+    facts: list[BrandFact] = []
+    enrich: list[IncomingMessage] = []
+    for delivery in deliveries:
+        p = plan(parse_delivery(delivery.source, delivery.body).items, accounts)
+        customer.extend((m, delivery.id) for m in p.customer)
+        facts.extend(p.facts)
+        enrich.extend(p.enrich)
+        out.not_ticketed.update(p.not_ticketed)
+
+    await _messages(customer, enrich, store, hooks, uow, out, now=now, idle_seconds=idle_seconds)
+    await _facts(facts, hooks, uow, out, now=now)
+    await hooks.mark_extracted([d.id for d in deliveries], at=now)
+    return out
+
+
+async def _messages(
+    customer: list[tuple[IncomingMessage, int]],
+    enrich: list[IncomingMessage],
+    store: IngestStore,
+    hooks: WebhookStore,
+    uow: UnitOfWork,
+    out: Extracted,
+    *,
+    now: datetime,
+    idle_seconds: float,
+) -> None:
+    if not customer:
+        return
+    batch = [m for m, _ in customer]
+    stored = await store.stored_messages({m.key for m in batch})
+    fresh_at = domain.first_copies(batch, stored)
+    out.duplicates += len(batch) - len(fresh_at)
+    if not fresh_at:
+        return
+    fresh = [customer[i] for i in fresh_at]
+    # A reply joins the thread of the message it answers when that one is stored.
+    parents = await hooks.threads_of(
+        {(m.brand, m.platform, m.in_reply_to) for m, _ in fresh if m.kind != "dm" and m.in_reply_to}
+    )
+    # ... or in this batch, earlier (a reply to a reply arriving together).
+    roots: dict[tuple[str, str, str], str] = {
+        k: t.removeprefix("thread:") for k, t in parents.items() if t.startswith("thread:")
+    }
+    joined: list[tuple[IncomingMessage, int]] = []
+    for m, raw_id in fresh:
+        root = roots.get((m.brand, m.platform, m.in_reply_to or "")) if m.kind != "dm" else None
+        if root is not None:
+            m = dataclasses.replace(m, thread_root=root)
+        if m.thread_root:
+            roots[(m.brand, m.platform, m.platform_message_id)] = m.thread_root
+        joined.append((m, raw_id))
+    to_enrich = [m for m, _ in joined if any(m.key == e.key for e in enrich)]
+    await place_messages(
+        [m for m, _ in joined],
+        [raw_id for _, raw_id in joined],
+        uow,
+        now=now,
+        idle_seconds=idle_seconds,
+        enrich=to_enrich,
+    )
+    out.messages += len(joined)
+    out.to_enrich.extend(to_enrich)
+
+
+def _dm_thread(fact: BrandFact, recipient: str | None) -> tuple[str, str, str]:
+    return (fact.brand, fact.item.platform, f"dm:{recipient or ''}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyed:
+    fact: BrandFact
+    key: str
+    ticket_id: uuid.UUID
+    change: StoredChange | None = None
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        return (self.fact.brand, self.fact.item.platform, self.key)
+
+
+async def _facts(
+    facts: list[BrandFact], hooks: WebhookStore, uow: UnitOfWork, out: Extracted, *, now: datetime
+) -> None:
+    if not facts:
+        return
+    tickets = await hooks.tickets_of(
+        {_dm_thread(f, f.item.recipient_id) for f in facts if not isinstance(f.item, MessageChanged)}
+    )
+    keyed: list[_Keyed] = []
+    for f in facts:
+        item = f.item
+        if isinstance(item, MessageChanged):
+            # An edit or deletion belongs to the ticket of the message it changes.
+            changed = await hooks.change_message(
+                f.brand,
+                item.platform,
+                item.platform_message_id,
+                text=item.text,
+                at=item.at or now,
+                deleted=item.change == "deleted",
+            )
+            if changed is None:
+                out.not_ticketed[(item.platform, "change_of_unknown_message")] += 1
+            else:
+                keyed.append(_Keyed(f, fact_key(f), changed.ticket_id, changed))
+            continue
+        ticket = tickets.get(_dm_thread(f, item.recipient_id)) or recipient_ticket(
+            f.brand, item.platform, item.recipient_id
+        )
+        keyed.append(_Keyed(f, fact_key(f), ticket))
+    new = await hooks.record_facts(
+        [(k.fact.brand, k.fact.item.platform, k.key, k.ticket_id) for k in keyed], seen_at=now
+    )
+    emitted: set[tuple[str, str, str]] = set()
+    for k in keyed:
+        if k.ident not in new or k.ident in emitted:
+            out.not_ticketed[(k.fact.item.platform, "duplicate")] += 1
+            continue
+        emitted.add(k.ident)
+        item = k.fact.item
+        if isinstance(item, OwnMessage):
+            uow.emit(own_message_seen(k.fact, item, ticket_id=k.ticket_id, now=now))
+            out.facts["own_message"] += 1
+        elif isinstance(item, DeliveryFact):
+            uow.emit(delivery_reported(k.fact, item, ticket_id=k.ticket_id, now=now))
+            out.facts[f"receipt_{item.status}"] += 1
+            if item.platform == "whatsapp" and item.status == "failed":
+                out.whatsapp_failed[str(item.error_code or "none")] += 1
+        elif k.change is not None:
+            uow.emit(_change_event(k.fact.brand, item, k.change, now=now))
+            out.facts[f"message_{item.change}"] += 1
+
+
+def _change_event(
+    brand: str, item: MessageChanged, changed: StoredChange, *, now: datetime
+) -> MessageEdited | MessageDeleted:
+    at = item.at or now
+    if item.change == "deleted":
+        return MessageDeleted(
+            producer=PRODUCER,
+            occurred_at=now,
+            ticket_id=changed.ticket_id,
+            correlation_id=changed.message_id,
+            message_id=changed.message_id,
+            brand=brand,
+            platform=item.platform,
+            platform_message_id=item.platform_message_id,
+            deleted_at=at,
+        )
+    return MessageEdited(
+        producer=PRODUCER,
+        occurred_at=now,
+        ticket_id=changed.ticket_id,
+        correlation_id=changed.message_id,
+        message_id=changed.message_id,
+        brand=brand,
+        platform=item.platform,
+        platform_message_id=item.platform_message_id,
+        text=item.text or "",
+        edited_at=at,
+    )
