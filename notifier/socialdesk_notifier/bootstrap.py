@@ -1,25 +1,35 @@
-"""Wiring the notifier: Slack when a token is configured, the labelled local sink otherwise."""
+"""Wiring the notifier: Slack and each platform's send API when its credentials are in the
+environment, the labelled local sink otherwise (so `make run` works on a bare machine)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
+from typing import Final
+
+import httpx
 
 from socialdesk_notifier.domain import DeliveryPolicy
 from socialdesk_notifier.handlers import Handlers
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import Sender, Senders
 from socialdesk_notifier.senders.local import LocalSink
+from socialdesk_notifier.senders.pacing import Pacer
+from socialdesk_notifier.senders.platforms import PlatformApis, PlatformSender
 from socialdesk_notifier.senders.slack import SlackSender
 from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
-from socialdesk_schemas import NotificationDelivered, NotificationFailed
+from socialdesk_schemas import Channel, NotificationDelivered, NotificationFailed
+from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
 
 __all__ = ["SPEC", "bootstrap"]
 
 log = logging.getLogger(__name__)
+
+PLATFORMS: Final[tuple[Channel, ...]] = ("messenger", "facebook", "instagram", "whatsapp", "x")
 
 
 def _slack(settings: NotifierSettings, config: SocialdeskConfig, sink: LocalSink) -> Sender:
@@ -36,27 +46,93 @@ def _slack(settings: NotifierSettings, config: SocialdeskConfig, sink: LocalSink
     return SlackSender(token=token, base_url=base_url)
 
 
+def _credentialed(config: SocialdeskConfig, platform: str) -> bool:
+    """Some brand has a token for ``platform`` in this environment."""
+    for brand in config.brands:
+        accounts = brand.accounts
+        env = {
+            "messenger": accounts.facebook and accounts.facebook.page_token_env,
+            "facebook": accounts.facebook and accounts.facebook.page_token_env,
+            "instagram": accounts.instagram and accounts.instagram.access_token_env,
+            "whatsapp": accounts.whatsapp and accounts.whatsapp.access_token_env,
+            "x": accounts.x and accounts.x.bearer_token_env,
+        }[platform]
+        if env and config.secret(env):
+            return True
+    return False
+
+
+def _platforms(
+    runtime: Runtime, settings: NotifierSettings, metrics: NotifierMetrics, http: httpx.AsyncClient
+) -> dict[str, Sender]:
+    """A sender per platform with credentials; the others stay on the labelled local sink."""
+    apis = PlatformApis(
+        graph=settings.graph_base_url, x=settings.x_base_url, graph_version=settings.graph_version
+    )
+    pacer = Pacer(
+        rate_per_second=settings.platform_rate_per_second,
+        recipient_interval=settings.recipient_interval_seconds,
+    )
+    senders: dict[str, Sender] = {}
+    for platform in PLATFORMS:
+        if not _credentialed(runtime.config, platform):
+            log.warning(
+                "no credentials for %s: its replies go to the LOCAL SINK %s",
+                platform,
+                settings.local_sink_path,
+            )
+            continue
+        log.info("%s replies go to %s", platform, apis.x if platform == "x" else apis.graph)
+        senders[platform] = PlatformSender(
+            platform,
+            config=runtime.config,
+            clock=runtime.clock,
+            http=http,
+            apis=apis,
+            pacer=pacer,
+            uow_factory=runtime.uow_factory,
+            metrics=metrics,
+            echo_wait=timedelta(seconds=settings.echo_wait_seconds),
+            # Never hold a leased delivery in the pacer for more than a quarter of its lease.
+            max_pacing_wait=settings.delivery_lease_seconds / 4,
+        )
+    return senders
+
+
 async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, NotifierSettings)
     sink = LocalSink(settings.local_sink_path)
-    # Platform send APIs are not wired yet: customer replies go to the labelled local sink.
-    senders = Senders({"slack": _slack(settings, runtime.config, sink)}, fallback=sink)
+    metrics = NotifierMetrics.create(runtime.metrics.registry)
+    http = httpx.AsyncClient(timeout=settings.platform_timeout_seconds)
+    senders = Senders(
+        {"slack": _slack(settings, runtime.config, sink), **_platforms(runtime, settings, metrics, http)},
+        fallback=sink,
+    )
     worker = DeliveryWorker(
         uow_factory=runtime.uow_factory,
         senders=senders,
         clock=runtime.clock,
-        metrics=NotifierMetrics.create(runtime.metrics.registry),
+        metrics=metrics,
         policy=DeliveryPolicy(
-            lease_seconds=settings.delivery_lease_seconds, max_attempts=settings.max_attempts
+            lease_seconds=settings.delivery_lease_seconds,
+            max_age=timedelta(hours=settings.give_up_after_hours),
+            echo_wait=timedelta(seconds=settings.echo_wait_seconds),
         ),
         poll_seconds=settings.poll_seconds,
     )
     runtime.uow_factory.on_commit(worker.notify)
     return ServiceParts(
         handlers=Handlers(config=runtime.config, clock=runtime.clock).table(),
-        emits=[NotificationDelivered, NotificationFailed],
+        emits=[
+            NotificationDelivered,
+            NotificationFailed,
+            DeliverySucceeded,
+            DeliveryFailed,
+            ReplyStatusChanged,
+        ],
         workers=[worker],
+        on_shutdown=[http.aclose],
     )
 
 

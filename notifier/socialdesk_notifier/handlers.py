@@ -11,19 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from socialdesk_notifier import domain
-from socialdesk_notifier.store import DeliveryStore
+from socialdesk_notifier.domain.receipts import apply_receipt, reply_id_of_key
+from socialdesk_notifier.domain.replies import text_sha
+from socialdesk_notifier.store import ConversationStore, DeliveryStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
-from socialdesk_runtime.consumer import HandlerTable
+from socialdesk_runtime.consumer import Batch, HandlerTable
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import (
     Event,
+    MessageReceived,
     ReplyRequested,
     SlaWarning,
     SpikeDetected,
     TicketEscalated,
     TrendDetected,
 )
+from socialdesk_schemas.platforms import OwnMessageSeen, PlatformDeliveryReported
 
 __all__ = ["Handlers"]
 
@@ -42,6 +46,10 @@ class Handlers:
             SpikeDetected: self.on_spike_detected,
             TrendDetected: self.on_trend_detected,
             ReplyRequested: self.on_reply_requested,
+            # ingest's facts about conversations: windows, echoes of our sends, receipts.
+            MessageReceived: Batch(self.on_messages_received),
+            OwnMessageSeen: self.on_own_message_seen,
+            PlatformDeliveryReported: self.on_delivery_reported,
         }
 
     async def on_ticket_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:
@@ -58,6 +66,41 @@ class Handlers:
 
     async def on_reply_requested(self, event: ReplyRequested, uow: UnitOfWork) -> None:
         await self._owe(uow, event, domain.reply(event))
+
+    async def on_messages_received(self, events: list[MessageReceived], uow: UnitOfWork) -> None:
+        """A customer's message (re)opens their messaging window with the brand."""
+        await ConversationStore(uow).touch_contacts(
+            [(e.brand, e.platform, e.author.platform_user_id, e.sent_at or e.received_at) for e in events]
+        )
+
+    async def on_own_message_seen(self, event: OwnMessageSeen, uow: UnitOfWork) -> None:
+        """Our message came back: what settles a send whose answer was lost."""
+        await ConversationStore(uow).record_echo(
+            brand=event.brand,
+            platform=event.platform,
+            platform_message_id=event.platform_message_id,
+            delivery_key=event.delivery_key,
+            recipient=event.recipient_platform_user_id,
+            text_sha=text_sha(event.text),
+            seen_at=event.sent_at or event.occurred_at,
+        )
+
+    async def on_delivery_reported(self, event: PlatformDeliveryReported, uow: UnitOfWork) -> None:
+        store = ConversationStore(uow)
+        reply_id = reply_id_of_key(event.delivery_key)
+        parts = await store.sent_replies(
+            brand=event.brand,
+            platform=event.platform,
+            ids=event.platform_message_ids,
+            reply_ids=[reply_id] if reply_id else [],
+            recipient=event.recipient_platform_user_id,
+            watermark=event.watermark,
+        )
+        changes = apply_receipt(event, parts, now=self.clock.now())
+        for message_id, status in changes.updates:
+            await store.set_status(event.platform, message_id, status)
+        for outcome in changes.events:
+            uow.emit(outcome)
 
     async def _owe(self, uow: UnitOfWork, event: Event, notification: domain.Notification) -> None:
         await DeliveryStore(uow).enqueue(event, notification, now=self.clock.now())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from socialdesk_notifier.domain import Decision, Failed, Sent
 
@@ -20,6 +20,9 @@ class NotifierMetrics:
     deliveries: Counter
     delivery_seconds: Histogram
     recovered: Counter
+    throttled_total: Counter
+    failures: Counter
+    channel_health: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> NotifierMetrics:
@@ -43,7 +46,35 @@ class NotifierMetrics:
                 ["channel"],
                 registry=registry,
             ),
+            throttled_total=Counter(
+                "notifier_replies_throttled_total",
+                "Platform sends refused as too fast (Graph rate-limit codes, X 429); each backs off",
+                ["channel"],
+                registry=registry,
+            ),
+            failures=Counter(
+                "notifier_delivery_failures_total",
+                "Deliveries given up on, by channel and reason: alert on any increase "
+                "(re-drive with `socialdesk notifier redrive`)",
+                ["channel", "reason"],
+                registry=registry,
+            ),
+            channel_health=Gauge(
+                "notifier_channel_healthy",
+                "1 while a platform channel accepts our sends, 0 after a token or permission refusal",
+                ["channel"],
+                registry=registry,
+            ),
         )
+
+    def throttled(self, channel: str) -> None:
+        self.throttled_total.labels(channel=channel).inc()
+
+    def platform_ok(self, channel: str) -> None:
+        self.channel_health.labels(channel=channel).set(1)
+
+    def channel_unhealthy(self, channel: str, reason: str) -> None:
+        self.channel_health.labels(channel=channel).set(0)
 
     def observe_send(self, channel: str, seconds: float) -> None:
         self.delivery_seconds.labels(channel=channel).observe(seconds)
@@ -56,4 +87,33 @@ class NotifierMetrics:
                 self.recovered.labels(channel=channel).inc()
         else:
             outcome = "failed" if isinstance(decision, Failed) else "retry"
+            if isinstance(decision, Failed):
+                self.failures.labels(channel=channel, reason=_bounded(decision.reason)).inc()
         self.deliveries.labels(channel=channel, outcome=outcome).inc()
+
+
+_REASONS = frozenset(
+    {
+        "window_closed",
+        "no_account",
+        "no_credentials",
+        "empty_text",
+        "too_long",
+        "no_comment",
+        "invalid_recipient",
+        "invalid_request",
+        "permission",
+        "token_expired",
+        "throttled_too_long",
+        "unverifiable",
+        "policy_blocked",
+        "duplicate_content",
+        "private_reply_not_allowed",
+        "platform_unavailable",
+    }
+)
+
+
+def _bounded(reason: str) -> str:
+    """Label values stay few: an unexpected reason counts as platform_error."""
+    return reason if reason in _REASONS else "platform_error"

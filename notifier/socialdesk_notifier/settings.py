@@ -17,7 +17,20 @@ class NotifierSettings(ServiceSettings):
     # A claimed delivery not finished within the lease is presumed abandoned by a dead
     # process; before re-sending it, the notifier checks whether it went out after all.
     delivery_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
-    max_attempts: int = Field(default=8, ge=1, le=100)
+    # A delivery still failing (throttled, platform or Slack down) this long is given up on,
+    # counted in notifier_delivery_failures_total and left for `socialdesk notifier redrive`.
+    give_up_after_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     # Overrides the configuration's slack.base_url (a Slack-compatible endpoint, e.g. a test fake).
     slack_base_url: str | None = None
     poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # Platform send APIs (issue 10); tests and benchmarks point these at the local fakes.
+    graph_base_url: str = "https://graph.facebook.com"
+    graph_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
+    x_base_url: str = "https://api.x.com"
+    # The pace per sending account (halved on each throttle, then recovering) and per recipient.
+    platform_rate_per_second: float = Field(default=20.0, gt=0, le=1000)
+    recipient_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    # How long an ambiguous platform send (timeout, 5xx, crash) waits for its echo through
+    # ingest before it is presumed lost and sent again.
+    echo_wait_seconds: float = Field(default=120.0, ge=0, le=86400)
+    platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

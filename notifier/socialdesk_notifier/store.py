@@ -14,16 +14,17 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from socialdesk_notifier.domain import Decision, Delivery, Failed, Notification, Sent
 from socialdesk_notifier.domain.delivery import FAILED, PENDING, SENDING, SENT
-from socialdesk_notifier.tables import deliveries
+from socialdesk_notifier.tables import contacts, deliveries, own_messages, reply_messages
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import Event
 
-__all__ = ["DeliveryStore"]
+__all__ = ["ConversationStore", "DeliveryStore"]
 
 _DELIVERY_COLUMNS = [deliveries.c[f.name] for f in fields(Delivery)]
 
@@ -68,16 +69,24 @@ class DeliveryStore:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        # A lease that ran out means its worker died, maybe after the send: ambiguous since then.
+        abandoned = case((deliveries.c.status == SENDING, deliveries.c.lease_until), else_=None)
         rows = await self._uow.conn.execute(
             update(deliveries)
             .where(deliveries.c.id.in_(due.scalar_subquery()))
-            .values(status=SENDING, attempts=deliveries.c.attempts + 1, lease_until=lease_until)
+            .values(
+                status=SENDING,
+                attempts=deliveries.c.attempts + 1,
+                lease_until=lease_until,
+                ambiguous_since=func.coalesce(deliveries.c.ambiguous_since, abandoned),
+            )
             .returning(*_DELIVERY_COLUMNS)
         )
         return [Delivery(**row._mapping) for row in rows]
 
-    async def record(self, delivery_id: uuid.UUID, decision: Decision) -> None:
-        """Write what the domain decided about one attempt."""
+    async def record(self, delivery: Delivery, decision: Decision) -> None:
+        """Write what the domain decided about one attempt (and, for a sent reply, the
+        platform message ids its receipts will name)."""
         values: dict[str, Any]
         if isinstance(decision, Sent):
             values = {
@@ -85,11 +94,218 @@ class DeliveryStore:
                 "external_ref": decision.external_ref,
                 "sent_at": decision.at,
                 "last_error": None,
+                "ambiguous_since": None,
             }
+            if decision.refs:
+                values["part_refs"] = list(decision.refs)
         elif isinstance(decision, Failed):
-            values = {"status": FAILED, "last_error": decision.error}
+            values = {"status": FAILED, "last_error": decision.error, "failure_reason": decision.reason}
         else:
-            values = {"status": PENDING, "last_error": decision.error, "next_attempt_at": decision.not_before}
+            values = {
+                "status": PENDING,
+                "last_error": decision.error,
+                "next_attempt_at": decision.not_before,
+                "ambiguous_since": (delivery.ambiguous_since or decision.at or decision.not_before)
+                if decision.ambiguous
+                else None,
+                "throttles": deliveries.c.throttles + (1 if decision.throttled else 0),
+            }
         await self._uow.conn.execute(
-            update(deliveries).where(deliveries.c.id == delivery_id).values(lease_until=None, **values)
+            update(deliveries).where(deliveries.c.id == delivery.id).values(lease_until=None, **values)
+        )
+        if isinstance(decision, Sent) and delivery.is_reply:
+            refs = list(decision.refs) or ([decision.external_ref] if decision.external_ref else [])
+            await self._remember_reply_parts(delivery, refs, decision.at)
+
+    async def save_parts(self, delivery_id: uuid.UUID, refs: list[str]) -> None:
+        """The parts of a reply sent so far (committed at once: a crash will not resend them)."""
+        await self._uow.conn.execute(
+            update(deliveries).where(deliveries.c.id == delivery_id).values(part_refs=refs)
+        )
+
+    async def _remember_reply_parts(self, delivery: Delivery, refs: list[str], at: datetime) -> None:
+        if not refs:
+            return
+        payload = delivery.payload
+        rows = [
+            {
+                "platform": delivery.channel,
+                "platform_message_id": ref,
+                "reply_id": uuid.UUID(str(payload["reply_id"])),
+                "delivery_id": delivery.id,
+                "brand": str(payload["brand"]),
+                "ticket_id": delivery.ticket_id,
+                "correlation_id": delivery.correlation_id,
+                "recipient": delivery.destination,
+                "sent_at": at,
+                "status": "sent",
+            }
+            for ref in refs
+        ]
+        await self._uow.conn.execute(pg_insert(reply_messages).values(rows).on_conflict_do_nothing())
+
+    # --- re-drive (the operator's command) ------------------------------------------------
+
+    async def failed(self, *, since: datetime | None, limit: int = 1000) -> list[dict[str, Any]]:
+        query = (
+            select(
+                deliveries.c.id,
+                deliveries.c.channel,
+                deliveries.c.source_event_type,
+                deliveries.c.failure_reason,
+                deliveries.c.last_error,
+                deliveries.c.created_at,
+            )
+            .where(deliveries.c.status == FAILED)
+            .order_by(deliveries.c.created_at)
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(deliveries.c.created_at >= since)
+        return [dict(row._mapping) for row in await self._uow.conn.execute(query)]
+
+    async def redrive(self, ids: list[uuid.UUID], *, now: datetime, force: bool) -> int:
+        """Failed deliveries back to pending, their age counted from now.
+
+        Without ``force`` an ambiguous one still looks for an earlier send first; with it,
+        a person has decided it did not go out (e.g. a channel whose history we cannot read).
+        """
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "next_attempt_at": now,
+            "requeued_at": now,
+            "failure_reason": None,
+            "throttles": 0,
+        }
+        if force:
+            values["ambiguous_since"] = None
+        result = await self._uow.conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids), deliveries.c.status == FAILED)
+            .values(**values)
+            .returning(deliveries.c.id)
+        )
+        return len(result.all())
+
+
+class ConversationStore:
+    """What the notifier learns of conversations from ingest's events: the customers' last
+    messages (windows), our messages seen coming back (echoes) and receipts of sent replies."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def touch_contacts(self, seen: list[tuple[str, str, str, datetime]]) -> None:
+        """(brand, platform, user, at) of customer messages; a later one never goes back."""
+        latest: dict[tuple[str, str, str], datetime] = {}
+        for brand, platform, user, at in seen:
+            key = (brand, platform, user)
+            latest[key] = max(at, latest.get(key, at))
+        if not latest:
+            return
+        statement = pg_insert(contacts).values(
+            [
+                {"brand": b, "platform": p, "platform_user_id": u, "last_message_at": at}
+                for (b, p, u), at in latest.items()
+            ]
+        )
+        await self._uow.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["brand", "platform", "platform_user_id"],
+                set_={
+                    "last_message_at": func.greatest(
+                        contacts.c.last_message_at, statement.excluded.last_message_at
+                    )
+                },
+            )
+        )
+
+    async def last_message_at(self, brand: str, platform: str, user: str) -> datetime | None:
+        row = await self._uow.conn.execute(
+            select(contacts.c.last_message_at).where(
+                contacts.c.brand == brand,
+                contacts.c.platform == platform,
+                contacts.c.platform_user_id == user,
+            )
+        )
+        value: datetime | None = row.scalar_one_or_none()
+        return value
+
+    async def record_echo(
+        self,
+        *,
+        brand: str,
+        platform: str,
+        platform_message_id: str,
+        delivery_key: str | None,
+        recipient: str | None,
+        text_sha: str,
+        seen_at: datetime,
+    ) -> None:
+        await self._uow.conn.execute(
+            pg_insert(own_messages).values(
+                brand=brand,
+                platform=platform,
+                platform_message_id=platform_message_id,
+                delivery_key=delivery_key,
+                recipient=recipient,
+                text_sha=text_sha,
+                seen_at=seen_at,
+            )
+        )
+
+    async def find_echo(
+        self, *, brand: str, platform: str, key: str, recipient: str, text_sha: str, since: datetime
+    ) -> str | None:
+        """Our message seen coming back: by the key we attached, else by recipient and text."""
+        by_key = select(own_messages.c.platform_message_id).where(own_messages.c.delivery_key == key)
+        found = (await self._uow.conn.execute(by_key.limit(1))).scalar_one_or_none()
+        if found is not None:
+            return str(found)
+        by_text = select(own_messages.c.platform_message_id).where(
+            own_messages.c.brand == brand,
+            own_messages.c.platform == platform,
+            own_messages.c.text_sha == text_sha,
+            own_messages.c.seen_at >= since,
+            or_(own_messages.c.recipient.is_(None), own_messages.c.recipient == recipient),
+            own_messages.c.platform_message_id.not_in(select(reply_messages.c.platform_message_id)),
+        )
+        found = (await self._uow.conn.execute(by_text.limit(1))).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    async def sent_replies(
+        self,
+        *,
+        brand: str,
+        platform: str,
+        ids: list[str],
+        reply_ids: list[uuid.UUID],
+        recipient: str | None,
+        watermark: datetime | None,
+    ) -> list[dict[str, Any]]:
+        """Sent reply parts named by a receipt: by message id, by our key, or up to a watermark."""
+        conditions: list[ColumnElement[bool]] = [reply_messages.c.platform_message_id.in_(ids)] if ids else []
+        if reply_ids:
+            conditions.append(reply_messages.c.reply_id.in_(reply_ids))
+        if watermark is not None and recipient:
+            conditions.append(
+                (reply_messages.c.recipient == recipient) & (reply_messages.c.sent_at <= watermark)
+            )
+        if not conditions:
+            return []
+        rows = await self._uow.conn.execute(
+            select(reply_messages)
+            .where(reply_messages.c.brand == brand, reply_messages.c.platform == platform, or_(*conditions))
+            .with_for_update()
+        )
+        return [dict(row._mapping) for row in rows]
+
+    async def set_status(self, platform: str, platform_message_id: str, status: str) -> None:
+        await self._uow.conn.execute(
+            update(reply_messages)
+            .where(
+                reply_messages.c.platform == platform,
+                reply_messages.c.platform_message_id == platform_message_id,
+            )
+            .values(status=status)
         )

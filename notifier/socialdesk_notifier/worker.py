@@ -13,6 +13,7 @@ import logging
 from socialdesk_notifier.domain import Decision, Delivery, DeliveryPolicy, Failed, Retry, outcome_event
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import Sender, Senders
+from socialdesk_notifier.senders.errors import EchoPending, LookupImpossible
 from socialdesk_notifier.store import DeliveryStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
@@ -98,6 +99,12 @@ class DeliveryWorker:
             return None
         try:
             found = await sender.find_sent(delivery, since=self._policy.history_since(delivery))
+        except EchoPending as exc:
+            log.info("delivery %s: %s", delivery.id, exc)
+            return self._policy.lookup_failed(delivery, str(exc), self._clock.now())
+        except LookupImpossible as exc:
+            log.error("delivery %s: cannot check for an earlier send, not re-sending: %s", delivery.id, exc)
+            return self._policy.lookup_failed(delivery, str(exc), self._clock.now(), possible=False)
         except Exception as exc:
             log.warning("delivery %s: could not check for an earlier send: %s", delivery.id, exc)
             return self._policy.lookup_failed(delivery, str(exc), self._clock.now())
@@ -107,17 +114,20 @@ class DeliveryWorker:
 
     async def _record(self, delivery: Delivery, sender: Sender, decision: Decision) -> None:
         async with self._uow_factory.quiet() as uow:
-            await DeliveryStore(uow).record(delivery.id, decision)
+            await DeliveryStore(uow).record(delivery, decision)
             event = outcome_event(delivery, sender.channel, decision)
             if event is not None:
                 uow.emit(event)
             await uow.commit()
         if isinstance(decision, Failed):
+            # A reply's destination is a customer: never in the logs (issue 11), only its id.
+            where = "a customer" if delivery.is_reply else delivery.destination
             log.error(
-                "delivery %s to %s %s failed for good: %s",
+                "delivery %s to %s %s failed for good (%s): %s",
                 delivery.id,
                 sender.channel,
-                delivery.destination,
+                where,
+                decision.reason,
                 decision.error,
             )
         elif isinstance(decision, Retry):

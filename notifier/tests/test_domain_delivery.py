@@ -17,10 +17,17 @@ from socialdesk_notifier.domain import (
 from socialdesk_schemas import NotificationDelivered, NotificationFailed
 
 NOW = datetime(2026, 1, 1, 9, tzinfo=UTC)
-POLICY = DeliveryPolicy(lease_seconds=30, max_attempts=3)
+POLICY = DeliveryPolicy(lease_seconds=30, max_age=timedelta(hours=24))
 
 
-def claimed(attempts: int = 1, *, lease_left: float = 30) -> Delivery:
+def claimed(
+    attempts: int = 1,
+    *,
+    lease_left: float = 30,
+    age: timedelta = timedelta(minutes=1),
+    ambiguous: bool = False,
+    throttles: int = 0,
+) -> Delivery:
     return Delivery(
         id=uuid.uuid4(),
         idempotency_key="e:slack:C0",
@@ -33,7 +40,9 @@ def claimed(attempts: int = 1, *, lease_left: float = 30) -> Delivery:
         payload={"text": "hi"},
         attempts=attempts,
         lease_until=NOW + timedelta(seconds=lease_left),
-        created_at=NOW - timedelta(minutes=1),
+        created_at=NOW - age,
+        ambiguous_since=NOW - timedelta(seconds=10) if ambiguous else None,
+        throttles=throttles,
     )
 
 
@@ -46,10 +55,12 @@ def test_a_claim_leases_for_the_lease_time() -> None:
     assert POLICY.lease_until(NOW) == NOW + timedelta(seconds=30)
 
 
-def test_only_a_later_attempt_looks_for_an_earlier_send_from_before_it_was_created() -> None:
+def test_only_an_attempt_after_a_lost_answer_looks_for_an_earlier_send() -> None:
     assert not POLICY.must_look_first(claimed(1))
-    assert POLICY.must_look_first(claimed(2))
-    delivery = claimed(2)
+    # A refusal (429, channel_not_found) proves nothing went out: no history read (issue 7.4).
+    assert not POLICY.must_look_first(claimed(2))
+    assert POLICY.must_look_first(claimed(2, ambiguous=True))
+    delivery = claimed(2, ambiguous=True)
     assert POLICY.history_since(delivery) < delivery.created_at
 
 
@@ -61,6 +72,8 @@ def test_sends_only_with_at_least_half_the_lease_left() -> None:
 
 def test_a_successful_send_is_sent_with_its_reference() -> None:
     assert POLICY.after_send(claimed(), SendResult(ok=True, external_ref="1.2"), NOW) == Sent("1.2", NOW)
+    parts = SendResult(ok=True, external_ref="m1", refs=("m1", "m2"))
+    assert POLICY.after_send(claimed(), parts, NOW) == Sent("m1", NOW, refs=("m1", "m2"))
 
 
 def test_a_found_earlier_send_is_sent_and_recovered() -> None:
@@ -68,32 +81,65 @@ def test_a_found_earlier_send_is_sent_and_recovered() -> None:
 
 
 def test_a_permanent_error_fails_at_once_and_is_not_retryable() -> None:
-    result = SendResult(ok=False, error="slack: channel_not_found", permanent=True)
+    result = SendResult(ok=False, error="x: permission", permanent=True, reason="permission", code=200)
     assert POLICY.after_send(claimed(1), result, NOW) == Failed(
-        "slack: channel_not_found", retryable=False, at=NOW
+        "x: permission", retryable=False, at=NOW, reason="permission", code=200
     )
 
 
-def test_a_transient_error_retries_with_backoff_until_the_last_attempt() -> None:
-    result = SendResult(ok=False, error="slack: HTTP 503")
-    assert POLICY.after_send(claimed(2), result, NOW) == Retry("slack: HTTP 503", NOW + timedelta(seconds=2))
-    assert POLICY.after_send(claimed(3), result, NOW) == Failed("slack: HTTP 503", retryable=True, at=NOW)
+def test_a_transient_error_retries_with_backoff_for_hours_not_a_count_of_attempts() -> None:
+    result = SendResult(ok=False, error="slack: HTTP 503", ambiguous=True)
+    assert POLICY.after_send(claimed(2), result, NOW) == Retry(
+        "slack: HTTP 503", NOW + timedelta(seconds=2), ambiguous=True, at=NOW
+    )
+    # Fifty attempts in, still retried (two minutes of outage abandoned pages: issue 7.3)...
+    assert isinstance(POLICY.after_send(claimed(50, age=timedelta(hours=2)), result, NOW), Retry)
+    # ...until the delivery is older than max_age.
+    old = POLICY.after_send(claimed(50, age=timedelta(hours=24)), result, NOW)
+    assert isinstance(old, Failed)
+    assert old.retryable
 
 
-def test_rate_limited_retries_after_what_the_other_side_asked() -> None:
-    result = SendResult(ok=False, error="slack: ratelimited (HTTP 429)", retry_after=7)
-    decision = POLICY.after_send(claimed(1), result, NOW)
+def test_rate_limited_retries_after_what_the_other_side_asked_and_never_gives_up_by_count() -> None:
+    result = SendResult(ok=False, error="slack: ratelimited (HTTP 429)", retry_after=7, throttled=True)
+    decision = POLICY.after_send(claimed(1000, throttles=999), result, NOW)
     assert isinstance(decision, Retry)
     assert decision.not_before == NOW + timedelta(seconds=7)
+    assert decision.throttled and not decision.ambiguous
 
 
-def test_a_failed_lookup_retries_rather_than_sending_blind() -> None:
-    decision = POLICY.lookup_failed(claimed(2), "timeout", NOW)
-    assert decision == Retry("lookup failed: timeout", NOW + timedelta(seconds=2))
+def test_throttled_without_a_wait_backs_off_by_the_throttled_attempts_alone() -> None:
+    result = SendResult(ok=False, error="graph 613", throttled=True)
+    decision = POLICY.after_send(claimed(9, throttles=2), result, NOW)
+    assert isinstance(decision, Retry)
+    assert decision.not_before == NOW + timedelta(seconds=4)
+    gave_up = POLICY.after_send(claimed(9, throttles=8, age=timedelta(days=2)), result, NOW)
+    assert isinstance(gave_up, Failed)
+    assert gave_up.reason == "throttled_too_long"
+
+
+def test_a_failed_lookup_retries_rather_than_sending_blind_until_too_old() -> None:
+    decision = POLICY.lookup_failed(claimed(2, ambiguous=True), "timeout", NOW)
+    assert decision == Retry("lookup failed: timeout", NOW + timedelta(seconds=2), ambiguous=True, at=NOW)
+    old = POLICY.lookup_failed(claimed(2, ambiguous=True, age=timedelta(days=1)), "timeout", NOW)
+    assert isinstance(old, Failed)
+    assert old.reason == "unverifiable"
+
+
+def test_a_history_that_can_never_be_read_fails_as_unverifiable_at_once() -> None:
+    decision = POLICY.lookup_failed(claimed(2, ambiguous=True), "missing_scope", NOW, possible=False)
+    assert isinstance(decision, Failed)
+    assert (decision.reason, decision.retryable) == ("unverifiable", True)
+
+
+def test_an_ambiguous_send_waits_for_its_echo_for_echo_wait() -> None:
+    assert POLICY.still_waiting_for_echo(claimed(2, ambiguous=True), NOW)
+    assert not POLICY.still_waiting_for_echo(claimed(2, ambiguous=True), NOW + POLICY.echo_wait)
+    assert not POLICY.still_waiting_for_echo(claimed(2), NOW)
 
 
 def test_long_errors_are_cut() -> None:
-    decision = POLICY.after_send(claimed(3), SendResult(ok=False, error="e" * 5000), NOW)
+    decision = POLICY.after_send(claimed(3), SendResult(ok=False, error="e" * 5000, permanent=True), NOW)
     assert isinstance(decision, Failed)
     assert len(decision.error) == 2000
 

@@ -165,4 +165,5 @@ def test_reply_payload_keeps_what_a_platform_send_needs() -> None:
         "in_reply_to": "m-1",
         "brand": "ourbus",
         "reply_id": str(event.reply_id),
+        "origin": event.origin,
     }

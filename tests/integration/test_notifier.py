@@ -28,6 +28,7 @@ from socialdesk_schemas import (
     TicketEscalated,
     TrendDetected,
 )
+from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
 from tests.fakes.slack import FakeSlack
 from tests.support import Booted, booted, config_for_tests, envelope
 
@@ -53,7 +54,7 @@ async def notifier(fresh_db: str, slack: FakeSlack, tmp_path: Path) -> AsyncIter
             "slack_base_url": slack.base_url,
             "local_sink_path": tmp_path / "sink.jsonl",
             "delivery_lease_seconds": 30,
-            "max_attempts": 3,
+            "give_up_after_hours": 1,
         },
     ) as svc:
         yield svc
@@ -114,8 +115,20 @@ async def test_escalation_is_posted_once_to_the_level_channel_even_if_redelivere
 
 
 async def test_it_reads_sla_replies_and_trends_and_writes_only_deliveries(notifier: Booted) -> None:
-    assert set(consumed_topics(notifier.parts.handlers)) == {TOPICS.sla, TOPICS.replies, TOPICS.trends}
-    outcomes: set[type[Event]] = {NotificationDelivered, NotificationFailed}
+    # ticket.messages: customers' last messages (windows), echoes and receipts of our replies.
+    assert set(consumed_topics(notifier.parts.handlers)) == {
+        TOPICS.sla,
+        TOPICS.replies,
+        TOPICS.trends,
+        TOPICS.messages,
+    }
+    outcomes: set[type[Event]] = {
+        NotificationDelivered,
+        NotificationFailed,
+        DeliverySucceeded,
+        DeliveryFailed,
+        ReplyStatusChanged,
+    }
     assert set(notifier.parts.emits) == outcomes
     assert wiring_problems(SPEC.name, notifier.parts.handlers, notifier.parts.emits) == []
 
@@ -226,17 +239,22 @@ async def test_permanent_slack_error_fails_the_delivery_and_says_so(
     assert failed.retryable is False
 
 
-async def test_server_errors_are_retried_with_backoff_then_given_up(
+async def test_server_errors_are_retried_with_backoff_then_given_up_by_age(
     notifier: Booted, slack: FakeSlack
 ) -> None:
+    # 503 without storing: the next attempt looks in the history (finds nothing) and re-posts.
     slack.fail_next(100, status=503, method="chat.postMessage")
     await notifier.feed(escalated(notifier))
-    for _ in range(3):
+    for _ in range(8):  # eight attempts within the hour: not given up (issue 7.3)
         await worker_of(notifier).run_once()
-        clock_of(notifier).advance(seconds=600)
+        clock_of(notifier).advance(seconds=450)
     async with notifier.engine.connect() as conn:
         status, attempts = (await conn.execute(select(deliveries.c.status, deliveries.c.attempts))).one()
-    assert (status, attempts) == ("failed", 3)
+    assert (status, attempts) == ("pending", 8)
+    await worker_of(notifier).run_once()  # past give_up_after_hours (1 h)
+    async with notifier.engine.connect() as conn:
+        status, attempts = (await conn.execute(select(deliveries.c.status, deliveries.c.attempts))).one()
+    assert (status, attempts) == ("failed", 9)
     (failed,) = await notifier.emitted()
     assert isinstance(failed, NotificationFailed)
     assert failed.retryable is True

@@ -9,7 +9,7 @@ Every decision here is pure: given a delivery, what happened, and ``now``, what 
 
 Usage::
 
-    policy = DeliveryPolicy(lease_seconds=30, max_attempts=8)
+    policy = DeliveryPolicy(lease_seconds=30, max_age=timedelta(hours=24))
     if policy.may_send(delivery, now):
         decision = policy.after_send(delivery, result, now)  # Sent | Failed | Retry
 """
@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from socialdesk_schemas import Channel, Event, NotificationDelivered, NotificationFailed
+from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded
 
 __all__ = [
     "FAILED",
@@ -37,6 +38,7 @@ __all__ = [
     "Sent",
     "backoff_seconds",
     "outcome_event",
+    "reply_outcome",
 ]
 
 PRODUCER = "notifier"
@@ -44,6 +46,8 @@ PRODUCER = "notifier"
 ERROR_LIMIT = 2000
 #: Look a little before the delivery was created: clocks of Slack and ours differ.
 HISTORY_MARGIN = timedelta(seconds=5)
+
+_PLATFORMS = frozenset({"facebook", "instagram", "messenger", "whatsapp", "x"})
 
 # Statuses of a delivery row.
 PENDING = "pending"
@@ -68,6 +72,19 @@ class Delivery:
     attempts: int
     lease_until: datetime | None
     created_at: datetime
+    #: Since when an earlier attempt may have gone out unseen (a timeout, a 5xx, a crash):
+    #: until that is settled, nothing is sent again.
+    ambiguous_since: datetime | None = None
+    #: Attempts the other side throttled (their back-off is counted apart).
+    throttles: int = 0
+    #: Platform message ids of the parts of a reply already sent (a long text goes in parts).
+    part_refs: list[str] | None = None
+    #: When a person last re-drove it: its age counts from then.
+    requeued_at: datetime | None = None
+
+    @property
+    def is_reply(self) -> bool:
+        return self.source_event_type == "ReplyRequested"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +98,15 @@ class SendResult:
     permanent: bool = False
     #: The other side asked us to wait this long (HTTP 429 Retry-After).
     retry_after: float | None = None
+    #: The other side throttled us (a 429, a Graph rate-limit code): not the message's fault.
+    throttled: bool = False
+    #: The message may have gone out though we got no answer (timeout, cut connection, 5xx).
+    ambiguous: bool = False
+    #: Why, in ``DeliveryFailed.reason`` words (window_closed, permission, ...), and the platform's code.
+    reason: str | None = None
+    code: int | None = None
+    #: Every part's platform message id (a reply sent in parts), the first being ``external_ref``.
+    refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +115,7 @@ class Sent:
     at: datetime
     #: Found already sent by an earlier attempt that died before recording it.
     recovered: bool = False
+    refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +125,8 @@ class Failed:
     error: str
     retryable: bool
     at: datetime
+    reason: str = "platform_error"
+    code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +135,11 @@ class Retry:
 
     error: str
     not_before: datetime
+    #: The attempt may have gone out: look before sending again.
+    ambiguous: bool = False
+    throttled: bool = False
+    #: When the attempt was decided (the start of an ambiguity).
+    at: datetime | None = None
 
 
 Decision = Sent | Failed | Retry
@@ -125,7 +159,10 @@ class DeliveryPolicy:
     """The lease and retry rules of the delivery worker."""
 
     lease_seconds: float
-    max_attempts: int
+    #: Give up on a delivery this old, whatever its attempts (issue 7: by age, never by 429s).
+    max_age: timedelta = timedelta(hours=24)
+    #: How long an ambiguous platform send waits for its echo before it is presumed lost.
+    echo_wait: timedelta = timedelta(minutes=2)
 
     @property
     def lease(self) -> timedelta:
@@ -135,8 +172,19 @@ class DeliveryPolicy:
         return now + self.lease
 
     def must_look_first(self, delivery: Delivery) -> bool:
-        """An attempt after the first may follow a send whose answer was lost."""
-        return delivery.attempts > 1
+        """Only an attempt after one whose answer was lost (or a crash) must look first.
+
+        A refusal (a 429, ``channel_not_found``) proves nothing went out: the next attempt
+        sends without reading the channel history (issue 7 item 4).
+        """
+        return delivery.ambiguous_since is not None
+
+    def too_old(self, delivery: Delivery, now: datetime) -> bool:
+        return now - (delivery.requeued_at or delivery.created_at) >= self.max_age
+
+    def still_waiting_for_echo(self, delivery: Delivery, now: datetime) -> bool:
+        """An ambiguous platform send whose echo could still arrive through ingest."""
+        return delivery.ambiguous_since is not None and now - delivery.ambiguous_since < self.echo_wait
 
     def history_since(self, delivery: Delivery) -> datetime:
         """Where to start looking for an earlier send of ``delivery``."""
@@ -153,27 +201,84 @@ class DeliveryPolicy:
     def found_sent(self, external_ref: str, now: datetime) -> Sent:
         return Sent(external_ref, now, recovered=True)
 
-    def lookup_failed(self, delivery: Delivery, error: str, now: datetime) -> Retry:
-        """Never send blind: an unanswered history lookup is retried like a failed send."""
-        return self._retry(delivery, f"lookup failed: {error}", now)
+    def lookup_failed(
+        self, delivery: Delivery, error: str, now: datetime, *, possible: bool = True
+    ) -> Decision:
+        """Never send blind.
+
+        A lookup that may succeed later (a 429, a timeout, an echo not yet arrived) is
+        retried until the delivery is ``max_age`` old; one that never can (the token lacks
+        ``channels:history``) fails at once as ``unverifiable``: a person decides whether
+        to re-drive it (``socialdesk notifier redrive --force``), never a blind retry loop.
+        """
+        if not possible:
+            return Failed(_short(f"unverifiable: {error}"), retryable=True, at=now, reason="unverifiable")
+        if self.too_old(delivery, now):
+            return Failed(
+                _short(f"gave up after {self.max_age}: {error}"),
+                retryable=True,
+                at=now,
+                reason="unverifiable",
+            )
+        return Retry(
+            _short(f"lookup failed: {error}"),
+            now + timedelta(seconds=backoff_seconds(delivery.attempts)),
+            ambiguous=True,
+            at=now,
+        )
 
     def after_send(self, delivery: Delivery, result: SendResult, now: datetime) -> Decision:
         if result.ok:
-            return Sent(result.external_ref, now)
+            return Sent(result.external_ref, now, refs=result.refs)
         error = result.error or "unknown error"
-        if result.permanent or delivery.attempts >= self.max_attempts:
-            return Failed(_short(error), retryable=not result.permanent, at=now)
-        return self._retry(delivery, error, now, after=result.retry_after)
+        if result.permanent:
+            return Failed(
+                _short(error),
+                retryable=False,
+                at=now,
+                reason=result.reason or "platform_error",
+                code=result.code,
+            )
+        if self.too_old(delivery, now):
+            reason = "throttled_too_long" if result.throttled else (result.reason or "platform_error")
+            return Failed(
+                _short(f"gave up after {self.max_age}: {error}"),
+                retryable=True,
+                at=now,
+                reason=reason,
+                code=result.code,
+            )
+        return self._retry(delivery, result, error, now)
 
-    def _retry(self, delivery: Delivery, error: str, now: datetime, *, after: float | None = None) -> Retry:
-        delay = after if after is not None else backoff_seconds(delivery.attempts)
-        return Retry(_short(error), now + timedelta(seconds=delay))
+    def _retry(self, delivery: Delivery, result: SendResult, error: str, now: datetime) -> Retry:
+        """Throttled: after the platform's wait (or the back-off of the throttled attempts
+        alone); otherwise after the back-off of the failed attempts."""
+        if result.retry_after is not None:
+            delay = result.retry_after
+        elif result.throttled:
+            delay = backoff_seconds(delivery.throttles + 1)
+        else:
+            delay = backoff_seconds(delivery.attempts - delivery.throttles)
+        return Retry(
+            _short(error),
+            now + timedelta(seconds=delay),
+            ambiguous=result.ambiguous,
+            throttled=result.throttled,
+            at=now,
+        )
 
 
 def outcome_event(delivery: Delivery, channel: Channel, decision: Decision) -> Event | None:
-    """The fact the rest of the system hears of a settled delivery (nothing for a retry)."""
+    """The fact the rest of the system hears of a settled delivery (nothing for a retry).
+
+    A reply that went to a platform is ``DeliverySucceeded``/``DeliveryFailed``; one that
+    went to the labelled local sink (no credentials) is only a ``NotificationDelivered``
+    on channel ``local``: nothing pretends a customer heard it.
+    """
     if isinstance(decision, Retry):
         return None
+    if delivery.is_reply and (channel != "local" or isinstance(decision, Failed)):
+        return reply_outcome(delivery, decision)
     fields: dict[str, Any] = {
         "producer": PRODUCER,
         "occurred_at": decision.at,
@@ -192,4 +297,36 @@ def outcome_event(delivery: Delivery, channel: Channel, decision: Decision) -> E
         )
     return NotificationFailed.model_validate(
         {**fields, "error": decision.error, "retryable": decision.retryable}
+    )
+
+
+def reply_outcome(delivery: Delivery, decision: Sent | Failed) -> Event:
+    payload = delivery.payload
+    fields: dict[str, Any] = {
+        "producer": PRODUCER,
+        "occurred_at": decision.at,
+        "ticket_id": delivery.ticket_id,
+        "correlation_id": delivery.correlation_id,
+        "causation_id": delivery.source_event_id,
+        "reply_id": payload["reply_id"],
+        "brand": payload["brand"],
+        "platform": delivery.channel if delivery.channel in _PLATFORMS else "generic",
+    }
+    if isinstance(decision, Sent):
+        return DeliverySucceeded.model_validate(
+            {
+                **fields,
+                "platform_message_id": decision.external_ref,
+                "parts": max(1, len(decision.refs)),
+                "sent_at": decision.at,
+            }
+        )
+    return DeliveryFailed.model_validate(
+        {
+            **fields,
+            "reason": decision.reason,
+            "platform_error_code": decision.code,
+            "detail": decision.error,
+            "failed_at": decision.at,
+        }
     )

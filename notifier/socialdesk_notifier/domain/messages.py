@@ -100,4 +100,5 @@ def reply_payload(event: ReplyRequested) -> dict[str, Any]:
         "in_reply_to": event.in_reply_to_platform_message_id,
         "brand": event.brand,
         "reply_id": str(event.reply_id),
+        "origin": event.origin,
     }

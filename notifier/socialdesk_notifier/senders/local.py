@@ -47,7 +47,12 @@ class LocalSink:
         }
         line = json.dumps(record, ensure_ascii=False) + "\n"
         await asyncio.to_thread(self._append, line)
-        log.info("LOCAL SINK %s → %s: %s", delivery.channel, delivery.destination, text)
+        if delivery.is_reply:
+            # A customer's reply and their id stay out of the logs at INFO (issue 11).
+            log.info("LOCAL SINK %s reply %s (%d characters)", delivery.channel, delivery.id, len(text or ""))
+            log.debug("LOCAL SINK %s → %s: %s", delivery.channel, delivery.destination, text)
+        else:
+            log.info("LOCAL SINK %s → %s: %s", delivery.channel, delivery.destination, text)
         return SendResult(ok=True, external_ref=f"local:{delivery.idempotency_key}")
 
     def _append(self, line: str) -> None:

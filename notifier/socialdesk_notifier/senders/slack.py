@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk_notifier.domain import Delivery, SendResult
+from socialdesk_notifier.senders.errors import LookupImpossible
 from socialdesk_schemas import Channel
 
 __all__ = ["SlackSender"]
@@ -46,6 +47,22 @@ PERMANENT_SLACK_ERRORS = frozenset(
     }
 )
 METADATA_EVENT_TYPE = "socialdesk_notification"
+# Errors of a history read that no retry will fix: whether the post went out can never be
+# known this way (issue 7 item 4). The worker then fails the delivery as ``unverifiable``
+# rather than retrying forever or posting blind; a person re-drives it.
+UNREADABLE_HISTORY_ERRORS = frozenset(
+    {
+        "missing_scope",
+        "not_allowed_token_type",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "account_inactive",
+        "channel_not_found",
+        "not_in_channel",
+        "method_not_supported_for_channel_type",
+    }
+)
 
 
 class SlackSender:
@@ -87,11 +104,15 @@ class SlackSender:
         except SlackApiError as exc:
             return _refusal(exc.response)
         except (TimeoutError, OSError) as exc:
-            return SendResult(ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}")
+            # The post may have reached Slack before the connection failed: look before a retry.
+            return SendResult(
+                ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}", ambiguous=True
+            )
         return SendResult(ok=True, external_ref=str(response.get("ts")))
 
     async def find_sent(self, delivery: Delivery, *, since: datetime) -> str | None:
         cursor: str | None = None
+        joined = False
         for _ in range(10):  # bounded: a lease window holds few messages
             try:
                 response = await self._reader.conversations_history(
@@ -102,11 +123,16 @@ class SlackSender:
                     cursor=cursor,
                 )
             except SlackApiError as exc:
+                error = None if exc.response is None else exc.response.get("error")
                 # Posting to a public channel needs no membership; reading its history does.
-                if exc.response is None or exc.response.get("error") != "not_in_channel":
-                    raise
-                await self._reader.conversations_join(channel=delivery.destination)
-                continue
+                if error == "not_in_channel" and cursor is None and not joined:
+                    joined = True
+                    try:
+                        await self._reader.conversations_join(channel=delivery.destination)
+                    except SlackApiError as join_exc:
+                        raise _unreadable(join_exc) from join_exc
+                    continue
+                raise _unreadable(exc) from exc
             messages: list[dict[str, Any]] = response.get("messages", [])
             for message in messages:
                 meta = message.get("metadata") or {}
@@ -116,6 +142,14 @@ class SlackSender:
             if not cursor:
                 return None
         return None
+
+
+def _unreadable(exc: SlackApiError) -> Exception:
+    """A history error no retry fixes becomes :class:`LookupImpossible`; others stay retryable."""
+    error = None if exc.response is None else exc.response.get("error")
+    if error in UNREADABLE_HISTORY_ERRORS:
+        return LookupImpossible(f"slack history unreadable: {error}")
+    return exc
 
 
 def _refusal(response: Any) -> SendResult:
@@ -133,4 +167,8 @@ def _refusal(response: Any) -> SendResult:
         error=f"slack: {error} (HTTP {response.status_code})",
         permanent=error in PERMANENT_SLACK_ERRORS,
         retry_after=retry_after,
+        # A 429 proves nothing was posted; a 5xx may come after Slack stored the message.
+        throttled=response.status_code == 429,
+        ambiguous=response.status_code >= 500,
+        reason=error if error in PERMANENT_SLACK_ERRORS else None,
     )

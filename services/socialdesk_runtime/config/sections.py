@@ -35,6 +35,7 @@ __all__ = [
     "SlackSettings",
     "TimeWindow",
     "WhatsAppAccount",
+    "WhatsAppTemplate",
     "XAccount",
 ]
 
@@ -48,6 +49,10 @@ class FacebookAccount(ConfigModel):
     page_id: NumericId
     app_secret_env: EnvName | None = None
     page_token_env: EnvName | None = None
+    #: Answer a customer's comment with a private reply (a Messenger message) instead of a public one.
+    private_comment_replies: bool = False
+    #: Human-written replies may use the HUMAN_AGENT tag (7 days; needs Meta's App Review).
+    human_agent_tag: bool = True
 
 
 class InstagramAccount(ConfigModel):
@@ -56,6 +61,19 @@ class InstagramAccount(ConfigModel):
     account_id: NumericId
     app_secret_env: EnvName | None = None
     access_token_env: EnvName | None = None
+    human_agent_tag: bool = True
+
+
+class WhatsAppTemplate(ConfigModel):
+    """An approved WhatsApp message template; ``parameters`` fill its body's {{1}}, {{2}}...
+
+    Each parameter is ``reply_text`` (the agent's reply), ``brand_name`` or a fixed text.
+    """
+
+    name: Slug
+    #: WhatsApp's own codes: ``en``, ``en_US``, ``pt_BR``.
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    parameters: list[Text] = Field(default_factory=lambda: ["reply_text"])
 
 
 class WhatsAppAccount(ConfigModel):
@@ -64,6 +82,8 @@ class WhatsAppAccount(ConfigModel):
     phone_number_id: NumericId
     app_secret_env: EnvName | None = None
     access_token_env: EnvName | None = None
+    #: The approved template sent outside the 24 h window; without one such a reply fails.
+    out_of_window_template: WhatsAppTemplate | None = None
 
 
 class XAccount(ConfigModel):
