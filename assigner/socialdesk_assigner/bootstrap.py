@@ -1,13 +1,14 @@
-"""Wiring the assigner: its handler table, the desk API, its metrics."""
+"""Wiring the assigner: its handler table, the desk API and pages, its metrics and worker."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
-from socialdesk_assigner.api import agent_tokens, desk_router
-from socialdesk_assigner.handlers import on_message_classified
+from socialdesk_assigner.api import Desk, agent_tokens, desk_router
+from socialdesk_assigner.handlers import ReadModelHandlers, on_message_classified
 from socialdesk_assigner.metrics import AssignerMetrics
+from socialdesk_assigner.presence import DeskWorker, Dispatcher, Roster
 from socialdesk_assigner.settings import AssignerSettings
 from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
@@ -22,6 +23,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TicketRoutedToMarketing,
 )
+from socialdesk_schemas.desk import FollowUpPromised, InternalNoteAdded, TicketPending, TicketReopened
 
 EMITS: tuple[type[Event], ...] = (
     TicketAssigned,
@@ -31,24 +33,39 @@ EMITS: tuple[type[Event], ...] = (
     AgentReplied,
     TicketResolved,
     ReplyRequested,
+    TicketPending,
+    TicketReopened,
+    FollowUpPromised,
+    InternalNoteAdded,
 )
 
 
 async def bootstrap(runtime: Runtime) -> ServiceParts:
     metrics = AssignerMetrics.create(runtime.metrics.registry)
+    settings = runtime.settings
+    assert isinstance(settings, AssignerSettings)
+    roster = Roster(runtime.config)
+    dispatcher = Dispatcher(roster)
     on_classified = functools.partial(
-        on_message_classified, config=runtime.config, clock=runtime.clock, metrics=metrics
+        on_message_classified, config=runtime.config, clock=runtime.clock, metrics=metrics, roster=roster
     )
-    router = desk_router(
+    desk = Desk(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
+        config=runtime.config,
+        roster=roster,
+        dispatcher=dispatcher,
         agent_for_token=agent_tokens(runtime.config),
         metrics=metrics,
     )
+    read_model = ReadModelHandlers(config=runtime.config, clock=runtime.clock, roster=roster)
+    worker = DeskWorker(dispatcher, runtime.uow_factory, runtime.clock, interval=settings.desk_tick_seconds)
     return ServiceParts(
-        handlers={MessageClassified: Batch(on_classified)},
+        handlers={MessageClassified: Batch(on_classified), **read_model.table()},
         emits=EMITS,
-        routers=[router],
+        routers=[desk_router(desk)],
+        workers=[worker],
+        max_body_bytes=settings.max_body_bytes,
     )
 
 

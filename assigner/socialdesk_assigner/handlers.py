@@ -3,21 +3,45 @@
 ``MessageClassified`` is handled a whole consumed batch at once: what routing needs is
 read in a few queries, every message is routed in memory in record order (the domain
 keeps the rotation current), and the results are written in a few statements.
+
+The rest feed the desk's read model (decision: the desk never reads another service's
+store): customer messages and their edits and deletions, replies typed in a platform's
+own inbox, SLA clocks, warnings, breaches and escalations, reply delivery states,
+incident groups. Each also leaves a line in the ticket's history.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from socialdesk_assigner.domain import Rotation, Ticket, route, working_agents
+from socialdesk_assigner.domain.desk import escalate
+from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.metrics import AssignerMetrics
-from socialdesk_assigner.store import TicketStore
+from socialdesk_assigner.presence import Roster
+from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
-from socialdesk_schemas import MessageClassified
+from socialdesk_schemas import (
+    Event,
+    MessageClassified,
+    MessageReceived,
+    NotificationDelivered,
+    NotificationFailed,
+    SlaBreached,
+    SlaWarning,
+    TicketEscalated,
+    TrendDetected,
+)
+from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
+from socialdesk_schemas.platforms import MessageDeleted, MessageEdited, OwnMessageSeen
+from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 
-__all__ = ["on_message_classified"]
+__all__ = ["ReadModelHandlers", "on_message_classified"]
+
+_INBOX_NS = uuid.UUID("0f3c5bb8-9d7e-4a57-8f0e-7b8f2a1d6c44")
 
 
 async def on_message_classified(
@@ -27,6 +51,7 @@ async def on_message_classified(
     config: SocialdeskConfig,
     clock: Clock,
     metrics: AssignerMetrics,
+    roster: Roster,
 ) -> None:
     """Route each message's ticket: to an owner, the queue, marketing, dismissed or answered."""
     now = clock.now()
@@ -34,22 +59,319 @@ async def on_message_classified(
     ids = list(dict.fromkeys(m.ticket_id for m in messages))  # record order, no repeats
     brands = {m.brand for m in messages}
     stored = await store.lock_tickets(ids)
+    online = await roster.online(uow, now)
     rotation = Rotation(
         config,
-        load=await store.open_load({a.id for b in sorted(brands) for a in working_agents(config, b)}),
+        load=await store.open_load({a.id for b in sorted(brands) for a in working_agents(config, b, online)}),
         last_owner=await store.last_owners(
             {(m.brand, m.customer_id) for m in messages if m.queue == "cx"}, excluding=ids
         ),
         cursor=await store.lock_cursors(brands),
+        online=online,
     )
     current: dict[uuid.UUID, Ticket] = dict(stored)
+    emitted: list[Event] = []
     for message in messages:
         step = route(current.get(message.ticket_id), message, rotation=rotation, config=config, now=now)
         current[message.ticket_id] = step.ticket
         for event in step.events:
             uow.emit(event)
+        emitted.extend(step.events)
         metrics.messages_routed.labels(step.transition).inc()
     touched = [current[i] for i in ids]
     await store.add(t for t in touched if t.ticket_id not in stored)
     await store.save(t for t in touched if t.ticket_id in stored)
     await store.save_cursors({b: rotation.cursor[b] for b in rotation.moved})
+    await ReadModelStore(uow).add_classifications(
+        [
+            {
+                "message_id": m.message_id,
+                "ticket_id": m.ticket_id,
+                "queue": m.queue,
+                "category": m.category,
+                "priority": m.priority,
+                "sentiment": m.sentiment,
+                "language": m.language,
+                "reasons": list(m.reasons),
+                "confidence": dict(m.confidence),
+                "auto_reply": m.auto_reply,
+                "classifier_version": m.classifier_version,
+                "at": now,
+            }
+            for m in messages
+        ]
+    )
+    await DeskStore(uow).add_history(history_rows(emitted, now))
+
+
+class ReadModelHandlers:
+    """Handlers that keep the desk's own copy of what other services report."""
+
+    def __init__(self, *, config: SocialdeskConfig, clock: Clock, roster: Roster) -> None:
+        self._config = config
+        self._clock = clock
+        self._roster = roster
+
+    def table(self) -> dict[type[Event], Any]:
+        from socialdesk_runtime.consumer import Batch
+
+        return {
+            MessageReceived: Batch(self.on_received),
+            MessageEdited: self.on_edited,
+            MessageDeleted: self.on_deleted,
+            OwnMessageSeen: self.on_own_message,
+            SlaClockArmed: self.on_clock_armed,
+            SlaClockStopped: self.on_clock_stopped,
+            SlaWarning: self.on_warning,
+            SlaBreached: self.on_breached,
+            TicketEscalated: self.on_escalated,
+            DeliverySucceeded: Batch(self.on_delivered),
+            DeliveryFailed: Batch(self.on_delivery_failed),
+            ReplyStatusChanged: Batch(self.on_status_changed),
+            NotificationDelivered: self.on_notification,
+            NotificationFailed: self.on_notification,
+            TrendDetected: self.on_trend,
+        }
+
+    # -- conversation --
+
+    async def on_received(self, events: list[MessageReceived], uow: UnitOfWork) -> None:
+        read = ReadModelStore(uow)
+        await read.add_messages(
+            [
+                {
+                    "message_id": e.message_id,
+                    "ticket_id": e.ticket_id,
+                    "direction": "customer",
+                    "platform": e.platform,
+                    "kind": e.kind,
+                    "platform_message_id": e.platform_message_id,
+                    "author_id": e.author.platform_user_id,
+                    "author_name": e.author.display_name or e.author.handle,
+                    "text": e.text,
+                    "original_text": None,
+                    "at": e.received_at,
+                    "edited_at": None,
+                    "deleted_at": None,
+                }
+                for e in events
+            ]
+        )
+        latest: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+        for e in events:
+            latest[(e.customer_id, e.platform)] = {
+                "customer_id": e.customer_id,
+                "platform": e.platform,
+                "platform_user_id": e.author.platform_user_id,
+                "handle": e.author.handle,
+                "display_name": e.author.display_name,
+                "followers": e.author.followers,
+                "last_seen_at": e.received_at,
+            }
+        await read.upsert_customers([latest[k] for k in sorted(latest, key=str)])
+
+    async def on_edited(self, event: MessageEdited, uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).edit_message(event.message_id, text=event.text, at=event.edited_at)
+        await DeskStore(uow).add_history(history_rows([event]))
+
+    async def on_deleted(self, event: MessageDeleted, uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).delete_message(event.message_id, at=event.deleted_at)
+        await DeskStore(uow).add_history(history_rows([event]))
+
+    async def on_own_message(self, event: OwnMessageSeen, uow: UnitOfWork) -> None:
+        """A reply a person typed in the platform's own inbox is an agent reply on the ticket;
+        the echo of one we sent marks that reply sent."""
+        at = event.sent_at or event.occurred_at
+        if not event.typed_in_platform_inbox:
+            reply_id = _uuid_or_none(event.delivery_key)
+            if reply_id is not None:
+                await ReadModelStore(uow).reply_status(
+                    [
+                        {
+                            "b_reply_id": reply_id,
+                            "b_status": "sent",
+                            "b_at": at,
+                            "b_pmid": event.platform_message_id,
+                            "b_reason": None,
+                        }
+                    ]
+                )
+            return
+        await ReadModelStore(uow).add_messages(
+            [
+                {
+                    "message_id": uuid.uuid5(_INBOX_NS, f"{event.ticket_id}:{event.platform_message_id}"),
+                    "ticket_id": event.ticket_id,
+                    "direction": "agent_inbox",
+                    "platform": event.platform,
+                    "kind": event.kind,
+                    "platform_message_id": event.platform_message_id,
+                    "author_id": None,
+                    "author_name": f"{event.platform} inbox",
+                    "text": event.text,
+                    "original_text": None,
+                    "at": at,
+                    "edited_at": None,
+                    "deleted_at": None,
+                }
+            ]
+        )
+        store = TicketStore(uow)
+        ticket = await store.ticket(event.ticket_id, lock=True)
+        if ticket is not None and ticket.first_response_at is None:
+            from dataclasses import replace
+
+            await store.save([replace(ticket, first_response_at=at, last_activity_at=at)])
+        await DeskStore(uow).add_history(
+            [
+                {
+                    "ticket_id": event.ticket_id,
+                    "at": at,
+                    "kind": "ReplyTypedInPlatformInbox",
+                    "actor": None,
+                    "detail": event.platform,
+                }
+            ]
+        )
+
+    # -- SLA --
+
+    async def on_clock_armed(self, event: SlaClockArmed, uow: UnitOfWork) -> None:
+        read = ReadModelStore(uow)
+        await read.set_clock(
+            event.ticket_id,
+            event.clock,
+            state="armed",
+            due_at=event.due_at,
+            warn_at=event.warn_at,
+            armed_at=event.armed_at,
+            warned_at=None,
+            breached_at=None,
+            stopped_at=None,
+        )
+        await read.refresh_due([event.ticket_id])
+
+    async def on_clock_stopped(self, event: SlaClockStopped, uow: UnitOfWork) -> None:
+        read = ReadModelStore(uow)
+        await read.set_clock(event.ticket_id, event.clock, state=event.outcome, stopped_at=event.stopped_at)
+        await read.refresh_due([event.ticket_id])
+        await DeskStore(uow).add_history(history_rows([event]))
+
+    async def on_warning(self, event: SlaWarning, uow: UnitOfWork) -> None:
+        read = ReadModelStore(uow)
+        await read.set_clock(
+            event.ticket_id, event.metric, state="warned", due_at=event.deadline, warned_at=event.occurred_at
+        )
+        await read.refresh_due([event.ticket_id])
+        await DeskStore(uow).add_history(history_rows([event]))
+
+    async def on_breached(self, event: SlaBreached, uow: UnitOfWork) -> None:
+        read = ReadModelStore(uow)
+        await read.set_clock(
+            event.ticket_id,
+            event.metric,
+            state="breached",
+            due_at=event.deadline,
+            breached_at=event.breached_at,
+        )
+        await read.refresh_due([event.ticket_id])
+        await DeskStore(uow).add_history(history_rows([event]))
+
+    async def on_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:
+        """Up the ladder: the next rung's agent gets the ticket (or watches it, per policy)."""
+        store = TicketStore(uow)
+        ticket = await store.ticket(event.ticket_id, lock=True)
+        await DeskStore(uow).add_history(history_rows([event]))
+        if ticket is None:
+            return
+        to = self._roster.known(event.to_agent_id)
+        step = escalate(ticket, event, to, policy=self._config.desk.escalation, now=self._clock.now())
+        await store.save([step.ticket])
+        for emitted in step.events:
+            uow.emit(emitted)
+        await DeskStore(uow).add_history(history_rows(step.events))
+
+    # -- deliveries --
+
+    async def on_delivered(self, events: list[DeliverySucceeded], uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).reply_status(
+            [
+                {
+                    "b_reply_id": e.reply_id,
+                    "b_status": "sent",
+                    "b_at": e.sent_at,
+                    "b_pmid": e.platform_message_id,
+                    "b_reason": None,
+                }
+                for e in events
+            ]
+        )
+
+    async def on_delivery_failed(self, events: list[DeliveryFailed], uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).reply_status(
+            [
+                {
+                    "b_reply_id": e.reply_id,
+                    "b_status": "failed",
+                    "b_at": e.failed_at,
+                    "b_pmid": None,
+                    "b_reason": f"{e.reason}: {e.detail}" if e.detail else e.reason,
+                }
+                for e in events
+            ]
+        )
+        await DeskStore(uow).add_history(history_rows(events))
+
+    async def on_status_changed(self, events: list[ReplyStatusChanged], uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).reply_status(
+            [
+                {
+                    "b_reply_id": e.reply_id,
+                    "b_status": e.status,
+                    "b_at": e.at,
+                    "b_pmid": None,
+                    "b_reason": None
+                    if e.platform_error_code is None
+                    else f"platform error {e.platform_error_code}",
+                }
+                for e in events
+            ]
+        )
+
+    async def on_notification(
+        self, event: NotificationDelivered | NotificationFailed, uow: UnitOfWork
+    ) -> None:
+        """Slack pages and older deliveries: a line in the history."""
+        if event.source_event_type == "ReplyRequested":
+            return
+        where = f"{event.channel}:{event.destination} for {event.source_event_type}"
+        detail = where if isinstance(event, NotificationDelivered) else f"{where}: {event.error}"
+        await DeskStore(uow).add_history(
+            [
+                {
+                    "ticket_id": event.ticket_id,
+                    "at": event.occurred_at,
+                    "kind": event.event_type,
+                    "actor": None,
+                    "detail": detail[:1000],
+                }
+            ]
+        )
+
+    async def on_trend(self, event: TrendDetected, uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).upsert_group(
+            brand=event.brand,
+            group_id=event.group_id,
+            volume=event.volume,
+            sample=event.sample_text,
+            at=event.occurred_at,
+        )
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,8 +1,23 @@
-"""assigner's own tables: ticket work state, replies, the round-robin cursor."""
+"""assigner's own tables: ticket work state, replies, the round-robin cursor, and the desk's
+read model (conversations, classifications, customers, SLA clocks) fed by events, with
+notes, history, follow-ups, presence and idempotency keys."""
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
+_TS = DateTime(timezone=True)
 
 tickets = Table(
     "tickets",
@@ -14,18 +29,26 @@ tickets = Table(
     Column("queue", String(16), nullable=False),
     Column("category", String(16), nullable=False),
     Column("priority", String(16), nullable=False),
-    # open (unowned, waiting), assigned, marketing, dismissed, resolved
+    # open (unowned, waiting), assigned, pending (on the customer), marketing, dismissed, resolved
     Column("status", String(16), nullable=False),
     Column("agent_id", String(64)),
     Column("customer_id", Uuid, nullable=False),
     Column("correlation_id", Uuid, nullable=False),
     Column("recipient_platform_user_id", String(256), nullable=False),
     Column("last_platform_message_id", String(256), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("first_response_at", DateTime(timezone=True)),
-    Column("resolved_at", DateTime(timezone=True)),
+    Column("received_at", _TS, nullable=False),
+    Column("first_response_at", _TS),
+    Column("resolved_at", _TS),
     Column("root_cause", Text),
     Column("message_count", Integer, nullable=False, server_default="1"),
+    Column("group_id", String(128)),
+    Column("language", String(16), nullable=False, server_default="en"),
+    Column("escalation_level", String(8)),
+    Column("watchers", ARRAY(String(64)), nullable=False, server_default="{}"),
+    Column("last_activity_at", _TS),
+    # read model, from sla.events: the earliest running clock's due time, and warned/breached
+    Column("sla_due_at", _TS),
+    Column("sla_state", String(16)),
 )
 
 replies = Table(
@@ -35,7 +58,16 @@ replies = Table(
     Column("ticket_id", Uuid, nullable=False, index=True),
     Column("agent_id", String(64), nullable=False),
     Column("text", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", _TS, nullable=False),
+    # pending_approval, rejected, requested, sent, delivered, read, failed
+    Column("status", String(24), nullable=False, server_default="requested"),
+    Column("status_at", _TS),
+    Column("origin", String(24), nullable=False, server_default="agent"),
+    Column("platform_message_id", String(256)),
+    Column("failure_reason", Text),
+    Column("template_key", String(64)),
+    Column("approved_by", String(64)),
+    Column("rejected_reason", Text),
 )
 
 rr_cursor = Table(
@@ -43,4 +75,127 @@ rr_cursor = Table(
     metadata,
     Column("brand", String(64), primary_key=True),
     Column("last_agent_id", String(64), nullable=False),
+)
+
+desk_messages = Table(
+    "desk_messages",
+    metadata,
+    Column("message_id", Uuid, primary_key=True),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("kind", String(16)),
+    Column("platform_message_id", String(256), nullable=False),
+    Column("author_id", String(256)),
+    Column("author_name", String(256)),
+    Column("text", Text, nullable=False),
+    Column("original_text", Text),
+    Column("at", _TS, nullable=False),
+    Column("edited_at", _TS),
+    Column("deleted_at", _TS),
+)
+
+classifications = Table(
+    "classifications",
+    metadata,
+    Column("message_id", Uuid, primary_key=True),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("queue", String(16), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("sentiment", String(16), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("reasons", JSONB, nullable=False),
+    Column("confidence", JSONB, nullable=False),
+    Column("auto_reply", String(64)),
+    Column("classifier_version", String(64), nullable=False),
+    Column("at", _TS, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", Uuid, primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("platform_user_id", String(256), nullable=False),
+    Column("handle", String(256)),
+    Column("display_name", String(256)),
+    Column("followers", Integer),
+    Column("last_seen_at", _TS, nullable=False),
+)
+
+sla_clocks = Table(
+    "sla_clocks",
+    metadata,
+    Column("ticket_id", Uuid, primary_key=True),
+    Column("clock", String(24), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("due_at", _TS),
+    Column("warn_at", _TS),
+    Column("armed_at", _TS),
+    Column("warned_at", _TS),
+    Column("breached_at", _TS),
+    Column("stopped_at", _TS),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("note_id", Uuid, primary_key=True),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("kind", String(16), nullable=False, server_default="note"),
+    Column("added_at", _TS, nullable=False),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("at", _TS, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(64)),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("follow_up_id", Uuid, primary_key=True),
+    Column("ticket_id", Uuid, nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("due_at", _TS, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("promised_at", _TS, nullable=False),
+)
+
+presence = Table(
+    "presence",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("since", _TS, nullable=False),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", JSONB, nullable=False),
+    Column("created_at", _TS, nullable=False),
+)
+
+incident_groups = Table(
+    "incident_groups",
+    metadata,
+    Column("brand", String(64), primary_key=True),
+    Column("group_id", String(128), primary_key=True),
+    Column("volume", Integer, nullable=False),
+    Column("sample_text", Text),
+    Column("updated_at", _TS, nullable=False),
 )

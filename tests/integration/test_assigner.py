@@ -27,6 +27,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TicketRoutedToMarketing,
 )
+from socialdesk_schemas.desk import TicketReopened
 from tests.support import Booted, booted, envelope
 
 pytestmark = pytest.mark.integration
@@ -184,7 +185,9 @@ async def test_plain_faq_is_answered_with_its_saved_reply_and_a_follow_up_reopen
     follow = classified(
         svc, ticket_id=faq.ticket_id, opens_ticket=False, category="complaint", platform_message_id="m-2"
     )
-    (assigned,) = await route(svc, follow)
+    reopened, assigned = await route(svc, follow)
+    assert isinstance(reopened, TicketReopened)
+    assert reopened.reason == "customer_wrote"
     assert isinstance(assigned, TicketAssigned)
     assert assigned.ticket_id == faq.ticket_id
     ticket = (await svc.client.get(f"/v1/tickets/{faq.ticket_id}", headers=LEAD)).json()
@@ -208,8 +211,13 @@ async def test_agent_reply_emits_replied_and_reply_requested_once(svc: Booted) -
     response = await svc.client.post(url, json={"text": "So sorry, rebooking you now."}, headers=headers)
     assert response.status_code == 202, response.text
     again = await svc.client.post(url, json={"text": "So sorry, rebooking you now."}, headers=headers)
-    assert again.status_code == 200
-    assert again.json() == {"reply_id": response.json()["reply_id"], "status": "duplicate"}
+    assert again.status_code == 202
+    assert again.json() == response.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # The same key with another text is a mistake, not a duplicate: refused with the reason.
+    changed = await svc.client.post(url, json={"text": "Something else"}, headers=headers)
+    assert changed.status_code == 422
+    assert "different request" in changed.json()["detail"]
     replied, requested = await emitted(svc)
     assert isinstance(replied, AgentReplied)
     assert replied.is_first_response
@@ -247,10 +255,11 @@ async def test_desk_api_refuses_strangers_and_other_agents(svc: Booted) -> None:
     )
     missing = f"/v1/tickets/{uuid.uuid4()}/reply"
     assert (await svc.client.post(missing, json=body, headers=LEAD)).status_code == 404
-    # Nobody outside the brand sees the ticket either.
-    assert (
-        await svc.client.get(f"/v1/tickets/{event.ticket_id}", headers=bearer("ra-hugo"))
-    ).status_code == 404
+    # Nobody outside the brand sees the ticket either: 403, and not a word of its content.
+    peek = await svc.client.get(f"/v1/tickets/{event.ticket_id}", headers=bearer("ra-hugo"))
+    assert peek.status_code == 403
+    assert set(peek.json()) == {"detail"}
+    assert "brand" in peek.json()["detail"]
 
 
 async def test_any_agent_of_the_brand_may_answer_a_queued_ticket_and_thereby_claims_it(svc: Booted) -> None:
@@ -295,7 +304,8 @@ async def test_resolve_with_a_root_cause_closes_the_ticket_once(svc: Booted) -> 
     )
     assert done.status_code == 200, done.text
     again = await svc.client.post(url, json={"root_cause": "again"}, headers=auth)
-    assert again.json()["status"] == "already_resolved"
+    assert again.status_code == 409
+    assert "already resolved" in again.json()["detail"]
     (resolved,) = await emitted(svc)
     assert isinstance(resolved, TicketResolved)
     assert resolved.root_cause.startswith("Bus swapped")
@@ -317,5 +327,12 @@ async def test_routing_and_desk_outcomes_are_counted(svc: Booted) -> None:
 
 
 async def test_wiring_reads_classified_messages_and_writes_only_its_own_topics(svc: Booted) -> None:
-    assert consumed_topics(svc.parts.handlers) == (TOPICS.classified,)
+    # classified messages to route; the desk's read model from messages, SLA, deliveries, trends
+    assert set(consumed_topics(svc.parts.handlers)) == {
+        TOPICS.classified,
+        TOPICS.messages,
+        TOPICS.sla,
+        TOPICS.deliveries,
+        TOPICS.trends,
+    }
     assert wiring_problems(SPEC.name, svc.parts.handlers, svc.parts.emits) == []

@@ -1,7 +1,13 @@
-"""The assigner's rules on plain data: the ticket's state machine, routing, permissions,
-saved replies. No framework, no I/O; time is passed in."""
+"""The assigner's rules on plain data: the ticket's state machine, desk actions, routing,
+presence, approvals, permissions, saved replies. No framework, no I/O; time is passed in."""
 
-from socialdesk_assigner.domain.errors import AlreadyResolved, DomainError, Forbidden, InvalidTransition
+from socialdesk_assigner.domain.errors import (
+    AlreadyResolved,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    Unprocessable,
+)
 from socialdesk_assigner.domain.permissions import check_may_act, may_see
 from socialdesk_assigner.domain.replies import auto_reply_text
 from socialdesk_assigner.domain.routing import Rotation, route, working_agents
@@ -15,6 +21,7 @@ __all__ = [
     "Rotation",
     "Step",
     "Ticket",
+    "Unprocessable",
     "auto_reply_text",
     "check_may_act",
     "claim",

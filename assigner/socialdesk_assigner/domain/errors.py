@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AlreadyResolved", "DomainError", "Forbidden", "InvalidTransition"]
+__all__ = ["AlreadyResolved", "DomainError", "Forbidden", "InvalidTransition", "Unprocessable"]
 
 
 class DomainError(Exception):
@@ -23,3 +23,7 @@ class InvalidTransition(DomainError):
 
 class AlreadyResolved(DomainError):
     """Resolving a resolved ticket: a retried request, answered as success with nothing to do."""
+
+
+class Unprocessable(DomainError):
+    """The request names something that does not exist or cannot be used (HTTP 422)."""

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from socialdesk_runtime.config import Agent
 from socialdesk_schemas import Event, ReplyRequested, TicketAssigned, TicketResolved
+from socialdesk_schemas.desk import TicketReopened
 
 if TYPE_CHECKING:
     from socialdesk_assigner.domain.ticket import AssignReason, Ticket
 
-__all__ = ["PRODUCER", "assigned", "envelope", "reply_requested", "resolved"]
+__all__ = ["PRODUCER", "assigned", "envelope", "reopened", "reply_requested", "resolved"]
 
 PRODUCER = "assigner"
 
@@ -37,6 +38,7 @@ def assigned(
     reason: AssignReason,
     received_at: datetime,
     group_id: str | None = None,
+    previous_agent_id: str | None = None,
 ) -> TicketAssigned:
     return TicketAssigned(
         **envelope,
@@ -48,6 +50,21 @@ def assigned(
         received_at=received_at,
         reason=reason,
         group_id=group_id,
+        previous_agent_id=previous_agent_id,
+    )
+
+
+def reopened(
+    ticket: Ticket, envelope: dict[str, Any], reason: Literal["customer_wrote", "agent"]
+) -> TicketReopened:
+    return TicketReopened(
+        **envelope,
+        brand=ticket.brand,
+        platform=ticket.platform,
+        priority=ticket.priority,
+        agent_id=ticket.agent_id,
+        reopened_at=envelope["occurred_at"],
+        reason=reason,
     )
 
 

@@ -15,11 +15,12 @@ Usage::
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from socialdesk_assigner.domain import facts
 from socialdesk_assigner.domain.replies import auto_reply_text
 from socialdesk_assigner.domain.ticket import (
     Step,
@@ -36,7 +37,17 @@ from socialdesk_assigner.domain.ticket import (
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_schemas import Level, MessageClassified
 
-__all__ = ["WORKING_LEVELS", "Pick", "Rotation", "agents_for", "pick_agent", "route", "working_agents"]
+__all__ = [
+    "WORKING_LEVELS",
+    "Needs",
+    "Pick",
+    "Rotation",
+    "agents_for",
+    "pick_agent",
+    "preferred",
+    "route",
+    "working_agents",
+]
 
 #: The levels that work tickets first; leads (L3) and managers (L4) are escalation rungs.
 WORKING_LEVELS: tuple[Level, ...] = ("L1", "L2")
@@ -55,21 +66,83 @@ def agents_for(
     *,
     levels: Sequence[Level] | None = None,
     online_only: bool = True,
+    online: Collection[str] | None = None,
 ) -> list[Agent]:
-    """The brand's agents in file order (the order round robin follows), optionally by level."""
+    """The brand's agents in file order (the order round robin follows), optionally by level.
+
+    ``online`` is who is available now (presence and shifts); ``None``: as configured."""
     config.brand(brand)  # an unknown brand is a bug upstream, not an empty team: KeyError
     return [
         agent
         for agent in config.agents
         if brand in agent.brands
         and (levels is None or agent.level in levels)
-        and (agent.online or not online_only)
+        and (not online_only or (agent.online if online is None else agent.id in online))
     ]
 
 
-def working_agents(config: SocialdeskConfig, brand: str) -> list[Agent]:
-    """Who new CX tickets of ``brand`` may go to: its online L1 and L2 agents."""
-    return agents_for(config, brand, levels=WORKING_LEVELS, online_only=True)
+def working_agents(
+    config: SocialdeskConfig, brand: str, online: Collection[str] | None = None
+) -> list[Agent]:
+    """Who new CX tickets of ``brand`` may go to: its available L1 and L2 agents."""
+    return agents_for(config, brand, levels=WORKING_LEVELS, online=online)
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What a ticket asks of its agent, beyond the brand (the configured routing rules)."""
+
+    category: str = ""
+    priority: str = ""
+    platform: str = ""
+    kind: str = ""
+    language: str = ""
+    followers: int | None = None
+    text: str = ""
+
+
+def preferred(
+    config: SocialdeskConfig, brand: str, needs: Needs, online: Collection[str] | None
+) -> list[list[Agent]]:
+    """Candidate pools for a ticket, best first; the last is every available working agent.
+
+    Specialists first for safety, legal and influencer posts (seed 002); then the
+    live-chat pool for a Messenger DM (seed 000); then agents with a keyword rule's skill
+    or level; then those who speak the customer's language.
+    """
+    desk = config.desk
+    everyone = agents_for(config, brand, online=online)
+    by_id = {a.id: a for a in everyone}
+    working = [a for a in everyone if a.level in WORKING_LEVELS]
+    pools: list[list[Agent]] = []
+    special: list[str] = []
+    if needs.category == "safety":
+        special = desk.specialists.safety
+    elif needs.category == "legal":
+        special = desk.specialists.legal
+    elif needs.followers is not None and needs.followers >= desk.specialists.influencer_followers:
+        special = desk.specialists.influencer
+    if special:
+        pools.append([by_id[i] for i in special if i in by_id])
+    if needs.platform == "messenger" and needs.kind == "dm":
+        pools.append([a for a in working if desk.live_chat_skill in a.skills])
+    text = needs.text.casefold()
+    for rule in config.routing.keyword_rules:
+        if text and any(k.casefold() in text for k in rule.keywords):
+            pools.append(
+                [
+                    a
+                    for a in everyone
+                    if (rule.skill is None or rule.skill in a.skills)
+                    and (rule.level is None or a.level == rule.level)
+                    and (rule.skill is not None or rule.level is not None)
+                ]
+            )
+    base = needs.language.split("-", 1)[0]
+    if base:
+        pools.append([a for a in working if base in a.languages or needs.language in a.languages])
+    pools.append(working)
+    return [p for p in pools if p]
 
 
 def pick_agent(
@@ -110,17 +183,24 @@ class Rotation:
     load: dict[str, int]
     last_owner: dict[tuple[str, uuid.UUID], str]
     cursor: dict[str, str]
+    online: Collection[str] | None = None
+    """Who is available now (presence and shifts); ``None``: as configured."""
     moved: set[str] = field(default_factory=set)
     """Brands whose cursor this rotation moved (to be saved)."""
 
-    def choose(self, brand: str, customer_id: uuid.UUID) -> Pick | None:
-        """Pick the owner of a new CX ticket and count it against them."""
-        pick = pick_agent(
-            working_agents(self.config, brand),
-            last_agent_id=self.cursor.get(brand),
-            open_load=self.load,
-            previous_owner_id=self.last_owner.get((brand, customer_id)),
-        )
+    def choose(self, brand: str, customer_id: uuid.UUID, needs: Needs | None = None) -> Pick | None:
+        """Pick the owner of a new CX ticket and count it against them: from the first
+        candidate pool (:func:`preferred`) with someone under capacity."""
+        pick = None
+        for pool in preferred(self.config, brand, needs or Needs(), self.online):
+            pick = pick_agent(
+                pool,
+                last_agent_id=self.cursor.get(brand),
+                open_load=self.load,
+                previous_owner_id=self.last_owner.get((brand, customer_id)),
+            )
+            if pick is not None:
+                break
         if pick is None:
             return None
         self.load[pick.agent.id] = self.load.get(pick.agent.id, 0) + 1
@@ -138,10 +218,11 @@ def route(
     rotation: Rotation,
     config: SocialdeskConfig,
     now: datetime,
+    texts: Mapping[uuid.UUID, str] | None = None,
 ) -> Step:
     """What a classified message does to its ticket (``None``: the message opens it)."""
     if current is not None and current.status != "resolved":
-        return follow_up(current, message)
+        return follow_up(current, message, now=now)
     ticket = open_ticket(message) if current is None else reopen(current, message)
     if message.queue == "marketing":
         return route_to_marketing(ticket, message, now=now)
@@ -152,7 +233,22 @@ def route(
         text = auto_reply_text(config, message.auto_reply, brand=ticket.brand, language=message.language)
         if text is not None:
             return auto_answer(ticket, message, text=text, now=now)
-    pick = rotation.choose(ticket.brand, ticket.customer_id)
-    if pick is None:
-        return queue(ticket, message, reason=NOBODY_FREE, now=now)
-    return assign(ticket, pick.agent, reason=pick.reason, message=message, now=now)
+    needs = Needs(
+        category=message.category,
+        priority=message.priority,
+        platform=message.platform,
+        kind=message.kind,
+        language=message.language,
+        followers=message.author_followers,
+        text=(texts or {}).get(message.message_id, ""),
+    )
+    pick = rotation.choose(ticket.brand, ticket.customer_id, needs)
+    step = (
+        queue(ticket, message, reason=NOBODY_FREE, now=now)
+        if pick is None
+        else assign(ticket, pick.agent, reason=pick.reason, message=message, now=now)
+    )
+    if current is not None:  # a resolved ticket the customer wrote on again
+        reopened = facts.reopened(step.ticket, facts.envelope(step.ticket, now, message), "customer_wrote")
+        return Step(step.ticket, (reopened, *step.events), step.transition)
+    return step

@@ -4,6 +4,7 @@ States (``Ticket.status``):
 
 - ``open``: a CX ticket with no owner, waiting in its brand's queue;
 - ``assigned``: a CX ticket an agent owns;
+- ``pending``: owned, waiting on the customer (a message from them makes it ``assigned``);
 - ``marketing``: handed to the marketing team (no CX SLA);
 - ``dismissed``: noise, kept but not worked;
 - ``resolved``: closed with a root cause (by an agent or a saved auto-reply).
@@ -41,6 +42,7 @@ from socialdesk_schemas import (
     AgentReplied,
     Event,
     Kind,
+    Level,
     MessageClassified,
     Platform,
     Priority,
@@ -73,7 +75,7 @@ __all__ = [
 AUTO_REPLY_AGENT = "auto-reply"
 _REPLY_NS = uuid.UUID("5b0e3d0c-3f8e-4bb5-9d53-4e1f0c1b2a77")
 
-Status = Literal["open", "assigned", "marketing", "dismissed", "resolved"]
+Status = Literal["open", "assigned", "pending", "marketing", "dismissed", "resolved"]
 AssignReason = Literal["round_robin", "same_customer", "escalation", "reassigned", "claimed"]
 
 
@@ -99,6 +101,11 @@ class Ticket:
     resolved_at: datetime | None
     root_cause: str | None
     message_count: int
+    group_id: str | None = None
+    language: str = "en"
+    escalation_level: Level | None = None
+    watchers: tuple[str, ...] = ()
+    last_activity_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +141,31 @@ def open_ticket(message: MessageClassified) -> Ticket:
         resolved_at=None,
         root_cause=None,
         message_count=1,
+        group_id=message.group_id,
+        language=message.language,
+        last_activity_at=message.received_at,
     )
 
 
-def follow_up(ticket: Ticket, message: MessageClassified) -> Step:
-    """Another message on a ticket still being worked: it keeps its owner, nothing is emitted."""
+def follow_up(ticket: Ticket, message: MessageClassified, *, now: datetime | None = None) -> Step:
+    """Another message on a ticket still being worked: it keeps its owner. A ticket pending
+    on the customer is theirs to answer again (``TicketReopened``, its clocks re-armed)."""
     if ticket.status == "resolved":
         raise InvalidTransition("a message on a resolved ticket reopens it")
     changed = replace(
         ticket,
         message_count=ticket.message_count + 1,
         last_platform_message_id=message.platform_message_id,
+        group_id=ticket.group_id or message.group_id,
+        last_activity_at=message.received_at,
     )
-    return Step(changed, (), "follow_up")
+    if ticket.status != "pending":
+        return Step(changed, (), "follow_up")
+    changed = replace(changed, status="assigned")
+    event = facts.reopened(
+        changed, facts.envelope(changed, now or message.received_at, message), "customer_wrote"
+    )
+    return Step(changed, (event,), "follow_up")
 
 
 def reopen(ticket: Ticket, message: MessageClassified) -> Ticket:
@@ -166,6 +185,10 @@ def reopen(ticket: Ticket, message: MessageClassified) -> Ticket:
         resolved_at=None,
         root_cause=None,
         message_count=ticket.message_count + 1,
+        group_id=message.group_id,
+        language=message.language,
+        escalation_level=None,
+        last_activity_at=message.received_at,
     )
 
 
@@ -275,6 +298,7 @@ def reply(ticket: Ticket, agent: Agent, *, reply_id: uuid.UUID, text: str, now: 
     first = ticket.first_response_at is None
     if first:
         ticket = replace(ticket, first_response_at=now)
+    ticket = replace(ticket, last_activity_at=now)
     envelope = facts.envelope(ticket, now)
     replied = AgentReplied(
         **envelope,
@@ -315,6 +339,6 @@ def _require_unrouted(ticket: Ticket) -> None:
 
 
 def _require_workable(ticket: Ticket) -> None:
-    if ticket.queue != "cx" or ticket.status not in ("open", "assigned"):
+    if ticket.queue != "cx" or ticket.status not in ("open", "assigned", "pending"):
         what = "not a CX ticket to answer" if ticket.status != "resolved" else "reopen it first"
         raise InvalidTransition(f"ticket is {ticket.status}, {what}")

@@ -21,7 +21,7 @@ from socialdesk_assigner.domain import Ticket
 from socialdesk_assigner.tables import replies, rr_cursor, tickets
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["TicketStore"]
+__all__ = ["TicketStore", "as_ticket"]
 
 _COLUMNS = tuple(f.name for f in fields(Ticket))
 #: What a transition may change; the rest is fixed when the ticket opens.
@@ -36,6 +36,11 @@ _MUTABLE = (
     "resolved_at",
     "root_cause",
     "message_count",
+    "group_id",
+    "language",
+    "escalation_level",
+    "watchers",
+    "last_activity_at",
 )
 _UPDATE = (
     update(tickets)
@@ -43,6 +48,19 @@ _UPDATE = (
     .values({name: bindparam(f"b_{name}") for name in _MUTABLE})
 )
 _QUEUE_LIMIT = 200
+_SELECT = select(*(tickets.c[name] for name in _COLUMNS))
+
+
+def as_ticket(row: Any) -> Ticket:
+    values = {name: row._mapping[name] for name in _COLUMNS}
+    values["watchers"] = tuple(values["watchers"] or ())
+    return Ticket(**values)
+
+
+def _row(ticket: Ticket, prefix: str = "") -> dict[str, Any]:
+    values = {f"{prefix}{name}": getattr(ticket, name) for name in _COLUMNS}
+    values[f"{prefix}watchers"] = list(ticket.watchers)
+    return values
 
 
 class TicketStore:
@@ -55,39 +73,40 @@ class TicketStore:
 
     async def ticket(self, ticket_id: uuid.UUID, *, lock: bool = False) -> Ticket | None:
         """One ticket; ``lock`` holds it (``FOR UPDATE``) until the unit of work ends."""
-        stmt = select(tickets).where(tickets.c.ticket_id == ticket_id)
+        stmt = _SELECT.where(tickets.c.ticket_id == ticket_id)
         row = (await self._uow.conn.execute(stmt.with_for_update() if lock else stmt)).first()
-        return None if row is None else Ticket(**row._mapping)
+        return None if row is None else as_ticket(row)
 
     async def lock_tickets(self, ticket_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Ticket]:
         """The tickets that exist among ``ticket_ids``, held until the unit of work ends."""
         rows = await self._uow.conn.execute(
-            select(tickets).where(tickets.c.ticket_id.in_(list(ticket_ids))).with_for_update()
+            _SELECT.where(tickets.c.ticket_id.in_(list(ticket_ids))).with_for_update()
         )
-        return {row.ticket_id: Ticket(**row._mapping) for row in rows}
+        return {row.ticket_id: as_ticket(row) for row in rows}
 
     async def add(self, new: Iterable[Ticket]) -> None:
-        rows = [{name: getattr(t, name) for name in _COLUMNS} for t in new]
+        rows = [_row(t) for t in new]
         if rows:
             await self._uow.conn.execute(pg_insert(tickets), rows)
 
     async def save(self, changed: Iterable[Ticket]) -> None:
-        rows = [
-            {"b_ticket_id": t.ticket_id, **{f"b_{name}": getattr(t, name) for name in _MUTABLE}}
-            for t in changed
-        ]
+        rows = []
+        for t in changed:
+            values = _row(t, "b_")
+            rows.append(
+                {"b_ticket_id": t.ticket_id, **{f"b_{name}": values[f"b_{name}"] for name in _MUTABLE}}
+            )
         if rows:
             await self._uow.conn.execute(_UPDATE, rows)
 
     async def assigned_to(self, agent_id: str) -> list[Ticket]:
         """An agent's open work, oldest first."""
         rows = await self._uow.conn.execute(
-            select(tickets)
-            .where(tickets.c.agent_id == agent_id, tickets.c.status == "assigned")
+            _SELECT.where(tickets.c.agent_id == agent_id, tickets.c.status.in_(("assigned", "pending")))
             .order_by(tickets.c.received_at)
             .limit(_QUEUE_LIMIT)
         )
-        return [Ticket(**row._mapping) for row in rows]
+        return [as_ticket(row) for row in rows]
 
     # -- what routing needs --
 
@@ -97,7 +116,7 @@ class TicketStore:
             return {}
         rows = await self._uow.conn.execute(
             select(tickets.c.agent_id, func.count().label("n"))
-            .where(tickets.c.agent_id.in_(list(agent_ids)), tickets.c.status == "assigned")
+            .where(tickets.c.agent_id.in_(list(agent_ids)), tickets.c.status.in_(("assigned", "pending")))
             .group_by(tickets.c.agent_id)
         )
         return {row.agent_id: row.n for row in rows}
@@ -144,7 +163,15 @@ class TicketStore:
     # -- replies --
 
     async def add_reply(
-        self, *, reply_id: uuid.UUID, ticket_id: uuid.UUID, agent_id: str, text: str, at: datetime
+        self,
+        *,
+        reply_id: uuid.UUID,
+        ticket_id: uuid.UUID,
+        agent_id: str,
+        text: str,
+        at: datetime,
+        status: str = "requested",
+        template_key: str | None = None,
     ) -> bool:
         """Record an agent's reply; ``False`` if this ``reply_id`` was recorded before."""
         values: dict[str, Any] = {
@@ -153,6 +180,9 @@ class TicketStore:
             "agent_id": agent_id,
             "text": text,
             "created_at": at,
+            "status": status,
+            "status_at": at,
+            "template_key": template_key,
         }
         inserted = await self._uow.conn.execute(
             pg_insert(replies)

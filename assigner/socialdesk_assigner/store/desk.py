@@ -1,0 +1,315 @@
+"""What the desk's routes read and write besides tickets: the ticket page (conversation,
+customer, group, notes, history), the queue, notes, history, follow-ups, presence,
+held replies and idempotency keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, any_, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_assigner.domain import Ticket
+from socialdesk_assigner.domain.views import OPEN_STATES, PRIORITY_ORDER, QueueScope
+from socialdesk_assigner.store.tickets import _SELECT, as_ticket
+from socialdesk_assigner.tables import (
+    classifications,
+    customers,
+    desk_messages,
+    follow_ups,
+    history,
+    idempotency,
+    incident_groups,
+    notes,
+    presence,
+    replies,
+    tickets,
+)
+from socialdesk_runtime.db import UnitOfWork
+
+__all__ = ["DeskStore", "QueueFilters"]
+
+QueueFilters = dict[str, Any]
+_PRIORITY_RANK = func.array_position(func.string_to_array(",".join(PRIORITY_ORDER), ","), tickets.c.priority)
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)
+
+
+class DeskStore:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    # -- the queue --
+
+    async def queue(
+        self, scope: QueueScope, filters: QueueFilters, *, limit: int
+    ) -> list[tuple[Ticket, Any]]:
+        """Open tickets in ``scope`` matching ``filters``, most urgent first: the earliest SLA
+        due time (none: last), then priority, then oldest."""
+        stmt = _SELECT.add_columns(tickets.c.sla_due_at, tickets.c.sla_state)
+        status = filters.get("status")
+        stmt = stmt.where(tickets.c.status.in_([status] if status else list(OPEN_STATES)))
+        stmt = stmt.where(tickets.c.queue == "cx")
+        if scope.brands is not None:
+            stmt = stmt.where(tickets.c.brand.in_(sorted(scope.brands)))
+        if scope.owner_or_unowned is not None:
+            stmt = stmt.where(
+                or_(
+                    tickets.c.agent_id == scope.owner_or_unowned,
+                    tickets.c.agent_id.is_(None),
+                    literal(scope.owner_or_unowned) == any_(tickets.c.watchers),
+                )
+            )
+        for name in ("brand", "platform", "priority", "category", "group_id"):
+            if filters.get(name):
+                stmt = stmt.where(tickets.c[name] == filters[name])
+        owner = filters.get("owner")
+        if owner == "none":
+            stmt = stmt.where(tickets.c.agent_id.is_(None))
+        elif owner:
+            stmt = stmt.where(tickets.c.agent_id == owner)
+        if filters.get("escalated") is not None:
+            esc = tickets.c.escalation_level.is_not(None)
+            stmt = stmt.where(esc if filters["escalated"] else ~esc)
+        stmt = stmt.order_by(
+            tickets.c.sla_due_at.asc().nulls_last(), _PRIORITY_RANK, tickets.c.received_at
+        ).limit(limit)
+        rows = await self._uow.conn.execute(stmt)
+        return [(as_ticket(r), {"sla_due_at": r.sla_due_at, "sla_state": r.sla_state}) for r in rows]
+
+    # -- the ticket page --
+
+    async def conversation(self, ticket_id: uuid.UUID) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Customer messages (and replies typed in a platform's inbox), and our replies."""
+        msgs = await self._uow.conn.execute(
+            select(desk_messages).where(desk_messages.c.ticket_id == ticket_id).order_by(desk_messages.c.at)
+        )
+        sent = await self._uow.conn.execute(
+            select(replies).where(replies.c.ticket_id == ticket_id).order_by(replies.c.created_at)
+        )
+        return [_plain(r) for r in msgs], [_plain(r) for r in sent]
+
+    async def classification(self, ticket_id: uuid.UUID) -> dict[str, Any] | None:
+        row = (
+            await self._uow.conn.execute(
+                select(classifications)
+                .where(classifications.c.ticket_id == ticket_id)
+                .order_by(classifications.c.at.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else _plain(row)
+
+    async def customer(self, customer_id: uuid.UUID, *, ticket_id: uuid.UUID) -> dict[str, Any]:
+        """The customer's profile on every linked channel and their other tickets."""
+        channels = await self._uow.conn.execute(
+            select(customers).where(customers.c.customer_id == customer_id).order_by(customers.c.platform)
+        )
+        others = await self._uow.conn.execute(
+            select(
+                tickets.c.ticket_id,
+                tickets.c.brand,
+                tickets.c.platform,
+                tickets.c.status,
+                tickets.c.category,
+                tickets.c.received_at,
+            )
+            .where(tickets.c.customer_id == customer_id, tickets.c.ticket_id != ticket_id)
+            .order_by(tickets.c.received_at.desc())
+            .limit(50)
+        )
+        return {"channels": [_plain(r) for r in channels], "other_tickets": [_plain(r) for r in others]}
+
+    async def group(self, brand: str, group_id: str) -> dict[str, Any]:
+        size = (
+            await self._uow.conn.execute(
+                select(func.count()).where(tickets.c.group_id == group_id, tickets.c.brand == brand)
+            )
+        ).scalar_one()
+        open_ = (
+            await self._uow.conn.execute(
+                select(func.count()).where(
+                    tickets.c.group_id == group_id,
+                    tickets.c.brand == brand,
+                    tickets.c.status.in_(OPEN_STATES),
+                )
+            )
+        ).scalar_one()
+        trend = (
+            await self._uow.conn.execute(
+                select(incident_groups).where(
+                    incident_groups.c.brand == brand, incident_groups.c.group_id == group_id
+                )
+            )
+        ).first()
+        return {
+            "group_id": group_id,
+            "tickets": size,
+            "open_tickets": open_,
+            "trend_volume": None if trend is None else trend.volume,
+            "sample_text": None if trend is None else trend.sample_text,
+        }
+
+    async def group_tickets(self, brand: str, group_id: str) -> list[Ticket]:
+        rows = await self._uow.conn.execute(
+            _SELECT.where(
+                tickets.c.group_id == group_id, tickets.c.brand == brand, tickets.c.status.in_(OPEN_STATES)
+            )
+            .order_by(tickets.c.received_at)
+            .with_for_update()
+        )
+        return [as_ticket(r) for r in rows]
+
+    async def display_names(self, customer_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        rows = await self._uow.conn.execute(
+            select(customers.c.customer_id, customers.c.display_name, customers.c.handle).where(
+                customers.c.customer_id.in_(list(customer_ids))
+            )
+        )
+        return {r.customer_id: r.display_name or r.handle for r in rows if (r.display_name or r.handle)}
+
+    # -- notes, history, follow-ups --
+
+    async def add_note(self, **values: Any) -> None:
+        await self._uow.conn.execute(
+            pg_insert(notes).values(**values).on_conflict_do_nothing(index_elements=["note_id"])
+        )
+
+    async def notes(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self._uow.conn.execute(
+            select(notes).where(notes.c.ticket_id == ticket_id).order_by(notes.c.added_at)
+        )
+        return [_plain(r) for r in rows]
+
+    async def add_history(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self._uow.conn.execute(history.insert(), list(rows))
+
+    async def history(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self._uow.conn.execute(
+            select(history.c.at, history.c.kind, history.c.actor, history.c.detail)
+            .where(history.c.ticket_id == ticket_id)
+            .order_by(history.c.id)
+        )
+        return [_plain(r) for r in rows]
+
+    async def add_follow_up(self, **values: Any) -> None:
+        await self._uow.conn.execute(
+            pg_insert(follow_ups).values(**values).on_conflict_do_nothing(index_elements=["follow_up_id"])
+        )
+
+    async def follow_ups(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self._uow.conn.execute(
+            select(follow_ups).where(follow_ups.c.ticket_id == ticket_id).order_by(follow_ups.c.due_at)
+        )
+        return [_plain(r) for r in rows]
+
+    # -- held replies --
+
+    async def reply(self, reply_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+        stmt = select(replies).where(replies.c.reply_id == reply_id)
+        row = (await self._uow.conn.execute(stmt.with_for_update() if lock else stmt)).first()
+        return None if row is None else _plain(row)
+
+    async def review_reply(self, reply_id: uuid.UUID, *, status: str, at: datetime, **values: Any) -> None:
+        await self._uow.conn.execute(
+            update(replies)
+            .where(replies.c.reply_id == reply_id)
+            .values(status=status, status_at=at, **values)
+        )
+
+    async def held_replies(self, brands: Collection[str] | None) -> list[dict[str, Any]]:
+        stmt = (
+            select(replies, tickets.c.brand, tickets.c.category)
+            .join(tickets, tickets.c.ticket_id == replies.c.ticket_id)
+            .where(replies.c.status == "pending_approval")
+            .order_by(replies.c.created_at)
+            .limit(200)
+        )
+        if brands is not None:
+            stmt = stmt.where(tickets.c.brand.in_(sorted(brands)))
+        return [_plain(r) for r in await self._uow.conn.execute(stmt)]
+
+    # -- presence --
+
+    async def presence(self) -> dict[str, str]:
+        rows = await self._uow.conn.execute(select(presence.c.agent_id, presence.c.status))
+        return {r.agent_id: r.status for r in rows}
+
+    async def set_presence(self, agent_id: str, status: str, at: datetime) -> None:
+        stmt = pg_insert(presence).values(agent_id=agent_id, status=status, since=at)
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(index_elements=["agent_id"], set_={"status": status, "since": at})
+        )
+
+    async def open_tickets_of(self, agent_id: str) -> list[Ticket]:
+        rows = await self._uow.conn.execute(
+            _SELECT.where(tickets.c.agent_id == agent_id, tickets.c.status.in_(("assigned", "pending")))
+            .order_by(tickets.c.received_at)
+            .with_for_update()
+        )
+        return [as_ticket(r) for r in rows]
+
+    async def unowned(self, brands: Collection[str], *, limit: int) -> list[Ticket]:
+        """The oldest unowned CX tickets of ``brands``, most urgent first, locked (skip locked)."""
+        rows = await self._uow.conn.execute(
+            _SELECT.where(
+                tickets.c.brand.in_(sorted(brands)),
+                tickets.c.status == "open",
+                tickets.c.agent_id.is_(None),
+                tickets.c.queue == "cx",
+            )
+            .order_by(tickets.c.sla_due_at.asc().nulls_last(), _PRIORITY_RANK, tickets.c.received_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [as_ticket(r) for r in rows]
+
+    async def idle(self, *, before: datetime, limit: int) -> list[Ticket]:
+        rows = await self._uow.conn.execute(
+            _SELECT.where(
+                tickets.c.status == "assigned",
+                tickets.c.queue == "cx",
+                and_(tickets.c.last_activity_at.is_not(None), tickets.c.last_activity_at < before),
+            )
+            .order_by(tickets.c.last_activity_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [as_ticket(r) for r in rows]
+
+    # -- idempotency --
+
+    async def remembered(self, agent_id: str, key: str) -> dict[str, Any] | None:
+        """The answer given to ``key`` before; holds a lock on the key until the unit of work ends,
+        so two concurrent requests with one key act once."""
+        await self._uow.conn.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"{agent_id}\x1f{key}", 0)))
+        )
+        row = (
+            await self._uow.conn.execute(
+                select(idempotency).where(idempotency.c.agent_id == agent_id, idempotency.c.key == key)
+            )
+        ).first()
+        return None if row is None else _plain(row)
+
+    async def remember(
+        self, agent_id: str, key: str, *, fingerprint: str, status_code: int, body: Any, at: datetime
+    ) -> None:
+        await self._uow.conn.execute(
+            pg_insert(idempotency)
+            .values(
+                agent_id=agent_id,
+                key=key,
+                fingerprint=fingerprint,
+                status_code=status_code,
+                body=body,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["agent_id", "key"])
+        )

@@ -1,0 +1,162 @@
+"""The desk's read model, fed by other services' events: conversations (customer messages,
+edits, deletions, replies typed in a platform's inbox), classifications, customers, SLA
+clocks, reply delivery states and incident groups. Written in batches (``executemany``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_assigner.tables import (
+    classifications,
+    customers,
+    desk_messages,
+    incident_groups,
+    replies,
+    sla_clocks,
+    tickets,
+)
+from socialdesk_runtime.db import UnitOfWork
+
+__all__ = ["ReadModelStore"]
+
+#: Clock states that still count for the queue's due time.
+RUNNING = ("armed", "warned", "breached")
+#: A reply's delivery state only moves forward (a late "sent" never hides "read").
+_STATUS_RANK = {"pending_approval": 0, "requested": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+
+
+class ReadModelStore:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    # -- conversation --
+
+    async def add_messages(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self._uow.conn.execute(
+                pg_insert(desk_messages).on_conflict_do_nothing(index_elements=["message_id"]), list(rows)
+            )
+
+    async def edit_message(self, message_id: uuid.UUID, *, text: str, at: datetime) -> None:
+        await self._uow.conn.execute(
+            update(desk_messages)
+            .where(desk_messages.c.message_id == message_id)
+            .values(
+                original_text=func.coalesce(desk_messages.c.original_text, desk_messages.c.text),
+                text=text,
+                edited_at=at,
+            )
+        )
+
+    async def delete_message(self, message_id: uuid.UUID, *, at: datetime) -> None:
+        await self._uow.conn.execute(
+            update(desk_messages).where(desk_messages.c.message_id == message_id).values(deleted_at=at)
+        )
+
+    async def add_classifications(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self._uow.conn.execute(
+                pg_insert(classifications).on_conflict_do_nothing(index_elements=["message_id"]), list(rows)
+            )
+
+    async def upsert_customers(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        stmt = pg_insert(customers)
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["customer_id", "platform"],
+                set_={
+                    "platform_user_id": stmt.excluded.platform_user_id,
+                    "handle": func.coalesce(stmt.excluded.handle, customers.c.handle),
+                    "display_name": func.coalesce(stmt.excluded.display_name, customers.c.display_name),
+                    "followers": func.coalesce(stmt.excluded.followers, customers.c.followers),
+                    "last_seen_at": func.greatest(stmt.excluded.last_seen_at, customers.c.last_seen_at),
+                },
+            ),
+            list(rows),
+        )
+
+    # -- SLA clocks --
+
+    async def set_clock(self, ticket_id: uuid.UUID, clock: str, **values: Any) -> None:
+        stmt = pg_insert(sla_clocks).values(ticket_id=ticket_id, clock=clock, **values)
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(index_elements=["ticket_id", "clock"], set_=values)
+        )
+
+    async def refresh_due(self, ticket_ids: Collection[uuid.UUID]) -> None:
+        """Recompute each ticket's queue due time and SLA state from its running clocks."""
+        if not ticket_ids:
+            return
+        running = sla_clocks.c.state.in_(RUNNING)
+        due = (
+            select(func.min(sla_clocks.c.due_at))
+            .where(sla_clocks.c.ticket_id == tickets.c.ticket_id, running)
+            .scalar_subquery()
+        )
+
+        def having(state: str) -> Any:
+            return exists().where(sla_clocks.c.ticket_id == tickets.c.ticket_id, sla_clocks.c.state == state)
+
+        await self._uow.conn.execute(
+            update(tickets)
+            .where(tickets.c.ticket_id.in_(list(ticket_ids)))
+            .values(
+                sla_due_at=due,
+                sla_state=case((having("breached"), "breached"), (having("warned"), "warned"), else_=None),
+            )
+        )
+
+    async def clocks(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self._uow.conn.execute(
+            select(sla_clocks).where(sla_clocks.c.ticket_id == ticket_id).order_by(sla_clocks.c.clock)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # -- replies' delivery --
+
+    async def reply_status(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Move replies forward: ``b_reply_id``, ``b_status``, ``b_at``, ``b_pmid``, ``b_reason``."""
+        if not rows:
+            return
+        current = case(_STATUS_RANK, value=replies.c.status, else_=0)
+        await self._uow.conn.execute(
+            update(replies)
+            .where(
+                replies.c.reply_id == bindparam("b_reply_id"),
+                current < bindparam("b_rank"),
+            )
+            .values(
+                status=bindparam("b_status"),
+                status_at=bindparam("b_at"),
+                platform_message_id=func.coalesce(bindparam("b_pmid"), replies.c.platform_message_id),
+                failure_reason=func.coalesce(bindparam("b_reason"), replies.c.failure_reason),
+            ),
+            [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
+        )
+
+    # -- incident groups --
+
+    async def upsert_group(
+        self, *, brand: str, group_id: str, volume: int, sample: str | None, at: datetime
+    ) -> None:
+        stmt = pg_insert(incident_groups).values(
+            brand=brand, group_id=group_id, volume=volume, sample_text=sample, updated_at=at
+        )
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["brand", "group_id"],
+                set_={
+                    "volume": func.greatest(stmt.excluded.volume, incident_groups.c.volume),
+                    "sample_text": func.coalesce(stmt.excluded.sample_text, incident_groups.c.sample_text),
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )

@@ -1,0 +1,114 @@
+"""The ``desk`` section: how the agents' desk works (issue 9).
+
+Root-cause categories an agent closes a ticket with (seed 000's RCA), which replies need a
+second pair of eyes (seed 003), shifts and presence, specialists for safety, legal and
+influencer posts (seed 002), the Messenger live-chat pool (seed 000), idle reassignment,
+and whether an escalation hands the ticket up the ladder or adds the lead as a watcher.
+
+Every field has a default, so a deployment without a ``desk`` section gets a working desk.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, field_validator
+
+from socialdesk_runtime.config.sections import TimeWindow
+from socialdesk_runtime.config.types import AgentId, ConfigModel, Level, Seconds, Slug, Text, Weekday
+
+if TYPE_CHECKING:
+    from socialdesk_runtime.config.model import SocialdeskConfig
+
+__all__ = ["DEFAULT_ROOT_CAUSES", "Approvals", "DeskSettings", "Shift", "Specialists", "desk_problems"]
+
+DEFAULT_ROOT_CAUSES: dict[str, str] = {
+    "delay": "Bus delayed or late departure",
+    "cancellation": "Trip cancelled",
+    "booking": "Booking, ticket or payment problem",
+    "refund": "Refund request or refund delay",
+    "driver": "Driver or staff behaviour",
+    "vehicle": "Vehicle condition (AC, wifi, cleanliness)",
+    "luggage": "Luggage lost, damaged or policy",
+    "information": "Question answered (schedules, policies)",
+    "safety": "Safety incident",
+    "other": "Other",
+}
+
+
+class Approvals(ConfigModel):
+    """Replies held as ``pending_approval`` until a peer or a supervisor approves (seed 003)."""
+
+    #: Ticket categories whose replies always need approval (for example legal, safety).
+    categories: list[Slug] = Field(default_factory=list)
+    #: Agents still learning: every reply they write needs approval.
+    new_agents: list[AgentId] = Field(default_factory=list)
+    #: The lowest level that may approve someone else's reply (the author never may).
+    min_approver_level: Level = "L2"
+
+
+class Shift(ConfigModel):
+    """When an agent works, in their timezone: outside it they count as offline."""
+
+    timezone: str = "UTC"
+    hours: dict[Weekday, list[TimeWindow]]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone such as 'Asia/Jakarta'") from None
+        return value
+
+
+class Specialists(ConfigModel):
+    """Who gets posts that need a specialist first (seed 002), by agent id."""
+
+    safety: list[AgentId] = Field(default_factory=list)
+    legal: list[AgentId] = Field(default_factory=list)
+    influencer: list[AgentId] = Field(default_factory=list)
+    #: An author with at least this many followers is an influencer.
+    influencer_followers: int = Field(default=10000, ge=1)
+
+
+class DeskSettings(ConfigModel):
+    """The desk's rules for a support lead to tune."""
+
+    #: Root-cause categories (id → label) an agent picks when resolving (seed 000's RCA).
+    root_causes: dict[Slug, Text] = Field(default_factory=lambda: dict(DEFAULT_ROOT_CAUSES))
+    approvals: Approvals = Approvals()
+    #: Agent id → working hours; an agent without a shift is on whenever online.
+    shifts: dict[AgentId, Shift] = Field(default_factory=dict)
+    #: What going offline does to an agent's open tickets: hand them on (to colleagues or
+    #: back to the queue, with a hand-off note) or keep them.
+    offline_policy: Literal["hand_on", "keep"] = "hand_on"
+    #: A ticket untouched this long in someone's hands goes back to routing (unset: never).
+    idle_reassign_seconds: Seconds | None = None
+    #: On escalation: hand the ticket to the next rung, or keep the owner and add the lead
+    #: as a watcher.
+    escalation: Literal["reassign", "watch"] = "reassign"
+    specialists: Specialists = Specialists()
+    #: Messenger DMs go first to online agents with this skill (seed 000's live-chat pool).
+    live_chat_skill: Slug = "live-chat"
+    #: The longest note or reply text, in characters (longer: 413).
+    max_text_chars: int = Field(default=4000, ge=1, le=100000)
+
+
+def desk_problems(cfg: SocialdeskConfig) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Agent ids the desk section names must be agents of the file."""
+    known = {a.id for a in cfg.agents}
+    desk = cfg.desk
+    for i, agent_id in enumerate(desk.approvals.new_agents):
+        if agent_id not in known:
+            yield ("desk", "approvals", "new_agents", i), f"unknown agent {agent_id!r}"
+    for agent_id in desk.shifts:
+        if agent_id not in known:
+            yield ("desk", "shifts", agent_id), f"unknown agent {agent_id!r}"
+    for kind in ("safety", "legal", "influencer"):
+        for i, agent_id in enumerate(getattr(desk.specialists, kind)):
+            if agent_id not in known:
+                yield ("desk", "specialists", kind, i), f"unknown agent {agent_id!r}"
