@@ -1,0 +1,169 @@
+"""The WhatsApp parser on the documented shapes, and what every Meta delivery shares:
+broken items skipped alone, unknown objects and fields ignored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from socialdesk_ingest.domain.platforms.items import (
+    CustomerMessage,
+    DeliveryFact,
+    Ignored,
+    OwnMessage,
+    Skipped,
+)
+from socialdesk_ingest.domain.platforms.meta import parse_meta
+
+PAGE = "730011223344556"
+
+
+def one(body: dict) -> object:
+    (item,) = parse_meta(body).items
+    return item
+
+
+def page(*messaging: dict) -> dict:
+    return {"object": "page", "entry": [{"id": PAGE, "time": 1767225600123, "messaging": list(messaging)}]}
+
+
+def wa(value: dict, field: str = "messages") -> dict:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "301122334455667",
+                "changes": [
+                    {
+                        "field": field,
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15557650100",
+                                "phone_number_id": "408877665544332",
+                            },
+                            **value,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_whatsapp_text_media_location_and_statuses() -> None:
+    items = parse_meta(
+        wa(
+            {
+                "contacts": [{"profile": {"name": "Priya N"}, "wa_id": "447700900123"}],
+                "messages": [
+                    {
+                        "from": "447700900123",
+                        "id": "wamid.In01",
+                        "timestamp": "1767225600",
+                        "type": "text",
+                        "text": {"body": "Where is order 5512?"},
+                    },
+                    {
+                        "from": "447700900123",
+                        "id": "wamid.In02",
+                        "timestamp": "1767225601",
+                        "type": "image",
+                        "image": {"id": "media-1", "mime_type": "image/jpeg"},
+                    },
+                    {
+                        "from": "447700900123",
+                        "id": "wamid.In03",
+                        "timestamp": "1767225602",
+                        "type": "location",
+                        "location": {"latitude": 40.75, "longitude": -73.99, "name": "Port Authority"},
+                    },
+                    {
+                        "from": "447700900123",
+                        "id": "wamid.In04",
+                        "timestamp": "1767225603",
+                        "type": "reaction",
+                        "reaction": {"message_id": "x", "emoji": "👍"},
+                    },
+                ],
+            }
+        )
+    ).items
+    text, image, location, reaction = items
+    assert (
+        isinstance(text, CustomerMessage)
+        and text.account_id == "408877665544332"
+        and text.author.display_name == "Priya N"
+    )
+    assert text.sent_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert (
+        isinstance(image, CustomerMessage)
+        and image.text == "[image]"
+        and image.attachments[0].id == "media-1"
+    )
+    assert isinstance(location, CustomerMessage) and location.text.startswith("[location: Port Authority")
+    assert isinstance(reaction, Ignored)
+    failed, read = parse_meta(
+        wa(
+            {
+                "statuses": [
+                    {
+                        "id": "wamid.Out02",
+                        "status": "failed",
+                        "timestamp": "1767312000",
+                        "recipient_id": "447700900123",
+                        "errors": [{"code": 131047, "title": "Window closed"}],
+                    },
+                    {
+                        "id": "wamid.Out01",
+                        "status": "read",
+                        "timestamp": "1767225760",
+                        "recipient_id": "447700900123",
+                    },
+                ]
+            }
+        )
+    ).items
+    assert isinstance(failed, DeliveryFact) and failed.status == "failed" and failed.error_code == 131047
+    assert isinstance(read, DeliveryFact) and read.status == "read"
+    (echo,) = parse_meta(
+        wa(
+            {
+                "message_echoes": [
+                    {
+                        "from": "15557650100",
+                        "to": "447700900123",
+                        "id": "wamid.E1",
+                        "timestamp": "1767225700",
+                        "type": "text",
+                        "text": {"body": "hi"},
+                    }
+                ]
+            },
+            field="smb_message_echoes",
+        )
+    ).items
+    assert isinstance(echo, OwnMessage) and echo.typed_in_platform_inbox
+
+
+def test_item_missing_fields_is_skipped_and_the_rest_read() -> None:
+    items = parse_meta(
+        page(
+            {"sender": {"id": "1"}, "recipient": {"id": PAGE}, "timestamp": 1, "message": {"text": "no mid"}},
+            {
+                "sender": {"id": "2"},
+                "recipient": {"id": PAGE},
+                "timestamp": 1,
+                "message": {"mid": "m_ok", "text": "fine"},
+            },
+        )
+    ).items
+    assert isinstance(items[0], Skipped) and isinstance(items[1], CustomerMessage)
+
+
+def test_unknown_object_and_field_are_ignored() -> None:
+    assert isinstance(one({"object": "user", "entry": []}), Ignored)
+    assert parse_meta({"object": "page", "entry": []}).items == []
+    item = one(
+        {"object": "page", "entry": [{"id": PAGE, "time": 1, "changes": [{"field": "ratings", "value": {}}]}]}
+    )
+    assert isinstance(item, Ignored) and item.reason == "unknown_field:ratings"

@@ -1,0 +1,222 @@
+"""ingest's extraction of stored webhook deliveries, booted through its real bootstrap on
+real PostgreSQL: threading into tickets, own messages, receipts, statuses, edits and
+deletions as facts, media-only messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from socialdesk_schemas import MessageReceived
+from socialdesk_schemas.platforms import (
+    MessageDeleted,
+    MessageEdited,
+    OwnMessageSeen,
+    PlatformDeliveryReported,
+)
+from tests.integration.test_ingest_webhooks import PAGE, WA_PHONE, X_USER, Hooks, comment, dm, feed, hooks
+from tests.support import count, uid
+
+pytestmark = pytest.mark.integration
+
+__all__ = ["hooks"]  # the fixture, shared with the webhook tests
+
+
+# --- threading -------------------------------------------------------------------------
+
+
+async def test_comment_threads_and_dms_find_their_tickets(hooks: Hooks) -> None:
+    top, reply, other = f"880011_{uid()}", f"880011_{uid()}", f"880011_{uid()}"
+    await hooks.meta(feed(comment(top)))
+    await hooks.meta(feed(comment(reply, parent=top, author="777", text="same here")))
+    await hooks.meta(feed(comment(other, text="another question")))
+    await hooks.meta(dm(f"m_{uid()}", text="hello"))
+    await hooks.meta(dm(f"m_{uid()}", text="again"))
+    ev = [e for e in await hooks.extract() if isinstance(e, MessageReceived)]
+    assert [e.kind for e in ev] == ["comment", "comment", "comment", "dm", "dm"]
+    t_top, t_reply, t_other, t_dm1, t_dm2 = (e.ticket_id for e in ev)
+    assert t_reply == t_top and not ev[1].opens_ticket  # a reply joins its thread's ticket
+    assert t_other != t_top and ev[2].opens_ticket  # a new top-level comment opens one
+    assert t_dm1 == t_dm2 and ev[3].opens_ticket and not ev[4].opens_ticket
+
+
+async def test_x_mention_reply_chain_joins_the_first_tweets_ticket(hooks: Hooks) -> None:
+    def tweet(tid: str, reply_to: str | None) -> dict[str, Any]:
+        return {
+            "for_user_id": X_USER,
+            "tweet_create_events": [
+                {
+                    "id_str": tid,
+                    "text": "@OurBus where is my bus",
+                    "in_reply_to_status_id_str": reply_to,
+                    "user": {"id_str": "4400556677", "screen_name": "samo", "name": "Sam"},
+                    "timestamp_ms": "1767258900000",
+                }
+            ],
+        }
+
+    first, second = uid(), uid()
+    assert (await hooks.x(tweet(first, None))).status_code == 200
+    (opened,) = await hooks.extract()
+    assert isinstance(opened, MessageReceived) and opened.opens_ticket
+    await hooks.x(tweet(second, first))
+    await hooks.x(tweet(uid(), second))  # a reply to the reply: still the same thread
+    replies = await hooks.extract()
+    assert len(replies) == 2 and all(isinstance(e, MessageReceived) for e in replies)
+    assert all(e.ticket_id == opened.ticket_id and not e.opens_ticket for e in replies)  # type: ignore[union-attr]
+
+
+# --- facts: echoes, receipts, statuses, edits, deletions --------------------------------
+
+
+async def test_echoes_receipts_and_statuses_are_facts_on_the_conversations_ticket(hooks: Hooks) -> None:
+    customer = "6123456789012345"
+    await hooks.meta(dm(f"m_{uid()}", sender=customer))
+    (received,) = await hooks.extract()
+    echo_mid = f"m_{uid()}"
+    messaging = [
+        {
+            "sender": {"id": PAGE},
+            "recipient": {"id": customer},
+            "timestamp": 1767225660200,
+            "message": {
+                "is_echo": True,
+                "app_id": 1,
+                "metadata": "sd:reply-42",
+                "mid": echo_mid,
+                "text": "Yes, today.",
+            },
+        },
+        {
+            "sender": {"id": customer},
+            "recipient": {"id": PAGE},
+            "delivery": {"mids": [echo_mid], "watermark": 1767225661000},
+        },
+        {
+            "sender": {"id": customer},
+            "recipient": {"id": PAGE},
+            "timestamp": 1767225700400,
+            "read": {"watermark": 1767225661000},
+        },
+        {
+            "sender": {"id": PAGE},
+            "recipient": {"id": customer},
+            "timestamp": 1767225800000,
+            "message": {
+                "is_echo": True,
+                "app_id": 263902037430900,
+                "mid": f"m_{uid()}",
+                "text": "typed in inbox",
+            },
+        },
+    ]
+    body = {"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": messaging}]}
+    await hooks.meta(body)
+    await hooks.meta(body)  # retried: nothing doubles
+    events = await hooks.extract()
+    assert [type(e).__name__ for e in events] == [
+        "OwnMessageSeen",
+        "PlatformDeliveryReported",
+        "PlatformDeliveryReported",
+        "OwnMessageSeen",
+    ]
+    assert all(e.ticket_id == received.ticket_id for e in events)
+    echo, delivered, read, typed = events
+    assert (
+        isinstance(echo, OwnMessageSeen)
+        and echo.delivery_key == "sd:reply-42"
+        and not echo.typed_in_platform_inbox
+    )
+    assert isinstance(delivered, PlatformDeliveryReported) and delivered.platform_message_ids == [echo_mid]
+    assert isinstance(read, PlatformDeliveryReported) and read.status == "read" and read.watermark is not None
+    assert isinstance(typed, OwnMessageSeen) and typed.typed_in_platform_inbox
+    assert await count(hooks.svc.engine, "messages") == 1
+
+
+async def test_whatsapp_failed_status_is_kept_and_counted(hooks: Hooks) -> None:
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "301122334455667",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15557650100", "phone_number_id": WA_PHONE},
+                            "statuses": [
+                                {
+                                    "id": "wamid.HBgFakeOut02",
+                                    "status": "failed",
+                                    "timestamp": "1767312000",
+                                    "recipient_id": "447700900123",
+                                    "biz_opaque_callback_data": "sd:reply-7",
+                                    "errors": [{"code": 131047, "title": "Window closed"}],
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    await hooks.meta(body)
+    (failed,) = await hooks.extract()
+    assert isinstance(failed, PlatformDeliveryReported)
+    assert (failed.status, failed.error_code, failed.delivery_key) == ("failed", 131047, "sd:reply-7")
+    assert await hooks.metric("ingest_whatsapp_failed_total", error_code="131047") == 1
+
+
+async def test_comment_edit_and_removal_update_the_message_and_are_published(hooks: Hooks) -> None:
+    cid = f"880011_{uid()}"
+    await hooks.meta(feed(comment(cid)))
+    (received,) = await hooks.extract()
+    await hooks.meta(feed(comment(cid, verb="edited", text="Still no refund??")))
+    await hooks.meta(feed(comment(cid, verb="remove")))
+    await hooks.meta(feed(comment(f"880011_{uid()}", verb="remove")))  # never received: nothing
+    edited, deleted = await hooks.extract()
+    assert isinstance(edited, MessageEdited) and edited.text == "Still no refund??"
+    assert isinstance(deleted, MessageDeleted)
+    assert edited.ticket_id == deleted.ticket_id == received.ticket_id
+    assert edited.message_id == received.message_id
+    assert await hooks.metric("ingest_webhook_items_ignored_total", reason="change_of_unknown_message") == 1
+
+
+async def test_media_only_whatsapp_message_is_a_readable_customer_message(hooks: Hooks) -> None:
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "301",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"phone_number_id": WA_PHONE},
+                            "contacts": [{"profile": {"name": "Priya N"}, "wa_id": "447700900123"}],
+                            "messages": [
+                                {
+                                    "from": "447700900123",
+                                    "id": f"wamid.{uid()}",
+                                    "timestamp": "1767225602",
+                                    "type": "location",
+                                    "location": {
+                                        "latitude": 40.75,
+                                        "longitude": -73.99,
+                                        "name": "Port Authority",
+                                    },
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    await hooks.meta(body)
+    (event,) = await hooks.extract()
+    assert isinstance(event, MessageReceived) and event.text == "[location: Port Authority (40.75,-73.99)]"
+    assert event.platform == "whatsapp" and event.author.display_name == "Priya N"
