@@ -4,7 +4,12 @@ Every service database holds two runtime tables beside its own:
 - ``inbox``: the ``event_id`` of every event already processed, so a redelivered record
   changes nothing (written in the same transaction as the state change);
 - ``outbox``: events to publish, written in the same transaction as the state change and
-  published by :class:`socialdesk_runtime.outbox.OutboxRelay`.
+  published by :class:`socialdesk_runtime.outbox.OutboxRelay`. A published row is kept
+  (``published_at`` set) for a retention window, so a broker that lost acknowledged
+  records can be given them again;
+- ``outbox_broker``: per topic partition, the highest offset the broker acknowledged to
+  this database's relay and the cluster id it did so under: another cluster id, or an
+  offset that goes backwards, proves the broker lost data.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from sqlalchemy import (
     Column,
     DateTime,
     Identity,
+    Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -29,6 +36,7 @@ from sqlalchemy import (
     Uuid,
     func,
     insert,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -42,6 +50,7 @@ __all__ = [
     "create_engine",
     "inbox_table",
     "messaging_metadata",
+    "outbox_broker_table",
     "outbox_table",
 ]
 
@@ -65,6 +74,18 @@ outbox_table = Table(
     Column("value", LargeBinary, nullable=False),
     Column("event_id", Uuid, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # NULL: still to publish. Set when the broker acknowledged it; pruned after retention.
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Index("outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+)
+
+outbox_broker_table = Table(
+    "outbox_broker",
+    messaging_metadata,
+    Column("topic", String(128), primary_key=True),
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+    Column("acked_offset", BigInteger, nullable=False),
+    Column("cluster_id", String(200), nullable=False),
 )
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 
+import aiokafka.client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.protocol.metadata import MetadataRequest
 
 from socialdesk_schemas.topics import Topic, all_topics
 
-__all__ = ["create_topics", "make_consumer", "make_producer"]
+__all__ = ["create_topics", "forbid_topic_auto_creation", "make_consumer", "make_producer"]
 
 _log = logging.getLogger(__name__)
 
@@ -20,13 +22,34 @@ _log = logging.getLogger(__name__)
 _TOPIC_ALREADY_EXISTS = 36
 
 
+class _NoAutoCreateMetadataRequest(MetadataRequest):  # type: ignore[misc]  # aiokafka.protocol is untyped
+    def __init__(
+        self, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = None
+    ) -> None:
+        super().__init__(topics, False if allow_auto_topic_creation is None else allow_auto_topic_creation)
+
+
+def forbid_topic_auto_creation() -> None:
+    """Make every aiokafka client of this process ask metadata without creating topics.
+
+    aiokafka asks for a topic's metadata with ``allow_auto_topic_creation`` on, and Tansu
+    (like a Kafka cluster with ``auto.create.topics.enable``) then creates it, with the
+    broker's default partition count. After a broker restart a producer's periodic
+    metadata refresh did exactly that, and records went to topics nobody read in the
+    right shape. Topics are only ever made by :func:`create_topics`. aiokafka has no
+    option for this, so its metadata request class is replaced (idempotent).
+    """
+    aiokafka.client.MetadataRequest = _NoAutoCreateMetadataRequest  # no public switch for this
+
+
 def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
     """A producer for the outbox relay.
 
     No idempotent producer or transactions: the embedded broker has neither, and exactly
     once comes from the outbox plus every consumer's inbox instead. ``acks="all"`` so a
-    published row is only deleted once the cluster has it.
+    published row is only marked published once the cluster has it.
     """
+    forbid_topic_auto_creation()
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
@@ -46,6 +69,7 @@ def make_consumer(
     max_poll_records: int,
 ) -> AIOKafkaConsumer:
     """A consumer that commits offsets by hand, only after the batch's transaction committed."""
+    forbid_topic_auto_creation()
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap_servers,

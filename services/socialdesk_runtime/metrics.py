@@ -34,6 +34,8 @@ class RuntimeMetrics:
     outbox_published_events: Counter
     outbox_publish_seconds: Histogram
     outbox_publish_failures: Counter
+    outbox_broker_losses: Counter
+    outbox_republished_events: Counter
     handler_retries: Counter
 
     @classmethod
@@ -78,13 +80,23 @@ class RuntimeMetrics:
             ),
             outbox_publish_seconds=Histogram(
                 f"{p}_outbox_publish_seconds",
-                "Time to publish one outbox batch and delete it",
+                "Time to publish one outbox batch and mark it published",
                 buckets=_LATENCY_BUCKETS,
                 registry=reg,
             ),
             outbox_publish_failures=Counter(
                 f"{p}_outbox_publish_failures_total",
                 "Outbox batches the broker did not fully acknowledge (retried from the first failure)",
+                registry=reg,
+            ),
+            outbox_broker_losses=Counter(
+                f"{p}_outbox_broker_losses_total",
+                "Times the broker was found to have lost records it acknowledged (alert on any)",
+                registry=reg,
+            ),
+            outbox_republished_events=Counter(
+                f"{p}_outbox_republished_events_total",
+                "Retained outbox rows marked for publishing again after a broker loss",
                 registry=reg,
             ),
             handler_retries=Counter(

@@ -3,6 +3,10 @@
 A service keeps its migrations in ``socialdesk_<svc>/migrations`` with a two-line
 ``env.py`` calling :func:`run_alembic_env`; its first revision calls
 :func:`create_messaging_tables` for the runtime's inbox and outbox.
+
+The runtime's own later changes to those tables (outbox retention) are a second Alembic
+chain, ``socialdesk_runtime/runtime_migrations``, with its own version table, run after
+the service's chain: a service never carries a copy of a runtime revision.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["create_messaging_tables", "run_alembic_env", "upgrade_to_head"]
+__all__ = ["create_messaging_tables", "run_alembic_env", "run_runtime_alembic_env", "upgrade_to_head"]
+
+_RUNTIME_MIGRATIONS = Path(__file__).parent / "runtime_migrations"
+_RUNTIME_VERSION_TABLE = "socialdesk_runtime_version"
 
 
 def _alembic_config(script_location: Path) -> Config:
@@ -31,6 +38,9 @@ def _upgrade(conn: Connection, script_location: Path) -> None:
     cfg = _alembic_config(script_location)
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
+    runtime_cfg = _alembic_config(_RUNTIME_MIGRATIONS)
+    runtime_cfg.attributes["connection"] = conn
+    command.upgrade(runtime_cfg, "head")
 
 
 async def upgrade_to_head(engine: AsyncEngine, script_location: Path) -> None:
@@ -48,6 +58,16 @@ def run_alembic_env(target_metadata: MetaData) -> None:
             "it passes in; the alembic command line is not supported"
         )
     context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_runtime_alembic_env() -> None:
+    """The body of the runtime chain's ``env.py``: its own version table, no autogenerate."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("runtime migrations run at service start (upgrade_to_head)")
+    context.configure(connection=connection, target_metadata=None, version_table=_RUNTIME_VERSION_TABLE)
     with context.begin_transaction():
         context.run_migrations()
 

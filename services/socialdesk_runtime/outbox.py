@@ -1,9 +1,17 @@
 """The outbox relay: publishes committed outbox rows to Kafka, in order, at least once.
 
-Rows are published in id order and deleted only after the broker acknowledged them, so a
-crash between the two re-publishes a few rows (consumers' inboxes drop the duplicates)
-and loses none. Only one relay per database publishes at a time (an advisory lock), so
-several replicas of a service never interleave one ticket's events.
+Rows are published in id order and marked published only after the broker acknowledged
+them, so a crash between the two re-publishes a few rows (consumers' inboxes drop the
+duplicates) and loses none. A published row is kept for a retention window, then pruned:
+if the broker loses what it acknowledged (restarted empty, a younger cluster, a topic
+recreated; see :mod:`socialdesk_runtime.broker_watch`), the relay marks the retained rows
+of those topics unpublished and sends them again, oldest first.
+
+Only one relay per database publishes at a time (an advisory lock), so several replicas
+of a service never interleave one ticket's events. The relay reads and marks rows on the
+very connection that holds the lock: if that connection drops (and with it the lock,
+which another replica may then take), its next statement fails and it stops publishing
+until it holds the lock again.
 """
 
 from __future__ import annotations
@@ -12,24 +20,49 @@ import asyncio
 import logging
 import time
 import zlib
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from socialdesk_runtime.db import outbox_table
+from socialdesk_runtime.broker_watch import AckLedger, BrokerWatch, TopicUnavailable
+from socialdesk_runtime.db import outbox_broker_table, outbox_table
 from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.workers import LoopControl
 
-__all__ = ["OutboxRelay"]
+__all__ = ["OutboxRelay", "mark_for_republish"]
 
 log = logging.getLogger(__name__)
 _LOCK_KEY = zlib.crc32(b"socialdesk-outbox-relay")
+_PRUNE_CHUNK = 5_000
+
+
+async def mark_for_republish(
+    conn: AsyncConnection, *, topics: set[str] | None = None, since: datetime | None = None
+) -> int:
+    """Mark retained, published rows unpublished again (all, of ``topics``, or since a time).
+
+    The relay then sends them in id order before anything newer. Returns the row count.
+    """
+    stmt = update(outbox_table).where(outbox_table.c.published_at.is_not(None))
+    if topics is not None:
+        stmt = stmt.where(outbox_table.c.topic.in_(sorted(topics)))
+    if since is not None:
+        stmt = stmt.where(outbox_table.c.published_at >= since)
+    result = await conn.execute(stmt.values(published_at=None))
+    return int(result.rowcount)
 
 
 class OutboxRelay:
-    """Publish pending outbox rows; woken at once by a commit, and by a timer for leftovers."""
+    """Publish pending outbox rows; woken at once by a commit, and by a timer for leftovers.
+
+    With a ``watch`` it checks the broker every ``check_seconds`` (and after any failure)
+    and republishes what a broker lost; rows published more than ``retention_seconds``
+    ago are pruned every ``prune_seconds``.
+    """
 
     def __init__(
         self,
@@ -39,15 +72,34 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.25,
+        watch: BrokerWatch | None = None,
+        retention_seconds: float = 7 * 24 * 3600.0,
+        check_seconds: float = 2.0,
+        prune_seconds: float = 60.0,
     ) -> None:
         self._engine = engine
         self._producer = producer
         self._metrics = metrics
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._watch = watch
+        self._retention = timedelta(seconds=retention_seconds)
+        self._check_seconds = check_seconds
+        self._prune_seconds = prune_seconds
         self._control = LoopControl()
         self.notify = self._control.notify  # something committed: publish now, not at the poll
         self._lock_conn: AsyncConnection | None = None
+        self._ledger: AckLedger | None = None  # loaded with the lock, dropped with it
+        self._usable: frozenset[str] | None = None
+        self._cluster_id: str | None = None
+        self._next_check = 0.0
+        self._next_prune = 0.0
+        self.republished = 0  # rows marked for republishing after a broker loss (tests read it)
+        self.held = 0  # batches held back because a topic was missing
+
+    @property
+    def holds_lock(self) -> bool:
+        return self._lock_conn is not None
 
     async def run(self) -> None:
         """Run until :meth:`stop`; then publish what is left and return."""
@@ -57,10 +109,15 @@ class OutboxRelay:
                     await self._sleep(self._poll_seconds * 4)
                     continue
                 published = await self.publish_pending()
+                await self._prune_if_due()
                 if published < self._batch_size:
                     await self._sleep(self._poll_seconds)
             except Exception as exc:
-                if not is_transient(exc):
+                self._next_check = 0.0  # whatever went wrong, look at the broker before sending again
+                if isinstance(exc, TopicUnavailable):
+                    self.held += 1
+                    log.warning("outbox relay holds: %s", exc)
+                elif not is_transient(exc):
                     log.exception("outbox relay failed; retrying")
                 else:
                     log.warning("outbox relay: %s; retrying", exc)
@@ -75,6 +132,8 @@ class OutboxRelay:
             log.exception("outbox relay: final drain failed; rows stay for the next start")
         finally:
             await self._release_lock()
+            if self._watch is not None:
+                await self._watch.close()
 
     def stop(self) -> None:
         self._control.stop()
@@ -86,16 +145,29 @@ class OutboxRelay:
         if self._lock_conn is not None:
             return True
         conn = await self._engine.connect()
-        got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY})).scalar()
-        await conn.commit()
-        if got:
-            self._lock_conn = conn
-            return True
-        await conn.close()
-        return False
+        try:
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY})).scalar()
+            await conn.commit()
+            if got:
+                rows = (await conn.execute(select(outbox_broker_table))).all()
+                await conn.commit()
+        except BaseException:
+            await conn.close()
+            raise
+        if not got:
+            await conn.close()
+            return False
+        self._lock_conn = conn
+        self._ledger = AckLedger(
+            {(r.topic, r.partition): r.acked_offset for r in rows},
+            {(r.topic, r.partition): r.cluster_id for r in rows},
+        )
+        self._next_check = 0.0
+        return True
 
     async def _release_lock(self) -> None:
         conn, self._lock_conn = self._lock_conn, None
+        self._ledger = None
         if conn is not None:
             try:
                 await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
@@ -103,43 +175,166 @@ class OutboxRelay:
             except Exception:
                 log.debug("outbox relay: unlock failed (connection gone?)", exc_info=True)
             finally:
-                await conn.close()
+                try:
+                    await conn.close()
+                except Exception:
+                    log.debug("outbox relay: closing the lock connection failed", exc_info=True)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of pending rows; return how many."""
+        """Publish one batch of pending rows; return how many (0 without the lock).
+
+        On any failure the lock is let go (another replica may take over) and the error
+        raised; rows not acknowledged stay pending.
+        """
+        if not await self._hold_lock():
+            return 0
+        try:
+            return await self._publish_batch()
+        except BaseException:
+            await self._release_lock()
+            raise
+
+    async def _publish_batch(self) -> int:
+        conn, ledger = self._lock_conn, self._ledger
+        assert conn is not None
+        assert ledger is not None
         started = time.perf_counter()
-        async with self._engine.connect() as conn:
-            rows = (
+        cluster_id = await self._check_broker(conn, ledger)
+        rows = (
+            await conn.execute(
+                select(outbox_table.c.id, outbox_table.c.topic, outbox_table.c.key, outbox_table.c.value)
+                .where(outbox_table.c.published_at.is_(None))
+                .order_by(outbox_table.c.id)
+                .limit(self._batch_size)
+            )
+        ).all()
+        await conn.commit()
+        if not rows:
+            self._metrics.outbox_pending_events.set(0)
+            return 0
+        if self._usable is not None:
+            missing = {r.topic for r in rows} - self._usable
+            if missing:
+                # Sending would make the client ask for the topic's metadata and wait, or
+                # worse land on a topic made with the wrong shape: hold until it exists.
+                self._next_check = 0.0
+                raise TopicUnavailable(f"topics not on the broker (yet): {', '.join(sorted(missing))}")
+        futures = [
+            await self._producer.send(row.topic, key=row.key.encode(), value=row.value) for row in rows
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        # Mark only the prefix that was acknowledged: a failed row and everything after it
+        # stay pending, so they are retried in order (never a later event first).
+        failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
+        done = rows if failed is None else rows[:failed]
+        lost: set[str] = set()
+        for result in results[: len(done)]:
+            if not ledger.acknowledged(result.topic, result.partition, result.offset, cluster_id):  # type: ignore[union-attr]  # prefix has no exceptions
+                lost.add(result.topic)  # type: ignore[union-attr]
+        if done:
+            now = datetime.now(UTC)
+            await conn.execute(
+                update(outbox_table)
+                .where(outbox_table.c.id.in_([r.id for r in done]))
+                .values(published_at=now)
+            )
+            await self._save_ledger(conn, ledger)
+            await conn.commit()
+        if lost:
+            await self._republish(conn, ledger, lost, "acknowledged offsets went backwards")
+        if failed is not None:
+            self._metrics.outbox_publish_failures.inc()
+            error = results[failed]
+            assert isinstance(error, BaseException)
+            raise error
+        if len(rows) == self._batch_size:
+            pending = (
                 await conn.execute(
-                    select(outbox_table.c.id, outbox_table.c.topic, outbox_table.c.key, outbox_table.c.value)
-                    .order_by(outbox_table.c.id)
-                    .limit(self._batch_size)
+                    select(func.count())
+                    .select_from(outbox_table)
+                    .where(outbox_table.c.published_at.is_(None))
                 )
-            ).all()
-            if not rows:
-                self._metrics.outbox_pending_events.set(0)
-                return 0
-            futures = [
-                await self._producer.send(row.topic, key=row.key.encode(), value=row.value) for row in rows
-            ]
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            # Delete only the prefix that was acknowledged: a failed row and everything
-            # after it stay, so they are retried in order (never a later event first).
-            failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
-            done = rows if failed is None else rows[:failed]
-            if done:
-                await conn.execute(delete(outbox_table).where(outbox_table.c.id.in_([r.id for r in done])))
-                await conn.commit()
-            if failed is not None:
-                self._metrics.outbox_publish_failures.inc()
-                error = results[failed]
-                assert isinstance(error, BaseException)
-                raise error
-            if len(rows) == self._batch_size:
-                pending = (await conn.execute(select(func.count()).select_from(outbox_table))).scalar_one()
-                self._metrics.outbox_pending_events.set(pending)
-            else:
-                self._metrics.outbox_pending_events.set(0)
+            ).scalar_one()
+            await conn.commit()
+            self._metrics.outbox_pending_events.set(pending)
+        else:
+            self._metrics.outbox_pending_events.set(0)
         self._metrics.outbox_published_events.inc(len(rows))  # whole batch acknowledged
         self._metrics.outbox_publish_seconds.observe(time.perf_counter() - started)
         return len(rows)
+
+    async def _check_broker(self, conn: AsyncConnection, ledger: AckLedger) -> str:
+        """Before every batch: the broker's cluster id (one small round trip). When it
+        changed, every ``check_seconds`` and after a failure, also which topics exist.
+        Republishes what a loss took, before anything newer is sent."""
+        if self._watch is None:
+            return ""
+        cluster_id = await self._watch.cluster_id()
+        existing: frozenset[str] | None = None
+        if cluster_id != self._cluster_id or time.monotonic() >= self._next_check:
+            view = await self._watch.look()
+            cluster_id, existing, self._usable = view.cluster_id, view.existing, view.usable
+            self._cluster_id = cluster_id
+            self._next_check = time.monotonic() + self._check_seconds
+        lost = ledger.lost_topics(cluster_id=cluster_id, existing=existing)
+        if lost:
+            await self._republish(conn, ledger, lost, "another cluster id, or topics gone")
+        return cluster_id
+
+    async def _republish(self, conn: AsyncConnection, ledger: AckLedger, topics: set[str], why: str) -> None:
+        marked = await mark_for_republish(conn, topics=topics)
+        await conn.execute(
+            outbox_broker_table.delete().where(outbox_broker_table.c.topic.in_(sorted(topics)))
+        )
+        await conn.commit()
+        ledger.forget(topics)
+        self.republished += marked
+        self._metrics.outbox_broker_losses.inc()
+        self._metrics.outbox_republished_events.inc(marked)
+        log.error(
+            "the broker lost acknowledged records (%s) on %s; re-publishing %d retained events",
+            why,
+            ", ".join(sorted(topics)),
+            marked,
+        )
+
+    async def _save_ledger(self, conn: AsyncConnection, ledger: AckLedger) -> None:
+        if not ledger.changed:
+            return
+        rows = [
+            {
+                "topic": t,
+                "partition": p,
+                "acked_offset": ledger.acked[(t, p)],
+                "cluster_id": ledger.cluster[(t, p)],
+            }
+            for t, p in ledger.changed
+        ]
+        stmt = pg_insert(outbox_broker_table)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["topic", "partition"],
+                set_={"acked_offset": stmt.excluded.acked_offset, "cluster_id": stmt.excluded.cluster_id},
+            ),
+            rows,
+        )
+        ledger.changed.clear()
+
+    async def _prune_if_due(self) -> None:
+        if time.monotonic() < self._next_prune or self._lock_conn is None:
+            return
+        self._next_prune = time.monotonic() + self._prune_seconds
+        conn = self._lock_conn
+        cutoff = datetime.now(UTC) - self._retention
+        while True:
+            oldest = (
+                select(outbox_table.c.id)
+                .where(outbox_table.c.published_at.is_not(None), outbox_table.c.published_at < cutoff)
+                .order_by(outbox_table.c.id)
+                .limit(_PRUNE_CHUNK)
+                .scalar_subquery()
+            )
+            result = await conn.execute(outbox_table.delete().where(outbox_table.c.id.in_(oldest)))
+            await conn.commit()
+            if result.rowcount < _PRUNE_CHUNK:
+                return

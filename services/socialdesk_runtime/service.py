@@ -27,6 +27,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from socialdesk_runtime.broker_watch import BrokerWatch
 from socialdesk_runtime.clock import Clock, SystemClock
 from socialdesk_runtime.config import ConfigError, SocialdeskConfig, load_config
 from socialdesk_runtime.consumer import ConsumerLoop, HandlerTable
@@ -149,6 +150,9 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         metrics,
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
+        watch=BrokerWatch(settings.kafka_bootstrap_servers),
+        retention_seconds=settings.outbox_retention_seconds,
+        check_seconds=settings.broker_check_seconds,
     )
     uow_factory.on_publish(relay.notify)
     runtime = Runtime(

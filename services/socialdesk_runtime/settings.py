@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
     fetch_max_wait_ms: int = Field(default=20, ge=1, le=5_000)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # Published outbox rows are kept this long, so a broker that lost them can be given
+    # them again (automatically, or by `socialdesk republish --since`).
+    outbox_retention_seconds: float = Field(default=7 * 24 * 3600.0, ge=0)
+    broker_check_seconds: float = Field(default=2.0, gt=0, le=300)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
 

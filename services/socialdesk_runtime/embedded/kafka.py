@@ -9,6 +9,7 @@ import os
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -145,6 +146,10 @@ class EmbeddedKafka(ChildServer):
             url,
             "--storage-engine",
             "memory://tansu/",
+            # Every start is an empty cluster: say so with a new id, so clients that
+            # remember what the last one acknowledged see that it is gone.
+            "--cluster-id",
+            f"socialdesk-{uuid.uuid4().hex[:12]}",
         ]
         # Tansu reads its options from the environment too; a stray STORAGE_ENGINE or
         # LISTENER_URL in the caller's environment must not change what we start.

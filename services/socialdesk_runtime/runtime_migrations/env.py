@@ -1,0 +1,3 @@
+from socialdesk_runtime.migrations import run_runtime_alembic_env
+
+run_runtime_alembic_env()
