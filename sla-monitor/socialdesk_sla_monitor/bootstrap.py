@@ -10,6 +10,8 @@ from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import (
     AgentReplied,
     Event,
+    MessageClassified,
+    MessageReceived,
     SlaBreached,
     SlaWarning,
     TicketAssigned,
@@ -18,13 +20,15 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
+from socialdesk_schemas.desk import TicketPending, TicketReopened
+from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor import handlers
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.scheduler import SlaScheduler
 from socialdesk_sla_monitor.settings import SlaMonitorSettings
 
-#: What the scheduler publishes (sla.events, whose single writer is sla-monitor).
-EMITS: tuple[type[Event], ...] = (SlaWarning, SlaBreached, TicketEscalated)
+#: What the scheduler and the handlers publish (sla.events, whose single writer is sla-monitor).
+EMITS: tuple[type[Event], ...] = (SlaWarning, SlaBreached, TicketEscalated, SlaClockArmed, SlaClockStopped)
 
 
 def _lagging(runtime: Runtime, threshold: int) -> bool:
@@ -39,6 +43,7 @@ def _lagging(runtime: Runtime, threshold: int) -> bool:
 async def bootstrap(runtime: Runtime) -> ServiceParts:
     settings = runtime.settings
     assert isinstance(settings, SlaMonitorSettings)
+    config = runtime.config
     metrics = SlaMetrics.create(runtime.metrics.registry)
     scheduler = SlaScheduler(
         uow_factory=runtime.uow_factory,
@@ -55,13 +60,15 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     runtime.uow_factory.on_commit(scheduler.notify)
     return ServiceParts(
         handlers={
-            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, config=runtime.config)),
-            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=runtime.config)),
+            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, config=config)),
+            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=config)),
+            TicketReopened: functools.partial(handlers.on_ticket_reopened, config=config),
+            TicketPending: functools.partial(handlers.on_ticket_pending, config=config),
+            MessageClassified: Batch(handlers.on_message_classified),
+            MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
-            TicketResolved: handlers.on_ticket_resolved,
-            TrendDetected: functools.partial(
-                handlers.on_trend_detected, policy=runtime.config.sla, metrics=metrics
-            ),
+            TicketResolved: functools.partial(handlers.on_ticket_resolved, metrics=metrics),
+            TrendDetected: functools.partial(handlers.on_trend_detected, config=config, metrics=metrics),
         },
         emits=EMITS,
         workers=[scheduler],

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 @dataclass(frozen=True)
 class SlaMetrics:
     timers_armed: Gauge
+    oldest_overdue_seconds: Gauge
     warnings: Counter
     breaches: Counter
     escalations: Counter
@@ -21,7 +22,15 @@ class SlaMetrics:
     def create(cls, registry: CollectorRegistry) -> "SlaMetrics":
         return cls(
             timers_armed=Gauge(
-                "sla_monitor_timers_armed", "Live SLA timers (armed, not yet met)", registry=registry
+                "sla_monitor_timers_armed",
+                "Live SLA timers (armed or paused, not yet met), by clock",
+                ["metric"],
+                registry=registry,
+            ),
+            oldest_overdue_seconds=Gauge(
+                "sla_monitor_oldest_overdue_seconds",
+                "How long ago the oldest deadline still unanswered passed (0: none overdue)",
+                registry=registry,
             ),
             warnings=Counter(
                 "sla_monitor_warnings_total", "SLA warnings sent", ["metric", "priority"], registry=registry
@@ -29,7 +38,7 @@ class SlaMetrics:
             breaches=Counter(
                 "sla_monitor_breaches_total",
                 "SLA deadlines missed",
-                ["metric", "priority"],
+                ["brand", "metric", "priority"],
                 registry=registry,
             ),
             escalations=Counter(

@@ -127,8 +127,15 @@ class SlaScheduler:
             await self._pass_done.wait_for(lambda: self._passed_at is not None and self._passed_at >= at)
 
     async def refresh_gauge(self) -> None:
+        """Recount the live timers by clock and the oldest overdue deadline."""
+        now = self._clock.now()
         async with self._uow_factory() as uow:
-            self._metrics.timers_armed.set(await TimerStore(uow).count_armed())
+            store = TimerStore(uow)
+            armed = await store.count_armed()
+            oldest = await store.oldest_overdue(now)
+        for metric in ("first_response", "next_response", "resolution"):
+            self._metrics.timers_armed.labels(metric=metric).set(armed.get(metric, 0))
+        self._metrics.oldest_overdue_seconds.set(0.0 if oldest is None else (now - oldest).total_seconds())
 
     async def fire_due(self, now: datetime | None = None) -> datetime | None:
         """Emit everything due at ``now`` (the clock's by default) in one transaction;
@@ -225,7 +232,7 @@ class SlaScheduler:
                 m.warnings.labels(metric=before.metric, priority=before.priority).inc()
                 m.fire_lateness_seconds.observe((now - before.warn_at).total_seconds())
         for before, _ in breached:
-            m.breaches.labels(metric=before.metric, priority=before.priority).inc()
+            m.breaches.labels(brand=before.brand, metric=before.metric, priority=before.priority).inc()
             if before.deadline is not None:
                 # Late against when it was meant to fire: the deadline plus the grace.
                 due = before.deadline + self._grace

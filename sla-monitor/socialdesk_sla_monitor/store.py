@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from socialdesk_runtime.config.types import SlaMetric
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_sla_monitor.domain import LIVE, Timer
-from socialdesk_sla_monitor.tables import hot_groups, timers
+from socialdesk_sla_monitor.tables import hot_groups, ticket_facts, timers
 
 __all__ = ["TimerStore"]
 
@@ -87,6 +87,50 @@ class TimerStore:
             [_row(t) for t in armed],
         )
         return [_timer(row) for row in result]
+
+    async def put(self, timers_: Sequence[Timer]) -> None:
+        """Insert timers, or replace the stored ones of the same ``(ticket_id, metric)``."""
+        if not timers_:
+            return
+        stmt = pg_insert(timers)
+        await self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(_KEYS), set_={name: stmt.excluded[name] for name in _MUTABLE}
+            ),
+            [_row(t) for t in timers_],
+        )
+
+    async def clocks_of(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[SlaMetric, Timer]]:
+        """Every clock of these tickets, locked (in key order: no deadlocks)."""
+        wanted = sorted(set(ticket_ids))
+        if not wanted:
+            return {}
+        result = await self._conn.execute(
+            select(timers)
+            .where(timers.c.ticket_id.in_(wanted))
+            .order_by(timers.c.ticket_id, timers.c.metric)
+            .with_for_update()
+        )
+        found: dict[uuid.UUID, dict[SlaMetric, Timer]] = {}
+        for timer in map(_timer, result):
+            found.setdefault(timer.ticket_id, {})[timer.metric] = timer
+        return found
+
+    async def record_facts(self, facts: Sequence[tuple[uuid.UUID, str, str]]) -> None:
+        """Remember what tickets are about, ``(ticket_id, kind, category)``; the first word stays."""
+        if facts:
+            await self._conn.execute(
+                pg_insert(ticket_facts).on_conflict_do_nothing(),
+                [{"ticket_id": t, "kind": k, "category": c} for t, k, c in facts],
+            )
+
+    async def facts_of(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+        """What these tickets are about, as far as known: ``ticket_id → (kind, category)``."""
+        wanted = sorted(set(ticket_ids))
+        if not wanted:
+            return {}
+        result = await self._conn.execute(select(ticket_facts).where(ticket_facts.c.ticket_id.in_(wanted)))
+        return {row.ticket_id: (row.kind, row.category) for row in result}
 
     async def add(self, new: Sequence[Timer]) -> None:
         """Insert timers that do not exist yet (one that does is left alone)."""
@@ -203,8 +247,24 @@ class TimerStore:
         found = [d for d in (warn_at, deadline, escalation) if d is not None]
         return min(found) if found else None
 
-    async def count_armed(self) -> int:
+    async def count_armed(self) -> dict[str, int]:
+        """Armed timers by clock (paused ones included)."""
         result = await self._conn.execute(
-            select(func.count()).select_from(timers).where(timers.c.state == "armed")
+            select(timers.c.metric, func.count()).where(timers.c.state == "armed").group_by(timers.c.metric)
         )
-        return int(result.scalar_one())
+        return {metric: int(n) for metric, n in result.all()}
+
+    async def oldest_overdue(self, now: datetime) -> datetime | None:
+        """The earliest deadline already passed among live timers not yet answered."""
+        result = await self._conn.execute(
+            select(timers.c.deadline)
+            .where(timers.c.state == "armed", timers.c.deadline <= now)
+            .order_by(timers.c.deadline)
+            .limit(1)
+        )
+        oldest = result.scalar()
+        breached = await self._conn.execute(
+            select(func.min(timers.c.deadline)).where(timers.c.state == "breached")
+        )
+        candidates = [d for d in (oldest, breached.scalar()) if d is not None]
+        return min(candidates) if candidates else None

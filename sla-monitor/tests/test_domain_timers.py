@@ -28,6 +28,7 @@ from socialdesk_sla_monitor.domain import (
     climb,
     first_replies,
     merge_armed,
+    opening,
     park,
     reply_placeholder,
     stop,
@@ -91,7 +92,14 @@ def replied(ticket: uuid.UUID, seconds: float) -> AgentReplied:
 
 def armed(config: SocialdeskConfig, *, ticket: uuid.UUID | None = None, priority: str = "medium") -> Timer:
     event = assigned(ticket, priority=priority)
-    return arm(event, metric=FIRST_RESPONSE, started_at=event.received_at, policy=config.sla, hot=False)
+    return arm(opening(event, config), metric=FIRST_RESPONSE, config=config, hot=False)
+
+
+def first_responses(
+    events: list[TicketAssigned | TicketQueued], config: SocialdeskConfig, hot: set[str]
+) -> list[Timer]:
+    timers = arm_many([opening(e, config) for e in events], config=config, hot_groups=hot)
+    return [t for t in timers if t.metric == FIRST_RESPONSE]
 
 
 # --- arming -----------------------------------------------------------------------------
@@ -106,8 +114,10 @@ def test_a_timer_is_due_by_the_policy_from_intake(config: SocialdeskConfig) -> N
 
 def test_each_clock_of_a_ticket_has_its_own_target(config: SocialdeskConfig) -> None:
     event = assigned()
-    resolution = arm(event, metric="resolution", started_at=at(10), policy=config.sla, hot=False)
+    resolution = arm(opening(event, config), metric="resolution", config=config, hot=False, started_at=at(10))
     assert (resolution.metric, resolution.deadline) == ("resolution", at(10 + 172800))
+    both = arm_many([opening(event, config)], config=config, hot_groups=set())
+    assert {(t.metric, t.deadline) for t in both} == {("first_response", at(4)), ("resolution", at(172800))}
 
 
 def test_a_queued_ticket_has_no_owner_and_a_hot_group_arms_tight(config: SocialdeskConfig) -> None:
@@ -124,7 +134,7 @@ def test_a_queued_ticket_has_no_owner_and_a_hot_group_arms_tight(config: Sociald
         reason="nobody online",
         group_id="g-hot",
     )
-    (timer,) = arm_many([queued], config=config, hot_groups={"g-hot"})
+    (timer,) = first_responses([queued], config, {"g-hot"})
     assert (timer.agent_id, timer.agent_level, timer.hot, timer.deadline) == (None, None, True, at(2))
 
 
@@ -134,7 +144,7 @@ def test_a_ticket_re_owned_within_a_batch_keeps_one_timer_with_the_newest_owner(
     ticket = uuid.uuid4()
     first = assigned(ticket)
     later = assigned(ticket, level="L2", agent="ob-dee")
-    (timer,) = arm_many([first, later], config=config, hot_groups=set())
+    (timer,) = first_responses([first, later], config, set())
     assert (timer.agent_id, timer.agent_level, timer.correlation_id) == ("ob-dee", "L2", first.correlation_id)
 
 
@@ -154,7 +164,7 @@ def test_a_later_start_is_a_reopened_tickets_new_episode(config: SocialdeskConfi
     old = cancel(armed(config, ticket=ticket), at(2))
     assert old is not None
     reopened = assigned(ticket).model_copy(update={"received_at": at(60)})
-    (new,) = arm_many([reopened], config=config, hot_groups=set())
+    (new,) = first_responses([reopened], config, set())
     merged = merge_armed(old, new)
     assert merged is not None
     assert (merged.state, merged.started_at, merged.deadline, merged.stopped_at) == (
@@ -170,7 +180,7 @@ def test_a_later_start_is_a_reopened_tickets_new_episode(config: SocialdeskConfi
 def test_a_reopening_within_a_batch_arms_the_later_episode(config: SocialdeskConfig) -> None:
     ticket = uuid.uuid4()
     later = assigned(ticket).model_copy(update={"received_at": at(30)})
-    (timer,) = arm_many([assigned(ticket), later], config=config, hot_groups=set())
+    (timer,) = first_responses([assigned(ticket), later], config, set())
     assert (timer.started_at, timer.deadline) == (at(30), at(34))
 
 

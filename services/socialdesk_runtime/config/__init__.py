@@ -47,6 +47,7 @@ from socialdesk_runtime.config.sections import (
     WhatsAppAccount,
     XAccount,
 )
+from socialdesk_runtime.config.sla import SlaLadder, SlaPolicyRule
 from socialdesk_runtime.config.types import LEVELS, Level, SlackPurpose
 
 __all__ = [
@@ -63,7 +64,9 @@ __all__ = [
     "PlatformAccounts",
     "RoutingRules",
     "SavedReply",
+    "SlaLadder",
     "SlaPolicy",
+    "SlaPolicyRule",
     "SlaTargets",
     "SlackPurpose",
     "SlackSettings",

@@ -10,9 +10,7 @@ is configuration access: :meth:`SocialdeskConfig.brand`, ``agent``, ``secret``,
 from __future__ import annotations
 
 import os
-import zoneinfo
 from collections.abc import Iterator, Mapping
-from datetime import date
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
@@ -26,9 +24,8 @@ from socialdesk_runtime.config.sections import (
     KeywordRule,
     PlatformAccounts,
     SlackSettings,
-    SlaTargets,
-    TimeWindow,
 )
+from socialdesk_runtime.config.sla import BusinessCalendar, SlaPolicy
 from socialdesk_runtime.config.types import (
     LEVELS,
     TWENTY_FOUR_SEVEN,
@@ -36,14 +33,12 @@ from socialdesk_runtime.config.types import (
     Cue,
     LanguageCode,
     Level,
-    Seconds,
     SlackChannelId,
     SlackPurpose,
     Slug,
     Text,
-    Weekday,
 )
-from socialdesk_schemas import Platform, Priority
+from socialdesk_schemas import Priority
 
 __all__ = ["Brand", "BusinessCalendar", "RoutingRules", "SavedReply", "SlaPolicy", "SocialdeskConfig"]
 
@@ -78,43 +73,6 @@ class Brand(ConfigModel):
         if "L3" not in value:
             raise ValueError("must include L3: the brand lead answers for the SLA")
         return value
-
-
-class BusinessCalendar(ConfigModel):
-    """When a team is staffed: weekly hours in a timezone, minus holidays. Missing days are closed."""
-
-    timezone: str
-    hours: dict[Weekday, list[TimeWindow]]
-    holidays: list[date] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA timezone such as 'America/New_York'") from None
-        return value
-
-
-class SlaPolicy(ConfigModel):
-    """Response targets. Defaults follow seed 000: first response within 2 hours.
-
-    Overrides by priority and by platform are both promises, so when both apply the
-    stricter (shorter) one wins. Hot topics (a spike of the same complaint) multiply the
-    target by ``hot_topic_factor`` because one slow answer is then seen by many.
-    """
-
-    first_response_seconds: Seconds = 7200.0
-    next_response_seconds: Seconds = 7200.0
-    #: Seed 002: complex requests and complaints may take up to two days to resolve.
-    resolution_seconds: Seconds = 172800.0
-    #: A warning goes out when this fraction of the target has elapsed.
-    warn_at_fraction: float = Field(default=0.75, gt=0, lt=1, allow_inf_nan=False)
-    hot_topic_factor: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
-    by_priority: dict[Priority, SlaTargets] = Field(default_factory=dict)
-    by_platform: dict[Platform, SlaTargets] = Field(default_factory=dict)
-    calendars: dict[Slug, BusinessCalendar] = Field(default_factory=dict)
 
 
 class RoutingRules(ConfigModel):

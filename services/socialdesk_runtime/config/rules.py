@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from socialdesk_runtime.config.sla import sla_problems
 from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ def cross_field_problems(cfg: SocialdeskConfig) -> Iterator[tuple[Location, str]
         for j, brand_id in enumerate(reply.brands or []):
             if brand_id not in known_brands:
                 yield ("saved_replies", key, "brands", j), f"unknown brand {brand_id!r}"
+
+    yield from sla_problems(cfg)
 
 
 def render_loc(loc: Sequence[str | int]) -> str:

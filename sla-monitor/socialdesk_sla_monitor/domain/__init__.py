@@ -5,45 +5,63 @@ the current instant ``now`` as an argument, and returns decisions (a changed
 :class:`Timer`, the events to emit). The store loads and saves timers; the handlers and
 the scheduler call these functions and emit what they return.
 
-A ticket may run several clocks at once, one :class:`Timer` per ``(ticket_id, metric)``
-(first response today; next response and resolution are the same shape with another
-``metric`` and start): nothing below assumes which metric a timer measures, except
-:data:`STOPPED_BY_REPLY`.
+A ticket runs up to three clocks at once, one :class:`Timer` per ``(ticket_id, metric)``:
+first response and resolution from its opening, next response from each customer
+message after an answer. Each counts the open hours of its calendar (24/7 or business
+hours, :mod:`~socialdesk_sla_monitor.domain.calendar`).
 
 Usage::
 
-    timer = arm(assigned, metric=FIRST_RESPONSE, started_at=assigned.received_at,
-                policy=config.sla, hot=False)
+    opened = opening(assigned, config)
+    timer = arm(opened, metric=FIRST_RESPONSE, config=config, hot=False)
     fired = warn(timer, now)            # Fired(timer=<warned>, events=(SlaWarning,))
     fired = breach(timer, now, config)  # SlaBreached + TicketEscalated to the brand lead
 """
 
-from socialdesk_sla_monitor.domain.firing import breach, climb, warn
+from socialdesk_sla_monitor.domain.arming import (
+    OPENING_CLOCKS,
+    Opening,
+    arm,
+    arm_many,
+    arm_next_response,
+    merge_armed,
+    opening,
+)
+from socialdesk_sla_monitor.domain.firing import acknowledge, breach, climb, warn
 from socialdesk_sla_monitor.domain.policy import (
+    Facts,
     breach_from,
+    calendar_for,
+    calendar_named,
     escalation_target,
     is_open,
     next_rung,
     on_call,
     rank,
+    start_level,
     target_seconds,
 )
 from socialdesk_sla_monitor.domain.timers import (
     FIRST_RESPONSE,
     LIVE,
+    NEXT_RESPONSE,
     PRODUCER,
+    RESOLUTION,
     STOPPED_BY_REPLY,
     Fired,
+    StopOutcome,
     Stopped,
     Timer,
     TimerState,
-    arm,
-    arm_many,
     cancel,
+    clock_armed,
+    clock_stopped,
     first_replies,
-    merge_armed,
+    new_episode,
     park,
+    pause,
     reply_placeholder,
+    resume,
     stop,
     tighten,
 )
@@ -51,27 +69,44 @@ from socialdesk_sla_monitor.domain.timers import (
 __all__ = [
     "FIRST_RESPONSE",
     "LIVE",
+    "NEXT_RESPONSE",
+    "OPENING_CLOCKS",
     "PRODUCER",
+    "RESOLUTION",
     "STOPPED_BY_REPLY",
+    "Facts",
     "Fired",
+    "Opening",
+    "StopOutcome",
     "Stopped",
     "Timer",
     "TimerState",
+    "acknowledge",
     "arm",
     "arm_many",
+    "arm_next_response",
     "breach",
     "breach_from",
+    "calendar_for",
+    "calendar_named",
     "cancel",
     "climb",
+    "clock_armed",
+    "clock_stopped",
     "escalation_target",
     "first_replies",
     "is_open",
     "merge_armed",
+    "new_episode",
     "next_rung",
     "on_call",
+    "opening",
     "park",
+    "pause",
     "rank",
     "reply_placeholder",
+    "resume",
+    "start_level",
     "stop",
     "target_seconds",
     "tighten",

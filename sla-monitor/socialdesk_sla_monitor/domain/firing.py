@@ -9,10 +9,16 @@ from typing import TypedDict
 
 from socialdesk_runtime.config import SlaPolicy, SocialdeskConfig
 from socialdesk_schemas import LADDER, Level, Platform, Priority, SlaBreached, SlaWarning, TicketEscalated
-from socialdesk_sla_monitor.domain.policy import breach_from, escalation_target, target_seconds
+from socialdesk_sla_monitor.domain.policy import (
+    breach_from,
+    escalation_target,
+    on_call,
+    start_level,
+    target_seconds,
+)
 from socialdesk_sla_monitor.domain.timers import PRODUCER, Fired, Timer
 
-__all__ = ["breach", "climb", "warn"]
+__all__ = ["acknowledge", "breach", "climb", "warn"]
 
 
 class _Envelope(TypedDict):
@@ -64,17 +70,26 @@ def warn(timer: Timer, now: datetime) -> Fired:
 
 
 def _next_escalation(timer: Timer, level: Level, now: datetime, policy: SlaPolicy) -> datetime | None:
-    """Still unanswered one SLA period after an escalation: one rung further (none above the top)."""
+    """Still unanswered ``rung_delay_seconds`` after an escalation (unset: one target
+    period of the clock): one rung further (none above the top)."""
     if level == LADDER[-1]:
         return None
-    period = target_seconds(policy, timer.metric, timer.priority, timer.platform)
+    period = policy.ladder.rung_delay_seconds or timer.target_seconds
+    if period is None:
+        period = target_seconds(policy, timer.metric, timer.priority, timer.platform)
     return now + timedelta(seconds=period)
 
 
 def breach(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
-    """The deadline passed unanswered: report the breach once and escalate up the ladder."""
+    """The deadline passed unanswered: report the breach once and escalate up the ladder.
+
+    Safety, legal or crisis tickets may start higher (``sla.ladder.start_at``).
+    """
     deadline = _due(timer)
     to_level, to_agent = escalation_target(config, timer.brand, breach_from(timer.agent_level))
+    start = start_level(config, timer.brand, to_level, category=timer.category, hot=timer.hot)
+    if start != to_level:
+        to_level, to_agent = start, on_call(config.agents, timer.brand, start)
     breached = dataclasses.replace(
         timer,
         state="breached",
@@ -128,3 +143,15 @@ def climb(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
         deadline=timer.deadline,
     )
     return Fired(climbed, (escalated,))
+
+
+def acknowledge(timer: Timer, at: datetime) -> Timer | None:
+    """Someone acknowledged the escalation (Slack's Acknowledge button, issue 11): the
+    climb stops where it is; the clock stays breached until answered or resolved.
+
+    The seam for issue 11: the notifier will publish the click as an event and a handler
+    here will call this. Nothing emits that event yet.
+    """
+    if timer.state != "breached" or timer.next_escalation_at is None or at < (timer.started_at or at):
+        return None
+    return dataclasses.replace(timer, next_escalation_at=None)

@@ -8,13 +8,34 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time
 
-from socialdesk_runtime.config import Agent, BusinessCalendar, SlaPolicy, SlaTargets, SocialdeskConfig
-from socialdesk_runtime.config.types import WEEKDAYS, SlaMetric
-from socialdesk_schemas import LADDER, Level, Platform, Priority
+from socialdesk_runtime.config import (
+    Agent,
+    BusinessCalendar,
+    SlaPolicy,
+    SlaPolicyRule,
+    SlaTargets,
+    SocialdeskConfig,
+)
+from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN, WEEKDAYS, SlaMetric
+from socialdesk_schemas import LADDER, Kind, Level, Platform, Priority
+from socialdesk_schemas._events import Category  # not re-exported by the package yet
 
-__all__ = ["breach_from", "escalation_target", "is_open", "next_rung", "on_call", "rank", "target_seconds"]
+__all__ = [
+    "Facts",
+    "breach_from",
+    "calendar_for",
+    "calendar_named",
+    "escalation_target",
+    "is_open",
+    "next_rung",
+    "on_call",
+    "rank",
+    "start_level",
+    "target_seconds",
+]
 
 # --- SLA targets ------------------------------------------------------------------------
 
@@ -27,7 +48,7 @@ def _default(policy: SlaPolicy, metric: SlaMetric) -> float:
     }[metric]
 
 
-def _override(targets: SlaTargets, metric: SlaMetric) -> float | None:
+def _override(targets: SlaTargets | SlaPolicyRule, metric: SlaMetric) -> float | None:
     return {
         "first_response": targets.first_response_seconds,
         "next_response": targets.next_response_seconds,
@@ -35,15 +56,58 @@ def _override(targets: SlaTargets, metric: SlaMetric) -> float | None:
     }[metric]
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a ticket is, as far as policies care. Kind and category are ``None`` until
+    the ticket's classification has been read (a policy naming them then does not match)."""
+
+    brand: str
+    platform: Platform
+    priority: Priority
+    kind: Kind | None = None
+    category: Category | None = None
+
+
+def _matches(rule: SlaPolicyRule, facts: Facts) -> bool:
+    return all(
+        wanted is None or value in wanted
+        for wanted, value in (
+            (rule.brands, facts.brand),
+            (rule.platforms, facts.platform),
+            (rule.kinds, facts.kind),
+            (rule.priorities, facts.priority),
+            (rule.categories, facts.category),
+        )
+    )
+
+
 def target_seconds(
-    policy: SlaPolicy, metric: SlaMetric, priority: Priority, platform: Platform, *, hot_topic: bool = False
+    policy: SlaPolicy,
+    metric: SlaMetric,
+    priority: Priority,
+    platform: Platform,
+    *,
+    hot_topic: bool = False,
+    facts: Facts | None = None,
 ) -> float:
     """Seconds allowed for ``metric`` on a ticket of this priority and platform.
 
-    Overrides by priority and by platform are both promises, so when both apply the
-    stricter (shorter) one wins; a hot topic multiplies the target by ``hot_topic_factor``
-    because one slow answer is then seen by many.
+    The first entry of ``policies`` that matches the ticket (``facts``) and sets the
+    metric wins. Otherwise overrides by priority and by platform are both promises, so
+    when both apply the stricter (shorter) one wins. A hot topic multiplies the target by
+    ``hot_topic_factor`` because one slow answer is then seen by many.
     """
+    facts = facts or Facts(brand="", platform=platform, priority=priority)
+    ruled = next(
+        (
+            value
+            for rule in policy.policies
+            if (value := _override(rule, metric)) is not None and _matches(rule, facts)
+        ),
+        None,
+    )
+    if ruled is not None:
+        return ruled * policy.hot_topic_factor if hot_topic else ruled
     overrides = [
         value
         for targets in (policy.by_priority.get(priority), policy.by_platform.get(platform))
@@ -51,6 +115,20 @@ def target_seconds(
     ]
     seconds = float(min(overrides, default=_default(policy, metric)))
     return seconds * policy.hot_topic_factor if hot_topic else seconds
+
+
+def calendar_for(config: SocialdeskConfig, facts: Facts) -> str:
+    """The hours a ticket's clocks count: the first matching policy's calendar, else the
+    brand's business hours (``"24/7"`` or a calendar name)."""
+    ruled = next(
+        (r.calendar for r in config.sla.policies if r.calendar is not None and _matches(r, facts)), None
+    )
+    return ruled if ruled is not None else config.brand(facts.brand).business_hours
+
+
+def calendar_named(config: SocialdeskConfig, name: str) -> BusinessCalendar | None:
+    """The calendar of that name; ``None`` for 24/7 (``KeyError`` for a name gone from the file)."""
+    return None if name == TWENTY_FOUR_SEVEN else config.sla.calendars[name]
 
 
 # --- business hours ---------------------------------------------------------------------
@@ -112,3 +190,21 @@ def breach_from(owner_level: Level | None) -> Level:
     if owner_level is None or rank(owner_level) < rank("L2"):
         return "L2"
     return owner_level
+
+
+def start_level(
+    config: SocialdeskConfig, brand: str, normal: Level, *, category: str | None, hot: bool
+) -> Level:
+    """Where a breach escalates to: ``normal``, or higher when the configuration starts
+    this kind of ticket higher (``sla.ladder.start_at``: a category, or ``crisis`` for a
+    hot topic), on the brand's own ladder (its first rung at or above that level)."""
+    start_at = config.sla.ladder.start_at
+    keys = {category, "crisis" if hot else None}
+    wanted = [level for key, level in start_at.items() if key in keys]
+    if not wanted:
+        return normal
+    highest = max(wanted, key=rank)
+    if rank(highest) <= rank(normal):
+        return normal
+    ladder = config.brand(brand).escalation_ladder
+    return next((step for step in ladder if rank(step) >= rank(highest)), ladder[-1])

@@ -4,32 +4,46 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
-from socialdesk_runtime.config import SlaPolicy, SocialdeskConfig
-from socialdesk_runtime.config.types import SlaMetric
-from socialdesk_schemas import AgentReplied, Event, Level, Platform, Priority, TicketAssigned, TicketQueued
-from socialdesk_sla_monitor.domain.policy import target_seconds
+from socialdesk_runtime.config import BusinessCalendar
+from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN, SlaMetric
+from socialdesk_schemas import (
+    AgentReplied,
+    Event,
+    Kind,
+    Level,
+    Platform,
+    Priority,
+)
+from socialdesk_schemas._events import Category  # not re-exported by the package yet
+from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
+from socialdesk_sla_monitor.domain.calendar import due_after, open_seconds
 
 __all__ = [
     "FIRST_RESPONSE",
     "LIVE",
+    "NEXT_RESPONSE",
     "PRODUCER",
+    "RESOLUTION",
     "STOPPED_BY_REPLY",
     "Fired",
+    "StopOutcome",
     "Stopped",
     "Timer",
     "TimerState",
-    "arm",
-    "arm_many",
     "cancel",
+    "clock_armed",
+    "clock_stopped",
     "first_replies",
-    "merge_armed",
+    "new_episode",
     "park",
+    "pause",
     "reply_placeholder",
+    "resume",
     "stop",
     "tighten",
 ]
@@ -37,8 +51,11 @@ __all__ = [
 
 PRODUCER = "sla-monitor"
 FIRST_RESPONSE: SlaMetric = "first_response"
+NEXT_RESPONSE: SlaMetric = "next_response"
+RESOLUTION: SlaMetric = "resolution"
 #: The clocks an agent's reply meets (resolution runs on until the ticket is resolved).
-STOPPED_BY_REPLY: tuple[SlaMetric, ...] = (FIRST_RESPONSE,)
+STOPPED_BY_REPLY: tuple[SlaMetric, ...] = (FIRST_RESPONSE, NEXT_RESPONSE)
+StopOutcome = Literal["met", "met_late", "paused", "cancelled"]
 
 #: armed → met (answered, in time or late) | breached (escalating) → met ; any live → cancelled;
 #: parked: the scheduler could not decide it (poison), set aside so others still fire.
@@ -70,6 +87,14 @@ class Timer:
     group_id: str | None = None
     #: Tightened once because its incident group became a hot topic.
     hot: bool = False
+    #: The hours this clock counts (``"24/7"`` or a calendar name) and its target in them.
+    calendar: str = TWENTY_FOUR_SEVEN
+    target_seconds: float | None = None
+    #: Paused while the ticket waits on the customer, with the open time it had left.
+    paused_at: datetime | None = None
+    remaining_seconds: float | None = None
+    kind: Kind | None = None
+    category: Category | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,103 +111,6 @@ class Stopped:
 
     timer: Timer
     in_time: bool
-
-
-# --- arming -----------------------------------------------------------------------------
-
-
-def arm(
-    event: TicketAssigned | TicketQueued,
-    *,
-    metric: SlaMetric,
-    started_at: datetime,
-    policy: SlaPolicy,
-    hot: bool,
-) -> Timer:
-    """A new live timer for the event's ticket, due by the policy from ``started_at``.
-
-    A ticket of an incident group that is already a hot topic is armed tight at once
-    (seed 001: adjust the SLA for the day's hot topics).
-    """
-    seconds = target_seconds(policy, metric, event.priority, event.platform, hot_topic=hot)
-    owner = event if isinstance(event, TicketAssigned) else None
-    return Timer(
-        ticket_id=event.ticket_id,
-        metric=metric,
-        correlation_id=event.correlation_id,
-        brand=event.brand,
-        platform=event.platform,
-        priority=event.priority,
-        state="armed",
-        agent_id=owner.agent_id if owner else None,
-        agent_level=owner.agent_level if owner else None,
-        started_at=started_at,
-        deadline=started_at + timedelta(seconds=seconds),
-        warn_at=started_at + timedelta(seconds=seconds * policy.warn_at_fraction),
-        group_id=event.group_id,
-        hot=hot,
-    )
-
-
-def arm_many(
-    events: Sequence[TicketAssigned | TicketQueued], *, config: SocialdeskConfig, hot_groups: set[str]
-) -> list[Timer]:
-    """First-response timers for a batch of assignments; the SLA runs from intake.
-
-    A ticket re-owned within the batch keeps its first timer with the newest owner. A
-    ticket of a brand the configuration does not know is refused (``KeyError``: the
-    runtime dead-letters that event): its breach could never be escalated, and would
-    fail every pass of the scheduler instead.
-    """
-    timers: dict[uuid.UUID, Timer] = {}
-    for event in events:
-        config.brand(event.brand)
-        known = timers.get(event.ticket_id)
-        if known is not None and not _new_episode(known, event.received_at):
-            owner = event if isinstance(event, TicketAssigned) else None
-            timers[event.ticket_id] = dataclasses.replace(
-                timers[event.ticket_id],
-                agent_id=owner.agent_id if owner else None,
-                agent_level=owner.agent_level if owner else None,
-            )
-            continue
-        timers[event.ticket_id] = arm(
-            event,
-            metric=FIRST_RESPONSE,
-            started_at=event.received_at,
-            policy=config.sla,
-            hot=event.group_id in hot_groups,
-        )
-    return list(timers.values())
-
-
-def _new_episode(stored: Timer, started_at: datetime | None) -> bool:
-    """Whether a clock starting at ``started_at`` is a new episode of the ticket (it was
-    reopened), not the same one re-owned: a reassignment or claim keeps the intake time."""
-    return started_at is not None and stored.started_at is not None and started_at > stored.started_at
-
-
-def merge_armed(stored: Timer, armed: Timer) -> Timer | None:
-    """What arming changes on a timer that already existed (beyond its owner).
-
-    A clock that starts later than the stored one is a reopened ticket's new episode:
-    it replaces the stored timer, whatever its state (issue 7.2: a reopened ticket got
-    no new timer). Otherwise a live or finished timer keeps its state, and the
-    placeholder a reply left when it overtook the assignment (met, no deadline yet)
-    learns its deadline now, so whether it was met in time is on record. ``None``:
-    nothing more to save.
-    """
-    if _new_episode(stored, armed.started_at):
-        return armed
-    if stored.state != "met" or stored.deadline is not None:
-        return None
-    return dataclasses.replace(
-        stored,
-        deadline=armed.deadline,
-        warn_at=armed.warn_at,
-        started_at=armed.started_at,
-        brand=armed.brand,
-    )
 
 
 # --- stopping ---------------------------------------------------------------------------
@@ -213,6 +141,13 @@ def reply_placeholder(reply: AgentReplied, metric: SlaMetric) -> Timer:
     )
 
 
+def new_episode(stored: Timer, started_at: datetime | None) -> bool:
+    """Whether a clock starting at ``started_at`` is a new episode of the ticket (it was
+    reopened, or the customer wrote again), not the same one re-owned: a reassignment or
+    a claim keeps the intake time."""
+    return started_at is not None and stored.started_at is not None and started_at > stored.started_at
+
+
 def _before_start(timer: Timer, at: datetime) -> bool:
     return timer.started_at is not None and at < timer.started_at
 
@@ -225,7 +160,10 @@ def stop(timer: Timer, at: datetime) -> Stopped | None:
     """
     if timer.state not in LIVE or _before_start(timer, at):
         return None
-    in_time = timer.deadline is not None and at <= timer.deadline
+    if timer.paused_at is not None:  # a paused clock had open time left, or none
+        in_time = (timer.remaining_seconds or 0.0) > 0
+    else:
+        in_time = timer.deadline is not None and at <= timer.deadline
     met = dataclasses.replace(timer, state="met", stopped_at=at, next_escalation_at=None)
     return Stopped(met, in_time)
 
@@ -247,19 +185,105 @@ def park(timer: Timer) -> Timer:
     return dataclasses.replace(timer, state="parked", next_escalation_at=None)
 
 
-def tighten(timer: Timer, *, factor: float, now: datetime) -> Timer | None:
+def tighten(
+    timer: Timer,
+    *,
+    factor: float,
+    now: datetime,
+    calendar: BusinessCalendar | None = None,
+    warn_fraction: float = 0.75,
+) -> Timer | None:
     """A live timer of a group that became a hot topic is shortened once.
 
     Its warning and deadline are scaled by ``factor`` from the start, never earlier than
     ``now`` (a timer tightened past its due time fires at once, not in the past).
     """
-    if timer.state != "armed" or timer.hot or timer.started_at is None:
+    if timer.state != "armed" or timer.hot or timer.started_at is None or timer.paused_at is not None:
         return None
     start = timer.started_at
+    if timer.target_seconds is not None:
+        # Counted in the clock's own hours: the tighter target from the same start.
+        target = timer.target_seconds * factor
+        deadline = max(due_after(calendar, start, target), now)
+        warn_at = (
+            None if timer.warn_at is None else max(due_after(calendar, start, target * warn_fraction), now)
+        )
+        return dataclasses.replace(timer, hot=True, target_seconds=target, deadline=deadline, warn_at=warn_at)
 
     def scaled(due: datetime | None) -> datetime | None:
         return None if due is None else max(start + (due - start) * factor, now)
 
     return dataclasses.replace(
         timer, hot=True, deadline=scaled(timer.deadline), warn_at=scaled(timer.warn_at)
+    )
+
+
+# --- pausing ----------------------------------------------------------------------------
+
+
+def pause(timer: Timer, at: datetime, calendar: BusinessCalendar | None) -> Timer | None:
+    """The ticket waits on the customer: an armed clock stops and keeps the open time it
+    had left (none if it was already past due: it breaches as it would have)."""
+    if timer.state != "armed" or timer.paused_at is not None or timer.deadline is None:
+        return None
+    if _before_start(timer, at) or at >= timer.deadline:
+        return None
+    left = open_seconds(calendar, at, timer.deadline)
+    return dataclasses.replace(timer, paused_at=at, remaining_seconds=left, deadline=None, warn_at=None)
+
+
+def resume(
+    timer: Timer, at: datetime, calendar: BusinessCalendar | None, *, warn_fraction: float
+) -> Timer | None:
+    """The customer wrote: a paused clock runs again with the open time it had left, and
+    warns when ``1 - warn_fraction`` of its target is left (unless it warned already)."""
+    if timer.state != "armed" or timer.paused_at is None:
+        return None
+    start = max(at, timer.paused_at)
+    left = timer.remaining_seconds or 0.0
+    warn_at = None
+    if not timer.warned and timer.target_seconds is not None:
+        warn_left = left - timer.target_seconds * (1 - warn_fraction)
+        if warn_left > 0:
+            warn_at = due_after(calendar, start, warn_left)
+    return dataclasses.replace(
+        timer,
+        paused_at=None,
+        remaining_seconds=None,
+        deadline=due_after(calendar, start, left),
+        warn_at=warn_at,
+    )
+
+
+# --- what the desk is told --------------------------------------------------------------
+
+
+def clock_armed(timer: Timer, now: datetime) -> SlaClockArmed | None:
+    """The desk sorts its queue by due time: a clock armed, moved or resumed."""
+    if timer.deadline is None or timer.state != "armed":
+        return None
+    return SlaClockArmed(
+        producer=PRODUCER,
+        occurred_at=now,
+        ticket_id=timer.ticket_id,
+        correlation_id=timer.correlation_id,
+        brand=timer.brand,
+        clock=timer.metric,
+        due_at=timer.deadline,
+        warn_at=None if timer.warned else timer.warn_at,
+        armed_at=timer.started_at if timer.started_at is not None else now,
+    )
+
+
+def clock_stopped(timer: Timer, outcome: StopOutcome, now: datetime) -> SlaClockStopped:
+    """A clock stopped: met in time or late, paused, cancelled."""
+    return SlaClockStopped(
+        producer=PRODUCER,
+        occurred_at=now,
+        ticket_id=timer.ticket_id,
+        correlation_id=timer.correlation_id,
+        brand=timer.brand,
+        clock=timer.metric,
+        outcome=outcome,
+        stopped_at=timer.stopped_at or timer.paused_at or now,
     )
