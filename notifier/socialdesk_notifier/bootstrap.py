@@ -104,6 +104,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     assert isinstance(settings, NotifierSettings)
     sink = LocalSink(settings.local_sink_path)
     metrics = NotifierMetrics.create(runtime.metrics.registry)
+    # httpx logs each request's URL at INFO, and an X DM's URL holds the customer's id:
+    # personal data stays out of INFO logs (issue 11), so only its warnings are kept.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     http = httpx.AsyncClient(timeout=settings.platform_timeout_seconds)
     senders = Senders(
         {"slack": _slack(settings, runtime.config, sink), **_platforms(runtime, settings, metrics, http)},
