@@ -27,6 +27,7 @@ class Stack:
     slack: FakeSlack
     ports: dict[str, int]
     log_dir: Path
+    kafka_bootstrap: str = ""
 
     def url(self, service: str, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}{path}"
@@ -72,7 +73,7 @@ def stack(postgres: EmbeddedPostgres) -> Iterator[Stack]:
     )
     supervisor = Supervisor(specs, log_dir=root / "logs", policy=RestartPolicy(initial_backoff_s=0.2))
     supervisor.start()
-    stack = Stack(supervisor, slack, ports, root / "logs")
+    stack = Stack(supervisor, slack, ports, root / "logs", kafka.bootstrap_servers)
     try:
         supervisor.wait_ready(timeout_s=90)
         yield stack
