@@ -309,3 +309,20 @@ async def test_a_delivery_whose_lease_ran_out_before_its_turn_is_not_sent(
     assert slack.posts == []
     assert await worker.run_once() == 1  # the next claim sends it, once
     assert len(slack.posts) == 1
+
+
+async def test_a_429_proves_nothing_was_posted_so_the_retry_posts_without_reading_history(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    # Issue 7 item 4: a history read that fails (e.g. no channels:history) must not keep a
+    # page from ever going out when the earlier attempt was refused outright.
+    slack.rate_limit_next(3, retry_after=1, method="chat.postMessage")
+    await notifier.feed(escalated(notifier))
+    for _ in range(4):
+        await worker_of(notifier).run_once()
+        clock_of(notifier).advance(seconds=2)
+    assert len(slack.posts) == 1
+    assert [c for c in slack.calls if c.route == "conversations.history"] == []
+    async with notifier.engine.connect() as conn:
+        status, throttles = (await conn.execute(select(deliveries.c.status, deliveries.c.throttles))).one()
+    assert (status, throttles) == ("sent", 3)

@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from socialdesk_notifier.bootstrap import SPEC
+from socialdesk_notifier.cli import run_redrive
 from socialdesk_notifier.senders.platforms import PlatformSender
 from socialdesk_notifier.tables import deliveries
 from socialdesk_notifier.worker import DeliveryWorker
@@ -513,3 +514,32 @@ async def test_without_credentials_replies_stay_in_the_labelled_local_sink(
         assert isinstance(delivered, NotificationDelivered)
         assert delivered.channel == "local"
         assert "LOCAL SINK" in (tmp_path / "sink.jsonl").read_text()
+
+
+async def test_a_failed_reply_is_re_driven_by_the_operator_command_once_fixed(
+    notifier: Booted, meta: FakeMeta, fresh_db: str
+) -> None:
+    meta.error_next(1, 190, "Error validating access token", status=401)
+    await notifier.feed(reply(notifier, "instagram", "dm", IGSID))
+    await worker_of(notifier).run_once()
+    assert isinstance(await outcome(notifier), DeliveryFailed)
+    # The token was renewed; the operator re-drives what failed for that reason.
+    count = await run_redrive(
+        fresh_db,
+        ids=[],
+        every=True,
+        reason="token_expired",
+        since=None,
+        force=False,
+        now=clock_of(notifier).now(),
+    )
+    assert count == 1
+    await worker_of(notifier).run_once()
+    assert len(meta.sends) == 1
+    assert isinstance(await outcome(notifier), DeliverySucceeded)
+    assert (
+        await run_redrive(
+            fresh_db, ids=[], every=True, reason=None, since=None, force=False, now=clock_of(notifier).now()
+        )
+        == 0
+    )
