@@ -20,12 +20,14 @@ from typing import Annotated
 import typer
 
 from socialdesk_runtime.config import ConfigError, load_config
+from socialdesk_runtime.republish import republish_command
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(name="socialdesk", no_args_is_help=True, add_completion=False)
 config_app = typer.Typer(no_args_is_help=True, help="The deployment's configuration file.")
 app.add_typer(config_app, name="config")
+app.command("republish")(republish_command)
 
 
 @config_app.command("check")

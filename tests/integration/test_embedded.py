@@ -231,3 +231,37 @@ def test_kafka_is_reaped_on_exception_and_on_kill() -> None:
     broker.kill()
     assert _gone(pid)
     broker.stop()  # idempotent after a kill
+
+
+async def test_a_dead_broker_is_started_again_with_every_topic_and_a_new_cluster_id() -> None:
+    from socialdesk_runtime.broker_watch import BrokerWatch
+    from socialdesk_runtime.stack.broker_keeper import keep_broker_up
+
+    broker = EmbeddedKafka()
+    broker.start()
+    stop = asyncio.Event()
+    keeper = asyncio.create_task(keep_broker_up(broker, stop, every_s=0.05))
+    try:
+        port, first_pid = broker.port, broker.pid
+        watch = BrokerWatch(broker.bootstrap_servers)
+        before = await watch.cluster_id()
+        await watch.close()
+        broker.kill()
+        deadline = asyncio.get_running_loop().time() + 30
+        wanted = {t.name for t in all_topics()}
+        view = None
+        while view is None or not wanted <= view.usable:  # every topic, with its partition count
+            assert asyncio.get_running_loop().time() < deadline, f"the broker did not come back: {view}"
+            await asyncio.sleep(0.1)
+            try:
+                view = await watch.look()
+            except Exception:
+                view = None
+        await watch.close()
+        assert broker.port == port, "same port: the services' bootstrap address still holds"
+        assert view.cluster_id != before, "an empty broker says it is another cluster"
+        assert broker.pid not in (None, first_pid)
+    finally:
+        stop.set()
+        await asyncio.wait_for(keeper, 30)
+        broker.stop()

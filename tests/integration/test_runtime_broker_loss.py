@@ -185,3 +185,41 @@ async def test_the_relay_holds_rows_for_a_topic_the_broker_does_not_have_and_nev
         assert _texts(ticket, values) == ["held"]
     finally:
         broker.stop()
+
+
+async def test_republish_by_hand_sends_retained_events_again_with_progress(
+    kafka: EmbeddedKafka, engine: AsyncEngine, fresh_db: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from socialdesk_runtime.cli import app
+
+    ticket = uuid.uuid4()
+    async with _running_relay(engine, kafka.bootstrap_servers) as relay:
+        await _emit(engine, ticket, [f"r{i}" for i in range(12)])
+        relay.notify()
+
+        async def published() -> bool:
+            return await _pending(engine) == 0
+
+        await _until(published)
+        result = await asyncio.to_thread(
+            CliRunner().invoke,
+            app,
+            [
+                "republish",
+                "--since",
+                "1h",
+                "--service",
+                "ingest",
+                "--database-url",
+                fresh_db,
+                "--timeout",
+                "60",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert "ingest: 12 events marked for publishing again" in result.output
+        assert "12/12" in result.output, "the progress bar ran to the end"
+    values = await drain(kafka, TOPICS.messages.name, until=lambda got: len(_texts(ticket, got)) >= 24)
+    assert sorted(_texts(ticket, values)) == sorted([f"r{i}" for i in range(12)] * 2)

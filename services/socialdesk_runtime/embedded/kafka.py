@@ -123,6 +123,17 @@ class EmbeddedKafka(ChildServer):
                     raise
                 _log.warning("tansu did not start on port %d (%s); retrying on another port", self._port, exc)
 
+    def restart(self, *, timeout: float = 30.0) -> None:
+        """Start a broker that died again, on the same port, with every topic created.
+
+        Memory storage: it comes back empty, under a new cluster id, which is how the
+        services' relays know to publish again what it had acknowledged. The topics exist
+        before this returns, so nothing is produced to a half-made broker.
+        """
+        self.stop()  # reap the dead one
+        self._fixed_port = True
+        self.start(timeout=timeout)
+
     async def _await_ready(self, deadline: float) -> None:
         await _wait_for_metadata(self.bootstrap_servers, deadline=deadline, alive=self.is_running)
         await create_topics(self.bootstrap_servers)

@@ -31,7 +31,8 @@ from rich.live import Live
 from rich.logging import RichHandler
 
 from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres
-from socialdesk_runtime.kafka import create_topics
+from socialdesk_runtime.kafka import create_topics, forbid_topic_auto_creation
+from socialdesk_runtime.stack.broker_keeper import keep_broker_up
 from socialdesk_runtime.stack.dashboard import DashboardInfo, plain_summary, render
 from socialdesk_runtime.stack.demo import DemoStats, LooseConfig, Replier, replay
 from socialdesk_runtime.stack.observer import StackView, observe
@@ -126,6 +127,7 @@ def run_stack(options: RunOptions, *, console: Console | None = None) -> int:
         _refuse_if_running(pg_data)
         shutil.rmtree(state)
     _setup_logging(console, log_dir)
+    forbid_topic_auto_creation()  # the dashboard's observer must not make topics either
 
     config = LooseConfig.load(options.config)
     ext_kafka, ext_dbs = _external_endpoints(os.environ)
@@ -215,6 +217,7 @@ def run_stack(options: RunOptions, *, console: Console | None = None) -> int:
                 api_key=api_keys.split(",")[0].strip(),
                 tokens={a: t for a, t in tokens.items() if t},
                 from_beginning=ext_kafka is None,
+                kafka=kafka,
             )
         )
     finally:
@@ -239,6 +242,7 @@ async def _main_loop(
     api_key: str,
     tokens: Mapping[str, str],
     from_beginning: bool,
+    kafka: EmbeddedKafka | None = None,
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -305,6 +309,8 @@ async def _main_loop(
     live = options.live if options.live is not None else console.is_terminal
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(watch_readiness()), group.create_task(observe_forever())]
+        if kafka is not None:
+            tasks.append(group.create_task(keep_broker_up(kafka, stop)))
         if demo_stats is not None and replier is not None:
             tasks += [group.create_task(run_demo()), group.create_task(replier.run(stop))]
         if live:

@@ -46,3 +46,28 @@ def test_python_dash_m_config_delegates_to_the_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "OK (2 brands" in done.stdout
+
+
+def test_republish_since_takes_an_iso_time_or_an_age() -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+    import typer
+
+    from socialdesk_runtime.republish import parse_since
+
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert parse_since("90m", now=now) == datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
+    assert parse_since("1d", now=now) == datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert parse_since("2026-11-28T01:00Z", now=now) == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    assert parse_since("2026-11-28T01:00", now=now) == datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    with pytest.raises(typer.BadParameter):
+        parse_since("yesterday", now=now)
+
+
+def test_republish_names_the_database_variables_it_needs() -> None:
+    result = runner.invoke(
+        app, ["republish", "--since", "1h", "--service", "notifier"], env={"NOTIFIER_DATABASE_URL": ""}
+    )
+    assert result.exit_code == 2
+    assert "NOTIFIER_DATABASE_URL" in result.output
