@@ -35,6 +35,7 @@ TEST_ENV: dict[str, str] = {
     "TEST_RALLY_META_APP_SECRET": "rally-app-secret",
     "TEST_X_CONSUMER_SECRET": "x-consumer-secret",
     "TEST_META_VERIFY_TOKEN": "verify-me",
+    "TEST_META_TOKEN": "EAAG-test",
     "T_ANA": "tok-ana",
     "T_BEN": "tok-ben",
     "T_CID": "tok-cid",

@@ -9,7 +9,9 @@ from socialdesk_ingest.api import intake_router
 from socialdesk_ingest.api_webhooks import WebhookConfig, webhook_router
 from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain.platforms import AccountIndex, meta_secret_envs, secrets_reader, x_secret_envs
+from socialdesk_ingest.enrichment_worker import EnrichmentWorker, make_enricher
 from socialdesk_ingest.extraction_worker import ExtractionWorker
+from socialdesk_ingest.graph import GraphReader
 from socialdesk_ingest.handlers import accept_offers, store_deliveries
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
@@ -45,6 +47,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         metrics=metrics,
         max_body_bytes=config.intake.max_body_bytes,
     )
+    reader = _graph_reader(config)
     worker = ExtractionWorker(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
@@ -53,6 +56,10 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         idle_seconds=settings.conversation_idle_seconds,
         poll_seconds=settings.extraction_poll_seconds,
         retention_seconds=config.platforms.raw_retention_seconds,
+        enricher=make_enricher(reader, metrics),
+    )
+    enrichment = EnrichmentWorker(
+        reader=reader, uow_factory=runtime.uow_factory, clock=runtime.clock, metrics=metrics
     )
     deliveries = IntakeBatcher(
         functools.partial(
@@ -65,12 +72,36 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
         routers=[router, hooks],
-        workers=[worker],
+        workers=[worker, enrichment],
+        on_shutdown=[reader.aclose],
         # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard
         # stops anything over the largest of them before it is read.
         max_body_bytes=max(
             config.intake.max_body_bytes, platforms.meta_max_body_bytes, platforms.x_max_body_bytes
         ),
+    )
+
+
+def _graph_reader(config: SocialdeskConfig) -> GraphReader:
+    def token_for(brand_id: str, platform: str) -> str | None:
+        accounts = config.brand(brand_id).accounts
+        env = None
+        if platform == "facebook" and accounts.facebook is not None:
+            env = accounts.facebook.page_token_env
+        elif platform == "instagram" and accounts.instagram is not None:
+            env = accounts.instagram.access_token_env
+        return config.secret(env) if env else None
+
+    def ig_account_for(brand_id: str) -> str | None:
+        instagram = config.brand(brand_id).accounts.instagram
+        return instagram.account_id if instagram is not None else None
+
+    base = config.platforms.graph_base_url
+    return GraphReader(
+        base_url=str(base) if base is not None else None,
+        version=config.platforms.graph_version,
+        token_for=token_for,
+        ig_account_for=ig_account_for,
     )
 
 

@@ -18,12 +18,12 @@ import dataclasses
 import json
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from socialdesk_ingest import domain
-from socialdesk_ingest.domain import IncomingMessage
+from socialdesk_ingest.domain import IncomingMessage, MessageKey
 from socialdesk_ingest.domain.platforms import (
     AccountIndex,
     BrandFact,
@@ -39,13 +39,21 @@ from socialdesk_ingest.domain.platforms import (
     plan,
     recipient_ticket,
 )
+from socialdesk_ingest.domain.platforms.enrichment import Enrichment, enriched
 from socialdesk_ingest.handlers import place_messages
 from socialdesk_ingest.store import IngestStore
 from socialdesk_ingest.store.webhooks import PendingDelivery, StoredChange, WebhookStore
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas.platforms import MessageDeleted, MessageEdited
 
-__all__ = ["Extracted", "extract_deliveries", "parse_delivery"]
+__all__ = ["Enricher", "Extracted", "extract_deliveries", "no_enrichment", "parse_delivery"]
+
+Enricher = Callable[[list[IncomingMessage]], Awaitable[dict[MessageKey, Enrichment]]]
+
+
+async def no_enrichment(_: list[IncomingMessage]) -> dict[MessageKey, Enrichment]:
+    return {}
+
 
 PRODUCER = "ingest"
 
@@ -75,8 +83,12 @@ async def extract_deliveries(
     accounts: AccountIndex,
     now: datetime,
     idle_seconds: float,
+    enricher: Enricher = no_enrichment,
 ) -> Extracted:
-    """Extract deliveries in this unit of work and mark them extracted. The caller commits."""
+    """Extract deliveries in this unit of work and mark them extracted. The caller commits.
+
+    ``enricher`` reads what id-only messages lack (author, text) before they are
+    ticketed; it returns only what it found, and never raises."""
     out = Extracted()
     store, hooks = IngestStore(uow), WebhookStore(uow)
     customer: list[tuple[IncomingMessage, int]] = []
@@ -89,7 +101,7 @@ async def extract_deliveries(
         enrich.extend(p.enrich)
         out.not_ticketed.update(p.not_ticketed)
 
-    await _messages(customer, enrich, store, hooks, uow, out, now=now, idle_seconds=idle_seconds)
+    await _messages(customer, enrich, enricher, store, hooks, uow, out, now=now, idle_seconds=idle_seconds)
     await _facts(facts, hooks, uow, out, now=now)
     await hooks.mark_extracted([d.id for d in deliveries], at=now)
     return out
@@ -98,6 +110,7 @@ async def extract_deliveries(
 async def _messages(
     customer: list[tuple[IncomingMessage, int]],
     enrich: list[IncomingMessage],
+    enricher: Enricher,
     store: IngestStore,
     hooks: WebhookStore,
     uow: UnitOfWork,
@@ -131,7 +144,11 @@ async def _messages(
         if m.thread_root:
             roots[(m.brand, m.platform, m.platform_message_id)] = m.thread_root
         joined.append((m, raw_id))
-    to_enrich = [m for m, _ in joined if any(m.key == e.key for e in enrich)]
+    wanted = {e.key for e in enrich}
+    found = await enricher([m for m, _ in joined if m.key in wanted]) if wanted else {}
+    joined = [(enriched(m, found[m.key]) if m.key in found else m, raw_id) for m, raw_id in joined]
+    # What could not be read now is ticketed with what is known and read again later.
+    to_enrich = [m for m, _ in joined if m.key in wanted and m.key not in found]
     await place_messages(
         [m for m, _ in joined],
         [raw_id for _, raw_id in joined],

@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from socialdesk_ingest.domain.platforms import AccountIndex
-from socialdesk_ingest.extraction import Extracted, extract_deliveries
+from socialdesk_ingest.extraction import Enricher, Extracted, extract_deliveries, no_enrichment
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store.webhooks import PendingDelivery, WebhookStore
 from socialdesk_runtime.clock import Clock
@@ -40,6 +40,7 @@ class ExtractionWorker:
         poll_seconds: float = 1.0,
         max_attempts: int = 5,
         retention_seconds: float | None = None,
+        enricher: Enricher = no_enrichment,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -50,6 +51,7 @@ class ExtractionWorker:
         self._poll = poll_seconds
         self._max_attempts = max_attempts
         self._retention = retention_seconds
+        self._enricher = enricher
         self._control = LoopControl()
 
     def notify(self) -> None:
@@ -96,7 +98,12 @@ class ExtractionWorker:
 
     async def _extract(self, pending: list[PendingDelivery], uow: UnitOfWork) -> Extracted:
         return await extract_deliveries(
-            pending, uow, accounts=self._accounts, now=self._clock.now(), idle_seconds=self._idle
+            pending,
+            uow,
+            accounts=self._accounts,
+            now=self._clock.now(),
+            idle_seconds=self._idle,
+            enricher=self._enricher,
         )
 
     async def _one(self, delivery: PendingDelivery, uow: UnitOfWork, into: Extracted) -> None:

@@ -16,6 +16,7 @@ class IngestMetrics:
     whatsapp_failed: Counter
     extraction_failures: Counter
     deliveries_pending: Gauge
+    enrichments: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "IngestMetrics":
@@ -76,6 +77,13 @@ class IngestMetrics:
             deliveries_pending=Gauge(
                 "ingest_webhook_deliveries_pending",
                 "Stored webhook deliveries not extracted yet (at the last extraction round)",
+                registry=registry,
+            ),
+            enrichments=Counter(
+                "ingest_enrichments_total",
+                "Graph API reads completing id-only messages, by outcome "
+                "(enriched, not_possible, failed, gave_up)",
+                ["outcome"],
                 registry=registry,
             ),
         )

@@ -81,6 +81,9 @@ messages = Table(
     Column("edited_at", DateTime(timezone=True)),
     Column("deleted_at", DateTime(timezone=True)),
     Column("needs_enrichment", Boolean, nullable=False, server_default="false"),
+    Column("in_reply_to", String(256)),
+    Column("enrich_attempts", Integer, nullable=False, server_default="0"),
+    Column("next_enrich_at", DateTime(timezone=True)),
     UniqueConstraint("brand", "platform", "platform_message_id", name="messages_platform_id_key"),
 )
 

@@ -7,6 +7,8 @@ Paths as on ``graph.facebook.com`` / ``graph.instagram.com`` (any ``v<N>.<M>`` v
     POST /<ver>/<PHONE_NUMBER_ID>/messages  WhatsApp send / mark-read       "whatsapp.send"
     POST /<ver>/<comment-id>/comments       Facebook public comment reply    "comments.reply"
     POST /<ver>/<ig-comment-id>/replies     Instagram public comment reply   "instagram.reply"
+    GET  /<ver>/<post-id>                   a post (FB post mentions)         "graph.read"
+    GET  /<ver>/<IG_ID>?fields=mentioned_comment.comment_id(<id>){...}      "graph.read"
 
 Token as ``Authorization: Bearer`` or ``access_token`` (query or body). Every error is the
 Graph envelope ``{"error": {message, type, code, error_subcode?, fbtrace_id}}``.
@@ -47,6 +49,10 @@ _ROUTE: dict[Api, str] = {
     "comments": "comments.reply",
     "instagram_replies": "instagram.reply",
 }
+_READ_PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/?$")
+_MENTIONED = re.compile(
+    r"^(?P<edge>mentioned_comment|mentioned_media)\.(?:comment_id|media_id)\((?P<id>[^)]+)\)"
+)
 _PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/(?P<edge>messages|comments|replies)/?$")
 MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
 MESSAGE_TAGS = frozenset(
@@ -135,6 +141,7 @@ class FakeMeta(FakeServer):
         self._closed_windows: set[str] = set()
         self._private_replied: set[str] = set()
         self._ids = itertools.count(1)
+        self._objects: dict[str, dict[str, Any]] = {}
 
     # public helpers --------------------------------------------------------------------
     @property
@@ -204,6 +211,56 @@ class FakeMeta(FakeServer):
         error = GraphError(code, message, status=status, is_transient=True)
         self._inject(Fault(n, lambda _r: error.reply(), self._api_matcher(api)))
 
+    # reads (enrichment of id-only webhooks) ------------------------------------------------
+    def add_post(
+        self, post_id: str, *, message: str, author_id: str, author_name: str, created_time: int = 1767225900
+    ) -> None:
+        """A Facebook post (e.g. one mentioning a Page) readable at ``GET /<ver>/<post_id>``."""
+        with self._lock:
+            self._objects[post_id] = {
+                "id": post_id,
+                "message": message,
+                "from": {"id": author_id, "name": author_name},
+                "created_time": created_time,
+            }
+
+    def add_ig_mention(
+        self, object_id: str, *, text: str, username: str, user_id: str, media: bool = False
+    ) -> None:
+        """An Instagram comment (or media caption) mentioning an account, readable through
+        ``GET /<ver>/<IG_ID>?fields=mentioned_comment.comment_id(<id>){...}`` (or
+        ``mentioned_media.media_id(<id>){...}``)."""
+        with self._lock:
+            key = "caption" if media else "text"
+            self._objects[f"mention:{object_id}"] = {
+                "id": object_id,
+                key: text,
+                "username": username,
+                "from": {"id": user_id, "username": username},
+                "timestamp": "2026-01-01T00:00:00+0000",
+            }
+
+    def _read(self, object_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        fields = str(args.get("fields", ""))
+        mentioned = _MENTIONED.match(fields)
+        with self._lock:
+            if mentioned is not None and object_id in self.ig_accounts:
+                found = self._objects.get(f"mention:{mentioned['id']}")
+                if found is None:
+                    raise GraphError(
+                        100, "(#100) The comment or media does not mention this account", subcode=33
+                    )
+                return {"id": object_id, mentioned["edge"]: copy.deepcopy(found)}
+            found = self._objects.get(object_id)
+        if found is None:
+            raise GraphError(
+                100,
+                f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded "
+                "due to missing permissions, or does not support this operation.",
+                subcode=33,
+            )
+        return copy.deepcopy(found)
+
     # dispatch --------------------------------------------------------------------------
     def _api_of(self, request: Request) -> Api | None:
         match = _PATH.match(request.path)
@@ -239,6 +296,8 @@ class FakeMeta(FakeServer):
                 raise GraphError(104, "An access token is required to request this resource.")
             if token != self.token:
                 raise GraphError(190, "Invalid OAuth access token - Cannot parse access token", status=401)
+            if request.method == "GET" and (read := _READ_PATH.match(request.path)):
+                return "graph.read", args, Reply(200, self._read(read["object_id"], args))
             match = _PATH.match(request.path)
             api = self._api_of(request)
             if request.method != "POST" or match is None or api is None:

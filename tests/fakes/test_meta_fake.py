@@ -174,3 +174,16 @@ def test_form_encoded_send_with_json_string_values(meta: FakeMeta) -> None:
     assert response.status_code == 200
     (send,) = meta.wait_for_sends(1, timeout=1)
     assert (send.api, send.payload["message"]) == ("instagram", {"text": "Yes, we do."})
+
+
+def test_reads_serve_posts_and_instagram_mentions_and_refuse_unknown_objects(meta: FakeMeta) -> None:
+    meta.add_post("44_55", message="@OurBus hi", author_id="44", author_name="Lee")
+    meta.add_ig_mention("c1", text="@ourbus late", username="ana", user_id="77")
+    post = HTTP.get(f"{meta.url}/v23.0/44_55", params={"fields": "id,message,from"}, headers=AUTH)
+    assert post.status_code == 200 and post.json()["from"] == {"id": "44", "name": "Lee"}
+    fields = "mentioned_comment.comment_id(c1){id,text,username}"
+    mention = HTTP.get(f"{meta.url}/v23.0/{IG}", params={"fields": fields}, headers=AUTH)
+    assert mention.json()["mentioned_comment"]["text"] == "@ourbus late"
+    missing = HTTP.get(f"{meta.url}/v23.0/99_99", params={"fields": "id"}, headers=AUTH)
+    assert graph_error(missing) == (400, 100, 33)
+    assert HTTP.get(f"{meta.url}/v23.0/44_55").status_code == 400  # no token

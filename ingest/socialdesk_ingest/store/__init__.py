@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +23,7 @@ from socialdesk_ingest.domain import (
     Placement,
     StoredMessage,
 )
+from socialdesk_ingest.domain.platforms.enrichment import retry_delay
 from socialdesk_ingest.tables import conversations, customers, messages, raw_deliveries
 from socialdesk_runtime.db import UnitOfWork
 
@@ -206,6 +207,9 @@ class IngestStore:
                 "raw_delivery_id": raw_id,
                 "attachments": [list(a) for a in m.attachments] or None,
                 "needs_enrichment": m in enrich,
+                "in_reply_to": m.in_reply_to,
+                "enrich_attempts": 1 if m in enrich else 0,
+                "next_enrich_at": received_at + timedelta(seconds=retry_delay(1)) if m in enrich else None,
             }
             for m, p, raw_id in placed
         ]

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from socialdesk_ingest.tables import conversations, messages, platform_facts, raw_deliveries
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["PendingDelivery", "StoredChange", "WebhookStore"]
+__all__ = ["DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
 
 WEBHOOK_SOURCES = ("meta", "x")
 
@@ -182,3 +182,70 @@ class WebhookStore:
             )
         )
         return int(result.rowcount or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class DueEnrichment:
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    brand: str
+    platform: str
+    kind: str
+    platform_message_id: str
+    in_reply_to: str | None
+    text: str
+    attempts: int
+
+
+class EnrichmentStore:
+    """Messages that arrived with ids only and wait for a Graph API read."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def due(self, now: datetime, limit: int) -> list[DueEnrichment]:
+        rows = await self._uow.conn.execute(
+            select(
+                messages.c.id,
+                messages.c.ticket_id,
+                messages.c.brand,
+                messages.c.platform,
+                messages.c.kind,
+                messages.c.platform_message_id,
+                messages.c.in_reply_to,
+                messages.c.text,
+                messages.c.enrich_attempts,
+            )
+            .where(messages.c.needs_enrichment, messages.c.next_enrich_at <= now)
+            .order_by(messages.c.next_enrich_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [
+            DueEnrichment(
+                r.id,
+                r.ticket_id,
+                r.brand,
+                r.platform,
+                r.kind,
+                r.platform_message_id,
+                r.in_reply_to,
+                r.text,
+                r.enrich_attempts,
+            )
+            for r in rows
+        ]
+
+    async def done(self, message_id: uuid.UUID, *, text: str | None, at: datetime) -> None:
+        values: dict[str, object] = {"needs_enrichment": False, "next_enrich_at": None}
+        if text is not None:
+            values.update(text=text, edited_at=at)
+        await self._uow.conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
+    async def failed(self, message_id: uuid.UUID, *, attempts: int, next_at: datetime | None) -> None:
+        """Count a failed read; ``next_at=None`` gives up (the message keeps what it had)."""
+        await self._uow.conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id)
+            .values(enrich_attempts=attempts, next_enrich_at=next_at, needs_enrichment=next_at is not None)
+        )

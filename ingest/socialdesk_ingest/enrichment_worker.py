@@ -1,0 +1,130 @@
+"""Enrichment of id-only messages (Instagram mentions, Facebook post mentions).
+
+At extraction, :func:`make_enricher` reads each such message from the Graph API before it
+is ticketed. When that read fails the message is ticketed with what is known, and
+:class:`EnrichmentWorker` tries again later (30 s, doubling, at most hourly, 20 tries);
+when a later read succeeds the stored text is completed and ``MessageEdited`` tells the desk.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage, MessageKey
+from socialdesk_ingest.domain.platforms.enrichment import Enrichment, retry_delay
+from socialdesk_ingest.extraction import Enricher
+from socialdesk_ingest.graph import GraphReader, GraphUnavailable
+from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_ingest.store.webhooks import DueEnrichment, EnrichmentStore
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.db import UnitOfWorkFactory
+from socialdesk_runtime.errors import is_transient
+from socialdesk_runtime.workers import LoopControl
+from socialdesk_schemas.platforms import MessageEdited
+
+__all__ = ["MAX_ATTEMPTS", "EnrichmentWorker", "make_enricher"]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+
+
+def make_enricher(reader: GraphReader, metrics: IngestMetrics) -> Enricher:
+    async def enrich(msgs: list[IncomingMessage]) -> dict[MessageKey, Enrichment]:
+        found: dict[MessageKey, Enrichment] = {}
+        for msg in msgs:
+            try:
+                got = await reader.enrich(msg)
+            except GraphUnavailable as exc:
+                log.warning("enrichment of a %s %s failed: %s", msg.platform, msg.kind, exc)
+                metrics.enrichments.labels(outcome="failed").inc()
+                continue
+            metrics.enrichments.labels(outcome="enriched" if got else "not_possible").inc()
+            if got is not None:
+                found[msg.key] = got
+        return found
+
+    return enrich
+
+
+class EnrichmentWorker:
+    def __init__(
+        self,
+        *,
+        reader: GraphReader,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        metrics: IngestMetrics,
+        poll_seconds: float = 10.0,
+        batch_size: int = 20,
+    ) -> None:
+        self._reader = reader
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._metrics = metrics
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._control = LoopControl()
+
+    def stop(self) -> None:
+        self._control.stop()
+
+    async def run(self) -> None:
+        while not self._control.stopping:
+            try:
+                await self.run_once()
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("enrichment round failed")
+            await self._control.pause(self._poll)
+
+    async def run_once(self) -> int:
+        """Try the due messages once; how many were tried."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            store = EnrichmentStore(uow)
+            due = await store.due(now, self._batch)
+            for row in due:
+                try:
+                    found = await self._reader.enrich(_message(row))
+                except GraphUnavailable as exc:
+                    attempts = row.attempts + 1
+                    give_up = attempts >= MAX_ATTEMPTS
+                    next_at = None if give_up else now + timedelta(seconds=retry_delay(attempts))
+                    await store.failed(row.id, attempts=attempts, next_at=next_at)
+                    self._metrics.enrichments.labels(outcome="gave_up" if give_up else "failed").inc()
+                    log.warning("enrichment retry %d of a %s mention failed: %s", attempts, row.platform, exc)
+                    continue
+                text = found.text if found is not None and found.text else None
+                await store.done(row.id, text=text, at=now)
+                self._metrics.enrichments.labels(outcome="enriched" if found else "not_possible").inc()
+                if text is not None and text != row.text:
+                    uow.emit(
+                        MessageEdited(
+                            producer="ingest",
+                            occurred_at=now,
+                            ticket_id=row.ticket_id,
+                            correlation_id=row.id,
+                            message_id=row.id,
+                            brand=row.brand,
+                            platform=row.platform,
+                            platform_message_id=row.platform_message_id,
+                            text=text,
+                            edited_at=now,
+                        )
+                    )
+            await uow.commit()
+        return len(due)
+
+
+def _message(row: DueEnrichment) -> IncomingMessage:
+    return IncomingMessage(
+        brand=row.brand,
+        platform=row.platform,  # type: ignore[arg-type]  # stored from a Platform
+        kind=row.kind,  # type: ignore[arg-type]  # stored from a Kind
+        platform_message_id=row.platform_message_id,
+        author=IncomingAuthor("unknown"),
+        text=row.text,
+        in_reply_to=row.in_reply_to,
+    )

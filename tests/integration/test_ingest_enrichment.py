@@ -1,0 +1,126 @@
+"""Id-only deliveries (Instagram mentions, Facebook post mentions) are completed by a
+Graph API read against the Meta fake; when the read fails the message is ticketed with
+what is known and completed later (``MessageEdited``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from socialdesk_ingest.bootstrap import SPEC
+from socialdesk_ingest.domain.platforms import meta_signature
+from socialdesk_ingest.enrichment_worker import EnrichmentWorker
+from socialdesk_ingest.extraction_worker import ExtractionWorker
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_schemas import Event, MessageReceived
+from socialdesk_schemas.platforms import MessageEdited
+from tests.fakes.meta import FakeMeta
+from tests.support import TEST_ENV, Booted, booted, config_for_tests, uid
+
+pytestmark = pytest.mark.integration
+
+PAGE, IG = "730011223344556", "17841400000000001"
+
+
+@pytest.fixture
+def meta() -> Iterator[FakeMeta]:
+    with FakeMeta(token=TEST_ENV["TEST_META_TOKEN"], pages={PAGE}, ig_accounts={IG}) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def svc(fresh_db: str, meta: FakeMeta) -> AsyncIterator[tuple[Booted, FakeClock]]:
+    config = config_for_tests()
+    config = config.model_copy(
+        update={"platforms": config.platforms.model_copy(update={"graph_base_url": meta.url})}
+    )
+    clock = FakeClock()
+    async with booted(SPEC, fresh_db, clock=clock, config=config) as service:
+        yield service, clock
+
+
+async def deliver(svc: Booted, body: dict[str, Any]) -> list[Event]:
+    raw = json.dumps(body).encode()
+    sig = meta_signature(raw, TEST_ENV["TEST_META_APP_SECRET"])
+    r = await svc.client.post("/v1/webhooks/meta", content=raw, headers={"X-Hub-Signature-256": sig})
+    assert r.status_code == 200, r.text
+    (worker,) = (w for w in svc.parts.workers if isinstance(w, ExtractionWorker))
+    while await worker.run_once():
+        pass
+    return await svc.emitted()
+
+
+def change(account: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
+    obj = "instagram" if account == IG else "page"
+    return {
+        "object": obj,
+        "entry": [{"id": account, "time": 1767226200, "changes": [{"field": field, "value": value}]}],
+    }
+
+
+async def test_instagram_comment_mention_is_read_before_it_is_ticketed(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    service, _ = svc
+    comment, media = uid(), uid()
+    meta.add_ig_mention(comment, text="@ourbus the 8:15 never came", username="maple_fan", user_id="1133")
+    (event,) = await deliver(service, change(IG, "mentions", {"comment_id": comment, "media_id": media}))
+    assert isinstance(event, MessageReceived)
+    assert (event.kind, event.text, event.author.handle) == (
+        "mention",
+        "@ourbus the 8:15 never came",
+        "maple_fan",
+    )
+    assert event.author.platform_user_id == "1133"
+    (call,) = meta.calls_to("graph.read")
+    assert call.request.query["fields"].startswith(f"mentioned_comment.comment_id({comment})")
+
+
+async def test_failed_read_tickets_what_is_known_and_completes_it_later(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    service, clock = svc
+    post = f"4400112233_{uid()}"
+    value = {
+        "item": "post",
+        "verb": "add",
+        "post_id": post,
+        "sender_id": "4400112233",
+        "sender_name": "Lee Park",
+    }
+    (event,) = await deliver(service, change(PAGE, "mention", value))  # the fake knows no such post yet
+    assert isinstance(event, MessageReceived) and event.text == "" and event.author.display_name == "Lee Park"
+    (enrichment,) = (w for w in service.parts.workers if isinstance(w, EnrichmentWorker))
+    assert await enrichment.run_once() == 0  # not due yet
+    meta.add_post(post, message="@OurBus loved the new buses", author_id="4400112233", author_name="Lee Park")
+    clock.advance(seconds=31)
+    assert await enrichment.run_once() == 1
+    (edited,) = await service.emitted()
+    assert isinstance(edited, MessageEdited)
+    assert (edited.message_id, edited.ticket_id, edited.text) == (
+        event.message_id,
+        event.ticket_id,
+        "@OurBus loved the new buses",
+    )
+    clock.advance(seconds=3600)
+    assert await enrichment.run_once() == 0  # done: never read again
+
+
+async def test_graph_errors_are_retried_with_backoff(svc: tuple[Booted, FakeClock], meta: FakeMeta) -> None:
+    service, clock = svc
+    media = uid()
+    meta.fail_next(2, status=503)
+    await deliver(service, change(IG, "mentions", {"media_id": media}))
+    (enrichment,) = (w for w in service.parts.workers if isinstance(w, EnrichmentWorker))
+    clock.advance(seconds=31)
+    assert await enrichment.run_once() == 1  # fails again (second fault): next try in 60 s
+    clock.advance(seconds=31)
+    assert await enrichment.run_once() == 0
+    meta.add_ig_mention(media, text="look @ourbus", username="ana", user_id="77", media=True)
+    clock.advance(seconds=30)
+    assert await enrichment.run_once() == 1
+    (edited,) = await service.emitted()
+    assert isinstance(edited, MessageEdited) and edited.text == "look @ourbus"
