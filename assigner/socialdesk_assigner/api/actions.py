@@ -23,6 +23,7 @@ from socialdesk_assigner.domain.desk import (
     promise_follow_up,
     reopen_by_agent,
 )
+from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.store import DeskStore
 from socialdesk_runtime.db import UnitOfWork
 
@@ -86,6 +87,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
             )
             for event in step.events:
                 uow.emit(event)
+            await DeskStore(uow).add_history(history_rows(step.events))
             return 201, {"note_id": note_id}
 
         return await desk.post(request, agent, "note", body, work)
