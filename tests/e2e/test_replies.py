@@ -1,0 +1,352 @@
+"""Replies to customers end to end: the five services as processes on their own broker,
+the notifier pointed at the Meta Graph and X fakes. A ``ReplyRequested`` on
+``outbound.replies`` (what the desk publishes for an agent's reply) reaches the right
+platform call exactly once; a closed window calls nobody; a throttle backs off and
+succeeds; a SIGKILL of the notifier between the send and its record sends nothing twice.
+
+The ingest webhook → echo path belongs to issue 8; here the echo is the ``OwnMessageSeen``
+ingest publishes, fed straight onto ``ticket.messages``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
+from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
+from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
+from socialdesk_schemas import TOPICS, Event, MessageReceived, ReplyRequested, encode_event, topic_for_event
+from socialdesk_schemas.platforms import OwnMessageSeen
+from tests.fakes._http import Fault, Reply, Request
+from tests.fakes.meta import FakeMeta
+from tests.fakes.slack import FakeSlack
+from tests.fakes.x import FakeX
+from tests.support import TEST_CONFIG, TEST_ENV
+
+pytestmark = pytest.mark.e2e
+
+PAGE, IG, PHONE, X_USER = "730011223344556", "17841400000000001", "408877665544332", "3300112233"
+META_TOKEN, X_TOKEN = "EAAG-e2e", "x-user-e2e"
+
+
+@dataclass
+class ReplyStack:
+    supervisor: Supervisor
+    meta: FakeMeta
+    x: FakeX
+    ports: dict[str, int]
+    kafka: str
+
+    def metric(self, name: str, labels: dict[str, str]) -> float:
+        text = httpx.get(f"http://127.0.0.1:{self.ports['notifier']}/metrics", timeout=5).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                    return float(sample.value)
+        return 0.0
+
+
+def _config(root: Path) -> Path:
+    data: dict[str, Any] = yaml.safe_load(TEST_CONFIG.read_text())
+    data["brands"][0]["accounts"] = {
+        "facebook": {"page_id": PAGE, "page_token_env": "E2E_PAGE_TOKEN"},
+        "instagram": {"account_id": IG, "access_token_env": "E2E_META_TOKEN"},
+        "whatsapp": {"phone_number_id": PHONE, "access_token_env": "E2E_META_TOKEN"},
+        "x": {"user_id": X_USER, "bearer_token_env": "E2E_X_TOKEN"},
+    }
+    path = root / "socialdesk.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+@pytest.fixture(scope="module")
+def replies_stack(postgres: EmbeddedPostgres) -> Iterator[ReplyStack]:
+    root = Path(tempfile.mkdtemp(prefix="socialdesk-e2e-replies-"))
+    kafka = EmbeddedKafka(log_path=root / "tansu.log")
+    kafka.start()
+    suffix = uuid.uuid4().hex[:8]
+    urls = {}
+    for svc in STACK_SERVICES:
+        name = f"e2e_r_{svc.database}_{suffix}"
+        postgres.create_database(name)
+        urls[svc.name] = postgres.url(name)
+    ports = {svc.name: free_port() for svc in STACK_SERVICES}
+    meta = FakeMeta(token=META_TOKEN, pages={PAGE}, ig_accounts={IG}, phone_numbers={PHONE}).start()
+    x = FakeX(user_token=X_TOKEN, user_id=X_USER).start()
+    slack = FakeSlack(
+        token="xoxb-e2e-replies", channels=["C0OBL1", "C0OBLEAD", "C0OBMGR", "C0TMT", "C0OBWARN"]
+    )
+    slack.start()
+    env = {
+        **TEST_ENV,
+        "TEST_SLACK_TOKEN": "xoxb-e2e-replies",
+        "NOTIFIER_SLACK_BASE_URL": slack.base_url,
+        "E2E_PAGE_TOKEN": META_TOKEN,
+        "E2E_META_TOKEN": META_TOKEN,
+        "E2E_X_TOKEN": X_TOKEN,
+        "NOTIFIER_GRAPH_BASE_URL": meta.url,
+        "NOTIFIER_X_BASE_URL": x.url,
+        "NOTIFIER_DELIVERY_LEASE_SECONDS": "3",
+        "NOTIFIER_RECIPIENT_INTERVAL_SECONDS": "0",
+        # A lost send waits this long for its echo: longer than any test here.
+        "NOTIFIER_ECHO_WAIT_SECONDS": "600",
+        "NOTIFIER_LOCAL_SINK_PATH": str(root / "sink.jsonl"),
+        "LOG_LEVEL": "INFO",
+    }
+    specs = service_specs(
+        StackEndpoints(kafka=kafka.bootstrap_servers, database_urls=urls),
+        config_path=_config(root),
+        http_ports=ports,
+        extra_env=env,
+    )
+    supervisor = Supervisor(specs, log_dir=root / "logs", policy=RestartPolicy(initial_backoff_s=0.2))
+    supervisor.start()
+    try:
+        supervisor.wait_ready(timeout_s=90)
+        yield ReplyStack(supervisor, meta, x, ports, kafka.bootstrap_servers)
+    finally:
+        supervisor.stop()
+        meta.stop()
+        x.stop()
+        slack.stop()
+        kafka.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def publish(stack: ReplyStack, *events: Event) -> None:
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+        await producer.start()
+        try:
+            for event in events:
+                topic = topic_for_event(event)
+                await producer.send_and_wait(
+                    topic.name, key=str(event.ticket_id).encode(), value=encode_event(event)
+                )
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _envelope() -> dict[str, Any]:
+    return {
+        "producer": "test",
+        "occurred_at": datetime.now(UTC),
+        "ticket_id": uuid.uuid4(),
+        "correlation_id": uuid.uuid4(),
+    }
+
+
+def reply(platform: str, kind: str, recipient: str, in_reply_to: str | None = None) -> ReplyRequested:
+    return ReplyRequested.model_validate(
+        {
+            **_envelope(),
+            "reply_id": uuid.uuid4(),
+            "brand": "ourbus",
+            "platform": platform,
+            "kind": kind,
+            "recipient_platform_user_id": recipient,
+            "in_reply_to_platform_message_id": in_reply_to,
+            "text": f"Your bus leaves at 9:15 ({uuid.uuid4().hex[:8]}).",
+            "origin": "agent",
+            "agent_id": "ob-ana",
+        }
+    )
+
+
+def customer_wrote(platform: str, user: str, *, ago: timedelta) -> MessageReceived:
+    at = datetime.now(UTC) - ago
+    return MessageReceived.model_validate(
+        {
+            **_envelope(),
+            "message_id": uuid.uuid4(),
+            "conversation_id": uuid.uuid4(),
+            "customer_id": uuid.uuid4(),
+            "brand": "ourbus",
+            "platform": platform,
+            "kind": "dm",
+            "platform_message_id": f"in-{uuid.uuid4().hex[:8]}",
+            "author": {"platform_user_id": user},
+            "text": "Hello?",
+            "received_at": at,
+            "sent_at": at,
+        }
+    )
+
+
+def meta_sends_with(stack: ReplyStack, text: str) -> list[Any]:
+    def has(payload: dict[str, Any]) -> bool:
+        message = payload.get("message")
+        body = (payload.get("text") or {}).get("body") if isinstance(payload.get("text"), dict) else None
+        return text in (message if isinstance(message, str) else (message or {}).get("text", ""), body)
+
+    return [s for s in stack.meta.sends if has(s.payload)]
+
+
+def test_every_surface_gets_exactly_one_correct_call(replies_stack: ReplyStack) -> None:
+    stack = replies_stack
+    meta_cases = {
+        "messenger": reply("messenger", "dm", "6100000000000001"),
+        "facebook": reply("facebook", "comment", "5550001112223", "880011_990022"),
+        "instagram_dm": reply("instagram", "dm", "1133557799000001"),
+        "instagram_comment": reply("instagram", "comment", "1133557799000002", "18012345678900001"),
+        "whatsapp": reply("whatsapp", "dm", "447700900001", "wamid.HBgIn01"),
+    }
+    dm = reply("x", "dm", "4400556601")
+    mention = reply("x", "mention", "4400556602", "2007000000000000001")
+    publish(stack, *meta_cases.values(), dm, mention)
+
+    expected_api = {
+        "messenger": ("messenger", PAGE),
+        "facebook": ("comments", "880011_990022"),
+        "instagram_dm": ("instagram", IG),
+        "instagram_comment": ("instagram_replies", "18012345678900001"),
+        "whatsapp": ("whatsapp", PHONE),
+    }
+    for name, event in meta_cases.items():
+        (send,) = wait_for(f"{name} sent", lambda e=event: meta_sends_with(stack, e.text))  # type: ignore[misc]
+        assert (send.api, send.object_id) == expected_api[name], name
+    wait_for(
+        "X DM and reply post",
+        lambda: len([s for s in stack.x.sends if s.payload.get("text") in {dm.text, mention.text}]) == 2,
+    )
+    (x_dm,) = [s for s in stack.x.dms if s.payload["text"] == dm.text]
+    assert x_dm.participant_id == "4400556601"
+    (x_post,) = [s for s in stack.x.tweets if s.payload["text"] == mention.text]
+    assert x_post.payload["reply"] == {"in_reply_to_tweet_id": "2007000000000000001"}
+    # Exactly once: the successes are counted, and nothing more arrives.
+    wait_for(
+        "seven successes counted",
+        lambda: (
+            sum(
+                stack.metric("notifier_deliveries_total", {"channel": c, "outcome": "sent"})
+                for c in ("messenger", "facebook", "instagram", "whatsapp", "x")
+            )
+            >= 7
+        ),
+    )
+    for event in meta_cases.values():
+        assert len(meta_sends_with(stack, event.text)) == 1
+
+
+def test_window_closed_calls_nobody(replies_stack: ReplyStack) -> None:
+    stack = replies_stack
+    psid = "6100000000000099"
+    consumed = stack.metric("notifier_events_consumed_total", {"outcome": "processed"})
+    publish(stack, customer_wrote("messenger", psid, ago=timedelta(days=8)))
+    # The customer's message and the reply travel on different topics: let the first land.
+    wait_for(
+        "the customer's message recorded",
+        lambda: stack.metric("notifier_events_consumed_total", {"outcome": "processed"}) > consumed,
+    )
+    before = stack.metric(
+        "notifier_delivery_failures_total", {"channel": "messenger", "reason": "window_closed"}
+    )
+    late = reply("messenger", "dm", psid)
+    publish(stack, late)
+    wait_for(
+        "window_closed failure",
+        lambda: (
+            stack.metric(
+                "notifier_delivery_failures_total", {"channel": "messenger", "reason": "window_closed"}
+            )
+            > before
+        ),
+    )
+    assert meta_sends_with(stack, late.text) == []
+    assert [c for c in stack.meta.calls if late.text in c.request.body.decode()] == []
+
+
+def test_throttled_then_succeeded(replies_stack: ReplyStack) -> None:
+    stack = replies_stack
+    stack.meta.rate_limit_next(1, api="whatsapp")
+    event = reply("whatsapp", "dm", "447700900077")
+    before = stack.metric("notifier_replies_throttled_total", {"channel": "whatsapp"})
+    publish(stack, event)
+    wait_for("sent after the back-off", lambda: meta_sends_with(stack, event.text), timeout=45)
+    assert stack.metric("notifier_replies_throttled_total", {"channel": "whatsapp"}) == before + 1
+    assert len(meta_sends_with(stack, event.text)) == 1
+
+
+def test_sigkill_between_send_and_record_sends_nothing_twice(replies_stack: ReplyStack) -> None:
+    stack = replies_stack
+    event = reply("messenger", "dm", "6100000000000042")
+
+    def kill_after_send(_request: Request) -> Reply:
+        # The send took effect (processed=True); the notifier dies before it hears back.
+        pid = stack.supervisor.pid("notifier")
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+        return Reply(500, {"error": {"message": "connection lost", "code": 2}})
+
+    stack.meta._inject(
+        Fault(
+            1,
+            kill_after_send,
+            lambda req: req.path.endswith(f"/{PAGE}/messages") and event.text in req.body.decode(),
+            processed=True,
+        )
+    )
+    before = stack.metric("notifier_deliveries_recovered_total", {"channel": "messenger"})
+    pid_before = stack.supervisor.pid("notifier")
+    publish(stack, event)
+    (send,) = wait_for("the send before the kill", lambda: meta_sends_with(stack, event.text))
+    wait_for(
+        "the notifier killed and restarted",
+        lambda: stack.supervisor.pid("notifier") not in (None, pid_before),
+    )
+    stack.supervisor.wait_ready(["notifier"], timeout_s=60)
+    # Restarted, lease expired: it waits for the echo instead of sending again.
+    wait_for(
+        "ambiguous delivery reclaimed",
+        lambda: stack.metric("notifier_deliveries_total", {"channel": "messenger", "outcome": "retry"}) >= 1,
+    )
+    assert len(meta_sends_with(stack, event.text)) == 1
+    echo = OwnMessageSeen.model_validate(
+        {
+            **_envelope(),
+            "brand": "ourbus",
+            "platform": "messenger",
+            "kind": "dm",
+            "platform_message_id": send.response["message_id"],
+            "recipient_platform_user_id": "6100000000000042",
+            "text": event.text,
+            "delivery_key": f"sd:{event.reply_id}",
+        }
+    )
+    publish(stack, echo)
+    wait_for(
+        "recovered through the echo",
+        lambda: stack.metric("notifier_deliveries_recovered_total", {"channel": "messenger"}) > before,
+        timeout=60,
+    )
+    assert len(meta_sends_with(stack, event.text)) == 1
+    assert TOPICS.messages.carries(echo)
