@@ -249,3 +249,33 @@ class EnrichmentStore:
             .where(messages.c.id == message_id)
             .values(enrich_attempts=attempts, next_enrich_at=next_at, needs_enrichment=next_at is not None)
         )
+
+
+async def deliveries_since(
+    uow: UnitOfWork, since: datetime, *, after_id: int, limit: int
+) -> list[PendingDelivery]:
+    """Webhook deliveries received at or after ``since`` with id above ``after_id``, locked, oldest first."""
+    rows = await uow.conn.execute(
+        select(raw_deliveries.c.id, raw_deliveries.c.source, raw_deliveries.c.body, raw_deliveries.c.attempts)
+        .where(
+            raw_deliveries.c.received_at >= since,
+            raw_deliveries.c.id > after_id,
+            raw_deliveries.c.source.in_(WEBHOOK_SOURCES),
+        )
+        .order_by(raw_deliveries.c.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return [PendingDelivery(r.id, r.source, r.body, r.attempts) for r in rows]
+
+
+async def count_deliveries_since(uow: UnitOfWork, since: datetime) -> int:
+    return int(
+        (
+            await uow.conn.execute(
+                select(func.count())
+                .select_from(raw_deliveries)
+                .where(raw_deliveries.c.received_at >= since, raw_deliveries.c.source.in_(WEBHOOK_SOURCES))
+            )
+        ).scalar_one()
+    )
