@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AwareDatetime
 
 from socialdesk_schemas._envelope import Event
-from socialdesk_schemas._events import SlaMetric
+from socialdesk_schemas._events import Platform, SlaMetric
 
 #: A follow-up promise is a clock too (seed 001), beside the three SLA metrics.
 Clock = SlaMetric | Literal["follow_up"]
@@ -41,6 +41,19 @@ class SlaClockStopped(Event):
     stopped_at: AwareDatetime
 
 
-SLA_TOPIC_EVENTS: tuple[type[Event], ...] = (SlaClockArmed, SlaClockStopped)
+class FollowUpDue(Event):
+    """A follow-up an agent promised is due and not kept yet (no reply since the promise,
+    ticket still open): the owner is reminded; if it stays unkept, the ladder follows
+    (``TicketEscalated``) as for a breach."""
 
-__all__ = ["SLA_TOPIC_EVENTS", "Clock", "SlaClockArmed", "SlaClockStopped"]
+    event_type: Literal["FollowUpDue"] = "FollowUpDue"
+    brand: str
+    platform: Platform
+    agent_id: str | None
+    due_at: AwareDatetime
+    promised_at: AwareDatetime
+
+
+SLA_TOPIC_EVENTS: tuple[type[Event], ...] = (SlaClockArmed, SlaClockStopped, FollowUpDue)
+
+__all__ = ["SLA_TOPIC_EVENTS", "Clock", "FollowUpDue", "SlaClockArmed", "SlaClockStopped"]

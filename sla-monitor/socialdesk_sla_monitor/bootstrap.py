@@ -20,15 +20,22 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
-from socialdesk_schemas.desk import TicketPending, TicketReopened
-from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
+from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor import handlers
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.scheduler import SlaScheduler
 from socialdesk_sla_monitor.settings import SlaMonitorSettings
 
 #: What the scheduler and the handlers publish (sla.events, whose single writer is sla-monitor).
-EMITS: tuple[type[Event], ...] = (SlaWarning, SlaBreached, TicketEscalated, SlaClockArmed, SlaClockStopped)
+EMITS: tuple[type[Event], ...] = (
+    SlaWarning,
+    SlaBreached,
+    TicketEscalated,
+    SlaClockArmed,
+    SlaClockStopped,
+    FollowUpDue,
+)
 
 
 def _lagging(runtime: Runtime, threshold: int) -> bool:
@@ -64,6 +71,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=config)),
             TicketReopened: functools.partial(handlers.on_ticket_reopened, config=config),
             TicketPending: functools.partial(handlers.on_ticket_pending, config=config),
+            FollowUpPromised: functools.partial(handlers.on_follow_up_promised, config=config),
             MessageClassified: Batch(handlers.on_message_classified),
             MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),

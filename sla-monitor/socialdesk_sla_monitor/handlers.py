@@ -27,13 +27,14 @@ from socialdesk_schemas import (
     TrendDetected,
 )
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
-from socialdesk_schemas.desk import TicketPending, TicketReopened
+from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
 from socialdesk_sla_monitor import domain
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.store import TimerStore
 
 __all__ = [
     "on_agent_replied",
+    "on_follow_up_promised",
     "on_message_classified",
     "on_message_received",
     "on_ticket_assigned",
@@ -163,6 +164,24 @@ async def on_ticket_pending(event: TicketPending, uow: UnitOfWork, *, config: So
     if paused is not None:
         await store.save([paused])
         _tell_stopped(uow, [(paused, "paused")], event.occurred_at)
+
+
+async def on_follow_up_promised(
+    event: FollowUpPromised, uow: UnitOfWork, *, config: SocialdeskConfig
+) -> None:
+    """An agent promised the customer a follow-up: a timer until the promised time.
+
+    A later promise replaces an earlier one; an older promise read late changes nothing.
+    """
+    store = TimerStore(uow)
+    clocks = (await store.clocks_of([event.ticket_id])).get(event.ticket_id, {})
+    known = clocks.get(domain.FOLLOW_UP)
+    if known is not None and known.started_at is not None and known.started_at >= event.occurred_at:
+        return
+    ticket = clocks.get(domain.FIRST_RESPONSE) or clocks.get(domain.RESOLUTION)
+    timer = domain.promise(event, config, priority=ticket.priority if ticket else "medium")
+    await store.put([timer])
+    _tell_armed(uow, [timer], event.occurred_at)
 
 
 async def on_message_received(

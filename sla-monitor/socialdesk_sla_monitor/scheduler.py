@@ -133,7 +133,7 @@ class SlaScheduler:
             store = TimerStore(uow)
             armed = await store.count_armed()
             oldest = await store.oldest_overdue(now)
-        for metric in ("first_response", "next_response", "resolution"):
+        for metric in ("first_response", "next_response", "resolution", "follow_up"):
             self._metrics.timers_armed.labels(metric=metric).set(armed.get(metric, 0))
         self._metrics.oldest_overdue_seconds.set(0.0 if oldest is None else (now - oldest).total_seconds())
 

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from socialdesk_runtime.config.types import SlaMetric
 from socialdesk_runtime.db import UnitOfWork
+from socialdesk_schemas.sla import Clock
 from socialdesk_sla_monitor.domain import LIVE, Timer
 from socialdesk_sla_monitor.tables import hot_groups, ticket_facts, timers
 
@@ -100,7 +100,7 @@ class TimerStore:
             [_row(t) for t in timers_],
         )
 
-    async def clocks_of(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[SlaMetric, Timer]]:
+    async def clocks_of(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[Clock, Timer]]:
         """Every clock of these tickets, locked (in key order: no deadlocks)."""
         wanted = sorted(set(ticket_ids))
         if not wanted:
@@ -111,7 +111,7 @@ class TimerStore:
             .order_by(timers.c.ticket_id, timers.c.metric)
             .with_for_update()
         )
-        found: dict[uuid.UUID, dict[SlaMetric, Timer]] = {}
+        found: dict[uuid.UUID, dict[Clock, Timer]] = {}
         for timer in map(_timer, result):
             found.setdefault(timer.ticket_id, {})[timer.metric] = timer
         return found
@@ -137,7 +137,7 @@ class TimerStore:
         if new:
             await self._conn.execute(pg_insert(timers).on_conflict_do_nothing(), [_row(t) for t in new])
 
-    async def lock(self, ticket_ids: Iterable[uuid.UUID], metric: SlaMetric) -> dict[uuid.UUID, Timer]:
+    async def lock(self, ticket_ids: Iterable[uuid.UUID], metric: Clock) -> dict[uuid.UUID, Timer]:
         """The tickets' timers of ``metric``, locked for this transaction (in key order: no deadlocks)."""
         wanted = sorted(set(ticket_ids))
         if not wanted:

@@ -21,8 +21,8 @@ from socialdesk_schemas import (
     SlaWarning,
     TicketEscalated,
 )
-from socialdesk_schemas.desk import TicketPending, TicketReopened
-from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
+from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 from tests.integration.test_sla_monitor import assigned, emitted, replied, resolved, running
 from tests.support import TEST_CONFIG, TEST_ENV, envelope
 
@@ -258,3 +258,44 @@ async def test_resolving_meets_the_resolution_clock_and_reopening_arms_both_agai
         }
         fired = await sla.tick(4.1)
         assert [e.metric for e in of(fired, SlaBreached)] == ["first_response"]  # type: ignore[attr-defined]
+
+
+def promised(clock: FakeClock, ticket: uuid.UUID, in_seconds: float) -> FollowUpPromised:
+    return FollowUpPromised(
+        **envelope(clock, ticket),
+        follow_up_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        agent_id="ob-ana",
+        due_at=clock.now() + timedelta(seconds=in_seconds),
+        note="check the refund",
+    )
+
+
+async def test_a_promise_not_kept_reminds_its_owner_then_climbs_the_ladder(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    async with running(fresh_db, clock, config=config_with(tmp_path)) as sla:
+        kept, broken = uuid.uuid4(), uuid.uuid4()
+        await sla.handle(assigned(clock, kept), assigned(clock, broken))
+        clock.advance(seconds=1)
+        await sla.handle(replied(clock, kept), replied(clock, broken))
+        await emitted(sla.svc)
+        await sla.handle(promised(clock, kept, 5), promised(clock, broken, 5))
+        armed = of(await emitted(sla.svc, clocks=True), SlaClockArmed)
+        assert {(e.ticket_id, e.clock, e.due_at) for e in armed} == {  # type: ignore[attr-defined]
+            (t, "follow_up", clock.now() + timedelta(seconds=5)) for t in (kept, broken)
+        }
+        clock.advance(seconds=2)
+        await sla.handle(replied(clock, kept))  # news for the customer before the promised time
+        fired = await sla.tick(2.9)  # 5.9 s
+        assert of(fired, FollowUpDue) == []
+        fired = await sla.tick(0.2)  # 6.1 s: the broken promise is due
+        (due,) = of(fired, FollowUpDue)
+        assert (due.ticket_id, due.agent_id) == (broken, "ob-ana")  # type: ignore[attr-defined]
+        assert of(fired, TicketEscalated) == [], "the owner is reminded first"
+        fired = await sla.tick(6.0)  # one rung delay (6 s, the next-response target) later
+        (climb,) = [e for e in of(fired, TicketEscalated, broken) if "follow-up" in e.reason]  # type: ignore[attr-defined]
+        assert (climb.from_level, climb.to_level, climb.to_agent_id) == ("L1", "L2", "ob-dee")  # type: ignore[attr-defined]
+        assert of(fired, FollowUpDue) == []

@@ -28,6 +28,7 @@ from socialdesk_sla_monitor.domain.arming import (
     opening,
 )
 from socialdesk_sla_monitor.domain.firing import acknowledge, breach, climb, warn
+from socialdesk_sla_monitor.domain.follow_ups import promise, remind
 from socialdesk_sla_monitor.domain.policy import (
     Facts,
     breach_from,
@@ -43,6 +44,7 @@ from socialdesk_sla_monitor.domain.policy import (
 )
 from socialdesk_sla_monitor.domain.timers import (
     FIRST_RESPONSE,
+    FOLLOW_UP,
     LIVE,
     NEXT_RESPONSE,
     PRODUCER,
@@ -62,12 +64,14 @@ from socialdesk_sla_monitor.domain.timers import (
     pause,
     reply_placeholder,
     resume,
+    sla_metric,
     stop,
     tighten,
 )
 
 __all__ = [
     "FIRST_RESPONSE",
+    "FOLLOW_UP",
     "LIVE",
     "NEXT_RESPONSE",
     "OPENING_CLOCKS",
@@ -103,9 +107,12 @@ __all__ = [
     "opening",
     "park",
     "pause",
+    "promise",
     "rank",
+    "remind",
     "reply_placeholder",
     "resume",
+    "sla_metric",
     "start_level",
     "stop",
     "target_seconds",

@@ -19,6 +19,7 @@ from socialdesk_runtime.config.types import SlaMetric
 from socialdesk_schemas import Kind, Level, MessageReceived, TicketAssigned, TicketQueued
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
 from socialdesk_schemas.desk import TicketReopened
+from socialdesk_schemas.sla import Clock
 from socialdesk_sla_monitor.domain.calendar import due_after
 from socialdesk_sla_monitor.domain.policy import Facts, calendar_for, calendar_named, target_seconds
 from socialdesk_sla_monitor.domain.timers import (
@@ -190,7 +191,7 @@ def merge_armed(stored: Timer, armed: Timer) -> Timer | None:
 
 
 def arm_next_response(
-    message: MessageReceived, clocks: Mapping[SlaMetric, Timer], config: SocialdeskConfig
+    message: MessageReceived, clocks: Mapping[Clock, Timer], config: SocialdeskConfig
 ) -> Timer | None:
     """A customer message after an answer starts the next-response clock.
 

@@ -9,6 +9,7 @@ from typing import TypedDict
 
 from socialdesk_runtime.config import SlaPolicy, SocialdeskConfig
 from socialdesk_schemas import LADDER, Level, Platform, Priority, SlaBreached, SlaWarning, TicketEscalated
+from socialdesk_sla_monitor.domain.follow_ups import remind
 from socialdesk_sla_monitor.domain.policy import (
     breach_from,
     escalation_target,
@@ -16,7 +17,7 @@ from socialdesk_sla_monitor.domain.policy import (
     start_level,
     target_seconds,
 )
-from socialdesk_sla_monitor.domain.timers import PRODUCER, Fired, Timer
+from socialdesk_sla_monitor.domain.timers import FOLLOW_UP, PRODUCER, Fired, Timer, sla_metric
 
 __all__ = ["acknowledge", "breach", "climb", "warn"]
 
@@ -61,7 +62,7 @@ def warn(timer: Timer, now: datetime) -> Fired:
         return Fired(warned)
     warning = SlaWarning(
         **_envelope(timer, now),
-        metric=timer.metric,
+        metric=sla_metric(timer),
         deadline=deadline,
         agent_id=timer.agent_id,
         remaining_seconds=(deadline - now).total_seconds(),
@@ -76,15 +77,18 @@ def _next_escalation(timer: Timer, level: Level, now: datetime, policy: SlaPolic
         return None
     period = policy.ladder.rung_delay_seconds or timer.target_seconds
     if period is None:
-        period = target_seconds(policy, timer.metric, timer.priority, timer.platform)
+        period = target_seconds(policy, sla_metric(timer), timer.priority, timer.platform)
     return now + timedelta(seconds=period)
 
 
 def breach(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
     """The deadline passed unanswered: report the breach once and escalate up the ladder.
 
-    Safety, legal or crisis tickets may start higher (``sla.ladder.start_at``).
+    Safety, legal or crisis tickets may start higher (``sla.ladder.start_at``). A
+    follow-up promise due and not kept reminds its owner first (:func:`remind`).
     """
+    if timer.metric == FOLLOW_UP:
+        return remind(timer, now, config)
     deadline = _due(timer)
     to_level, to_agent = escalation_target(config, timer.brand, breach_from(timer.agent_level))
     start = start_level(config, timer.brand, to_level, category=timer.category, hot=timer.hot)
@@ -102,7 +106,7 @@ def breach(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
         (
             SlaBreached(
                 **env,
-                metric=timer.metric,
+                metric=sla_metric(timer),
                 deadline=deadline,
                 breached_at=now,
                 agent_id=timer.agent_id,
@@ -139,7 +143,11 @@ def climb(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
         from_level=current,
         to_level=to_level,
         to_agent_id=to_agent.id if to_agent else None,
-        reason=f"{timer.metric} still unanswered after escalation to {current}",
+        reason=(
+            f"follow-up promised for {timer.deadline:%Y-%m-%d %H:%M} UTC not kept"
+            if timer.metric == FOLLOW_UP and timer.deadline is not None
+            else f"{timer.metric} still unanswered after escalation to {current}"
+        ),
         deadline=timer.deadline,
     )
     return Fired(climbed, (escalated,))

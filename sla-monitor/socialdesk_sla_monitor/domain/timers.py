@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from socialdesk_runtime.config import BusinessCalendar
 from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN, SlaMetric
@@ -20,11 +20,12 @@ from socialdesk_schemas import (
     Priority,
 )
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
-from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
+from socialdesk_schemas.sla import Clock, SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor.domain.calendar import due_after, open_seconds
 
 __all__ = [
     "FIRST_RESPONSE",
+    "FOLLOW_UP",
     "LIVE",
     "NEXT_RESPONSE",
     "PRODUCER",
@@ -44,6 +45,7 @@ __all__ = [
     "pause",
     "reply_placeholder",
     "resume",
+    "sla_metric",
     "stop",
     "tighten",
 ]
@@ -53,8 +55,10 @@ PRODUCER = "sla-monitor"
 FIRST_RESPONSE: SlaMetric = "first_response"
 NEXT_RESPONSE: SlaMetric = "next_response"
 RESOLUTION: SlaMetric = "resolution"
+#: A promised follow-up (seed 001) is a clock too: kept by the next reply.
+FOLLOW_UP: Clock = "follow_up"
 #: The clocks an agent's reply meets (resolution runs on until the ticket is resolved).
-STOPPED_BY_REPLY: tuple[SlaMetric, ...] = (FIRST_RESPONSE, NEXT_RESPONSE)
+STOPPED_BY_REPLY: tuple[Clock, ...] = (FIRST_RESPONSE, NEXT_RESPONSE, FOLLOW_UP)
 StopOutcome = Literal["met", "met_late", "paused", "cancelled"]
 
 #: armed → met (answered, in time or late) | breached (escalating) → met ; any live → cancelled;
@@ -69,7 +73,7 @@ class Timer:
     """One SLA clock of one ticket, as stored (one row of the ``timers`` table)."""
 
     ticket_id: uuid.UUID
-    metric: SlaMetric
+    metric: Clock
     correlation_id: uuid.UUID
     brand: str
     platform: Platform
@@ -123,6 +127,13 @@ def first_replies(events: Iterable[AgentReplied]) -> dict[uuid.UUID, AgentReplie
         if event.ticket_id not in first or event.replied_at < first[event.ticket_id].replied_at:
             first[event.ticket_id] = event
     return first
+
+
+def sla_metric(timer: Timer) -> SlaMetric:
+    """The SLA metric a response clock measures (a follow-up is not one: ``ValueError``)."""
+    if timer.metric == FOLLOW_UP:
+        raise ValueError(f"timer {timer.ticket_id}/follow_up is a promise, not an SLA metric")
+    return cast(SlaMetric, timer.metric)
 
 
 def reply_placeholder(reply: AgentReplied, metric: SlaMetric) -> Timer:
