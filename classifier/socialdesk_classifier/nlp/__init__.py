@@ -14,7 +14,7 @@ Usage::
 """
 
 from socialdesk_classifier.nlp.classifier import Classifier, load_default_classifier
-from socialdesk_classifier.nlp.grouping import GroupAssignment, Grouper, SignatureExtractor
+from socialdesk_classifier.nlp.grouping import GroupAssignment, Grouper, GroupSummary, SignatureExtractor
 from socialdesk_classifier.nlp.settings import (
     BrandSettings,
     ClassifierSettings,
@@ -31,6 +31,7 @@ __all__ = [
     "ClassifierSettings",
     "Decision",
     "GroupAssignment",
+    "GroupSummary",
     "Grouper",
     "GroupingSettings",
     "Post",

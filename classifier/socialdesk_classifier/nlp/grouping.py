@@ -1,11 +1,25 @@
 """Grouping posts about the same concrete incident (seed 001: answer one-to-many).
 
-Posts about one incident come from different authors in different words and languages
-("no bus in Allentown", "nunca llegó ... Allentown", "#JuniperVale NO BUS"). Bag-of-words
-similarity links them poorly (short texts share few words) and links unrelated posts well
-("the bus was late"). What they do share is an *incident signature*: the brand, the kind of
-failure (double charge, breakdown, overbooking, data exposure ...) and the concrete entities
-(a town, a venue, a highway, an event name). See ``data/grouping.yaml`` for the weights.
+Posts about one incident come from different authors in different words and languages, with
+any sentiment or category: a complaint, a safety report and a thank-you to the driver about
+the same broken air conditioning on the same route that afternoon. Bag-of-words similarity
+links them poorly and links unrelated posts well ("the bus was late"). What they share is an
+*incident signature* (:mod:`~socialdesk_classifier.nlp.signature`): what happened (the
+incident type), where (places normalised across languages and scripts) and when.
+
+A post joins an open group of its brand when they share an incident type and
+
+- the type is a *system* fault (ticket scanning down, double charges): wherever it is, within
+  ``type_only_window_seconds`` of the group's last post;
+- or they name a common place and no conflicting one: within ``window_seconds`` when the
+  common place is specific (a stop, a venue, a highway), ``type_only_window_seconds`` when it
+  is only a route endpoint ("NYC");
+- or the post names no place at all: within ``unplaced_window_seconds``.
+
+A post with no incident type of its own (a question about the stop, a thanks) joins a group
+only through a specific place it names. A post about an earlier trip ("last week") does not
+join a group about today (facets). Every group carries its summary (type, place, first and
+last seen, size) for the desk and Slack.
 
 State is bounded: groups expire ``window_seconds`` after their last post and each brand keeps
 at most ``max_groups_per_brand`` open groups (least recently active evicted first). Time
@@ -15,130 +29,37 @@ comes only from ``post.created_at``, so replays and tests are deterministic.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
-import yaml
-
-from socialdesk_classifier.nlp.rules import Lexicon
 from socialdesk_classifier.nlp.settings import GroupingSettings
+from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
-__all__ = ["GroupAssignment", "Grouper", "IncidentSignature", "SignatureExtractor"]
-
-_CAP_PHRASE = re.compile(r"(?<![\w@#])([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})")
-_HASHTAG = re.compile(r"#(\w{3,})")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_GAZ_WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*", re.UNICODE)
-_UNKNOWN_ENTITY_WEIGHT = 0.7
+__all__ = ["GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentSignature:
-    """What a post says happened, and where."""
+class GroupSummary:
+    """What the desk and Slack show for an incident group."""
 
-    types: dict[str, float]
-    entities: dict[str, float]
-    facets: frozenset[str] = frozenset()
+    group_id: str
+    incident_type: str
+    place: str | None
+    first_seen: datetime
+    last_seen: datetime
+    size: int
 
-    @property
-    def empty(self) -> bool:
-        """Nothing incident-like: such a post starts no group."""
-        return not self.types and not self.entities
-
-
-class SignatureExtractor:
-    """Compiled incident-type patterns and the entity gazetteer from ``grouping.yaml``."""
-
-    def __init__(self, spec: Mapping[str, Any]) -> None:
-        # Incident types reuse the rules engine (literal prefilter, one regex per pattern).
-        types_spec = spec.get("incident_types") or {}
-        self._types = Lexicon(
-            {
-                "cues": {
-                    name: {"patterns": {"all": list(body["patterns"])}} for name, body in types_spec.items()
-                }
-            }
-        )
-        self._type_weight = {str(name): float(body.get("weight", 1.0)) for name, body in types_spec.items()}
-        aliases: dict[str, tuple[str, float]] = {}
-        for key, body in (spec.get("places") or {}).items():
-            for alias in body["aliases"]:
-                aliases[str(alias).lower().strip(".")] = (str(key), float(body.get("weight", 1.0)))
-        self._aliases = aliases
-        self._max_alias_words = max((len(a.split()) for a in aliases), default=1)
-        self._stop = frozenset(str(w).lower() for w in spec.get("not_entities") or [])
-        self._facets = [
-            (str(name), re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE))
-            for name, pats in (spec.get("facets") or {}).items()
-        ]
-
-    def _gazetteer(self, lower: str) -> tuple[dict[str, float], set[str]]:
-        """Places named in the text: word n-gram lookups (a regex alternation of ~200
-        aliases with boundaries costs ~0.1 ms a post; this costs ~10 us)."""
-        words = _GAZ_WORD.findall(lower)
-        found: dict[str, float] = {}
-        covered: set[str] = set()
-        aliases = self._aliases
-        for n in range(1, self._max_alias_words + 1):
-            for i in range(len(words) - n + 1):
-                gram = " ".join(words[i : i + n])
-                hit = aliases.get(gram)
-                if hit is not None:
-                    found[hit[0]] = hit[1]
-                    covered.add(gram)
-        return found, covered
-
-    @classmethod
-    def from_file(cls, path: Path) -> SignatureExtractor:
-        """Load ``grouping.yaml``."""
-        with path.open(encoding="utf-8") as fh:
-            return cls(yaml.safe_load(fh))
-
-    def extract(self, text: str) -> IncidentSignature:
-        """Incident types and entities named in ``text`` (cleaned)."""
-        types = {name: self._type_weight[name] for name in self._types.match(text)}
-        entities, covered = self._gazetteer(text.lower())
-        for m in _CAP_PHRASE.finditer(text):
-            words = [
-                w
-                for w in m.group(1).split()
-                if w.lower().strip("'’") not in self._stop and w.lower() not in covered
-            ]
-            if not words:
-                continue
-            phrase = " ".join(words).lower()
-            if phrase in covered or phrase in self._aliases or len(phrase) < 3:
-                continue
-            if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:
-                continue  # sentence-initial capital says nothing about a name
-            entities.setdefault(phrase.replace(" ", ""), _UNKNOWN_ENTITY_WEIGHT)
-        for m in _HASHTAG.finditer(text):
-            tag = m.group(1)
-            spaced = _CAMEL.sub(" ", tag).lower()
-            if spaced in self._aliases:
-                key, weight = self._aliases[spaced]
-                entities[key] = weight
-            elif tag.lower() not in self._stop:
-                entities.setdefault(tag.lower(), _UNKNOWN_ENTITY_WEIGHT)
-        facets = frozenset(name for name, pat in self._facets if pat.search(text))
-        return IncidentSignature(types, entities, facets)
-
-
-_SPECIFIC_TYPE = 1.0
-_SPECIFIC_ENTITY = 0.6
-
-
-def _keys(types: Mapping[str, float], entities: Mapping[str, float]) -> list[str]:
-    """Index keys: only the specific items, since a join needs one shared specific item.
-    Indexing "nyc" (weight 0.3) would make every post a candidate of every NYC group."""
-    return [f"type:{t}" for t, w in types.items() if w >= _SPECIFIC_TYPE] + [
-        f"entity:{e}" for e, w in entities.items() if w >= _SPECIFIC_ENTITY
-    ]
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready mapping (times as ISO-8601)."""
+        return {
+            "group_id": self.group_id,
+            "incident_type": self.incident_type,
+            "place": self.place,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "size": self.size,
+        }
 
 
 @dataclass(slots=True)
@@ -151,18 +72,26 @@ class _Group:
     types: Counter[str] = field(default_factory=Counter)
     entities: Counter[str] = field(default_factory=Counter)
     facets: Counter[str] = field(default_factory=Counter)
-    type_weights: dict[str, float] = field(default_factory=dict)
-    entity_weights: dict[str, float] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
 class GroupAssignment:
-    """Where a post went: its group id (or None), the group's size, and why."""
+    """Where a post went: its group id (or None), the group's size, why, and its summary."""
 
     group_id: str | None
     size: int
     score: float
     shared: tuple[str, ...]
+    summary: GroupSummary | None = None
+
+
+def _keys(sig: IncidentSignature) -> list[str]:
+    """Index keys: every incident type, and the specific places (an endpoint such as "nyc"
+    would make every post a candidate of every NYC group)."""
+    return [f"type:{t}" for t in sig.types] + [
+        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
+    ]
 
 
 class Grouper:
@@ -182,6 +111,7 @@ class Grouper:
         # brand -> "type:x" / "entity:y" -> ids of open groups holding it: a post is scored
         # only against groups it shares something with, not against every open group.
         self._index: dict[str, dict[str, set[str]]] = {}
+        self._places = frozenset(extractor.place_label)
 
     def __len__(self) -> int:
         return sum(len(g) for g in self._groups.values())
@@ -194,7 +124,7 @@ class Grouper:
 
         def drop() -> None:
             _, gone = groups.popitem(last=False)
-            for key in _keys(gone.type_weights, gone.entity_weights):
+            for key in gone.keys:
                 ids = index.get(key)
                 if ids is not None:
                     ids.discard(gone.group_id)
@@ -210,27 +140,55 @@ class Grouper:
             drop()
         return groups
 
-    def _score(self, sig: IncidentSignature, group: _Group, at: datetime) -> tuple[float, bool, list[str]]:
-        score = 0.0
-        specific = False
-        shared: list[str] = []
-        for name, weight in sig.types.items():
-            if name in group.types:
-                score += weight
-                shared.append(f"type:{name}")
-                specific = specific or weight >= _SPECIFIC_TYPE
-        entity_specific = False
-        for name, weight in sig.entities.items():
-            if name in group.entities:
-                score += weight
-                shared.append(f"entity:{name}")
-                entity_specific = entity_specific or weight >= _SPECIFIC_ENTITY
-        if not entity_specific and (
-            self._facet_conflict(sig, group)
-            or (at - group.last_seen).total_seconds() > self._settings.type_only_window_seconds
+    def _place_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
+        """True when post and group both name known places and none in common, counting a
+        place as also being in the wider places it lies in (a stop in its city)."""
+        scope = self._extractor.place_scope
+        mine = {q for p in sig.entities if p in scope for q in scope[p]}
+        theirs = {q for p in group.entities if p in scope for q in scope[p]}
+        return bool(mine) and bool(theirs) and not mine & theirs
+
+    def _score(self, sig: IncidentSignature, group: _Group, at: datetime) -> tuple[float, list[str]] | None:
+        """The match score of a post against an open group, or None when it may not join."""
+        s = self._settings
+        age = (at - group.last_seen).total_seconds()
+        shared_types = [t for t in sig.types if t in group.types]
+        shared_places = [e for e in sig.entities if e in group.entities]
+        # A place within a place of the group (or the other way round) is a weak shared place.
+        pscope = self._extractor.place_scope
+        around = {q for p in group.entities if p in pscope for q in pscope[p]}
+        nested = [e for e in sig.entities if e in pscope and e not in group.entities and pscope[e] & around]
+        specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
+        shared = [f"type:{t}" for t in shared_types] + [f"entity:{e}" for e in shared_places]
+        score = sum(sig.types[t] for t in shared_types) + sum(sig.entities[e] for e in shared_places)
+        if not specific and self._facet_conflict(sig, group):
+            return None
+        if not shared_types:
+            # No incident of its own (a question about the stop, a thanks): a specific place only.
+            if sig.types or not specific or age > s.type_only_window_seconds or score < s.min_score:
+                return None
+            return score, shared
+        scope = self._extractor.type_scope
+        # A system fault links wherever it is reported, through the type the group is about
+        # (most of its posts), not one a single member mentioned in passing.
+        if any(scope[t] == "system" and group.types[t] * 2 >= group.size for t in shared_types):
+            return (score, shared) if age <= s.type_only_window_seconds else None
+        shared_types = [t for t in shared_types if scope[t] == "local"]
+        if not shared_types or self._place_conflict(sig, group):
+            return None
+        if specific:
+            limit = s.window_seconds
+        elif shared_places or nested:
+            limit = s.type_only_window_seconds
+        elif max(sig.types[t] for t in shared_types) >= 1.0 and (
+            not any(p in self._places for p in sig.entities)
+            or not any(p in self._places for p in group.entities)
         ):
-            return 0.0, False, []
-        return score, specific or entity_specific, shared
+            # A distinctive type ("broke down", not "no bus") with no place on one side.
+            limit = s.unplaced_window_seconds
+        else:
+            return None
+        return (score, shared) if age <= limit else None
 
     @staticmethod
     def _facet_conflict(sig: IncidentSignature, group: _Group) -> bool:
@@ -242,35 +200,49 @@ class Grouper:
                 return True
         return False
 
+    def summary(self, group: _Group) -> GroupSummary:
+        """The group's type, place, first/last seen and size."""
+        ex = self._extractor
+        top_type = group.types.most_common(1)[0][0] if group.types else "unknown"
+        places = [p for p, _ in group.entities.most_common() if p in self._places][:2]
+        place = " / ".join(ex.place_label[p] for p in places) if places else None
+        return GroupSummary(
+            group.group_id,
+            ex.type_label.get(top_type, top_type),
+            place,
+            group.first_seen,
+            group.last_seen,
+            group.size,
+        )
+
     def assign(self, *, brand: str, text: str, at: datetime, post_id: str = "") -> GroupAssignment:
         """Put one post into the best matching open group, or open a new one."""
         sig = self._extractor.extract(text)
         groups = self._evict(brand, at)
         if sig.empty:
             return GroupAssignment(None, 0, 0.0, ())
-        best: _Group | None = None
-        best_score = 0.0
-        best_shared: list[str] = []
         index = self._index[brand]
         candidate_ids: set[str] = set()
-        for key in _keys(sig.types, sig.entities):
+        for key in _keys(sig):
             candidate_ids.update(index.get(key, ()))
-        best_size = 0
+        best: _Group | None = None
+        best_rank: tuple[float, int, datetime] | None = None
+        best_shared: list[str] = []
+        best_score = 0.0
         for gid in sorted(candidate_ids):  # sorted: deterministic whatever the hash seed
             group = groups[gid]
-            if not sig.types and not group.types:
-                continue  # two mentions of the same venue are not an incident
-            score, specific, shared = self._score(sig, group, at)
-            if (
-                specific
-                and score >= self._settings.min_score
-                and (score, group.size) > (best_score, best_size)
-            ):
-                best, best_score, best_shared, best_size = group, score, shared, group.size
+            if not group.types:
+                continue
+            found = self._score(sig, group, at)
+            if found is None:
+                continue
+            rank = (found[0], group.size, group.last_seen)
+            if best_rank is None or rank > best_rank:
+                best, best_rank, best_shared, best_score = group, rank, found[1], found[0]
         if best is None:
             if not sig.types:
-                # Only a post that reports something going wrong opens an incident; a post
-                # that merely names the place can still join one (see above).
+                # Only a report of something going wrong now opens an incident; a post that
+                # merely names the place can still join one (see above).
                 return GroupAssignment(None, 0, 0.0, ())
             digest = hashlib.blake2s(
                 f"{brand}|{post_id}|{at.isoformat()}|{text[:80]}".encode(), digest_size=6
@@ -278,13 +250,14 @@ class Grouper:
             best = _Group(f"g-{brand}-{digest.hexdigest()}", brand, at, at)
             groups[best.group_id] = best
         best.size += 1
+        best.first_seen = min(best.first_seen, at)
         best.last_seen = max(best.last_seen, at)
-        best.types.update(sig.types)
-        best.entities.update(sig.entities)
+        best.types.update(sig.types.keys())
+        best.entities.update(sig.entities.keys())
         best.facets.update(sig.facets)
-        best.type_weights.update(sig.types)
-        best.entity_weights.update(sig.entities)
-        for key in _keys(sig.types, sig.entities):
-            index.setdefault(key, set()).add(best.group_id)
+        for key in _keys(sig):
+            if key not in best.keys:
+                best.keys.add(key)
+                index.setdefault(key, set()).add(best.group_id)
         groups.move_to_end(best.group_id)
-        return GroupAssignment(best.group_id, best.size, best_score, tuple(best_shared))
+        return GroupAssignment(best.group_id, best.size, best_score, tuple(best_shared), self.summary(best))

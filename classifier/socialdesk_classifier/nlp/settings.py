@@ -33,6 +33,8 @@ class GroupingSettings(BaseModel):
     #: A join through an incident type alone (no shared specific place) must be this close
     #: in time to the group's last post: two double charges a day apart are two glitches.
     type_only_window_seconds: int = Field(default=6 * 3600, ge=60)
+    #: A post that names no place joins a same-type group only this close to its last post.
+    unplaced_window_seconds: int = Field(default=2 * 3600, ge=60)
 
 
 class TrendSettings(BaseModel):

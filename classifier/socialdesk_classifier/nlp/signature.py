@@ -1,0 +1,169 @@
+"""What a post says happened, and where: the incident signature grouping compares.
+
+Read from ``data/grouping.yaml``: incident types (regular expressions in every language the
+classifier detects, each with a *scope*), places (canonical keys with aliases in several
+languages and scripts) and facets. A type's scope says whether the place matters:
+
+- ``local``: one bus, one stop, one road (a no-show, a breakdown, broken AC): posts must
+  agree on where (or name no place at all) to be the same incident;
+- ``system``: a fault of a shared system (ticket scanning, checkout charging twice): one
+  incident wherever the posts come from.
+
+Places with a weight below ``SPECIFIC_PLACE`` are route endpoints most trips name ("NYC");
+the rest (a stop, a venue, a highway, a town only an incident makes people name) are
+specific. Aliases in scripts without spaces (Chinese, Japanese) are found by substring;
+the others by word n-grams, which is cheap (~10 us a post).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from socialdesk_classifier.nlp.rules import Lexicon
+
+__all__ = ["SPECIFIC_PLACE", "IncidentSignature", "SignatureExtractor"]
+
+SPECIFIC_PLACE = 0.6
+
+_CAP_PHRASE = re.compile(r"(?<![\w@#])([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})")
+_HASHTAG = re.compile(r"#(\w{3,})")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_GAZ_WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*", re.UNICODE)
+_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_UNKNOWN_ENTITY_WEIGHT = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentSignature:
+    """Incident types (name -> weight), places/entities (key -> weight) and facets."""
+
+    types: dict[str, float]
+    entities: dict[str, float]
+    facets: frozenset[str] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        """Nothing incident-like: such a post starts no group."""
+        return not self.types and not self.entities
+
+
+class SignatureExtractor:
+    """Compiled incident-type patterns and the place gazetteer from ``grouping.yaml``."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        types_spec = spec.get("incident_types") or {}
+        # Incident types reuse the rules engine (literal prefilter, one regex per pattern).
+        self._types = Lexicon(
+            {
+                "cues": {
+                    name: {"patterns": {"all": list(body["patterns"])}} for name, body in types_spec.items()
+                }
+            }
+        )
+        self.type_weight = {str(name): float(body.get("weight", 1.0)) for name, body in types_spec.items()}
+        self.type_scope = {str(name): str(body.get("scope", "local")) for name, body in types_spec.items()}
+        self.type_label = {str(name): str(body.get("label", name)) for name, body in types_spec.items()}
+        bad = {n: s for n, s in self.type_scope.items() if s not in ("local", "system")}
+        if bad:
+            raise ValueError(f"grouping.yaml: unknown incident type scope(s) {bad}: use local or system")
+        aliases: dict[str, tuple[str, float]] = {}
+        spaced_out: list[tuple[str, str, float]] = []
+        self.place_label: dict[str, str] = {}
+        #: place -> itself and the wider places it lies in (a stop in its city, a resort in its state)
+        self.place_scope: dict[str, frozenset[str]] = {}
+        for key, body in (spec.get("places") or {}).items():
+            self.place_label[str(key)] = str(body.get("label") or str(key).replace("_", " ").title())
+            self.place_scope[str(key)] = frozenset({str(key), *(str(p) for p in body.get("in") or [])})
+            for alias in body["aliases"]:
+                text = str(alias).lower().strip(".")
+                entry = (str(key), float(body.get("weight", 1.0)))
+                if _NO_SPACE_SCRIPT.search(text):
+                    spaced_out.append((text, *entry))
+                else:
+                    aliases[text] = entry
+        self._aliases = aliases
+        self._place_weight = {key: w for key, w in aliases.values()} | {k: w for _, k, w in spaced_out}
+        unknown = {p for scope in self.place_scope.values() for p in scope} - set(self.place_scope)
+        if unknown:
+            raise ValueError(f"grouping.yaml: `in` names unknown place(s) {sorted(unknown)}")
+        # Longest first: "新泽西收费高速" before "新泽西".
+        self._cjk = sorted(spaced_out, key=lambda a: -len(a[0]))
+        self._max_alias_words = max((len(a.split()) for a in aliases), default=1)
+        self._stop = frozenset(str(w).lower() for w in spec.get("not_entities") or [])
+        self._facets = [
+            (str(name), re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE))
+            for name, pats in (spec.get("facets") or {}).items()
+        ]
+
+    def place_weight(self, key: str) -> float:
+        """How specific a known place is (0 for an unknown key)."""
+        return self._place_weight.get(key, 0.0)
+
+    @classmethod
+    def from_file(cls, path: Path) -> SignatureExtractor:
+        """Load ``grouping.yaml``."""
+        with path.open(encoding="utf-8") as fh:
+            return cls(yaml.safe_load(fh))
+
+    def _gazetteer(self, lower: str) -> tuple[dict[str, float], set[str]]:
+        """Places named in the text: word n-gram lookups plus substrings for CJK aliases."""
+        words = _GAZ_WORD.findall(lower)
+        found: dict[str, float] = {}
+        covered: set[str] = set()
+        aliases = self._aliases
+        for n in range(1, self._max_alias_words + 1):
+            for i in range(len(words) - n + 1):
+                gram = " ".join(words[i : i + n])
+                hit = aliases.get(gram)
+                if hit is not None:
+                    found[hit[0]] = max(found.get(hit[0], 0.0), hit[1])
+                    covered.add(gram)
+        for word in words:
+            if "-" in word and word not in aliases:  # "nyc-dc", "ny-dc": a route written as one word
+                for part in word.split("-"):
+                    hit = aliases.get(part)
+                    if hit is not None:
+                        found[hit[0]] = max(found.get(hit[0], 0.0), hit[1])
+                        covered.add(part)
+        if self._cjk and _NO_SPACE_SCRIPT.search(lower):
+            for alias, key, weight in self._cjk:
+                if alias in lower:
+                    found[key] = max(found.get(key, 0.0), weight)
+        return found, covered
+
+    def extract(self, text: str) -> IncidentSignature:
+        """Incident types and entities named in ``text`` (cleaned)."""
+        types = {name: self.type_weight[name] for name in self._types.match(text)}
+        entities, covered = self._gazetteer(text.lower())
+        for m in _CAP_PHRASE.finditer(text):
+            words = [
+                w
+                for w in m.group(1).split()
+                if w.lower().strip("'’") not in self._stop and w.lower() not in covered
+            ]
+            if not words:
+                continue
+            phrase = " ".join(words).lower()
+            if phrase in covered or phrase in self._aliases or len(phrase) < 3:
+                continue
+            if any(phrase in c or c in phrase for c in covered):
+                continue  # part of a place already found ("Port" of "Port Authority")
+            if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:
+                continue  # sentence-initial capital says nothing about a name
+            entities.setdefault(phrase.replace(" ", ""), _UNKNOWN_ENTITY_WEIGHT)
+        for m in _HASHTAG.finditer(text):
+            tag = m.group(1)
+            spaced = _CAMEL.sub(" ", tag).lower()
+            if spaced in self._aliases:
+                key, weight = self._aliases[spaced]
+                entities[key] = weight
+            elif tag.lower() not in self._stop:
+                entities.setdefault(tag.lower(), _UNKNOWN_ENTITY_WEIGHT)
+        facets = frozenset(name for name, pat in self._facets if pat.search(text))
+        return IncidentSignature(types, entities, facets)
