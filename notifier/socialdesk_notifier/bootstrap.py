@@ -123,6 +123,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             echo_wait=timedelta(seconds=settings.echo_wait_seconds),
         ),
         poll_seconds=settings.poll_seconds,
+        batch=settings.delivery_batch,
     )
     runtime.uow_factory.on_commit(worker.notify)
     return ServiceParts(

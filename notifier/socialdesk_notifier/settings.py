@@ -23,6 +23,8 @@ class NotifierSettings(ServiceSettings):
     # Overrides the configuration's slack.base_url (a Slack-compatible endpoint, e.g. a test fake).
     slack_base_url: str | None = None
     poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    # Deliveries claimed (and sent concurrently) per round of the worker.
+    delivery_batch: int = Field(default=50, ge=1, le=1000)
     # Platform send APIs (issue 10); tests and benchmarks point these at the local fakes.
     graph_base_url: str = "https://graph.facebook.com"
     graph_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")

@@ -55,6 +55,9 @@ async def notifier(fresh_db: str, slack: FakeSlack, tmp_path: Path) -> AsyncIter
             "local_sink_path": tmp_path / "sink.jsonl",
             "delivery_lease_seconds": 30,
             "give_up_after_hours": 1,
+            # The test configuration carries Meta tokens (for ingest): never the real Graph API.
+            "graph_base_url": "http://127.0.0.1:9",
+            "x_base_url": "http://127.0.0.1:9",
         },
     ) as svc:
         yield svc

@@ -505,9 +505,15 @@ async def test_reply_texts_and_recipients_are_not_logged_at_info(
 async def test_without_credentials_replies_stay_in_the_labelled_local_sink(
     fresh_db: str, tmp_path: Path
 ) -> None:
-    async with booted(
-        SPEC, fresh_db, clock=FakeClock(), settings={"local_sink_path": tmp_path / "sink.jsonl"}
-    ) as svc:
+    data: dict[str, Any] = yaml.safe_load(TEST_CONFIG.read_text())
+    for entry in data["brands"]:  # accounts known, their tokens not in this environment
+        entry["accounts"] = {}
+    data["brands"][0]["accounts"] = {"instagram": {"account_id": IG, "access_token_env": "T_UNSET_IG"}}
+    path = tmp_path / "bare.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    bare = load_config(path, env=TEST_ENV)
+    settings = {"local_sink_path": tmp_path / "sink.jsonl"}
+    async with booted(SPEC, fresh_db, clock=FakeClock(), config=bare, settings=settings) as svc:
         await svc.feed(reply(svc, "instagram", "dm", IGSID))
         await worker_of(svc).run_once()
         (delivered,) = await svc.emitted()
