@@ -299,3 +299,28 @@ async def test_a_promise_not_kept_reminds_its_owner_then_climbs_the_ladder(
         (climb,) = [e for e in of(fired, TicketEscalated, broken) if "follow-up" in e.reason]  # type: ignore[attr-defined]
         assert (climb.from_level, climb.to_level, climb.to_agent_id) == ("L1", "L2", "ob-dee")  # type: ignore[attr-defined]
         assert of(fired, FollowUpDue) == []
+
+
+async def test_metrics_count_armed_clocks_the_oldest_overdue_and_breaches_by_brand(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    async with running(fresh_db, clock, config=config_with(tmp_path)) as sla:
+        ticket, other = uuid.uuid4(), uuid.uuid4()
+        await sla.handle(assigned(clock, ticket), assigned(clock, other))
+        clock.advance(seconds=1)
+        await sla.handle(replied(clock, other))
+        await sla.scheduler.refresh_gauge()
+        assert sla.sample("sla_monitor_timers_armed", metric="first_response") == 1
+        assert sla.sample("sla_monitor_timers_armed", metric="resolution") == 2
+        assert sla.sample("sla_monitor_oldest_overdue_seconds") == 0
+        await sla.tick(4.0)  # 5 s: the first response of one ticket is 1 s overdue (breached)
+        await sla.scheduler.refresh_gauge()
+        assert sla.sample("sla_monitor_oldest_overdue_seconds") == pytest.approx(1.0)
+        assert (
+            sla.sample(
+                "sla_monitor_breaches_total", brand="ourbus", metric="first_response", priority="medium"
+            )
+            == 1
+        )
+        assert sla.sample("sla_monitor_fire_lateness_seconds_count") >= 2  # a warning and a breach
