@@ -88,6 +88,18 @@ class Handlers:
     async def on_delivery_reported(self, event: PlatformDeliveryReported, uow: UnitOfWork) -> None:
         store = ConversationStore(uow)
         reply_id = reply_id_of_key(event.delivery_key)
+        if reply_id is not None and event.platform_message_ids:
+            # WhatsApp echoes nothing of our sends but statuses carrying the key we attached
+            # (biz_opaque_callback_data): as good as an echo for a send whose answer was lost.
+            await store.record_echo(
+                brand=event.brand,
+                platform=event.platform,
+                platform_message_id=event.platform_message_ids[0],
+                delivery_key=event.delivery_key,
+                recipient=event.recipient_platform_user_id,
+                text_sha="",
+                seen_at=event.reported_at or event.occurred_at,
+            )
         parts = await store.sent_replies(
             brand=event.brand,
             platform=event.platform,

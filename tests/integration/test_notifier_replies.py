@@ -549,3 +549,51 @@ async def test_a_failed_reply_is_re_driven_by_the_operator_command_once_fixed(
         )
         == 0
     )
+
+
+async def test_a_lost_whatsapp_send_is_settled_by_its_status_carrying_our_key(
+    notifier: Booted, meta: FakeMeta
+) -> None:
+    worker = worker_of(notifier)
+    event = reply(notifier, "whatsapp", "dm", WA_ID)
+    await notifier.feed(event)
+    (claimed,) = await worker.claim()
+    sender = notifier.parts.workers[0]._senders.for_channel("whatsapp")  # type: ignore[attr-defined]
+    assert (await sender.send(claimed)).ok  # sent; the process dies before recording it
+    clock_of(notifier).advance(seconds=31)
+    await worker.run_once()
+    assert await notifier.emitted() == []
+    (send,) = meta.sends
+    wamid = send.response["messages"][0]["id"]
+    # WhatsApp's "sent" status echoes biz_opaque_callback_data: ingest reports it.
+    await notifier.feed(
+        receipt(
+            notifier,
+            "whatsapp",
+            "sent",
+            platform_message_ids=[wamid],
+            recipient_platform_user_id=WA_ID,
+            delivery_key=f"sd:{event.reply_id}",
+        )
+    )
+    clock_of(notifier).advance(seconds=10)
+    await worker.run_once()
+    assert len(meta.sends) == 1
+    sent = await outcome(notifier)
+    assert isinstance(sent, DeliverySucceeded)
+    assert sent.platform_message_id == wamid
+
+
+async def test_a_lost_x_post_refused_as_duplicate_on_retry_counts_as_sent(notifier: Booted, x: FakeX) -> None:
+    worker = worker_of(notifier)
+    event = reply(notifier, "x", "mention", X_CUSTOMER, in_reply_to_platform_message_id="2007000000000000001")
+    await notifier.feed(event)
+    (claimed,) = await worker.claim()
+    sender = notifier.parts.workers[0]._senders.for_channel("x")  # type: ignore[attr-defined]
+    assert (await sender.send(claimed)).ok  # posted; the answer is lost with the process
+    clock_of(notifier).advance(seconds=31)
+    await worker.run_once()  # waits for an echo that X mentions do not carry a key for
+    clock_of(notifier).advance(seconds=180)  # presumed lost: sent again, X refuses the duplicate
+    await worker.run_once()
+    assert len(x.tweets) == 1
+    assert isinstance(await outcome(notifier), DeliverySucceeded)

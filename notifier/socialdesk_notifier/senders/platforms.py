@@ -231,6 +231,15 @@ class PlatformSender:
             return SendResult(
                 ok=False, error=error, ambiguous=ambiguous, code=answer.code, reason=verdict.reason
             )
+        if verdict.reason == "duplicate_content" and delivery.ambiguous_since is not None:
+            # X refuses a post identical to one of ours: the attempt whose answer was lost
+            # went out after all (its id is unknown until the echo comes back).
+            log.info(
+                "%s: an earlier attempt of delivery %s went out (duplicate refused)",
+                self.channel,
+                delivery.id,
+            )
+            return SendResult(ok=True, external_ref=None)
         if verdict.reason in {"token_expired", "permission"}:
             self._metrics.channel_unhealthy(self.channel, verdict.reason)
             log.warning(

@@ -1,0 +1,21 @@
+"""A Slack history read that can never succeed is told apart from one worth retrying (no IO)."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from socialdesk_notifier.senders.errors import LookupImpossible
+from socialdesk_notifier.senders.slack import _unreadable
+
+
+@pytest.mark.parametrize("error", ["missing_scope", "not_in_channel", "channel_not_found", "invalid_auth"])
+def test_errors_no_retry_fixes_make_the_lookup_impossible(error: str) -> None:
+    exc = SlackApiError("refused", {"ok": False, "error": error})
+    assert isinstance(_unreadable(exc), LookupImpossible)
+
+
+@pytest.mark.parametrize("error", ["ratelimited", "internal_error", "fatal_error"])
+def test_passing_errors_stay_retryable(error: str) -> None:
+    exc = SlackApiError("refused", {"ok": False, "error": error})
+    assert _unreadable(exc) is exc
