@@ -238,6 +238,7 @@ class ConsumerLoop:
         metrics: RuntimeMetrics,
         max_records: int = 500,
         caught_up: asyncio.Event | None = None,
+        behind_records: int | None = None,
     ) -> None:
         self._caught_up = caught_up if caught_up is not None else asyncio.Event()
         self._consumer = consumer
@@ -247,11 +248,16 @@ class ConsumerLoop:
         self._clock = clock
         self._metrics = metrics
         self._max_records = max_records
+        # More than this many records behind (or a partition not fetched yet) is "not
+        # caught up" again; between 0 and this the flag keeps its state (no flapping).
+        self._behind_records = behind_records if behind_records is not None else max_records
         self._stopping = asyncio.Event()
 
     @property
     def caught_up(self) -> asyncio.Event:
-        """Set once the loop has read to the end of its partitions (after start or a lag)."""
+        """Set once a fetch of every assigned partition completed and the loop has read to
+        its end; cleared when it falls more than ``behind_records`` behind or is given a
+        partition it has not fetched yet, and set again when it has read to the end."""
         return self._caught_up
 
     def stop(self) -> None:
@@ -263,8 +269,9 @@ class ConsumerLoop:
             batch = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
             records = [r for rs in batch.values() for r in rs]
             if not records:
-                if self._consumer.assignment():
-                    self._caught_up.set()
+                # An empty poll is not "caught up": the first fetch may still be on its
+                # way (issue 7.9). Only a known high watermark says where the end is.
+                await self._update_lag()
                 continue
             started = time.perf_counter()
             await self._process_with_retry(records)
@@ -303,16 +310,27 @@ class ConsumerLoop:
             log.warning("offset commit failed after rebalance: %s", exc)
 
     async def _update_lag(self) -> None:
+        assigned = self._consumer.assignment()
         lag = 0
-        for tp in self._consumer.assignment():
+        unfetched = False
+        for tp in assigned:
             high = self._consumer.highwater(tp)
-            if high is None:
+            if high is None:  # no fetch response for it yet: where its end is, nobody knows
+                unfetched = True
                 continue
             try:
-                position = await self._consumer.position(tp)
-            except IllegalStateError:
+                # position() waits for a valid one (an offset reset in flight): never long here.
+                position = await asyncio.wait_for(self._consumer.position(tp), timeout=1.0)
+            except (IllegalStateError, TimeoutError):
+                unfetched = True  # taken away, or not positioned yet
                 continue
             lag += max(0, high - position)
         self._metrics.consumer_lag_events.set(lag)
-        if lag == 0 and self._consumer.assignment():
+        if not assigned:
+            return
+        if unfetched or lag > self._behind_records:
+            if self._caught_up.is_set():
+                log.info("consumer behind (%d records, unfetched partitions: %s)", lag, unfetched)
+            self._caught_up.clear()
+        elif lag == 0:
             self._caught_up.set()

@@ -1,0 +1,86 @@
+"""One relay per database: a relay whose lock connection dropped stops publishing (issue 7.8).
+
+The advisory lock lives on one connection. If that connection drops, PostgreSQL frees the
+lock and another replica's relay takes it; the first must not go on publishing, or two
+relays interleave (and double) a ticket's events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from socialdesk_runtime.db import UnitOfWorkFactory, create_engine, messaging_metadata
+from socialdesk_runtime.embedded import EmbeddedKafka
+from socialdesk_runtime.kafka import make_producer
+from socialdesk_runtime.metrics import RuntimeMetrics
+from socialdesk_runtime.outbox import OutboxRelay
+from socialdesk_runtime.tests.events import received
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(fresh_db: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(fresh_db, pool_size=5)
+    async with eng.begin() as conn:
+        await conn.run_sync(messaging_metadata.create_all)
+    yield eng
+    await eng.dispose()
+
+
+async def _drop_lock_holder(engine: AsyncEngine) -> int:
+    """Terminate the backend holding this database's advisory lock (a dropped connection)."""
+    async with engine.connect() as conn:
+        killed = await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()"
+            )
+        )
+        return len(killed.all())
+
+
+async def _pending(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        q = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        return int((await conn.execute(q)).scalar_one())
+
+
+async def test_a_relay_that_lost_its_lock_connection_publishes_nothing_until_it_holds_it_again(
+    kafka: EmbeddedKafka, engine: AsyncEngine
+) -> None:
+    producer = make_producer(kafka.bootstrap_servers, client_id="lock-test")
+    await producer.start()
+    try:
+        first = OutboxRelay(engine, producer, RuntimeMetrics.create(f"a{uuid.uuid4().hex[:6]}"))
+        second = OutboxRelay(engine, producer, RuntimeMetrics.create(f"b{uuid.uuid4().hex[:6]}"))
+        assert await first.publish_pending() == 0
+        assert first.holds_lock
+        assert await second.publish_pending() == 0
+        assert not second.holds_lock, "one relay per database"
+
+        assert await _drop_lock_holder(engine) == 1
+        assert await second.publish_pending() == 0
+        assert second.holds_lock, "the lock was freed with the connection; the other replica takes it"
+
+        async with UnitOfWorkFactory(engine)() as uow:
+            for i in range(10):
+                uow.emit(received(text=f"m{i}"))
+            await uow.commit()
+
+        # The first relay still thinks it holds the lock; its next batch must not go out.
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the dead connection raises
+            await first.publish_pending()
+        assert not first.holds_lock
+        assert await _pending(engine) == 10, "the relay without the lock published nothing"
+        assert await first.publish_pending() == 0, "and it does not get the lock back while another holds it"
+
+        assert await second.publish_pending() == 10
+        assert await _pending(engine) == 0
+    finally:
+        await producer.stop()
