@@ -86,12 +86,25 @@ class SlaScheduler:
             # up would page a lead for a ticket that was answered in time.
             log.info("sla scheduler: waiting for the consumer to catch up before firing")
             await self._ready.wait()
-        gauge_due = 0.0
+        # Counting a million live timers takes a while: never on the firing path.
+        gauges = asyncio.create_task(self._refresh_gauges())
+        try:
+            await self._fire_loop()
+        finally:
+            gauges.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gauges
+
+    async def _refresh_gauges(self) -> None:
         while not self._control.stopping:
-            loop_now = asyncio.get_running_loop().time()
-            if loop_now >= gauge_due:
+            try:
                 await self.refresh_gauge()
-                gauge_due = loop_now + _GAUGE_EVERY
+            except Exception:
+                log.exception("sla scheduler: counting the timers failed")
+            await asyncio.sleep(_GAUGE_EVERY)
+
+    async def _fire_loop(self) -> None:
+        while not self._control.stopping:
             now = self._clock.now()
             try:
                 next_due = await self.fire_due(now)
