@@ -10,6 +10,7 @@ from socialdesk_assigner.handlers import ReadModelHandlers, on_message_classifie
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import DeskWorker, Dispatcher, Roster
 from socialdesk_assigner.settings import AssignerSettings
+from socialdesk_assigner.web import desk_pages
 from socialdesk_runtime.consumer import Batch
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import (
@@ -63,7 +64,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         handlers={MessageClassified: Batch(on_classified), **read_model.table()},
         emits=EMITS,
-        routers=[desk_router(desk)],
+        routers=[desk_router(desk), desk_pages(desk)],
         workers=[worker],
         max_body_bytes=settings.max_body_bytes,
     )

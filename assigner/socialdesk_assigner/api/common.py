@@ -67,8 +67,6 @@ class Desk:
     def authenticate(self, request: Request) -> Agent:
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        if not token:
-            token = request.cookies.get("desk_token", "")
         agent = self.agent_for_token(token) if token else None
         if agent is None:
             raise HTTPException(

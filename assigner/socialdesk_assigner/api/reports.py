@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,7 +16,7 @@ from socialdesk_assigner.api.common import Desk, plain
 from socialdesk_assigner.domain.permissions import rank
 from socialdesk_assigner.store.reports import By, ReportStore
 
-__all__ = ["report_routes"]
+__all__ = ["report_routes", "summary_csv"]
 
 _COLUMNS = (
     "key",
@@ -54,20 +54,7 @@ def report_routes(router: APIRouter, desk: Desk) -> None:
         async with desk.uow_factory() as uow:
             rows = await ReportStore(uow).summary(by=by, since=start, until=end, brands=brands)
         if format == "csv":
-            out = io.StringIO()
-            causes = sorted({c for r in rows.values() for c in r["root_causes"]})
-            writer = csv.writer(out)
-            writer.writerow([by if c == "key" else c for c in _COLUMNS] + [f"root_cause:{c}" for c in causes])
-            for r in rows.values():
-                writer.writerow(
-                    [r[c] if r[c] is not None else "" for c in _COLUMNS]
-                    + [r["root_causes"].get(c, 0) for c in causes]
-                )
-            return Response(
-                content=out.getvalue(),
-                media_type="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="desk-report-by-{by}.csv"'},
-            )
+            return summary_csv(by, rows)
         return JSONResponse(
             content=plain({"by": by, "since": start, "until": end, "rows": list(rows.values())})
         )
@@ -86,3 +73,21 @@ def report_routes(router: APIRouter, desk: Desk) -> None:
                 brands=brands, now=now, stalled_before=now - timedelta(seconds=idle)
             )
         return JSONResponse(content=plain(data))
+
+
+def summary_csv(by: By, rows: dict[str, dict[str, Any]]) -> Response:
+    """The summary as CSV: one line per key, a column per root-cause category."""
+    out = io.StringIO()
+    causes = sorted({c for r in rows.values() for c in r["root_causes"]})
+    writer = csv.writer(out)
+    writer.writerow([by if c == "key" else c for c in _COLUMNS] + [f"root_cause:{c}" for c in causes])
+    for r in rows.values():
+        writer.writerow(
+            [r[c] if r[c] is not None else "" for c in _COLUMNS]
+            + [r["root_causes"].get(c, 0) for c in causes]
+        )
+    return Response(
+        content=out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="desk-report-by-{by}.csv"'},
+    )

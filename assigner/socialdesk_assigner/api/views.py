@@ -18,7 +18,7 @@ from socialdesk_assigner.domain.views import queue_scope
 from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["view_routes"]
+__all__ = ["ticket_page", "ticket_summary", "view_routes"]
 
 _QUEUE_MAX = 500
 
@@ -87,72 +87,8 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
         agent = desk.authenticate(request)
         async with desk.uow_factory() as uow:
             ticket = await desk.load(uow, ticket_id, agent, "view", lock=False)
-            page = await _page(uow, ticket)
+            page = await ticket_page(desk, uow, ticket)
         return JSONResponse(content=plain(page))
-
-    async def _page(uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
-        store = DeskStore(uow)
-        messages, sent = await store.conversation(ticket.ticket_id)
-        conversation: list[dict[str, Any]] = []
-        for m in messages:
-            deleted = m["deleted_at"] is not None
-            conversation.append(
-                {
-                    "type": "message" if m["direction"] == "customer" else "reply",
-                    "from": "customer" if m["direction"] == "customer" else "platform_inbox",
-                    "author": m["author_name"] or m["author_id"],
-                    "text": m["text"],
-                    "at": m["at"],
-                    "platform_message_id": m["platform_message_id"],
-                    "edited": m["edited_at"] is not None,
-                    "edited_at": m["edited_at"],
-                    "original_text": m["original_text"],
-                    "deleted": deleted,
-                    "deleted_at": m["deleted_at"],
-                }
-            )
-        for r in sent:
-            author = desk.roster.known(r["agent_id"])
-            conversation.append(
-                {
-                    "type": "reply",
-                    "from": "agent" if r["origin"] == "agent" else r["origin"],
-                    "reply_id": r["reply_id"],
-                    "agent_id": r["agent_id"],
-                    "author": author.name if author else r["agent_id"],
-                    "text": r["text"],
-                    "at": r["created_at"],
-                    "delivery": r["status"],
-                    "delivery_at": r["status_at"],
-                    "platform_message_id": r["platform_message_id"],
-                    "failure_reason": r["failure_reason"],
-                    "template_key": r["template_key"],
-                    "approved_by": r["approved_by"],
-                    "rejected_reason": r["rejected_reason"],
-                }
-            )
-        conversation.sort(key=lambda item: item["at"])
-        owner = desk.roster.known(ticket.agent_id)
-        return {
-            **ticket_summary(ticket),
-            "owner": None
-            if ticket.agent_id is None
-            else {"id": ticket.agent_id, "name": owner.name if owner else None},
-            "conversation": conversation,
-            "customer": {
-                "customer_id": ticket.customer_id,
-                **await store.customer(ticket.customer_id, ticket_id=ticket.ticket_id),
-            },
-            "classification": await store.classification(ticket.ticket_id),
-            "group": None if ticket.group_id is None else await store.group(ticket.brand, ticket.group_id),
-            "sla": await ReadModelStore(uow).clocks(ticket.ticket_id),
-            "escalation_level": ticket.escalation_level,
-            "watchers": list(ticket.watchers),
-            "notes": await store.notes(ticket.ticket_id),
-            "follow_ups": await store.follow_ups(ticket.ticket_id),
-            "history": await store.history(ticket.ticket_id),
-            "root_causes": config.desk.root_causes,
-        }
 
     @router.get("/saved-replies")
     async def saved_replies_route(
@@ -246,3 +182,69 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
                 None if rank(agent.level) >= rank("TMT") else agent.brands
             )
         return JSONResponse(content=plain({"replies": held}))
+
+
+async def ticket_page(desk: Desk, uow: UnitOfWork, ticket: Ticket) -> dict[str, Any]:
+    """The ticket page's data (the API's ``GET /v1/tickets/{id}`` and the browser's page)."""
+    store = DeskStore(uow)
+    messages, sent = await store.conversation(ticket.ticket_id)
+    conversation: list[dict[str, Any]] = []
+    for m in messages:
+        deleted = m["deleted_at"] is not None
+        conversation.append(
+            {
+                "type": "message" if m["direction"] == "customer" else "reply",
+                "from": "customer" if m["direction"] == "customer" else "platform_inbox",
+                "author": m["author_name"] or m["author_id"],
+                "text": m["text"],
+                "at": m["at"],
+                "platform_message_id": m["platform_message_id"],
+                "edited": m["edited_at"] is not None,
+                "edited_at": m["edited_at"],
+                "original_text": m["original_text"],
+                "deleted": deleted,
+                "deleted_at": m["deleted_at"],
+            }
+        )
+    for r in sent:
+        author = desk.roster.known(r["agent_id"])
+        conversation.append(
+            {
+                "type": "reply",
+                "from": "agent" if r["origin"] == "agent" else r["origin"],
+                "reply_id": r["reply_id"],
+                "agent_id": r["agent_id"],
+                "author": author.name if author else r["agent_id"],
+                "text": r["text"],
+                "at": r["created_at"],
+                "delivery": r["status"],
+                "delivery_at": r["status_at"],
+                "platform_message_id": r["platform_message_id"],
+                "failure_reason": r["failure_reason"],
+                "template_key": r["template_key"],
+                "approved_by": r["approved_by"],
+                "rejected_reason": r["rejected_reason"],
+            }
+        )
+    conversation.sort(key=lambda item: item["at"])
+    owner = desk.roster.known(ticket.agent_id)
+    return {
+        **ticket_summary(ticket),
+        "owner": None
+        if ticket.agent_id is None
+        else {"id": ticket.agent_id, "name": owner.name if owner else None},
+        "conversation": conversation,
+        "customer": {
+            "customer_id": ticket.customer_id,
+            **await store.customer(ticket.customer_id, ticket_id=ticket.ticket_id),
+        },
+        "classification": await store.classification(ticket.ticket_id),
+        "group": None if ticket.group_id is None else await store.group(ticket.brand, ticket.group_id),
+        "sla": await ReadModelStore(uow).clocks(ticket.ticket_id),
+        "escalation_level": ticket.escalation_level,
+        "watchers": list(ticket.watchers),
+        "notes": await store.notes(ticket.ticket_id),
+        "follow_ups": await store.follow_ups(ticket.ticket_id),
+        "history": await store.history(ticket.ticket_id),
+        "root_causes": desk.config.desk.root_causes,
+    }
