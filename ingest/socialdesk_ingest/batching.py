@@ -45,17 +45,22 @@ class IntakeBatcher(Generic[In, Out]):
         *,
         max_batch: int = 200,
         max_waiting: int = 5000,
+        max_concurrent: int = 1,
         fails_whole: Callable[[Exception], bool] = lambda _: False,
     ) -> None:
         """``fails_whole(exc)`` says a failure is not the items' fault (the database is
         away): the whole batch fails at once instead of being retried item by item, so a
-        queue under an outage drains in one round trip instead of one per item."""
+        queue under an outage drains in one round trip instead of one per item.
+        ``max_concurrent`` batches may be stored at once (on as many connections): more
+        than one hides the database's round trips when batches cannot conflict."""
         self._store = store
         self._max_batch = max_batch
         self._max_waiting = max_waiting
+        self._max_concurrent = max_concurrent
         self._fails_whole = fails_whole
         self._queue: list[tuple[In, asyncio.Future[Out]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._starting = False
 
     async def submit(self, item: In) -> Out:
         """Answered once its batch has committed; :class:`IntakeOverloaded` at once if the
@@ -64,37 +69,57 @@ class IntakeBatcher(Generic[In, Out]):
             raise IntakeOverloaded(f"{len(self._queue)} requests already waiting")
         future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="intake-batcher")
+        self._start_batches()
         # Shielded: a client that hangs up does not cancel the others' transaction.
         return await asyncio.shield(future)
 
-    async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            try:
-                results = await self._store([item for item, _ in batch])
-            except Exception as exc:
-                if len(batch) == 1 or self._fails_whole(exc):
-                    for _, future in batch:
-                        _settle(future, exc)
-                    continue
-                log.warning("intake batch of %d failed (%s); storing one by one", len(batch), exc)
-                for i, (item, future) in enumerate(batch):
-                    try:
-                        (result,) = await self._store([item])
-                    except Exception as single:
-                        _settle(future, single)
-                        if self._fails_whole(single):
-                            # The database went away meanwhile: the rest fail with it.
-                            for _, rest in batch[i + 1 :]:
-                                _settle(rest, single)
-                            break
-                    else:
-                        _settle(future, result)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                _settle(future, result)
+    def _start_batches(self) -> None:
+        # At most one batch task waits to start: it takes everything queued by the time
+        # it runs, so callers of the same moment share a batch.
+        if self._queue and not self._starting and len(self._running) < self._max_concurrent:
+            self._starting = True
+            task = asyncio.create_task(self._run(), name="intake-batch")
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        # Everything that queued while this batch was stored goes together into the next.
+        self._start_batches()
+
+    async def _run(self) -> None:
+        self._starting = False
+        batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        if not batch:
+            return
+        self._start_batches()
+        try:
+            results = await self._store([item for item, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1 or self._fails_whole(exc):
+                for _, future in batch:
+                    _settle(future, exc)
+                return
+            log.warning("intake batch of %d failed (%s); storing one by one", len(batch), exc)
+            for i, (item, future) in enumerate(batch):
+                try:
+                    (result,) = await self._store([item])
+                except Exception as single:
+                    _settle(future, single)
+                    if self._fails_whole(single):
+                        # The database went away meanwhile: the rest fail with it.
+                        for _, rest in batch[i + 1 :]:
+                            _settle(rest, single)
+                        break
+                else:
+                    _settle(future, result)
+            return
+        except BaseException as exc:  # cancelled at shutdown: nobody waits for ever
+            for _, future in batch:
+                _settle(future, exc)
+            raise
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result)
 
 
 def _settle(future: asyncio.Future[Out], outcome: Out | BaseException) -> None:

@@ -57,6 +57,8 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         poll_seconds=settings.extraction_poll_seconds,
         retention_seconds=config.platforms.raw_retention_seconds,
         enricher=make_enricher(reader, metrics),
+        quiet_seconds=settings.extraction_quiet_seconds,
+        max_lag_seconds=settings.extraction_max_lag_seconds,
     )
     enrichment = EnrichmentWorker(
         reader=reader, uow_factory=runtime.uow_factory, clock=runtime.clock, metrics=metrics
@@ -65,6 +67,8 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         functools.partial(
             store_deliveries, uow_factory=runtime.uow_factory, clock=runtime.clock, on_commit=worker.notify
         ),
+        # Raw rows cannot conflict: several batches at once hide the round trips.
+        max_concurrent=4,
         fails_whole=is_transient,
     )
     platforms = config.platforms

@@ -10,7 +10,9 @@ so one poison body cannot stall the others. With the database away the round wai
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from socialdesk_ingest.domain.platforms import AccountIndex
@@ -41,6 +43,8 @@ class ExtractionWorker:
         max_attempts: int = 5,
         retention_seconds: float | None = None,
         enricher: Enricher = no_enrichment,
+        quiet_seconds: float = 0.05,
+        max_lag_seconds: float = 0.0,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -52,10 +56,34 @@ class ExtractionWorker:
         self._max_attempts = max_attempts
         self._retention = retention_seconds
         self._enricher = enricher
+        self._quiet = quiet_seconds
+        self._max_lag = max_lag_seconds
+        self._last_stored = 0.0
+        self._waiting_since: float | None = None
         self._control = LoopControl()
 
     def notify(self) -> None:
+        """A delivery was stored (called after each webhook commit)."""
+        now = time.monotonic()
+        self._last_stored = now
+        if self._waiting_since is None:
+            self._waiting_since = now
         self._control.notify()
+
+    async def _yield_to_acknowledgements(self) -> None:
+        """Let a burst of deliveries be acknowledged first, within the lag allowed.
+
+        Acknowledging is what the platforms time; extracting can wait. While deliveries
+        keep arriving (none for ``quiet_seconds`` not yet seen) the worker waits, but never
+        longer than ``max_lag_seconds`` after the first delivery it has not extracted.
+        """
+        while not self._control.stopping and self._waiting_since is not None:
+            now = time.monotonic()
+            quiet = now - self._last_stored >= self._quiet
+            overdue = now - self._waiting_since >= self._max_lag
+            if quiet or overdue:
+                return
+            await asyncio.sleep(self._quiet)
 
     def stop(self) -> None:
         self._control.stop()
@@ -63,8 +91,12 @@ class ExtractionWorker:
     async def run(self) -> None:
         while not self._control.stopping:
             try:
+                await self._yield_to_acknowledgements()
+                self._waiting_since = None
                 while await self.run_once() and not self._control.stopping:
-                    pass
+                    if self._waiting_since is not None:
+                        await self._yield_to_acknowledgements()
+                        self._waiting_since = None
                 await self._forget_old()
             except Exception as exc:
                 if not is_transient(exc):

@@ -15,3 +15,8 @@ class IngestSettings(ServiceSettings):
     # How often the extraction worker looks for stored deliveries besides being woken
     # by each webhook commit (another replica's, or left behind by a crash).
     extraction_poll_seconds: float = Field(default=1.0, gt=0)
+    # Under a burst of webhook deliveries, extraction waits until none arrived for
+    # ``extraction_quiet_seconds``, but at most ``extraction_max_lag_seconds`` (0: never
+    # waits): acknowledging within the platforms' budget comes first (decision 0201).
+    extraction_quiet_seconds: float = Field(default=0.05, gt=0)
+    extraction_max_lag_seconds: float = Field(default=30.0, ge=0)

@@ -106,3 +106,20 @@ async def test_a_full_queue_refuses_at_once() -> None:
         await batcher.submit("d")
     store.release.set()
     assert await asyncio.gather(first, *waiting) == ["aa", "bb", "cc"]
+
+
+async def test_with_room_for_two_a_second_batch_is_stored_while_the_first_waits() -> None:
+    store = Store()
+    store.release.clear()
+    batcher = IntakeBatcher(store, max_concurrent=2)
+    first = asyncio.ensure_future(batcher.submit("a"))
+    await store.entered.wait()
+    store.entered.clear()
+    second = asyncio.ensure_future(batcher.submit("b"))
+    await store.entered.wait()  # entered again while the first is still held
+    third = asyncio.ensure_future(batcher.submit("c"))  # no room: waits for a batch to end
+    await asyncio.sleep(0)
+    assert store.calls == [["a"], ["b"]]
+    store.release.set()
+    assert await asyncio.gather(first, second, third) == ["aa", "bb", "cc"]
+    assert store.calls == [["a"], ["b"], ["c"]]
