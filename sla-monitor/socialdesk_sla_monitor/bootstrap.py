@@ -72,7 +72,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             TicketReopened: functools.partial(handlers.on_ticket_reopened, config=config),
             TicketPending: functools.partial(handlers.on_ticket_pending, config=config),
             FollowUpPromised: functools.partial(handlers.on_follow_up_promised, config=config),
-            MessageClassified: Batch(handlers.on_message_classified),
+            MessageClassified: Batch(functools.partial(handlers.on_message_classified, config=config)),
             MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
             TicketResolved: functools.partial(handlers.on_ticket_resolved, metrics=metrics),

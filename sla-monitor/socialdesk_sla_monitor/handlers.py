@@ -109,11 +109,26 @@ async def on_ticket_reopened(event: TicketReopened, uow: UnitOfWork, *, config: 
     await _arm([event], uow, config)
 
 
-async def on_message_classified(events: list[MessageClassified], uow: UnitOfWork) -> None:
-    """Remember what each new ticket is about: policies match on its kind and category."""
-    await TimerStore(uow).record_facts(
-        [(e.ticket_id, e.kind, e.category) for e in events if e.opens_ticket and e.queue == "cx"]
-    )
+async def on_message_classified(
+    events: list[MessageClassified], uow: UnitOfWork, *, config: SocialdeskConfig
+) -> None:
+    """Remember what each new ticket is about: policies match on its kind and category.
+
+    Usually read before the ticket's assignment; when read after it, the running clocks
+    take the target their policy gives.
+    """
+    store = TimerStore(uow)
+    about = {e.ticket_id: (e.kind, e.category) for e in events if e.opens_ticket and e.queue == "cx"}
+    await store.record_facts([(t, kind, category) for t, (kind, category) in about.items()])
+    clocks = await store.clocks_of(about)
+    moved = [
+        m
+        for ticket, timers in clocks.items()
+        for timer in timers.values()
+        if (m := domain.retarget(timer, about[ticket], config)) is not None
+    ]
+    await store.save(moved)
+    _tell_armed(uow, moved, events[-1].occurred_at)
 
 
 async def on_agent_replied(events: list[AgentReplied], uow: UnitOfWork, *, metrics: SlaMetrics) -> None:

@@ -324,3 +324,21 @@ async def test_metrics_count_armed_clocks_the_oldest_overdue_and_breaches_by_bra
             == 1
         )
         assert sla.sample("sla_monitor_fire_lateness_seconds_count") >= 2  # a warning and a breach
+
+
+async def test_a_classification_read_after_the_assignment_retargets_the_running_clocks(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    t0 = clock.now()
+    async with running(fresh_db, clock, config=config_with(tmp_path)) as sla:
+        ticket = uuid.uuid4()
+        await sla.handle(assigned(clock, ticket))  # armed for 4 s: nothing known of it yet
+        await emitted(sla.svc)
+        clock.advance(seconds=0.5)
+        await sla.handle(classified(clock, ticket, "safety"))  # the safety policy: 1 s
+        moved = {e.clock: e.due_at for e in of(await emitted(sla.svc, clocks=True), SlaClockArmed)}  # type: ignore[attr-defined]
+        assert moved["first_response"] == t0 + timedelta(seconds=1), "from the same start"
+        fired = await sla.tick(0.6)  # 1.1 s
+        (escalation,) = of(fired, TicketEscalated)
+        assert escalation.to_level == "TMT", "and the safety ladder"  # type: ignore[attr-defined]

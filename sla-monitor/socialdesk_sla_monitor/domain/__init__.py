@@ -26,6 +26,7 @@ from socialdesk_sla_monitor.domain.arming import (
     arm_next_response,
     merge_armed,
     opening,
+    retarget,
 )
 from socialdesk_sla_monitor.domain.firing import acknowledge, breach, climb, warn
 from socialdesk_sla_monitor.domain.follow_ups import promise, remind
@@ -112,6 +113,7 @@ __all__ = [
     "remind",
     "reply_placeholder",
     "resume",
+    "retarget",
     "sla_metric",
     "start_level",
     "stop",

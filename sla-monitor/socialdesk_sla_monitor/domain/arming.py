@@ -29,6 +29,7 @@ from socialdesk_sla_monitor.domain.timers import (
     RESOLUTION,
     Timer,
     new_episode,
+    sla_metric,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "arm_next_response",
     "merge_armed",
     "opening",
+    "retarget",
 ]
 
 #: The clocks an opening starts.
@@ -222,3 +224,31 @@ def arm_next_response(
         group_id=base.group_id,
     )
     return arm(opened, metric=NEXT_RESPONSE, config=config, hot=base.hot)
+
+
+def retarget(timer: Timer, about: tuple[Kind, Category], config: SocialdeskConfig) -> Timer | None:
+    """What the ticket is about was read after its clock was armed (the classification
+    and the assignment travel on different topics): the clock takes the target and the
+    calendar its policy gives, from the same start. ``None`` for a clock that is not
+    running, or that knew already."""
+    if timer.state != "armed" or timer.paused_at is not None or timer.started_at is None:
+        return None
+    if timer.category is not None or timer.metric not in (FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION):
+        return None
+    metric = sla_metric(timer)
+    facts = Facts(timer.brand, timer.platform, timer.priority, about[0], about[1])
+    seconds = target_seconds(
+        config.sla, metric, timer.priority, timer.platform, hot_topic=timer.hot, facts=facts
+    )
+    calendar_name = calendar_for(config, facts)
+    calendar = calendar_named(config, calendar_name)
+    start = timer.started_at
+    return dataclasses.replace(
+        timer,
+        kind=about[0],
+        category=about[1],
+        calendar=calendar_name,
+        target_seconds=seconds,
+        deadline=due_after(calendar, start, seconds),
+        warn_at=None if timer.warned else due_after(calendar, start, seconds * config.sla.warn_at_fraction),
+    )
