@@ -123,6 +123,13 @@ class DeliveryStore:
             update(deliveries).where(deliveries.c.id == delivery_id).values(part_refs=refs)
         )
 
+    async def part_refs(self, delivery_id: uuid.UUID) -> list[str]:
+        row = await self._uow.conn.execute(
+            select(deliveries.c.part_refs).where(deliveries.c.id == delivery_id)
+        )
+        refs = row.scalar_one_or_none()
+        return [str(r) for r in refs or []]
+
     async def _remember_reply_parts(self, delivery: Delivery, refs: list[str], at: datetime) -> None:
         if not refs:
             return

@@ -25,6 +25,7 @@ from socialdesk_runtime.config import SocialdeskConfig, load_config
 from socialdesk_schemas import Event, MessageReceived, NotificationDelivered, ReplyRequested
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
 from socialdesk_schemas.platforms import OwnMessageSeen, PlatformDeliveryReported
+from tests.fakes._http import Fault, Reply
 from tests.fakes.meta import FakeMeta
 from tests.fakes.x import FakeX
 from tests.support import TEST_CONFIG, TEST_ENV, Booted, booted, envelope
@@ -597,3 +598,56 @@ async def test_a_lost_x_post_refused_as_duplicate_on_retry_counts_as_sent(notifi
     await worker.run_once()
     assert len(x.tweets) == 1
     assert isinstance(await outcome(notifier), DeliverySucceeded)
+
+
+async def test_a_lost_answer_mid_parts_resumes_after_the_part_seen_never_repeating_one(
+    notifier: Booted, meta: FakeMeta
+) -> None:
+    worker = worker_of(notifier)
+    text = " ".join(f"Step {i}: show your ticket at the gate." for i in range(80))  # four parts
+    event = reply(notifier, "instagram", "dm", IGSID, text=text)
+    await notifier.feed(event)
+    (claimed,) = await worker.claim()
+    # Parts 1 and 2 go out, but part 2's answer is lost (a 500 after Meta processed it).
+    meta._inject(
+        Fault(
+            1,
+            lambda _r: Reply(500, {"error": {"message": "An unknown error occurred", "code": 1}}),
+            lambda r: b"#2" in r.body,
+            processed=True,
+        )
+    )
+    sender = notifier.parts.workers[0]._senders.for_channel("instagram")  # type: ignore[attr-defined]
+    first = await sender.send(claimed)
+    assert not first.ok and first.ambiguous
+    assert len(meta.sends) == 2
+    now = clock_of(notifier).now()
+    await worker._record(claimed, sender, worker._policy.after_send(claimed, first, now))  # type: ignore[attr-defined]
+    part1, part2 = meta.sends
+    # Part 2's echo comes back through ingest with its key: found, not re-sent.
+    echo = OwnMessageSeen.model_validate(
+        {
+            **envelope(clock_of(notifier)),
+            "brand": "ourbus",
+            "platform": "instagram",
+            "kind": "dm",
+            "platform_message_id": part2.response["message_id"],
+            "recipient_platform_user_id": IGSID,
+            "text": part2.payload["message"]["text"],
+            "delivery_key": f"sd:{event.reply_id}#2",
+        }
+    )
+    await notifier.feed(echo)
+    clock_of(notifier).advance(seconds=5)
+    await worker.run_once()
+    sends = meta.sends
+    assert [s.payload["message"]["metadata"] for s in sends] == [
+        f"sd:{event.reply_id}",
+        f"sd:{event.reply_id}#2",
+        f"sd:{event.reply_id}#3",
+        f"sd:{event.reply_id}#4",
+    ]
+    assert sends[:2] == [part1, part2]
+    sent = await outcome(notifier)
+    assert isinstance(sent, DeliverySucceeded)
+    assert sent.parts == 4

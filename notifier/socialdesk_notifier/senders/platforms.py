@@ -135,6 +135,10 @@ class PlatformSender:
                 f"(set {plan.token_env or 'the account token_env'})",
             )
         refs = list(delivery.part_refs or [])
+        if len(plan.calls) > 1 and delivery.ambiguous_since is not None:
+            # find_sent may just have found an earlier part through its echo.
+            async with self._uow_factory.quiet() as uow:
+                refs = await DeliveryStore(uow).part_refs(delivery.id)
         for call in plan.calls[len(refs) :]:
             wait = self._pacer.reserve(plan.account, request.recipient, max_wait=self._max_wait)
             if wait is None:
