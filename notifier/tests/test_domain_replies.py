@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from socialdesk_notifier.domain.planning import plan_reply
 from socialdesk_notifier.domain.replies import (
     Refusal,
     ReplyPlan,
     ReplyRequest,
     delivery_key,
-    plan_reply,
     split_text,
 )
 from socialdesk_runtime.config import Brand

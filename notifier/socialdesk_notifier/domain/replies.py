@@ -1,14 +1,14 @@
-"""A reply to a customer, planned within its platform's rules: which call, in how many
-parts, under which messaging window, or refused with a clear reason before any call.
+"""A reply to a customer within its platform's rules: limits, parts, messaging windows,
+the keys we attach; :mod:`socialdesk_notifier.domain.planning` turns them into calls.
 
 Pure: the customer's last message time and ``now`` come in, HTTP calls go out as plain
 data (:class:`PlannedCall`) for the sender to make.
 
 Usage::
 
-    plan = plan_reply(reply, account, last_customer_at=seen, now=now)
-    if isinstance(plan, Refusal): ...      # DeliveryFailed(reason=plan.reason)
-    for call in plan.calls: ...            # POST call.path with call.body
+    request = ReplyRequest.from_payload(delivery.channel, delivery.destination, delivery.payload)
+    parts = reply_parts(request, ("messenger", "dm"))   # list[str] | Refusal
+    mode = window_mode(request, last_customer_at, now, human_agent_tag=True)
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
-from socialdesk_runtime.config import Brand
-
 __all__ = [
     "HUMAN_AGENT_WINDOW",
     "RESPONSE_WINDOW",
@@ -29,9 +27,11 @@ __all__ = [
     "ReplyPlan",
     "ReplyRequest",
     "delivery_key",
-    "plan_reply",
+    "no_account",
+    "reply_parts",
     "split_text",
     "text_sha",
+    "window_mode",
 ]
 
 #: Messenger, Instagram and WhatsApp: free-form messages within 24 h of the customer's last one.
@@ -167,7 +167,7 @@ def split_text(text: str, limit: int) -> list[str]:
     return parts
 
 
-def _window_mode(
+def window_mode(
     request: ReplyRequest, last_customer_at: datetime | None, now: datetime, *, human_agent_tag: bool
 ) -> Mode | Refusal:
     """RESPONSE inside 24 h, HUMAN_AGENT (human replies, where allowed) inside 7 days."""
@@ -187,7 +187,7 @@ def _window_mode(
     )
 
 
-def _parts(request: ReplyRequest, limit_key: tuple[str, str]) -> list[str] | Refusal:
+def reply_parts(request: ReplyRequest, limit_key: tuple[str, str]) -> list[str] | Refusal:
     text = request.text.strip()
     if not text:
         return Refusal("empty_text", "the reply has no text")
@@ -208,208 +208,5 @@ def _parts(request: ReplyRequest, limit_key: tuple[str, str]) -> list[str] | Ref
     return parts
 
 
-def _no_account(request: ReplyRequest) -> Refusal:
+def no_account(request: ReplyRequest) -> Refusal:
     return Refusal("no_account", f"brand {request.brand!r} has no {request.platform} account configured")
-
-
-def plan_reply(
-    request: ReplyRequest, brand: Brand, *, last_customer_at: datetime | None, now: datetime, version: str
-) -> ReplyPlan | Refusal:
-    """The calls that deliver ``request`` for ``brand``, or why none will be made."""
-    match (request.platform, request.kind):
-        case ("messenger", _) | ("facebook", "dm"):
-            return _messenger(request, brand, last_customer_at, now, version)
-        case ("facebook", _):
-            return _facebook_comment(request, brand, version)
-        case ("instagram", "dm"):
-            return _instagram_dm(request, brand, last_customer_at, now, version)
-        case ("instagram", _):
-            return _instagram_comment(request, brand, version)
-        case ("whatsapp", _):
-            return _whatsapp(request, brand, last_customer_at, now, version)
-        case ("x", "dm"):
-            return _x_dm(request, brand)
-        case ("x", _):
-            return _x_mention(request, brand)
-    return Refusal("unsupported", f"no send API for {request.platform} {request.kind}")
-
-
-def _messaging_body(recipient: str, text: str, mode: Mode, key: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"recipient": {"id": recipient}, "message": {"text": text, "metadata": key}}
-    if mode == "HUMAN_AGENT":
-        body |= {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
-    else:
-        body["messaging_type"] = "RESPONSE"
-    return body
-
-
-def _messaging_call(path: str, request: ReplyRequest, text: str, mode: Mode, part: int) -> PlannedCall:
-    key = delivery_key(request.reply_id, part)
-    return PlannedCall("graph", path, _messaging_body(request.recipient, text, mode, key), key, text)
-
-
-def _messenger(
-    request: ReplyRequest, brand: Brand, last: datetime | None, now: datetime, version: str
-) -> ReplyPlan | Refusal:
-    account = brand.accounts.facebook
-    if account is None:
-        return _no_account(request)
-    mode = _window_mode(request, last, now, human_agent_tag=account.human_agent_tag)
-    if isinstance(mode, Refusal):
-        return mode
-    parts = _parts(request, ("messenger", "dm"))
-    if isinstance(parts, Refusal):
-        return parts
-    path = f"/{version}/{account.page_id}/messages"
-    calls = [_messaging_call(path, request, text, mode, i) for i, text in enumerate(parts)]
-    return ReplyPlan(calls, mode, account.page_id, account.page_token_env)
-
-
-def _facebook_comment(request: ReplyRequest, brand: Brand, version: str) -> ReplyPlan | Refusal:
-    account = brand.accounts.facebook
-    if account is None:
-        return _no_account(request)
-    if not request.in_reply_to:
-        return Refusal("no_comment", "a comment reply needs the customer's comment id")
-    key = delivery_key(request.reply_id)
-    if account.private_comment_replies:
-        parts = _parts(request, ("facebook", "private_reply"))
-        if isinstance(parts, Refusal):
-            return parts
-        body = {
-            "recipient": {"comment_id": request.in_reply_to},
-            "message": {"text": parts[0], "metadata": key},
-        }
-        call = PlannedCall("graph", f"/{version}/{account.page_id}/messages", body, key, parts[0])
-        return ReplyPlan([call], "private_reply", account.page_id, account.page_token_env)
-    parts = _parts(request, ("facebook", "comment"))
-    if isinstance(parts, Refusal):
-        return parts
-    call = PlannedCall(
-        "graph", f"/{version}/{request.in_reply_to}/comments", {"message": parts[0]}, key, parts[0]
-    )
-    return ReplyPlan([call], "public", account.page_id, account.page_token_env)
-
-
-def _instagram_dm(
-    request: ReplyRequest, brand: Brand, last: datetime | None, now: datetime, version: str
-) -> ReplyPlan | Refusal:
-    account = brand.accounts.instagram
-    if account is None:
-        return _no_account(request)
-    mode = _window_mode(request, last, now, human_agent_tag=account.human_agent_tag)
-    if isinstance(mode, Refusal):
-        return mode
-    parts = _parts(request, ("instagram", "dm"))
-    if isinstance(parts, Refusal):
-        return parts
-    path = f"/{version}/{account.account_id}/messages"
-    calls = [_messaging_call(path, request, text, mode, i) for i, text in enumerate(parts)]
-    return ReplyPlan(calls, mode, account.account_id, account.access_token_env)
-
-
-def _instagram_comment(request: ReplyRequest, brand: Brand, version: str) -> ReplyPlan | Refusal:
-    account = brand.accounts.instagram
-    if account is None:
-        return _no_account(request)
-    if not request.in_reply_to:
-        return Refusal("no_comment", "a comment reply needs the customer's comment id")
-    parts = _parts(request, ("instagram", "comment"))
-    if isinstance(parts, Refusal):
-        return parts
-    key = delivery_key(request.reply_id)
-    call = PlannedCall(
-        "graph", f"/{version}/{request.in_reply_to}/replies", {"message": parts[0]}, key, parts[0]
-    )
-    return ReplyPlan([call], "public", account.account_id, account.access_token_env)
-
-
-def _whatsapp(
-    request: ReplyRequest, brand: Brand, last: datetime | None, now: datetime, version: str
-) -> ReplyPlan | Refusal:
-    account = brand.accounts.whatsapp
-    if account is None:
-        return _no_account(request)
-    path = f"/{version}/{account.phone_number_id}/messages"
-    base: dict[str, Any] = {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": request.recipient,
-    }
-    if not request.text.strip():
-        return Refusal("empty_text", "the reply has no text")
-    if last is not None and now - last > RESPONSE_WINDOW:
-        template = account.out_of_window_template
-        if template is None:
-            return Refusal(
-                "window_closed",
-                "outside WhatsApp's 24 h customer-service window and no out_of_window_template is configured",
-            )
-        values = {"reply_text": request.text.strip(), "brand_name": brand.name}
-        parameters = [{"type": "text", "text": values.get(p, p)} for p in template.parameters]
-        key = delivery_key(request.reply_id)
-        body = base | {
-            "type": "template",
-            "biz_opaque_callback_data": key,
-            "template": {
-                "name": template.name,
-                "language": {"code": template.language},
-                "components": [{"type": "body", "parameters": parameters}] if parameters else [],
-            },
-        }
-        return ReplyPlan(
-            [PlannedCall("graph", path, body, key, request.text.strip())],
-            "template",
-            account.phone_number_id,
-            account.access_token_env,
-        )
-    parts = _parts(request, ("whatsapp", "dm"))
-    if isinstance(parts, Refusal):
-        return parts
-    calls = []
-    for i, text in enumerate(parts):
-        key = delivery_key(request.reply_id, i)
-        body = base | {
-            "type": "text",
-            "biz_opaque_callback_data": key,
-            "text": {"preview_url": False, "body": text},
-        }
-        if i == 0 and request.in_reply_to:
-            body["context"] = {"message_id": request.in_reply_to}
-        calls.append(PlannedCall("graph", path, body, key, text))
-    return ReplyPlan(calls, "RESPONSE", account.phone_number_id, account.access_token_env)
-
-
-def _x_dm(request: ReplyRequest, brand: Brand) -> ReplyPlan | Refusal:
-    account = brand.accounts.x
-    if account is None:
-        return _no_account(request)
-    if not request.recipient.isdigit():
-        return Refusal("invalid_recipient", "an X DM needs the numeric user id of the recipient")
-    parts = _parts(request, ("x", "dm"))
-    if isinstance(parts, Refusal):
-        return parts
-    path = f"/2/dm_conversations/with/{request.recipient}/messages"
-    calls = [
-        PlannedCall("x", path, {"text": text}, delivery_key(request.reply_id, i), text)
-        for i, text in enumerate(parts)
-    ]
-    return ReplyPlan(calls, "RESPONSE", account.user_id, account.bearer_token_env)
-
-
-def _x_mention(request: ReplyRequest, brand: Brand) -> ReplyPlan | Refusal:
-    account = brand.accounts.x
-    if account is None:
-        return _no_account(request)
-    if not request.in_reply_to or not request.in_reply_to.isdigit():
-        return Refusal("no_comment", "a reply post needs the id of the customer's post")
-    parts = _parts(request, ("x", "mention"))
-    if isinstance(parts, Refusal):
-        return parts
-    body = {"text": parts[0], "reply": {"in_reply_to_tweet_id": request.in_reply_to}}
-    return ReplyPlan(
-        [PlannedCall("x", "/2/tweets", body, delivery_key(request.reply_id), parts[0])],
-        "public",
-        account.user_id,
-        account.bearer_token_env,
-    )

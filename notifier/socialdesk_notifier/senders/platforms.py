@@ -26,13 +26,13 @@ from typing import Any
 import httpx
 
 from socialdesk_notifier.domain import Delivery, SendResult, backoff_seconds
+from socialdesk_notifier.domain.planning import plan_reply
 from socialdesk_notifier.domain.platform_errors import Verdict, graph_verdict, x_verdict
 from socialdesk_notifier.domain.replies import (
     PlannedCall,
     Refusal,
     ReplyPlan,
     ReplyRequest,
-    plan_reply,
     text_sha,
 )
 from socialdesk_notifier.metrics import NotifierMetrics
