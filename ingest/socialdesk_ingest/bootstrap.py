@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from socialdesk_ingest.api import intake_router
+from socialdesk_ingest.api_customers import customers_router
 from socialdesk_ingest.api_webhooks import WebhookConfig, webhook_router
 from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain.platforms import AccountIndex, meta_secret_envs, secrets_reader, x_secret_envs
@@ -37,6 +38,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             uow_factory=runtime.uow_factory,
             clock=runtime.clock,
             idle_seconds=settings.conversation_idle_seconds,
+            link_window_seconds=config.platforms.link_window_seconds,
         ),
         fails_whole=is_transient,
     )
@@ -59,6 +61,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         enricher=make_enricher(reader, metrics),
         quiet_seconds=settings.extraction_quiet_seconds,
         max_lag_seconds=settings.extraction_max_lag_seconds,
+        link_window_seconds=config.platforms.link_window_seconds,
     )
     enrichment = EnrichmentWorker(
         reader=reader, uow_factory=runtime.uow_factory, clock=runtime.clock, metrics=metrics
@@ -73,9 +76,14 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     )
     platforms = config.platforms
     hooks = webhook_router(batcher=deliveries, config=_webhook_config(config), metrics=metrics)
+    people = customers_router(
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        agent_tokens=functools.partial(_agent_tokens, config),
+    )
     return ServiceParts(
         emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
-        routers=[router, hooks],
+        routers=[router, hooks, people],
         workers=[worker, enrichment],
         on_shutdown=[reader.aclose],
         # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard
@@ -84,6 +92,16 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             config.intake.max_body_bytes, platforms.meta_max_body_bytes, platforms.x_max_body_bytes
         ),
     )
+
+
+def _agent_tokens(config: SocialdeskConfig) -> dict[str, str]:
+    """Each desk agent's bearer token, read now (rotation needs no restart)."""
+    out: dict[str, str] = {}
+    for agent in config.agents:
+        token = config.secret(agent.token_env) if agent.token_env else None
+        if token:
+            out[agent.id] = token
+    return out
 
 
 def _graph_reader(config: SocialdeskConfig) -> GraphReader:

@@ -84,6 +84,7 @@ async def extract_deliveries(
     now: datetime,
     idle_seconds: float,
     enricher: Enricher = no_enrichment,
+    link_window_seconds: float | None = None,
 ) -> Extracted:
     """Extract deliveries in this unit of work and mark them extracted. The caller commits.
 
@@ -101,7 +102,18 @@ async def extract_deliveries(
         enrich.extend(p.enrich)
         out.not_ticketed.update(p.not_ticketed)
 
-    await _messages(customer, enrich, enricher, store, hooks, uow, out, now=now, idle_seconds=idle_seconds)
+    await _messages(
+        customer,
+        enrich,
+        enricher,
+        store,
+        hooks,
+        uow,
+        out,
+        now=now,
+        idle_seconds=idle_seconds,
+        link_window_seconds=link_window_seconds,
+    )
     await _facts(facts, hooks, uow, out, now=now)
     await hooks.mark_extracted([d.id for d in deliveries], at=now)
     return out
@@ -118,6 +130,7 @@ async def _messages(
     *,
     now: datetime,
     idle_seconds: float,
+    link_window_seconds: float | None,
 ) -> None:
     if not customer:
         return
@@ -156,6 +169,7 @@ async def _messages(
         now=now,
         idle_seconds=idle_seconds,
         enrich=to_enrich,
+        link_window_seconds=link_window_seconds,
     )
     out.messages += len(joined)
     out.to_enrich.extend(to_enrich)

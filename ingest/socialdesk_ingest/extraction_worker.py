@@ -45,6 +45,7 @@ class ExtractionWorker:
         enricher: Enricher = no_enrichment,
         quiet_seconds: float = 0.05,
         max_lag_seconds: float = 0.0,
+        link_window_seconds: float | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -58,6 +59,7 @@ class ExtractionWorker:
         self._enricher = enricher
         self._quiet = quiet_seconds
         self._max_lag = max_lag_seconds
+        self._link_window = link_window_seconds
         self._last_stored = 0.0
         self._waiting_since: float | None = None
         self._control = LoopControl()
@@ -136,6 +138,7 @@ class ExtractionWorker:
             now=self._clock.now(),
             idle_seconds=self._idle,
             enricher=self._enricher,
+            link_window_seconds=self._link_window,
         )
 
     async def _one(self, delivery: PendingDelivery, uow: UnitOfWork, into: Extracted) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import stamina
 
 from socialdesk_ingest import domain
 from socialdesk_ingest.domain import Accepted, IncomingMessage, Placement
 from socialdesk_ingest.store import ConcurrentDuplicate, IngestStore
+from socialdesk_ingest.store.customers import CustomerStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.errors import is_transient
@@ -34,7 +35,12 @@ class Offer:
 
 
 async def accept_batch(
-    offers: list[Offer], uow: UnitOfWork, *, clock: Clock, idle_seconds: float
+    offers: list[Offer],
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    idle_seconds: float,
+    link_window_seconds: float | None = None,
 ) -> list[Accepted]:
     """Store messages and emit their events; the answers in offer order. The caller commits.
 
@@ -51,7 +57,9 @@ async def accept_batch(
         return domain.outcomes(offered, stored, {})
     batch = [o.message for o in fresh]
     raw_ids = await store.add_raw_deliveries([(o.source, o.raw_body) for o in fresh], extracted_at=now)
-    placements = await place_messages(batch, list(raw_ids), uow, now=now, idle_seconds=idle_seconds)
+    placements = await place_messages(
+        batch, list(raw_ids), uow, now=now, idle_seconds=idle_seconds, link_window_seconds=link_window_seconds
+    )
     return domain.outcomes(offered, stored, {m.key: p for m, p in zip(batch, placements, strict=True)})
 
 
@@ -63,6 +71,7 @@ async def place_messages(
     now: datetime,
     idle_seconds: float,
     enrich: Collection[IncomingMessage] = (),
+    link_window_seconds: float | None = None,
 ) -> list[Placement]:
     """Thread fresh messages (none stored before, no copies) into tickets, store them and
     emit ``MessageReceived`` for each: the path every source shares."""
@@ -72,7 +81,16 @@ async def place_messages(
     new = domain.new_conversations(batch, customer_ids, now=now)
     opened = await store.create_conversations(new.values())
     conversations = await store.lock_conversations(new.keys())
-    placed = domain.thread(batch, conversations, opened, customer_ids, now=now, idle_seconds=idle_seconds)
+    linked = (
+        await CustomerStore(uow).linked_open_tickets(
+            set(customer_ids.values()), since=now - timedelta(seconds=link_window_seconds)
+        )
+        if link_window_seconds
+        else {}
+    )
+    placed = domain.thread(
+        batch, conversations, opened, customer_ids, now=now, idle_seconds=idle_seconds, linked=linked
+    )
     await store.save_conversations(placed.changed)
     await store.add_messages(
         list(zip(batch, placed.placements, raw_ids, strict=True)), received_at=now, enrich=enrich
@@ -83,7 +101,12 @@ async def place_messages(
 
 
 async def accept_offers(
-    offers: list[Offer], *, uow_factory: UnitOfWorkFactory, clock: Clock, idle_seconds: float
+    offers: list[Offer],
+    *,
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    idle_seconds: float,
+    link_window_seconds: float | None = None,
 ) -> list[Accepted]:
     """:func:`accept_batch` in a transaction of its own, committed.
 
@@ -95,7 +118,13 @@ async def accept_offers(
     async for attempt in stamina.retry_context(on=_retry, attempts=5, timeout=3.0, wait_initial=0.05):
         with attempt:
             async with uow_factory() as uow:
-                results = await accept_batch(offers, uow, clock=clock, idle_seconds=idle_seconds)
+                results = await accept_batch(
+                    offers,
+                    uow,
+                    clock=clock,
+                    idle_seconds=idle_seconds,
+                    link_window_seconds=link_window_seconds,
+                )
                 await uow.commit()
                 return results
     raise AssertionError("unreachable")  # pragma: no cover

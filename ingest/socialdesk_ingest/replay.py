@@ -59,7 +59,12 @@ async def replay(
                 try:
                     async with uow.conn.begin_nested():
                         got = await extract_deliveries(
-                            [row], uow, accounts=accounts, now=clock.now(), idle_seconds=idle_seconds
+                            [row],
+                            uow,
+                            accounts=accounts,
+                            now=clock.now(),
+                            idle_seconds=idle_seconds,
+                            link_window_seconds=config.platforms.link_window_seconds,
                         )
                 except Exception:
                     uow.discard_since(mark)

@@ -45,6 +45,7 @@ customers = Table(
     Column("followers", Integer),
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("profile_id", Uuid),
     UniqueConstraint("brand", "platform", "platform_user_id", name="customers_identity_key"),
 )
 

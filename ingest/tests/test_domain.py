@@ -221,3 +221,39 @@ def test_message_received_carries_the_message_and_its_placement(opens: bool) -> 
     assert (event.brand, event.platform, event.kind, event.platform_message_id) == ("ourbus", "x", "dm", "a")
     assert event.author.followers == 120 and event.author.handle == "ana"
     assert (event.text, event.in_reply_to) == ("Is there wifi?", "post-1")
+
+
+def test_a_message_that_would_open_a_ticket_joins_a_linked_customers_open_ticket() -> None:
+    from socialdesk_ingest.domain import (
+        IncomingAuthor,
+        IncomingMessage,
+        LinkedTicket,
+        new_conversations,
+        thread,
+    )
+
+    msg = IncomingMessage(
+        brand="ourbus",
+        platform="whatsapp",
+        kind="dm",
+        platform_message_id="w1",
+        author=IncomingAuthor("8190"),
+        text="booking 5512",
+    )
+    customer = uuid.uuid4()
+    ids = {msg.customer_key: customer}
+    convs = new_conversations([msg], ids, now=T0)
+    linked_ticket = uuid.uuid4()
+    placed = thread(
+        [msg],
+        convs,
+        set(convs),
+        ids,
+        now=T0,
+        idle_seconds=60,
+        linked={customer: LinkedTicket(linked_ticket, T0)},
+    )
+    (p,) = placed.placements
+    assert p.ticket_id == linked_ticket and not p.opens_ticket
+    alone = thread([msg], convs, set(convs), ids, now=T0, idle_seconds=60)
+    assert alone.placements[0].opens_ticket and alone.placements[0].ticket_id != linked_ticket

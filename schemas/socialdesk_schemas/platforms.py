@@ -7,7 +7,8 @@ Written by ingest only. Add an event here as a frozen model with an explicit
 (:mod:`socialdesk_schemas.topics`) and the codec pick it up from there.
 
 All of them travel on ``ticket.messages`` keyed by the ticket of the conversation they
-belong to, so a ticket's messages, edits and receipts stay in order for every consumer.
+belong to, so a ticket's messages, edits and receipts stay in order for every consumer;
+customer links are keyed by the profile id.
 """
 
 from __future__ import annotations
@@ -85,15 +86,44 @@ class PlatformDeliveryReported(Event):
     delivery_key: str | None = None
 
 
+class CustomerLinked(Event):
+    """Identities on several channels were linked as one customer (one profile).
+
+    Keyed (``ticket_id``) by the profile id, so a profile's links and unlinks stay in
+    order. A linked customer's new message joins their open ticket whatever the channel.
+    """
+
+    event_type: Literal["CustomerLinked"] = "CustomerLinked"
+    profile_id: uuid.UUID
+    customer_ids: list[uuid.UUID] = Field(min_length=1)
+    """Every customer of the profile after the link."""
+    linked_by: str
+    """The agent who linked them, or ``rule:<name>`` for a configured rule."""
+    reason: str | None = None
+
+
+class CustomerUnlinked(Event):
+    """A customer was taken out of a profile (a wrong link undone)."""
+
+    event_type: Literal["CustomerUnlinked"] = "CustomerUnlinked"
+    profile_id: uuid.UUID
+    customer_id: uuid.UUID
+    unlinked_by: str
+
+
 MESSAGES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     MessageEdited,
     MessageDeleted,
     OwnMessageSeen,
     PlatformDeliveryReported,
+    CustomerLinked,
+    CustomerUnlinked,
 )
 
 __all__ = [
     "MESSAGES_TOPIC_EVENTS",
+    "CustomerLinked",
+    "CustomerUnlinked",
     "MessageDeleted",
     "MessageEdited",
     "OwnMessageSeen",

@@ -22,6 +22,7 @@ Usage::
 from socialdesk_ingest.domain.conversations import (
     Conversation,
     ConversationKey,
+    LinkedTicket,
     Placement,
     Threading,
     conversation_key,
@@ -56,6 +57,7 @@ __all__ = [
     "CustomerKey",
     "IncomingAuthor",
     "IncomingMessage",
+    "LinkedTicket",
     "MessageKey",
     "Placement",
     "StoredMessage",

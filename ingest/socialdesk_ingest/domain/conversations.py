@@ -13,6 +13,7 @@ from socialdesk_ingest.domain.incoming import CustomerKey, IncomingMessage
 __all__ = [
     "Conversation",
     "ConversationKey",
+    "LinkedTicket",
     "NewId",
     "Placement",
     "Threading",
@@ -79,6 +80,14 @@ class Placement:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkedTicket:
+    """The open ticket of a customer linked to the author (same profile, another channel)."""
+
+    ticket_id: uuid.UUID
+    ticket_opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Threading:
     placements: list[Placement]
     """One per message, in order."""
@@ -118,13 +127,16 @@ def thread(
     now: datetime,
     idle_seconds: float,
     new_id: NewId = uuid.uuid4,
+    linked: Mapping[uuid.UUID, LinkedTicket] | None = None,
 ) -> Threading:
     """Place each message in its conversation, in order.
 
     ``conversations`` holds every message's conversation; ``opened`` names those that
     this batch created. The first message of a created conversation opens its ticket; a
     message to a conversation idle for longer than ``idle_seconds`` opens a new ticket
-    there; any other message joins the conversation's current ticket.
+    there; any other message joins the conversation's current ticket. A message that
+    would open a ticket joins instead the open ticket of a customer linked to its author
+    (``linked``, by customer id: one customer across channels, seed 004).
     """
     state = dict(conversations)
     first_of_new = set(opened)
@@ -139,6 +151,10 @@ def thread(
             conv = dataclasses.replace(conv, ticket_id=new_id(), ticket_opened_at=now)
             opens = True
         else:
+            opens = False
+        link = (linked or {}).get(customer_ids[m.customer_key]) if opens else None
+        if link is not None:
+            conv = dataclasses.replace(conv, ticket_id=link.ticket_id, ticket_opened_at=link.ticket_opened_at)
             opens = False
         state[key] = conv = dataclasses.replace(conv, last_message_at=now)
         placements.append(

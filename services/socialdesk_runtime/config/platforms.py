@@ -28,3 +28,6 @@ class PlatformsSettings(ConfigModel):
     x_max_body_bytes: int = Field(default=META_MAX_BODY_BYTES, ge=1)
     #: Raw deliveries are kept this long (audit, ``socialdesk replay``), then deleted.
     raw_retention_seconds: Seconds = 30 * 24 * 3600.0
+    #: A linked customer's new message joins their open ticket on another channel when
+    #: that ticket had a message within this window (seed 004: one customer, one ticket).
+    link_window_seconds: Seconds = 24 * 3600.0

@@ -1,0 +1,130 @@
+"""The repository's customer profiles: identities linked across channels."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from socialdesk_ingest.domain import LinkedTicket
+from socialdesk_ingest.tables import conversations, customers
+from socialdesk_runtime.db import UnitOfWork
+
+__all__ = ["CustomerStore"]
+
+
+class CustomerStore:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def existing(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """customer id → its profile id (itself when not linked), for the known ones."""
+        rows = await self._uow.conn.execute(
+            select(customers.c.id, customers.c.profile_id)
+            .where(customers.c.id.in_(list(ids)))
+            .with_for_update()
+        )
+        return {r.id: r.profile_id or r.id for r in rows}
+
+    async def link(self, ids: Collection[uuid.UUID], profile_id: uuid.UUID) -> list[uuid.UUID]:
+        """Put the customers and everyone already linked to any of them into ``profile_id``;
+        every member of the profile after the link."""
+        profiles = set((await self.existing(ids)).values())
+        await self._uow.conn.execute(
+            update(customers)
+            .where(
+                or_(customers.c.id.in_(list(profiles | set(ids))), customers.c.profile_id.in_(list(profiles)))
+            )
+            .values(profile_id=profile_id)
+        )
+        return await self.members(profile_id)
+
+    async def unlink(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """Take a customer out of its profile; the profile it was in (``None``: not linked)."""
+        row = (
+            await self._uow.conn.execute(
+                select(customers.c.profile_id).where(customers.c.id == customer_id).with_for_update()
+            )
+        ).first()
+        if row is None or row.profile_id is None:
+            return None
+        profile: uuid.UUID = row.profile_id
+        await self._uow.conn.execute(
+            update(customers).where(customers.c.id == customer_id).values(profile_id=None)
+        )
+        if profile == customer_id:
+            # It was the profile's anchor: the others keep their link under a remaining member.
+            rest = await self.members(profile)
+            if rest:
+                await self._uow.conn.execute(
+                    update(customers).where(customers.c.profile_id == profile).values(profile_id=rest[0])
+                )
+        return profile
+
+    async def members(self, profile_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self._uow.conn.execute(
+            select(customers.c.id)
+            .where(customers.c.profile_id == profile_id)
+            .order_by(customers.c.first_seen_at)
+        )
+        return [r.id for r in rows]
+
+    async def profile(self, customer_id: uuid.UUID) -> list[dict[str, object]]:
+        """Every identity of the customer's profile (the customer alone when not linked)."""
+        me = (
+            await self._uow.conn.execute(select(customers.c.profile_id).where(customers.c.id == customer_id))
+        ).first()
+        if me is None:
+            return []
+        profile = me.profile_id or customer_id
+        rows = await self._uow.conn.execute(
+            select(customers)
+            .where(or_(customers.c.id == profile, customers.c.profile_id == profile))
+            .order_by(customers.c.first_seen_at)
+        )
+        return [
+            {
+                "customer_id": str(r.id),
+                "profile_id": str(profile),
+                "brand": r.brand,
+                "platform": r.platform,
+                "platform_user_id": r.platform_user_id,
+                "handle": r.handle,
+                "display_name": r.display_name,
+            }
+            for r in rows
+        ]
+
+    async def linked_open_tickets(
+        self, customer_ids: Collection[uuid.UUID], *, since: datetime
+    ) -> dict[uuid.UUID, LinkedTicket]:
+        """For each customer in a profile, the most recent ticket of another member with a
+        message since ``since``."""
+        if not customer_ids:
+            return {}
+        other = aliased(customers)
+        rows = await self._uow.conn.execute(
+            select(customers.c.id, conversations.c.ticket_id, conversations.c.ticket_opened_at)
+            .join(
+                other,
+                (
+                    func.coalesce(other.c.profile_id, other.c.id)
+                    == func.coalesce(customers.c.profile_id, customers.c.id)
+                )
+                & (other.c.id != customers.c.id),
+            )
+            .join(conversations, conversations.c.customer_id == other.c.id)
+            .where(
+                customers.c.id.in_(list(customer_ids)),
+                customers.c.profile_id.is_not(None) | other.c.profile_id.is_not(None),
+                conversations.c.last_message_at >= since,
+            )
+            .order_by(conversations.c.last_message_at.desc())
+        )
+        out: dict[uuid.UUID, LinkedTicket] = {}
+        for r in rows:
+            out.setdefault(r.id, LinkedTicket(r.ticket_id, r.ticket_opened_at))
+        return out
