@@ -4,13 +4,16 @@ the notifier pointed at the Meta Graph and X fakes. A ``ReplyRequested`` on
 platform call exactly once; a closed window calls nobody; a throttle backs off and
 succeeds; a SIGKILL of the notifier between the send and its record sends nothing twice.
 
-The ingest webhook → echo path belongs to issue 8; here the echo is the ``OwnMessageSeen``
-ingest publishes, fed straight onto ``ticket.messages``.
+The echo that settles a send whose answer was lost comes the real way: a signed
+Messenger echo webhook to ingest, which publishes ``OwnMessageSeen``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import shutil
 import signal
@@ -32,8 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
-from socialdesk_schemas import TOPICS, Event, MessageReceived, ReplyRequested, encode_event, topic_for_event
-from socialdesk_schemas.platforms import OwnMessageSeen
+from socialdesk_schemas import Event, MessageReceived, ReplyRequested, encode_event, topic_for_event
 from tests.fakes._http import Fault, Reply, Request
 from tests.fakes.meta import FakeMeta
 from tests.fakes.slack import FakeSlack
@@ -43,7 +45,7 @@ from tests.support import TEST_CONFIG, TEST_ENV
 pytestmark = pytest.mark.e2e
 
 PAGE, IG, PHONE, X_USER = "730011223344556", "17841400000000001", "408877665544332", "3300112233"
-META_TOKEN, X_TOKEN = "EAAG-e2e", "x-user-e2e"
+META_TOKEN, X_TOKEN, META_SECRET = "EAAG-e2e", "x-user-e2e", "e2e-meta-app-secret"
 
 
 @dataclass
@@ -66,7 +68,11 @@ class ReplyStack:
 def _config(root: Path) -> Path:
     data: dict[str, Any] = yaml.safe_load(TEST_CONFIG.read_text())
     data["brands"][0]["accounts"] = {
-        "facebook": {"page_id": PAGE, "page_token_env": "E2E_PAGE_TOKEN"},
+        "facebook": {
+            "page_id": PAGE,
+            "page_token_env": "E2E_PAGE_TOKEN",
+            "app_secret_env": "E2E_META_SECRET",
+        },
         "instagram": {"account_id": IG, "access_token_env": "E2E_META_TOKEN"},
         "whatsapp": {"phone_number_id": PHONE, "access_token_env": "E2E_META_TOKEN"},
         "x": {"user_id": X_USER, "bearer_token_env": "E2E_X_TOKEN"},
@@ -101,6 +107,7 @@ def replies_stack(postgres: EmbeddedPostgres) -> Iterator[ReplyStack]:
         "E2E_PAGE_TOKEN": META_TOKEN,
         "E2E_META_TOKEN": META_TOKEN,
         "E2E_X_TOKEN": X_TOKEN,
+        "E2E_META_SECRET": META_SECRET,
         "NOTIFIER_GRAPH_BASE_URL": meta.url,
         "NOTIFIER_X_BASE_URL": x.url,
         "NOTIFIER_DELIVERY_LEASE_SECONDS": "3",
@@ -330,23 +337,44 @@ def test_sigkill_between_send_and_record_sends_nothing_twice(replies_stack: Repl
         lambda: stack.metric("notifier_deliveries_total", {"channel": "messenger", "outcome": "retry"}) >= 1,
     )
     assert len(meta_sends_with(stack, event.text)) == 1
-    echo = OwnMessageSeen.model_validate(
-        {
-            **_envelope(),
-            "brand": "ourbus",
-            "platform": "messenger",
-            "kind": "dm",
-            "platform_message_id": send.response["message_id"],
-            "recipient_platform_user_id": "6100000000000042",
-            "text": event.text,
-            "delivery_key": f"sd:{event.reply_id}",
-        }
+    # Meta echoes our send to the Page's webhook with the metadata we attached; ingest
+    # turns it into OwnMessageSeen, which settles the delivery.
+    now_ms = int(time.time() * 1000)
+    echo = {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE,
+                "time": now_ms,
+                "messaging": [
+                    {
+                        "sender": {"id": PAGE},
+                        "recipient": {"id": "6100000000000042"},
+                        "timestamp": now_ms,
+                        "message": {
+                            "is_echo": True,
+                            "app_id": 987650001234567,
+                            "metadata": f"sd:{event.reply_id}",
+                            "mid": send.response["message_id"],
+                            "text": event.text,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    raw = json.dumps(echo).encode()
+    signature = "sha256=" + hmac.new(META_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    answer = httpx.post(
+        f"http://127.0.0.1:{stack.ports['ingest']}/v1/webhooks/meta",
+        content=raw,
+        headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"},
+        timeout=10,
     )
-    publish(stack, echo)
+    assert answer.status_code == 200, answer.text
     wait_for(
         "recovered through the echo",
         lambda: stack.metric("notifier_deliveries_recovered_total", {"channel": "messenger"}) > before,
         timeout=60,
     )
     assert len(meta_sends_with(stack, event.text)) == 1
-    assert TOPICS.messages.carries(echo)
