@@ -199,3 +199,11 @@ incident_groups = Table(
     Column("sample_text", Text),
     Column("updated_at", _TS, nullable=False),
 )
+
+#: Each agent's open (assigned, pending) tickets, kept by triggers on ``tickets``.
+agent_load = Table(
+    "agent_load",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("open", Integer, nullable=False),
+)

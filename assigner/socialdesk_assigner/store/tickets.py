@@ -13,12 +13,12 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.domain import Ticket
-from socialdesk_assigner.tables import replies, rr_cursor, tickets
+from socialdesk_assigner.tables import agent_load, replies, rr_cursor, tickets
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["TicketStore", "as_ticket"]
@@ -111,15 +111,16 @@ class TicketStore:
     # -- what routing needs --
 
     async def open_load(self, agent_ids: Collection[str]) -> dict[str, int]:
-        """How many assigned tickets each of ``agent_ids`` holds (absent: none)."""
+        """How many open (assigned or pending) tickets each of ``agent_ids`` holds (absent:
+        none); the database keeps the count as tickets change (migration 0003)."""
         if not agent_ids:
             return {}
         rows = await self._uow.conn.execute(
-            select(tickets.c.agent_id, func.count().label("n"))
-            .where(tickets.c.agent_id.in_(list(agent_ids)), tickets.c.status.in_(("assigned", "pending")))
-            .group_by(tickets.c.agent_id)
+            select(agent_load.c.agent_id, agent_load.c.open).where(
+                agent_load.c.agent_id.in_(sorted(agent_ids))
+            )
         )
-        return {row.agent_id: row.n for row in rows}
+        return {row.agent_id: row.open for row in rows if row.open > 0}
 
     async def last_owners(
         self, customers: Collection[tuple[str, uuid.UUID]], *, excluding: Collection[uuid.UUID]
