@@ -159,7 +159,7 @@ async def _serving(svc: Booted) -> AsyncIterator[str]:
 
 def _p99(samples: list[float]) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 def _message(svc: Booted, i: int) -> MessageClassified:
