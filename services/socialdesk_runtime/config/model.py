@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from socialdesk_runtime.config.desk import DeskSettings
 from socialdesk_runtime.config.platforms import PlatformsSettings
 from socialdesk_runtime.config.rules import CROSS_FIELD, Location, cross_field_problems, render_loc
 from socialdesk_runtime.config.sections import (
@@ -112,6 +113,8 @@ class SocialdeskConfig(ConfigModel):
     slack: SlackSettings = SlackSettings()
     platforms: PlatformsSettings = PlatformsSettings()
     routing: RoutingRules = RoutingRules()
+    #: The agents' desk: root causes, approvals, shifts, presence, specialists (issue 9).
+    desk: DeskSettings = DeskSettings()
     saved_replies: dict[Slug, SavedReply] = Field(default_factory=dict)
     #: Classifier thresholds (auto-reply confidence per brand, grouping, trend and spike
     #: windows). Validated by the classifier service against its own model at start: the

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from socialdesk_runtime.config.desk import desk_problems
 from socialdesk_runtime.config.sla import sla_problems
 from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN
 
@@ -85,6 +86,7 @@ def cross_field_problems(cfg: SocialdeskConfig) -> Iterator[tuple[Location, str]
             if brand_id not in known_brands:
                 yield ("saved_replies", key, "brands", j), f"unknown brand {brand_id!r}"
 
+    yield from desk_problems(cfg)
     yield from sla_problems(cfg)
 
 
