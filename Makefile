@@ -8,7 +8,7 @@ SRC_ROOTS := schemas services ingest classifier assigner sla-monitor notifier
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup run test test-unit lint fmt bench classify eval schemas clean
+.PHONY: setup run test test-unit lint fmt bench faults classify eval schemas clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,10 @@ fmt: $(STAMP)
 
 schemas: $(STAMP)
 	$(PY) -m socialdesk_schemas.export
+
+# The whole fault suite on the real embedded stack (tens of minutes; make test runs a subset).
+faults: $(STAMP)
+	SOCIALDESK_FAULTS=full $(PY) -m pytest tests/faults -m faults -s --timeout=3600 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench $(BENCH_ARGS)

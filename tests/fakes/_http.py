@@ -266,6 +266,16 @@ class FakeServer:
         with self._lock:
             self._faults.append(fault)
 
+    def down_for(self, seconds: float, *, status: int = 503, body: Any = None) -> None:
+        """An outage: every call answers ``status`` for the next ``seconds``, then all is well.
+
+        The server keeps accepting connections (a load balancer in front of a dead
+        backend); what a client sees is a run of 5xx answers, which it must wait out.
+        """
+        until = time.monotonic() + seconds
+        reply = Reply(status, body if body is not None else {"ok": False, "error": "service_unavailable"})
+        self._inject(Fault(1 << 62, lambda _r: reply, lambda _r: time.monotonic() < until))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()

@@ -1,0 +1,136 @@
+"""Customers and agents for a fault scenario: a steady replay of messages, some answered.
+
+The replayer behaves like a platform delivering webhooks: it retries a message (same
+platform message id) until intake acknowledges it with 202, through crashes and outages.
+What intake acknowledged is the record the checker holds the system to.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import httpx
+
+__all__ = ["AGENT_TOKENS", "Traffic"]
+
+AGENT_TOKENS = {"ob-ana": "tok-ana", "ob-ben": "tok-ben", "ob-dee": "tok-dee"}
+LEAD = {"Authorization": "Bearer tok-lead"}
+API_KEY = {"X-API-Key": "key-one"}
+
+
+@dataclass
+class Traffic:
+    """Posts ``count`` messages at ``rate`` per second in a thread; answers a share of them."""
+
+    ingest_url: str
+    desk_url: str
+    count: int
+    rate: float
+    answer_share: float = 0.3
+    seed: int = 7
+    accepted: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """platform message id -> ticket ids intake answered with (more than one: doubled)."""
+    answered: set[str] = field(default_factory=set)
+    """tickets an agent replied to (the desk accepted the reply)."""
+    attempts: int = 0
+    _thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _to_answer: list[str] = field(default_factory=list)
+
+    def start(self) -> Traffic:
+        self._thread = threading.Thread(target=self._run, name="fault-traffic", daemon=True)
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float) -> None:
+        assert self._thread is not None
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the replay did not finish in time"
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+
+    @property
+    def tickets(self) -> set[str]:
+        return {t for ids in self.accepted.values() for t in ids}
+
+    def _run(self) -> None:
+        rng = random.Random(self.seed)
+        with (
+            httpx.Client(base_url=self.ingest_url, headers=API_KEY, timeout=5) as intake,
+            httpx.Client(base_url=self.desk_url, timeout=5) as desk,
+        ):
+            started = time.monotonic()
+            for i in range(self.count):
+                if self._stop.is_set():
+                    return
+                # Keep the pace: a message is due at i / rate, however long the last took.
+                due = started + i / self.rate
+                if (wait := due - time.monotonic()) > 0:
+                    time.sleep(wait)
+                ticket = self._deliver(intake, i)
+                if ticket is not None and rng.random() < self.answer_share:
+                    self._to_answer.append(ticket)
+                self._answer_some(desk)
+            deadline = time.monotonic() + 120
+            while self._to_answer and time.monotonic() < deadline and not self._stop.is_set():
+                self._answer_some(desk)
+                time.sleep(0.2)
+
+    def _deliver(self, intake: httpx.Client, i: int) -> str | None:
+        pmid = f"faults-{uuid.uuid4().hex}"
+        body = {
+            "brand": "ourbus",
+            "platform": "x",
+            "kind": "dm",
+            "platform_message_id": pmid,
+            "author": {"platform_user_id": f"rider-{uuid.uuid4().hex[:10]}", "followers": 12},
+            "text": f"My bus #{i} to Boston is 40 minutes late and nobody tells us anything",
+        }
+        delay = 0.1
+        while not self._stop.is_set():
+            self.attempts += 1
+            try:
+                response = intake.post("/v1/messages", json=body)
+            except httpx.HTTPError:
+                response = None
+            if response is not None and response.status_code == 202:
+                ticket = str(response.json()["ticket_id"])
+                self.accepted[pmid].add(ticket)
+                return ticket
+            if response is not None and response.status_code < 500 and response.status_code not in (408, 429):
+                raise AssertionError(f"intake refused a good message: {response.status_code} {response.text}")
+            time.sleep(delay)  # a platform's redelivery backoff, capped
+            delay = min(delay * 2, 2.0)
+        return None
+
+    def _answer_some(self, desk: httpx.Client) -> None:
+        """Reply to tickets waiting for an answer once they have an owner (best effort)."""
+        still: list[str] = []
+        for ticket in self._to_answer:
+            try:
+                got = desk.get(f"/v1/tickets/{ticket}", headers=LEAD)
+                owner = got.json().get("agent_id") if got.status_code == 200 else None
+                token = AGENT_TOKENS.get(owner or "")
+                if token is None:
+                    still.append(ticket)
+                    continue
+                reply = desk.post(
+                    f"/v1/tickets/{ticket}/reply",
+                    json={"text": "So sorry: the bus left the depot late, it is 10 minutes out."},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if reply.status_code == 202:
+                    self.answered.add(ticket)
+                elif reply.status_code >= 500 or reply.status_code == 409:
+                    still.append(ticket)
+            except httpx.HTTPError:
+                still.append(ticket)
+        self._to_answer = still
