@@ -378,3 +378,51 @@ def test_sigkill_between_send_and_record_sends_nothing_twice(replies_stack: Repl
         timeout=60,
     )
     assert len(meta_sends_with(stack, event.text)) == 1
+
+
+def test_a_desk_reply_to_an_x_dm_reaches_the_customer_once(replies_stack: ReplyStack) -> None:
+    """Intake → ticket → the owner replies through the desk API → one X DM to the author."""
+    stack = replies_stack
+    author = "4400556699"
+    body = {
+        "brand": "ourbus",
+        "platform": "x",
+        "kind": "dm",
+        "platform_message_id": f"dm-{uuid.uuid4().hex}",
+        "author": {"platform_user_id": author, "followers": 40},
+        "text": "Please send me a receipt for my trip to DC last week",
+    }
+    intake = httpx.post(
+        f"http://127.0.0.1:{stack.ports['ingest']}/v1/messages",
+        json=body,
+        headers={"X-API-Key": TEST_ENV["TEST_INGEST_API_KEYS"].split(",")[0]},
+        timeout=10,
+    )
+    assert intake.status_code == 202, intake.text
+    ticket_id = intake.json()["ticket_id"]
+    desk = f"http://127.0.0.1:{stack.ports['assigner']}"
+
+    def assigned() -> dict[str, Any] | None:
+        answer = httpx.get(
+            f"{desk}/v1/tickets/{ticket_id}", headers={"Authorization": "Bearer tok-lead"}, timeout=5
+        )
+        ticket = answer.json() if answer.status_code == 200 else None
+        return ticket if ticket and ticket.get("status") == "assigned" else None
+
+    owner = wait_for("assignment", assigned)["agent_id"]
+    token = "tok-" + owner.removeprefix("ob-")  # the test roster: T_ANA=tok-ana, ...
+    text = f"Your receipt is on its way ({uuid.uuid4().hex[:6]})."
+    answer = httpx.post(
+        f"{desk}/v1/tickets/{ticket_id}/reply",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 202, answer.text
+    (dm,) = wait_for("the DM", lambda: [s for s in stack.x.dms if s.payload.get("text") == text])
+    assert dm.participant_id == author
+    wait_for(
+        "the send counted",
+        lambda: stack.metric("notifier_deliveries_total", {"channel": "x", "outcome": "sent"}) >= 1,
+    )
+    assert len([s for s in stack.x.dms if s.payload.get("text") == text]) == 1
