@@ -10,10 +10,12 @@ from socialdesk_ingest.api_customers import customers_router
 from socialdesk_ingest.api_webhooks import WebhookConfig, webhook_router
 from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain.platforms import AccountIndex, meta_secret_envs, secrets_reader, x_secret_envs
+from socialdesk_ingest.domain.platforms.health import channels
 from socialdesk_ingest.enrichment_worker import EnrichmentWorker, make_enricher
 from socialdesk_ingest.extraction_worker import ExtractionWorker
 from socialdesk_ingest.graph import GraphReader
 from socialdesk_ingest.handlers import accept_offers, store_deliveries
+from socialdesk_ingest.health_worker import ChannelHealthWorker
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.settings import IngestSettings
 from socialdesk_runtime.config import SocialdeskConfig
@@ -81,11 +83,23 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         clock=runtime.clock,
         agent_tokens=functools.partial(_agent_tokens, config),
     )
+    platforms_cfg = config.platforms
+    health = ChannelHealthWorker(
+        channels=channels(config),
+        secret=config.secret,
+        graph_base_url=str(platforms_cfg.graph_base_url) if platforms_cfg.graph_base_url else None,
+        graph_version=platforms_cfg.graph_version,
+        x_base_url=str(platforms_cfg.x_base_url) if platforms_cfg.x_base_url else None,
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        metrics=metrics,
+        interval_seconds=platforms_cfg.health_check_seconds,
+    )
     return ServiceParts(
         emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
         routers=[router, hooks, people],
-        workers=[worker, enrichment],
-        on_shutdown=[reader.aclose],
+        workers=[worker, enrichment, health],
+        on_shutdown=[reader.aclose, health.aclose],
         # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard
         # stops anything over the largest of them before it is read.
         max_body_bytes=max(

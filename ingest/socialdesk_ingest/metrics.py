@@ -17,6 +17,8 @@ class IngestMetrics:
     extraction_failures: Counter
     deliveries_pending: Gauge
     enrichments: Counter
+    channel_healthy: Gauge
+    channel_checks: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "IngestMetrics":
@@ -84,6 +86,20 @@ class IngestMetrics:
                 "Graph API reads completing id-only messages, by outcome "
                 "(enriched, not_possible, failed, gave_up)",
                 ["outcome"],
+                registry=registry,
+            ),
+            channel_healthy=Gauge(
+                "ingest_channel_healthy",
+                "1 if the brand's channel answered its last health check, 0 if its token "
+                "expired, a permission is missing or no token is set",
+                ["brand", "platform"],
+                registry=registry,
+            ),
+            channel_checks=Counter(
+                "ingest_channel_checks_total",
+                "Channel health checks by platform and outcome (ok, token_expired, "
+                "permission_missing, token_missing, inconclusive)",
+                ["platform", "outcome"],
                 registry=registry,
             ),
         )

@@ -97,3 +97,15 @@ platform_facts = Table(
     Column("ticket_id", Uuid, nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
 )
+
+channel_health = Table(
+    "channel_health",
+    metadata,
+    Column("brand", String(64), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("healthy", Boolean, nullable=False),
+    Column("problem", String(32)),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)

@@ -111,6 +111,25 @@ class CustomerUnlinked(Event):
     unlinked_by: str
 
 
+class ChannelHealthChanged(Event):
+    """A brand's channel became unable (or able again) to receive or send messages.
+
+    From a periodic check of each configured account (and errors seen while reading):
+    an expired token or a missing permission stops messages before any is lost, so it is
+    announced (the notifier warns the brand in Slack) as soon as it is seen. Keyed by a
+    stable id of the channel, ``uuid5(brand/platform/account)``, so its changes stay in order.
+    """
+
+    event_type: Literal["ChannelHealthChanged"] = "ChannelHealthChanged"
+    brand: str
+    platform: Platform
+    account_id: str
+    healthy: bool
+    problem: Literal["token_expired", "permission_missing", "token_missing"] | None = None
+    error_code: int | None = None
+    detail: str | None = None
+
+
 MESSAGES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     MessageEdited,
     MessageDeleted,
@@ -118,10 +137,12 @@ MESSAGES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     PlatformDeliveryReported,
     CustomerLinked,
     CustomerUnlinked,
+    ChannelHealthChanged,
 )
 
 __all__ = [
     "MESSAGES_TOPIC_EVENTS",
+    "ChannelHealthChanged",
     "CustomerLinked",
     "CustomerUnlinked",
     "MessageDeleted",

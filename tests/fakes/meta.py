@@ -252,6 +252,8 @@ class FakeMeta(FakeServer):
                     )
                 return {"id": object_id, mentioned["edge"]: copy.deepcopy(found)}
             found = self._objects.get(object_id)
+            if found is None and object_id in self.pages | self.ig_accounts | self.phone_numbers:
+                found = {"id": object_id}  # the account itself: what a health check reads
         if found is None:
             raise GraphError(
                 100,

@@ -106,3 +106,11 @@ def test_injected_rate_limit_and_server_error(x: FakeX, clock: Clock) -> None:
     assert int(limited.headers["x-rate-limit-reset"]) == int(clock.now) + 30
     assert dm(x).status_code == 503
     assert dm(x).status_code == 201
+
+
+def test_users_me_answers_for_the_user_token_only() -> None:
+    with FakeX(user_token="u-tok", app_token="a-tok", user_id="42") as x:
+        ok = httpx.get(f"{x.url}/2/users/me", headers={"Authorization": "Bearer u-tok"})
+        assert ok.status_code == 200 and ok.json()["data"]["id"] == "42"
+        assert httpx.get(f"{x.url}/2/users/me", headers={"Authorization": "Bearer a-tok"}).status_code == 403
+        assert httpx.get(f"{x.url}/2/users/me", headers={"Authorization": "Bearer nope"}).status_code == 401

@@ -2,6 +2,7 @@
 
     POST /2/dm_conversations/with/<participant_id>/messages   {"text": ...}    "dm.send"
     POST /2/tweets   {"text": ..., "reply": {"in_reply_to_tweet_id": ...}}     "tweets.create"
+    GET  /2/users/me                                                            "users.me"
 
 Both answer **201** with ``{"data": ...}`` and need a *user-context* bearer token; an
 app-only token is refused with 403 ``unsupported-authentication`` (api-notes §1.7). Every
@@ -149,6 +150,16 @@ class FakeX(FakeServer):
     def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
         route, kind = self._route_of(request), self._kind_of(request)
         args: dict[str, Any] = {}
+        if request.method == "GET" and request.path.rstrip("/") == "/2/users/me":
+            # Who the token acts for: what a channel health check reads.
+            if request.bearer == self.user_token:
+                return "users.me", args, Reply(200, {"data": {"id": self.user_id, "username": "ourbus"}})
+            if request.bearer == self.app_token:
+                problem = _Problem(
+                    403, "Unsupported Authentication", "app-only token", "unsupported-authentication"
+                )
+                return "users.me", args, Reply(403, problem.body())
+            return "users.me", args, Reply(401, _Problem(401, "Unauthorized", "Unauthorized").body())
         if kind is None or request.method != "POST":
             problem = _Problem(
                 404,

@@ -31,3 +31,5 @@ class PlatformsSettings(ConfigModel):
     #: A linked customer's new message joins their open ticket on another channel when
     #: that ticket had a message within this window (seed 004: one customer, one ticket).
     link_window_seconds: Seconds = 24 * 3600.0
+    #: How often each account's token and permissions are checked (channel health).
+    health_check_seconds: Seconds = 900.0

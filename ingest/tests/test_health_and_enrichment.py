@@ -1,0 +1,75 @@
+"""Channel health verdicts and Graph enrichment answers (pure)."""
+
+from __future__ import annotations
+
+from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage
+from socialdesk_ingest.domain.platforms.enrichment import (
+    enriched,
+    graph_read,
+    parse_graph_answer,
+    retry_delay,
+)
+from socialdesk_ingest.domain.platforms.health import graph_verdict, x_verdict
+
+
+def graph_error(code: int, status: int = 400) -> tuple[int, dict[str, object]]:
+    return status, {
+        "error": {"message": f"(#{code}) x", "type": "OAuthException", "code": code, "fbtrace_id": "A"}
+    }
+
+
+def test_graph_verdicts() -> None:
+    assert graph_verdict(200, {"id": "1"}).healthy is True
+    expired = graph_verdict(*graph_error(190, 401))
+    assert (expired.healthy, expired.problem, expired.error_code) == (False, "token_expired", 190)
+    assert graph_verdict(*graph_error(10)).problem == "permission_missing"
+    assert graph_verdict(*graph_error(200)).problem == "permission_missing"
+    # Throttling and server errors say nothing about the channel.
+    assert graph_verdict(*graph_error(613)).healthy is None
+    assert graph_verdict(500, None).healthy is None
+
+
+def test_x_verdicts() -> None:
+    assert x_verdict(200, {"data": {}}).healthy is True
+    assert x_verdict(401, {"title": "Unauthorized"}).problem == "token_expired"
+    assert x_verdict(403, {"detail": "forbidden"}).problem == "permission_missing"
+    assert x_verdict(429, {"errors": [{"code": 88}]}).healthy is None
+
+
+def mention(platform: str, mid: str, in_reply_to: str | None = None) -> IncomingMessage:
+    return IncomingMessage(
+        brand="ourbus",
+        platform=platform,
+        kind="mention",
+        platform_message_id=mid,  # type: ignore[arg-type]
+        author=IncomingAuthor("unknown"),
+        text="",
+        in_reply_to=in_reply_to,
+    )
+
+
+def test_enrichment_reads_and_answers() -> None:
+    comment = graph_read(mention("instagram", "c1", in_reply_to="m1"), ig_account="178")
+    assert comment is not None and comment.object_id == "178" and comment.edge == "mentioned_comment"
+    assert comment.fields.startswith("mentioned_comment.comment_id(c1)")
+    media = graph_read(mention("instagram", "m1"), ig_account="178")
+    assert media is not None and media.edge == "mentioned_media"
+    post = graph_read(mention("facebook", "44_55"), ig_account=None)
+    assert post is not None and post.object_id == "44_55" and post.edge is None
+    assert graph_read(mention("x", "1"), ig_account="178") is None
+
+    found = parse_graph_answer(
+        comment,
+        {
+            "mentioned_comment": {
+                "text": "@ourbus hi",
+                "from": {"id": "77", "username": "ana"},
+                "timestamp": "2026-01-01T09:00:00+0000",
+            }
+        },
+    )
+    assert found is not None and found.author is not None and found.author.handle == "ana"
+    msg = enriched(mention("instagram", "c1", "m1"), found)
+    assert (msg.text, msg.author.platform_user_id) == ("@ourbus hi", "77") and msg.sent_at is not None
+    assert parse_graph_answer(comment, {"id": "178"}) is None
+    assert [retry_delay(n) for n in (1, 2, 3, 10)] == [30.0, 60.0, 120.0, 3600.0]
