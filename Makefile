@@ -8,7 +8,7 @@ SRC_ROOTS := schemas services ingest classifier assigner sla-monitor notifier
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup run test test-unit lint fmt bench faults classify eval schemas clean
+.PHONY: setup run test test-unit lint fmt bench faults audit classify eval schemas clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ schemas: $(STAMP)
 # The whole fault suite on the real embedded stack (tens of minutes; make test runs a subset).
 faults: $(STAMP)
 	SOCIALDESK_FAULTS=full $(PY) -m pytest tests/faults -m faults -s --timeout=3600 $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned dependencies (needs the PyPI JSON API or OSV).
+audit: $(STAMP)
+	$(VENV)/bin/pip-audit -r requirements.lock --no-deps --disable-pip --strict --progress-spinner off
 
 bench: $(STAMP)
 	$(PY) -m tests.bench $(BENCH_ARGS)

@@ -1,23 +1,31 @@
 """The HTTP side every service has: ``/healthz``, ``/readyz``, ``/metrics``, and guards.
 
 Bad input gets a clear answer: a body over the limit is 413 before it is read whole,
-an invalid body is 400 with the reason (FastAPI's 422 is mapped to 400).
+an invalid body is 400 with the reason (FastAPI's 422 is mapped to 400), and a client
+over its request rate is 429 with ``Retry-After`` (the probes and ``/metrics`` are not
+limited: the orchestrator and Prometheus must always get through).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import limits
+import orjson
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "ReadinessCheck", "create_app"]
+__all__ = ["BodyLimitMiddleware", "RateLimitMiddleware", "ReadinessCheck", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +82,48 @@ class BodyLimitMiddleware:
                 await _json(send, 413, _too_large(self.max_bytes))
 
 
+_UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RateLimitMiddleware:
+    """Answer 429 with ``Retry-After`` to a client address over ``rate`` (e.g. ``"50/second"``).
+
+    A fixed window per client address, in memory (per process: with N replicas the
+    cluster-wide limit is N times this). Behind a proxy every client shares its address,
+    so set the limit for the proxy, or terminate at a proxy that limits per client.
+    """
+
+    def __init__(self, app: ASGIApp, *, rate: str) -> None:
+        self.app = app
+        self.item = limits.parse(rate)
+        self.limiter = FixedWindowRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in _UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        who = client[0] if client else "unknown"
+        if await self.limiter.hit(self.item, who):
+            await self.app(scope, receive, send)
+            return
+        stats = await self.limiter.get_window_stats(self.item, who)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        await _json(
+            send,
+            429,
+            {"error": "rate_limited", "detail": f"over {self.item} per client; retry after {retry_after}s"},
+            headers=[(b"retry-after", str(retry_after).encode())],
+        )
+
+
 def _too_large(limit: int) -> dict[str, Any]:
     return {"error": "payload_too_large", "detail": f"request body exceeds {limit} bytes"}
 
 
-async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
-    import orjson
-
+async def _json(
+    send: Send, status: int, body: dict[str, Any], *, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     payload = orjson.dumps(body)
     await send(
         {
@@ -89,6 +132,7 @@ async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *headers,
             ],
         }
     )
@@ -102,8 +146,10 @@ def create_app(
     readiness: Sequence[tuple[str, ReadinessCheck]] = (),
     routers: Sequence[APIRouter] = (),
     max_body_bytes: int = 1024 * 1024,
+    rate_limit: str | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the health, readiness and metrics endpoints and the body guards."""
+    """A FastAPI app with the health, readiness and metrics endpoints and the guards
+    (body size; with ``rate_limit`` such as ``"100/second"``, requests per client)."""
     app = FastAPI(title=f"socialdesk {service}", docs_url="/docs", redoc_url=None)
 
     @app.exception_handler(RequestValidationError)
@@ -138,4 +184,6 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    if rate_limit:
+        app.add_middleware(RateLimitMiddleware, rate=rate_limit)  # outermost: refuse before reading
     return app

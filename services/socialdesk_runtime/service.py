@@ -188,6 +188,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         readiness=[("database", db_ready), ("broker", broker_ready), *parts.readiness],
         routers=parts.routers,
         max_body_bytes=parts.max_body_bytes,
+        rate_limit=settings.http_rate_limit or None,
     )
     server = _Server(
         uvicorn.Config(

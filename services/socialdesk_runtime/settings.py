@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError
+import limits
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServiceSettings", "load_settings"]
@@ -48,6 +49,20 @@ class ServiceSettings(BaseSettings):
     broker_check_seconds: float = Field(default=2.0, gt=0, le=300)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Requests per client address on every public endpoint ("" turns it off), e.g.
+    # "50/second" or "3000/minute". Generous by default: a platform delivers webhooks
+    # from few addresses in bursts, and a refused delivery is only retried later.
+    http_rate_limit: str = "2000/second"
+
+    @field_validator("http_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        if value.strip():
+            try:
+                limits.parse(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a rate like 50/second or 3000/minute") from None
+        return value.strip()
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
