@@ -21,10 +21,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from socialdesk_schemas import TOPICS
-from tests.faults.stack import FaultStack
-from tests.faults.traffic import LEAD, Traffic
+from tests.faults.stack import SLACK_TOKEN, FaultStack
+from tests.faults.traffic import AGENT_TOKENS, LEAD, Traffic
+from tests.support import TEST_ENV
 
-__all__ = ["Verdict", "check"]
+__all__ = ["Verdict", "check", "secrets_in_logs"]
 
 LEAD_CHANNEL = "C0OBLEAD"  # the OurBus lead (L3): the page of a first-response breach
 PAGE_CHANNELS = ("C0OBLEAD", "C0OBMGR", "C0TMT")
@@ -95,6 +96,26 @@ async def _sla_events(bootstrap: str) -> list[dict[str, Any]]:
     finally:
         await consumer.stop()
     return list(seen.values())
+
+
+def secrets_in_logs(stack: FaultStack, *, extra: tuple[str, ...] = ()) -> list[str]:
+    """``file: secret name`` for every secret of the test environment found in a log file.
+
+    Every log the scenario's stack wrote: the five services', the broker's, PostgreSQL's.
+    """
+    secrets = {name: value for name, value in TEST_ENV.items() if len(value) >= 6}
+    secrets |= {"TEST_SLACK_TOKEN": SLACK_TOKEN, "Bearer tok-lead": LEAD["Authorization"].split()[1]}
+    secrets |= {f"token of {agent}": token for agent, token in AGENT_TOKENS.items()}
+    for i, value in enumerate(extra):
+        secrets[f"extra #{i}"] = value
+    found: list[str] = []
+    for path in stack.log_files:
+        text = path.read_text(errors="replace")
+        for name, value in secrets.items():
+            for piece in value.split(","):  # a list of API keys is several secrets
+                if piece and piece in text:
+                    found.append(f"{path.name}: {name}")
+    return found
 
 
 def _ticket_ok(desk: httpx.Client, ticket: str) -> bool:
