@@ -17,6 +17,7 @@ from typing import Any
 
 from socialdesk_assigner.domain import Rotation, Ticket, route, working_agents
 from socialdesk_assigner.domain.desk import escalate
+from socialdesk_assigner.domain.ticket import AUTO_REPLY_AGENT
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import Roster
@@ -30,6 +31,7 @@ from socialdesk_schemas import (
     MessageReceived,
     NotificationDelivered,
     NotificationFailed,
+    ReplyRequested,
     SlaBreached,
     SlaWarning,
     TicketEscalated,
@@ -102,6 +104,18 @@ async def on_message_classified(
         ]
     )
     await DeskStore(uow).add_history(history_rows(emitted, now))
+    for event in emitted:  # saved replies sent automatically belong to the conversation too
+        if isinstance(event, ReplyRequested) and event.origin == "auto_reply":
+            await store.add_reply(
+                reply_id=event.reply_id,
+                ticket_id=event.ticket_id,
+                agent_id=AUTO_REPLY_AGENT,
+                text=event.text,
+                at=now,
+                template_key=event.template_key,
+                request_event_id=event.event_id,
+                origin="auto_reply",
+            )
 
 
 class ReadModelHandlers:
@@ -341,8 +355,21 @@ class ReadModelHandlers:
     async def on_notification(
         self, event: NotificationDelivered | NotificationFailed, uow: UnitOfWork
     ) -> None:
-        """Slack pages and older deliveries: a line in the history."""
+        """Slack pages (a line in the history), and replies the notifier only wrote to its
+        local sink (no platform credentials: the customer did not get it) or gave up on."""
         if event.source_event_type == "ReplyRequested":
+            failed = isinstance(event, NotificationFailed)
+            reason = (
+                event.error
+                if isinstance(event, NotificationFailed)
+                else f"{event.channel}: {event.destination}"
+            )
+            await ReadModelStore(uow).reply_status_by_request(
+                event.source_event_id,
+                status="failed" if failed else "local",
+                at=event.occurred_at,
+                reason=reason,
+            )
             return
         where = f"{event.channel}:{event.destination} for {event.source_event_type}"
         detail = where if isinstance(event, NotificationDelivered) else f"{where}: {event.error}"

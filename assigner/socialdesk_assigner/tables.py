@@ -68,6 +68,7 @@ replies = Table(
     Column("template_key", String(64)),
     Column("approved_by", String(64)),
     Column("rejected_reason", Text),
+    Column("request_event_id", Uuid),
 )
 
 rr_cursor = Table(

@@ -20,6 +20,7 @@ from socialdesk_schemas import (
     Event,
     MessageClassified,
     MessageReceived,
+    NotificationDelivered,
     ReplyRequested,
     SlaWarning,
     TicketAssigned,
@@ -615,3 +616,34 @@ async def test_held_replies_wait_for_a_peer_or_supervisor(fresh_db: str) -> None
         assert [e for e in await emitted(svc) if isinstance(e, ReplyRequested)] == []
         item = next(c for c in (await page(svc, other.ticket_id))["conversation"] if c["type"] == "reply")
         assert (item["delivery"], item["rejected_reason"]) == ("rejected", "too short")
+
+
+async def test_a_reply_only_written_to_the_local_sink_says_so_and_auto_replies_are_in_the_conversation(
+    svc: Booted,
+) -> None:
+    message = await arrive(svc)
+    await emitted(svc)
+    sent = await svc.client.post(
+        f"/v1/tickets/{message.ticket_id}/reply", json={"text": "Hello"}, headers=auth("ob-lead")
+    )
+    assert sent.status_code == 202
+    (request,) = [e for e in await emitted(svc) if isinstance(e, ReplyRequested)]
+    await svc.feed(
+        NotificationDelivered(
+            **ev(svc, message.ticket_id),
+            source_event_id=request.event_id,
+            source_event_type="ReplyRequested",
+            channel="local",
+            destination="sink",
+            attempts=1,
+            delivered_at=svc.runtime.clock.now(),
+        )
+    )
+    (item,) = [c for c in (await page(svc, message.ticket_id))["conversation"] if c["type"] == "reply"]
+    assert (item["delivery"], item["failure_reason"]) == ("local", "local: sink")
+    faq = await arrive(
+        svc, "How many bags can I bring?", category="query", priority="low", auto_reply="luggage_policy"
+    )
+    talk = (await page(svc, faq.ticket_id))["conversation"]
+    assert [(c["type"], c["from"]) for c in talk] == [("message", "customer"), ("reply", "auto_reply")]
+    assert talk[1]["text"].startswith("Each rider may bring")

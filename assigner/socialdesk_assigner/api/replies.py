@@ -110,6 +110,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
             at=now,
             status=status,
             template_key=template,
+            request_event_id=_request_id(step) if held is None else None,
         ):
             raise HTTPException(status_code=409, detail="this reply was already made")
         if step is not None:
@@ -259,7 +260,9 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
                 now=now,
                 template_key=held["template_key"],
             )
-            await DeskStore(uow).review_reply(reply_id, status="requested", at=now, approved_by=agent.id)
+            await DeskStore(uow).review_reply(
+                reply_id, status="requested", at=now, approved_by=agent.id, request_event_id=_request_id(step)
+            )
             await desk.apply(uow, step)
             return 200, {"reply_id": reply_id, "status": "approved"}
 
@@ -296,3 +299,11 @@ def _require_answerable(ticket: Ticket, agent: Agent) -> None:
     check_may_act(agent, ticket)
     if ticket.queue != "cx" or ticket.status not in ("open", "assigned", "pending"):
         raise InvalidTransition(f"ticket is {ticket.status}; reopen it first")
+
+
+def _request_id(step: Step | None) -> uuid.UUID | None:
+    """The id of the ``ReplyRequested`` a step emits (deliveries are reported against it)."""
+    for event in step.events if step is not None else ():
+        if isinstance(event, ReplyRequested):
+            return event.event_id
+    return None

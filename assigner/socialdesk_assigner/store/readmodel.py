@@ -28,7 +28,16 @@ __all__ = ["ReadModelStore"]
 #: Clock states that still count for the queue's due time.
 RUNNING = ("armed", "warned", "breached")
 #: A reply's delivery state only moves forward (a late "sent" never hides "read").
-_STATUS_RANK = {"pending_approval": 0, "requested": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+#: "local": the notifier had no platform credentials and wrote it to its local sink only.
+_STATUS_RANK = {
+    "pending_approval": 0,
+    "requested": 1,
+    "local": 2,
+    "sent": 3,
+    "delivered": 4,
+    "read": 5,
+    "failed": 6,
+}
 
 
 class ReadModelStore:
@@ -140,6 +149,21 @@ class ReadModelStore:
                 failure_reason=func.coalesce(bindparam("b_reason"), replies.c.failure_reason),
             ),
             [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
+        )
+
+    async def reply_status_by_request(
+        self, request_event_id: uuid.UUID, *, status: str, at: datetime, reason: str | None
+    ) -> None:
+        """Move the reply a ``ReplyRequested`` event asked for (matched by its event id)."""
+        current = case(_STATUS_RANK, value=replies.c.status, else_=0)
+        await self._uow.conn.execute(
+            update(replies)
+            .where(replies.c.request_event_id == request_event_id, current < _STATUS_RANK[status])
+            .values(
+                status=status,
+                status_at=at,
+                failure_reason=func.coalesce(reason, replies.c.failure_reason),
+            )
         )
 
     # -- incident groups --

@@ -173,6 +173,8 @@ class TicketStore:
         at: datetime,
         status: str = "requested",
         template_key: str | None = None,
+        request_event_id: uuid.UUID | None = None,
+        origin: str = "agent",
     ) -> bool:
         """Record an agent's reply; ``False`` if this ``reply_id`` was recorded before."""
         values: dict[str, Any] = {
@@ -184,6 +186,8 @@ class TicketStore:
             "status": status,
             "status_at": at,
             "template_key": template_key,
+            "request_event_id": request_event_id,
+            "origin": origin,
         }
         inserted = await self._uow.conn.execute(
             pg_insert(replies)
