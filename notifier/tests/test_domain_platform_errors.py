@@ -163,3 +163,11 @@ def test_pacer_pair_throttle_holds_only_that_recipient() -> None:
     pacer.throttled("phone", "wa1", hold_seconds=6)
     assert pacer.reserve("phone", "wa1", max_wait=1) is None
     assert pacer.reserve("phone", "wa2", max_wait=1) == 0
+
+
+def test_pacer_tells_how_long_a_refused_reservation_must_wait() -> None:
+    clock = Clock()
+    pacer = Pacer(rate_per_second=10, recipient_interval=0, monotonic=clock)
+    pacer.hold("page", 12.5)
+    assert pacer.reserve("page", "a", max_wait=5) is None
+    assert pacer.wait_needed("page", "a") == 12.5

@@ -198,3 +198,10 @@ def test_split_text_cuts_scripts_without_spaces_hard() -> None:
     parts = split_text(text, 2000)
     assert [len(p) for p in parts] == [2000, 2000, 500]
     assert "".join(parts) == text
+
+
+def test_a_template_parameter_holds_the_reply_on_one_line_and_within_its_limit() -> None:
+    result = plan(req("whatsapp", text="Line one.\n\nLine\ttwo.     End."), age=timedelta(hours=25))
+    (parameter,) = result.calls[0].body["template"]["components"][0]["parameters"]
+    assert parameter["text"] == "Line one. Line two. End."
+    assert refusal(req("whatsapp", text="y" * 1100), age=timedelta(hours=25)).reason == "too_long"

@@ -26,7 +26,9 @@ from socialdesk_notifier.domain.replies import (
 )
 from socialdesk_runtime.config import Brand
 
-__all__ = ["plan_reply"]
+__all__ = ["TEMPLATE_PARAMETER_LIMIT", "plan_reply"]
+
+TEMPLATE_PARAMETER_LIMIT = 1024
 
 
 def plan_reply(
@@ -162,8 +164,16 @@ def _whatsapp(
                 "window_closed",
                 "outside WhatsApp's 24 h customer-service window and no out_of_window_template is configured",
             )
-        values = {"reply_text": request.text.strip(), "brand_name": brand.name}
+        # A template parameter may hold no newline or tab and no run of spaces (WhatsApp
+        # refuses it with 132018), and at most TEMPLATE_PARAMETER_LIMIT characters.
+        values = {"reply_text": " ".join(request.text.split()), "brand_name": brand.name}
         parameters = [{"type": "text", "text": values.get(p, p)} for p in template.parameters]
+        if any(len(p["text"]) > TEMPLATE_PARAMETER_LIMIT for p in parameters):
+            return Refusal(
+                "too_long",
+                f"outside the 24 h window the reply goes in template {template.name!r}, whose "
+                f"parameters hold at most {TEMPLATE_PARAMETER_LIMIT} characters",
+            )
         key = delivery_key(request.reply_id)
         body = base | {
             "type": "template",

@@ -72,6 +72,13 @@ class Pacer:
             self._recipients = {k: v for k, v in self._recipients.items() if v > now}
         return wait
 
+    def wait_needed(self, account: str, recipient: str | None) -> float:
+        """How long until a send to ``recipient`` from ``account`` could start (nothing reserved)."""
+        at = self._lane(account).next_at
+        if recipient is not None:
+            at = max(at, self._recipients.get((account, recipient), 0.0))
+        return max(0.0, at - self._now())
+
     def sent(self, account: str) -> None:
         lane = self._lane(account)
         lane.rate = min(self._ceiling, lane.rate * 1.1)

@@ -143,8 +143,9 @@ class PlatformSender:
             wait = self._pacer.reserve(plan.account, request.recipient, max_wait=self._max_wait)
             if wait is None:
                 # Waiting here would outlive the lease: come back when the pace allows.
+                pending = self._pacer.wait_needed(plan.account, request.recipient)
                 return SendResult(
-                    ok=False, error="paced: waiting for the platform's rate", retry_after=self._max_wait
+                    ok=False, error="paced: waiting for the platform's rate", retry_after=pending
                 )
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -225,7 +226,11 @@ class PlatformSender:
             )
             self._metrics.throttled(self.channel)
             log.warning(
-                "%s throttled us (code %s): holding that account %.1f s", self.channel, answer.code, hold
+                "%s throttled us (code %s): holding %s for %.1f s",
+                self.channel,
+                answer.code,
+                "that recipient" if verdict.per_recipient else "the sending account",
+                hold,
             )
             return SendResult(
                 ok=False, throttled=True, retry_after=hold, error=error, code=answer.code, reason="throttled"
