@@ -17,6 +17,7 @@ from socialdesk_ingest.graph import GraphReader
 from socialdesk_ingest.handlers import accept_offers, store_deliveries
 from socialdesk_ingest.health_worker import ChannelHealthWorker
 from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_ingest.reconcile_worker import ReconcileWorker
 from socialdesk_ingest.settings import IngestSettings
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.errors import is_transient
@@ -95,11 +96,23 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         metrics=metrics,
         interval_seconds=platforms_cfg.health_check_seconds,
     )
+    reconcile = ReconcileWorker(
+        channels=channels(config),
+        secret=config.secret,
+        graph_base_url=str(platforms_cfg.graph_base_url) if platforms_cfg.graph_base_url else None,
+        graph_version=platforms_cfg.graph_version,
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        metrics=metrics,
+        interval_seconds=platforms_cfg.reconcile_seconds,
+        lookback_seconds=platforms_cfg.reconcile_lookback_seconds,
+        on_stored=worker.notify,
+    )
     return ServiceParts(
         emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
         routers=[router, hooks, people],
-        workers=[worker, enrichment, health],
-        on_shutdown=[reader.aclose, health.aclose],
+        workers=[worker, enrichment, health, reconcile],
+        on_shutdown=[reader.aclose, health.aclose, reconcile.aclose],
         # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard
         # stops anything over the largest of them before it is read.
         max_body_bytes=max(

@@ -73,7 +73,7 @@ class Extracted:
 def parse_delivery(source: str, body: bytes) -> Parsed:
     """The items of one stored delivery (its body was checked to be JSON at intake)."""
     data = json.loads(body)
-    return parse_meta(data) if source == "meta" else parse_x(data)
+    return parse_x(data) if source == "x" else parse_meta(data)  # meta, meta_poll
 
 
 async def extract_deliveries(

@@ -19,6 +19,8 @@ class IngestMetrics:
     enrichments: Counter
     channel_healthy: Gauge
     channel_checks: Counter
+    reconcile_polls: Counter
+    reconcile_backfilled: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "IngestMetrics":
@@ -100,6 +102,18 @@ class IngestMetrics:
                 "Channel health checks by platform and outcome (ok, token_expired, "
                 "permission_missing, token_missing, inconclusive)",
                 ["platform", "outcome"],
+                registry=registry,
+            ),
+            reconcile_polls=Counter(
+                "ingest_reconcile_polls_total",
+                "Reconciliation polls by platform and outcome (complete, backfilled, failed)",
+                ["platform", "outcome"],
+                registry=registry,
+            ),
+            reconcile_backfilled=Counter(
+                "ingest_reconcile_backfilled_total",
+                "Customer messages found by polling that never arrived by webhook",
+                ["platform"],
                 registry=registry,
             ),
         )

@@ -73,3 +73,51 @@ def test_enrichment_reads_and_answers() -> None:
     assert (msg.text, msg.author.platform_user_id) == ("@ourbus hi", "77") and msg.sent_at is not None
     assert parse_graph_answer(comment, {"id": "178"}) is None
     assert [retry_delay(n) for n in (1, 2, 3, 10)] == [30.0, 60.0, 120.0, 3600.0]
+
+
+def test_polled_conversations_become_a_webhook_body_of_the_customers_recent_messages() -> None:
+    from datetime import UTC, datetime
+
+    from socialdesk_ingest.domain.platforms.meta import parse_meta
+    from socialdesk_ingest.domain.platforms.reconcile import conversations_as_delivery
+
+    answer = {
+        "data": [
+            {
+                "id": "t_1",
+                "messages": {
+                    "data": [
+                        {
+                            "id": "m_new",
+                            "message": "hello?",
+                            "from": {"id": "61"},
+                            "created_time": "2026-01-01T10:00:00+0000",
+                        },
+                        {
+                            "id": "m_ours",
+                            "message": "hi",
+                            "from": {"id": "730"},
+                            "created_time": "2026-01-01T10:00:01+0000",
+                        },
+                        {
+                            "id": "m_old",
+                            "message": "old",
+                            "from": {"id": "61"},
+                            "created_time": "2025-12-01T10:00:00+0000",
+                        },
+                        {
+                            "message": "no id",
+                            "from": {"id": "61"},
+                            "created_time": "2026-01-01T10:00:00+0000",
+                        },
+                    ]
+                },
+            }
+        ]
+    }
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    body = conversations_as_delivery(answer, platform="messenger", account_id="730", since=since)
+    assert body is not None
+    (item,) = parse_meta(body).items
+    assert item.platform_message_id == "m_new" and item.text == "hello?"  # type: ignore[union-attr]
+    assert conversations_as_delivery({"data": []}, platform="instagram", account_id="1", since=since) is None

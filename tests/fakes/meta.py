@@ -8,6 +8,7 @@ Paths as on ``graph.facebook.com`` / ``graph.instagram.com`` (any ``v<N>.<M>`` v
     POST /<ver>/<comment-id>/comments       Facebook public comment reply    "comments.reply"
     POST /<ver>/<ig-comment-id>/replies     Instagram public comment reply   "instagram.reply"
     GET  /<ver>/<post-id>                   a post (FB post mentions)         "graph.read"
+    GET  /<ver>/<PAGE_ID|IG_ID>/conversations  recent conversations (polling)  "graph.conversations"
     GET  /<ver>/<IG_ID>?fields=mentioned_comment.comment_id(<id>){...}      "graph.read"
 
 Token as ``Authorization: Bearer`` or ``access_token`` (query or body). Every error is the
@@ -49,6 +50,7 @@ _ROUTE: dict[Api, str] = {
     "comments": "comments.reply",
     "instagram_replies": "instagram.reply",
 }
+_CONVERSATIONS_PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/conversations/?$")
 _READ_PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/?$")
 _MENTIONED = re.compile(
     r"^(?P<edge>mentioned_comment|mentioned_media)\.(?:comment_id|media_id)\((?P<id>[^)]+)\)"
@@ -142,6 +144,7 @@ class FakeMeta(FakeServer):
         self._private_replied: set[str] = set()
         self._ids = itertools.count(1)
         self._objects: dict[str, dict[str, Any]] = {}
+        self._conversations: dict[str, dict[str, dict[str, Any]]] = {}
 
     # public helpers --------------------------------------------------------------------
     @property
@@ -240,6 +243,26 @@ class FakeMeta(FakeServer):
                 "timestamp": "2026-01-01T00:00:00+0000",
             }
 
+    def add_conversation_message(
+        self,
+        account: str,
+        *,
+        user_id: str,
+        mid: str,
+        text: str,
+        created_time: str,
+        from_account: bool = False,
+    ) -> None:
+        """A message in the conversation of a Page (Messenger) or IG account with a user,
+        listed by ``GET /<ver>/<account>/conversations?fields=messages{...}``."""
+        sender = {"id": account} if from_account else {"id": user_id}
+        with self._lock:
+            convs = self._conversations.setdefault(account, {})
+            conv = convs.setdefault(user_id, {"id": f"t_{account}_{user_id}", "messages": {"data": []}})
+            conv["messages"]["data"].insert(
+                0, {"id": mid, "message": text, "from": sender, "created_time": created_time}
+            )
+
     def _read(self, object_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
         fields = str(args.get("fields", ""))
         mentioned = _MENTIONED.match(fields)
@@ -298,6 +321,11 @@ class FakeMeta(FakeServer):
                 raise GraphError(104, "An access token is required to request this resource.")
             if token != self.token:
                 raise GraphError(190, "Invalid OAuth access token - Cannot parse access token", status=401)
+            if request.method == "GET" and (listed := _CONVERSATIONS_PATH.match(request.path)):
+                account = listed["object_id"]
+                with self._lock:
+                    data = copy.deepcopy(list(self._conversations.get(account, {}).values()))
+                return "graph.conversations", args, Reply(200, {"data": data})
             if request.method == "GET" and (read := _READ_PATH.match(request.path)):
                 return "graph.read", args, Reply(200, self._read(read["object_id"], args))
             match = _PATH.match(request.path)

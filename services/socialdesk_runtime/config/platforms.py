@@ -33,3 +33,7 @@ class PlatformsSettings(ConfigModel):
     link_window_seconds: Seconds = 24 * 3600.0
     #: How often each account's token and permissions are checked (channel health).
     health_check_seconds: Seconds = 900.0
+    #: Reconciliation: how often recent conversations are polled, and how far back a
+    #: message that never arrived by webhook is still backfilled.
+    reconcile_seconds: Seconds = 300.0
+    reconcile_lookback_seconds: Seconds = 3600.0
