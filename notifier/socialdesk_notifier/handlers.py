@@ -27,7 +27,7 @@ from socialdesk_schemas import (
     TicketEscalated,
     TrendDetected,
 )
-from socialdesk_schemas.platforms import OwnMessageSeen, PlatformDeliveryReported
+from socialdesk_schemas.platforms import ChannelHealthChanged, OwnMessageSeen, PlatformDeliveryReported
 
 __all__ = ["Handlers"]
 
@@ -50,6 +50,7 @@ class Handlers:
             MessageReceived: Batch(self.on_messages_received),
             OwnMessageSeen: self.on_own_message_seen,
             PlatformDeliveryReported: self.on_delivery_reported,
+            ChannelHealthChanged: self.on_channel_health_changed,
         }
 
     async def on_ticket_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:
@@ -113,6 +114,10 @@ class Handlers:
             await store.set_status(event.platform, message_id, status)
         for outcome in changes.events:
             uow.emit(outcome)
+
+    async def on_channel_health_changed(self, event: ChannelHealthChanged, uow: UnitOfWork) -> None:
+        """ingest found an account that stopped (or works again): the brand is warned in Slack."""
+        await self._owe(uow, event, domain.channel_health(event, self.config))
 
     async def _owe(self, uow: UnitOfWork, event: Event, notification: domain.Notification) -> None:
         await DeliveryStore(uow).enqueue(event, notification, now=self.clock.now())

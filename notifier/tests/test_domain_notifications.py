@@ -167,3 +167,18 @@ def test_reply_payload_keeps_what_a_platform_send_needs() -> None:
         "reply_id": str(event.reply_id),
         "origin": event.origin,
     }
+
+
+def test_channel_health_goes_to_the_brand_warnings_channel_and_says_what_to_do() -> None:
+    from socialdesk_schemas.platforms import ChannelHealthChanged
+
+    fields = {"brand": "ourbus", "platform": "instagram", "account_id": "17841400000000001"}
+    down = ChannelHealthChanged.model_validate(
+        _envelope() | fields | {"healthy": False, "problem": "permission_missing"}
+    )
+    note = domain.channel_health(down, CONFIG)
+    assert note.destination == "C0OBWARN"
+    assert "a permission is missing" in note.payload["text"]
+    assert "re-drive" in note.payload["text"]
+    up = ChannelHealthChanged.model_validate(_envelope() | fields | {"healthy": True})
+    assert "works again" in domain.channel_health(up, CONFIG).payload["text"]

@@ -29,6 +29,7 @@ from socialdesk_schemas import (
     TrendDetected,
 )
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
+from socialdesk_schemas.platforms import ChannelHealthChanged
 from tests.fakes.slack import FakeSlack
 from tests.support import Booted, booted, config_for_tests, envelope
 
@@ -329,3 +330,26 @@ async def test_a_429_proves_nothing_was_posted_so_the_retry_posts_without_readin
     async with notifier.engine.connect() as conn:
         status, throttles = (await conn.execute(select(deliveries.c.status, deliveries.c.throttles))).one()
     assert (status, throttles) == ("sent", 3)
+
+
+async def test_a_channel_that_stops_warns_its_brand_in_slack_once(notifier: Booted, slack: FakeSlack) -> None:
+    event = ChannelHealthChanged.model_validate(
+        {
+            **envelope(clock_of(notifier)),
+            "brand": "ourbus",
+            "platform": "whatsapp",
+            "account_id": "408877665544332",
+            "healthy": False,
+            "problem": "token_expired",
+            "error_code": 190,
+            "detail": "Session has expired",
+        }
+    )
+    await notifier.feed(event)
+    await notifier.feed(event)  # redelivered: still one warning
+    await worker_of(notifier).run_once()
+    (post,) = slack.posts
+    assert post["channel"] == "C0OBWARN"
+    assert "OurBus whatsapp account `408877665544332`: its access token expired (code 190)" in post["text"]
+    (delivered,) = await notifier.emitted()
+    assert isinstance(delivered, NotificationDelivered)

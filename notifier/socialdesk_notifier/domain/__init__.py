@@ -18,6 +18,7 @@ from socialdesk_notifier.domain.delivery import (
 from socialdesk_notifier.domain.routing import (
     Notification,
     channel_for,
+    channel_health,
     escalation,
     reply,
     sla_warning,
@@ -36,6 +37,7 @@ __all__ = [
     "Sent",
     "backoff_seconds",
     "channel_for",
+    "channel_health",
     "escalation",
     "outcome_event",
     "reply",

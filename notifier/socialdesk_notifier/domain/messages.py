@@ -11,8 +11,16 @@ from typing import Any
 
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_schemas import ReplyRequested, SlaWarning, SpikeDetected, TicketEscalated, TrendDetected
+from socialdesk_schemas.platforms import ChannelHealthChanged
 
-__all__ = ["escalation_message", "reply_payload", "spike_message", "trend_message", "warning_message"]
+__all__ = [
+    "channel_health_message",
+    "escalation_message",
+    "reply_payload",
+    "spike_message",
+    "trend_message",
+    "warning_message",
+]
 
 # Slack refuses a section text over 3000 characters (invalid_blocks).
 SECTION_LIMIT = 3000
@@ -89,6 +97,28 @@ def trend_message(event: TrendDetected, config: SocialdeskConfig) -> dict[str, A
         f":chart_with_upwards_trend: Hot topic for {brand.name}: {event.volume} similar posts in "
         f"{max(1, event.window_seconds // 60)} min (group `{event.group_id}`); answer them one-to-many, "
         f"their SLA is tightened.{sample}"
+    )
+
+
+_PROBLEMS = {
+    "token_expired": "its access token expired",
+    "permission_missing": "a permission is missing",
+    "token_missing": "no access token is set",
+}
+
+
+def channel_health_message(event: ChannelHealthChanged, config: SocialdeskConfig) -> dict[str, Any]:
+    """The brand's warning when one of its platform accounts stops (or starts again)."""
+    brand = config.brand(event.brand)
+    where = f"{brand.name} {event.platform} account `{event.account_id}`"
+    if event.healthy:
+        return _simple(f":white_check_mark: {where} works again: messages and replies flow.")
+    problem = _PROBLEMS.get(event.problem or "", "it refuses our calls")
+    code = f" (code {event.error_code})" if event.error_code is not None else ""
+    detail = f"\n> {_cut(event.detail, 300)}" if event.detail else ""
+    return _simple(
+        f":no_entry: {where}: {problem}{code}. Customers' messages on it are not read and replies "
+        f"to them fail until it is fixed; then re-drive the failed replies.{detail}"
     )
 
 

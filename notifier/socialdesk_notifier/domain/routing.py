@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from socialdesk_notifier.domain.messages import (
+    channel_health_message,
     escalation_message,
     reply_payload,
     spike_message,
@@ -33,8 +34,18 @@ from socialdesk_schemas import (
     TicketEscalated,
     TrendDetected,
 )
+from socialdesk_schemas.platforms import ChannelHealthChanged
 
-__all__ = ["Notification", "channel_for", "escalation", "reply", "sla_warning", "spike", "trend"]
+__all__ = [
+    "Notification",
+    "channel_for",
+    "channel_health",
+    "escalation",
+    "reply",
+    "sla_warning",
+    "spike",
+    "trend",
+]
 
 #: Every brand has an L3 channel (the configuration insists): the fallback of every purpose.
 FALLBACK_PURPOSE: Final[SlackPurpose] = "L3"
@@ -89,6 +100,10 @@ def spike(event: SpikeDetected, config: SocialdeskConfig) -> Notification:
 
 def trend(event: TrendDetected, config: SocialdeskConfig) -> Notification:
     return _slack(config, event.brand, "warnings", trend_message(event, config))
+
+
+def channel_health(event: ChannelHealthChanged, config: SocialdeskConfig) -> Notification:
+    return _slack(config, event.brand, "warnings", channel_health_message(event, config))
 
 
 def reply(event: ReplyRequested) -> Notification:
