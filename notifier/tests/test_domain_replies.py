@@ -205,3 +205,9 @@ def test_a_template_parameter_holds_the_reply_on_one_line_and_within_its_limit()
     (parameter,) = result.calls[0].body["template"]["components"][0]["parameters"]
     assert parameter["text"] == "Line one. Line two. End."
     assert refusal(req("whatsapp", text="y" * 1100), age=timedelta(hours=25)).reason == "too_long"
+
+
+def test_x_dms_and_posts_are_paced_apart() -> None:
+    dm = plan(req("x"))
+    post = plan(req("x", "mention", in_reply_to="2007000000000000001"))
+    assert dm.account != post.account

@@ -221,7 +221,8 @@ def _x_dm(request: ReplyRequest, brand: Brand) -> ReplyPlan | Refusal:
         PlannedCall("x", path, {"text": text}, delivery_key(request.reply_id, i), text)
         for i, text in enumerate(parts)
     ]
-    return ReplyPlan(calls, "RESPONSE", account.user_id, account.bearer_token_env)
+    # X limits each endpoint apart (DMs 15, posts 100 per 15 min): each is paced apart.
+    return ReplyPlan(calls, "RESPONSE", f"{account.user_id}:dm", account.bearer_token_env)
 
 
 def _x_mention(request: ReplyRequest, brand: Brand) -> ReplyPlan | Refusal:
@@ -237,6 +238,6 @@ def _x_mention(request: ReplyRequest, brand: Brand) -> ReplyPlan | Refusal:
     return ReplyPlan(
         [PlannedCall("x", "/2/tweets", body, delivery_key(request.reply_id), parts[0])],
         "public",
-        account.user_id,
+        f"{account.user_id}:post",
         account.bearer_token_env,
     )
