@@ -39,7 +39,7 @@ from socialdesk_schemas import (
 )
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
 from socialdesk_schemas.platforms import MessageDeleted, MessageEdited, OwnMessageSeen
-from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
+from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 
 __all__ = ["ReadModelHandlers", "on_message_classified"]
 
@@ -73,8 +73,16 @@ async def on_message_classified(
     )
     current: dict[uuid.UUID, Ticket] = dict(stored)
     emitted: list[Event] = []
+    # keyword rules read the customer's words, when ingest's record of them came first
+    texts = (
+        await ReadModelStore(uow).texts([m.message_id for m in messages])
+        if config.routing.keyword_rules
+        else {}
+    )
     for message in messages:
-        step = route(current.get(message.ticket_id), message, rotation=rotation, config=config, now=now)
+        step = route(
+            current.get(message.ticket_id), message, rotation=rotation, config=config, now=now, texts=texts
+        )
         current[message.ticket_id] = step.ticket
         for event in step.events:
             uow.emit(event)
@@ -138,6 +146,7 @@ class ReadModelHandlers:
             SlaClockStopped: self.on_clock_stopped,
             SlaWarning: self.on_warning,
             SlaBreached: self.on_breached,
+            FollowUpDue: self.on_follow_up_due,
             TicketEscalated: self.on_escalated,
             DeliverySucceeded: Batch(self.on_delivered),
             DeliveryFailed: Batch(self.on_delivery_failed),
@@ -289,6 +298,10 @@ class ReadModelHandlers:
             breached_at=event.breached_at,
         )
         await read.refresh_due([event.ticket_id])
+        await DeskStore(uow).add_history(history_rows([event]))
+
+    async def on_follow_up_due(self, event: FollowUpDue, uow: UnitOfWork) -> None:
+        """A promised follow-up is due and not kept: the ticket's history says so."""
         await DeskStore(uow).add_history(history_rows([event]))
 
     async def on_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:

@@ -30,7 +30,7 @@ from socialdesk_schemas import (
 from socialdesk_schemas.desk import FollowUpPromised, InternalNoteAdded, TicketReopened
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
 from socialdesk_schemas.platforms import MessageDeleted, MessageEdited, OwnMessageSeen
-from socialdesk_schemas.sla import SlaClockArmed
+from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed
 from tests.support import Booted, booted, config_for_tests, envelope
 
 pytestmark = pytest.mark.integration
@@ -55,11 +55,14 @@ def auth(agent_id: str, key: str | None = None) -> dict[str, str]:
 
 
 def desk_config(
-    desk: dict[str, Any] | None = None, agents: dict[str, dict[str, Any]] | None = None
+    desk: dict[str, Any] | None = None,
+    agents: dict[str, dict[str, Any]] | None = None,
+    routing: dict[str, Any] | None = None,
 ) -> SocialdeskConfig:
-    """The test configuration with a ``desk`` section and agent changes."""
+    """The test configuration with a ``desk`` section, agent and routing changes."""
     base = config_for_tests()
     data = base.model_dump(mode="json", exclude_none=True)
+    data["routing"].update(routing or {})
     if desk is not None:
         data["desk"] = desk
     for agent in data["agents"]:
@@ -519,8 +522,19 @@ async def test_follow_up_feedback_and_testimonial(svc: Booted) -> None:
     assert isinstance(events[0], FollowUpPromised)
     asks = [e for e in events if isinstance(e, ReplyRequested)]
     assert len(asks) == 1 and "How did we do" in asks[0].text
+    await svc.feed(
+        FollowUpDue(
+            **ev(svc, tid),
+            brand="ourbus",
+            platform="instagram",
+            agent_id=who,
+            due_at=clock.now(),
+            promised_at=clock.now(),
+        )
+    )
     body = await page(svc, tid)
     assert len(body["follow_ups"]) == 1
+    assert "FollowUpDue" in [h["kind"] for h in body["history"]]
     assert any(n["kind"] == "testimonial" for n in body["notes"])
 
 

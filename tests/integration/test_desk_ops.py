@@ -100,12 +100,16 @@ async def test_idle_tickets_are_reassigned_by_the_desk_worker(fresh_db: str) -> 
 async def test_routing_rules_from_the_configuration(fresh_db: str) -> None:
     config = desk_config(
         {"specialists": {"safety": ["ob-dee"], "influencer": ["ob-ben"], "influencer_followers": 5000}},
-        agents={"ob-ana": {"skills": ["live-chat"]}, "ob-dee": {"languages": ["en", "id"]}},
+        agents={
+            "ob-ana": {"skills": ["live-chat"]},
+            "ob-dee": {"languages": ["en", "id"], "skills": ["access"]},
+        },
+        routing={"keyword_rules": [{"keywords": ["wheelchair"], "skill": "access"}]},
     )
     async with booted(SPEC, fresh_db, clock=FakeClock(), config=config) as svc:
 
-        async def owner(**over: Any) -> str:
-            await arrive(svc, **over)
+        async def owner(text: str = "My bus is late", **over: Any) -> str:
+            await arrive(svc, text, **over)
             (event,) = [e for e in await emitted(svc) if isinstance(e, TicketAssigned)]
             return event.agent_id
 
@@ -114,6 +118,8 @@ async def test_routing_rules_from_the_configuration(fresh_db: str) -> None:
         assert await owner(platform="messenger", kind="dm") == "ob-ana"
         assert await owner(platform="messenger", kind="dm") == "ob-ana"
         assert await owner(language="id") == "ob-dee"
+        for _ in range(2):  # the keyword's skill wins over the rotation, every time
+            assert await owner("I need a wheelchair ramp at Newark") == "ob-dee"
 
 
 @pytest.mark.parametrize("policy", ["reassign", "watch"])

@@ -52,6 +52,17 @@ class ReadModelStore:
                 pg_insert(desk_messages).on_conflict_do_nothing(index_elements=["message_id"]), list(rows)
             )
 
+    async def texts(self, message_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The customer's words of each message, where ingest's record has arrived."""
+        if not message_ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(desk_messages.c.message_id, desk_messages.c.text).where(
+                desk_messages.c.message_id.in_(list(message_ids))
+            )
+        )
+        return {r.message_id: r.text for r in rows}
+
     async def edit_message(self, message_id: uuid.UUID, *, text: str, at: datetime) -> None:
         await self._uow.conn.execute(
             update(desk_messages)
