@@ -163,7 +163,11 @@ class BrokerWatch:
                 request_timeout_ms=10_000,
                 client_id="outbox-broker-watch",
             )
-            await probe.start()
+            try:
+                await probe.start()
+            except BaseException:
+                await probe.stop()  # a half-started client still holds its connections
+                raise
             self._probe = probe
         return self._probe
 

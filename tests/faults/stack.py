@@ -80,7 +80,9 @@ class FaultStack:
 def fault_stack(*, extra_env: dict[str, str] | None = None) -> Iterator[FaultStack]:
     root = Path(tempfile.mkdtemp(prefix="socialdesk-faults-"))
     kafka = EmbeddedKafka(log_path=root / "tansu.log")
-    postgres = EmbeddedPostgres(root / "pgdata", durable=False, log_path=root / "postgres.log")
+    # Durable, as in production: with synchronous_commit off a crash forgets the last
+    # commits, and intake would have acknowledged messages the database no longer has.
+    postgres = EmbeddedPostgres(root / "pgdata", durable=True, log_path=root / "postgres.log")
     slack = FakeSlack(token=SLACK_TOKEN, channels=SLACK_CHANNELS)
     supervisor: Supervisor | None = None
     try:
