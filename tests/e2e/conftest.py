@@ -60,6 +60,10 @@ def stack(postgres: EmbeddedPostgres) -> Iterator[Stack]:
         **TEST_ENV,
         "TEST_SLACK_TOKEN": SLACK_TOKEN,
         "NOTIFIER_SLACK_BASE_URL": slack.base_url,
+        # The test configuration carries platform tokens: the session stack must never
+        # call the real Graph or X API (tests that need them start their own fakes).
+        "NOTIFIER_GRAPH_BASE_URL": "http://127.0.0.1:9",
+        "NOTIFIER_X_BASE_URL": "http://127.0.0.1:9",
         "NOTIFIER_DELIVERY_LEASE_SECONDS": "3",
         "NOTIFIER_LOCAL_SINK_PATH": str(root / "sink.jsonl"),
         "SLA_MONITOR_MAX_IDLE_SECONDS": "0.2",
