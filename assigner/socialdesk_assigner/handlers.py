@@ -34,6 +34,7 @@ from socialdesk_schemas import (
     ReplyRequested,
     SlaBreached,
     SlaWarning,
+    SpikeDetected,
     TicketEscalated,
     TrendDetected,
 )
@@ -154,6 +155,7 @@ class ReadModelHandlers:
             NotificationDelivered: self.on_notification,
             NotificationFailed: self.on_notification,
             TrendDetected: self.on_trend,
+            SpikeDetected: self.on_spike,
         }
 
     # -- conversation --
@@ -396,6 +398,17 @@ class ReadModelHandlers:
                     "detail": detail[:1000],
                 }
             ]
+        )
+
+    async def on_spike(self, event: SpikeDetected, uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).add_spike(
+            event_id=event.event_id,
+            brand=event.brand,
+            severity=event.severity,
+            volume=event.volume,
+            baseline_volume=event.baseline_volume,
+            negative_share=event.negative_share,
+            at=event.occurred_at,
         )
 
     async def on_trend(self, event: TrendDetected, uow: UnitOfWork) -> None:

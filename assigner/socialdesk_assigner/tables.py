@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Identity,
     Integer,
     MetaData,
@@ -199,6 +200,18 @@ incident_groups = Table(
     Column("volume", Integer, nullable=False),
     Column("sample_text", Text),
     Column("updated_at", _TS, nullable=False),
+)
+
+spikes = Table(
+    "spikes",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("brand", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("volume", Integer, nullable=False),
+    Column("baseline_volume", Float, nullable=False),
+    Column("negative_share", Float, nullable=False),
+    Column("at", _TS, nullable=False),
 )
 
 #: Each agent's open (assigned, pending) tickets, kept by triggers on ``tickets``.

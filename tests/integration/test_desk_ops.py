@@ -14,7 +14,14 @@ import pytest
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_assigner.presence import DeskWorker
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import SlaBreached, TicketAssigned, TicketEscalated, TicketQueued
+from socialdesk_schemas import (
+    SlaBreached,
+    SpikeDetected,
+    TicketAssigned,
+    TicketEscalated,
+    TicketQueued,
+    TrendDetected,
+)
 from socialdesk_schemas.sla import SlaClockArmed
 from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev, page
 from tests.support import booted
@@ -238,8 +245,35 @@ async def test_reports_per_agent_brand_and_channel_as_json_and_csv(fresh_db: str
         assert as_csv.headers["content-type"].startswith("text/csv")
         (line,) = list(csv.DictReader(io.StringIO(as_csv.text)))
         assert (line["brand"], line["handled"], line["root_cause:delay"]) == ("ourbus", "2", "2")
+        hot = await arrive(svc, "stuck on the turnpike", group_id="g-turnpike")
+        await svc.feed(
+            TrendDetected(
+                **ev(svc, hot.ticket_id),
+                brand="ourbus",
+                group_id="g-turnpike",
+                volume=14,
+                window_seconds=600,
+                sample_text="stuck on the turnpike",
+            ),
+            SpikeDetected(
+                **ev(svc, hot.ticket_id),
+                brand="ourbus",
+                severity="major",
+                volume=40,
+                baseline_volume=8.0,
+                negative_share=0.7,
+                baseline_negative_share=0.2,
+                window_seconds=600,
+                score=5.1,
+            ),
+        )
         cockpit = (await svc.client.get("/v1/reports/cockpit", headers=auth("ob-lead"))).json()
         assert cockpit["sla"]["breached"] == 1
+        assert (
+            cockpit["hot_topics"][0]["group_id"] == "g-turnpike" and cockpit["hot_topics"][0]["volume"] == 14
+        )
+        assert [(s["brand"], s["severity"]) for s in cockpit["spikes"]] == [("ourbus", "major")]
+        assert cockpit["by_brand"]["ourbus"]["in_progress"] == 1
 
 
 async def test_an_agent_removed_from_the_configuration_breaks_nothing(fresh_db: str) -> None:

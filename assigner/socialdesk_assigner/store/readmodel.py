@@ -19,6 +19,7 @@ from socialdesk_assigner.tables import (
     incident_groups,
     replies,
     sla_clocks,
+    spikes,
     tickets,
 )
 from socialdesk_runtime.db import UnitOfWork
@@ -177,7 +178,12 @@ class ReadModelStore:
             )
         )
 
-    # -- incident groups --
+    # -- incident groups and spikes --
+
+    async def add_spike(self, **values: Any) -> None:
+        await self._uow.conn.execute(
+            pg_insert(spikes).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+        )
 
     async def upsert_group(
         self, *, brand: str, group_id: str, volume: int, sample: str | None, at: datetime

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 
-from socialdesk_assigner.tables import incident_groups, replies, sla_clocks, tickets
+from socialdesk_assigner.tables import incident_groups, replies, sla_clocks, spikes, tickets
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["By", "ReportStore"]
@@ -182,7 +182,27 @@ class ReportStore:
             .order_by(func.count().desc())
             .limit(10)
         )
+        recent = await self._uow.conn.execute(
+            select(spikes)
+            .where(
+                spikes.c.at >= now - timedelta(hours=24),
+                *([] if brands is None else [spikes.c.brand.in_(sorted(brands))]),
+            )
+            .order_by(spikes.c.at.desc())
+            .limit(10)
+        )
         return {
+            "spikes": [
+                {
+                    "brand": s.brand,
+                    "severity": s.severity,
+                    "volume": s.volume,
+                    "baseline_volume": round(s.baseline_volume, 1),
+                    "negative_share": round(s.negative_share, 3),
+                    "at": s.at,
+                }
+                for s in recent
+            ],
             "by_brand": counts["brand"],
             "by_platform": counts["platform"],
             "by_agent": counts["agent"],

@@ -251,6 +251,11 @@ def cockpit_html(
         f"<td>{e(g['volume'])}</td><td>{e(g['sample_text'])}</td></tr>"
         for g in data["hot_topics"]
     )
+    spikes = "".join(
+        f'<tr><td>{e(s["brand"])}</td><td class="s-breached">{e(s["severity"])}</td><td>{e(s["volume"])}</td>'
+        f"<td>{e(s['baseline_volume'])}</td><td>{e(s['negative_share'])}</td><td>{_when(s['at'])}</td></tr>"
+        for s in data.get("spikes", [])
+    )
     people = "".join(
         f"<tr><td>{e(a['name'])}</td><td>{e(a['level'])}</td><td>{e(a['status'])}</td>"
         f"<td>{e(a['open_tickets'])} / {e(a['capacity'])}</td></tr>"
@@ -265,6 +270,8 @@ def cockpit_html(
 {table("brand", data["by_brand"])}{table("channel", data["by_platform"])}{table("agent", data["by_agent"])}
 <h2>Hot topics and spikes</h2><table><tr><th>Brand</th><th>Group</th><th>Open</th><th>Volume</th><th>Sample</th></tr>
 {hot or '<tr><td colspan="5" class="muted">No incident groups open.</td></tr>'}</table>
+<h2>Volume spikes (last 24 h)</h2><table><tr><th>Brand</th><th>Severity</th><th>Volume</th><th>Baseline</th>
+<th>Negative share</th><th>When</th></tr>{spikes or '<tr><td colspan="6" class="muted">No spikes.</td></tr>'}</table>
 <h2>Who is on</h2><table><tr><th>Agent</th><th>Level</th><th>Status</th><th>Load</th></tr>{people}</table>
 <h2>Reports (last 7 days)</h2><p><a href="/desk/reports.csv?by=agent" id="csv">per agent (CSV)</a> ·
 <a href="/desk/reports.csv?by=brand">per brand (CSV)</a> · <a href="/desk/reports.csv?by=platform">per channel (CSV)</a></p>"""
