@@ -116,9 +116,8 @@ def webhook_router(
         secret = config.x_secret_for(account) if account else (secrets[0] if secrets else None)
         if not token or secret is None:
             requests.labels(platform="x", outcome="handshake_refused").inc()
-            return JSONResponse(
-                status_code=400, content={"error": "bad_request", "detail": "crc_token missing"}
-            )
+            detail = "crc_token missing" if not token else "no consumer secret configured for this account"
+            return JSONResponse(status_code=400, content={"error": "bad_request", "detail": detail})
         requests.labels(platform="x", outcome="handshake").inc()
         return JSONResponse({"response_token": x_crc_response(token, secret)})
 

@@ -93,6 +93,10 @@ class ExtractionWorker:
     async def run(self) -> None:
         while not self._control.stopping:
             try:
+                if self._waiting_since is not None:
+                    # The backlog a burst leaves while acknowledgements go first.
+                    async with self._uow_factory() as uow:
+                        self._metrics.deliveries_pending.set(await WebhookStore(uow).pending_count())
                 await self._yield_to_acknowledgements()
                 self._waiting_since = None
                 while await self.run_once() and not self._control.stopping:
