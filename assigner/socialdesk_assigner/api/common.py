@@ -4,6 +4,7 @@ refusals into HTTP answers, sizes (413), and ``Idempotency-Key`` on every POST."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -31,12 +32,14 @@ from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
+from socialdesk_runtime.errors import is_transient
 
 __all__ = ["AgentLookup", "Desk", "agent_tokens", "plain"]
 
 AgentLookup = Callable[[str], Agent | None]
 T = TypeVar("T")
 Outcome = tuple[int, dict[str, Any]]
+_ATTEMPTS = 3
 
 
 def plain(value: Any) -> Any:
@@ -135,6 +138,34 @@ class Desk:
         fingerprint = hashlib.sha256(
             orjson.dumps([request.method, request.url.path, payload], option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return await self._post_once(agent, action, key, fingerprint, work)
+            except HTTPException:
+                raise
+            except Exception as exc:
+                # a deadlock or serialization failure is retried at once; the database away
+                # is 503 with Retry-After, never a bare 500
+                if not is_transient(exc):
+                    raise
+                if attempt == _ATTEMPTS:
+                    self.metrics.desk_actions.labels(action, "unavailable").inc()
+                    raise HTTPException(
+                        status_code=503,
+                        detail="the desk's database is busy or away; retry shortly",
+                        headers={"Retry-After": "2"},
+                    ) from None
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _post_once(
+        self,
+        agent: Agent,
+        action: str,
+        key: str | None,
+        fingerprint: str,
+        work: Callable[[UnitOfWork], Awaitable[Outcome]],
+    ) -> JSONResponse:
         async with self.uow_factory() as uow:
             store = DeskStore(uow)
             if key is not None:
