@@ -1,0 +1,104 @@
+"""Routing: ``MessageClassified`` handled a whole consumed batch at once. What routing needs
+is read in a few queries, every message is routed in memory in record order (the domain
+keeps the rotation current), and the results are written in a few statements."""
+
+from __future__ import annotations
+
+import uuid
+
+from socialdesk_assigner.domain import Rotation, Ticket, route, working_agents
+from socialdesk_assigner.domain.ticket import AUTO_REPLY_AGENT
+from socialdesk_assigner.domain.views import history_rows
+from socialdesk_assigner.metrics import AssignerMetrics
+from socialdesk_assigner.presence import Roster
+from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.db import UnitOfWork
+from socialdesk_schemas import (
+    Event,
+    MessageClassified,
+    ReplyRequested,
+)
+
+__all__ = ["on_message_classified"]
+
+
+async def on_message_classified(
+    messages: list[MessageClassified],
+    uow: UnitOfWork,
+    *,
+    config: SocialdeskConfig,
+    clock: Clock,
+    metrics: AssignerMetrics,
+    roster: Roster,
+) -> None:
+    """Route each message's ticket: to an owner, the queue, marketing, dismissed or answered."""
+    now = clock.now()
+    store = TicketStore(uow)
+    ids = list(dict.fromkeys(m.ticket_id for m in messages))  # record order, no repeats
+    brands = {m.brand for m in messages}
+    stored = await store.lock_tickets(ids)
+    online = await roster.online(uow, now)
+    rotation = Rotation(
+        config,
+        load=await store.open_load({a.id for b in sorted(brands) for a in working_agents(config, b, online)}),
+        last_owner=await store.last_owners(
+            {(m.brand, m.customer_id) for m in messages if m.queue == "cx"}, excluding=ids
+        ),
+        cursor=await store.lock_cursors(brands),
+        online=online,
+    )
+    current: dict[uuid.UUID, Ticket] = dict(stored)
+    emitted: list[Event] = []
+    # keyword rules read the customer's words, when ingest's record of them came first
+    texts = (
+        await ReadModelStore(uow).texts([m.message_id for m in messages])
+        if config.routing.keyword_rules
+        else {}
+    )
+    for message in messages:
+        step = route(
+            current.get(message.ticket_id), message, rotation=rotation, config=config, now=now, texts=texts
+        )
+        current[message.ticket_id] = step.ticket
+        for event in step.events:
+            uow.emit(event)
+        emitted.extend(step.events)
+        metrics.messages_routed.labels(step.transition).inc()
+    touched = [current[i] for i in ids]
+    await store.add(t for t in touched if t.ticket_id not in stored)
+    await store.save(t for t in touched if t.ticket_id in stored)
+    await store.save_cursors({b: rotation.cursor[b] for b in rotation.moved})
+    await ReadModelStore(uow).add_classifications(
+        [
+            {
+                "message_id": m.message_id,
+                "ticket_id": m.ticket_id,
+                "queue": m.queue,
+                "category": m.category,
+                "priority": m.priority,
+                "sentiment": m.sentiment,
+                "language": m.language,
+                "reasons": list(m.reasons),
+                "confidence": dict(m.confidence),
+                "auto_reply": m.auto_reply,
+                "classifier_version": m.classifier_version,
+                "at": now,
+            }
+            for m in messages
+        ]
+    )
+    await DeskStore(uow).add_history(history_rows(emitted, now))
+    for event in emitted:  # saved replies sent automatically belong to the conversation too
+        if isinstance(event, ReplyRequested) and event.origin == "auto_reply":
+            await store.add_reply(
+                reply_id=event.reply_id,
+                ticket_id=event.ticket_id,
+                agent_id=AUTO_REPLY_AGENT,
+                text=event.text,
+                at=now,
+                template_key=event.template_key,
+                request_event_id=event.event_id,
+                origin="auto_reply",
+            )
