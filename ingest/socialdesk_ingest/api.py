@@ -60,6 +60,7 @@ class IntakeAuthor(BaseModel):
     handle: Name | None = None
     display_name: Name | None = None
     followers: int | None = Field(default=None, ge=0, le=2**31 - 1)  # the store's int4
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
 
 
 class IntakeBody(BaseModel):
@@ -85,7 +86,7 @@ class IntakeBody(BaseModel):
             platform=self.platform,
             kind=self.kind,
             platform_message_id=self.platform_message_id,
-            author=IncomingAuthor(a.platform_user_id, a.handle, a.display_name, a.followers),
+            author=IncomingAuthor(a.platform_user_id, a.handle, a.display_name, a.followers, phone=a.phone),
             text=self.text,
             sent_at=self.sent_at,
             in_reply_to=self.in_reply_to,

@@ -14,7 +14,7 @@ from socialdesk_ingest.domain.platforms.health import channels
 from socialdesk_ingest.enrichment_worker import EnrichmentWorker, make_enricher
 from socialdesk_ingest.extraction_worker import ExtractionWorker
 from socialdesk_ingest.graph import GraphReader
-from socialdesk_ingest.handlers import accept_offers, store_deliveries
+from socialdesk_ingest.handlers import Linking, accept_offers, store_deliveries
 from socialdesk_ingest.health_worker import ChannelHealthWorker
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.reconcile_worker import ReconcileWorker
@@ -41,7 +41,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             uow_factory=runtime.uow_factory,
             clock=runtime.clock,
             idle_seconds=settings.conversation_idle_seconds,
-            link_window_seconds=config.platforms.link_window_seconds,
+            linking=Linking.from_config(config),
         ),
         fails_whole=is_transient,
     )
@@ -64,7 +64,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         enricher=make_enricher(reader, metrics),
         quiet_seconds=settings.extraction_quiet_seconds,
         max_lag_seconds=settings.extraction_max_lag_seconds,
-        link_window_seconds=config.platforms.link_window_seconds,
+        linking=Linking.from_config(config),
     )
     enrichment = EnrichmentWorker(
         reader=reader, uow_factory=runtime.uow_factory, clock=runtime.clock, metrics=metrics

@@ -40,7 +40,7 @@ from socialdesk_ingest.domain.platforms import (
     recipient_ticket,
 )
 from socialdesk_ingest.domain.platforms.enrichment import Enrichment, enriched
-from socialdesk_ingest.handlers import place_messages
+from socialdesk_ingest.handlers import Linking, place_messages
 from socialdesk_ingest.store import IngestStore
 from socialdesk_ingest.store.webhooks import PendingDelivery, StoredChange, WebhookStore
 from socialdesk_runtime.db import UnitOfWork
@@ -84,7 +84,7 @@ async def extract_deliveries(
     now: datetime,
     idle_seconds: float,
     enricher: Enricher = no_enrichment,
-    link_window_seconds: float | None = None,
+    linking: Linking | None = None,
 ) -> Extracted:
     """Extract deliveries in this unit of work and mark them extracted. The caller commits.
 
@@ -112,7 +112,7 @@ async def extract_deliveries(
         out,
         now=now,
         idle_seconds=idle_seconds,
-        link_window_seconds=link_window_seconds,
+        linking=linking,
     )
     await _facts(facts, hooks, uow, out, now=now)
     await hooks.mark_extracted([d.id for d in deliveries], at=now)
@@ -130,7 +130,7 @@ async def _messages(
     *,
     now: datetime,
     idle_seconds: float,
-    link_window_seconds: float | None,
+    linking: Linking | None,
 ) -> None:
     if not customer:
         return
@@ -169,7 +169,7 @@ async def _messages(
         now=now,
         idle_seconds=idle_seconds,
         enrich=to_enrich,
-        link_window_seconds=link_window_seconds,
+        linking=linking,
     )
     out.messages += len(joined)
     out.to_enrich.extend(to_enrich)

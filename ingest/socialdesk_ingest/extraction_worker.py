@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from socialdesk_ingest.domain.platforms import AccountIndex
 from socialdesk_ingest.extraction import Enricher, Extracted, extract_deliveries, no_enrichment
+from socialdesk_ingest.handlers import Linking
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store.webhooks import PendingDelivery, WebhookStore
 from socialdesk_runtime.clock import Clock
@@ -45,7 +46,7 @@ class ExtractionWorker:
         enricher: Enricher = no_enrichment,
         quiet_seconds: float = 0.05,
         max_lag_seconds: float = 0.0,
-        link_window_seconds: float | None = None,
+        linking: Linking | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -59,7 +60,7 @@ class ExtractionWorker:
         self._enricher = enricher
         self._quiet = quiet_seconds
         self._max_lag = max_lag_seconds
-        self._link_window = link_window_seconds
+        self._linking = linking
         self._last_stored = 0.0
         self._waiting_since: float | None = None
         self._control = LoopControl()
@@ -142,7 +143,7 @@ class ExtractionWorker:
             now=self._clock.now(),
             idle_seconds=self._idle,
             enricher=self._enricher,
-            link_window_seconds=self._link_window,
+            linking=self._linking,
         )
 
     async def _one(self, delivery: PendingDelivery, uow: UnitOfWork, into: Extracted) -> None:

@@ -8,6 +8,7 @@ message. A batch of one is the same code path.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +18,27 @@ import stamina
 from socialdesk_ingest import domain
 from socialdesk_ingest.domain import Accepted, IncomingMessage, Placement
 from socialdesk_ingest.store import ConcurrentDuplicate, IngestStore
-from socialdesk_ingest.store.customers import CustomerStore
+from socialdesk_ingest.store.customers import CustomerStore, same_phone_links
 from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.errors import is_transient
+from socialdesk_schemas.platforms import CustomerLinked
 
-__all__ = ["Offer", "accept_batch", "accept_offers", "place_messages", "store_deliveries"]
+__all__ = ["Linking", "Offer", "accept_batch", "accept_offers", "place_messages", "store_deliveries"]
+
+
+@dataclass(frozen=True, slots=True)
+class Linking:
+    """One customer across channels: the window a linked customer's open ticket is joined
+    within, and whether the same-phone rule links customers."""
+
+    window_seconds: float
+    same_phone: bool = True
+
+    @classmethod
+    def from_config(cls, config: SocialdeskConfig) -> Linking:
+        return cls(config.platforms.link_window_seconds, config.platforms.link_same_phone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +56,7 @@ async def accept_batch(
     *,
     clock: Clock,
     idle_seconds: float,
-    link_window_seconds: float | None = None,
+    linking: Linking | None = None,
 ) -> list[Accepted]:
     """Store messages and emit their events; the answers in offer order. The caller commits.
 
@@ -58,7 +74,7 @@ async def accept_batch(
     batch = [o.message for o in fresh]
     raw_ids = await store.add_raw_deliveries([(o.source, o.raw_body) for o in fresh], extracted_at=now)
     placements = await place_messages(
-        batch, list(raw_ids), uow, now=now, idle_seconds=idle_seconds, link_window_seconds=link_window_seconds
+        batch, list(raw_ids), uow, now=now, idle_seconds=idle_seconds, linking=linking
     )
     return domain.outcomes(offered, stored, {m.key: p for m, p in zip(batch, placements, strict=True)})
 
@@ -71,7 +87,7 @@ async def place_messages(
     now: datetime,
     idle_seconds: float,
     enrich: Collection[IncomingMessage] = (),
-    link_window_seconds: float | None = None,
+    linking: Linking | None = None,
 ) -> list[Placement]:
     """Thread fresh messages (none stored before, no copies) into tickets, store them and
     emit ``MessageReceived`` for each: the path every source shares."""
@@ -81,11 +97,13 @@ async def place_messages(
     new = domain.new_conversations(batch, customer_ids, now=now)
     opened = await store.create_conversations(new.values())
     conversations = await store.lock_conversations(new.keys())
+    if linking is not None and linking.same_phone:
+        await _link_same_phone(uow, set(customer_ids.values()), now=now)
     linked = (
         await CustomerStore(uow).linked_open_tickets(
-            set(customer_ids.values()), since=now - timedelta(seconds=link_window_seconds)
+            set(customer_ids.values()), since=now - timedelta(seconds=linking.window_seconds)
         )
-        if link_window_seconds
+        if linking is not None
         else {}
     )
     placed = domain.thread(
@@ -106,7 +124,7 @@ async def accept_offers(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     idle_seconds: float,
-    link_window_seconds: float | None = None,
+    linking: Linking | None = None,
 ) -> list[Accepted]:
     """:func:`accept_batch` in a transaction of its own, committed.
 
@@ -123,7 +141,7 @@ async def accept_offers(
                     uow,
                     clock=clock,
                     idle_seconds=idle_seconds,
-                    link_window_seconds=link_window_seconds,
+                    linking=linking,
                 )
                 await uow.commit()
                 return results
@@ -150,6 +168,24 @@ async def store_deliveries(
             on_commit()
             return ids
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now: datetime) -> None:
+    """The configured rule: a customer with another's phone number joins their profile."""
+    store = CustomerStore(uow)
+    for customer, profile in await same_phone_links(uow, customer_ids):
+        members = await store.link([profile, customer], profile)
+        uow.emit(
+            CustomerLinked(
+                producer="ingest",
+                occurred_at=now,
+                ticket_id=profile,
+                correlation_id=profile,
+                profile_id=profile,
+                customer_ids=members,
+                linked_by="rule:same_phone",
+            )
+        )
 
 
 def _retry(exc: Exception) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_ingest.domain.platforms import AccountIndex
 from socialdesk_ingest.extraction import extract_deliveries
+from socialdesk_ingest.handlers import Linking
 from socialdesk_ingest.store.webhooks import count_deliveries_since, deliveries_since
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
@@ -64,7 +65,7 @@ async def replay(
                             accounts=accounts,
                             now=clock.now(),
                             idle_seconds=idle_seconds,
-                            link_window_seconds=config.platforms.link_window_seconds,
+                            linking=Linking.from_config(config),
                         )
                 except Exception:
                     uow.discard_since(mark)

@@ -46,6 +46,7 @@ customers = Table(
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("profile_id", Uuid),
+    Column("phone", String(32)),
     UniqueConstraint("brand", "platform", "platform_user_id", name="customers_identity_key"),
 )
 

@@ -138,3 +138,43 @@ async def test_a_linked_customers_new_message_joins_their_open_ticket_until_unli
     await deliver(service, messenger(psid, "still here"))  # keeps the Messenger ticket open
     alone = await deliver(service, whatsapp(phone, "new question"))
     assert alone.opens_ticket and alone.ticket_id != today.ticket_id
+
+
+async def test_the_same_phone_on_whatsapp_links_the_customer_by_rule(svc: tuple[Booted, FakeClock]) -> None:
+    service, clock = svc
+    digits = f"4477{uid()[:7].translate(str.maketrans('abcdef', '123456'))}"
+    booking = await service.client.post(
+        "/v1/messages",
+        headers={"X-API-Key": "key-one"},
+        json={
+            "brand": "ourbus",
+            "platform": "generic",
+            "kind": "dm",
+            "platform_message_id": f"bk-{uid()}",
+            "author": {
+                "platform_user_id": f"booking-{uid()}",
+                "phone": f"+{digits[:2]} {digits[2:6]} {digits[6:]}",
+            },
+            "text": "Booking 5512: seat change please",
+        },
+    )
+    assert booking.status_code == 202, booking.text
+    (first,) = await service.emitted()
+    clock.advance(seconds=60)
+    events_before = await deliver_all(service, whatsapp(digits, "It's me again, about booking 5512"))
+    linked = [e for e in events_before if isinstance(e, CustomerLinked)]
+    received = [e for e in events_before if isinstance(e, MessageReceived)]
+    assert len(linked) == 1 and linked[0].linked_by == "rule:same_phone"
+    assert received[0].ticket_id == first.ticket_id and not received[0].opens_ticket
+
+
+async def deliver_all(svc: Booted, body: dict[str, Any]) -> list[Any]:
+    raw = json.dumps(body).encode()
+    sig = meta_signature(raw, TEST_ENV["TEST_META_APP_SECRET"])
+    assert (
+        await svc.client.post("/v1/webhooks/meta", content=raw, headers={"X-Hub-Signature-256": sig})
+    ).status_code == 200
+    (worker,) = (w for w in svc.parts.workers if isinstance(w, ExtractionWorker))
+    while await worker.run_once():
+        pass
+    return await svc.emitted()

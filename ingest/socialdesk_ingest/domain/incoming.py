@@ -19,6 +19,7 @@ __all__ = [
     "IncomingMessage",
     "MessageKey",
     "clean_text",
+    "normalise_phone",
 ]
 
 MAX_TEXT_CHARS = 64_000
@@ -43,6 +44,17 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+def normalise_phone(value: str | None) -> str | None:
+    """A phone number as digits with the country code (``+44 7700 900123`` → ``447700900123``);
+    ``None`` if it has too few digits to be one."""
+    if value is None:
+        return None
+    digits = re.sub(r"\D", "", value)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    return digits if 7 <= len(digits) <= 15 else None
+
+
 def _clean(value: str | None) -> str | None:
     return None if value is None else clean_text(value)
 
@@ -55,9 +67,12 @@ class IncomingAuthor:
     handle: str | None = None
     display_name: str | None = None
     followers: int | None = None
+    phone: str | None = None
+    """Digits only, country code first (a WhatsApp ``wa_id``, or what a source knows)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform_user_id", clean_text(self.platform_user_id))
+        object.__setattr__(self, "phone", normalise_phone(self.phone))
         object.__setattr__(self, "handle", _clean(self.handle))
         object.__setattr__(self, "display_name", _clean(self.display_name))
 

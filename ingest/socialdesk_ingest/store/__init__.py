@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_ingest.domain import (
@@ -43,6 +43,7 @@ _UPSERT_CUSTOMERS = _customer_insert.on_conflict_do_update(
         "followers": _customer_insert.excluded.followers,
         "handle": _customer_insert.excluded.handle,
         "display_name": _customer_insert.excluded.display_name,
+        "phone": func.coalesce(_customer_insert.excluded.phone, customers.c.phone),
     },
 ).returning(customers.c.id, customers.c.brand, customers.c.platform, customers.c.platform_user_id)
 
@@ -105,6 +106,7 @@ class IngestStore:
                     "handle": author.handle,
                     "display_name": author.display_name,
                     "followers": author.followers,
+                    "phone": author.phone,
                     "first_seen_at": seen_at,
                     "last_seen_at": seen_at,
                 }

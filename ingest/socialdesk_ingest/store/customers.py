@@ -13,7 +13,7 @@ from socialdesk_ingest.domain import LinkedTicket
 from socialdesk_ingest.tables import conversations, customers
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["CustomerStore"]
+__all__ = ["CustomerStore", "same_phone_links"]
 
 
 class CustomerStore:
@@ -128,3 +128,30 @@ class CustomerStore:
         for r in rows:
             out.setdefault(r.id, LinkedTicket(r.ticket_id, r.ticket_opened_at))
         return out
+
+
+async def same_phone_links(
+    uow: UnitOfWork, customer_ids: Collection[uuid.UUID]
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(customer, profile to join) for customers of ``customer_ids`` whose phone number
+    another customer of the same brand has, in another profile."""
+    if not customer_ids:
+        return []
+    other = aliased(customers)
+    mine = func.coalesce(customers.c.profile_id, customers.c.id)
+    theirs = func.coalesce(other.c.profile_id, other.c.id)
+    rows = await uow.conn.execute(
+        select(customers.c.id, theirs.label("profile"))
+        .join(
+            other,
+            (other.c.brand == customers.c.brand)
+            & (other.c.phone == customers.c.phone)
+            & (other.c.id != customers.c.id),
+        )
+        .where(customers.c.id.in_(list(customer_ids)), customers.c.phone.is_not(None), mine != theirs)
+        .order_by(other.c.first_seen_at)
+    )
+    out: dict[uuid.UUID, uuid.UUID] = {}
+    for r in rows:
+        out.setdefault(r.id, r.profile)
+    return list(out.items())

@@ -37,3 +37,6 @@ class PlatformsSettings(ConfigModel):
     #: message that never arrived by webhook is still backfilled.
     reconcile_seconds: Seconds = 300.0
     reconcile_lookback_seconds: Seconds = 3600.0
+    #: Rule: customers of a brand with the same phone number (a WhatsApp number, or a phone
+    #: a source gives at intake) are linked as one customer (``CustomerLinked``).
+    link_same_phone: bool = True

@@ -129,7 +129,14 @@ def incoming(item: CustomerMessage, brand: str) -> IncomingMessage:
         platform=item.platform,
         kind=item.kind,
         platform_message_id=item.platform_message_id,
-        author=IncomingAuthor(a.platform_user_id, a.handle, a.display_name, a.followers),
+        # A WhatsApp user id is their phone number: what the same-phone rule links by.
+        author=IncomingAuthor(
+            a.platform_user_id,
+            a.handle,
+            a.display_name,
+            a.followers,
+            phone=a.platform_user_id if item.platform == "whatsapp" else None,
+        ),
         text=item.text,
         sent_at=item.sent_at,
         in_reply_to=item.in_reply_to,
