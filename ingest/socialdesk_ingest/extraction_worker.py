@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from datetime import timedelta
 
@@ -63,6 +64,7 @@ class ExtractionWorker:
         self._linking = linking
         self._last_stored = 0.0
         self._waiting_since: float | None = None
+        self._last_forget = -math.inf
         self._control = LoopControl()
 
     def notify(self) -> None:
@@ -188,8 +190,10 @@ class ExtractionWorker:
             m.whatsapp_failed.labels(error_code=code).inc(n)
 
     async def _forget_old(self) -> None:
-        if self._retention is None:
+        now = time.monotonic()
+        if self._retention is None or now - self._last_forget < 60:
             return
+        self._last_forget = now
         cutoff = self._clock.now() - timedelta(seconds=self._retention)
         async with self._uow_factory() as uow:
             await WebhookStore(uow).forget_before(cutoff)

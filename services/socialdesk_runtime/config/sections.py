@@ -92,6 +92,9 @@ class XAccount(ConfigModel):
     user_id: NumericId
     consumer_secret_env: EnvName | None = None
     bearer_token_env: EnvName | None = None
+    #: Our X app's id: a DM of the account sent through it (``source_app_id``) is an echo
+    #: of a socialdesk reply, not one typed in X's own inbox.
+    app_id: NumericId | None = None
 
 
 class PlatformAccounts(ConfigModel):

@@ -21,9 +21,14 @@ class AccountIndex:
     """(platform, account id) → brand id."""
 
     brands: dict[tuple[Platform, str], str]
+    own_x_apps: frozenset[str] = frozenset()
+    """Our X apps' ids: an account's DM sent through one of them is our own send."""
 
     @classmethod
     def from_config(cls, config: SocialdeskConfig) -> AccountIndex:
+        apps = frozenset(
+            b.accounts.x.app_id for b in config.brands if b.accounts.x is not None and b.accounts.x.app_id
+        )
         out: dict[tuple[Platform, str], str] = {}
         for brand in config.brands:
             acc = brand.accounts
@@ -37,7 +42,7 @@ class AccountIndex:
                 out[("whatsapp", acc.whatsapp.phone_number_id)] = brand.id
             if acc.x is not None:
                 out[("x", acc.x.user_id)] = brand.id
-        return cls(out)
+        return cls(out, apps)
 
     def brand(self, platform: Platform, account_id: str | None) -> str | None:
         if account_id is None:

@@ -9,6 +9,7 @@ loads what the plan needs, and the fact builders here turn stored rows into even
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Iterable
@@ -112,6 +113,9 @@ def plan(items: Iterable[Item], accounts: AccountIndex) -> Plan:
         if brand is None:
             out.not_ticketed.append((item.platform, "unknown_account"))
             continue
+        if isinstance(item, OwnMessage) and item.platform == "x" and item.app_id in accounts.own_x_apps:
+            # Sent through our own X app: the echo of a socialdesk reply.
+            item = dataclasses.replace(item, typed_in_platform_inbox=False)
         if isinstance(item, CustomerMessage):
             msg = incoming(item, brand)
             out.customer.append(msg)
