@@ -108,18 +108,13 @@ class CustomerStore:
         other = aliased(customers)
         rows = await self._uow.conn.execute(
             select(customers.c.id, conversations.c.ticket_id, conversations.c.ticket_opened_at)
-            .join(
-                other,
-                (
-                    func.coalesce(other.c.profile_id, other.c.id)
-                    == func.coalesce(customers.c.profile_id, customers.c.id)
-                )
-                & (other.c.id != customers.c.id),
-            )
+            # Every member of a profile, its anchor included, carries the profile id, so an
+            # equality join on the indexed column finds the others.
+            .join(other, (other.c.profile_id == customers.c.profile_id) & (other.c.id != customers.c.id))
             .join(conversations, conversations.c.customer_id == other.c.id)
             .where(
                 customers.c.id.in_(list(customer_ids)),
-                customers.c.profile_id.is_not(None) | other.c.profile_id.is_not(None),
+                customers.c.profile_id.is_not(None),
                 conversations.c.last_message_at >= since,
             )
             .order_by(conversations.c.last_message_at.desc())
