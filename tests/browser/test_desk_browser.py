@@ -158,3 +158,76 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
             assert "for brand leads" in await page.inner_text("body")
         finally:
             await browser.close()
+
+
+async def test_approvals_hand_off_and_presence_in_a_browser(fresh_db: str) -> None:
+    """A new agent's reply waits; the lead approves it on the ticket page; a hand-off with a
+    note; going offline from the header hands her tickets on."""
+    from tests.integration.test_desk import desk_config
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    config = desk_config({"approvals": {"new_agents": ["ob-ana", "ob-ben", "ob-dee"]}})
+    async with booted(SPEC, fresh_db, clock=FakeClock(), config=config) as svc:
+        first = await arrive(svc, "Driver was rude to my mother")
+        owner = next(e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned))
+        token = {"ob-ana": "tok-ana", "ob-ben": "tok-ben", "ob-dee": "tok-dee"}[owner]
+        async with serving(svc) as base, playwright_api.async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+            try:
+                agent = await browser.new_page(viewport={"width": 1360, "height": 900})
+                await agent.goto(f"{base}/desk")
+                await agent.fill("input[name=token]", token)
+                await agent.click("button[type=submit]")
+                await agent.wait_for_url(f"{base}/desk/queue")
+                await agent.goto(f"{base}/desk/tickets/{first.ticket_id}")
+                await agent.fill(
+                    "#reply-form textarea[name=text]", "We are very sorry; the driver has been spoken to."
+                )
+                await agent.click("text=Send reply")
+                await agent.wait_for_selector(".msg.reply >> text=pending_approval")
+                assert await agent.locator("button[data-url$='/approve']").count() == 1
+                # the lead approves it from the same page
+                lead = await browser.new_page(viewport={"width": 1360, "height": 900})
+                await lead.goto(f"{base}/desk")
+                await lead.fill("input[name=token]", "tok-lead")
+                await lead.click("button[type=submit]")
+                await lead.wait_for_url(f"{base}/desk/queue")
+                await lead.goto(f"{base}/desk/tickets/{first.ticket_id}")
+                await lead.click("button[data-url$='/approve']")
+                await lead.wait_for_selector(".msg.reply >> text=requested")
+                assert "approved by ob-lead" in await lead.inner_text(".msg.reply .meta")
+                await lead.screenshot(path=str(ARTIFACTS / "ticket-approved.png"), full_page=True)
+                # the lead hands the ticket to Dee (or Ben) with a note
+                to = "ob-dee" if owner != "ob-dee" else "ob-ben"
+                await lead.select_option("select[name=agent_id]", to)
+                await lead.fill("input[name=note]", "Call the customer back tonight")
+                await lead.click("form[data-url$='/assign'] button")
+                await lead.wait_for_selector("text=Hand-off to")
+                assert "Call the customer back tonight" in await lead.inner_text(".card >> nth=-2")
+                # whoever holds a new ticket goes offline from the header: it is handed on
+                await emitted(svc)  # the hand-off's own events
+                second = await arrive(svc, "Bus smelled of smoke")
+                holder = next(
+                    e.agent_id
+                    for e in await emitted(svc)
+                    if isinstance(e, TicketAssigned) and e.ticket_id == second.ticket_id
+                )
+                tokens = {"ob-ana": "tok-ana", "ob-ben": "tok-ben", "ob-dee": "tok-dee"}
+                agent = await browser.new_page(viewport={"width": 1360, "height": 900})
+                await agent.goto(f"{base}/desk")
+                await agent.fill("input[name=token]", tokens[holder])
+                await agent.click("button[type=submit]")
+                await agent.wait_for_url(f"{base}/desk/queue")
+                await agent.locator(f'tr[data-ticket="{second.ticket_id}"]').wait_for()
+                await agent.select_option("#presence", "offline")
+                await agent.wait_for_selector(".flash-ok")
+                assert "offline" in await agent.inner_text("#flash")
+                moved = [e for e in await emitted(svc) if isinstance(e, TicketAssigned)]
+                assert second.ticket_id in {e.ticket_id for e in moved}
+                assert all(e.agent_id != holder for e in moved)
+                await agent.locator(f'tr[data-ticket="{second.ticket_id}"]').wait_for(
+                    state="detached", timeout=15000
+                )
+                await agent.screenshot(path=str(ARTIFACTS / "queue-offline.png"), full_page=True)
+            finally:
+                await browser.close()

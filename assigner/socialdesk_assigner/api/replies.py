@@ -264,6 +264,17 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
                 reply_id, status="requested", at=now, approved_by=agent.id, request_event_id=_request_id(step)
             )
             await desk.apply(uow, step)
+            await DeskStore(uow).add_history(
+                [
+                    {
+                        "ticket_id": ticket.ticket_id,
+                        "at": now,
+                        "kind": "ReplyApproved",
+                        "actor": agent.id,
+                        "detail": "",
+                    }
+                ]
+            )
             return 200, {"reply_id": reply_id, "status": "approved"}
 
         return await desk.post(request, agent, action, body, work)

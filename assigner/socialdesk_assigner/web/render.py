@@ -113,6 +113,8 @@ def _conversation(items: Sequence[Mapping[str, Any]], ticket_id: str) -> str:
             meta.append(f'<b class="delivery">{e(c["delivery"])}</b>')
         if c.get("failure_reason"):
             meta.append(f'<span class="flash-bad">{e(c["failure_reason"])}</span>')
+        if c.get("approved_by") and not c.get("rejected_reason"):
+            meta.append(f"approved by {e(c['approved_by'])}")
         if c.get("rejected_reason"):
             meta.append(f"rejected: {e(c['rejected_reason'])}")
         review = ""
