@@ -13,6 +13,8 @@ import pytest
 
 from socialdesk_runtime.config import ConfigError, SocialdeskConfig, load_config
 from socialdesk_schemas import MessageReceived, TicketAssigned
+from socialdesk_schemas.desk import FollowUpPromised
+from socialdesk_schemas.sla import FollowUpDue
 from socialdesk_sla_monitor.domain import (
     FIRST_RESPONSE,
     NEXT_RESPONSE,
@@ -23,9 +25,13 @@ from socialdesk_sla_monitor.domain import (
     arm_next_response,
     breach,
     calendar_named,
+    climb,
+    clock_armed,
     opening,
     pause,
+    promise,
     resume,
+    retarget,
     start_level,
     stop,
     target_seconds,
@@ -308,3 +314,52 @@ def test_a_calendar_that_never_opens_or_an_unknown_one_is_refused(tmp_path: Path
     assert "unknown calendar 'nights'" in refused(
         tmp_path, "  policies:\n    - {calendar: nights}\n", hours="24/7"
     )
+
+
+# --- follow-ups and late classifications ----------------------------------------------
+
+
+def test_a_promise_is_due_when_promised_and_reminds_before_it_climbs(config: SocialdeskConfig) -> None:
+    ticket = uuid.uuid4()
+    promised = FollowUpPromised(
+        producer="assigner",
+        occurred_at=T0,
+        ticket_id=ticket,
+        correlation_id=uuid.uuid4(),
+        follow_up_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        agent_id="ana",
+        due_at=T0 + timedelta(hours=20),
+    )
+    timer = promise(promised, config, priority="high")
+    assert (timer.metric, timer.deadline, timer.calendar, timer.agent_level) == (
+        "follow_up",
+        T0 + timedelta(hours=20),
+        "24/7",
+        "L1",
+    )
+    assert clock_armed(timer, T0) is not None and clock_armed(timer, T0).warn_at is None  # type: ignore[union-attr]
+    fired = breach(timer, T0 + timedelta(hours=20), config)
+    (due,) = fired.events
+    assert isinstance(due, FollowUpDue) and due.agent_id == "ana"
+    assert fired.timer.next_escalation_at == T0 + timedelta(hours=20, seconds=1800), "the rung delay"
+    climbed = climb(fired.timer, T0 + timedelta(hours=20, seconds=1800), config)
+    (escalated,) = climbed.events
+    assert escalated.to_level == "L3" and "follow-up" in escalated.reason  # type: ignore[attr-defined]
+    kept = stop(timer, T0 + timedelta(hours=1))
+    assert kept is not None and kept.in_time
+
+
+def test_a_late_classification_moves_a_running_clock_from_its_start(config: SocialdeskConfig) -> None:
+    timer = arm(opening(assigned(), config), metric=FIRST_RESPONSE, config=config, hot=False)
+    assert timer.deadline == T0 + timedelta(hours=2)
+    moved = retarget(timer, ("dm", "safety"), config)
+    assert moved is not None
+    assert (moved.category, moved.target_seconds, moved.deadline) == (
+        "safety",
+        600,
+        T0 + timedelta(minutes=10),
+    )
+    assert retarget(moved, ("dm", "query"), config) is None, "known already"
+    assert retarget(dataclasses.replace(timer, state="met"), ("dm", "safety"), config) is None

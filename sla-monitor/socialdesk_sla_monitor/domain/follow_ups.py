@@ -3,7 +3,7 @@
 A promise is a timer of clock ``follow_up``, due at the promised time. A reply from the
 desk after the promise keeps it (met); resolving the ticket cancels it. Due and not kept,
 the owner is reminded (``FollowUpDue``); still not kept one rung delay later, it climbs
-the brand's ladder from the owner's level like a breach.
+the brand's ladder like a breach (to the brand lead first, or one above the owner).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN
 from socialdesk_schemas import Priority
 from socialdesk_schemas.desk import FollowUpPromised
 from socialdesk_schemas.sla import FollowUpDue
+from socialdesk_sla_monitor.domain.policy import breach_from
 from socialdesk_sla_monitor.domain.timers import FOLLOW_UP, PRODUCER, Fired, Timer
 
 __all__ = ["promise", "remind"]
@@ -58,7 +59,8 @@ def remind(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
     reminded = dataclasses.replace(
         timer,
         state="breached",
-        escalation_level=timer.agent_level,
+        # The climb starts where a breach does: the brand lead answers for promises too.
+        escalation_level=breach_from(timer.agent_level),
         next_escalation_at=now + timedelta(seconds=delay),
     )
     due = FollowUpDue(
