@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from socialdesk_classifier.nlp import (
     Classifier,
     Decision,
+    Grouper,
     Post,
     SpikeDetector,
     SpikeSignal,
@@ -124,6 +125,9 @@ class Engine:
 
     def restore(self, blob: bytes) -> None:
         state: Any = pickle.loads(blob)
+        grouper = state[0]
+        if grouper is not None and getattr(grouper, "state_version", 0) != Grouper.STATE_VERSION:
+            return  # a snapshot of an older grouping layout: start afresh (the replay refills it)
         self.classifier.grouper, self.trends, self.spikes = state
 
 
@@ -252,6 +256,7 @@ def publications(message: MessageReceived, outcome: Outcome, now: datetime) -> l
                 occurred_at=now,
                 sample_text=message.text[:280],
                 **outcome.trend.as_event_fields(),
+                **outcome.decision.group_event_fields(),
             )
         )
     if outcome.spike is not None:

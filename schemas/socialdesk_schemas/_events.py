@@ -89,6 +89,12 @@ class MessageClassified(Event):
     language: str
     auto_reply: str | None = None
     group_id: str | None = None
+    # The incident group's summary when ``group_id`` is set (issue 14; optional).
+    group_type: str | None = None
+    group_place: str | None = None
+    group_first_seen: AwareDatetime | None = None
+    group_last_seen: AwareDatetime | None = None
+    group_size: int | None = Field(default=None, ge=1)
     confidence: dict[str, float] = Field(default_factory=dict)
     reasons: list[str] = Field(default_factory=list)
     classifier_version: str = "rules-1"
@@ -103,6 +109,12 @@ class TrendDetected(Event):
     volume: int = Field(ge=1)
     window_seconds: int = Field(ge=1)
     sample_text: str | None = None
+    # The incident's summary (issue 14; optional): what happened, where, since when.
+    group_type: str | None = None
+    group_place: str | None = None
+    group_first_seen: AwareDatetime | None = None
+    group_last_seen: AwareDatetime | None = None
+    group_size: int | None = Field(default=None, ge=1)
 
 
 class SpikeDetected(Event):

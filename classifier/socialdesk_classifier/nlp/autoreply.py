@@ -29,6 +29,7 @@ _NO_AUTO_REPLY_CUES = (
     "stranded_now",
     "data_breach",
     "needs_agent",
+    "act_on_account",
 )
 
 

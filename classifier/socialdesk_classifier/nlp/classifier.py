@@ -30,6 +30,7 @@ from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexe
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
+from socialdesk_classifier.nlp.priority import decide_priority
 from socialdesk_classifier.nlp.rules import load_lexicon
 from socialdesk_classifier.nlp.sentiment import SentimentScorer
 from socialdesk_classifier.nlp.settings import ClassifierSettings
@@ -41,8 +42,6 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 #: The model behind a Decision (``Decision.version``): bump when retraining changes answers.
 MODEL_VERSION = "model-1"
-
-_PUBLIC_KINDS = ("mention", "comment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +90,14 @@ class Classifier:
         analysis = self.analyser.analyse(post)
         core = self.decide(post, analysis)
         group_id: str | None = None
+        summary = None
         confidence = dict(core.confidence)
         reasons = list(core.reasons)
         if self.grouper is not None and core.category not in ("spam", "unknown"):
             assignment = self.grouper.assign(
                 brand=post.brand, text=analysis.clean.text, at=post.created_at, post_id=post.id
             )
-            group_id = assignment.group_id
+            group_id, summary = assignment.group_id, assignment.summary
             if group_id is not None:
                 confidence["group"] = round(min(1.0, 0.5 + assignment.score / 4), 4)
                 if assignment.shared:
@@ -115,6 +115,7 @@ class Classifier:
             version=MODEL_VERSION,
             confidence=confidence,
             reasons=reasons,
+            group_summary=summary,
         )
 
     # ------------------------------------------------------------------ decision rules
@@ -209,6 +210,11 @@ class Classifier:
             if new != category:
                 reasons.append(f"rule short_ask: '{snippet}' is a very short {new}")
             return new, max(conf, 0.6)
+        if category == "query" and "act_on_account" in cues:
+            reasons.append(
+                f"rule act_on_account: '{_snip(analysis, 'act_on_account')}' asks us to act on a booking: request"
+            )
+            return "request", max(conf, dict(ranked).get("request", 0.0), 0.6)
         strong_problem = [
             c for c in ("double_charge", "refund_overdue", "stranded_now", "data_breach") if c in cues
         ]
@@ -268,52 +274,11 @@ class Classifier:
     def _priority(
         self, post: Post, analysis: Analysis, category: str, probs: dict[str, float], reasons: list[str]
     ) -> tuple[str, float]:
-        cues = analysis.cues
-        if category in ("safety", "legal"):
-            reasons.append(f"priority critical: {category} is always critical")
-            return "critical", 0.99
-        if category in ("praise", "promo", "spam", "other"):
-            return "low", 0.95
-        if "data_breach" in cues:
-            reasons.append(
-                f"priority critical: personal data or account compromised ('{_snip(analysis, 'data_breach')}')"
-            )
-            return "critical", 0.9
-        if category == "complaint":
-            if "stranded_now" in cues and "past_trip" not in cues:
-                reasons.append(f"priority critical: stranded now ('{_snip(analysis, 'stranded_now')}')")
-                return "critical", 0.85
-            viral = self.settings.viral_threshold(post.brand)
-            if post.author_followers >= viral and post.kind in _PUBLIC_KINDS:
-                reasons.append(
-                    f"priority critical: public complaint from {post.author_followers} followers (>= {viral})"
-                )
-                return "critical", 0.85
-        allowed = {"complaint": ("medium", "high"), "request": ("medium", "high")}.get(
-            category, ("low", "medium", "high")
+        decided = decide_priority(
+            post, analysis, category, probs, viral_followers=self.settings.viral_threshold(post.brand)
         )
-        high_cues: list[str] = [c for c in ("double_charge", "refund_overdue", "active_trip") if c in cues]
-        if category == "complaint" and ("anger" in cues or analysis.clean.caps_ratio >= 0.5):
-            high_cues.append("anger" if "anger" in cues else "caps")
-        if high_cues and not (high_cues == ["active_trip"] and "past_trip" in cues):
-            reasons.append(f"priority high: {', '.join(high_cues)}")
-            return "high", 0.8
-        if category == "request":
-            # Taxonomy: requests are medium; high only under time pressure (cues above).
-            reasons.append("priority medium: a request with no time pressure")
-            return "medium", max(
-                0.6, probs.get("medium", 0.0) / (sum(probs.get(p, 0.0) for p in allowed) or 1.0)
-            )
-        if "short_ask" in cues:
-            reasons.append("priority medium: a very short ask")
-            return "medium", 0.7
-        total = sum(probs.get(p, 0.0) for p in allowed) or 1.0
-        best = max(allowed, key=lambda p: probs.get(p, 0.0))
-        if best == "high" and category == "query" and "active_trip" not in cues:
-            # A question is high only under time pressure, which the cue would have caught.
-            best = "medium" if probs.get("medium", 0.0) >= probs.get("low", 0.0) else "low"
-        reasons.append(f"model priority={best} p={probs.get(best, 0.0) / total:.2f}")
-        return best, probs.get(best, 0.0) / total
+        reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
+        return decided.level, decided.confidence
 
     def _sentiment(
         self, analysis: Analysis, category: str, probs: dict[str, float], reasons: list[str]

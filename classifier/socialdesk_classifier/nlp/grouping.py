@@ -104,7 +104,11 @@ class Grouper:
         a.group_id  # "g-..." shared with later posts about the same incident
     """
 
+    #: Bumped when the pickled layout changes: an older snapshot is then not restored.
+    STATE_VERSION = 2
+
     def __init__(self, extractor: SignatureExtractor, settings: GroupingSettings | None = None) -> None:
+        self.state_version = self.STATE_VERSION
         self._extractor = extractor
         self._settings = settings or GroupingSettings()
         self._groups: dict[str, OrderedDict[str, _Group]] = {}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from socialdesk_classifier.nlp.grouping import GroupSummary
 
 __all__ = ["CATEGORY_QUEUE", "Decision", "Post", "Queue"]
 
@@ -96,6 +99,20 @@ class Decision:
     version: str
     confidence: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    group_summary: GroupSummary | None = None
+
+    def group_event_fields(self) -> dict[str, Any]:
+        """The incident summary under the events' optional ``group_*`` names (empty without a group)."""
+        s = self.group_summary
+        if s is None:
+            return {}
+        return {
+            "group_type": s.incident_type,
+            "group_place": s.place,
+            "group_first_seen": s.first_seen,
+            "group_last_seen": s.last_seen,
+            "group_size": s.size,
+        }
 
     def as_event_fields(self) -> dict[str, Any]:
         """The ``MessageClassified`` fields this decision fills, under the event's names."""
@@ -110,6 +127,7 @@ class Decision:
             "confidence": dict(self.confidence),
             "reasons": list(self.reasons),
             "classifier_version": self.version,
+            **self.group_event_fields(),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,6 +140,7 @@ class Decision:
             "auto_reply": self.auto_reply,
             "language": self.language,
             "group": self.group_id,
+            "group_summary": self.group_summary.as_dict() if self.group_summary is not None else None,
             "confidence": {k: round(v, 4) for k, v in self.confidence.items()},
             "reasons": list(self.reasons),
         }

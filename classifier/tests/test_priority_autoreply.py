@@ -1,0 +1,82 @@
+"""Priority from explained factors; no auto-reply to a request to act on an account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from socialdesk_classifier.nlp import Classifier, Post, load_default_classifier
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return load_default_classifier()
+
+
+def _post(text: str, *, followers: int = 50, brand: str = "ourbus", at: datetime | None = None) -> Post:
+    return Post(
+        id="p",
+        brand=brand,
+        platform="x",
+        kind="mention",
+        author_followers=followers,
+        text=text,
+        created_at=at or datetime(2025, 7, 1, 12, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "factor"),
+    [
+        ("the 6pm bus never came, we're still waiting at the stop with the kids", "critical", "stranded now"),
+        ("@OurBus 伊萨卡的车一直没来，我们被困在车站", "critical", "stranded now"),
+        ("charged twice for one ticket this morning", "high", "charged twice"),
+        ("third time I'm writing about the late bus last week and still no answer", "high", "repeated"),
+        ("how many bags can I bring on the bus?", "low", "FAQ"),
+    ],
+)
+def test_priority_names_its_factor(clf: Classifier, text: str, level: str, factor: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.priority == level, d.reasons
+    line = next(r for r in d.reasons if r.startswith("priority "))
+    assert factor.lower() in line.lower()
+
+
+def test_big_audience_complaint_is_critical(clf: Classifier) -> None:
+    text = "@OurBus driver was rude and the bus was filthy last week"
+    assert clf.classify(_post(text, followers=100)).priority == "medium"
+    assert clf.classify(_post(text, followers=50_000)).priority == "critical"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many bags can I bring? also please add an extra bag to my booking OB-22019",
+        "what is your refund policy? please refund my booking 77301",
+        "@OurBus 请帮我取消明天去费城的票，退到原卡",
+        "Bitte stornieren Sie meine Buchung OB-40021 und erstatten Sie den Betrag.",
+    ],
+)
+def test_no_auto_reply_to_a_request_to_act(clf: Classifier, text: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.auto_reply is None, d.reasons
+    assert d.category != "query" or "act_on_account" not in " ".join(d.reasons)
+
+
+def test_plain_faq_still_auto_replies(clf: Classifier) -> None:
+    d = clf.classify(_post("are pets allowed on the bus?"))
+    assert d.auto_reply == "pets_policy"
+
+
+def test_decision_carries_the_group_summary(clf: Classifier) -> None:
+    t0 = datetime(2025, 7, 1, 12, tzinfo=UTC)
+    clf.classify(_post("the rally bus never came at the Allentown pickup", brand="rally", at=t0))
+    d = clf.classify(
+        _post("no bus in Allentown, nunca llegó el autobús", brand="rally", at=t0 + timedelta(minutes=10))
+    )
+    assert d.group_summary is not None and d.group_summary.size == 2
+    fields = d.as_event_fields()
+    assert fields["group_size"] == 2 and fields["group_place"] == "Allentown"
+    assert fields["group_first_seen"] == t0
+    assert d.as_dict()["group_summary"]["incident_type"] == "bus did not come"
