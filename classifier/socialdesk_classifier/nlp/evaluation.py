@@ -29,13 +29,14 @@ __all__ = ["TARGETS", "EvalReport", "cross_validate", "evaluate_holdout", "forma
 
 FIELDS = ("queue", "category", "priority", "sentiment", "auto_reply", "language")
 
-#: The issue's acceptance targets (metric name -> minimum).
+#: The acceptance targets (metric name -> minimum); issue 14 raised priority to 0.85 and
+#: auto-reply precision to 0.97.
 TARGETS: dict[str, float] = {
     "queue_macro_f1": 0.90,
     "category_accuracy": 0.80,
-    "priority_accuracy": 0.80,
+    "priority_accuracy": 0.85,
     "safety_legal_recall": 0.95,
-    "auto_reply_precision": 0.95,
+    "auto_reply_precision": 0.97,
     "group_pair_precision": 0.90,
     "group_pair_recall": 0.80,
 }
