@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from socialdesk_runtime.consumer import Batch
+from socialdesk_runtime.metrics import metric_prefix
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import (
     AgentReplied,
@@ -43,7 +44,7 @@ def _lagging(runtime: Runtime, threshold: int) -> bool:
     than ``threshold`` records behind (its lag gauge, set after every batch)."""
     if not runtime.consumer_caught_up.is_set():
         return True
-    lag = runtime.metrics.registry.get_sample_value("sla_monitor_consumer_lag_events")
+    lag = runtime.metrics.registry.get_sample_value(f"{metric_prefix(runtime.service)}_consumer_lag_events")
     return lag is not None and lag > threshold
 
 

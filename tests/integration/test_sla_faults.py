@@ -134,3 +134,15 @@ async def test_a_long_lag_does_not_hold_breaches_forever(fresh_db: str) -> None:
         fired = await sla.tick(10.0)
         assert breached(fired) == {ticket}, "held at most lag_hold_max_seconds"
         assert any(isinstance(e, TicketEscalated) for e in fired)
+
+
+async def test_a_consumer_far_behind_holds_breaches_even_when_caught_up_once(fresh_db: str) -> None:
+    clock = FakeClock()
+    settings = {"reply_grace_seconds": 0.5, "lag_hold_max_seconds": 600.0, "lag_hold_events": 100}
+    async with running(fresh_db, clock, settings=settings) as sla:
+        ticket = uuid.uuid4()
+        await sla.handle(assigned(clock, ticket))
+        sla.svc.runtime.metrics.consumer_lag_events.set(5000)  # a backlog the consumer is reading through
+        assert breached(await sla.tick(10.0)) == set()
+        sla.svc.runtime.metrics.consumer_lag_events.set(0)
+        assert breached(await sla.tick(0.1)) == {ticket}
