@@ -30,6 +30,8 @@ __all__ = ["DeskWorker", "Dispatcher", "Roster"]
 
 log = logging.getLogger(__name__)
 _DRAIN_BATCH = 200
+#: How long an Idempotency-Key is remembered (a client retries within minutes).
+_KEYS_KEPT = timedelta(hours=24)
 
 
 class Roster:
@@ -160,6 +162,7 @@ class DeskWorker:
             brands = [b.id for b in self._dispatcher.roster.config.brands]
             events = await self._dispatcher.reassign_idle(uow, now)
             events += await self._dispatcher.drain(uow, brands, now)
+            await DeskStore(uow).forget_keys(before=now - _KEYS_KEPT)
             await uow.commit()
         return len(events)
 

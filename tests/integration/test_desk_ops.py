@@ -102,6 +102,16 @@ async def test_idle_tickets_are_reassigned_by_the_desk_worker(fresh_db: str) -> 
         assert moved.previous_agent_id == assigned.agent_id
         assert moved.agent_id != assigned.agent_id
         assert moved.ticket_id == message.ticket_id
+        kept = await svc.client.post(
+            f"/v1/tickets/{message.ticket_id}/notes", json={"text": "x"}, headers=auth("ob-lead", "k-old")
+        )
+        assert kept.status_code == 201
+        clock.advance(seconds=25 * 3600)  # keys are remembered a day
+        await worker.tick()
+        fresh = await svc.client.post(
+            f"/v1/tickets/{message.ticket_id}/notes", json={"text": "y"}, headers=auth("ob-lead", "k-old")
+        )
+        assert fresh.status_code == 201 and fresh.json() != kept.json()
 
 
 async def test_routing_rules_from_the_configuration(fresh_db: str) -> None:

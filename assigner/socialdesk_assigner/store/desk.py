@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, func, literal, or_, select, update
+from sqlalchemy import and_, any_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.domain import Ticket
@@ -297,6 +297,11 @@ class DeskStore:
             )
         ).first()
         return None if row is None else _plain(row)
+
+    async def forget_keys(self, *, before: datetime) -> int:
+        """Drop idempotency keys older than ``before`` (a retry comes within minutes)."""
+        done = await self._uow.conn.execute(delete(idempotency).where(idempotency.c.created_at < before))
+        return int(done.rowcount or 0)
 
     async def remember(
         self, agent_id: str, key: str, *, fingerprint: str, status_code: int, body: Any, at: datetime
