@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	  for d in $(SRC_ROOTS); do echo "$(CURDIR)/$$d"; done > $$site/socialdesk.pth
 	@# The operator's command line (`socialdesk config check`, replay, republish, ...).
-	@printf '#!/bin/sh\nexec "%s" -m socialdesk_runtime.cli "$$@"\n' "$(CURDIR)/$(PY)" > $(VENV)/bin/socialdesk
+	@printf '#!/bin/sh\nexec "%s" -m socialdesk_cli "$$@"\n' "$(CURDIR)/$(PY)" > $(VENV)/bin/socialdesk
 	@chmod +x $(VENV)/bin/socialdesk
 	@touch $(STAMP)
 

@@ -1,0 +1,3 @@
+from socialdesk_cli import main
+
+raise SystemExit(main())
