@@ -15,7 +15,8 @@ from socialdesk_assigner.domain import Ticket
 from socialdesk_assigner.domain.permissions import rank
 from socialdesk_assigner.domain.replies import saved_replies_for
 from socialdesk_assigner.domain.views import queue_scope
-from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
+from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.store.page import page_context
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["ticket_page", "ticket_summary", "view_routes"]
@@ -228,23 +229,27 @@ async def ticket_page(desk: Desk, uow: UnitOfWork, ticket: Ticket) -> dict[str, 
         )
     conversation.sort(key=lambda item: item["at"])
     owner = desk.roster.known(ticket.agent_id)
+    context = await page_context(
+        uow,
+        ticket_id=ticket.ticket_id,
+        customer_id=ticket.customer_id,
+        brand=ticket.brand,
+        group_id=ticket.group_id,
+    )
     return {
         **ticket_summary(ticket),
         "owner": None
         if ticket.agent_id is None
         else {"id": ticket.agent_id, "name": owner.name if owner else None},
         "conversation": conversation,
-        "customer": {
-            "customer_id": ticket.customer_id,
-            **await store.customer(ticket.customer_id, ticket_id=ticket.ticket_id),
-        },
-        "classification": await store.classification(ticket.ticket_id),
-        "group": None if ticket.group_id is None else await store.group(ticket.brand, ticket.group_id),
-        "sla": await ReadModelStore(uow).clocks(ticket.ticket_id),
+        "customer": {"customer_id": ticket.customer_id, **context["customer"]},
+        "classification": context["classification"],
+        "group": context["group"],
+        "sla": context["sla"],
         "escalation_level": ticket.escalation_level,
         "watchers": list(ticket.watchers),
-        "notes": await store.notes(ticket.ticket_id),
-        "follow_ups": await store.follow_ups(ticket.ticket_id),
-        "history": await store.history(ticket.ticket_id),
+        "notes": context["notes"],
+        "follow_ups": context["follow_ups"],
+        "history": context["history"],
         "root_causes": desk.config.desk.root_causes,
     }

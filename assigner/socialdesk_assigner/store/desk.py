@@ -16,13 +16,11 @@ from socialdesk_assigner.domain import Ticket
 from socialdesk_assigner.domain.views import OPEN_STATES, PRIORITY_ORDER, QueueScope
 from socialdesk_assigner.store.tickets import _SELECT, as_ticket
 from socialdesk_assigner.tables import (
-    classifications,
     customers,
     desk_messages,
     follow_ups,
     history,
     idempotency,
-    incident_groups,
     notes,
     presence,
     replies,
@@ -94,67 +92,6 @@ class DeskStore:
         )
         return [_plain(r) for r in msgs], [_plain(r) for r in sent]
 
-    async def classification(self, ticket_id: uuid.UUID) -> dict[str, Any] | None:
-        row = (
-            await self._uow.conn.execute(
-                select(classifications)
-                .where(classifications.c.ticket_id == ticket_id)
-                .order_by(classifications.c.at.desc())
-                .limit(1)
-            )
-        ).first()
-        return None if row is None else _plain(row)
-
-    async def customer(self, customer_id: uuid.UUID, *, ticket_id: uuid.UUID) -> dict[str, Any]:
-        """The customer's profile on every linked channel and their other tickets."""
-        channels = await self._uow.conn.execute(
-            select(customers).where(customers.c.customer_id == customer_id).order_by(customers.c.platform)
-        )
-        others = await self._uow.conn.execute(
-            select(
-                tickets.c.ticket_id,
-                tickets.c.brand,
-                tickets.c.platform,
-                tickets.c.status,
-                tickets.c.category,
-                tickets.c.received_at,
-            )
-            .where(tickets.c.customer_id == customer_id, tickets.c.ticket_id != ticket_id)
-            .order_by(tickets.c.received_at.desc())
-            .limit(50)
-        )
-        return {"channels": [_plain(r) for r in channels], "other_tickets": [_plain(r) for r in others]}
-
-    async def group(self, brand: str, group_id: str) -> dict[str, Any]:
-        size = (
-            await self._uow.conn.execute(
-                select(func.count()).where(tickets.c.group_id == group_id, tickets.c.brand == brand)
-            )
-        ).scalar_one()
-        open_ = (
-            await self._uow.conn.execute(
-                select(func.count()).where(
-                    tickets.c.group_id == group_id,
-                    tickets.c.brand == brand,
-                    tickets.c.status.in_(OPEN_STATES),
-                )
-            )
-        ).scalar_one()
-        trend = (
-            await self._uow.conn.execute(
-                select(incident_groups).where(
-                    incident_groups.c.brand == brand, incident_groups.c.group_id == group_id
-                )
-            )
-        ).first()
-        return {
-            "group_id": group_id,
-            "tickets": size,
-            "open_tickets": open_,
-            "trend_volume": None if trend is None else trend.volume,
-            "sample_text": None if trend is None else trend.sample_text,
-        }
-
     async def group_tickets(self, brand: str, group_id: str) -> list[Ticket]:
         rows = await self._uow.conn.execute(
             _SELECT.where(
@@ -180,34 +117,14 @@ class DeskStore:
             pg_insert(notes).values(**values).on_conflict_do_nothing(index_elements=["note_id"])
         )
 
-    async def notes(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = await self._uow.conn.execute(
-            select(notes).where(notes.c.ticket_id == ticket_id).order_by(notes.c.added_at)
-        )
-        return [_plain(r) for r in rows]
-
     async def add_history(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             await self._uow.conn.execute(history.insert(), list(rows))
-
-    async def history(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = await self._uow.conn.execute(
-            select(history.c.at, history.c.kind, history.c.actor, history.c.detail)
-            .where(history.c.ticket_id == ticket_id)
-            .order_by(history.c.id)
-        )
-        return [_plain(r) for r in rows]
 
     async def add_follow_up(self, **values: Any) -> None:
         await self._uow.conn.execute(
             pg_insert(follow_ups).values(**values).on_conflict_do_nothing(index_elements=["follow_up_id"])
         )
-
-    async def follow_ups(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = await self._uow.conn.execute(
-            select(follow_ups).where(follow_ups.c.ticket_id == ticket_id).order_by(follow_ups.c.due_at)
-        )
-        return [_plain(r) for r in rows]
 
     # -- held replies --
 

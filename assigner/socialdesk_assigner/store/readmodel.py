@@ -135,12 +135,6 @@ class ReadModelStore:
             )
         )
 
-    async def clocks(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = await self._uow.conn.execute(
-            select(sla_clocks).where(sla_clocks.c.ticket_id == ticket_id).order_by(sla_clocks.c.clock)
-        )
-        return [dict(r._mapping) for r in rows]
-
     # -- replies' delivery --
 
     async def reply_status(self, rows: Sequence[dict[str, Any]]) -> None:
