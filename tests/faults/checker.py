@@ -130,7 +130,7 @@ def check(stack: FaultStack, traffic: Traffic, fault: str, *, settle_s: float = 
     v = Verdict(fault)
     v.accepted = len(traffic.accepted)
     tickets = traffic.tickets
-    unanswered = tickets - traffic.answered
+    unanswered = tickets - traffic.answered - traffic.uncertain
     v.replied = len(traffic.answered)
     for pmid, ids in traffic.accepted.items():
         if len(ids) > 1:
