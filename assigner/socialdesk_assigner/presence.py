@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from socialdesk_assigner.domain import Rotation, Ticket
 from socialdesk_assigner.domain.desk import dispatch, release
 from socialdesk_assigner.domain.presence import available
-from socialdesk_assigner.domain.routing import WORKING_LEVELS, Needs
+from socialdesk_assigner.domain.routing import Needs
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_runtime.clock import Clock
@@ -126,7 +126,7 @@ class Dispatcher:
                 category=ticket.category, platform=ticket.platform, kind=ticket.kind, language=ticket.language
             )
             pick = rotation.choose(ticket.brand, ticket.customer_id, needs)
-            if pick is not None and pick.agent.level in (*WORKING_LEVELS, "L3", "L4", "TMT"):
+            if pick is not None:
                 step = dispatch(
                     ticket, pick.agent, reason="reassigned" if ticket.agent_id else pick.reason, now=now
                 )
