@@ -39,6 +39,7 @@ def _classify(in_path: Path, out_path: Path) -> int:
     # Decode leniently: one bad byte must not cost the whole file.
     lines = raw.decode("utf-8", errors="replace").splitlines()
     n_ok = n_err = 0
+    last: datetime | None = None
     try:
         out = out_path.open("w", encoding="utf-8")
     except OSError as exc:
@@ -53,7 +54,15 @@ def _classify(in_path: Path, out_path: Path) -> int:
                 data = json.loads(line)
                 if not isinstance(data, dict):
                     raise ValueError("line is not a JSON object")
-                post = Post.from_mapping(data, default_time=_START + timedelta(seconds=lineno - 1))
+                # A line without created_at comes one second after the line before it, so a
+                # file mixing timed and untimed lines keeps its order in time.
+                default = (
+                    last + timedelta(seconds=1)
+                    if last is not None
+                    else _START + timedelta(seconds=lineno - 1)
+                )
+                post = Post.from_mapping(data, default_time=default)
+                last = post.created_at
                 decision = clf.classify(post)
                 record = {"id": post.id, **decision.as_dict()}
                 n_ok += 1
