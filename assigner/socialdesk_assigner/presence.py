@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
 from socialdesk_assigner.domain import Rotation, Ticket
@@ -44,7 +44,10 @@ class Roster:
         return None if agent_id is None else self._by_id.get(agent_id)
 
     async def online(self, uow: UnitOfWork, now: datetime) -> set[str]:
-        states = await DeskStore(uow).presence()
+        return self.available(await DeskStore(uow).presence(), now)
+
+    def available(self, states: Mapping[str, str], now: datetime) -> set[str]:
+        """Who may get new work now, given the presence set at the desk."""
         return available(self.config.agents, states, self.config.desk.shifts, now)
 
     async def statuses(self, uow: UnitOfWork, now: datetime) -> dict[str, str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from socialdesk_assigner.domain import Rotation, Ticket, route, working_agents
+from socialdesk_assigner.domain import Rotation, Ticket, route
+from socialdesk_assigner.domain.routing import agents_for
 from socialdesk_assigner.domain.ticket import AUTO_REPLY_AGENT
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.metrics import AssignerMetrics
@@ -39,10 +40,13 @@ async def on_message_classified(
     ids = list(dict.fromkeys(m.ticket_id for m in messages))  # record order, no repeats
     brands = {m.brand for m in messages}
     stored = await store.lock_tickets(ids)
-    online = await roster.online(uow, now)
+    # every agent of the batch's brands (specialists too); an unknown brand is a KeyError
+    team = {a.id for b in sorted(brands) for a in agents_for(config, b, online_only=False)}
+    states, load = await store.presence_and_load(team)
+    online = roster.available(states, now)
     rotation = Rotation(
         config,
-        load=await store.open_load({a.id for b in sorted(brands) for a in working_agents(config, b, online)}),
+        load=load,
         last_owner=await store.last_owners(
             {(m.brand, m.customer_id) for m in messages if m.queue == "cx"}, excluding=ids
         ),

@@ -13,12 +13,12 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, literal, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.domain import Ticket
-from socialdesk_assigner.tables import agent_load, replies, rr_cursor, tickets
+from socialdesk_assigner.tables import agent_load, presence, replies, rr_cursor, tickets
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["TicketStore", "as_ticket"]
@@ -121,6 +121,29 @@ class TicketStore:
             )
         )
         return {row.agent_id: row.open for row in rows if row.open > 0}
+
+    async def presence_and_load(self, agent_ids: Collection[str]) -> tuple[dict[str, str], dict[str, int]]:
+        """Presence set at the desk (every agent) and the open load of ``agent_ids``, in one
+        round trip: what routing reads for every batch."""
+        both = union_all(
+            select(
+                literal("p").label("kind"),
+                presence.c.agent_id,
+                presence.c.status.label("status"),
+                literal(0).label("n"),
+            ),
+            select(literal("l"), agent_load.c.agent_id, literal(""), agent_load.c.open).where(
+                agent_load.c.agent_id.in_(sorted(agent_ids))
+            ),
+        )
+        states: dict[str, str] = {}
+        load: dict[str, int] = {}
+        for row in await self._uow.conn.execute(both):
+            if row.kind == "p":
+                states[row.agent_id] = row.status
+            elif row.n > 0:
+                load[row.agent_id] = row.n
+        return states, load
 
     async def last_owners(
         self, customers: Collection[tuple[str, uuid.UUID]], *, excluding: Collection[uuid.UUID]
