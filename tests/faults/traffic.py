@@ -46,6 +46,8 @@ class Traffic:
     uncertain: set[str] = field(default_factory=set)
     """tickets whose reply got no answer (the desk died mid-request): maybe answered."""
     attempts: int = 0
+    error: BaseException | None = None
+    refusals: list[str] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _to_answer: list[str] = field(default_factory=list)
@@ -53,7 +55,7 @@ class Traffic:
     _next_answer: float = 0.0
 
     def start(self) -> Traffic:
-        self._thread = threading.Thread(target=self._run, name="fault-traffic", daemon=True)
+        self._thread = threading.Thread(target=self._run_recording_errors, name="fault-traffic", daemon=True)
         self._thread.start()
         return self
 
@@ -61,6 +63,14 @@ class Traffic:
         assert self._thread is not None
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "the replay did not finish in time"
+        if self.error is not None:
+            raise AssertionError(f"the replay failed: {self.error!r}") from self.error
+
+    def _run_recording_errors(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # surfaced by join(): a dead thread must not pass for a finished one
+            self.error = exc
 
     def stop(self) -> None:
         self._stop.set()
@@ -115,6 +125,12 @@ class Traffic:
                 ticket = str(response.json()["ticket_id"])
                 self.accepted[pmid].add(ticket)
                 return ticket
+            if response is not None and response.status_code == 200:
+                # intake says it had this message already (a retry after a lost answer)
+                ticket = str(response.json().get("ticket_id") or "")
+                if ticket:
+                    self.accepted[pmid].add(ticket)
+                return ticket or None
             if response is not None and response.status_code < 500 and response.status_code not in (408, 429):
                 raise AssertionError(f"intake refused a good message: {response.status_code} {response.text}")
             time.sleep(delay)  # a platform's redelivery backoff, capped
@@ -160,4 +176,6 @@ class Traffic:
                 self.answered.add(ticket)
             elif reply.status_code >= 500 or reply.status_code == 409:
                 still.append(ticket)
+            else:
+                self.refusals.append(f"reply {reply.status_code}: {reply.text[:200]}")
         self._to_answer = still
