@@ -8,7 +8,7 @@ SRC_ROOTS := schemas services ingest classifier assigner sla-monitor notifier
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup run test test-unit lint fmt bench faults audit classify eval schemas clean
+.PHONY: setup run test browser test-unit lint fmt bench faults audit classify eval schemas clean
 
 setup: $(STAMP)
 
@@ -27,8 +27,18 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(PY) -m socialdesk_runtime.stack run --config deploy/config/socialdesk.example.yaml --demo
 
+# The desk's browser tests drive Debian's chromium (never a browser of Playwright's own).
+# As root with apt (CI, a fresh machine) it is installed; otherwise those tests say why they skip.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the desk's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "no $(CHROMIUM) (apt-get install chromium): the browser tests will be skipped"; fi; }
+
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
