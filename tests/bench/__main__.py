@@ -19,8 +19,13 @@ import statistics
 import sys
 from typing import Any
 
+from tests.bench.desk import TARGET_ASSIGN_P99_MS, TARGET_TICKET_P99_MS
+from tests.bench.replies import measure_replies
 from tests.bench.runner import Options, run_once, say
+from tests.bench.sla import TARGETS as SLA_TARGETS
+from tests.bench.sla import measure_sla
 from tests.bench.stack import without_slack_token
+from tests.bench.webhooks import TARGET_ACK_P99_MS, TARGET_RATIO
 
 #: Issue 2's targets for this stage, on a two-core machine.
 TARGET_E2E_MSGS_PER_S = 500.0
@@ -52,9 +57,33 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _at_most(f: dict[str, Any], key: str, limit: float) -> bool:
+    value = f.get(key, math.nan)
+    return isinstance(value, int | float) and not math.isnan(value) and value <= limit
+
+
+def _at_least(f: dict[str, Any], key: str, limit: float) -> bool:
+    value = f.get(key, math.nan)
+    return isinstance(value, int | float) and not math.isnan(value) and value >= limit
+
+
+#: Later issues' targets: (figure, "max" or "min", limit).
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    ("webhook_ack_p99_ms", "max", TARGET_ACK_P99_MS),
+    ("webhook_vs_bare_ratio", "min", TARGET_RATIO),
+    ("desk_ticket_p99_ms", "max", TARGET_TICKET_P99_MS),
+    ("assign_decision_p99_ms", "max", TARGET_ASSIGN_P99_MS),
+    ("sla_lateness_p99_ms", "max", SLA_TARGETS["sla_lateness_p99_ms"]),
+    ("sla_rss_mb", "max", SLA_TARGETS["sla_rss_mb"]),
+    ("sla_restart_ready_s", "max", SLA_TARGETS["sla_restart_ready_s"]),
+    ("replies_throttled_total", "max", 1.0),
+)
+
+
 def _verdicts(f: dict[str, Any]) -> dict[str, bool]:
     e2e, p99 = f["e2e_msgs_per_s"], f["e2e_p99_ms"]
-    return {
+    later = {key: (_at_most if kind == "max" else _at_least)(f, key, limit) for key, kind, limit in TARGETS}
+    return later | {
         "e2e_throughput": not math.isnan(e2e)
         and e2e >= TARGET_E2E_MSGS_PER_S
         and f["throughput_missing"] == 0,
@@ -125,6 +154,16 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = list(dict.fromkeys(k for run in runs for k in run))
     figures = {k: _median([run.get(k, math.nan) for run in runs]) for k in keys}
+    # Each starts its own broker and database and takes minutes at full size: once per bench.
+    try:
+        say("SLA monitor: timers armed, fired at a fixed rate, restarted (own broker and PostgreSQL) ...")
+        timers = 20_000 if args.quick else 1_000_000
+        figures.update(measure_sla(timers, fire_seconds=5 if args.quick else 20, say=say))
+        say("replies through a rate-limited Graph fake (own PostgreSQL) ...")
+        figures.update(measure_replies(120, 40, 40) if args.quick else measure_replies(600, 200, 100))
+    except KeyboardInterrupt:
+        say("interrupted: every process stopped, temporary files removed")
+        return 130
     verdicts = _verdicts(figures)
     how = f"median of {len(runs)} runs" if len(runs) > 1 else "one run"
     say()
@@ -152,6 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         say("  classifier library            not measured (see above)")
 
+    for key, kind, limit in TARGETS:
+        value = figures.get(key, math.nan)
+        sign = "≤" if kind == "max" else "≥"
+        say(f"  {key:<30}{value:>10.2f}   target {sign} {limit:g}: {'PASS' if verdicts[key] else 'FAIL'}")
+    for key in ("sla_timers_armed", "replies_per_s", "desk_ticket_median_ms"):
+        if key in figures:
+            say(f"  {key:<30}{figures[key]:>10.2f}")
+
     out: dict[str, Any] = {k: _json_safe(v) for k, v in figures.items()}
     out.update(
         runs=len(runs),
@@ -160,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         targets={
             "e2e_msgs_per_s": {"min": TARGET_E2E_MSGS_PER_S, "pass": verdicts["e2e_throughput"]},
             "e2e_p99_ms": {"max": TARGET_P99_MS, "pass": verdicts["e2e_p99_latency"]},
+            **{key: {kind: limit, "pass": verdicts[key]} for key, kind, limit in TARGETS},
         },
         machine=machine,
         service_env=dict(opts.service_env),

@@ -26,6 +26,7 @@ import httpx
 from socialdesk_runtime.stack.services import STACK_SERVICES
 from tests.bench.broker import measure_broker
 from tests.bench.classifier import measure_classifier
+from tests.bench.desk import DESK_KEYS, measure_desk_in_child
 from tests.bench.http import IntakeClient
 from tests.bench.load import (
     AssignmentWatcher,
@@ -41,6 +42,7 @@ from tests.bench.load import (
 from tests.bench.procstat import cpu_seconds, cpu_share
 from tests.bench.scrape import HopStats, hop_stats, scrape
 from tests.bench.stack import BenchStack
+from tests.bench.webhooks import WEBHOOK_KEYS, measure_webhooks
 from tests.support import TEST_ENV
 
 __all__ = ["Options", "run_once"]
@@ -63,6 +65,10 @@ class Options:
     max_intake_seconds: float = 60.0
     drain_seconds: float = 60.0
     classifier_posts: int = 5_000
+    desk_open_tickets: int = 50_000
+    desk_requests: int = 300
+    webhook_rate: float = 500.0
+    webhook_seconds: float = 10.0
     service_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +82,10 @@ class Options:
             "max_intake_seconds": 30.0,
             "drain_seconds": 30.0,
             "classifier_posts": 500,
+            "desk_open_tickets": 2_000,
+            "desk_requests": 50,
+            "webhook_rate": 100.0,
+            "webhook_seconds": 3.0,
         }
         return cls(**{**small, **over})
 
@@ -264,6 +274,12 @@ def run_once(opts: Options, *, number: int, of: int) -> dict[str, Any]:
     if classifier:
         figures.update({k: v for k, v in classifier.items() if k.startswith("classifier_")})
 
+    say("  desk: GET /v1/tickets/{id} and one assignment, on a seeded store (child process) ...")
+    desk, desk_note = measure_desk_in_child(open_tickets=opts.desk_open_tickets, requests=opts.desk_requests)
+    say(f"    {desk_note}")
+    if desk:
+        figures.update({k: desk[k] for k in DESK_KEYS})
+
     with BenchStack(durable=opts.durable, service_env=opts.service_env) as stack:
         stack.start_broker()
         say(f"  broker: {opts.broker_records} records of {opts.record_bytes} B, produce → consume ...")
@@ -279,6 +295,21 @@ def run_once(opts: Options, *, number: int, of: int) -> dict[str, Any]:
         ready_s = stack.start_services()
         say(f"  five services ready in {ready_s:.1f} s")
         latency, throughput = asyncio.run(_pipeline(stack, opts))
+        say(
+            f"  webhooks: signed Meta deliveries at {opts.webhook_rate:.0f} req/s, then sustained, beside a bare route ..."
+        )
+        hooks = asyncio.run(
+            measure_webhooks(stack.ports["ingest"], rate=opts.webhook_rate, seconds=opts.webhook_seconds)
+        )
+        say(
+            f"    ack p99 {hooks['webhook_ack_p99_ms']:.1f} ms; {hooks['webhook_req_per_s']:.0f} vs bare {hooks['bare_req_per_s']:.0f} req/s"
+        )
+        figures.update(
+            {
+                k: hooks[k]
+                for k in (*WEBHOOK_KEYS, "webhook_req_per_s", "bare_req_per_s", "webhook_ack_failed")
+            }
+        )
         restarts = {s.name: s.restarts for s in stack.supervisor.status()} if stack.supervisor else {}
         if any(restarts.values()):
             say(f"  WARNING: services restarted during the run: {restarts}; figures are suspect")
