@@ -57,6 +57,42 @@ class ReplyStatusChanged(Event):
     platform_error_code: int | None = None
 
 
-DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (DeliverySucceeded, DeliveryFailed, ReplyStatusChanged)
+class EscalationAcknowledged(Event):
+    """Someone pressed Acknowledge on a Slack escalation (issue 11): the SLA climb stops
+    where it is (sla-monitor); the clock stays breached until answered or resolved."""
 
-__all__ = ["DELIVERIES_TOPIC_EVENTS", "DeliveryFailed", "DeliverySucceeded", "ReplyStatusChanged"]
+    event_type: Literal["EscalationAcknowledged"] = "EscalationAcknowledged"
+    brand: str
+    agent_id: str
+    """The roster agent mapped from the Slack user who clicked (config agent.slack_user_id)."""
+    slack_user_id: str
+    acknowledged_at: AwareDatetime
+
+
+class OwnershipRequested(Event):
+    """Someone pressed Take ownership on a Slack message (issue 11): the assigner should
+    assign the ticket to ``agent_id`` if it is still open and the agent's level allows it."""
+
+    event_type: Literal["OwnershipRequested"] = "OwnershipRequested"
+    brand: str
+    agent_id: str
+    slack_user_id: str
+    requested_at: AwareDatetime
+
+
+DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (
+    DeliverySucceeded,
+    DeliveryFailed,
+    ReplyStatusChanged,
+    EscalationAcknowledged,
+    OwnershipRequested,
+)
+
+__all__ = [
+    "DELIVERIES_TOPIC_EVENTS",
+    "DeliveryFailed",
+    "DeliverySucceeded",
+    "EscalationAcknowledged",
+    "OwnershipRequested",
+    "ReplyStatusChanged",
+]
