@@ -22,6 +22,7 @@ from socialdesk_schemas import (
     TrendDetected,
 )
 from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.outbound import EscalationAcknowledged
 from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor import handlers
 from socialdesk_sla_monitor.metrics import SlaMetrics
@@ -77,6 +78,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
             TicketResolved: functools.partial(handlers.on_ticket_resolved, metrics=metrics),
+            EscalationAcknowledged: handlers.on_escalation_acknowledged,
             TrendDetected: functools.partial(handlers.on_trend_detected, config=config, metrics=metrics),
         },
         emits=EMITS,

@@ -28,12 +28,14 @@ from socialdesk_schemas import (
 )
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
 from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.outbound import EscalationAcknowledged
 from socialdesk_sla_monitor import domain
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.store import TimerStore
 
 __all__ = [
     "on_agent_replied",
+    "on_escalation_acknowledged",
     "on_follow_up_promised",
     "on_message_classified",
     "on_message_received",
@@ -166,6 +168,17 @@ async def on_ticket_resolved(event: TicketResolved, uow: UnitOfWork, *, metrics:
             changed.append((cancelled, "cancelled"))
     await store.save([t for t, _ in changed])
     _tell_stopped(uow, changed, event.occurred_at)
+
+
+async def on_escalation_acknowledged(event: EscalationAcknowledged, uow: UnitOfWork) -> None:
+    """Someone pressed Acknowledge in Slack (issue 11): the breached clocks stop climbing."""
+    store = TimerStore(uow)
+    stopped = [
+        t
+        for timer in await store.live_of(event.ticket_id)
+        if (t := domain.acknowledge(timer, event.acknowledged_at))
+    ]
+    await store.save(stopped)
 
 
 async def on_ticket_pending(event: TicketPending, uow: UnitOfWork, *, config: SocialdeskConfig) -> None:
