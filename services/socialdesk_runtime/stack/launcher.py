@@ -207,6 +207,7 @@ def run_stack(options: RunOptions, *, console: Console | None = None) -> int:
             agent: os.environ.get(var) or demo_env.get(var, "")
             for agent, var in config.agent_tokens_env().items()
         }
+        _announce_desk(console, ports["assigner"], tokens)
         return asyncio.run(
             _main_loop(
                 options,
@@ -230,6 +231,13 @@ def run_stack(options: RunOptions, *, console: Console | None = None) -> int:
         if kafka is not None:
             _log.info("stopping Tansu")
             kafka.stop()
+
+
+def _announce_desk(console: Console, port: int, tokens: Mapping[str, str]) -> None:
+    """Where the agents' desk is, and a token to sign in with (demo tokens are fake values)."""
+    console.print(f"[bold]Desk:[/bold] http://127.0.0.1:{port}/desk   (API: http://127.0.0.1:{port}/docs)")
+    for agent, token in list(tokens.items())[:2]:
+        console.print(f"  sign in as {agent} with token [cyan]{token}[/cyan]")
 
 
 async def _main_loop(
