@@ -67,21 +67,44 @@ def _messaging_call(path: str, request: ReplyRequest, text: str, mode: Mode, par
     return PlannedCall("graph", path, _messaging_body(request.recipient, text, mode, key), key, text)
 
 
+def _send_api_dm(
+    request: ReplyRequest,
+    surface: str,
+    account_id: str,
+    token_env: str | None,
+    human_agent_tag: bool,
+    last: datetime | None,
+    now: datetime,
+    version: str,
+) -> ReplyPlan | Refusal:
+    """A Messenger or Instagram DM: the same Send API, window rules and parts."""
+    mode = window_mode(request, last, now, human_agent_tag=human_agent_tag)
+    if isinstance(mode, Refusal):
+        return mode
+    parts = reply_parts(request, (surface, "dm"))
+    if isinstance(parts, Refusal):
+        return parts
+    path = f"/{version}/{account_id}/messages"
+    calls = [_messaging_call(path, request, text, mode, i) for i, text in enumerate(parts)]
+    return ReplyPlan(calls, mode, account_id, token_env)
+
+
 def _messenger(
     request: ReplyRequest, brand: Brand, last: datetime | None, now: datetime, version: str
 ) -> ReplyPlan | Refusal:
     account = brand.accounts.facebook
     if account is None:
         return no_account(request)
-    mode = window_mode(request, last, now, human_agent_tag=account.human_agent_tag)
-    if isinstance(mode, Refusal):
-        return mode
-    parts = reply_parts(request, ("messenger", "dm"))
-    if isinstance(parts, Refusal):
-        return parts
-    path = f"/{version}/{account.page_id}/messages"
-    calls = [_messaging_call(path, request, text, mode, i) for i, text in enumerate(parts)]
-    return ReplyPlan(calls, mode, account.page_id, account.page_token_env)
+    return _send_api_dm(
+        request,
+        "messenger",
+        account.page_id,
+        account.page_token_env,
+        account.human_agent_tag,
+        last,
+        now,
+        version,
+    )
 
 
 def _facebook_comment(request: ReplyRequest, brand: Brand, version: str) -> ReplyPlan | Refusal:
@@ -116,15 +139,16 @@ def _instagram_dm(
     account = brand.accounts.instagram
     if account is None:
         return no_account(request)
-    mode = window_mode(request, last, now, human_agent_tag=account.human_agent_tag)
-    if isinstance(mode, Refusal):
-        return mode
-    parts = reply_parts(request, ("instagram", "dm"))
-    if isinstance(parts, Refusal):
-        return parts
-    path = f"/{version}/{account.account_id}/messages"
-    calls = [_messaging_call(path, request, text, mode, i) for i, text in enumerate(parts)]
-    return ReplyPlan(calls, mode, account.account_id, account.access_token_env)
+    return _send_api_dm(
+        request,
+        "instagram",
+        account.account_id,
+        account.access_token_env,
+        account.human_agent_tag,
+        last,
+        now,
+        version,
+    )
 
 
 def _instagram_comment(request: ReplyRequest, brand: Brand, version: str) -> ReplyPlan | Refusal:
