@@ -60,6 +60,8 @@ def classified(svc: Booted, **over: Any) -> MessageClassified:
         "priority": "high",
         "sentiment": "negative",
         "language": "en",
+        "reasons": ["negative words: late, refund"],
+        "confidence": {"complaint": 0.91},
     }
     fields.update(over)
     return MessageClassified(**fields)

@@ -27,6 +27,7 @@ from socialdesk_schemas import (
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
 from socialdesk_schemas.platforms import MessageDeleted, MessageEdited, OwnMessageSeen
 from socialdesk_schemas.sla import SlaClockArmed
+from tests.integration.test_assigner import classified
 from tests.support import Booted, booted, config_for_tests, envelope
 
 pytestmark = pytest.mark.integration
@@ -72,31 +73,6 @@ def desk_config(
 async def svc(fresh_db: str) -> AsyncIterator[Booted]:
     async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
         yield service
-
-
-def classified(svc: Booted, **over: Any) -> MessageClassified:
-    clock = svc.runtime.clock
-    fields: dict[str, Any] = {
-        **envelope(clock),
-        "message_id": uuid.uuid4(),
-        "conversation_id": uuid.uuid4(),
-        "customer_id": uuid.uuid4(),
-        "brand": "ourbus",
-        "platform": "instagram",
-        "kind": "dm",
-        "received_at": clock.now(),
-        "platform_message_id": f"m-{uuid.uuid4().hex[:6]}",
-        "author_platform_user_id": "igsid-1",
-        "queue": "cx",
-        "category": "complaint",
-        "priority": "high",
-        "sentiment": "negative",
-        "language": "en",
-        "reasons": ["negative words: late, refund"],
-        "confidence": {"complaint": 0.91},
-    }
-    fields.update(over)
-    return MessageClassified(**fields)
 
 
 def received(svc: Booted, of: MessageClassified, text: str, name: str = "Maria Lopez") -> MessageReceived:
