@@ -34,7 +34,7 @@ from socialdesk_runtime.logs import bind_event
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_schemas import Event, UnknownEventType, dead_letter_topic, decode_event
 
-__all__ = ["Batch", "ConsumerLoop", "Handler", "HandlerTable", "process_batch"]
+__all__ = ["Batch", "ConsumerLoop", "Handler", "HandlerTable", "combine", "process_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,33 @@ async def _call(handler: Handler | Batch, events: list[Event], uow: UnitOfWork) 
     for event in events:
         with bind_event(event):
             await handler(event, uow)
+
+
+def combine(*tables: HandlerTable) -> HandlerTable:
+    """One table from several concerns of one service (Slack pages, a helpdesk sync, ...).
+
+    An event type handled by more than one table gets a batch handler that runs each
+    concern in table order, in the same transaction: either all of them take effect or
+    none does, and a poison event is still isolated one event at a time.
+    """
+    merged: dict[type[Event], list[Handler | Batch]] = {}
+    for table in tables:
+        for event_type, handler in table.items():
+            merged.setdefault(event_type, []).append(handler)
+    out: dict[type[Event], Handler | Batch] = {}
+    for event_type, handlers in merged.items():
+        if len(handlers) == 1:
+            out[event_type] = handlers[0]
+            continue
+
+        async def _all(
+            events: list[Any], uow: UnitOfWork, _hs: tuple[Handler | Batch, ...] = tuple(handlers)
+        ) -> None:
+            for h in _hs:
+                await _call(h, events, uow)
+
+        out[event_type] = Batch(_all)
+    return out
 
 
 def _runs(fresh: list[_Decoded]) -> list[list[Event]]:

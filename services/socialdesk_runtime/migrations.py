@@ -37,7 +37,9 @@ def _upgrade(conn: Connection, script_location: Path) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(b"socialdesk-migrations")})
     cfg = _alembic_config(script_location)
     cfg.attributes["connection"] = conn
-    command.upgrade(cfg, "head")
+    # "heads": a service may keep one migration branch per concern (the notifier's Slack
+    # threads and its Freshdesk sync grow independently from a common revision).
+    command.upgrade(cfg, "heads")
     runtime_cfg = _alembic_config(_RUNTIME_MIGRATIONS)
     runtime_cfg.attributes["connection"] = conn
     command.upgrade(runtime_cfg, "head")
