@@ -36,6 +36,11 @@ class _TooLarge(Exception):
     pass
 
 
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query
+
+
 class BodyLimitMiddleware:
     """Answer 413 for a request body over ``max_bytes``, declared or streamed."""
 
@@ -46,6 +51,12 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _has_nul(scope):
+            # PostgreSQL text cannot hold NUL: refused here, once, rather than a 500 per route.
+            await _json(
+                send, 400, {"error": "bad_request", "detail": "NUL characters are not allowed in the URL"}
+            )
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length":

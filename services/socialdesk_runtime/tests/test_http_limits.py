@@ -43,6 +43,15 @@ async def test_a_body_over_the_limit_is_413_before_any_handler() -> None:
         assert (await client.post("/v1/things", json={"a": "b"})).status_code == 200
 
 
+@pytest.mark.parametrize("url", ["/v1/things?q=a%00b", "/v1/things?q=%00", "/v1/thi%00ngs"])
+async def test_a_nul_in_the_url_is_400_with_a_reason_before_any_handler(url: str) -> None:
+    async with _client() as client:
+        refused = await client.post(url, json={"a": "b"})
+        assert refused.status_code == 400
+        assert "NUL" in refused.json()["detail"]
+        assert (await client.post("/v1/things?q=ok", json={"a": "b"})).status_code == 200
+
+
 def _settings(**over: object) -> ServiceSettings:
     values: dict[str, object] = {
         "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
