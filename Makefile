@@ -61,6 +61,8 @@ schemas: $(STAMP)
 # The whole fault suite on the real embedded stack (tens of minutes; make test runs a subset).
 faults: $(STAMP)
 	SOCIALDESK_FAULTS=full $(PY) -m pytest tests/faults -m faults -s --timeout=3600 $(PYTEST_ARGS)
+	INGEST_FUZZ_EXAMPLES=100000 SOCIALDESK_FUZZ_EXAMPLES=400 $(PY) -m pytest -s --timeout=3600 \
+		tests/integration/test_ingest_webhook_fuzz.py tests/integration/test_http_fuzz.py
 
 # Known vulnerabilities in the pinned dependencies (needs the PyPI JSON API or OSV).
 audit: $(STAMP)
