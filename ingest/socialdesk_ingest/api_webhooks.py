@@ -1,26 +1,24 @@
-"""``/v1/webhooks/meta`` and ``/v1/webhooks/x``: verify, store durably, answer (thin).
+"""``/v1/webhooks/meta`` and ``/v1/webhooks/x``: the handshakes, and the delivery routes.
 
 A delivery is acknowledged only once its raw body is committed (decision 0201); the
-extraction worker does the rest. Order per request: size (declared, then streamed) →
-signature over the raw bytes, constant time, against every configured secret → JSON →
-stored. Answers: 413, 401, 400, 200; 503 with ``Retry-After`` when it cannot be stored.
+extraction worker does the rest. The deliveries are served by
+:class:`~socialdesk_ingest.webhook_receiver.WebhookReceiver` (raw ASGI, the hot path);
+the handshakes are ordinary FastAPI routes.
 """
 
 from __future__ import annotations
 
 import hmac
-import time
 from collections.abc import Callable
-from typing import Literal
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
-from socialdesk_ingest.batching import IntakeBatcher, IntakeOverloaded
+from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain.platforms import verify_meta, verify_x, x_crc_response
 from socialdesk_ingest.metrics import IngestMetrics
-from socialdesk_runtime.errors import is_transient
+from socialdesk_ingest.webhook_receiver import RETRY_AFTER_SECONDS, Source, Verify, WebhookReceiver
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
@@ -30,10 +28,6 @@ __all__ = [
     "unavailable",
     "webhook_router",
 ]
-
-RETRY_AFTER_SECONDS = 5
-
-Source = Literal["meta", "x"]
 
 
 class BodyTooLarge(Exception):
@@ -90,6 +84,22 @@ def webhook_router(
 ) -> APIRouter:
     router = APIRouter()
     requests = metrics.webhook_requests
+    # The deliveries are raw ASGI routes: no FastAPI machinery on the acknowledgement path.
+    hot: tuple[tuple[Source, str, Verify, Callable[[], list[str]], int], ...] = (
+        ("meta", "X-Hub-Signature-256", verify_meta, config.meta_secrets, config.meta_max_bytes),
+        ("x", "x-twitter-webhooks-signature", verify_x, config.x_secrets, config.x_max_bytes),
+    )
+    for source, header, verify, secrets, limit in hot:
+        receiver = WebhookReceiver(
+            source,
+            header=header,
+            verify=verify,
+            secrets=secrets,
+            max_bytes=limit,
+            batcher=batcher,
+            metrics=metrics,
+        )
+        router.routes.append(Route(f"/v1/webhooks/{source}", receiver, methods=["POST"]))
 
     @router.get("/v1/webhooks/meta")
     async def meta_handshake(request: Request) -> Response:
@@ -120,56 +130,5 @@ def webhook_router(
             return JSONResponse(status_code=400, content={"error": "bad_request", "detail": detail})
         requests.labels(platform="x", outcome="handshake").inc()
         return JSONResponse({"response_token": x_crc_response(token, secret)})
-
-    async def receive(
-        request: Request, source: Source, header: str, verify: Callable[[bytes, str | None, list[str]], bool]
-    ) -> Response:
-        started = time.perf_counter()
-        limit = config.meta_max_bytes if source == "meta" else config.x_max_bytes
-        try:
-            raw = await read_limited(request, limit)
-        except BodyTooLarge:
-            requests.labels(platform=source, outcome="too_large").inc()
-            return JSONResponse(
-                status_code=413,
-                content={"error": "payload_too_large", "detail": f"body exceeds {limit} bytes"},
-            )
-        if not verify(
-            raw,
-            request.headers.get(header),
-            config.meta_secrets() if source == "meta" else config.x_secrets(),
-        ):
-            requests.labels(platform=source, outcome="unauthorized").inc()
-            return JSONResponse(
-                status_code=401, content={"error": "unauthorized", "detail": f"missing or wrong {header}"}
-            )
-        try:
-            orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            requests.labels(platform=source, outcome="invalid").inc()
-            return JSONResponse(
-                status_code=400, content={"error": "invalid_body", "detail": "body is not JSON"}
-            )
-        try:
-            await batcher.submit((source, raw))
-        except IntakeOverloaded as exc:
-            requests.labels(platform=source, outcome="unavailable").inc()
-            return unavailable(str(exc))
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            requests.labels(platform=source, outcome="unavailable").inc()
-            return unavailable("the delivery could not be stored; try again")
-        requests.labels(platform=source, outcome="stored").inc()
-        metrics.webhook_ack_seconds.labels(platform=source).observe(time.perf_counter() - started)
-        return PlainTextResponse("EVENT_RECEIVED")
-
-    @router.post("/v1/webhooks/meta")
-    async def meta_delivery(request: Request) -> Response:
-        return await receive(request, "meta", "x-hub-signature-256", verify_meta)
-
-    @router.post("/v1/webhooks/x")
-    async def x_delivery(request: Request) -> Response:
-        return await receive(request, "x", "x-twitter-webhooks-signature", verify_x)
 
     return router

@@ -110,7 +110,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     )
     return ServiceParts(
         emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
-        routers=[router, hooks, people],
+        routers=[hooks, router, people],
         workers=[worker, enrichment, health, reconcile],
         on_shutdown=[reader.aclose, health.aclose, reconcile.aclose],
         # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard

@@ -192,6 +192,25 @@ async def test_not_json_is_400_and_over_3_mib_is_413(hooks: Hooks) -> None:
     assert (await hooks.meta(ok)).status_code == 200
 
 
+async def test_a_body_streamed_in_chunks_is_verified_and_stored_whole(hooks: Hooks) -> None:
+    mid = f"m_{uid()}"
+    raw = json.dumps(dm(mid, text="chunked " * 2000)).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(raw), 1000):
+            yield raw[i : i + 1000]
+
+    r = await hooks.svc.client.post(
+        "/v1/webhooks/meta",
+        content=chunks(),
+        headers={"X-Hub-Signature-256": meta_signature(raw, META_SECRET)},
+    )
+    assert (r.status_code, r.text) == (200, "EVENT_RECEIVED")
+    async with hooks.svc.engine.connect() as conn:
+        stored = (await conn.exec_driver_sql("SELECT body FROM raw_deliveries")).scalars().all()
+    assert [bytes(b) for b in stored] == [raw]
+
+
 # --- durable ack, extraction exactly once ---------------------------------------------
 
 
