@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from socialdesk_schemas._envelope import Event
 from socialdesk_schemas._events import Platform
@@ -80,12 +80,46 @@ class OwnershipRequested(Event):
     requested_at: AwareDatetime
 
 
+class HelpdeskReplyReceived(Event):
+    """An agent answered the customer in the helpdesk (Freshdesk, issue 13): the assigner
+    sends it on the customer's platform exactly as a desk reply (never by the helpdesk's
+    e-mail), and it counts as the agent's response for the SLA clocks."""
+
+    event_type: Literal["HelpdeskReplyReceived"] = "HelpdeskReplyReceived"
+    brand: str
+    helpdesk: Literal["freshdesk"] = "freshdesk"
+    helpdesk_ticket_id: str
+    reply_id: uuid.UUID
+    """Stable per helpdesk reply: the ``ReplyRequested`` the assigner makes of it carries it."""
+    agent_id: str | None
+    """Our agent mapped from the helpdesk agent (config freshdesk.brands.*.agents), if any."""
+    helpdesk_agent: str | None = None
+    text: str = Field(min_length=1)
+    replied_at: AwareDatetime
+
+
+class HelpdeskTicketResolved(Event):
+    """An agent resolved (or closed) the ticket in the helpdesk (issue 13): the assigner
+    resolves it as a desk resolve would."""
+
+    event_type: Literal["HelpdeskTicketResolved"] = "HelpdeskTicketResolved"
+    brand: str
+    helpdesk: Literal["freshdesk"] = "freshdesk"
+    helpdesk_ticket_id: str
+    agent_id: str | None
+    helpdesk_agent: str | None = None
+    root_cause: str | None = None
+    resolved_at: AwareDatetime
+
+
 DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     DeliverySucceeded,
     DeliveryFailed,
     ReplyStatusChanged,
     EscalationAcknowledged,
     OwnershipRequested,
+    HelpdeskReplyReceived,
+    HelpdeskTicketResolved,
 )
 
 __all__ = [
@@ -93,6 +127,8 @@ __all__ = [
     "DeliveryFailed",
     "DeliverySucceeded",
     "EscalationAcknowledged",
+    "HelpdeskReplyReceived",
+    "HelpdeskTicketResolved",
     "OwnershipRequested",
     "ReplyStatusChanged",
 ]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_valid
 from pydantic_core import PydanticCustomError
 
 from socialdesk_runtime.config.desk import DeskSettings
+from socialdesk_runtime.config.freshdesk import FreshdeskSettings
 from socialdesk_runtime.config.platforms import PlatformsSettings
 from socialdesk_runtime.config.rules import CROSS_FIELD, Location, cross_field_problems, render_loc
 from socialdesk_runtime.config.sections import (
@@ -115,6 +116,8 @@ class SocialdeskConfig(ConfigModel):
     routing: RoutingRules = RoutingRules()
     #: The agents' desk: root causes, approvals, shifts, presence, specialists (issue 9).
     desk: DeskSettings = DeskSettings()
+    #: The Freshdesk connector per brand (issue 13); off unless a brand is enabled.
+    freshdesk: FreshdeskSettings = FreshdeskSettings()
     saved_replies: dict[Slug, SavedReply] = Field(default_factory=dict)
     #: Classifier thresholds (auto-reply confidence per brand, grouping, trend and spike
     #: windows). Validated by the classifier service against its own model at start: the

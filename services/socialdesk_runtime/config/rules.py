@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from socialdesk_runtime.config.desk import desk_problems
+from socialdesk_runtime.config.freshdesk import freshdesk_problems
 from socialdesk_runtime.config.sla import sla_problems
 from socialdesk_runtime.config.types import TWENTY_FOUR_SEVEN
 
@@ -88,6 +89,7 @@ def cross_field_problems(cfg: SocialdeskConfig) -> Iterator[tuple[Location, str]
 
     yield from desk_problems(cfg)
     yield from sla_problems(cfg)
+    yield from freshdesk_problems(cfg)
 
 
 def render_loc(loc: Sequence[str | int]) -> str:
