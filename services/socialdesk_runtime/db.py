@@ -35,10 +35,8 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
-    insert,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from socialdesk_runtime.topology import check_writer
@@ -86,6 +84,24 @@ outbox_broker_table = Table(
     Column("partition", Integer, primary_key=True, autoincrement=False),
     Column("acked_offset", BigInteger, nullable=False),
     Column("cluster_id", String(200), nullable=False),
+)
+
+
+# Hot-path statements of every consumed batch, as one statement of constant text whatever
+# the batch size: the rows travel as one array per column (unnest). An executemany of N
+# rows is rendered by SQLAlchemy as a multi-row VALUES of N rows, a new statement text for
+# every batch size, each compiled, and prepared and planned by PostgreSQL again.
+_INBOX_INSERT = text(
+    "INSERT INTO inbox (event_id, event_type) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+).columns(event_id=Uuid)
+# ORDER BY the position in the arrays: ids (the publication order) follow emit order.
+_OUTBOX_INSERT = text(
+    "INSERT INTO outbox (topic, key, value, event_id) "
+    "SELECT topic, key, value, event_id FROM unnest("
+    "CAST(:topics AS text[]), CAST(:keys AS text[]), CAST(:values AS bytea[]), "
+    "CAST(:event_ids AS uuid[])) WITH ORDINALITY AS r(topic, key, value, event_id, n) ORDER BY n"
 )
 
 
@@ -196,8 +212,17 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write the collected events to the outbox (done by :meth:`commit`)."""
         if self._pending:
-            await self.conn.execute(insert(outbox_table), self._pending)
-            self.published += len(self._pending)
+            rows = self._pending
+            await self.conn.execute(
+                _OUTBOX_INSERT,
+                {
+                    "topics": [r["topic"] for r in rows],
+                    "keys": [r["key"] for r in rows],
+                    "values": [r["value"] for r in rows],
+                    "event_ids": [r["event_id"] for r in rows],
+                },
+            )
+            self.published += len(rows)
             self._pending = []
 
     async def commit(self) -> None:
@@ -217,16 +242,10 @@ class UnitOfWork:
         """Record events in the inbox; return the ids that were not there before."""
         if not events:
             return set()
-        # executemany form (a list of parameter sets), not .values([...]): the statement is
-        # compiled once and cached, where a multi-row VALUES is compiled again per batch.
-        stmt = (
-            pg_insert(inbox_table)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(inbox_table.c.event_id)
-        )
-        result = await self.conn.execute(
-            stmt, [{"event_id": e.event_id, "event_type": e.event_type} for e in events]
-        )
+        types: dict[uuid.UUID, str] = {}
+        for e in events:
+            types.setdefault(e.event_id, e.event_type)
+        result = await self.conn.execute(_INBOX_INSERT, {"ids": list(types), "types": list(types.values())})
         return {row[0] for row in result}
 
 

@@ -15,9 +15,12 @@ marked incomplete rather than hanging.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +48,7 @@ from tests.bench.stack import BenchStack
 from tests.bench.webhooks import WEBHOOK_KEYS, measure_webhooks
 from tests.support import TEST_ENV
 
-__all__ = ["Options", "run_once"]
+__all__ = ["Options", "cpu_per_message", "pipeline", "run_once"]
 
 _API_KEY = TEST_ENV["TEST_INGEST_API_KEYS"].split(",")[0]
 
@@ -151,7 +154,7 @@ class _Observed:
         self.hops = hop_stats(self._metrics0, await scrape(self._http, self._urls), self._urls)
 
 
-async def _latency_phase(
+async def latency_phase(
     stack: BenchStack,
     opts: Options,
     client: IntakeClient,
@@ -181,12 +184,16 @@ async def _latency_phase(
     )
     if result.errors:
         say(f"    refused: {result.errors}")
+    if result.completed:
+        result = dataclasses.replace(
+            result, cpu_ms_per_message=cpu_per_message(seen_by.cpu, seen_by.wall_s, result.completed)
+        )
     _print_cpu(seen_by.cpu)
     _print_hops(seen_by.hops)
     return result
 
 
-async def _throughput_phase(
+async def throughput_phase(
     stack: BenchStack,
     opts: Options,
     client: IntakeClient,
@@ -220,7 +227,8 @@ async def _throughput_phase(
     if result.errors:
         say(f"    refused: {result.errors}")
     if result.completed:
-        per = {r: v * seen_by.wall_s / result.completed * 1000 for r, v in seen_by.cpu.items()}
+        per = cpu_per_message(seen_by.cpu, seen_by.wall_s, result.completed)
+        result = dataclasses.replace(result, cpu_ms_per_message=per)
         say(
             f"    CPU per assigned message: {sum(per.values()):.1f} ms in all ("
             + ", ".join(f"{r} {per[r]:.1f}" for r in sorted(per, key=lambda r: -per[r]))
@@ -237,7 +245,22 @@ async def _throughput_phase(
     return result
 
 
-async def _pipeline(stack: BenchStack, opts: Options) -> tuple[LatencyResult, ThroughputResult]:
+def cpu_per_message(share: Mapping[str, float], wall_s: float, messages: int) -> dict[str, float]:
+    """CPU milliseconds per message of each process, from its share of a core over ``wall_s``."""
+    return {role: v * wall_s / messages * 1000 for role, v in share.items()}
+
+
+async def pipeline(
+    stack: BenchStack,
+    opts: Options,
+    *,
+    around_throughput: Callable[[], AbstractAsyncContextManager[object]] | None = None,
+) -> tuple[LatencyResult, ThroughputResult]:
+    """Warm-up, then the latency phase, then the throughput phase, on a running stack.
+
+    ``around_throughput`` (a profiler, say) is entered just before the throughput phase
+    and left after it.
+    """
     factory = MessageFactory()
     watcher = AssignmentWatcher(stack.bootstrap_servers)
     await watcher.start()
@@ -256,8 +279,9 @@ async def _pipeline(stack: BenchStack, opts: Options) -> tuple[LatencyResult, Th
                 say(
                     f"    warning: warm-up had {len(refused)} refused, {missing} never assigned: {refused[:2]}"
                 )
-            latency = await _latency_phase(stack, opts, client, watcher, factory, http)
-            throughput = await _throughput_phase(stack, opts, client, watcher, factory, http)
+            latency = await latency_phase(stack, opts, client, watcher, factory, http)
+            async with around_throughput() if around_throughput else contextlib.nullcontext():
+                throughput = await throughput_phase(stack, opts, client, watcher, factory, http)
             return latency, throughput
     finally:
         await watcher.stop()
@@ -294,7 +318,7 @@ def run_once(opts: Options, *, number: int, of: int) -> dict[str, Any]:
         )
         ready_s = stack.start_services()
         say(f"  five services ready in {ready_s:.1f} s")
-        latency, throughput = asyncio.run(_pipeline(stack, opts))
+        latency, throughput = asyncio.run(pipeline(stack, opts))
         say(
             f"  webhooks: signed Meta deliveries at {opts.webhook_rate:.0f} req/s, then sustained, beside a bare route ..."
         )
