@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Final
 
 import httpx
+from fastapi import APIRouter
 
+from socialdesk_notifier.api import slack_router
 from socialdesk_notifier.domain import DeliveryPolicy
 from socialdesk_notifier.handlers import Handlers
 from socialdesk_notifier.metrics import NotifierMetrics
@@ -17,13 +19,24 @@ from socialdesk_notifier.senders import Sender, Senders
 from socialdesk_notifier.senders.local import LocalSink
 from socialdesk_notifier.senders.pacing import Pacer
 from socialdesk_notifier.senders.platforms import PlatformApis, PlatformSender
-from socialdesk_notifier.senders.slack import SlackSender
+from socialdesk_notifier.senders.slack import SlackApi
+from socialdesk_notifier.senders.slack_threads import SlackSender
 from socialdesk_notifier.settings import NotifierSettings
+from socialdesk_notifier.slack_clicks import ClickHandler
+from socialdesk_notifier.slack_digest import SlackDigester
+from socialdesk_notifier.slack_handlers import SlackHandlers
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.consumer import combine
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_schemas import Channel, NotificationDelivered, NotificationFailed
-from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
+from socialdesk_schemas.outbound import (
+    DeliveryFailed,
+    DeliverySucceeded,
+    EscalationAcknowledged,
+    OwnershipRequested,
+    ReplyStatusChanged,
+)
 
 __all__ = ["SPEC", "bootstrap"]
 
@@ -32,7 +45,8 @@ log = logging.getLogger(__name__)
 PLATFORMS: Final[tuple[Channel, ...]] = ("messenger", "facebook", "instagram", "whatsapp", "x")
 
 
-def _slack(settings: NotifierSettings, config: SocialdeskConfig, sink: LocalSink) -> Sender:
+def _slack(runtime: Runtime, settings: NotifierSettings, sink: LocalSink) -> Sender:
+    config = runtime.config
     token = config.secret(config.slack.token_env)
     if not token:
         log.warning(
@@ -43,7 +57,36 @@ def _slack(settings: NotifierSettings, config: SocialdeskConfig, sink: LocalSink
         return sink
     base_url = settings.slack_base_url or (str(config.slack.base_url) if config.slack.base_url else None)
     log.info("Slack deliveries go to %s", base_url or "slack.com")
-    return SlackSender(token=token, base_url=base_url)
+    return SlackSender(
+        api=SlackApi(token=token, base_url=base_url),
+        uow_factory=runtime.uow_factory,
+        config=config,
+        clock=runtime.clock,
+        desk_url=settings.desk_base_url,
+        interval=settings.slack_channel_interval_seconds,
+        # Never hold a leased delivery in the pacer for more than a quarter of its lease.
+        max_wait=settings.delivery_lease_seconds / 4,
+    )
+
+
+def _digester(runtime: Runtime, settings: NotifierSettings) -> SlackDigester:
+    return SlackDigester(
+        uow_factory=runtime.uow_factory,
+        config=runtime.config,
+        clock=runtime.clock,
+        threshold=settings.slack_digest_threshold,
+        window=timedelta(seconds=settings.slack_digest_window_seconds),
+    )
+
+
+def _interactions(runtime: Runtime, http: httpx.AsyncClient) -> APIRouter:
+    """Slack's interactivity request URL, verified with the signing secret from the environment."""
+    env = runtime.config.slack.signing_secret_env
+    secret = runtime.config.secret(env) if env else None
+    if not secret:
+        log.warning("no Slack signing secret in %s: button clicks are refused", env)
+    clicks = ClickHandler(uow_factory=runtime.uow_factory, config=runtime.config, clock=runtime.clock)
+    return slack_router(clicks=clicks, signing_secret=secret, clock=runtime.clock, http=http)
 
 
 def _credentialed(config: SocialdeskConfig, platform: str) -> bool:
@@ -109,7 +152,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     http = httpx.AsyncClient(timeout=settings.platform_timeout_seconds)
     senders = Senders(
-        {"slack": _slack(settings, runtime.config, sink), **_platforms(runtime, settings, metrics, http)},
+        {"slack": _slack(runtime, settings, sink), **_platforms(runtime, settings, metrics, http)},
         fallback=sink,
     )
     worker = DeliveryWorker(
@@ -124,17 +167,24 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         ),
         poll_seconds=settings.poll_seconds,
         batch=settings.delivery_batch,
+        before_claim=[_digester(runtime, settings).run_once],
     )
     runtime.uow_factory.on_commit(worker.notify)
     return ServiceParts(
-        handlers=Handlers(config=runtime.config, clock=runtime.clock).table(),
+        handlers=combine(
+            Handlers(config=runtime.config, clock=runtime.clock).table(),
+            SlackHandlers(config=runtime.config, clock=runtime.clock, desk_url=settings.desk_base_url).table(),
+        ),
         emits=[
             NotificationDelivered,
             NotificationFailed,
             DeliverySucceeded,
             DeliveryFailed,
             ReplyStatusChanged,
+            EscalationAcknowledged,
+            OwnershipRequested,
         ],
+        routers=[_interactions(runtime, http)],
         workers=[worker],
         on_shutdown=[http.aclose],
     )

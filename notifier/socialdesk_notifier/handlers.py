@@ -1,5 +1,6 @@
 """Consumer side: one handler per consumed event type, each turning its event into a
-delivery owed (idempotent per source event and destination).
+delivery owed (idempotent per source event and destination). Slack alerts about tickets
+are the Slack concern's (``slack_handlers``); replies and platform facts are here.
 
 Nothing is sent here: the batch transaction only records what must go out, so a Slack
 outage never blocks the partition and a redelivered event adds no second row. The
@@ -18,15 +19,7 @@ from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.consumer import Batch, HandlerTable
 from socialdesk_runtime.db import UnitOfWork
-from socialdesk_schemas import (
-    Event,
-    MessageReceived,
-    ReplyRequested,
-    SlaWarning,
-    SpikeDetected,
-    TicketEscalated,
-    TrendDetected,
-)
+from socialdesk_schemas import Event, MessageReceived, ReplyRequested
 from socialdesk_schemas.platforms import ChannelHealthChanged, OwnMessageSeen, PlatformDeliveryReported
 
 __all__ = ["Handlers"]
@@ -41,10 +34,6 @@ class Handlers:
 
     def table(self) -> HandlerTable:
         return {
-            TicketEscalated: self.on_ticket_escalated,
-            SlaWarning: self.on_sla_warning,
-            SpikeDetected: self.on_spike_detected,
-            TrendDetected: self.on_trend_detected,
             ReplyRequested: self.on_reply_requested,
             # ingest's facts about conversations: windows, echoes of our sends, receipts.
             MessageReceived: Batch(self.on_messages_received),
@@ -52,18 +41,6 @@ class Handlers:
             PlatformDeliveryReported: self.on_delivery_reported,
             ChannelHealthChanged: self.on_channel_health_changed,
         }
-
-    async def on_ticket_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:
-        await self._owe(uow, event, domain.escalation(event, self.config))
-
-    async def on_sla_warning(self, event: SlaWarning, uow: UnitOfWork) -> None:
-        await self._owe(uow, event, domain.sla_warning(event, self.config))
-
-    async def on_spike_detected(self, event: SpikeDetected, uow: UnitOfWork) -> None:
-        await self._owe(uow, event, domain.spike(event, self.config))
-
-    async def on_trend_detected(self, event: TrendDetected, uow: UnitOfWork) -> None:
-        await self._owe(uow, event, domain.trend(event, self.config))
 
     async def on_reply_requested(self, event: ReplyRequested, uow: UnitOfWork) -> None:
         await self._owe(uow, event, domain.reply(event))

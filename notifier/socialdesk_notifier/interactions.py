@@ -32,6 +32,8 @@ class Click:
     channel_id: str | None
     message_ts: str | None
     response_url: str | None
+    #: What makes this press unique (Slack's action ts, else its trigger id): one effect each.
+    click_id: str = ""
 
 
 class _FixedClock(Clock):
@@ -70,4 +72,5 @@ def read_click(
         message_ts=(payload.get("message") or {}).get("ts")
         or (payload.get("container") or {}).get("message_ts"),
         response_url=payload.get("response_url"),
+        click_id=str(action.get("action_ts") or payload.get("trigger_id") or ""),
     )

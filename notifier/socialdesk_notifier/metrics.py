@@ -110,6 +110,19 @@ _REASONS = frozenset(
         "duplicate_content",
         "private_reply_not_allowed",
         "platform_unavailable",
+        # Slack refusals no retry fixes (issue 11); any other counts as platform_error.
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "missing_scope",
+        "invalid_blocks",
+        "msg_too_long",
+        "message_not_found",
+        "cant_update_message",
     }
 )
 

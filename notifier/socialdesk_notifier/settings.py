@@ -36,3 +36,10 @@ class NotifierSettings(ServiceSettings):
     # ingest before it is presumed lost and sent again.
     echo_wait_seconds: float = Field(default=120.0, ge=0, le=86400)
     platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Slack (issue 11): links in messages point at the desk; posts per channel are spaced
+    # (Slack allows ~1/s per channel); a flood of alerts over the threshold in the window
+    # becomes one digest.
+    desk_base_url: str = "http://127.0.0.1:8083"
+    slack_channel_interval_seconds: float = Field(default=1.1, ge=1.0, le=60)
+    slack_digest_threshold: int = Field(default=10, ge=1, le=10_000)
+    slack_digest_window_seconds: float = Field(default=60.0, gt=0, le=3600)

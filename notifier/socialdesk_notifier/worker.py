@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from socialdesk_notifier.domain import Decision, Delivery, DeliveryPolicy, Failed, Retry, outcome_event
 from socialdesk_notifier.metrics import NotifierMetrics
@@ -37,6 +38,7 @@ class DeliveryWorker:
         policy: DeliveryPolicy,
         poll_seconds: float = 0.5,
         batch: int = 20,
+        before_claim: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
         self._uow_factory = uow_factory
         self._senders = senders
@@ -45,6 +47,8 @@ class DeliveryWorker:
         self._policy = policy
         self._poll = poll_seconds
         self._batch = batch
+        #: Passes over the log before each claim (the Slack digest folds a flood first).
+        self._before_claim = tuple(before_claim)
         self._control = LoopControl()
         self.notify = self._control.notify
         self.stop = self._control.stop
@@ -61,6 +65,11 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """One pass: claim what is due and deliver it; returns how many were claimed."""
+        for step in self._before_claim:
+            try:
+                await step()
+            except Exception:
+                log.exception("delivery worker: a pass before the claim failed; claiming anyway")
         claimed = await self.claim()
         if claimed:
             await asyncio.gather(*(self.deliver(delivery) for delivery in claimed))

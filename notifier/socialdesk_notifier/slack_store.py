@@ -1,0 +1,316 @@
+"""The notifier's Slack SQL (issue 11): ticket facts, threads, clicks, digests.
+
+Batched: each handler writes one statement per table per batch of events.
+
+Usage::
+
+    async with uow_factory() as uow:
+        store = SlackStore(uow)
+        await store.upsert_facts([{"ticket_id": t, "brand": "ourbus", "category": "complaint"}], now=now)
+        contexts = await store.contexts([t])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_notifier.domain import Notification
+from socialdesk_notifier.domain.cards import TicketContext
+from socialdesk_notifier.domain.delivery import PENDING
+from socialdesk_notifier.domain.threads import ThreadRow
+from socialdesk_notifier.slack_tables import slack_clicks, slack_threads, slack_tickets
+from socialdesk_notifier.tables import deliveries
+from socialdesk_runtime.db import UnitOfWork
+from socialdesk_schemas import Event
+
+__all__ = ["DIGESTED", "SlackStore"]
+
+DIGESTED = "digested"
+#: Columns that keep their first value (the message that opened the ticket).
+_FIRST_WINS = frozenset({"handle", "excerpt", "platform", "correlation_id"})
+_CONTEXT_FIELDS = [f.name for f in dataclasses.fields(TicketContext)]
+
+
+class SlackStore:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    # --- ticket facts -------------------------------------------------------------------
+
+    async def upsert_facts(self, rows: Sequence[dict[str, Any]], *, now: datetime) -> None:
+        """One statement: each row's columns set (first-message columns only if still unknown).
+
+        Rows of one call carry the same keys; several rows of one ticket merge, later wins.
+        """
+        merged: dict[uuid.UUID, dict[str, Any]] = {}
+        for row in rows:
+            into = merged.setdefault(row["ticket_id"], {})
+            for key, value in row.items():
+                if key in _FIRST_WINS and into.get(key) is not None:
+                    continue
+                into[key] = value
+        if not merged:
+            return
+        values = [{**r, "updated_at": now} for r in merged.values()]
+        statement = pg_insert(slack_tickets).values(values)
+        columns = [k for k in values[0] if k not in ("ticket_id",)]
+        set_: dict[str, Any] = {}
+        for column in columns:
+            excluded = statement.excluded[column]
+            if column in _FIRST_WINS:
+                set_[column] = func.coalesce(slack_tickets.c[column], excluded)
+            else:
+                set_[column] = excluded
+        await self._uow.conn.execute(statement.on_conflict_do_update(index_elements=["ticket_id"], set_=set_))
+
+    async def contexts(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TicketContext]:
+        ids = list(set(ticket_ids))
+        if not ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(*(slack_tickets.c[name] for name in _CONTEXT_FIELDS)).where(
+                slack_tickets.c.ticket_id.in_(ids)
+            )
+        )
+        return {row.ticket_id: TicketContext(**row._mapping) for row in rows}
+
+    async def context(self, ticket_id: uuid.UUID, *, for_update: bool = False) -> TicketContext | None:
+        query = select(*(slack_tickets.c[name] for name in _CONTEXT_FIELDS)).where(
+            slack_tickets.c.ticket_id == ticket_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._uow.conn.execute(query)).first()
+        return None if row is None else TicketContext(**row._mapping)
+
+    async def set_fields(self, ticket_id: uuid.UUID, *, now: datetime, **values: Any) -> None:
+        await self._uow.conn.execute(
+            update(slack_tickets)
+            .where(slack_tickets.c.ticket_id == ticket_id)
+            .values(updated_at=now, **values)
+        )
+
+    # --- threads --------------------------------------------------------------------------
+
+    async def threads(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        """The channels where each ticket has a thread (posted or being posted)."""
+        ids = list(set(ticket_ids))
+        if not ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(slack_threads.c.ticket_id, slack_threads.c.channel)
+            .where(slack_threads.c.ticket_id.in_(ids))
+            .order_by(slack_threads.c.created_at)
+        )
+        out: dict[uuid.UUID, list[str]] = {}
+        for row in rows:
+            out.setdefault(row.ticket_id, []).append(row.channel)
+        return out
+
+    async def thread_row(self, ticket_id: uuid.UUID, channel: str) -> ThreadRow | None:
+        """The thread of a ticket in a channel, locked for this transaction."""
+        row = (
+            await self._uow.conn.execute(
+                select(slack_threads.c.parent_delivery_id, slack_threads.c.parent_ts, deliveries.c.status)
+                .select_from(
+                    slack_threads.outerjoin(deliveries, deliveries.c.id == slack_threads.c.parent_delivery_id)
+                )
+                .where(slack_threads.c.ticket_id == ticket_id, slack_threads.c.channel == channel)
+                .with_for_update(of=slack_threads)
+            )
+        ).first()
+        if row is None:
+            return None
+        return ThreadRow(row.parent_delivery_id, row.parent_ts, row.status)
+
+    async def claim_thread(
+        self, ticket_id: uuid.UUID, channel: str, delivery_id: uuid.UUID, *, kind: str, now: datetime
+    ) -> bool:
+        """This delivery becomes the thread's parent; False if another one got there first."""
+        result = await self._uow.conn.execute(
+            pg_insert(slack_threads)
+            .values(
+                ticket_id=ticket_id,
+                channel=channel,
+                parent_delivery_id=delivery_id,
+                kind=kind,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(slack_threads.c.ticket_id)
+        )
+        return result.first() is not None
+
+    async def take_over_thread(self, ticket_id: uuid.UUID, channel: str, delivery_id: uuid.UUID) -> None:
+        await self._uow.conn.execute(
+            update(slack_threads)
+            .where(slack_threads.c.ticket_id == ticket_id, slack_threads.c.channel == channel)
+            .values(parent_delivery_id=delivery_id, parent_ts=None)
+        )
+
+    async def set_parent_ts(
+        self, ticket_id: uuid.UUID, channel: str, delivery_id: uuid.UUID, ts: str
+    ) -> None:
+        """The parent's post is known: only the delivery the thread names may set it."""
+        await self._uow.conn.execute(
+            update(slack_threads)
+            .where(
+                slack_threads.c.ticket_id == ticket_id,
+                slack_threads.c.channel == channel,
+                slack_threads.c.parent_delivery_id == delivery_id,
+            )
+            .values(parent_ts=ts)
+        )
+
+    async def parent(self, ticket_id: uuid.UUID, channel: str) -> tuple[str | None, str, str | None] | None:
+        """(parent ts, thread kind, parent delivery status) of a ticket's thread in a channel."""
+        row = (
+            await self._uow.conn.execute(
+                select(slack_threads.c.parent_ts, slack_threads.c.kind, deliveries.c.status)
+                .select_from(
+                    slack_threads.outerjoin(deliveries, deliveries.c.id == slack_threads.c.parent_delivery_id)
+                )
+                .where(slack_threads.c.ticket_id == ticket_id, slack_threads.c.channel == channel)
+            )
+        ).first()
+        return None if row is None else (row.parent_ts, row.kind, row.status)
+
+    # --- deliveries owed --------------------------------------------------------------------
+
+    async def enqueue(self, owed: Sequence[tuple[Event, Notification]], *, now: datetime) -> None:
+        """Deliveries owed for several events in one statement (a redelivered event adds none)."""
+        rows: dict[str, dict[str, Any]] = {}
+        for event, note in owed:
+            key = note.idempotency_key(event.event_id)
+            rows[key] = {
+                "id": uuid.uuid4(),
+                "idempotency_key": key,
+                "source_event_id": event.event_id,
+                "source_event_type": event.event_type,
+                "ticket_id": event.ticket_id,
+                "correlation_id": event.correlation_id,
+                "channel": note.channel,
+                "destination": note.destination,
+                "payload": note.payload,
+                "status": PENDING,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        await self._insert(list(rows.values()))
+
+    async def enqueue_digest(
+        self, *, key: str, like: dict[str, Any], channel: str, payload: dict[str, Any], now: datetime
+    ) -> None:
+        """A digest post owed to ``channel``, filed under the oldest alert it folds (``like``)."""
+        await self._insert(
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "idempotency_key": key,
+                    "source_event_id": like["source_event_id"],
+                    "source_event_type": "SlackDigest",
+                    "ticket_id": like["ticket_id"],
+                    "correlation_id": like["correlation_id"],
+                    "channel": "slack",
+                    "destination": channel,
+                    "payload": payload,
+                    "status": PENDING,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            ]
+        )
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._uow.conn.execute(
+                pg_insert(deliveries).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+
+    # --- clicks -----------------------------------------------------------------------------
+
+    async def record_click(
+        self,
+        click_id: str,
+        *,
+        ticket_id: uuid.UUID,
+        action: str,
+        slack_user_id: str,
+        agent_id: str | None,
+        outcome: str,
+        at: datetime,
+    ) -> bool:
+        """False when this click was already acted on (a double click, Slack's retry)."""
+        result = await self._uow.conn.execute(
+            pg_insert(slack_clicks)
+            .values(
+                click_id=click_id,
+                ticket_id=ticket_id,
+                action=action,
+                slack_user_id=slack_user_id,
+                agent_id=agent_id,
+                outcome=outcome,
+                at=at,
+            )
+            .on_conflict_do_nothing()
+            .returning(slack_clicks.c.click_id)
+        )
+        return result.first() is not None
+
+    # --- digests ------------------------------------------------------------------------------
+
+    async def flooded_channels(self, *, since: datetime, threshold: int) -> list[str]:
+        """Channels with more than ``threshold`` Slack posts waiting, created since ``since``."""
+        rows = await self._uow.conn.execute(
+            select(deliveries.c.destination)
+            .where(
+                deliveries.c.status == PENDING,
+                deliveries.c.channel == "slack",
+                deliveries.c.created_at >= since,
+                deliveries.c.payload["kind"].as_string().in_(("breach", "escalation", "warning")),
+            )
+            .group_by(deliveries.c.destination)
+            .having(func.count() > threshold)
+        )
+        return [r.destination for r in rows]
+
+    async def waiting_posts(self, channel: str, *, since: datetime) -> list[dict[str, Any]]:
+        """The channel's waiting alert posts, locked (skipping those a worker holds)."""
+        rows = await self._uow.conn.execute(
+            select(
+                deliveries.c.id,
+                deliveries.c.idempotency_key,
+                deliveries.c.ticket_id,
+                deliveries.c.correlation_id,
+                deliveries.c.source_event_id,
+                deliveries.c.payload,
+                deliveries.c.created_at,
+            )
+            .where(
+                and_(
+                    deliveries.c.status == PENDING,
+                    deliveries.c.channel == "slack",
+                    deliveries.c.destination == channel,
+                    deliveries.c.created_at >= since,
+                    deliveries.c.payload["kind"].as_string().in_(("breach", "escalation", "warning")),
+                )
+            )
+            .order_by(deliveries.c.created_at)
+            .with_for_update(skip_locked=True)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def fold(self, ids: Sequence[uuid.UUID], digest_key: str) -> None:
+        """These deliveries went out inside a digest: settled, never posted alone."""
+        await self._uow.conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(list(ids)), deliveries.c.status == PENDING)
+            .values(status=DIGESTED, external_ref=digest_key[:128], lease_until=None)
+        )
