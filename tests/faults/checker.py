@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer
 
 from socialdesk_schemas import TOPICS
 from tests.faults.stack import SLACK_TOKEN, FaultStack
-from tests.faults.traffic import AGENT_TOKENS, LEAD, Traffic
+from tests.faults.traffic import AGENT_TOKENS, LEAD, REPLY_TEXT, Traffic
 from tests.support import TEST_ENV
 
 __all__ = ["Verdict", "check", "secrets_in_logs"]
@@ -125,13 +125,41 @@ def _ticket_ok(desk: httpx.Client, ticket: str) -> bool:
         return False
 
 
+def _replies(stack: FaultStack) -> Counter[tuple[str, str]]:
+    """(customer's X id, text) -> how many DMs X accepted with that text to that customer."""
+    return Counter((str(send.participant_id), str(send.payload.get("text"))) for send in stack.x.dms)
+
+
+def _judge_replies(stack: FaultStack, traffic: Traffic, v: Verdict, deadline: float) -> None:
+    """Every reply the desk accepted reached the customer on X exactly once; nothing else did.
+
+    Auto-replies (the classifier's saved answers) may go out too: each at most once.
+    """
+    owed = {traffic.customers[t] for t in traffic.answered if t in traffic.customers}
+    while time.monotonic() < deadline:
+        sent = _replies(stack)
+        if all(sent[(c, REPLY_TEXT)] for c in owed):
+            break
+        time.sleep(0.5)
+    time.sleep(4.0)  # a lease and then some: a second send would be visible by now
+    sent = _replies(stack)
+    v.replied = sum(1 for c in owed if sent[(c, REPLY_TEXT)])
+    v.problems["lost: reply accepted by the desk, never sent"] += sorted(
+        c for c in owed if not sent[(c, REPLY_TEXT)]
+    )
+    v.problems["doubled: a reply sent twice"] += [f"{c}x{n}" for (c, _t), n in sent.items() if n > 1]
+    maybe = {traffic.customers[t] for t in traffic.uncertain if t in traffic.customers}
+    v.problems["wrong: a reply nobody wrote"] += sorted(
+        c for (c, text), _n in sent.items() if text == REPLY_TEXT and c not in owed | maybe
+    )
+
+
 def check(stack: FaultStack, traffic: Traffic, fault: str, *, settle_s: float = 180.0) -> Verdict:
     """Wait (up to ``settle_s``) for the system to finish its work, then judge it."""
     v = Verdict(fault)
     v.accepted = len(traffic.accepted)
     tickets = traffic.tickets
     unanswered = tickets - traffic.answered - traffic.uncertain
-    v.replied = len(traffic.answered)
     for pmid, ids in traffic.accepted.items():
         if len(ids) > 1:
             v.problems["doubled: one message, several tickets"].append(f"{pmid}: {sorted(ids)}")
@@ -151,6 +179,8 @@ def check(stack: FaultStack, traffic: Traffic, fault: str, *, settle_s: float = 
         missing = [t for t in sorted(tickets) if not _ticket_ok(desk, t)]
     v.ticketed = len(tickets) - len(missing)
     v.problems["lost: acknowledged, no ticket at the desk"] += missing
+
+    _judge_replies(stack, traffic, v, deadline)
 
     v.paged = len({t for (t, ch) in pages if ch == LEAD_CHANNEL and t in tickets})
     v.problems["lost: unanswered, never paged"] += [

@@ -17,16 +17,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
 from tests.fakes.slack import FakeSlack
+from tests.fakes.x import FakeX
 from tests.support import TEST_CONFIG, TEST_ENV
 
-__all__ = ["SLACK_CHANNELS", "FaultStack", "fault_stack"]
+__all__ = ["SLACK_CHANNELS", "X_TOKEN", "FaultStack", "fault_stack"]
 
 SLACK_TOKEN = "xoxb-faults"
+X_TOKEN = "x-user-faults"
+X_USER = "3300112233"  # OurBus's X account in the test configuration
 SLACK_CHANNELS = ["C0OBL1", "C0OBLEAD", "C0OBMGR", "C0TMT", "C0OBWARN", "C0RALEAD", "C0RAWARN"]
 
 
@@ -36,6 +42,8 @@ class FaultStack:
     kafka: EmbeddedKafka
     postgres: EmbeddedPostgres
     slack: FakeSlack
+    x: FakeX
+    """X's send API: agents' replies to the customers (X DMs) go out through it."""
     supervisor: Supervisor
     ports: dict[str, int]
 
@@ -76,14 +84,28 @@ class FaultStack:
         self.supervisor.wait_ready(timeout_s=timeout_s)
 
 
+def _config(root: Path) -> Path:
+    """The test configuration with OurBus's X account able to send (a user-context token)."""
+    data: dict[str, Any] = yaml.safe_load(TEST_CONFIG.read_text())
+    data["brands"][0]["accounts"]["x"]["bearer_token_env"] = "FAULTS_X_TOKEN"
+    path = root / "socialdesk.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
 @contextmanager
-def fault_stack(*, extra_env: dict[str, str] | None = None) -> Iterator[FaultStack]:
+def fault_stack(
+    *, extra_env: dict[str, str] | None = None, x_options: dict[str, Any] | None = None
+) -> Iterator[FaultStack]:
+    """``x_options`` go to the X fake (``dm_limit``, ``window_seconds``: its rate limits)."""
     root = Path(tempfile.mkdtemp(prefix="socialdesk-faults-"))
     kafka = EmbeddedKafka(log_path=root / "tansu.log")
     # Durable, as in production: with synchronous_commit off a crash forgets the last
     # commits, and intake would have acknowledged messages the database no longer has.
     postgres = EmbeddedPostgres(root / "pgdata", durable=True, log_path=root / "postgres.log")
     slack = FakeSlack(token=SLACK_TOKEN, channels=SLACK_CHANNELS)
+    # Generous limits unless a scenario throttles: X's real DM limit would stretch a replay.
+    x = FakeX(user_token=X_TOKEN, user_id=X_USER, **{"dm_limit": 100_000, **(x_options or {})})
     supervisor: Supervisor | None = None
     try:
         kafka.start()
@@ -96,10 +118,13 @@ def fault_stack(*, extra_env: dict[str, str] | None = None) -> Iterator[FaultSta
             urls[svc.name] = postgres.url(name)
         ports = {svc.name: free_port() for svc in STACK_SERVICES}
         slack.start()
+        x.start()
         env = {
             **TEST_ENV,
             "TEST_SLACK_TOKEN": SLACK_TOKEN,
             "NOTIFIER_SLACK_BASE_URL": slack.base_url,
+            "NOTIFIER_X_BASE_URL": x.url,
+            "FAULTS_X_TOKEN": X_TOKEN,
             "NOTIFIER_DELIVERY_LEASE_SECONDS": "3",
             "NOTIFIER_LOCAL_SINK_PATH": str(root / "sink.jsonl"),
             "SLA_MONITOR_MAX_IDLE_SECONDS": "0.2",
@@ -108,19 +133,20 @@ def fault_stack(*, extra_env: dict[str, str] | None = None) -> Iterator[FaultSta
         }
         specs = service_specs(
             StackEndpoints(kafka=kafka.bootstrap_servers, database_urls=urls),
-            config_path=TEST_CONFIG,
+            config_path=_config(root),
             http_ports=ports,
             extra_env=env,
         )
         supervisor = Supervisor(specs, log_dir=root / "logs", policy=RestartPolicy(initial_backoff_s=0.2))
         supervisor.start()
-        stack = FaultStack(root, kafka, postgres, slack, supervisor, ports)
+        stack = FaultStack(root, kafka, postgres, slack, x, supervisor, ports)
         stack.wait_ready()
         yield stack
     finally:
         if supervisor is not None:
             supervisor.stop()
         slack.stop()
+        x.stop()
         postgres.stop()
         kafka.stop()
         if os.environ.get("SOCIALDESK_FAULTS_KEEP") != "1":

@@ -21,8 +21,10 @@ from tests.faults.traffic import Traffic
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 
 
-def _traffic(stack: FaultStack, *, count: int, rate: float) -> Traffic:
-    return Traffic(stack.url("ingest"), stack.url("assigner"), count=count, rate=rate).start()
+def _traffic(stack: FaultStack, *, count: int, rate: float, answer_share: float = 0.3) -> Traffic:
+    return Traffic(
+        stack.url("ingest"), stack.url("assigner"), count=count, rate=rate, answer_share=answer_share
+    ).start()
 
 
 def _judge(
@@ -116,3 +118,21 @@ def test_slack_down_ten_minutes_then_a_429_storm_pages_everyone_once(record_verd
         _judge(stack, traffic, f"slack down {outage:.0f}s then 429 storm", record_verdict, settle_s=420.0)
         statuses = {c.status for c in stack.slack.calls}
         assert {503, 429} <= statuses, f"the outage and the storm were both felt: {statuses}"
+
+
+@pytest.mark.faults_ci
+def test_platform_send_api_throttling_sends_every_reply_once(record_verdict: list[Verdict]) -> None:
+    """X's DM endpoint throttles (a small per-window limit, then 429 bursts): every reply
+    the desk accepted still reaches its customer once, none twice."""
+    count = 240 if FULL else 60
+    with fault_stack(x_options={"dm_limit": 5, "window_seconds": 3}) as stack:
+        traffic = _traffic(stack, count=count, rate=6.0, answer_share=0.6)
+        try:
+            for _ in range(6 if FULL else 2):
+                settle(4.0)
+                stack.x.rate_limit_next(20, retry_after=2, kind="dm")
+            traffic.join(timeout=600)
+        finally:
+            traffic.stop()
+        _judge(stack, traffic, "platform send API throttling", record_verdict)
+        assert any(c.reply.status == 429 for c in stack.x.calls), "the throttling was felt"

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-__all__ = ["AGENT_TOKENS", "Traffic"]
+__all__ = ["AGENT_TOKENS", "REPLY_TEXT", "Traffic"]
+
+REPLY_TEXT = "So sorry: the bus left the depot late, it is 10 minutes out."
 
 AGENT_TOKENS = {
     "ob-ana": "tok-ana",
@@ -45,6 +47,8 @@ class Traffic:
     """tickets an agent replied to (the desk accepted the reply)."""
     uncertain: set[str] = field(default_factory=set)
     """tickets whose reply got no answer (the desk died mid-request): maybe answered."""
+    customers: dict[str, str] = field(default_factory=dict)
+    """ticket id -> the customer's X user id (where the ticket's replies go)."""
     attempts: int = 0
     error: BaseException | None = None
     refusals: list[str] = field(default_factory=list)
@@ -106,12 +110,14 @@ class Traffic:
 
     def _deliver(self, intake: httpx.Client, i: int) -> str | None:
         pmid = f"faults-{uuid.uuid4().hex}"
+        # X user ids are numeric: a reply goes to /2/dm_conversations/with/<id>/messages.
+        customer = str(uuid.uuid4().int % 10**15)
         body = {
             "brand": "ourbus",
             "platform": "x",
             "kind": "dm",
             "platform_message_id": pmid,
-            "author": {"platform_user_id": f"rider-{uuid.uuid4().hex[:10]}", "followers": 12},
+            "author": {"platform_user_id": customer, "followers": 12},
             "text": f"My bus #{i} to Boston is 40 minutes late and nobody tells us anything",
         }
         delay = 0.1
@@ -124,12 +130,14 @@ class Traffic:
             if response is not None and response.status_code == 202:
                 ticket = str(response.json()["ticket_id"])
                 self.accepted[pmid].add(ticket)
+                self.customers[ticket] = customer
                 return ticket
             if response is not None and response.status_code == 200:
                 # intake says it had this message already (a retry after a lost answer)
                 ticket = str(response.json().get("ticket_id") or "")
                 if ticket:
                     self.accepted[pmid].add(ticket)
+                    self.customers[ticket] = customer
                 return ticket or None
             if response is not None and response.status_code < 500 and response.status_code not in (408, 429):
                 raise AssertionError(f"intake refused a good message: {response.status_code} {response.text}")
@@ -164,7 +172,7 @@ class Traffic:
             try:
                 reply = desk.post(
                     f"/v1/tickets/{ticket}/reply",
-                    json={"text": "So sorry: the bus left the depot late, it is 10 minutes out."},
+                    json={"text": REPLY_TEXT},
                     headers={"Authorization": f"Bearer {token}"},
                 )
             except httpx.HTTPError:
