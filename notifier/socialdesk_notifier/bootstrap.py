@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from socialdesk_notifier.api import slack_router
 from socialdesk_notifier.domain import DeliveryPolicy
+from socialdesk_notifier.freshdesk.wiring import FRESHDESK_EMITS, freshdesk_parts
 from socialdesk_notifier.handlers import Handlers
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import Sender, Senders
@@ -170,10 +171,12 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         before_claim=[_digester(runtime, settings).run_once],
     )
     runtime.uow_factory.on_commit(worker.notify)
+    freshdesk = freshdesk_parts(runtime, settings)
     return ServiceParts(
         handlers=combine(
             Handlers(config=runtime.config, clock=runtime.clock).table(),
             SlackHandlers(config=runtime.config, clock=runtime.clock, desk_url=settings.desk_base_url).table(),
+            freshdesk.handlers,
         ),
         emits=[
             NotificationDelivered,
@@ -183,10 +186,11 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             ReplyStatusChanged,
             EscalationAcknowledged,
             OwnershipRequested,
+            *FRESHDESK_EMITS,
         ],
-        routers=[_interactions(runtime, http)],
-        workers=[worker],
-        on_shutdown=[http.aclose],
+        routers=[_interactions(runtime, http), freshdesk.router],
+        workers=[worker, freshdesk.worker],
+        on_shutdown=[http.aclose, freshdesk.close],
     )
 
 

@@ -1,0 +1,1 @@
+"""The Freshdesk connector's rules on plain data: no I/O, time passed in."""

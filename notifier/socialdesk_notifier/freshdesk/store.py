@@ -1,0 +1,327 @@
+"""The Freshdesk connector's SQL: the ticket mirror, the ops log, inbound webhooks.
+
+Usage::
+
+    async with uow_factory() as uow:
+        await FreshdeskStore(uow).enqueue([(event, ticket_id, brand, plan)], now=clock.now())
+        await uow.commit()
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_notifier.freshdesk.domain.ops import Mirror, Op, OpPlan
+from socialdesk_notifier.freshdesk.domain.outcomes import Decision, Done, Failed, Paused, Retry
+from socialdesk_notifier.freshdesk.tables import freshdesk_inbound, freshdesk_ops, freshdesk_tickets
+from socialdesk_runtime.db import UnitOfWork
+
+__all__ = ["FreshdeskStore", "Owed"]
+
+PENDING, SENDING, DONE, FAILED = "pending", "sending", "done", "failed"
+_OP_COLUMNS = [freshdesk_ops.c[f.name] for f in fields(Op)]
+_MIRROR_COLUMNS = [freshdesk_tickets.c[f.name] for f in fields(Mirror)]
+
+#: (source event id, ticket id, brand, plan)
+Owed = tuple[uuid.UUID, uuid.UUID, str, OpPlan]
+
+
+def _mirror(row: Any) -> Mirror:
+    return Mirror(**row._mapping)
+
+
+class FreshdeskStore:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    # --- the mirror ------------------------------------------------------------------------
+
+    async def opened(self, rows: list[dict[str, Any]]) -> None:
+        """Tickets opened (first messages): their text and requester, kept for the create."""
+        if not rows:
+            return
+        stmt = pg_insert(freshdesk_tickets).values(rows)
+        ex = stmt.excluded
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["ticket_id"],
+                set_={
+                    "first_text": ex.first_text,
+                    "customer_name": ex.customer_name,
+                    "opened_at": ex.opened_at,
+                },
+                where=freshdesk_tickets.c.first_text == "",
+            )
+        )
+
+    async def classified(self, rows: list[dict[str, Any]]) -> None:
+        """Classifications of first messages (a row made here waits for its text)."""
+        if not rows:
+            return
+        stmt = pg_insert(freshdesk_tickets).values(rows)
+        ex = stmt.excluded
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["ticket_id"],
+                set_={
+                    "queue": ex.queue,
+                    "category": ex.category,
+                    "priority": ex.priority,
+                    "incident_group": ex.incident_group,
+                    "state": case(
+                        (freshdesk_tickets.c.state == "open", ex.state), else_=freshdesk_tickets.c.state
+                    ),
+                    "fd_priority": func.coalesce(freshdesk_tickets.c.fd_priority, ex.fd_priority),
+                    "fd_tags": func.coalesce(freshdesk_tickets.c.fd_tags, ex.fd_tags),
+                },
+            )
+        )
+
+    async def mirror(self, ticket_id: uuid.UUID, *, lock: bool = False) -> Mirror | None:
+        query = select(*_MIRROR_COLUMNS).where(freshdesk_tickets.c.ticket_id == ticket_id)
+        row = (await self._uow.conn.execute(query.with_for_update() if lock else query)).first()
+        return None if row is None else _mirror(row)
+
+    async def by_fd_ticket(self, brand: str, fd_ticket_id: int) -> Mirror | None:
+        row = (
+            await self._uow.conn.execute(
+                select(*_MIRROR_COLUMNS).where(
+                    freshdesk_tickets.c.brand == brand, freshdesk_tickets.c.fd_ticket_id == fd_ticket_id
+                )
+            )
+        ).first()
+        return None if row is None else _mirror(row)
+
+    async def decided(self, ticket_id: uuid.UUID, **values: Any) -> None:
+        """What we have decided to set in Freshdesk (priority, tags) or our own state."""
+        await self._uow.conn.execute(
+            update(freshdesk_tickets).where(freshdesk_tickets.c.ticket_id == ticket_id).values(**values)
+        )
+
+    async def open_tickets(self, brand: str, *, unsynced: bool, limit: int = 100_000) -> list[Mirror]:
+        """Open tickets of a brand (for the backfill: those with no create owed yet)."""
+        query = select(*_MIRROR_COLUMNS).where(
+            freshdesk_tickets.c.brand == brand,
+            freshdesk_tickets.c.state == "open",
+            freshdesk_tickets.c.queue.is_not(None),
+            freshdesk_tickets.c.queue != "ignore",
+        )
+        if unsynced:
+            has_create = select(freshdesk_ops.c.id).where(
+                freshdesk_ops.c.ticket_id == freshdesk_tickets.c.ticket_id, freshdesk_ops.c.kind == "create"
+            )
+            query = query.where(~has_create.exists())
+        rows = await self._uow.conn.execute(query.order_by(freshdesk_tickets.c.opened_at).limit(limit))
+        return [_mirror(r) for r in rows]
+
+    async def synced(self, brand: str) -> list[Mirror]:
+        rows = await self._uow.conn.execute(
+            select(*_MIRROR_COLUMNS)
+            .where(freshdesk_tickets.c.brand == brand, freshdesk_tickets.c.fd_ticket_id.is_not(None))
+            .order_by(freshdesk_tickets.c.opened_at)
+        )
+        return [_mirror(r) for r in rows]
+
+    # --- the ops log -------------------------------------------------------------------------
+
+    async def enqueue(self, owed: list[Owed], *, now: datetime) -> None:
+        """Operations owed; a redelivered source event adds nothing (unique key)."""
+        if not owed:
+            return
+        await self._uow.conn.execute(
+            pg_insert(freshdesk_ops)
+            .values(
+                [
+                    {
+                        "idempotency_key": plan.key(source),
+                        "ticket_id": ticket_id,
+                        "brand": brand,
+                        "kind": plan.kind,
+                        "payload": plan.payload,
+                        "status": PENDING,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for source, ticket_id, brand, plan in owed
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+
+    async def claim(
+        self, *, now: datetime, lease_until: datetime, limit: int, paused: list[str]
+    ) -> list[tuple[Op, Mirror]]:
+        """Lease the due head of up to ``limit`` tickets: strictly one op per ticket at a time,
+        the create before anything else, the rest in the order they were owed."""
+        o, t = freshdesk_ops, freshdesk_tickets
+        ready = or_(
+            and_(o.c.kind == "create", t.c.first_text != ""),
+            and_(o.c.kind != "create", t.c.fd_ticket_id.is_not(None)),
+        )
+        heads = (
+            select(o.c.id)
+            .select_from(o.join(t, t.c.ticket_id == o.c.ticket_id))
+            .where(o.c.status.in_([PENDING, SENDING]), ready)
+            .ext(distinct_on(o.c.ticket_id))
+            .order_by(o.c.ticket_id, o.c.kind != "create", o.c.id)
+        )
+        due = (
+            select(o.c.id)
+            .where(
+                o.c.id.in_(heads.scalar_subquery()),
+                or_(
+                    (o.c.status == PENDING) & (o.c.next_attempt_at <= now),
+                    (o.c.status == SENDING) & (o.c.lease_until <= now),
+                ),
+            )
+            .order_by(o.c.next_attempt_at, o.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if paused:
+            due = due.where(o.c.brand.not_in(paused))
+        abandoned = case((o.c.status == SENDING, o.c.lease_until), else_=None)
+        rows = await self._uow.conn.execute(
+            update(o)
+            .where(o.c.id.in_(due.scalar_subquery()))
+            .values(
+                status=SENDING,
+                attempts=o.c.attempts + 1,
+                lease_until=lease_until,
+                ambiguous_since=func.coalesce(o.c.ambiguous_since, abandoned),
+            )
+            .returning(*_OP_COLUMNS)
+        )
+        ops = [Op(**r._mapping) for r in rows]
+        if not ops:
+            return []
+        mirrors = await self._uow.conn.execute(
+            select(*_MIRROR_COLUMNS).where(t.c.ticket_id.in_([op.ticket_id for op in ops]))
+        )
+        by_ticket = {m.ticket_id: _mirror(m) for m in mirrors}
+        return [(op, by_ticket[op.ticket_id]) for op in ops]
+
+    async def release(self, op: Op, *, not_before: datetime, throttled: bool = False) -> None:
+        """Back to pending, not counted as an attempt (our pacing, a pause, a 429)."""
+        await self._uow.conn.execute(
+            update(freshdesk_ops)
+            .where(freshdesk_ops.c.id == op.id)
+            .values(
+                status=PENDING,
+                attempts=freshdesk_ops.c.attempts - 1,
+                throttles=freshdesk_ops.c.throttles + (1 if throttled else 0),
+                lease_until=None,
+                next_attempt_at=not_before,
+            )
+        )
+
+    async def record(self, op: Op, decision: Decision, *, now: datetime) -> None:
+        values: dict[str, Any]
+        if isinstance(decision, Done):
+            values = {
+                "status": DONE,
+                "external_ref": decision.ref,
+                "done_at": decision.at,
+                "last_error": None,
+            }
+        elif isinstance(decision, Failed):
+            values = {"status": FAILED, "last_error": decision.error, "done_at": now}
+        elif isinstance(decision, Retry):
+            values = {
+                "status": PENDING,
+                "last_error": decision.error,
+                "next_attempt_at": decision.not_before,
+                "ambiguous_since": func.coalesce(freshdesk_ops.c.ambiguous_since, now)
+                if decision.ambiguous
+                else freshdesk_ops.c.ambiguous_since,
+            }
+        else:
+            assert isinstance(decision, Paused)
+            values = {"status": PENDING, "last_error": decision.error, "next_attempt_at": decision.until}
+            values["attempts"] = freshdesk_ops.c.attempts - 1
+        await self._uow.conn.execute(
+            update(freshdesk_ops).where(freshdesk_ops.c.id == op.id).values(lease_until=None, **values)
+        )
+
+    async def created(self, ticket_id: uuid.UUID, *, fd_ticket_id: int, requester_id: int | None) -> None:
+        await self._uow.conn.execute(
+            update(freshdesk_tickets)
+            .where(freshdesk_tickets.c.ticket_id == ticket_id)
+            .values(fd_ticket_id=fd_ticket_id, fd_requester_id=requester_id, fd_status=2)
+        )
+
+    async def ops(self, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self._uow.conn.execute(
+            select(freshdesk_ops).where(freshdesk_ops.c.ticket_id == ticket_id).order_by(freshdesk_ops.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def backlog(self) -> dict[str, int]:
+        """Unfinished and failed ops by status (for the CLI and the metric)."""
+        rows = await self._uow.conn.execute(
+            select(freshdesk_ops.c.status, func.count()).group_by(freshdesk_ops.c.status)
+        )
+        return {str(status): int(n) for status, n in rows}
+
+    # --- inbound (webhooks) -------------------------------------------------------------------
+
+    async def our_note(self, brand: str, conversation_id: str) -> bool:
+        """A note or reply the connector itself made (its id is in the ops log)."""
+        row = await self._uow.conn.execute(
+            select(freshdesk_ops.c.id)
+            .where(
+                freshdesk_ops.c.brand == brand,
+                freshdesk_ops.c.external_ref == conversation_id,
+                freshdesk_ops.c.kind == "note",
+            )
+            .limit(1)
+        )
+        return row.first() is not None
+
+    async def our_public_note_bodies(self, ticket_id: uuid.UUID) -> list[str]:
+        rows = await self._uow.conn.execute(
+            select(freshdesk_ops.c.payload).where(
+                freshdesk_ops.c.ticket_id == ticket_id, freshdesk_ops.c.kind == "note"
+            )
+        )
+        return [str(p.get("body", "")) for (p,) in rows if isinstance(p, dict) and not p.get("private", True)]
+
+    async def remember_inbound(
+        self,
+        key: str,
+        *,
+        brand: str,
+        fd_ticket_id: int,
+        ticket_id: uuid.UUID | None,
+        ref: uuid.UUID | None,
+        at: datetime,
+    ) -> bool:
+        """False when this webhook was handled before (Freshdesk retries, rules fire twice)."""
+        result = await self._uow.conn.execute(
+            pg_insert(freshdesk_inbound)
+            .values(
+                key=key,
+                brand=brand,
+                fd_ticket_id=fd_ticket_id,
+                ticket_id=ticket_id,
+                event_id=ref,
+                received_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(freshdesk_inbound.c.key)
+        )
+        return result.first() is not None
+
+    async def inbound_reply(self, reply_id: uuid.UUID) -> bool:
+        """This reply came from Freshdesk (an agent answered there): not noted back."""
+        row = await self._uow.conn.execute(
+            select(text("1")).select_from(freshdesk_inbound).where(freshdesk_inbound.c.event_id == reply_id)
+        )
+        return row.first() is not None

@@ -1,0 +1,114 @@
+"""An Automation-rule webhook from Freshdesk → at most one event, once.
+
+An agent's reply on a ticket we synced becomes ``HelpdeskReplyReceived`` (the assigner
+sends it to the customer on their platform and stops the SLA clock), a resolve becomes
+``HelpdeskTicketResolved``. What the connector made itself is recognised and ignored; a
+ticket we do not know is ignored and counted; a repeated webhook changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from socialdesk_notifier.freshdesk.domain.inbound import (
+    Inbound,
+    inbound_key,
+    is_our_status,
+    is_our_text,
+    is_resolution,
+    plain_text,
+    reply_id_for,
+)
+from socialdesk_notifier.freshdesk.store import FreshdeskStore
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.db import UnitOfWork
+from socialdesk_schemas.outbound import HelpdeskReplyReceived, HelpdeskTicketResolved
+
+__all__ = ["Outcome", "receive"]
+
+PRODUCER = "notifier"
+Outcome = Literal["accepted", "echo", "unknown_ticket", "duplicate", "ignored"]
+
+
+def _our_agent(config: SocialdeskConfig, brand: str, inbound: Inbound) -> str | None:
+    account = config.freshdesk.brands.get(brand)
+    if account is None or inbound.agent_id is None:
+        return None
+    for ours, theirs in account.agents.items():
+        if theirs == inbound.agent_id:
+            return ours
+    return None
+
+
+async def receive(
+    uow: UnitOfWork, config: SocialdeskConfig, clock: Clock, brand: str, inbound: Inbound
+) -> tuple[Outcome, dict[str, Any]]:
+    store = FreshdeskStore(uow)
+    mirror = await store.by_fd_ticket(brand, inbound.fd_ticket_id)
+    if mirror is None:
+        return "unknown_ticket", {"ignored": "unknown ticket"}
+    now = clock.now()
+    agent = _our_agent(config, brand, inbound)
+    helpdesk_agent = inbound.agent_email or (str(inbound.agent_id) if inbound.agent_id else None)
+    key = inbound_key(brand, inbound)
+    if inbound.event == "reply":
+        if inbound.conversation_id and await store.our_note(brand, inbound.conversation_id):
+            return "echo", {"ignored": "made by socialdesk"}
+        if is_our_text(inbound, await store.our_public_note_bodies(mirror.ticket_id)):
+            return "echo", {"ignored": "made by socialdesk"}
+        text = plain_text(inbound.body)
+        if not text:
+            return "ignored", {"ignored": "empty reply"}
+        reply_id = reply_id_for(key)
+        if not await store.remember_inbound(
+            key,
+            brand=brand,
+            fd_ticket_id=inbound.fd_ticket_id,
+            ticket_id=mirror.ticket_id,
+            ref=reply_id,
+            at=now,
+        ):
+            return "duplicate", {"ignored": "already received"}
+        uow.emit(
+            HelpdeskReplyReceived(
+                producer=PRODUCER,
+                occurred_at=now,
+                ticket_id=mirror.ticket_id,
+                correlation_id=uuid.uuid4(),
+                brand=brand,
+                helpdesk_ticket_id=str(inbound.fd_ticket_id),
+                reply_id=reply_id,
+                agent_id=agent,
+                helpdesk_agent=helpdesk_agent,
+                text=text,
+                replied_at=now,
+            )
+        )
+        return "accepted", {"accepted": "reply", "reply_id": str(reply_id)}
+    if is_resolution(inbound):
+        if is_our_status(inbound, mirror):
+            return "echo", {"ignored": "made by socialdesk"}
+        if not await store.remember_inbound(
+            key, brand=brand, fd_ticket_id=inbound.fd_ticket_id, ticket_id=mirror.ticket_id, ref=None, at=now
+        ):
+            return "duplicate", {"ignored": "already received"}
+        await store.decided(mirror.ticket_id, fd_status=inbound.status)
+        uow.emit(
+            HelpdeskTicketResolved(
+                producer=PRODUCER,
+                occurred_at=now,
+                ticket_id=mirror.ticket_id,
+                correlation_id=uuid.uuid4(),
+                brand=brand,
+                helpdesk_ticket_id=str(inbound.fd_ticket_id),
+                agent_id=agent,
+                helpdesk_agent=helpdesk_agent,
+                root_cause=inbound.root_cause,
+                resolved_at=now,
+            )
+        )
+        return "accepted", {"accepted": "resolved"}
+    # Private notes and other status changes stay in Freshdesk.
+    return "ignored", {"ignored": f"{inbound.event} not synced back"}

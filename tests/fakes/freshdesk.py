@@ -1,0 +1,399 @@
+"""A local Freshdesk (REST API v2) that behaves like the real one, for tests.
+
+Same paths and shapes as ``https://<domain>.freshdesk.com/api/v2/``: HTTP Basic auth with
+the API key as the user name (401 otherwise), JSON bodies, errors shaped like Freshdesk's
+(``{"description": "Validation failed", "errors": [{"field", "message", "code"}]}``),
+a per-account request budget per window with ``X-RateLimit-Total`` /
+``X-RateLimit-Remaining`` / ``X-RateLimit-Used-CurrentRequest`` on every answer (invalid
+requests count too), a separate ticket-create cap, and 429 with ``Retry-After``. The
+window is 60 s at Freshdesk; tests shorten it.
+
+Agents' actions the test triggers (:meth:`FakeFreshdesk.agent_reply`,
+:meth:`FakeFreshdesk.agent_set_status`) fire the Automation-rule webhook the README
+documents to ``webhook_url``, with the secret header. So does a status change made
+through the API (Freshdesk's rules fire on any update), which is how a connector that
+echoes its own changes back would show::
+
+    with FakeFreshdesk(api_key="k", groups={7}) as fd:
+        httpx.post(fd.url + "/api/v2/tickets", auth=("k", "X"), json={...})
+
+Routes: tickets (create, list by requester, view, update), notes, reply, conversations,
+contacts (create with ``unique_external_id`` unique: 409 ``duplicate_value``; list by
+``unique_external_id``), search by tag.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import math
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from tests.fakes._http import FakeServer, Reply, Request
+
+__all__ = ["FakeFreshdesk"]
+
+_TICKET = re.compile(r"^/api/v2/tickets/(\d+)$")
+_TICKET_SUB = re.compile(r"^/api/v2/tickets/(\d+)/(notes|reply|conversations)$")
+_SEARCH_TAG = re.compile(r"tag:'([^']+)'")
+STATUS_NAMES = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
+
+
+class _Invalid(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(str(body))
+        self.status = status
+        self.body = body
+
+
+def _validation(field: str, message: str, code: str = "invalid_value", status: int = 400) -> _Invalid:
+    return _Invalid(
+        status,
+        {"description": "Validation failed", "errors": [{"field": field, "message": message, "code": code}]},
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeFreshdesk(FakeServer):
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        groups: set[int] | frozenset[int] = frozenset({43000000001}),
+        agents: dict[int, str] | None = None,
+        per_window: int = 400,
+        create_cap: int = 160,
+        window_seconds: float = 60.0,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_header: str = "X-Socialdesk-Secret",
+    ) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.groups = set(groups)
+        self.agents = dict(agents or {})
+        self.per_window = per_window
+        self.create_cap = create_cap
+        self.window_seconds = window_seconds
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.webhook_header = webhook_header
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.contacts: dict[int, dict[str, Any]] = {}
+        self.conversations: dict[int, list[dict[str, Any]]] = {}
+        self.emails: list[dict[str, Any]] = []  # what /reply would have e-mailed
+        self.webhooks: list[tuple[dict[str, Any], int]] = []  # fired (body, status answered)
+        self.throttled = 0  # 429s given
+        self._ids = itertools.count(1001)
+        self._window_start = 0.0
+        self._used = 0
+        self._creates = 0
+        self._webhook_threads: list[threading.Thread] = []
+
+    # --- what a test reads ----------------------------------------------------------------
+
+    def tickets_tagged(self, tag: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(t) for t in self.tickets.values() if tag in t["tags"]]
+
+    def notes_of(self, ticket_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(c) for c in self.conversations.get(ticket_id, [])]
+
+    def contact(self, contact_id: int) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.contacts[contact_id])
+
+    # --- agents' actions in Freshdesk (fire the Automation webhook) -------------------------
+
+    def agent_reply(self, ticket_id: int, body: str, *, agent_id: int) -> dict[str, Any]:
+        """An agent replies in Freshdesk's UI: Freshdesk e-mails it and the rule fires."""
+        with self._changed:
+            ticket = self.tickets[ticket_id]
+            conversation = self._conversation(
+                ticket_id, body, private=False, incoming=False, user_id=agent_id
+            )
+            self.emails.append({"ticket_id": ticket_id, "body": body, "to": ticket["requester_id"]})
+            self._changed.notify_all()
+        self._fire(ticket, "reply", body=body, agent_id=agent_id, conversation_id=conversation["id"])
+        return conversation
+
+    def agent_set_status(self, ticket_id: int, status: int, *, agent_id: int) -> None:
+        with self._changed:
+            ticket = self.tickets[ticket_id]
+            ticket["status"] = status
+            ticket["updated_at"] = _now()
+            self._changed.notify_all()
+        self._fire(ticket, "status", agent_id=agent_id)
+
+    def wait_webhooks(self) -> None:
+        for thread in list(self._webhook_threads):
+            thread.join(timeout=10)
+
+    def _fire(
+        self,
+        ticket: dict[str, Any],
+        event: str,
+        *,
+        body: str = "",
+        agent_id: int | None = None,
+        conversation_id: int | None = None,
+    ) -> None:
+        if self.webhook_url is None:
+            return
+        payload = {
+            "ticket_id": str(ticket["id"]),
+            "event": event,
+            "status": STATUS_NAMES.get(ticket["status"], str(ticket["status"])),
+            "body": body,
+            "agent_email": self.agents.get(agent_id or 0, ""),
+            "agent_id": str(agent_id or ""),
+            "conversation_id": str(conversation_id or ""),
+        }
+        headers = {self.webhook_header: self.webhook_secret or ""}
+        url = self.webhook_url
+
+        def post() -> None:
+            try:
+                status = httpx.post(url, json=payload, headers=headers, timeout=10).status_code
+            except httpx.HTTPError:
+                status = 0
+            with self._changed:
+                self.webhooks.append((payload, status))
+                self._changed.notify_all()
+
+        thread = threading.Thread(target=post, daemon=True)
+        self._webhook_threads.append(thread)
+        thread.start()
+
+    # --- dispatch ---------------------------------------------------------------------------
+
+    def _route_of(self, request: Request) -> str:
+        path = request.path
+        if (m := _TICKET_SUB.match(path)) is not None:
+            return f"{request.method} tickets/{m.group(2)}"
+        if _TICKET.match(path):
+            return f"{request.method} ticket"
+        return f"{request.method} {path.removeprefix('/api/v2/')}"
+
+    def _rate(self, request: Request, route: str) -> tuple[Reply | None, dict[str, str]]:
+        now = time.monotonic()
+        if now - self._window_start >= self.window_seconds:
+            self._window_start, self._used, self._creates = now, 0, 0
+        retry = str(max(1, math.ceil(self._window_start + self.window_seconds - now)))
+        self._used += 1
+        headers = {
+            "X-RateLimit-Total": str(self.per_window),
+            "X-RateLimit-Remaining": str(max(0, self.per_window - self._used)),
+            "X-RateLimit-Used-CurrentRequest": "1",
+        }
+        if self._used > self.per_window:
+            self.throttled += 1
+            return Reply(
+                429,
+                {"message": "You have exceeded the limit of requests per minute"},
+                {**headers, "Retry-After": retry},
+            ), headers
+        if route == "POST tickets":
+            self._creates += 1
+            if self._creates > self.create_cap:
+                self.throttled += 1
+                return Reply(
+                    429,
+                    {"message": "You have exceeded the limit of requests per minute"},
+                    {**headers, "Retry-After": retry},
+                ), headers
+        return None, headers
+
+    def _authorised(self, request: Request) -> bool:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user = base64.b64decode(value).decode("utf-8").partition(":")[0]
+        except ValueError:
+            return False
+        return user == self.api_key
+
+    def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
+        route = self._route_of(request)
+        limited, headers = self._rate(request, route)
+        if limited is not None:
+            return route, {}, limited
+        if not self._authorised(request):
+            body = {
+                "code": "invalid_credentials",
+                "message": "You have to be logged in to perform this action.",
+            }
+            return route, {}, Reply(401, body, headers)
+        try:
+            args = request.json() if request.body else {}
+        except ValueError:
+            return route, {}, Reply(400, {"description": "Invalid JSON"}, headers)
+        try:
+            status, body = self._answer(request, route, args)
+        except _Invalid as exc:
+            status, body = exc.status, exc.body
+        return route, args if isinstance(args, dict) else {}, Reply(status, body, headers)
+
+    def _answer(self, request: Request, route: str, args: Any) -> tuple[int, Any]:
+        path, query = request.path, request.query
+        if route == "POST tickets":
+            return 201, self._create_ticket(args)
+        if route == "GET tickets":
+            requester = int(query["requester_id"]) if "requester_id" in query else None
+            return 200, [dict(t) for t in self.tickets.values() if requester in (None, t["requester_id"])]
+        if route == "GET search/tickets":
+            tags = _SEARCH_TAG.findall(query.get("query", ""))
+            found = [dict(t) for t in self.tickets.values() if all(tag in t["tags"] for tag in tags)]
+            return 200, {"results": found, "total": len(found)}
+        if route == "POST contacts":
+            return 201, self._create_contact(args)
+        if route == "GET contacts":
+            uid = query.get("unique_external_id")
+            return 200, [dict(c) for c in self.contacts.values() if uid in (None, c["unique_external_id"])]
+        if (m := _TICKET.match(path)) is not None:
+            ticket = self._ticket(int(m.group(1)))
+            if request.method == "GET":
+                return 200, dict(ticket)
+            if request.method == "PUT":
+                return 200, self._update(ticket, args)
+        if (m := _TICKET_SUB.match(path)) is not None:
+            ticket = self._ticket(int(m.group(1)))
+            what = m.group(2)
+            if what == "conversations" and request.method == "GET":
+                return 200, [dict(c) for c in self.conversations.get(ticket["id"], [])]
+            if request.method == "POST" and what in ("notes", "reply"):
+                text = args.get("body") if isinstance(args, dict) else None
+                if not isinstance(text, str) or not text.strip():
+                    raise _validation("body", "It should be a non-empty string", "missing_field")
+                if what == "reply":
+                    self.emails.append(
+                        {"ticket_id": ticket["id"], "body": text, "to": ticket["requester_id"]}
+                    )
+                    return 201, self._conversation(
+                        ticket["id"], text, private=False, incoming=False, user_id=None
+                    )
+                return 201, self._conversation(
+                    ticket["id"],
+                    text,
+                    private=bool(args.get("private", True)),
+                    incoming=bool(args.get("incoming", False)),
+                    user_id=args.get("user_id"),
+                )
+        raise _Invalid(404, {"description": "Resource not found", "errors": []})
+
+    def _ticket(self, ticket_id: int) -> dict[str, Any]:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise _Invalid(404, {"description": "Resource not found", "errors": []})
+        return ticket
+
+    def _check_common(self, args: dict[str, Any]) -> None:
+        if "group_id" in args and args["group_id"] not in self.groups:
+            raise _validation("group_id", "There is no group matching the given group_id")
+        if "priority" in args and args["priority"] not in (1, 2, 3, 4):
+            raise _validation("priority", "It should be one of these values: '1,2,3,4'", "invalid_value")
+        if "status" in args and args["status"] not in (2, 3, 4, 5):
+            raise _validation("status", "It should be one of these values: '2,3,4,5'", "invalid_value")
+        if "responder_id" in args and args["responder_id"] not in self.agents:
+            raise _validation("responder_id", "There is no agent matching the given responder_id")
+        tags = args.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 32 for t in tags):
+            raise _validation("tags", "It should contain elements of type string of at most 32 characters")
+
+    def _create_ticket(self, args: Any) -> dict[str, Any]:
+        if not isinstance(args, dict):
+            raise _validation("body", "It should be a JSON object", "datatype_mismatch")
+        for name in ("subject", "description"):
+            if not isinstance(args.get(name), str) or not args[name].strip():
+                raise _validation(name, "It should be a non-empty string", "missing_field")
+        self._check_common(args)
+        uid = args.get("unique_external_id")
+        if not uid and not args.get("requester_id") and not args.get("email"):
+            raise _validation(
+                "requester_id",
+                "Please fill at least 1 of email, requester_id, phone, twitter_id, "
+                "facebook_id, unique_external_id fields",
+                "missing_field",
+            )
+        if uid:
+            contact = next((c for c in self.contacts.values() if c["unique_external_id"] == uid), None)
+            if contact is None:  # Freshdesk makes the contact from the ticket's requester fields
+                contact = self._create_contact({"name": args.get("name") or uid, "unique_external_id": uid})
+            requester = contact["id"]
+        else:
+            requester = int(args.get("requester_id") or 0)
+        ticket_id = next(self._ids)
+        ticket = {
+            "id": ticket_id,
+            "subject": args["subject"],
+            "description": args["description"],
+            "requester_id": requester,
+            "group_id": args.get("group_id"),
+            "responder_id": args.get("responder_id"),
+            "priority": args.get("priority", 1),
+            "status": args.get("status", 2),
+            "source": args.get("source", 2),
+            "tags": list(args.get("tags", [])),
+            "custom_fields": dict(args.get("custom_fields") or {}),
+            "created_at": _now(),
+            "updated_at": _now(),
+        }
+        self.tickets[ticket_id] = ticket
+        self.conversations[ticket_id] = []
+        return dict(ticket)
+
+    def _create_contact(self, args: Any) -> dict[str, Any]:
+        if not isinstance(args, dict) or not args.get("name"):
+            raise _validation("name", "It should be a non-empty string", "missing_field")
+        uid = args.get("unique_external_id")
+        if uid and any(c["unique_external_id"] == uid for c in self.contacts.values()):
+            raise _validation(
+                "unique_external_id", "It should be a unique value", "duplicate_value", status=409
+            )
+        contact = {
+            "id": next(self._ids),
+            "name": args["name"],
+            "unique_external_id": uid,
+            "email": args.get("email"),
+        }
+        self.contacts[contact["id"]] = contact
+        return dict(contact)
+
+    def _update(self, ticket: dict[str, Any], args: Any) -> dict[str, Any]:
+        if not isinstance(args, dict):
+            raise _validation("body", "It should be a JSON object", "datatype_mismatch")
+        self._check_common(args)
+        before = ticket["status"]
+        for name in ("priority", "status", "group_id", "responder_id", "tags", "subject"):
+            if name in args:
+                ticket[name] = list(args[name]) if name == "tags" else args[name]
+        ticket["updated_at"] = _now()
+        if ticket["status"] != before:  # the "Status is changed" rule fires for API updates too
+            self._fire(ticket, "status")
+        return dict(ticket)
+
+    def _conversation(
+        self, ticket_id: int, body: str, *, private: bool, incoming: bool, user_id: Any
+    ) -> dict[str, Any]:
+        conversation = {
+            "id": next(self._ids),
+            "ticket_id": ticket_id,
+            "body": body,
+            "private": private,
+            "incoming": incoming,
+            "user_id": user_id,
+            "created_at": _now(),
+        }
+        self.conversations.setdefault(ticket_id, []).append(conversation)
+        return dict(conversation)

@@ -1,0 +1,446 @@
+"""The notifier's Freshdesk connector through its real bootstrap, on real PostgreSQL,
+against the local Freshdesk fake: one Freshdesk ticket per ticket, in order, within the
+rate budget, never twice; back from Freshdesk only what an agent did there."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from socialdesk_notifier.bootstrap import SPEC
+from socialdesk_notifier.freshdesk.domain.ops import marker_tag
+from socialdesk_notifier.freshdesk.store import FreshdeskStore
+from socialdesk_notifier.freshdesk.tables import freshdesk_ops
+from socialdesk_notifier.freshdesk.worker import FreshdeskWorker
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_schemas import ReplyRequested, SlaBreached, TicketAssigned, TicketEscalated, TicketResolved
+from socialdesk_schemas.outbound import HelpdeskReplyReceived, HelpdeskTicketResolved
+from tests.fakes._http import Fault, Reply
+from tests.fakes.freshdesk import FakeFreshdesk
+from tests.freshdesk_support import (
+    API_KEY,
+    FD_AGENTS,
+    GROUP_ID,
+    WEBHOOK_SECRET,
+    classified,
+    freshdesk_config,
+    received,
+)
+from tests.support import Booted, booted, envelope
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def fd() -> Iterator[FakeFreshdesk]:
+    with FakeFreshdesk(
+        api_key=API_KEY, groups={GROUP_ID}, agents={v: f"{k}@ourbus.example" for k, v in FD_AGENTS.items()}
+    ) as fake:
+        yield fake
+
+
+def _boot(fresh_db: str, tmp_path: Path, base_url: str, env: dict[str, str] | None = None, **options: object):  # type: ignore[no-untyped-def]  # an async context manager
+    return booted(
+        SPEC,
+        fresh_db,
+        clock=FakeClock(),
+        config=freshdesk_config(tmp_path, base_url, env, **options),
+        settings={
+            "local_sink_path": tmp_path / "sink.jsonl",
+            "graph_base_url": "http://127.0.0.1:9",
+            "x_base_url": "http://127.0.0.1:9",
+            "delivery_lease_seconds": 20,
+        },
+    )
+
+
+@pytest.fixture
+async def notifier(fresh_db: str, fd: FakeFreshdesk, tmp_path: Path) -> AsyncIterator[Booted]:
+    async with _boot(fresh_db, tmp_path, fd.url) as svc:
+        yield svc
+
+
+def fake_clock(svc: Booted) -> FakeClock:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    return clock
+
+
+def worker_of(svc: Booted) -> FreshdeskWorker:
+    return next(w for w in svc.parts.workers if isinstance(w, FreshdeskWorker))
+
+
+async def drain(svc: Booted, until: Callable[[], bool], *, rounds: int = 200) -> None:
+    """Run the worker's rounds until ``until()`` (checked after each round)."""
+    worker = worker_of(svc)
+    for _ in range(rounds):
+        await worker.run_once()
+        if until():
+            return
+    raise AssertionError("condition not reached")
+
+
+async def ops(svc: Booted, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
+    async with svc.engine.connect() as conn:
+        rows = await conn.execute(
+            select(freshdesk_ops).where(freshdesk_ops.c.ticket_id == ticket_id).order_by(freshdesk_ops.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+async def open_ticket(svc: Booted, fd: FakeFreshdesk, ticket_id: uuid.UUID, **over: Any) -> dict[str, Any]:
+    clock = svc.runtime.clock
+    await svc.feed(received(clock, ticket_id, text="My bus to Bandung is 3 hours late, I want a refund"))
+    await svc.feed(classified(clock, ticket_id, **over))
+    tag = marker_tag(ticket_id)
+    await drain(
+        svc,
+        lambda: len(fd.tickets_tagged(tag)) == 1 and len(fd.notes_of(fd.tickets_tagged(tag)[0]["id"])) >= 1,
+    )
+    return fd.tickets_tagged(tag)[0]
+
+
+async def test_a_ticket_becomes_one_freshdesk_ticket_with_requester_group_priority_and_tags(
+    notifier: Booted, fd: FakeFreshdesk
+) -> None:
+    ticket_id = uuid.uuid4()
+    clock = notifier.runtime.clock
+    first = received(clock, ticket_id, text="My bus to Bandung is 3 hours late, I want a refund")
+    label = classified(clock, ticket_id, priority="critical")
+    await notifier.feed(first)
+    await notifier.feed(label)
+    await notifier.feed(first, label)  # redelivered: nothing more owed
+    tag = marker_tag(ticket_id)
+    await drain(
+        notifier, lambda: bool(fd.tickets_tagged(tag)) and bool(fd.notes_of(fd.tickets_tagged(tag)[0]["id"]))
+    )
+
+    [ticket] = fd.tickets_tagged(tag)
+    contact = fd.contact(int(ticket["requester_id"]))
+    assert contact["unique_external_id"] == "messenger:psid-1" and contact["email"] is None
+    assert contact["name"] == "Rina Customer"
+    assert ticket["group_id"] == GROUP_ID and ticket["priority"] == 4 and ticket["status"] == 2
+    assert {"ourbus", "messenger", "dm", "complaint", "incident-g-delay-1", tag} <= set(ticket["tags"])
+    assert (
+        "3 hours late" in ticket["subject"]
+        and f"https://desk.example/tickets/{ticket_id}" in ticket["description"]
+    )
+    [reasons] = fd.notes_of(int(ticket["id"]))
+    assert reasons["private"] and "negative words" in reasons["body"]
+    assert len(await ops(notifier, ticket_id)) == 2  # create + reasons, once each
+    assert len(fd.calls_to("POST tickets")) == 1
+
+
+async def test_later_messages_replies_and_notes_follow_in_order(notifier: Booted, fd: FakeFreshdesk) -> None:
+    ticket_id = uuid.uuid4()
+    clock = notifier.runtime.clock
+    # The second message is consumed before the first one's classification: it waits for the create.
+    await notifier.feed(received(clock, ticket_id, text="My bus is late"))
+    await notifier.feed(received(clock, ticket_id, text="Still waiting at the terminal", opens=False))
+    await notifier.feed(classified(clock, ticket_id))
+    reply = ReplyRequested(
+        **envelope(clock, ticket_id),
+        reply_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="messenger",
+        kind="dm",
+        recipient_platform_user_id="psid-1",
+        text="Sorry! The bus leaves in 10 minutes.",
+        origin="agent",
+        agent_id="ob-ana",
+    )
+    await notifier.feed(reply)
+    await notifier.feed(
+        TicketAssigned(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            platform="messenger",
+            agent_id="ob-ana",
+            agent_level="L1",
+            priority="high",
+            received_at=clock.now(),
+        )
+    )
+    tag = marker_tag(ticket_id)
+    await drain(
+        notifier,
+        lambda: (
+            bool(fd.tickets_tagged(tag))
+            and len(fd.notes_of(fd.tickets_tagged(tag)[0]["id"])) == 3
+            and fd.tickets_tagged(tag)[0]["responder_id"] is not None
+        ),
+    )
+    [ticket] = fd.tickets_tagged(tag)
+    notes = fd.notes_of(int(ticket["id"]))
+    first_note = notes[0]
+    assert "Still waiting" in first_note["body"] and first_note["incoming"] and not first_note["private"]
+    assert "10 minutes" in notes[-1]["body"] and not notes[-1]["private"] and not notes[-1]["incoming"]
+    assert ticket["responder_id"] == FD_AGENTS["ob-ana"]
+    assert fd.emails == []  # nothing went to the customer by Freshdesk's e-mail
+    # The create went before every note of the ticket.
+    routes = [c.route for c in fd.calls if c.route in ("POST tickets", "POST tickets/notes")]
+    assert routes[0] == "POST tickets"
+
+
+async def test_escalation_breach_and_resolution_are_reflected(notifier: Booted, fd: FakeFreshdesk) -> None:
+    ticket_id = uuid.uuid4()
+    clock = notifier.runtime.clock
+    ticket = await open_ticket(notifier, fd, ticket_id, priority="medium")
+    assert ticket["priority"] == 2
+    await notifier.feed(
+        SlaBreached(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            platform="messenger",
+            metric="first_response",
+            priority="medium",
+            deadline=clock.now(),
+            breached_at=clock.now(),
+            agent_id=None,
+        )
+    )
+    await notifier.feed(
+        TicketEscalated(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            platform="messenger",
+            priority="medium",
+            from_level="L1",
+            to_level="L3",
+            to_agent_id="ob-lead",
+            reason="first response breached",
+        )
+    )
+    fd_id = int(ticket["id"])
+    await drain(notifier, lambda: fd.tickets[fd_id]["priority"] == 3 and len(fd.notes_of(fd_id)) == 2)
+    assert "sla-breached" in fd.tickets[fd_id]["tags"] and marker_tag(ticket_id) in fd.tickets[fd_id]["tags"]
+    escalation = fd.notes_of(fd_id)[-1]
+    assert escalation["private"] and "L3" in escalation["body"]
+    await notifier.feed(
+        TicketResolved(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            agent_id="ob-ana",
+            root_cause="delay",
+            resolved_at=clock.now(),
+        )
+    )
+    await drain(notifier, lambda: fd.tickets[fd_id]["status"] == 4)
+    assert "Root cause: delay" in fd.notes_of(fd_id)[-1]["body"]
+    # Our own resolve fires the Automation rule back at us: recognised, not echoed.
+    fd.wait_webhooks()
+
+
+async def test_a_create_whose_answer_was_lost_is_found_not_made_twice(
+    notifier: Booted, fd: FakeFreshdesk
+) -> None:
+    fd._inject(
+        Fault(
+            1,
+            lambda _r: Reply(502, {"description": "Bad gateway"}),
+            lambda r: r.method == "POST" and r.path == "/api/v2/tickets",
+            processed=True,
+        )
+    )
+    ticket_id = uuid.uuid4()
+    clock = fake_clock(notifier)
+    await notifier.feed(received(clock, ticket_id, text="Lost luggage"))
+    await notifier.feed(classified(clock, ticket_id))
+    await worker_of(notifier).run_once()
+    assert len(fd.tickets_tagged(marker_tag(ticket_id))) == 1  # made, but we saw a 502
+    clock.advance(seconds=5)  # past the retry's back-off
+    for _ in range(20):
+        await worker_of(notifier).run_once()
+        if any(o["kind"] == "create" and o["status"] == "done" for o in await ops(notifier, ticket_id)):
+            break
+    assert len(fd.tickets_tagged(marker_tag(ticket_id))) == 1
+    assert len(fd.calls_to("POST tickets")) == 1
+    assert fd.calls_to("GET contacts") and fd.calls_to("GET tickets")
+    assert (
+        notifier.runtime.metrics.registry.get_sample_value(
+            "notifier_freshdesk_recovered_total", {"brand": "ourbus", "kind": "create"}
+        )
+        == 1
+    )
+
+
+async def test_a_lease_that_ran_out_looks_before_sending_again(notifier: Booted, fd: FakeFreshdesk) -> None:
+    """A worker that died after its create went out: the next claim finds it by the marker."""
+    ticket_id = uuid.uuid4()
+    clock = fake_clock(notifier)
+    await notifier.feed(received(clock, ticket_id, text="Refund please"))
+    await notifier.feed(classified(clock, ticket_id))
+    worker = worker_of(notifier)
+    async with notifier.uow_factory() as uow:
+        [(op, mirror)] = await FreshdeskStore(uow).claim(
+            now=clock.now(), lease_until=clock.now() + timedelta(seconds=20), limit=5, paused=[]
+        )
+        await uow.commit()
+    # The send happens, then the process "dies" before recording it.
+    await worker._send(op, mirror, worker._accounts["ourbus"], 5.0)
+    clock.advance(seconds=21)
+    await worker.run_once()
+    assert len(fd.tickets_tagged(marker_tag(ticket_id))) == 1
+    [create] = [o for o in await ops(notifier, ticket_id) if o["kind"] == "create"]
+    assert create["status"] == "done" and create["attempts"] == 2 and create["external_ref"]
+
+
+async def test_429_is_waited_out_and_not_counted_as_an_attempt(notifier: Booted, fd: FakeFreshdesk) -> None:
+    fd._inject(
+        Fault(
+            1,
+            lambda _r: Reply(429, {"message": "slow down"}, {"Retry-After": "7"}),
+            lambda r: r.method == "POST",
+        )
+    )
+    ticket_id = uuid.uuid4()
+    clock = notifier.runtime.clock
+    await notifier.feed(received(clock, ticket_id, text="Hello"))
+    await notifier.feed(classified(clock, ticket_id))
+    await worker_of(notifier).run_once()
+    [create] = [o for o in await ops(notifier, ticket_id) if o["kind"] == "create"]
+    assert create["status"] == "pending" and create["attempts"] == 0 and create["throttles"] == 1
+    assert create["next_attempt_at"] >= clock.now() + timedelta(seconds=7)
+    assert worker_of(notifier)._accounts["ourbus"].budget.hold_until > 0
+
+
+async def test_a_wrong_api_key_pauses_the_brand_without_a_retry_storm(
+    fresh_db: str, fd: FakeFreshdesk, tmp_path: Path
+) -> None:
+    async with _boot(fresh_db, tmp_path, fd.url, {"TEST_FD_API_KEY": "wrong"}) as svc:
+        clock = svc.runtime.clock
+        for _ in range(3):
+            ticket_id = uuid.uuid4()
+            await svc.feed(received(clock, ticket_id, text="Hi"))
+            await svc.feed(classified(clock, ticket_id))
+        worker = worker_of(svc)
+        for _ in range(5):
+            await worker.run_once()
+        assert [c.status for c in fd.calls] == [401]  # one refusal, then nothing until the pause ends
+        assert "ourbus" in worker.paused
+        registry = svc.runtime.metrics.registry
+        assert registry.get_sample_value("notifier_freshdesk_connected", {"brand": "ourbus"}) == 0
+        assert (
+            registry.get_sample_value(
+                "notifier_freshdesk_pauses_total", {"brand": "ourbus", "reason": "auth"}
+            )
+            == 1
+        )
+
+
+async def test_a_deleted_group_pauses_the_brand(fresh_db: str, fd: FakeFreshdesk, tmp_path: Path) -> None:
+    async with _boot(fresh_db, tmp_path, fd.url, group_id=999) as svc:
+        clock = svc.runtime.clock
+        ticket_id = uuid.uuid4()
+        await svc.feed(received(clock, ticket_id, text="Hi"))
+        await svc.feed(classified(clock, ticket_id))
+        worker = worker_of(svc)
+        for _ in range(3):
+            await worker.run_once()
+        assert [c.status for c in fd.calls] == [400]
+        assert (
+            svc.runtime.metrics.registry.get_sample_value(
+                "notifier_freshdesk_pauses_total", {"brand": "ourbus", "reason": "group"}
+            )
+            == 1
+        )
+        [create] = [o for o in await ops(svc, ticket_id) if o["kind"] == "create"]
+        assert create["status"] == "pending" and create["attempts"] == 0  # waits for the fix, not lost
+
+
+# --- back from Freshdesk -------------------------------------------------------------------
+
+
+def hook(fd_ticket: object, event: str = "reply", **over: Any) -> dict[str, Any]:
+    return {
+        "ticket_id": str(fd_ticket),
+        "event": event,
+        "status": "Open",
+        "body": "<p>Your refund is on its way.</p>",
+        "agent_email": "ana@ourbus.example",
+        "agent_id": str(FD_AGENTS["ob-ana"]),
+        "conversation_id": "777",
+        **over,
+    }
+
+
+async def test_webhook_without_the_secret_is_refused(notifier: Booted) -> None:
+    response = await notifier.client.post("/v1/freshdesk/webhook", json=hook(1))
+    assert response.status_code == 401
+    response = await notifier.client.post(
+        "/v1/freshdesk/webhook", json=hook(1), headers={"X-Socialdesk-Secret": "nope"}
+    )
+    assert response.status_code == 401
+    assert await notifier.emitted() == []
+
+
+async def test_webhook_for_an_unknown_ticket_is_ignored_and_counted(notifier: Booted) -> None:
+    response = await notifier.client.post(
+        "/v1/freshdesk/webhook", json=hook(424242), headers={"X-Socialdesk-Secret": WEBHOOK_SECRET}
+    )
+    assert response.status_code == 200 and response.json() == {"ignored": "unknown ticket"}
+    assert (
+        notifier.runtime.metrics.registry.get_sample_value(
+            "notifier_freshdesk_webhooks_total", {"outcome": "unknown_ticket"}
+        )
+        == 1
+    )
+    assert await notifier.emitted() == []
+
+
+async def test_an_agents_reply_and_resolve_become_events_once_and_our_own_changes_do_not(
+    notifier: Booted, fd: FakeFreshdesk
+) -> None:
+    ticket_id = uuid.uuid4()
+    ticket = await open_ticket(notifier, fd, ticket_id)
+    await notifier.emitted()
+    headers = {"X-Socialdesk-Secret": WEBHOOK_SECRET}
+    for _ in range(2):  # a repeated webhook changes nothing
+        response = await notifier.client.post(
+            "/v1/freshdesk/webhook", json=hook(ticket["id"]), headers=headers
+        )
+        assert response.status_code == 200
+    [event] = await notifier.emitted()
+    assert isinstance(event, HelpdeskReplyReceived)
+    assert (
+        event.ticket_id == ticket_id
+        and event.agent_id == "ob-ana"
+        and event.text == "Your refund is on its way."
+    )
+    # The assigner turns it into a ReplyRequested with the same reply id: not noted back.
+    clock = notifier.runtime.clock
+    before = len(await ops(notifier, ticket_id))
+    await notifier.feed(
+        ReplyRequested(
+            **envelope(clock, ticket_id),
+            reply_id=event.reply_id,
+            brand="ourbus",
+            platform="messenger",
+            kind="dm",
+            recipient_platform_user_id="psid-1",
+            text=event.text,
+            origin="agent",
+            agent_id="ob-ana",
+        )
+    )
+    assert len(await ops(notifier, ticket_id)) == before
+    # A note the connector made, by its conversation id: an echo.
+    [reasons] = fd.notes_of(int(ticket["id"]))
+    response = await notifier.client.post(
+        "/v1/freshdesk/webhook", json=hook(ticket["id"], conversation_id=str(reasons["id"])), headers=headers
+    )
+    assert response.json() == {"ignored": "made by socialdesk"}
+    # An agent resolves in Freshdesk.
+    response = await notifier.client.post(
+        "/v1/freshdesk/webhook",
+        json=hook(ticket["id"], "status", status="Resolved", body=""),
+        headers=headers,
+    )
+    [resolved] = await notifier.emitted()
+    assert isinstance(resolved, HelpdeskTicketResolved) and resolved.agent_id == "ob-ana"
