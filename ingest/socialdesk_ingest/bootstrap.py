@@ -18,6 +18,7 @@ from socialdesk_ingest.handlers import Linking, accept_offers, store_deliveries
 from socialdesk_ingest.health_worker import ChannelHealthWorker
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.reconcile_worker import ReconcileWorker
+from socialdesk_ingest.reconcile_x_worker import XReconcileWorker
 from socialdesk_ingest.settings import IngestSettings
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.errors import is_transient
@@ -108,11 +109,22 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         lookback_seconds=platforms_cfg.reconcile_lookback_seconds,
         on_stored=worker.notify,
     )
+    reconcile_x = XReconcileWorker(
+        channels=channels(config),
+        secret=config.secret,
+        x_base_url=str(platforms_cfg.x_base_url) if platforms_cfg.x_base_url else None,
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        metrics=metrics,
+        interval_seconds=platforms_cfg.reconcile_seconds,
+        lookback_seconds=platforms_cfg.reconcile_lookback_seconds,
+        on_stored=worker.notify,
+    )
     return ServiceParts(
         emits=[MessageReceived, *MESSAGES_TOPIC_EVENTS],
         routers=[hooks, router, people],
-        workers=[worker, enrichment, health, reconcile],
-        on_shutdown=[reader.aclose, health.aclose, reconcile.aclose],
+        workers=[worker, enrichment, health, reconcile, reconcile_x],
+        on_shutdown=[reader.aclose, health.aclose, reconcile.aclose, reconcile_x.aclose],
         # The routes enforce their own limits (intake's, Meta's 3 MiB); the app's guard
         # stops anything over the largest of them before it is read.
         max_body_bytes=max(

@@ -73,7 +73,7 @@ class Extracted:
 def parse_delivery(source: str, body: bytes) -> Parsed:
     """The items of one stored delivery (its body was checked to be JSON at intake)."""
     data = json.loads(body)
-    return parse_x(data) if source == "x" else parse_meta(data)  # meta, meta_poll
+    return parse_x(data) if source in ("x", "x_poll") else parse_meta(data)  # meta, meta_poll
 
 
 async def extract_deliveries(

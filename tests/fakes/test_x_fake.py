@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -114,3 +115,82 @@ def test_users_me_answers_for_the_user_token_only() -> None:
         assert ok.status_code == 200 and ok.json()["data"]["id"] == "42"
         assert httpx.get(f"{x.url}/2/users/me", headers={"Authorization": "Bearer a-tok"}).status_code == 403
         assert httpx.get(f"{x.url}/2/users/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+# --- reads: DM events and mentions ----------------------------------------------------
+
+T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def test_dm_events_newest_first_default_fields_and_expansions(x: FakeX) -> None:
+    first = x.add_dm(CUSTOMER, "Refund please", created_at=T0, username="samo", name="Sam", followers=12)
+    ours = x.add_dm(ME, "On it", created_at=T0 + timedelta(minutes=1), to=CUSTOMER)
+
+    bare = HTTP.get(f"{x.url}/2/dm_events", headers=AUTH).json()
+    assert [e["id"] for e in bare["data"]] == [ours, first]
+    assert set(bare["data"][0]) == {"id", "event_type", "text"} and "includes" not in bare
+
+    full = HTTP.get(
+        f"{x.url}/2/dm_events",
+        headers=AUTH,
+        params={
+            "dm_event.fields": "created_at,sender_id,dm_conversation_id",
+            "expansions": "sender_id",
+            "user.fields": "public_metrics",
+            "max_results": "1",
+        },
+    ).json()
+    (event,) = full["data"]
+    assert event["sender_id"] == ME and event["dm_conversation_id"] == f"{ME}-{CUSTOMER}"
+    assert event["created_at"] == "2026-01-01T09:01:00.000Z"
+    assert full["meta"]["next_token"] and full["meta"]["result_count"] == 1
+    page2 = HTTP.get(
+        f"{x.url}/2/dm_events",
+        headers=AUTH,
+        params={
+            "expansions": "sender_id",
+            "user.fields": "public_metrics",
+            "pagination_token": full["meta"]["next_token"],
+        },
+    ).json()
+    assert [e["id"] for e in page2["data"]] == [first] and "next_token" not in page2["meta"]
+    (user,) = page2["includes"]["users"]
+    assert (user["username"], user["public_metrics"]["followers_count"]) == ("samo", 12)
+
+
+def test_dm_events_refuse_app_only_and_rate_limit_with_headers(clock: Clock) -> None:
+    with FakeX(user_token=USER_TOKEN, app_token=APP_TOKEN, user_id=ME, dm_read_limit=1, clock=clock) as x:
+        assert (
+            HTTP.get(f"{x.url}/2/dm_events", headers={"Authorization": f"Bearer {APP_TOKEN}"}).status_code
+            == 403
+        )
+        assert HTTP.get(f"{x.url}/2/dm_events", headers=AUTH).json() == {"meta": {"result_count": 0}}
+        limited = HTTP.get(f"{x.url}/2/dm_events", headers=AUTH)
+        assert (
+            limited.status_code == 429 and int(limited.headers["x-rate-limit-reset"]) == int(clock.now) + 900
+        )
+
+
+def test_mentions_since_start_time_with_authors_and_replies(x: FakeX) -> None:
+    old = x.add_mention(CUSTOMER, "@ourbus old", created_at=T0 - timedelta(days=2))
+    new = x.add_mention(CUSTOMER, "@ourbus late again", created_at=T0, in_reply_to="2007", username="samo")
+    answer = HTTP.get(
+        f"{x.url}/2/users/{ME}/mentions",
+        headers={"Authorization": f"Bearer {APP_TOKEN}"},
+        params={
+            "start_time": "2026-01-01T00:00:00Z",
+            "tweet.fields": "created_at,author_id,referenced_tweets",
+            "expansions": "author_id",
+        },
+    ).json()
+    (tweet,) = answer["data"]
+    assert tweet["id"] == new != old
+    assert tweet["referenced_tweets"] == [{"type": "replied_to", "id": "2007"}]
+    assert answer["includes"]["users"][0]["username"] == "samo"
+    assert (
+        HTTP.get(f"{x.url}/2/users/{ME}/mentions", headers=AUTH, params={"max_results": "2"}).status_code
+        == 400
+    )
+    assert HTTP.get(f"{x.url}/2/users/999/mentions", headers=AUTH).json() == {"meta": {"result_count": 0}}
+    x.fail_next(1, kind="mentions")
+    assert HTTP.get(f"{x.url}/2/users/{ME}/mentions", headers=AUTH).status_code == 503

@@ -3,6 +3,8 @@
     POST /2/dm_conversations/with/<participant_id>/messages   {"text": ...}    "dm.send"
     POST /2/tweets   {"text": ..., "reply": {"in_reply_to_tweet_id": ...}}     "tweets.create"
     GET  /2/users/me                                                            "users.me"
+    GET  /2/dm_events, GET /2/users/<id>/mentions: the reads a poller makes (see
+         :mod:`tests.fakes.x_reads`; ``add_dm`` / ``add_mention`` put items there)
 
 Both answer **201** with ``{"data": ...}`` and need a *user-context* bearer token; an
 app-only token is refused with 403 ``unsupported-authentication`` (api-notes §1.7). Every
@@ -26,14 +28,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from tests.fakes._http import FakeServer, Fault, Reply, Request
+from tests.fakes.x_reads import ReadError, XReads
 
 __all__ = ["FakeX", "XSend"]
 
-Kind = Literal["dm", "tweet"]
+Kind = Literal["dm", "tweet", "dm_read", "mentions"]
 _DM_PATH = re.compile(r"^/2/dm_conversations/with/(?P<participant>\d+)/messages/?$")
+_MENTIONS_PATH = re.compile(r"^/2/users/(?P<user>\d+)/mentions/?$")
 _PROBLEMS = "https://api.x.com/2/problems/"
 MAX_TWEET = 280  # X weighs characters and counts URLs as 23; the fake counts code points
 
@@ -84,6 +89,8 @@ class FakeX(FakeServer):
         user_id: str = "3300112233",
         dm_limit: int = 15,
         tweet_limit: int = 100,
+        dm_read_limit: int = 300,
+        mentions_limit: int = 450,
         window_seconds: int = 900,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -91,7 +98,13 @@ class FakeX(FakeServer):
         self.user_token, self.app_token, self.user_id = user_token, app_token, user_id
         self.window_seconds = window_seconds
         self._clock = clock
-        self._windows: dict[Kind, _Window] = {"dm": _Window(dm_limit), "tweet": _Window(tweet_limit)}
+        self._windows: dict[Kind, _Window] = {
+            "dm": _Window(dm_limit),
+            "tweet": _Window(tweet_limit),
+            "dm_read": _Window(dm_read_limit),
+            "mentions": _Window(mentions_limit),
+        }
+        self.reads = XReads(user_id)
         self._sends: list[XSend] = []
         self._tweet_texts: set[str] = set()
         self._ids = itertools.count(int(clock() * 1000 - 1_288_834_974_657) << 22)  # snowflake-like
@@ -118,6 +131,57 @@ class FakeX(FakeServer):
         await self.await_until(lambda: len(self._sends) >= n, timeout=timeout, what=f"{n} X sends")
         return self.sends
 
+    def add_dm(
+        self,
+        sender_id: str,
+        text: str,
+        *,
+        created_at: datetime,
+        event_id: str | None = None,
+        username: str | None = None,
+        name: str | None = None,
+        followers: int = 0,
+        to: str | None = None,
+    ) -> str:
+        """A DM event readable through ``GET /2/dm_events`` (our own when ``sender_id`` is
+        ours: then ``to`` is the customer); its id."""
+        event_id = event_id or str(next(self._ids))
+        with self._lock:
+            if sender_id != self.user_id:
+                self.reads.add_user(sender_id, username, name, followers)
+            recipient = to if sender_id == self.user_id and to else self.user_id
+            self.reads.new_dm(
+                event_id, sender_id=sender_id, recipient_id=recipient, text=text, created_at=created_at
+            )
+        return event_id
+
+    def add_mention(
+        self,
+        author_id: str,
+        text: str,
+        *,
+        created_at: datetime,
+        tweet_id: str | None = None,
+        in_reply_to: str | None = None,
+        retweet_of: str | None = None,
+        username: str | None = None,
+        name: str | None = None,
+        followers: int = 0,
+    ) -> str:
+        """A tweet mentioning us, readable through ``GET /2/users/<us>/mentions``; its id."""
+        tweet_id = tweet_id or str(next(self._ids))
+        with self._lock:
+            self.reads.add_user(author_id, username, name, followers)
+            self.reads.new_mention(
+                tweet_id,
+                author_id=author_id,
+                text=text,
+                created_at=created_at,
+                in_reply_to=in_reply_to,
+                retweet_of=retweet_of,
+            )
+        return tweet_id
+
     def rate_limit_next(self, n: int, retry_after: int = 1, *, kind: Kind | None = None) -> None:
         """The next ``n`` calls answer 429 with ``x-rate-limit-reset`` ``retry_after`` s ahead."""
 
@@ -139,13 +203,26 @@ class FakeX(FakeServer):
             return "dm"
         if request.path.rstrip("/") == "/2/tweets":
             return "tweet"
+        if request.method == "GET" and request.path.rstrip("/") == "/2/dm_events":
+            return "dm_read"
+        if request.method == "GET" and _MENTIONS_PATH.match(request.path):
+            return "mentions"
         return None
 
     def _kind_matcher(self, kind: Kind | None) -> Callable[[Request], bool]:
-        return lambda req: self._kind_of(req) is not None and (kind is None or self._kind_of(req) == kind)
+        # No kind: the sends only, as before the reads existed.
+        return lambda req: (
+            (self._kind_of(req) in ("dm", "tweet")) if kind is None else self._kind_of(req) == kind
+        )
 
     def _route_of(self, request: Request) -> str:
-        return {"dm": "dm.send", "tweet": "tweets.create", None: request.path}[self._kind_of(request)]
+        routes: dict[Kind | None, str] = {
+            "dm": "dm.send",
+            "tweet": "tweets.create",
+            "dm_read": "dm_events.list",
+            "mentions": "users.mentions",
+        }
+        return routes.get(self._kind_of(request), request.path)
 
     def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
         route, kind = self._route_of(request), self._kind_of(request)
@@ -160,6 +237,8 @@ class FakeX(FakeServer):
                 )
                 return "users.me", args, Reply(403, problem.body())
             return "users.me", args, Reply(401, _Problem(401, "Unauthorized", "Unauthorized").body())
+        if kind in ("dm_read", "mentions"):
+            return route, dict(request.query), self._read(request, kind)
         if kind is None or request.method != "POST":
             problem = _Problem(
                 404,
@@ -201,6 +280,33 @@ class FakeX(FakeServer):
             return route, args, Reply(problem.status, problem.body(), headers)
         self._sends.append(send)
         return route, args, Reply(201, {"data": copy.deepcopy(send.data)}, headers)
+
+    def _read(self, request: Request, kind: Kind) -> Reply:
+        token = request.bearer
+        if token == self.app_token and kind == "dm_read":
+            problem = _Problem(
+                403,
+                "Unsupported Authentication",
+                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint. Supported "
+                "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                "unsupported-authentication",
+            )
+            return Reply(403, problem.body())
+        if token not in (self.user_token, self.app_token):
+            return Reply(401, _Problem(401, "Unauthorized", "Unauthorized").body())
+        window = self._window(kind)
+        if window.used >= window.limit:
+            return Reply(429, _RATE_LIMITED, _limit_headers(window.limit, 0, window.reset))
+        window.used += 1
+        headers = _limit_headers(window.limit, window.limit - window.used, window.reset)
+        try:
+            if kind == "dm_read":
+                return Reply(200, self.reads.dm_events_page(request.query), headers)
+            match = _MENTIONS_PATH.match(request.path)
+            assert match is not None
+            return Reply(200, self.reads.mentions_page(match["user"], request.query), headers)
+        except ReadError as exc:
+            return Reply(exc.status, _Problem(exc.status, exc.title, exc.detail, exc.kind).body(), headers)
 
     def _window(self, kind: Kind) -> _Window:
         window = self._windows[kind]

@@ -16,7 +16,7 @@ from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
 
-WEBHOOK_SOURCES = ("meta", "x", "meta_poll")
+WEBHOOK_SOURCES = ("meta", "x", "meta_poll", "x_poll")
 
 _INSERT_FACTS = (
     pg_insert(platform_facts)
