@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,10 +36,9 @@ def post(text: str, *, brand: str = "ourbus", kind: str = "dm", followers: int =
     )
 
 
-def test_loads_fast_and_returns_full_decision(clf: Classifier) -> None:
-    start = time.perf_counter()
-    load_default_classifier()
-    assert time.perf_counter() - start < 2.0
+def test_loads_and_returns_full_decision(clf: Classifier) -> None:
+    # Load time is a bench figure (classifier_load_s), never a timed test.
+    assert isinstance(load_default_classifier(), Classifier)
     d = clf.classify(post("Do the buses have wifi and outlets? Thanks!"))
     assert isinstance(d, Decision)
     assert (d.queue, d.category, d.auto_reply, d.language) == ("cx", "query", "wifi_power", "en")
@@ -167,9 +165,7 @@ def test_language_detection(clf: Classifier, text: str, lang: str) -> None:
     ],
 )
 def test_bad_input_never_raises_and_serialises(clf: Classifier, text: str) -> None:
-    start = time.perf_counter()
     d = clf.classify(post(text))
-    assert time.perf_counter() - start < 0.1
     assert d.queue in ("cx", "marketing", "ignore")
     out = json.dumps(d.as_dict(), ensure_ascii=False)  # must not hit a lone surrogate
     out.encode("utf-8")

@@ -95,7 +95,11 @@ class Classifier:
         reasons = list(core.reasons)
         if self.grouper is not None and core.category not in ("spam", "unknown"):
             assignment = self.grouper.assign(
-                brand=post.brand, text=analysis.clean.text, at=post.created_at, post_id=post.id
+                brand=post.brand,
+                text=analysis.clean.text,
+                at=post.created_at,
+                post_id=post.id,
+                category=core.category,
             )
             group_id, summary = assignment.group_id, assignment.summary
             if group_id is not None:

@@ -157,7 +157,10 @@ def _group(
         data = row if timed else {k: v for k, v in row.items() if k != "created_at"}
         post = Post.from_mapping(data, default_time=start + timedelta(seconds=i))
         analysis = analyser.analyse(post)
-        groups.append(grouper.assign(brand=post.brand, text=analysis.clean.text, at=post.created_at).group_id)
+        assigned = grouper.assign(
+            brand=post.brand, text=analysis.clean.text, at=post.created_at, category=preds[i]["category"]
+        )
+        groups.append(assigned.group_id)
     return groups
 
 

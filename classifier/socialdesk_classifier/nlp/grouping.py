@@ -11,9 +11,9 @@ A post joins an open group of its brand when they share an incident type and
 
 - the type is a *system* fault (ticket scanning down, double charges): wherever it is, within
   ``type_only_window_seconds`` of the group's last post;
-- or they name a common place and no conflicting one: within ``window_seconds`` when the
+- or they name a common place and no conflicting one: within ``specific_window_seconds`` when the
   common place is specific (a stop, a venue, a highway), ``type_only_window_seconds`` when it
-  is only a route endpoint ("NYC");
+  is only a route endpoint ("NYC") and the post names no endpoint the group never named;
 - or the post names no place at all: within ``unplaced_window_seconds``.
 
 A post with no incident type of its own (a question about the stop, a thanks) joins a group
@@ -36,7 +36,14 @@ from datetime import datetime
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
-__all__ = ["GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
+__all__ = ["PROBLEM", "GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
+
+#: The incident type of a complaint or safety report that names a specific place but no
+#: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
+#: that place join, whatever they report.
+PROBLEM = "problem"
+#: Categories whose type-less posts at a specific place report a problem.
+_PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +123,7 @@ class Grouper:
         # only against groups it shares something with, not against every open group.
         self._index: dict[str, dict[str, set[str]]] = {}
         self._places = frozenset(extractor.place_label)
+        self._type_scope = {**extractor.type_scope, PROBLEM: "local"}
 
     def __len__(self) -> int:
         return sum(len(g) for g in self._groups.values())
@@ -152,11 +160,32 @@ class Grouper:
         theirs = {q for p in group.entities if p in scope for q in scope[p]}
         return bool(mine) and bool(theirs) and not mine & theirs
 
+    def _endpoint_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
+        """True when the post names a route endpoint the group never named while the group
+        names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
+        weight = self._extractor.place_weight
+        scope = self._extractor.place_scope
+        theirs = {q for p in group.entities if p in scope for q in scope[p]}
+        mine = {q for p in sig.entities if p in scope for q in scope[p]}
+        # The group's own endpoints: named by at least half of its posts.
+        core = {
+            p for p, n in group.entities.items() if 0.0 < weight(p) < SPECIFIC_PLACE and n * 2 >= group.size
+        }
+        new = [p for p in sig.entities if p in scope and 0.0 < weight(p) < SPECIFIC_PLACE and p not in theirs]
+        return bool(new) and bool(core - mine)
+
     def _score(self, sig: IncidentSignature, group: _Group, at: datetime) -> tuple[float, list[str]] | None:
         """The match score of a post against an open group, or None when it may not join."""
         s = self._settings
         age = (at - group.last_seen).total_seconds()
-        shared_types = [t for t in sig.types if t in group.types]
+        # What the group is about: a type most of its posts (or at least a third) report, not
+        # one a single member mentioned in passing; a group opened by a type-less problem
+        # report at a place takes the first concrete type that comes along.
+        core = {t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM}
+        open_problem = not core and PROBLEM in group.types
+        shared_types = [t for t in sig.types if t in core or (open_problem and t != PROBLEM)]
+        if PROBLEM in sig.types and PROBLEM in group.types:
+            shared_types.append(PROBLEM)
         shared_places = [e for e in sig.entities if e in group.entities]
         # A place within a place of the group (or the other way round) is a weak shared place.
         pscope = self._extractor.place_scope
@@ -164,27 +193,36 @@ class Grouper:
         nested = [e for e in sig.entities if e in pscope and e not in group.entities and pscope[e] & around]
         specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
         shared = [f"type:{t}" for t in shared_types] + [f"entity:{e}" for e in shared_places]
-        score = sum(sig.types[t] for t in shared_types) + sum(sig.entities[e] for e in shared_places)
+        score = sum(sig.types[t] for t in shared_types if t in sig.types) + sum(
+            sig.entities[e] for e in shared_places
+        )
         if not specific and self._facet_conflict(sig, group):
             return None
         if not shared_types:
-            # No incident of its own (a question about the stop, a thanks): a specific place only.
-            if sig.types or not specific or age > s.type_only_window_seconds or score < s.min_score:
+            # No incident of its own (a question about the stop, a thanks, a type-less problem
+            # report): a specific place only.
+            if (
+                set(sig.types) - {PROBLEM}
+                or not specific
+                or age > s.specific_window_seconds
+                or score < s.min_score
+            ):
                 return None
             return score, shared
-        scope = self._extractor.type_scope
-        # A system fault links wherever it is reported, through the type the group is about
-        # (most of its posts), not one a single member mentioned in passing.
-        if any(scope[t] == "system" and group.types[t] * 2 >= group.size for t in shared_types):
+        scope = self._type_scope
+        # A system fault links wherever it is reported, through the type the group is about.
+        if any(scope.get(t) == "system" and group.types[t] * 2 >= group.size for t in shared_types):
             return (score, shared) if age <= s.type_only_window_seconds else None
-        shared_types = [t for t in shared_types if scope[t] == "local"]
+        shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
         if not shared_types or self._place_conflict(sig, group):
             return None
         if specific:
-            limit = s.window_seconds
+            limit = s.specific_window_seconds
+        elif self._endpoint_conflict(sig, group):
+            return None
         elif shared_places or nested:
             limit = s.type_only_window_seconds
-        elif max(sig.types[t] for t in shared_types) >= 1.0 and (
+        elif max(sig.types.get(t, 0.0) for t in shared_types) >= 1.0 and (
             not any(p in self._places for p in sig.entities)
             or not any(p in self._places for p in group.entities)
         ):
@@ -207,21 +245,34 @@ class Grouper:
     def summary(self, group: _Group) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
         ex = self._extractor
-        top_type = group.types.most_common(1)[0][0] if group.types else "unknown"
+        ranked = [t for t, _ in group.types.most_common() if t != PROBLEM]
+        top_type = ranked[0] if ranked else (PROBLEM if group.types else "unknown")
         places = [p for p, _ in group.entities.most_common() if p in self._places][:2]
         place = " / ".join(ex.place_label[p] for p in places) if places else None
         return GroupSummary(
             group.group_id,
-            ex.type_label.get(top_type, top_type),
+            ex.type_label.get(top_type, "problem reported" if top_type == PROBLEM else top_type),
             place,
             group.first_seen,
             group.last_seen,
             group.size,
         )
 
-    def assign(self, *, brand: str, text: str, at: datetime, post_id: str = "") -> GroupAssignment:
-        """Put one post into the best matching open group, or open a new one."""
+    def assign(
+        self, *, brand: str, text: str, at: datetime, post_id: str = "", category: str | None = None
+    ) -> GroupAssignment:
+        """Put one post into the best matching open group, or open a new one.
+
+        ``category`` (the post's decided category, when known) lets a complaint or safety
+        report that names a specific place but no known fault open a group (see PROBLEM)."""
         sig = self._extractor.extract(text)
+        if (
+            not sig.types
+            and category in _PROBLEM_CATEGORIES
+            and "earlier" not in sig.facets
+            and any(w >= SPECIFIC_PLACE and e in self._places for e, w in sig.entities.items())
+        ):
+            sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
         groups = self._evict(brand, at)
         if sig.empty:
             return GroupAssignment(None, 0, 0.0, ())

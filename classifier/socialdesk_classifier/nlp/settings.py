@@ -33,6 +33,10 @@ class GroupingSettings(BaseModel):
     #: A join through an incident type alone (no shared specific place) must be this close
     #: in time to the group's last post: two double charges a day apart are two glitches.
     type_only_window_seconds: int = Field(default=6 * 3600, ge=60)
+    #: A join through a shared specific place (a stop, a venue, a highway) must be this close
+    #: to the group's last post: a bus that never came this morning is not tonight's incident
+    #: at the same stadium. ``window_seconds`` stays the memory horizon.
+    specific_window_seconds: int = Field(default=12 * 3600, ge=60)
     #: A post that names no place joins a same-type group only this close to its last post.
     unplaced_window_seconds: int = Field(default=2 * 3600, ge=60)
 
