@@ -91,7 +91,9 @@ def _armed(clock: FakeClock, of: MessageClassified) -> list[Event]:
     ]
 
 
-def _pair(clock: FakeClock, i: int, earlier: list[MessageClassified]) -> tuple[MessageReceived, MessageClassified]:
+def _pair(
+    clock: FakeClock, i: int, earlier: list[MessageClassified]
+) -> tuple[MessageReceived, MessageClassified]:
     follow = earlier[i // 2] if earlier and i % 5 == 4 else None
     fields: dict[str, Any] = {
         **envelope(clock, follow.ticket_id if follow else uuid.uuid4()),
@@ -134,17 +136,22 @@ class _Statements:
         self.count = 0
         self.rows = 0
         self.by_kind: collections.Counter[str] = collections.Counter()
+        self.texts: set[str] = set()
 
     def __call__(self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
         self.count += 1
         self.rows += len(params) if many and params else 1
+        self.texts.add(statement)
         words = statement.split(None, 3)
-        kind = " ".join(words[:3]) if words and words[0].upper() in ("INSERT", "DELETE") else " ".join(words[:1])
+        kind = (
+            " ".join(words[:3]) if words and words[0].upper() in ("INSERT", "DELETE") else " ".join(words[:1])
+        )
         self.by_kind[kind[:60]] += 1
 
 
 def _postgres_cpu_s() -> float | None:
-    """Total CPU of this user's postgres processes (the server is ours alone here)."""
+    """CPU of the postgres processes, those that exited included (their parent's
+    children time): the server is this bench's alone."""
     total = 0.0
     found = False
     tick = os.sysconf("SC_CLK_TCK")
@@ -161,7 +168,7 @@ def _postgres_cpu_s() -> float | None:
             continue
         found = True
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
+        total += sum(int(f) for f in fields[11:15]) / tick
     return total if found else None
 
 
@@ -181,6 +188,7 @@ async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
         warm = 2 if len(chunks) > 4 else 0
         cpu = 0.0
         wall = 0.0
+        sys_s = 0.0
         pg_before: float | None = None
         counted = 0
         batches = 0
@@ -188,6 +196,7 @@ async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
             if n == warm:
                 statements.count = statements.rows = 0
                 statements.by_kind.clear()
+                statements.texts.clear()
                 pg_before = _postgres_cpu_s()
             feeds: list[list[Event]] = [
                 [p[0] for p in chunk],
@@ -195,10 +204,11 @@ async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
                 [a for p in chunk for a in _armed(clock, p[1])],
             ]
             for events in feeds:
-                c0, w0 = time.process_time(), time.perf_counter()
+                c0, w0, s0 = time.process_time(), time.perf_counter(), os.times().system
                 outcome = await _feed(svc, events)
                 if n >= warm:
                     cpu += time.process_time() - c0
+                    sys_s += os.times().system - s0
                     wall += time.perf_counter() - w0
                     batches += 1
                 if outcome.get("processed") != len(events):
@@ -218,12 +228,15 @@ async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
         event.remove(svc.engine.sync_engine, "before_cursor_execute", statements)
     return {
         "assigner_cpu_ms_per_msg": round(cpu * 1000 / counted, 3),
+        "assigner_kernel_cpu_ms_per_msg": round(sys_s * 1000 / counted, 3),
         "assigner_wall_ms_per_msg": round(wall * 1000 / counted, 3),
         "postgres_cpu_ms_per_msg": None
         if pg_before is None or pg_after is None
         else round((pg_after - pg_before) * 1000 / counted, 3),
         "assigner_statements_per_batch": round(statements.count / batches, 2),
         "assigner_statement_rows_per_batch": round(statements.rows / batches, 1),
+        # each distinct SQL text is a statement asyncpg prepares (a round trip and a plan)
+        "assigner_distinct_sql_texts": len(statements.texts),
         "assigner_statements_by_kind": dict(statements.by_kind.most_common()),
         "messages": counted,
         "batches": batches,
@@ -257,7 +270,9 @@ def measure_assigner_cpu(*, messages: int = 5000, batch: int = 100) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.assigner_cpu", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.assigner_cpu", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=100, help="records per consumed batch")
     args = parser.parse_args(argv)
@@ -269,4 +284,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -11,6 +11,7 @@ from typing import Any
 
 from socialdesk_assigner.domain.desk import escalate
 from socialdesk_assigner.domain.views import history_rows
+from socialdesk_assigner.handlers import clocks
 from socialdesk_assigner.presence import Roster
 from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
 from socialdesk_runtime.clock import Clock
@@ -47,24 +48,26 @@ class ReadModelHandlers:
     def table(self) -> dict[type[Event], Any]:
         from socialdesk_runtime.consumer import Batch
 
+        # Batch handlers: a run of one type is a statement per table. The two left per
+        # event (a reply typed in a platform's inbox, an escalation) are rare and lock a ticket.
         return {
             MessageReceived: Batch(self.on_received),
-            MessageEdited: self.on_edited,
-            MessageDeleted: self.on_deleted,
+            MessageEdited: Batch(self.on_edited),
+            MessageDeleted: Batch(self.on_deleted),
             OwnMessageSeen: self.on_own_message,
-            SlaClockArmed: self.on_clock_armed,
-            SlaClockStopped: self.on_clock_stopped,
-            SlaWarning: self.on_warning,
-            SlaBreached: self.on_breached,
-            FollowUpDue: self.on_follow_up_due,
+            SlaClockArmed: Batch(clocks.on_clock_armed),
+            SlaClockStopped: Batch(clocks.on_clock_stopped),
+            SlaWarning: Batch(clocks.on_warning),
+            SlaBreached: Batch(clocks.on_breached),
+            FollowUpDue: Batch(clocks.on_follow_up_due),
             TicketEscalated: self.on_escalated,
             DeliverySucceeded: Batch(self.on_delivered),
             DeliveryFailed: Batch(self.on_delivery_failed),
             ReplyStatusChanged: Batch(self.on_status_changed),
-            NotificationDelivered: self.on_notification,
-            NotificationFailed: self.on_notification,
-            TrendDetected: self.on_trend,
-            SpikeDetected: self.on_spike,
+            NotificationDelivered: Batch(self.on_notifications),
+            NotificationFailed: Batch(self.on_notifications),
+            TrendDetected: Batch(self.on_trends),
+            SpikeDetected: Batch(self.on_spikes),
         }
 
     # -- conversation --
@@ -104,13 +107,17 @@ class ReadModelHandlers:
             }
         await read.upsert_customers([latest[k] for k in sorted(latest, key=str)])
 
-    async def on_edited(self, event: MessageEdited, uow: UnitOfWork) -> None:
-        await ReadModelStore(uow).edit_message(event.message_id, text=event.text, at=event.edited_at)
-        await DeskStore(uow).add_history(history_rows([event]))
+    async def on_edited(self, events: list[MessageEdited], uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).edit_messages(
+            [{"b_id": e.message_id, "b_text": e.text, "b_at": e.edited_at} for e in events]
+        )
+        await DeskStore(uow).add_history(history_rows(events))
 
-    async def on_deleted(self, event: MessageDeleted, uow: UnitOfWork) -> None:
-        await ReadModelStore(uow).delete_message(event.message_id, at=event.deleted_at)
-        await DeskStore(uow).add_history(history_rows([event]))
+    async def on_deleted(self, events: list[MessageDeleted], uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).delete_messages(
+            [{"b_id": e.message_id, "b_at": e.deleted_at} for e in events]
+        )
+        await DeskStore(uow).add_history(history_rows(events))
 
     async def on_own_message(self, event: OwnMessageSeen, uow: UnitOfWork) -> None:
         """A reply a person typed in the platform's own inbox is an agent reply on the ticket;
@@ -168,52 +175,7 @@ class ReadModelHandlers:
             ]
         )
 
-    # -- SLA --
-
-    async def on_clock_armed(self, event: SlaClockArmed, uow: UnitOfWork) -> None:
-        read = ReadModelStore(uow)
-        await read.set_clock(
-            event.ticket_id,
-            event.clock,
-            state="armed",
-            due_at=event.due_at,
-            warn_at=event.warn_at,
-            armed_at=event.armed_at,
-            warned_at=None,
-            breached_at=None,
-            stopped_at=None,
-        )
-        await read.refresh_due([event.ticket_id])
-
-    async def on_clock_stopped(self, event: SlaClockStopped, uow: UnitOfWork) -> None:
-        read = ReadModelStore(uow)
-        await read.set_clock(event.ticket_id, event.clock, state=event.outcome, stopped_at=event.stopped_at)
-        await read.refresh_due([event.ticket_id])
-        await DeskStore(uow).add_history(history_rows([event]))
-
-    async def on_warning(self, event: SlaWarning, uow: UnitOfWork) -> None:
-        read = ReadModelStore(uow)
-        await read.set_clock(
-            event.ticket_id, event.metric, state="warned", due_at=event.deadline, warned_at=event.occurred_at
-        )
-        await read.refresh_due([event.ticket_id])
-        await DeskStore(uow).add_history(history_rows([event]))
-
-    async def on_breached(self, event: SlaBreached, uow: UnitOfWork) -> None:
-        read = ReadModelStore(uow)
-        await read.set_clock(
-            event.ticket_id,
-            event.metric,
-            state="breached",
-            due_at=event.deadline,
-            breached_at=event.breached_at,
-        )
-        await read.refresh_due([event.ticket_id])
-        await DeskStore(uow).add_history(history_rows([event]))
-
-    async def on_follow_up_due(self, event: FollowUpDue, uow: UnitOfWork) -> None:
-        """A promised follow-up is due and not kept: the ticket's history says so."""
-        await DeskStore(uow).add_history(history_rows([event]))
+    # -- escalation --
 
     async def on_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:
         """Up the ladder: the next rung's agent gets the ticket (or watches it, per policy)."""
@@ -276,29 +238,30 @@ class ReadModelHandlers:
             ]
         )
 
-    async def on_notification(
-        self, event: NotificationDelivered | NotificationFailed, uow: UnitOfWork
+    async def on_notifications(
+        self, events: list[NotificationDelivered | NotificationFailed], uow: UnitOfWork
     ) -> None:
-        """Slack pages (a line in the history), and replies the notifier only wrote to its
-        local sink (no platform credentials: the customer did not get it) or gave up on."""
-        if event.source_event_type == "ReplyRequested":
+        """Slack pages (a line in the history each), and replies the notifier only wrote to
+        its local sink (no platform credentials: the customer did not get it) or gave up on."""
+        by_request: list[dict[str, Any]] = []
+        pages: list[dict[str, Any]] = []
+        for event in events:
             failed = isinstance(event, NotificationFailed)
-            reason = (
-                event.error
-                if isinstance(event, NotificationFailed)
-                else f"{event.channel}: {event.destination}"
-            )
-            await ReadModelStore(uow).reply_status_by_request(
-                event.source_event_id,
-                status="failed" if failed else "local",
-                at=event.occurred_at,
-                reason=reason,
-            )
-            return
-        where = f"{event.channel}:{event.destination} for {event.source_event_type}"
-        detail = where if isinstance(event, NotificationDelivered) else f"{where}: {event.error}"
-        await DeskStore(uow).add_history(
-            [
+            if event.source_event_type == "ReplyRequested":
+                by_request.append(
+                    {
+                        "b_request": event.source_event_id,
+                        "b_status": "failed" if failed else "local",
+                        "b_at": event.occurred_at,
+                        "b_reason": event.error
+                        if isinstance(event, NotificationFailed)
+                        else f"{event.channel}: {event.destination}",
+                    }
+                )
+                continue
+            where = f"{event.channel}:{event.destination} for {event.source_event_type}"
+            detail = f"{where}: {event.error}" if isinstance(event, NotificationFailed) else where
+            pages.append(
                 {
                     "ticket_id": event.ticket_id,
                     "at": event.occurred_at,
@@ -306,28 +269,38 @@ class ReadModelHandlers:
                     "actor": None,
                     "detail": detail[:1000],
                 }
+            )
+        await ReadModelStore(uow).reply_status_by_request(by_request)
+        await DeskStore(uow).add_history(pages)
+
+    async def on_spikes(self, events: list[SpikeDetected], uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).add_spikes(
+            [
+                {
+                    "event_id": e.event_id,
+                    "brand": e.brand,
+                    "severity": e.severity,
+                    "volume": e.volume,
+                    "baseline_volume": e.baseline_volume,
+                    "negative_share": e.negative_share,
+                    "at": e.occurred_at,
+                }
+                for e in events
             ]
         )
 
-    async def on_spike(self, event: SpikeDetected, uow: UnitOfWork) -> None:
-        await ReadModelStore(uow).add_spike(
-            event_id=event.event_id,
-            brand=event.brand,
-            severity=event.severity,
-            volume=event.volume,
-            baseline_volume=event.baseline_volume,
-            negative_share=event.negative_share,
-            at=event.occurred_at,
-        )
-
-    async def on_trend(self, event: TrendDetected, uow: UnitOfWork) -> None:
-        await ReadModelStore(uow).upsert_group(
-            brand=event.brand,
-            group_id=event.group_id,
-            volume=event.volume,
-            sample=event.sample_text,
-            at=event.occurred_at,
-        )
+    async def on_trends(self, events: list[TrendDetected], uow: UnitOfWork) -> None:
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for e in events:  # one row per group: the largest volume, the latest sample and time
+            seen = groups.get((e.brand, e.group_id))
+            groups[(e.brand, e.group_id)] = {
+                "brand": e.brand,
+                "group_id": e.group_id,
+                "volume": max(e.volume, seen["volume"]) if seen else e.volume,
+                "sample_text": e.sample_text or (seen["sample_text"] if seen else None),
+                "updated_at": e.occurred_at,
+            }
+        await ReadModelStore(uow).upsert_groups(list(groups.values()))
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:

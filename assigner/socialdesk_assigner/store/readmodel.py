@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, exists, func, select, update
@@ -64,21 +63,29 @@ class ReadModelStore:
         )
         return {r.message_id: r.text for r in rows}
 
-    async def edit_message(self, message_id: uuid.UUID, *, text: str, at: datetime) -> None:
-        await self._uow.conn.execute(
-            update(desk_messages)
-            .where(desk_messages.c.message_id == message_id)
-            .values(
-                original_text=func.coalesce(desk_messages.c.original_text, desk_messages.c.text),
-                text=text,
-                edited_at=at,
+    async def edit_messages(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Edits (``b_id``, ``b_text``, ``b_at``) in record order: the first keeps the original."""
+        if rows:
+            await self._uow.conn.execute(
+                update(desk_messages)
+                .where(desk_messages.c.message_id == bindparam("b_id"))
+                .values(
+                    original_text=func.coalesce(desk_messages.c.original_text, desk_messages.c.text),
+                    text=bindparam("b_text"),
+                    edited_at=bindparam("b_at"),
+                ),
+                list(rows),
             )
-        )
 
-    async def delete_message(self, message_id: uuid.UUID, *, at: datetime) -> None:
-        await self._uow.conn.execute(
-            update(desk_messages).where(desk_messages.c.message_id == message_id).values(deleted_at=at)
-        )
+    async def delete_messages(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Deletions (``b_id``, ``b_at``): the message stays, marked deleted."""
+        if rows:
+            await self._uow.conn.execute(
+                update(desk_messages)
+                .where(desk_messages.c.message_id == bindparam("b_id"))
+                .values(deleted_at=bindparam("b_at")),
+                list(rows),
+            )
 
     async def add_classifications(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
@@ -106,10 +113,18 @@ class ReadModelStore:
 
     # -- SLA clocks --
 
-    async def set_clock(self, ticket_id: uuid.UUID, clock: str, **values: Any) -> None:
-        stmt = pg_insert(sla_clocks).values(ticket_id=ticket_id, clock=clock, **values)
+    async def set_clocks(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Upsert clocks: rows with the same keys, one per (ticket_id, clock); the columns a
+        row names are set, the others kept (or left empty on a clock not seen before)."""
+        if not rows:
+            return
+        stmt = pg_insert(sla_clocks)
+        columns = [name for name in rows[0] if name not in ("ticket_id", "clock")]
         await self._uow.conn.execute(
-            stmt.on_conflict_do_update(index_elements=["ticket_id", "clock"], set_=values)
+            stmt.on_conflict_do_update(
+                index_elements=["ticket_id", "clock"], set_={name: stmt.excluded[name] for name in columns}
+            ),
+            list(rows),
         )
 
     async def refresh_due(self, ticket_ids: Collection[uuid.UUID]) -> None:
@@ -157,34 +172,37 @@ class ReadModelStore:
             [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
         )
 
-    async def reply_status_by_request(
-        self, request_event_id: uuid.UUID, *, status: str, at: datetime, reason: str | None
-    ) -> None:
-        """Move the reply a ``ReplyRequested`` event asked for (matched by its event id)."""
+    async def reply_status_by_request(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Move the replies ``ReplyRequested`` events asked for (matched by their event id):
+        ``b_request``, ``b_status``, ``b_at``, ``b_reason``."""
+        if not rows:
+            return
         current = case(_STATUS_RANK, value=replies.c.status, else_=0)
         await self._uow.conn.execute(
             update(replies)
-            .where(replies.c.request_event_id == request_event_id, current < _STATUS_RANK[status])
+            .where(replies.c.request_event_id == bindparam("b_request"), current < bindparam("b_rank"))
             .values(
-                status=status,
-                status_at=at,
-                failure_reason=func.coalesce(reason, replies.c.failure_reason),
-            )
+                status=bindparam("b_status"),
+                status_at=bindparam("b_at"),
+                failure_reason=func.coalesce(bindparam("b_reason"), replies.c.failure_reason),
+            ),
+            [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
         )
 
     # -- incident groups and spikes --
 
-    async def add_spike(self, **values: Any) -> None:
-        await self._uow.conn.execute(
-            pg_insert(spikes).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-        )
+    async def add_spikes(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self._uow.conn.execute(
+                pg_insert(spikes).on_conflict_do_nothing(index_elements=["event_id"]), list(rows)
+            )
 
-    async def upsert_group(
-        self, *, brand: str, group_id: str, volume: int, sample: str | None, at: datetime
-    ) -> None:
-        stmt = pg_insert(incident_groups).values(
-            brand=brand, group_id=group_id, volume=volume, sample_text=sample, updated_at=at
-        )
+    async def upsert_groups(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Groups (``brand``, ``group_id``, ``volume``, ``sample_text``, ``updated_at``), one
+        row per group: the volume only grows, a sample is kept until a new one comes."""
+        if not rows:
+            return
+        stmt = pg_insert(incident_groups)
         await self._uow.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["brand", "group_id"],
@@ -193,5 +211,6 @@ class ReadModelStore:
                     "sample_text": func.coalesce(stmt.excluded.sample_text, incident_groups.c.sample_text),
                     "updated_at": stmt.excluded.updated_at,
                 },
-            )
+            ),
+            list(rows),
         )
