@@ -7,6 +7,7 @@ from pathlib import Path
 
 from socialdesk_assigner.api import Desk, agent_tokens, desk_router
 from socialdesk_assigner.handlers import ReadModelHandlers, on_message_classified
+from socialdesk_assigner.handlers.freshdesk import FreshdeskHandlers
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import DeskWorker, Dispatcher, Roster
 from socialdesk_assigner.settings import AssignerSettings
@@ -62,7 +63,11 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     read_model = ReadModelHandlers(config=runtime.config, clock=runtime.clock, roster=roster)
     worker = DeskWorker(dispatcher, runtime.uow_factory, runtime.clock, interval=settings.desk_tick_seconds)
     return ServiceParts(
-        handlers={MessageClassified: Batch(on_classified), **read_model.table()},
+        handlers={
+            MessageClassified: Batch(on_classified),
+            **read_model.table(),
+            **FreshdeskHandlers(config=runtime.config, clock=runtime.clock).table(),
+        },
         emits=EMITS,
         routers=[desk_router(desk), desk_pages(desk)],
         workers=[worker],
