@@ -175,7 +175,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     return ServiceParts(
         handlers=combine(
             Handlers(config=runtime.config, clock=runtime.clock).table(),
-            SlackHandlers(config=runtime.config, clock=runtime.clock, desk_url=settings.desk_base_url).table(),
+            SlackHandlers(
+                config=runtime.config, clock=runtime.clock, desk_url=settings.desk_base_url
+            ).table(),
             freshdesk.handlers,
         ),
         emits=[

@@ -13,6 +13,13 @@ arguments, ``Authorization: Bearer`` (or a ``token`` argument), errors as **HTTP
 Methods: ``auth.test``, ``chat.postMessage``, ``chat.update``, ``conversations.history``,
 ``conversations.join``. Anything else answers HTTP 404 ``unknown_method``.
 
+Interactivity (issue 11): :meth:`response_url` gives a ``response_url`` on this fake
+(``POST /actions/...``, answered ``200 ok`` like Slack's) and :attr:`responses` records what
+was posted to it; :func:`signed_interaction` builds a ``block_actions`` request signed the
+way Slack signs it. With ``post_interval`` set, ``chat.postMessage`` to a channel within
+that many seconds of the channel's previous accepted post answers **HTTP 429**
+``ratelimited`` with ``Retry-After``, as Slack's ~1 message/second/channel limit does.
+
 Where Slack is lenient or undocumented the fake is strict, so a bug shows here rather
 than in production: ``thread_ts`` must be the ts of a parent message in that channel
 (else ``thread_not_found``), ``metadata`` must be ``{event_type, event_payload}``, and
@@ -23,15 +30,19 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
+import hmac
 import json
+import math
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes._http import Call, FakeServer, Fault, Reply, Request
 
-__all__ = ["FakeSlack", "SlackChannel"]
+__all__ = ["FakeSlack", "SlackChannel", "signed_interaction"]
 
 MAX_TEXT = 40_000
 MAX_SECTION_TEXT = 3000
@@ -195,8 +206,12 @@ class FakeSlack(FakeServer):
         bot_id: str = "B0FAKEBOT",
         app_id: str = "A0FAKEAPP",
         clock: Callable[[], float] = time.time,
+        post_interval: float | None = None,
     ) -> None:
         super().__init__()
+        self.post_interval = post_interval
+        self._last_post_at: dict[str, float] = {}
+        self._responses: list[dict[str, Any]] = []
         self.token = token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -283,6 +298,24 @@ class FakeSlack(FakeServer):
         reply = Reply(status, {"ok": False, "error": error})
         self._inject(Fault(n, lambda _r: reply, self._method_matcher(method), processed=processed))
 
+    def response_url(self, name: str = "1") -> str:
+        """A ``response_url`` for an interaction payload; what is posted to it is recorded."""
+        return f"{self.url}/actions/{self.team_id}/{name}/fake"
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        """JSON bodies posted to response URLs (ephemeral answers), in order."""
+        with self._lock:
+            return copy.deepcopy(self._responses)
+
+    async def await_responses(self, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        await self.await_until(lambda: len(self._responses) >= n, timeout=timeout, what=f"{n} responses")
+        return self.responses
+
+    def throttled(self, method: str = "chat.postMessage") -> int:
+        """How many calls to ``method`` were answered 429."""
+        return sum(1 for c in self.calls if c.route == method and c.status == 429)
+
     def errors(self) -> list[tuple[str, str]]:
         """``(method, error)`` of every call answered ``ok: false`` so far."""
         return [(c.route, c.reply.body["error"]) for c in self.calls if not _reply_ok(c)]
@@ -295,6 +328,13 @@ class FakeSlack(FakeServer):
         return request.path.removeprefix("/api/").strip("/")
 
     def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
+        if request.path.startswith("/actions/") and request.method == "POST":
+            try:
+                body = request.json()
+            except ValueError:
+                return "response_url", {}, Reply(400, "invalid_payload")
+            self._responses.append(body)
+            return "response_url", body, Reply(200, "ok")
         method = self._route_of(request)
         if not request.path.startswith("/api/") or method not in _METHODS:
             return method, {}, Reply(404, {"ok": False, "error": "unknown_method", "req_method": method})
@@ -304,6 +344,9 @@ class FakeSlack(FakeServer):
             return method, {}, Reply(200, {"ok": False, "error": "invalid_json"})
         token = request.bearer or args.pop("token", None)
         args.pop("token", None)
+        throttle = self._pace(method, args)
+        if throttle is not None:
+            return method, args, throttle
         try:
             if not token:
                 raise _SlackError("not_authed")
@@ -333,6 +376,20 @@ class FakeSlack(FakeServer):
             elif request.content_type == "application/x-www-form-urlencoded":
                 args.update(request.form())
         return args
+
+    def _pace(self, method: str, args: Mapping[str, Any]) -> Reply | None:
+        """Slack's per-channel posting limit: 429 + Retry-After within ``post_interval``."""
+        if self.post_interval is None or method != "chat.postMessage":
+            return None
+        channel = str(args.get("channel") or "")
+        now = time.monotonic()
+        last = self._last_post_at.get(channel)
+        if last is not None and now - last < self.post_interval:
+            wait = max(1, math.ceil(self.post_interval - (now - last)))
+            return Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+        if channel in self._channels:
+            self._last_post_at[channel] = now
+        return None
 
     def _next_ts(self) -> str:
         self._last_ts = max(int(self._clock() * 1_000_000), self._last_ts + 1)
@@ -525,3 +582,19 @@ def _decode_cursor(cursor: Any) -> int | None:
 def _reply_ok(call: Call) -> bool:
     body = call.reply.body
     return isinstance(body, dict) and bool(body.get("ok"))
+
+
+def signed_interaction(
+    payload: Mapping[str, Any], *, secret: str, timestamp: int | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A Slack interaction request: the form body ``payload=<json>`` and its signed headers
+    (``X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))``)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return body, headers

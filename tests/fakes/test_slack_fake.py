@@ -304,3 +304,36 @@ async def test_processed_server_error_posts_yet_answers_500(slack: FakeSlack) ->
 
     assert [c.status for c in slack.calls_to("chat.postMessage")] == [500, 200]
     assert [p["text"] for p in slack.posts] == ["escalation", "escalation"]
+
+
+async def test_posting_faster_than_the_channel_interval_is_429_with_retry_after() -> None:
+    with FakeSlack(token=TOKEN, channels=[OURBUS, RALLY], post_interval=1.0) as fake:
+        client = AsyncWebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[])
+        await client.chat_postMessage(channel=OURBUS, text="first")
+        await client.chat_postMessage(channel=RALLY, text="another channel is its own budget")
+        with pytest.raises(SlackApiError) as refused:
+            await client.chat_postMessage(channel=OURBUS, text="too soon")
+        assert refused.value.response.status_code == 429
+        assert refused.value.response.headers["retry-after"] == "1"
+        assert fake.throttled() == 1
+        await asyncio.sleep(1.05)
+        await client.chat_postMessage(channel=OURBUS, text="on time")
+        assert [p["text"] for p in fake.posts] == ["first", "another channel is its own budget", "on time"]
+
+
+async def test_response_url_records_ephemeral_answers_and_interactions_are_signed() -> None:
+    import hashlib
+    import hmac
+    import urllib.parse
+
+    from tests.fakes.slack import signed_interaction
+
+    with FakeSlack(token=TOKEN) as fake:
+        async with httpx.AsyncClient() as http:
+            reply = await http.post(fake.response_url("a"), json={"response_type": "ephemeral", "text": "no"})
+        assert (reply.status_code, reply.text) == (200, "ok")
+        assert fake.responses == [{"response_type": "ephemeral", "text": "no"}]
+    body, headers = signed_interaction({"type": "block_actions"}, secret="s3cret", timestamp=1767225600)
+    assert json.loads(urllib.parse.parse_qs(body.decode())["payload"][0]) == {"type": "block_actions"}
+    expected = hmac.new(b"s3cret", b"v0:1767225600:" + body, hashlib.sha256).hexdigest()
+    assert headers["X-Slack-Signature"] == f"v0={expected}"

@@ -22,6 +22,7 @@ from socialdesk_notifier.domain.cards import (
     TicketContext,
     agent_label,
     cut,
+    oneline,
     ticket_message,
 )
 from socialdesk_notifier.domain.routing import Notification, channel_for
@@ -97,13 +98,13 @@ def escalation_alerts(
         f"{_MARK.get(event.priority, '')} {what}: {_brand_name(config, event.brand)} {event.platform} "
         f"ticket ({event.priority}) now at {event.to_level} {who}".strip()
     )
-    headline += f"\n*{cut(event.reason, 500)}*"
+    headline += f"\n*{oneline(event.reason, 500)}*"
     kind = "breach" if breach else "escalation"
     message = ticket_message(headline, ctx, config=config, now=now, desk_url=desk_url, kind=kind)
     notes = [Notification("slack", channel, message)]
     if channel in threads:
         notes.append(parent_update(channel, ctx))
-    line = f":arrow_up: Escalated to {event.to_level} ({cut(event.reason, 200)})"
+    line = f":arrow_up: Escalated to {event.to_level} ({oneline(event.reason, 200)})"
     return notes + _elsewhere(channel, threads, ctx, line)
 
 

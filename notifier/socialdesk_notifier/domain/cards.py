@@ -75,8 +75,12 @@ class TicketContext:
 
 
 def cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def oneline(text: str, limit: int) -> str:
+    """Free text (a customer's words, a reason) on one line, cut to ``limit``."""
+    return cut(" ".join(text.split()), limit)
 
 
 def _escape(text: str) -> str:
@@ -162,12 +166,12 @@ def ticket_message(
     """
     link = ticket_link(desk_url, ctx.ticket_id)
     left = time_left(ctx.deadline, now)
-    fallback = cut(headline, 2500)
+    fallback = oneline(headline, 2500)
     if left is not None and not ctx.resolved:
         fallback += f" ({left})"
     body = f"{headline}\n<{link}|Open ticket in the desk>"
     if ctx.excerpt:
-        body += "\n> " + _escape(cut(ctx.excerpt, EXCERPT_LIMIT))
+        body += "\n> " + _escape(oneline(ctx.excerpt, EXCERPT_LIMIT))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": cut(body, SECTION_LIMIT)}},
         {"type": "section", "fields": _facts(ctx, config, now)},

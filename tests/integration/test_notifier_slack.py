@@ -1,0 +1,234 @@
+"""The notifier's Slack messages through its real bootstrap, on PostgreSQL, against the Slack
+fake (issue 11): Block Kit with the ticket's facts, one thread per ticket per channel, live
+parents, digests, classified errors."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from socialdesk_notifier.tables import deliveries
+from socialdesk_schemas import (
+    AgentReplied,
+    NotificationDelivered,
+    NotificationFailed,
+    SpikeDetected,
+    TicketResolved,
+    TicketRoutedToMarketing,
+)
+from socialdesk_schemas.sla import FollowUpDue
+from tests.fakes.slack import FakeSlack
+from tests.integration.test_notifier_slack_support import (
+    assigned,
+    clock_of,
+    drain,
+    escalated,
+    notifier,
+    opened,
+    slack,
+    worker_of,
+)
+from tests.support import Booted, envelope
+
+pytestmark = pytest.mark.integration
+__all__ = ["notifier", "slack"]
+
+
+def texts(blocks: list[dict[str, object]]) -> str:
+    """Every text of a message's blocks, joined (what a person reads)."""
+    out: list[str] = []
+    for block in blocks:
+        text = block.get("text")
+        if isinstance(text, dict):
+            out.append(str(text["text"]))
+        for f in block.get("fields", []) or []:  # type: ignore[attr-defined]
+            out.append(str(f["text"]))
+        for el in block.get("elements", []) or []:  # type: ignore[attr-defined]
+            out.append(
+                str(
+                    el.get("text", {}).get("text", "")
+                    if isinstance(el.get("text"), dict)
+                    else el.get("text", "")
+                )
+            )
+    return "\n".join(out)
+
+
+async def test_a_breach_is_a_block_kit_message_with_the_tickets_facts_and_buttons(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    received, classified = opened(notifier, ticket)
+    await notifier.feed(received, classified, assigned(notifier, ticket))
+    deadline = clock_of(notifier).now() - timedelta(minutes=5)
+    await notifier.feed(escalated(notifier, ticket, deadline=deadline))
+    await drain(notifier, rounds=2)
+    (post,) = slack.posts
+    assert post["channel"] == "C0OBLEAD"
+    assert "SLA breached" in post["text"] and "<@U0FARAH>" in post["text"]  # fallback text
+    body = texts(post["blocks"])
+    for fact in ("OurBus", "x", "@samo", "complaint / high", "*Owner*\n<@U0OBANA>", "5 min overdue"):
+        assert fact in body, fact
+    assert f"http://127.0.0.1:8083/desk/tickets/{ticket}" in body
+    assert "&lt;!channel&gt;" in body and "<!channel>" not in body, "customer text cannot ping a channel"
+    (actions,) = [b for b in post["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["acknowledge", "take_ownership"]
+    assert all(e["value"] == str(ticket) for e in actions["elements"])
+    (delivered,) = [e for e in await notifier.emitted() if isinstance(e, NotificationDelivered)]
+    assert delivered.ticket_id == ticket
+
+
+async def test_the_next_rung_replies_in_the_thread_and_updates_the_parent(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=2)
+    (parent,) = slack.posts
+    parent_ts = slack.messages("C0OBLEAD")[0]["ts"]
+    await notifier.feed(escalated(notifier, ticket, "L4", from_level="L3", reason="still unanswered"))
+    await drain(notifier, rounds=4)
+    lead = slack.thread("C0OBLEAD", parent_ts)
+    assert len(lead) == 2 and lead[1]["thread_ts"] == parent_ts, "the L3 channel hears of the climb in-thread"
+    assert "Escalated to L4" in lead[1]["text"]
+    assert "Escalated to L4" in slack.messages("C0OBLEAD")[0]["text"], "the parent shows the current state"
+    assert [u["ts"] for u in slack.updates] == [parent_ts]
+    (manager,) = slack.messages("C0OBMGR")
+    assert "thread_ts" not in manager, "the L4 channel gets its own parent"
+    assert parent["channel"] == "C0OBLEAD"
+
+
+async def test_later_events_in_one_channel_reply_under_one_parent_and_resolution_updates_it(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await notifier.feed(escalated(notifier, ticket, "L3", reason="first_response still unanswered"))
+    await drain(notifier, rounds=4)
+    (parent, reply) = slack.messages("C0OBLEAD")
+    assert reply["thread_ts"] == parent["ts"]
+    clock = clock_of(notifier)
+    await notifier.feed(
+        AgentReplied(
+            **envelope(clock, ticket),
+            reply_id=uuid.uuid4(),
+            brand="ourbus",
+            platform="x",
+            agent_id="ob-lead",
+            replied_at=clock.now(),
+            is_first_response=True,
+        )
+    )
+    await notifier.feed(
+        TicketResolved(
+            **envelope(clock, ticket),
+            brand="ourbus",
+            agent_id="ob-lead",
+            root_cause="x",
+            resolved_at=clock.now(),
+        )
+    )
+    await drain(notifier, rounds=4)
+    top = slack.messages("C0OBLEAD")[0]
+    assert "Resolved" in top["text"]
+    assert not [b for b in top["blocks"] if b["type"] == "actions"], "no buttons on a resolved ticket"
+    thread = slack.thread("C0OBLEAD", parent["ts"])
+    assert any("Answered by Farah" in m["text"] for m in thread)
+    assert any("Resolved by Farah" in m["text"] for m in thread)
+    assert all(u["ts"] == parent["ts"] for u in slack.updates), "only our parent is ever updated"
+
+
+async def test_a_flood_on_one_channel_becomes_a_digest(notifier: Booted, slack: FakeSlack) -> None:
+    tickets = [uuid.uuid4() for _ in range(25)]
+    await notifier.feed(*(escalated(notifier, t, "L3") for t in tickets))
+    await drain(notifier, rounds=3)
+    posts = [p for p in slack.posts if p["channel"] == "C0OBLEAD"]
+    (digest,) = [p for p in posts if "in the last minute" in p["text"]]
+    assert "25 breaches in the last minute; the 5 oldest:" in digest["text"]
+    assert len(posts) == 1, "the whole flood waited its turn, so it went out as one digest"
+    async with notifier.engine.connect() as conn:
+        folded = await conn.scalar(select(func.count()).where(deliveries.c.status == "digested"))
+    assert folded == 25
+
+
+async def test_permanent_slack_errors_fail_at_once_and_throttling_is_not_a_failure(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    slack.rate_limit_next(1, retry_after=1, method="chat.postMessage")
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=3)
+    assert len(slack.posts) == 1 and slack.throttled() == 1
+    async with notifier.engine.connect() as conn:
+        row = (await conn.execute(select(deliveries.c.status, deliveries.c.throttles))).one()
+    assert (row.status, row.throttles) == ("sent", 1)
+    await notifier.emitted()
+    # Rally's L3 channel is not in this workspace: channel_not_found, no retry.
+    await notifier.feed(escalated(notifier, uuid.uuid4(), "L3", brand="rally", to_agent_id=None))
+    slack_calls = len(slack.calls)
+    await drain(notifier, rounds=3)
+    assert len(slack.calls) == slack_calls + 1, "one attempt, never retried"
+    (failed,) = [e for e in await notifier.emitted() if isinstance(e, NotificationFailed)]
+    assert "channel_not_found" in failed.error and failed.retryable is False
+    metric = notifier.runtime.metrics.registry.get_sample_value(
+        "notifier_delivery_failures_total", {"channel": "slack", "reason": "channel_not_found"}
+    )
+    assert metric == 1.0
+
+
+async def test_marketing_hand_off_crisis_page_and_follow_up_reminder(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    clock = clock_of(notifier)
+    promo = uuid.uuid4()
+    received, classified = opened(notifier, promo, queue="marketing", category="promo", priority="low")
+    await notifier.feed(received, classified)
+    await notifier.feed(
+        TicketRoutedToMarketing(
+            **envelope(clock, promo), brand="ourbus", platform="x", category="promo", priority="low"
+        )
+    )
+    spike = SpikeDetected(
+        **envelope(clock),
+        brand="ourbus",
+        severity="major",
+        volume=40,
+        baseline_volume=3.0,
+        negative_share=0.8,
+        baseline_negative_share=0.1,
+        window_seconds=300,
+        score=7.0,
+    )
+    safety = uuid.uuid4()
+    await notifier.feed(spike, *opened(notifier, safety, category="safety", text="The driver was drunk"))
+    owed = uuid.uuid4()
+    await notifier.feed(*opened(notifier, owed), assigned(notifier, owed, "ob-ana"))
+    await notifier.feed(escalated(notifier, owed, "L1", to_agent_id=None))
+    await drain(notifier, rounds=2)
+    await notifier.feed(
+        FollowUpDue(
+            **envelope(clock, owed),
+            brand="ourbus",
+            platform="x",
+            agent_id="ob-ana",
+            due_at=clock.now(),
+            promised_at=clock.now(),
+        )
+    )
+    await drain(notifier, rounds=3)
+    # No marketing channel for OurBus in the test configuration: the L3 channel, never parked.
+    (marketing,) = [p for p in slack.posts if "For marketing" in p["text"]]
+    assert marketing["channel"] == "C0OBLEAD"
+    (actions,) = [b for b in marketing["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["claim"]
+    crisis = [p for p in slack.posts if p["channel"] == "C0OBCRISIS"]
+    assert len(crisis) == 2 and all("<@U0FARAH>" in p["text"] for p in crisis)
+    assert any("Safety report" in p["text"] for p in crisis)
+    (reminder,) = [p for p in slack.posts if "follow-up you promised" in p["text"]]
+    assert reminder["channel"] == "C0OBWARN" and "<@U0OBANA>" in reminder["text"]
+    assert worker_of(notifier) is not None
