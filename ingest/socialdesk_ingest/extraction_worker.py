@@ -16,6 +16,7 @@ import math
 import time
 from datetime import timedelta
 
+from socialdesk_ingest.domain.ack_first import AckFirst
 from socialdesk_ingest.domain.platforms import AccountIndex
 from socialdesk_ingest.extraction import Enricher, Extracted, extract_deliveries, no_enrichment
 from socialdesk_ingest.handlers import Linking
@@ -59,36 +60,15 @@ class ExtractionWorker:
         self._max_attempts = max_attempts
         self._retention = retention_seconds
         self._enricher = enricher
-        self._quiet = quiet_seconds
-        self._max_lag = max_lag_seconds
         self._linking = linking
-        self._last_stored = 0.0
-        self._waiting_since: float | None = None
+        self._pace = AckFirst(quiet=quiet_seconds, max_lag=max_lag_seconds)
         self._last_forget = -math.inf
         self._control = LoopControl()
 
     def notify(self) -> None:
         """A delivery was stored (called after each webhook commit)."""
-        now = time.monotonic()
-        self._last_stored = now
-        if self._waiting_since is None:
-            self._waiting_since = now
+        self._pace.stored(time.monotonic())
         self._control.notify()
-
-    async def _yield_to_acknowledgements(self) -> None:
-        """Let a burst of deliveries be acknowledged first, within the lag allowed.
-
-        Acknowledging is what the platforms time; extracting can wait. While deliveries
-        keep arriving (none for ``quiet_seconds`` not yet seen) the worker waits, but never
-        longer than ``max_lag_seconds`` after the first delivery it has not extracted.
-        """
-        while not self._control.stopping and self._waiting_since is not None:
-            now = time.monotonic()
-            quiet = now - self._last_stored >= self._quiet
-            overdue = now - self._waiting_since >= self._max_lag
-            if quiet or overdue:
-                return
-            await asyncio.sleep(self._quiet)
 
     def stop(self) -> None:
         self._control.stop()
@@ -96,16 +76,7 @@ class ExtractionWorker:
     async def run(self) -> None:
         while not self._control.stopping:
             try:
-                if self._waiting_since is not None:
-                    # The backlog a burst leaves while acknowledgements go first.
-                    async with self._uow_factory() as uow:
-                        self._metrics.deliveries_pending.set(await WebhookStore(uow).pending_count())
-                await self._yield_to_acknowledgements()
-                self._waiting_since = None
-                while await self.run_once() and not self._control.stopping:
-                    if self._waiting_since is not None:
-                        await self._yield_to_acknowledgements()
-                        self._waiting_since = None
+                await self._drain()
                 await self._forget_old()
             except Exception as exc:
                 if not is_transient(exc):
@@ -113,6 +84,25 @@ class ExtractionWorker:
                 else:
                     log.warning("extraction waits for the database: %s", exc)
             await self._control.pause(self._poll)
+
+    async def _drain(self) -> None:
+        """Extract until nothing is pending, acknowledgements first (:class:`AckFirst`):
+        while a burst lasts, wait for a quiet moment, at most ``max_lag_seconds`` after the
+        oldest delivery waiting; once overdue, extract until caught up."""
+        held = False
+        while not self._control.stopping:
+            wait = self._pace.wait(time.monotonic())
+            if wait > 0:
+                if not held:
+                    held = True  # the backlog a burst leaves while acknowledgements go first
+                    async with self._uow_factory() as uow:
+                        self._metrics.deliveries_pending.set(await WebhookStore(uow).pending_count())
+                await asyncio.sleep(wait)
+                continue
+            claimed_at = time.monotonic()
+            if not await self.run_once():
+                self._pace.caught_up(claimed_at)
+                return
 
     async def run_once(self) -> int:
         """Extract one batch of pending deliveries; how many were handled (0: none waiting)."""
