@@ -87,6 +87,8 @@ class SlackDigester:
                         "text": cut(plan.digest_text.replace("*", ""), 2500),
                         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}],
                         "kind": "digest",
+                        # Machine-readable in the post's metadata: which tickets it stands for.
+                        "tickets": sorted({str(r["ticket_id"]) for r in rows if str(r["id"]) in ids}),
                     },
                     now=now,
                 )

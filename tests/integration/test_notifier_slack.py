@@ -68,7 +68,7 @@ async def test_a_breach_is_a_block_kit_message_with_the_tickets_facts_and_button
     await drain(notifier, rounds=2)
     (post,) = slack.posts
     assert post["channel"] == "C0OBLEAD"
-    assert "SLA breached" in post["text"] and "<@U0FARAH>" in post["text"]  # fallback text
+    assert "Escalation to L3 <@U0FARAH>" in post["text"] and "SLA breached" in post["text"]  # fallback
     body = texts(post["blocks"])
     for fact in ("OurBus", "x", "@samo", "complaint / high", "*Owner*\n<@U0OBANA>", "5 min overdue"):
         assert fact in body, fact
@@ -151,6 +151,7 @@ async def test_a_flood_on_one_channel_becomes_a_digest(notifier: Booted, slack: 
     (digest,) = [p for p in posts if "in the last minute" in p["text"]]
     assert "25 breaches in the last minute; the 5 oldest:" in digest["text"]
     assert len(posts) == 1, "the whole flood waited its turn, so it went out as one digest"
+    assert sorted(digest["metadata"]["event_payload"]["tickets"]) == sorted(map(str, tickets))
     async with notifier.engine.connect() as conn:
         folded = await conn.scalar(select(func.count()).where(deliveries.c.status == "digested"))
     assert folded == 25

@@ -93,10 +93,10 @@ def escalation_alerts(
     channel = _channel(config, event.brand, event.to_level)
     who = agent_label(config, event.to_agent_id) if event.to_agent_id else ""
     breach = event.reason.endswith("SLA breached")
-    what = "SLA breached" if breach else "Escalated"
+    what = "SLA breached" if breach else "still unanswered"
     headline = (
-        f"{_MARK.get(event.priority, '')} {what}: {_brand_name(config, event.brand)} {event.platform} "
-        f"ticket ({event.priority}) now at {event.to_level} {who}".strip()
+        f"{_MARK.get(event.priority, '')} Escalation to {event.to_level} {who}".strip()
+        + f": {_brand_name(config, event.brand)} {event.platform} ticket ({event.priority}), {what}"
     )
     headline += f"\n*{oneline(event.reason, 500)}*"
     kind = "breach" if breach else "escalation"

@@ -33,6 +33,8 @@ __all__ = ["SlackApi"]
 log = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "socialdesk_notification"
+#: A digest's metadata names the tickets it folds, up to this many.
+MAX_DIGEST_TICKETS = 300
 # Errors of a history read that no retry will fix: whether the post went out can never be
 # known this way (issue 7 item 4). The worker then fails the delivery as ``unverifiable``
 # rather than retrying forever or posting blind; a person re-drives it.
@@ -86,10 +88,7 @@ class SlackApi:
                 text=content["text"],
                 blocks=content.get("blocks"),
                 thread_ts=thread_ts,
-                metadata={
-                    "event_type": METADATA_EVENT_TYPE,
-                    "event_payload": {"idempotency_key": delivery.idempotency_key},
-                },
+                metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": _metadata(delivery, content)},
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -147,6 +146,14 @@ class SlackApi:
             if not cursor:
                 return None
         return None
+
+
+def _metadata(delivery: Delivery, content: dict[str, Any]) -> dict[str, Any]:
+    """Our key (how a lost answer is found) and, for a digest, the tickets it stands for."""
+    payload: dict[str, Any] = {"idempotency_key": delivery.idempotency_key}
+    if content.get("tickets"):
+        payload["tickets"] = list(content["tickets"])[:MAX_DIGEST_TICKETS]
+    return payload
 
 
 def _unreadable(exc: SlackApiError) -> Exception:
