@@ -8,6 +8,7 @@ from pathlib import Path
 from socialdesk_assigner.api import Desk, agent_tokens, desk_router
 from socialdesk_assigner.handlers import ReadModelHandlers, on_message_classified
 from socialdesk_assigner.handlers.freshdesk import FreshdeskHandlers
+from socialdesk_assigner.handlers.ownership import OwnershipHandlers
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import DeskWorker, Dispatcher, Roster
 from socialdesk_assigner.settings import AssignerSettings
@@ -25,7 +26,13 @@ from socialdesk_schemas import (
     TicketResolved,
     TicketRoutedToMarketing,
 )
-from socialdesk_schemas.desk import FollowUpPromised, InternalNoteAdded, TicketPending, TicketReopened
+from socialdesk_schemas.desk import (
+    FollowUpPromised,
+    InternalNoteAdded,
+    OwnershipRefused,
+    TicketPending,
+    TicketReopened,
+)
 
 EMITS: tuple[type[Event], ...] = (
     TicketAssigned,
@@ -39,6 +46,7 @@ EMITS: tuple[type[Event], ...] = (
     TicketReopened,
     FollowUpPromised,
     InternalNoteAdded,
+    OwnershipRefused,
 )
 
 
@@ -66,6 +74,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         handlers={
             MessageClassified: Batch(on_classified),
             **read_model.table(),
+            **OwnershipHandlers(clock=runtime.clock, roster=roster).table(),
             **FreshdeskHandlers(config=runtime.config, clock=runtime.clock).table(),
         },
         emits=EMITS,

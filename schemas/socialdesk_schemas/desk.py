@@ -64,7 +64,22 @@ class InternalNoteAdded(Event):
     added_at: AwareDatetime
 
 
-ASSIGNMENTS_TOPIC_EVENTS: tuple[type[Event], ...] = (TicketPending, TicketReopened)
+class OwnershipRefused(Event):
+    """Slack's Take ownership (an ``OwnershipRequested``) changed nothing: the ticket is
+    resolved or not a customer-service ticket, the agent does not work for its brand or
+    lacks the level, or the desk does not know the ticket or the agent. ``reason`` is
+    written for the person who pressed the button (the notifier may show it to them)."""
+
+    event_type: Literal["OwnershipRefused"] = "OwnershipRefused"
+    brand: str
+    agent_id: str
+    slack_user_id: str
+    request_event_id: uuid.UUID
+    reason: str = Field(max_length=500)
+    refused_at: AwareDatetime
+
+
+ASSIGNMENTS_TOPIC_EVENTS: tuple[type[Event], ...] = (TicketPending, TicketReopened, OwnershipRefused)
 ACTIVITY_TOPIC_EVENTS: tuple[type[Event], ...] = (FollowUpPromised, InternalNoteAdded)
 REPLIES_TOPIC_EVENTS: tuple[type[Event], ...] = ()
 
@@ -74,6 +89,7 @@ __all__ = [
     "REPLIES_TOPIC_EVENTS",
     "FollowUpPromised",
     "InternalNoteAdded",
+    "OwnershipRefused",
     "TicketPending",
     "TicketReopened",
 ]
