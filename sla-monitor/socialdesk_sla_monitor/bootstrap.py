@@ -65,21 +65,27 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         lagging=functools.partial(_lagging, runtime, settings.lag_hold_events),
         lag_hold_max_seconds=settings.lag_hold_max_seconds,
     )
-    # Every commit may have armed a timer due sooner than the scheduler planned for.
-    runtime.uow_factory.on_commit(scheduler.notify)
+    # Handlers tell the scheduler what they armed; the commit wakes it only if one of
+    # those timers is due before its planned wake-up (or it holds breaches for us).
+    runtime.uow_factory.on_commit(scheduler.committed)
+    wake = scheduler.armed
     return ServiceParts(
         handlers={
-            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, config=config)),
-            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=config)),
-            TicketReopened: functools.partial(handlers.on_ticket_reopened, config=config),
+            TicketAssigned: Batch(functools.partial(handlers.on_ticket_assigned, config=config, wake=wake)),
+            TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=config, wake=wake)),
+            TicketReopened: functools.partial(handlers.on_ticket_reopened, config=config, wake=wake),
             TicketPending: functools.partial(handlers.on_ticket_pending, config=config),
-            FollowUpPromised: functools.partial(handlers.on_follow_up_promised, config=config),
-            MessageClassified: Batch(functools.partial(handlers.on_message_classified, config=config)),
-            MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config)),
+            FollowUpPromised: functools.partial(handlers.on_follow_up_promised, config=config, wake=wake),
+            MessageClassified: Batch(
+                functools.partial(handlers.on_message_classified, config=config, wake=wake)
+            ),
+            MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config, wake=wake)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
             TicketResolved: functools.partial(handlers.on_ticket_resolved, metrics=metrics),
             EscalationAcknowledged: handlers.on_escalation_acknowledged,
-            TrendDetected: functools.partial(handlers.on_trend_detected, config=config, metrics=metrics),
+            TrendDetected: functools.partial(
+                handlers.on_trend_detected, metrics=metrics, config=config, wake=wake
+            ),
         },
         emits=EMITS,
         workers=[scheduler],

@@ -3,14 +3,14 @@
 Assignments, replies and customer messages arrive in volume and are handled in batches
 (a few statements per batch, whatever its size); resolutions, pauses and hot topics are
 rarer and handled one by one. Every clock armed, moved or stopped is told to the desk
-(``SlaClockArmed`` / ``SlaClockStopped``). A commit wakes the scheduler (bootstrap wires
-it), which fires what became due.
+(``SlaClockArmed`` / ``SlaClockStopped``), and every clock armed or moved to the
+scheduler (``wake``): the commit wakes it if one is due before its planned wake-up.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -48,7 +48,13 @@ __all__ = [
 ]
 
 
-def _tell_armed(uow: UnitOfWork, timers: Sequence[domain.Timer], now: datetime) -> None:
+#: Told what a batch armed or moved, before its commit (the scheduler's ``armed``): the
+#: commit wakes the scheduler only if one of them is due before its planned wake-up.
+Wake = Callable[[Sequence[domain.Timer]], None]
+
+
+def _tell_armed(uow: UnitOfWork, timers: Sequence[domain.Timer], now: datetime, wake: Wake) -> None:
+    wake(timers)
     for timer in timers:
         if (event := domain.clock_armed(timer, now)) is not None:
             uow.emit(event)
@@ -65,6 +71,7 @@ async def _arm(
     events: Sequence[TicketAssigned | TicketQueued | TicketReopened],
     uow: UnitOfWork,
     config: SocialdeskConfig,
+    wake: Wake,
 ) -> None:
     store = TimerStore(uow)
     known = await store.facts_of(e.ticket_id for e in events)
@@ -86,7 +93,7 @@ async def _arm(
         ):
             told.append(timer)  # inserted now (or the same clock re-owned: the desk is told again)
     await store.save(changed)
-    _tell_armed(uow, told, events[-1].occurred_at if events else datetime.min)
+    _tell_armed(uow, told, events[-1].occurred_at if events else datetime.min, wake)
 
 
 def _about(known: tuple[str, str] | None) -> tuple[Kind, Category] | None:
@@ -95,24 +102,28 @@ def _about(known: tuple[str, str] | None) -> tuple[Kind, Category] | None:
 
 
 async def on_ticket_assigned(
-    events: list[TicketAssigned], uow: UnitOfWork, *, config: SocialdeskConfig
+    events: list[TicketAssigned], uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
 ) -> None:
     """Arm the opening clocks of assigned tickets, or record their new owner."""
-    await _arm(events, uow, config)
+    await _arm(events, uow, config, wake)
 
 
-async def on_ticket_queued(events: list[TicketQueued], uow: UnitOfWork, *, config: SocialdeskConfig) -> None:
+async def on_ticket_queued(
+    events: list[TicketQueued], uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
+) -> None:
     """Arm the opening clocks of tickets waiting in a queue with no owner yet."""
-    await _arm(events, uow, config)
+    await _arm(events, uow, config, wake)
 
 
-async def on_ticket_reopened(event: TicketReopened, uow: UnitOfWork, *, config: SocialdeskConfig) -> None:
+async def on_ticket_reopened(
+    event: TicketReopened, uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
+) -> None:
     """A reopened ticket's clocks are armed again, from the reopening."""
-    await _arm([event], uow, config)
+    await _arm([event], uow, config, wake)
 
 
 async def on_message_classified(
-    events: list[MessageClassified], uow: UnitOfWork, *, config: SocialdeskConfig
+    events: list[MessageClassified], uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
 ) -> None:
     """Remember what each new ticket is about: policies match on its kind and category.
 
@@ -130,7 +141,7 @@ async def on_message_classified(
         if (m := domain.retarget(timer, about[ticket], config)) is not None
     ]
     await store.save(moved)
-    _tell_armed(uow, moved, events[-1].occurred_at)
+    _tell_armed(uow, moved, events[-1].occurred_at, wake)
 
 
 async def on_agent_replied(events: list[AgentReplied], uow: UnitOfWork, *, metrics: SlaMetrics) -> None:
@@ -195,7 +206,7 @@ async def on_ticket_pending(event: TicketPending, uow: UnitOfWork, *, config: So
 
 
 async def on_follow_up_promised(
-    event: FollowUpPromised, uow: UnitOfWork, *, config: SocialdeskConfig
+    event: FollowUpPromised, uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
 ) -> None:
     """An agent promised the customer a follow-up: a timer until the promised time.
 
@@ -209,11 +220,11 @@ async def on_follow_up_promised(
     ticket = clocks.get(domain.FIRST_RESPONSE) or clocks.get(domain.RESOLUTION)
     timer = domain.promise(event, config, priority=ticket.priority if ticket else "medium")
     await store.put([timer])
-    _tell_armed(uow, [timer], event.occurred_at)
+    _tell_armed(uow, [timer], event.occurred_at, wake)
 
 
 async def on_message_received(
-    events: list[MessageReceived], uow: UnitOfWork, *, config: SocialdeskConfig
+    events: list[MessageReceived], uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
 ) -> None:
     """A customer wrote: a paused resolution clock runs again, and a message after an
     answer starts the next-response clock."""
@@ -237,11 +248,11 @@ async def on_message_received(
         if armed is not None:
             clocks[domain.NEXT_RESPONSE] = moved[(message.ticket_id, domain.NEXT_RESPONSE)] = armed
     await store.put(list(moved.values()))
-    _tell_armed(uow, list(moved.values()), events[-1].occurred_at)
+    _tell_armed(uow, list(moved.values()), events[-1].occurred_at, wake)
 
 
 async def on_trend_detected(
-    event: TrendDetected, uow: UnitOfWork, *, config: SocialdeskConfig, metrics: SlaMetrics
+    event: TrendDetected, uow: UnitOfWork, *, config: SocialdeskConfig, metrics: SlaMetrics, wake: Wake
 ) -> None:
     """A group of posts about one incident is rising: its tickets get a tighter SLA.
 
@@ -270,4 +281,4 @@ async def on_trend_detected(
     ]
     await store.save(tightened)
     metrics.hot_topic_tightened.inc(len(tightened))
-    _tell_armed(uow, tightened, event.occurred_at)
+    _tell_armed(uow, tightened, event.occurred_at, wake)

@@ -2,8 +2,11 @@
 
 It sleeps until the next due time (not a poll): on the injected clock until the earliest
 warning, deadline or escalation, or ``max_idle_seconds`` at most (timers armed by another
-replica), and is woken early by every commit of the consumer (a new timer may be due
-sooner). Rules are the domain's; SQL is the store's.
+replica). A consumer's commit wakes it early only when that commit armed or moved a timer
+due before the planned wake-up (the handlers tell :meth:`SlaScheduler.armed`, the commit
+rings :meth:`SlaScheduler.committed`): a wake-up costs a transaction and six look-ups,
+and most commits (customer messages, classifications, far deadlines) change nothing
+sooner. Rules are the domain's; SQL is the store's.
 
 Two guards keep a reply made in time from paging anyone (issue 7.6): a deadline is judged
 ``grace_seconds`` after it passed (a reply travels through the assigner's outbox, the
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from socialdesk_runtime.clock import Clock
@@ -80,6 +83,29 @@ class SlaScheduler:
         self._control = LoopControl()
         self.notify: Callable[[], None] = self._control.notify
         self.stop: Callable[[], None] = self._control.stop
+        # When the loop sleeps: until when (None while a pass runs); the earliest due time
+        # armed since the last commit; whether the last pass held breaches for the consumer.
+        self._asleep_until: datetime | None = None
+        self._due_soon: datetime | None = None
+        self._held = False
+
+    def armed(self, timers: Iterable[domain.Timer]) -> None:
+        """The consumer armed or moved these timers (not committed yet): remember the
+        earliest time one of them needs a pass, for :meth:`committed`."""
+        for timer in timers:
+            due = timer.deadline if timer.warned or timer.warn_at is None else timer.warn_at
+            if due is not None and (self._due_soon is None or due < self._due_soon):
+                self._due_soon = due
+
+    def committed(self) -> bool:
+        """A consumer's commit: wake the loop if it armed a timer due before the planned
+        wake-up (or while a pass runs, which may not have seen it), or if breaches are held
+        for the consumer to catch up. Returns whether it rang."""
+        due, self._due_soon = self._due_soon, None
+        ring = self._held or (due is not None and (self._asleep_until is None or due < self._asleep_until))
+        if ring:
+            self._control.notify()
+        return ring
 
     async def run(self) -> None:
         if self._ready is not None and not self._ready.is_set():
@@ -127,9 +153,11 @@ class SlaScheduler:
         tick = asyncio.ensure_future(self._clock.sleep(seconds))
         # The doorbell is bounded by the same duration in loop time.
         bell = asyncio.ensure_future(self._control.pause(seconds))
+        self._asleep_until = wake_at
         try:
             await asyncio.wait((tick, bell), return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._asleep_until = None
             for waiter in (tick, bell):
                 waiter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -193,7 +221,9 @@ class SlaScheduler:
         self._observe(warned, breached, climbed, now)
         for timer in parked:
             self._metrics.parked.labels(metric=timer.metric).inc()
-        if holding and next_due is not None and next_due <= now:
+        # Breaches due but held: a consumer's commit (a reply read) rings for a look again.
+        self._held = holding and next_due is not None and next_due <= now
+        if self._held:
             # Held breaches are due already: look again at the next idle wake-up (or
             # when the consumer's commit rings), not in a busy loop.
             next_due = None

@@ -1,8 +1,10 @@
 """The timers repository: the only SQL of sla-monitor.
 
 Timers go in and out as :class:`~socialdesk_sla_monitor.domain.Timer` values, keyed by
-``(ticket_id, metric)``. Every write takes a list and is one statement (an executemany),
-so a consumed batch of N events costs a few statements, not N times a few.
+``(ticket_id, metric)``. Every write takes a list and is one statement whose rows travel
+as one array per column (unnest), and look-ups by many tickets bind one array (``= ANY``):
+a consumed batch of N events costs a few statements, not N times a few, and each
+statement's text is the same whatever N, so it is compiled and prepared once.
 
 Usage::
 
@@ -21,7 +23,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Boolean, DateTime, Float, Row, String, Uuid, func, literal_column, select, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    Row,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_runtime.db import UnitOfWork
@@ -63,6 +79,42 @@ _SAVE = text(
 )
 
 
+_UUIDS = ARRAY(Uuid)
+_TEXTS = ARRAY(String)
+_COLS = ", ".join(_FIELDS)
+_UNNEST_TIMERS = (
+    "SELECT * FROM unnest(" + ", ".join(f"CAST(:{name} AS {_array_type(name)})" for name in _FIELDS) + ")"
+)
+# Inserts of any number of timers in one statement of constant text (rows as one array
+# per column): an executemany is rendered as a multi-row VALUES, a new statement text,
+# compiled and prepared again, for every batch size.
+_ARM = text(
+    f"INSERT INTO timers ({_COLS}) {_UNNEST_TIMERS} ON CONFLICT (ticket_id, metric) DO UPDATE "
+    f"SET agent_id = EXCLUDED.agent_id, agent_level = EXCLUDED.agent_level RETURNING {_COLS}"
+)
+_PUT = text(
+    f"INSERT INTO timers ({_COLS}) {_UNNEST_TIMERS} ON CONFLICT (ticket_id, metric) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in _MUTABLE)
+)
+_ADD = text(f"INSERT INTO timers ({_COLS}) {_UNNEST_TIMERS} ON CONFLICT DO NOTHING")
+_RECORD_FACTS = text(
+    "INSERT INTO ticket_facts (ticket_id, kind, category) SELECT * FROM unnest("
+    "CAST(:ticket_ids AS uuid[]), CAST(:kinds AS text[]), CAST(:categories AS text[])) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _columns(rows: Sequence[Timer]) -> dict[str, list[Any]]:
+    """Timers as one list per column, the parameters of the statements above."""
+    return {name: [getattr(t, name) for t in rows] for name in _FIELDS}
+
+
+def _any_of(column: Any, values: list[Any], array: Any) -> Any:
+    """``column = ANY(:array)``: one statement text whatever the number of values (an
+    ``IN`` list is a new statement, compiled and prepared again, for every length)."""
+    return column == any_(bindparam(None, values, type_=array))
+
+
 # The scheduler's states are written into its statements, not bound: the partial indexes
 # (``WHERE state = 'armed'``...) serve only a statement whose predicate proves theirs,
 # which a parameter of a prepared statement's generic plan never does.
@@ -72,15 +124,12 @@ _BREACHED = timers.c.state == literal_column("'breached'")
 
 #: The table's columns in the order of :class:`Timer`'s fields: a row is a Timer's arguments.
 _COLUMNS = tuple(timers.c[name] for name in _FIELDS)
+_ARM_RETURNING = _ARM.columns(*_COLUMNS)
 
 
 def _timer(row: Row[Any]) -> Timer:
     # Positional: building a dict per row was the scheduler's costliest line at volume.
     return Timer(*cast(tuple[Any, ...], row))
-
-
-def _row(timer: Timer) -> dict[str, Any]:
-    return {name: getattr(timer, name) for name in _FIELDS}
 
 
 class TimerStore:
@@ -97,7 +146,7 @@ class TimerStore:
         if not wanted:
             return set()
         result = await self._conn.execute(
-            select(hot_groups.c.group_id).where(hot_groups.c.group_id.in_(wanted))
+            select(hot_groups.c.group_id).where(_any_of(hot_groups.c.group_id, wanted, _TEXTS))
         )
         return set(result.scalars().all())
 
@@ -109,27 +158,16 @@ class TimerStore:
         """
         if not armed:
             return []
-        stmt = pg_insert(timers)
-        result = await self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=list(_KEYS),
-                set_={"agent_id": stmt.excluded.agent_id, "agent_level": stmt.excluded.agent_level},
-            ).returning(*_COLUMNS),
-            [_row(t) for t in armed],
-        )
+        result = await self._conn.execute(_ARM_RETURNING, _columns(armed))
         return [_timer(row) for row in result]
 
     async def put(self, timers_: Sequence[Timer]) -> None:
         """Insert timers, or replace the stored ones of the same ``(ticket_id, metric)``."""
         if not timers_:
             return
-        stmt = pg_insert(timers)
-        await self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=list(_KEYS), set_={name: stmt.excluded[name] for name in _MUTABLE}
-            ),
-            [_row(t) for t in timers_],
-        )
+        # One row per key (the last one wins, as it would statement after statement).
+        latest = {(t.ticket_id, t.metric): t for t in timers_}
+        await self._conn.execute(_PUT, _columns(list(latest.values())))
 
     async def clocks_of(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[Clock, Timer]]:
         """Every clock of these tickets, locked (in key order: no deadlocks)."""
@@ -138,7 +176,7 @@ class TimerStore:
             return {}
         result = await self._conn.execute(
             select(*_COLUMNS)
-            .where(timers.c.ticket_id.in_(wanted))
+            .where(_any_of(timers.c.ticket_id, wanted, _UUIDS))
             .order_by(timers.c.ticket_id, timers.c.metric)
             .with_for_update()
         )
@@ -151,8 +189,12 @@ class TimerStore:
         """Remember what tickets are about, ``(ticket_id, kind, category)``; the first word stays."""
         if facts:
             await self._conn.execute(
-                pg_insert(ticket_facts).on_conflict_do_nothing(),
-                [{"ticket_id": t, "kind": k, "category": c} for t, k, c in facts],
+                _RECORD_FACTS,
+                {
+                    "ticket_ids": [t for t, _, _ in facts],
+                    "kinds": [k for _, k, _ in facts],
+                    "categories": [c for _, _, c in facts],
+                },
             )
 
     async def facts_of(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
@@ -160,13 +202,15 @@ class TimerStore:
         wanted = sorted(set(ticket_ids))
         if not wanted:
             return {}
-        result = await self._conn.execute(select(ticket_facts).where(ticket_facts.c.ticket_id.in_(wanted)))
+        result = await self._conn.execute(
+            select(ticket_facts).where(_any_of(ticket_facts.c.ticket_id, wanted, _UUIDS))
+        )
         return {row.ticket_id: (row.kind, row.category) for row in result}
 
     async def add(self, new: Sequence[Timer]) -> None:
         """Insert timers that do not exist yet (one that does is left alone)."""
         if new:
-            await self._conn.execute(pg_insert(timers).on_conflict_do_nothing(), [_row(t) for t in new])
+            await self._conn.execute(_ADD, _columns(new))
 
     async def lock(self, ticket_ids: Iterable[uuid.UUID], metric: Clock) -> dict[uuid.UUID, Timer]:
         """The tickets' timers of ``metric``, locked for this transaction (in key order: no deadlocks)."""
@@ -175,7 +219,7 @@ class TimerStore:
             return {}
         result = await self._conn.execute(
             select(*_COLUMNS)
-            .where(timers.c.ticket_id.in_(wanted), timers.c.metric == metric)
+            .where(_any_of(timers.c.ticket_id, wanted, _UUIDS), timers.c.metric == metric)
             .order_by(timers.c.ticket_id)
             .with_for_update()
         )
