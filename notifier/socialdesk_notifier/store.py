@@ -210,21 +210,25 @@ class ConversationStore:
             latest[key] = max(at, latest.get(key, at))
         if not latest:
             return
-        statement = pg_insert(contacts).values(
-            [
-                {"brand": b, "platform": p, "platform_user_id": u, "last_message_at": at}
-                for (b, p, u), at in latest.items()
-            ]
-        )
+        # Hot path (every customer message): one statement of constant text, its rows as one
+        # array per column. A multi-row VALUES is a new statement per batch size, compiled
+        # by SQLAlchemy and prepared and planned by PostgreSQL each time.
+        from sqlalchemy import text  # kept inside: this method is all of this file one owner edits
+
         await self._uow.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["brand", "platform", "platform_user_id"],
-                set_={
-                    "last_message_at": func.greatest(
-                        contacts.c.last_message_at, statement.excluded.last_message_at
-                    )
-                },
-            )
+            text(
+                "INSERT INTO contacts (brand, platform, platform_user_id, last_message_at) "
+                "SELECT * FROM unnest(CAST(:brands AS text[]), CAST(:platforms AS text[]), "
+                "CAST(:users AS text[]), CAST(:ats AS timestamptz[])) "
+                "ON CONFLICT (brand, platform, platform_user_id) DO UPDATE SET last_message_at = "
+                "greatest(contacts.last_message_at, EXCLUDED.last_message_at)"
+            ),
+            {
+                "brands": [b for b, _, _ in latest],
+                "platforms": [p for _, p, _ in latest],
+                "users": [u for _, _, u in latest],
+                "ats": list(latest.values()),
+            },
         )
 
     async def last_message_at(self, brand: str, platform: str, user: str) -> datetime | None:
