@@ -261,10 +261,10 @@ class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine, *, service: str | None = None) -> None:
         self.engine = engine
         self.service = service
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[], object]] = []
         self._publish_listeners: list[Callable[[], None]] = []
 
-    def on_commit(self, callback: Callable[[], None]) -> None:
+    def on_commit(self, callback: Callable[[], object]) -> None:
         self._commit_listeners.append(callback)
 
     def on_publish(self, callback: Callable[[], None]) -> None:
@@ -274,8 +274,8 @@ class UnitOfWorkFactory:
         if uow.published:
             for cb in self._publish_listeners:
                 cb()
-        for cb in self._commit_listeners:
-            cb()
+        for listener in self._commit_listeners:
+            listener()
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.engine, on_commit=self._notify, service=self.service)

@@ -67,6 +67,7 @@ def make_consumer(
     group_id: str,
     fetch_max_wait_ms: int,
     max_poll_records: int,
+    fetch_min_bytes: int = 1,
 ) -> AIOKafkaConsumer:
     """A consumer that commits offsets by hand, only after the batch's transaction committed."""
     forbid_topic_auto_creation()
@@ -78,6 +79,7 @@ def make_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
+        fetch_min_bytes=fetch_min_bytes,
         max_poll_records=max_poll_records,
         # Tansu holds a join for about half the session timeout; 6 s is the lowest real
         # Kafka accepts (group.min.session.timeout.ms) and keeps a restart quick.

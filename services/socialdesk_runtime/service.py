@@ -212,6 +212,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
             *(t.name for t in topics),
             group_id=spec.name,
             fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            fetch_min_bytes=settings.fetch_min_bytes,
             max_poll_records=settings.batch_max_records,
         )
         async for attempt in _retry_startup():

@@ -38,9 +38,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(ge=0, le=65535)
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "SOCIALDESK_LOG_LEVEL"))
-    # Consumer tuning. A low fetch wait matters on Tansu: each hop otherwise waits ~half of it.
+    # Consumer tuning. A low fetch wait matters on Tansu: each hop otherwise waits ~half of it
+    # (Tansu answers a fetch when it has fetch_min_bytes or the wait is over, not sooner).
+    # Every fetch costs the broker CPU for each partition it names; a service off the
+    # intake → assignment path may wait longer for fuller fetches (fewer of them).
     batch_max_records: int = Field(default=500, ge=1, le=10_000)
     fetch_max_wait_ms: int = Field(default=20, ge=1, le=5_000)
+    fetch_min_bytes: int = Field(default=1, ge=1, le=50 * 1024 * 1024)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=0.25, gt=0, le=60)
     # Published outbox rows are kept this long, so a broker that lost them can be given
