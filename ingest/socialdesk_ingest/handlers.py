@@ -97,13 +97,16 @@ async def place_messages(
     new = domain.new_conversations(batch, customer_ids, now=now)
     opened = await store.create_conversations(new.values())
     conversations = await store.lock_conversations(new.keys())
-    if linking is not None and linking.same_phone:
-        await _link_same_phone(uow, set(customer_ids.values()), now=now)
+    # Only a message that gives a phone number can make two customers share one (a phone
+    # stored earlier was matched when it was given), and only customers in a profile can
+    # have a linked ticket: a batch without either skips those two round trips.
+    phoned = {customer_ids[m.customer_key] for m in batch if m.author.phone}
+    linked_now = bool(linking and linking.same_phone and await _link_same_phone(uow, phoned, now=now))
     linked = (
         await CustomerStore(uow).linked_open_tickets(
             set(customer_ids.values()), since=now - timedelta(seconds=linking.window_seconds)
         )
-        if linking is not None
+        if linking is not None and (linked_now or store.in_profiles)
         else {}
     )
     placed = domain.thread(
@@ -170,10 +173,12 @@ async def store_deliveries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now: datetime) -> None:
-    """The configured rule: a customer with another's phone number joins their profile."""
+async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now: datetime) -> bool:
+    """The configured rule: a customer with another's phone number joins their profile.
+    Whether anyone was linked."""
     store = CustomerStore(uow)
-    for customer, profile in await same_phone_links(uow, customer_ids):
+    links = await same_phone_links(uow, customer_ids)
+    for customer, profile in links:
         members = await store.link([profile, customer], profile)
         uow.emit(
             CustomerLinked(
@@ -186,6 +191,7 @@ async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now
                 linked_by="rule:same_phone",
             )
         )
+    return bool(links)
 
 
 def _retry(exc: Exception) -> bool:

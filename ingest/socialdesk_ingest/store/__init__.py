@@ -45,7 +45,13 @@ _UPSERT_CUSTOMERS = _customer_insert.on_conflict_do_update(
         "display_name": _customer_insert.excluded.display_name,
         "phone": func.coalesce(_customer_insert.excluded.phone, customers.c.phone),
     },
-).returning(customers.c.id, customers.c.brand, customers.c.platform, customers.c.platform_user_id)
+).returning(
+    customers.c.id,
+    customers.c.brand,
+    customers.c.platform,
+    customers.c.platform_user_id,
+    customers.c.profile_id,
+)
 
 _INSERT_CONVERSATIONS = (
     pg_insert(conversations)
@@ -75,6 +81,8 @@ class IngestStore:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
+        #: The customers of the last :meth:`upsert_customers` that belong to a profile.
+        self.in_profiles: set[uuid.UUID] = set()
 
     async def stored_messages(self, keys: Collection[MessageKey]) -> dict[MessageKey, StoredMessage]:
         """The messages among ``keys`` that are already stored."""
@@ -94,7 +102,9 @@ class IngestStore:
     async def upsert_customers(
         self, profiles: Mapping[CustomerKey, IncomingAuthor], *, seen_at: datetime
     ) -> dict[CustomerKey, uuid.UUID]:
-        """Create the customers not known yet, refresh the others' profiles; their ids."""
+        """Create the customers not known yet, refresh the others' profiles; their ids.
+
+        Afterwards :attr:`in_profiles` holds those of them that belong to a linked profile."""
         rows = await self._uow.conn.execute(
             _UPSERT_CUSTOMERS,
             [
@@ -113,7 +123,13 @@ class IngestStore:
                 for (brand, platform, user_id), author in profiles.items()
             ],
         )
-        return {(r.brand, r.platform, r.platform_user_id): r.id for r in rows}
+        out: dict[CustomerKey, uuid.UUID] = {}
+        self.in_profiles = set()
+        for r in rows:
+            out[(r.brand, r.platform, r.platform_user_id)] = r.id
+            if r.profile_id is not None:
+                self.in_profiles.add(r.id)
+        return out
 
     async def create_conversations(self, new: Iterable[Conversation]) -> set[ConversationKey]:
         """Insert the conversations that do not exist yet; the keys of those inserted."""
