@@ -44,6 +44,8 @@ TEST_ENV: dict[str, str] = {
     "T_MGR": "tok-mgr",
     "T_HUGO": "tok-hugo",
     "T_RALEAD": "tok-ralead",
+    # The notifier verifies Slack button clicks with it (slack.signing_secret_env, issue 11).
+    "SLACK_SIGNING_SECRET": "e2e-slack-signing-secret",
 }
 
 
