@@ -30,13 +30,14 @@ def freshdesk_yaml(
     share: float = 0.5,
     requests_per_minute: int = 400,
     group_id: int = GROUP_ID,
+    enabled: bool = True,
 ) -> str:
     agents = ", ".join(f"{k}: {v}" for k, v in FD_AGENTS.items())
     return f"""
 freshdesk:
   brands:
     ourbus:
-      enabled: true
+      enabled: {"true" if enabled else "false"}
       base_url: {base_url}
       api_key_env: TEST_FD_API_KEY
       webhook_secret_env: TEST_FD_WEBHOOK_SECRET

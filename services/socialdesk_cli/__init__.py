@@ -10,6 +10,8 @@ command-line modules, mounts them beside the runtime's own::
     socialdesk replay --since 2h             # stored webhook deliveries, extracted again
     socialdesk deliveries failed             # replies and pages the notifier gave up on
     socialdesk deliveries redrive --all
+    socialdesk freshdesk backfill            # Freshdesk tickets for open tickets (issue 13)
+    socialdesk freshdesk reconcile
 
 ``make`` installs it as ``.venv/bin/socialdesk``.
 """
@@ -22,6 +24,7 @@ import typer
 
 from socialdesk_ingest.cli import replay_command
 from socialdesk_notifier.cli import app as deliveries_app
+from socialdesk_notifier.freshdesk.cli import app as freshdesk_app
 from socialdesk_runtime.cli import config_app
 from socialdesk_runtime.republish import republish_command
 
@@ -32,6 +35,7 @@ app.add_typer(config_app, name="config")
 app.command("republish")(republish_command)
 app.command("replay")(replay_command)
 app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(freshdesk_app, name="freshdesk")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -90,7 +90,7 @@ class FakeFreshdesk(FakeServer):
         self.tickets: dict[int, dict[str, Any]] = {}
         self.contacts: dict[int, dict[str, Any]] = {}
         self.conversations: dict[int, list[dict[str, Any]]] = {}
-        self.emails: list[dict[str, Any]] = []  # what /reply would have e-mailed
+        self.emails: list[dict[str, Any]] = []  # replies Freshdesk e-mailed to a requester
         self.webhooks: list[tuple[dict[str, Any], int]] = []  # fired (body, status answered)
         self.throttled = 0  # 429s given
         self._ids = itertools.count(1001)
@@ -105,6 +105,16 @@ class FakeFreshdesk(FakeServer):
         with self._lock:
             return [dict(t) for t in self.tickets.values() if tag in t["tags"]]
 
+    def tag_counts(self, prefix: str = "") -> dict[str, int]:
+        """How many tickets carry each tag (starting with ``prefix``): one pass, one lock."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for ticket in self.tickets.values():
+                for tag in ticket["tags"]:
+                    if tag.startswith(prefix):
+                        counts[tag] = counts.get(tag, 0) + 1
+        return counts
+
     def notes_of(self, ticket_id: int) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(c) for c in self.conversations.get(ticket_id, [])]
@@ -116,13 +126,13 @@ class FakeFreshdesk(FakeServer):
     # --- agents' actions in Freshdesk (fire the Automation webhook) -------------------------
 
     def agent_reply(self, ticket_id: int, body: str, *, agent_id: int) -> dict[str, Any]:
-        """An agent replies in Freshdesk's UI: Freshdesk e-mails it and the rule fires."""
+        """An agent replies in Freshdesk's UI: Freshdesk e-mails it (if it can) and the rule fires."""
         with self._changed:
             ticket = self.tickets[ticket_id]
             conversation = self._conversation(
                 ticket_id, body, private=False, incoming=False, user_id=agent_id
             )
-            self.emails.append({"ticket_id": ticket_id, "body": body, "to": ticket["requester_id"]})
+            self._email(ticket, body)
             self._changed.notify_all()
         self._fire(ticket, "reply", body=body, agent_id=agent_id, conversation_id=conversation["id"])
         return conversation
@@ -277,9 +287,7 @@ class FakeFreshdesk(FakeServer):
                 if not isinstance(text, str) or not text.strip():
                     raise _validation("body", "It should be a non-empty string", "missing_field")
                 if what == "reply":
-                    self.emails.append(
-                        {"ticket_id": ticket["id"], "body": text, "to": ticket["requester_id"]}
-                    )
+                    self._email(ticket, text)
                     return 201, self._conversation(
                         ticket["id"], text, private=False, incoming=False, user_id=None
                     )
@@ -382,6 +390,13 @@ class FakeFreshdesk(FakeServer):
         if ticket["status"] != before:  # the "Status is changed" rule fires for API updates too
             self._fire(ticket, "status")
         return dict(ticket)
+
+    def _email(self, ticket: dict[str, Any], body: str) -> None:
+        """A reply is e-mailed to the requester, when the requester has an e-mail address
+        (a contact known only by ``unique_external_id`` has none: nothing is sent)."""
+        contact = self.contacts.get(ticket["requester_id"])
+        if contact is not None and contact.get("email"):
+            self.emails.append({"ticket_id": ticket["id"], "body": body, "to": contact["email"]})
 
     def _conversation(
         self, ticket_id: int, body: str, *, private: bool, incoming: bool, user_id: Any

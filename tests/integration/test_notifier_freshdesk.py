@@ -5,105 +5,47 @@ rate budget, never twice; back from Freshdesk only what an agent did there."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from socialdesk_notifier.bootstrap import SPEC
 from socialdesk_notifier.freshdesk.domain.ops import marker_tag
 from socialdesk_notifier.freshdesk.store import FreshdeskStore
-from socialdesk_notifier.freshdesk.tables import freshdesk_ops
-from socialdesk_notifier.freshdesk.worker import FreshdeskWorker
-from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import ReplyRequested, SlaBreached, TicketAssigned, TicketEscalated, TicketResolved
-from socialdesk_schemas.outbound import HelpdeskReplyReceived, HelpdeskTicketResolved
 from tests.fakes._http import Fault, Reply
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.freshdesk_support import (
-    API_KEY,
     FD_AGENTS,
     GROUP_ID,
-    WEBHOOK_SECRET,
     classified,
-    freshdesk_config,
     received,
 )
-from tests.support import Booted, booted, envelope
+from tests.integration.notifier_freshdesk_helpers import (
+    boot_notifier,
+    drain,
+    fake_clock,
+    new_fake,
+    open_ticket,
+    ops,
+    worker_of,
+)
+from tests.support import Booted, envelope
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def fd() -> Iterator[FakeFreshdesk]:
-    with FakeFreshdesk(
-        api_key=API_KEY, groups={GROUP_ID}, agents={v: f"{k}@ourbus.example" for k, v in FD_AGENTS.items()}
-    ) as fake:
+    with new_fake() as fake:
         yield fake
-
-
-def _boot(fresh_db: str, tmp_path: Path, base_url: str, env: dict[str, str] | None = None, **options: object):  # type: ignore[no-untyped-def]  # an async context manager
-    return booted(
-        SPEC,
-        fresh_db,
-        clock=FakeClock(),
-        config=freshdesk_config(tmp_path, base_url, env, **options),
-        settings={
-            "local_sink_path": tmp_path / "sink.jsonl",
-            "graph_base_url": "http://127.0.0.1:9",
-            "x_base_url": "http://127.0.0.1:9",
-            "delivery_lease_seconds": 20,
-        },
-    )
 
 
 @pytest.fixture
 async def notifier(fresh_db: str, fd: FakeFreshdesk, tmp_path: Path) -> AsyncIterator[Booted]:
-    async with _boot(fresh_db, tmp_path, fd.url) as svc:
+    async with boot_notifier(fresh_db, tmp_path, fd.url) as svc:
         yield svc
-
-
-def fake_clock(svc: Booted) -> FakeClock:
-    clock = svc.runtime.clock
-    assert isinstance(clock, FakeClock)
-    return clock
-
-
-def worker_of(svc: Booted) -> FreshdeskWorker:
-    return next(w for w in svc.parts.workers if isinstance(w, FreshdeskWorker))
-
-
-async def drain(svc: Booted, until: Callable[[], bool], *, rounds: int = 200) -> None:
-    """Run the worker's rounds until ``until()`` (checked after each round)."""
-    worker = worker_of(svc)
-    for _ in range(rounds):
-        await worker.run_once()
-        if until():
-            return
-    raise AssertionError("condition not reached")
-
-
-async def ops(svc: Booted, ticket_id: uuid.UUID) -> list[dict[str, Any]]:
-    async with svc.engine.connect() as conn:
-        rows = await conn.execute(
-            select(freshdesk_ops).where(freshdesk_ops.c.ticket_id == ticket_id).order_by(freshdesk_ops.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
-
-
-async def open_ticket(svc: Booted, fd: FakeFreshdesk, ticket_id: uuid.UUID, **over: Any) -> dict[str, Any]:
-    clock = svc.runtime.clock
-    await svc.feed(received(clock, ticket_id, text="My bus to Bandung is 3 hours late, I want a refund"))
-    await svc.feed(classified(clock, ticket_id, **over))
-    tag = marker_tag(ticket_id)
-    await drain(
-        svc,
-        lambda: len(fd.tickets_tagged(tag)) == 1 and len(fd.notes_of(fd.tickets_tagged(tag)[0]["id"])) >= 1,
-    )
-    return fd.tickets_tagged(tag)[0]
 
 
 async def test_a_ticket_becomes_one_freshdesk_ticket_with_requester_group_priority_and_tags(
@@ -313,7 +255,7 @@ async def test_429_is_waited_out_and_not_counted_as_an_attempt(notifier: Booted,
 async def test_a_wrong_api_key_pauses_the_brand_without_a_retry_storm(
     fresh_db: str, fd: FakeFreshdesk, tmp_path: Path
 ) -> None:
-    async with _boot(fresh_db, tmp_path, fd.url, {"TEST_FD_API_KEY": "wrong"}) as svc:
+    async with boot_notifier(fresh_db, tmp_path, fd.url, {"TEST_FD_API_KEY": "wrong"}) as svc:
         clock = svc.runtime.clock
         for _ in range(3):
             ticket_id = uuid.uuid4()
@@ -335,7 +277,7 @@ async def test_a_wrong_api_key_pauses_the_brand_without_a_retry_storm(
 
 
 async def test_a_deleted_group_pauses_the_brand(fresh_db: str, fd: FakeFreshdesk, tmp_path: Path) -> None:
-    async with _boot(fresh_db, tmp_path, fd.url, group_id=999) as svc:
+    async with boot_notifier(fresh_db, tmp_path, fd.url, group_id=999) as svc:
         clock = svc.runtime.clock
         ticket_id = uuid.uuid4()
         await svc.feed(received(clock, ticket_id, text="Hi"))
@@ -352,95 +294,3 @@ async def test_a_deleted_group_pauses_the_brand(fresh_db: str, fd: FakeFreshdesk
         )
         [create] = [o for o in await ops(svc, ticket_id) if o["kind"] == "create"]
         assert create["status"] == "pending" and create["attempts"] == 0  # waits for the fix, not lost
-
-
-# --- back from Freshdesk -------------------------------------------------------------------
-
-
-def hook(fd_ticket: object, event: str = "reply", **over: Any) -> dict[str, Any]:
-    return {
-        "ticket_id": str(fd_ticket),
-        "event": event,
-        "status": "Open",
-        "body": "<p>Your refund is on its way.</p>",
-        "agent_email": "ana@ourbus.example",
-        "agent_id": str(FD_AGENTS["ob-ana"]),
-        "conversation_id": "777",
-        **over,
-    }
-
-
-async def test_webhook_without_the_secret_is_refused(notifier: Booted) -> None:
-    response = await notifier.client.post("/v1/freshdesk/webhook", json=hook(1))
-    assert response.status_code == 401
-    response = await notifier.client.post(
-        "/v1/freshdesk/webhook", json=hook(1), headers={"X-Socialdesk-Secret": "nope"}
-    )
-    assert response.status_code == 401
-    assert await notifier.emitted() == []
-
-
-async def test_webhook_for_an_unknown_ticket_is_ignored_and_counted(notifier: Booted) -> None:
-    response = await notifier.client.post(
-        "/v1/freshdesk/webhook", json=hook(424242), headers={"X-Socialdesk-Secret": WEBHOOK_SECRET}
-    )
-    assert response.status_code == 200 and response.json() == {"ignored": "unknown ticket"}
-    assert (
-        notifier.runtime.metrics.registry.get_sample_value(
-            "notifier_freshdesk_webhooks_total", {"outcome": "unknown_ticket"}
-        )
-        == 1
-    )
-    assert await notifier.emitted() == []
-
-
-async def test_an_agents_reply_and_resolve_become_events_once_and_our_own_changes_do_not(
-    notifier: Booted, fd: FakeFreshdesk
-) -> None:
-    ticket_id = uuid.uuid4()
-    ticket = await open_ticket(notifier, fd, ticket_id)
-    await notifier.emitted()
-    headers = {"X-Socialdesk-Secret": WEBHOOK_SECRET}
-    for _ in range(2):  # a repeated webhook changes nothing
-        response = await notifier.client.post(
-            "/v1/freshdesk/webhook", json=hook(ticket["id"]), headers=headers
-        )
-        assert response.status_code == 200
-    [event] = await notifier.emitted()
-    assert isinstance(event, HelpdeskReplyReceived)
-    assert (
-        event.ticket_id == ticket_id
-        and event.agent_id == "ob-ana"
-        and event.text == "Your refund is on its way."
-    )
-    # The assigner turns it into a ReplyRequested with the same reply id: not noted back.
-    clock = notifier.runtime.clock
-    before = len(await ops(notifier, ticket_id))
-    await notifier.feed(
-        ReplyRequested(
-            **envelope(clock, ticket_id),
-            reply_id=event.reply_id,
-            brand="ourbus",
-            platform="messenger",
-            kind="dm",
-            recipient_platform_user_id="psid-1",
-            text=event.text,
-            origin="agent",
-            agent_id="ob-ana",
-        )
-    )
-    assert len(await ops(notifier, ticket_id)) == before
-    # A note the connector made, by its conversation id: an echo.
-    [reasons] = fd.notes_of(int(ticket["id"]))
-    response = await notifier.client.post(
-        "/v1/freshdesk/webhook", json=hook(ticket["id"], conversation_id=str(reasons["id"])), headers=headers
-    )
-    assert response.json() == {"ignored": "made by socialdesk"}
-    # An agent resolves in Freshdesk.
-    response = await notifier.client.post(
-        "/v1/freshdesk/webhook",
-        json=hook(ticket["id"], "status", status="Resolved", body=""),
-        headers=headers,
-    )
-    [resolved] = await notifier.emitted()
-    assert isinstance(resolved, HelpdeskTicketResolved) and resolved.agent_id == "ob-ana"

@@ -13,6 +13,7 @@ left, not dead-lettered: Freshdesk has it either way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from socialdesk_assigner.domain import DomainError, Step, Ticket, reply, resolve
@@ -43,14 +44,29 @@ class FreshdeskHandlers:
     def table(self) -> HandlerTable:
         return {HelpdeskReplyReceived: self.on_reply, HelpdeskTicketResolved: self.on_resolved}
 
-    def _agent(self, agent_id: str | None, ticket: Ticket) -> Agent | None:
+    def _agents(self, agent_id: str | None, ticket: Ticket) -> list[Agent]:
+        """Who to act as: the mapped Freshdesk agent, else (or if the rules refuse them)
+        the ticket's owner: the team answered in Freshdesk, the desk records it."""
+        agents: list[Agent] = []
         for candidate in (agent_id, ticket.agent_id):
-            if candidate is None:
+            if candidate is None or any(a.id == candidate for a in agents):
                 continue
             try:
-                return self.config.agent(candidate)
+                agents.append(self.config.agent(candidate))
             except KeyError:
                 continue
+        return agents
+
+    def _decide(
+        self, ticket: Ticket, agents: list[Agent], decide: Callable[[Agent], Step]
+    ) -> tuple[Agent, Step] | None:
+        refused = "no agent to act as"
+        for agent in agents:
+            try:
+                return agent, decide(agent)
+            except DomainError as exc:
+                refused = str(exc)
+        log.warning("Freshdesk action on ticket %s not taken: %s", ticket.ticket_id, refused)
         return None
 
     async def _apply(self, uow: UnitOfWork, step: Step) -> None:
@@ -62,18 +78,18 @@ class FreshdeskHandlers:
     async def on_reply(self, event: HelpdeskReplyReceived, uow: UnitOfWork) -> None:
         store = TicketStore(uow)
         ticket = await store.ticket(event.ticket_id, lock=True)
-        agent = None if ticket is None else self._agent(event.agent_id, ticket)
-        if ticket is None or agent is None:
-            log.warning(
-                "Freshdesk reply on ticket %s: no such ticket or no agent to send it as", event.ticket_id
-            )
+        if ticket is None:
+            log.warning("Freshdesk reply on unknown ticket %s", event.ticket_id)
             return
         now = self.clock.now()
-        try:
-            step = reply(ticket, agent, reply_id=event.reply_id, text=event.text, now=now)
-        except DomainError as exc:
-            log.warning("Freshdesk reply on ticket %s not sent: %s", event.ticket_id, exc)
+        decided = self._decide(
+            ticket,
+            self._agents(event.agent_id, ticket),
+            lambda agent: reply(ticket, agent, reply_id=event.reply_id, text=event.text, now=now),
+        )
+        if decided is None:
             return
+        agent, step = decided
         request = next((e.event_id for e in step.events if isinstance(e, ReplyRequested)), None)
         if not await store.add_reply(
             reply_id=event.reply_id,
@@ -88,15 +104,14 @@ class FreshdeskHandlers:
 
     async def on_resolved(self, event: HelpdeskTicketResolved, uow: UnitOfWork) -> None:
         ticket = await TicketStore(uow).ticket(event.ticket_id, lock=True)
-        agent = None if ticket is None else self._agent(event.agent_id, ticket)
-        if ticket is None or agent is None:
-            log.warning("Freshdesk resolve of ticket %s: no such ticket or no agent", event.ticket_id)
-            return
-        try:
-            step = resolve(
-                ticket, agent, root_cause=event.root_cause or DEFAULT_ROOT_CAUSE, now=self.clock.now()
-            )
-        except DomainError as exc:  # already resolved here: nothing to do
-            log.info("Freshdesk resolve of ticket %s: %s", event.ticket_id, exc)
-            return
-        await self._apply(uow, step)
+        if ticket is None or ticket.status == "resolved":
+            return  # unknown here, or resolved already (by us: the echo of our own resolve)
+        now = self.clock.now()
+        root = event.root_cause or DEFAULT_ROOT_CAUSE
+        decided = self._decide(
+            ticket,
+            self._agents(event.agent_id, ticket),
+            lambda agent: resolve(ticket, agent, root_cause=root, now=now),
+        )
+        if decided is not None:
+            await self._apply(uow, decided[1])

@@ -27,10 +27,12 @@ __all__ = [
     "Mirror",
     "Op",
     "OpPlan",
+    "backfill_plan",
     "create_body",
     "escalation_priority",
     "marker_tag",
     "note_body",
+    "tags_for",
     "ticket_tags",
 ]
 
@@ -116,18 +118,59 @@ def _tag(value: str) -> str:
 
 def ticket_tags(event: MessageClassified, account: FreshdeskBrand) -> list[str]:
     """brand, platform, kind, category, queue, incident group, the marker, the brand's own."""
-    tags = [event.brand, event.platform, event.kind, event.category]
-    if event.queue != "cx":
-        tags.append(event.queue)
-    if event.group_id:
-        tags.append(f"incident-{event.group_id}")
-    tags.append(marker_tag(event.ticket_id))
+    return tags_for(
+        ticket_id=event.ticket_id,
+        brand=event.brand,
+        platform=event.platform,
+        kind=event.kind,
+        category=event.category,
+        queue=event.queue,
+        incident_group=event.group_id,
+        account=account,
+    )
+
+
+def tags_for(
+    *,
+    ticket_id: uuid.UUID,
+    brand: str,
+    platform: str,
+    kind: str,
+    category: str | None,
+    queue: str | None,
+    incident_group: str | None,
+    account: FreshdeskBrand,
+) -> list[str]:
+    tags = [brand, platform, kind]
+    if category:
+        tags.append(category)
+    if queue and queue != "cx":
+        tags.append(queue)
+    if incident_group:
+        tags.append(f"incident-{incident_group}")
+    tags.append(marker_tag(ticket_id))
     tags.extend(account.tags)
     out: list[str] = []
     for tag in map(_tag, tags):
         if tag and tag not in out:
             out.append(tag)
     return out
+
+
+def backfill_plan(mirror: Mirror, account: FreshdeskBrand) -> OpPlan:
+    """The create a ticket opened before the connector was switched on is owed."""
+    priority = mirror.fd_priority or account.priorities.get(mirror.priority or "medium", 2)  # type: ignore[call-overload]  # a Priority literal from the mirror
+    tags = mirror.fd_tags or tags_for(
+        ticket_id=mirror.ticket_id,
+        brand=mirror.brand,
+        platform=mirror.platform,
+        kind=mirror.kind,
+        category=mirror.category,
+        queue=mirror.queue,
+        incident_group=mirror.incident_group,
+        account=account,
+    )
+    return OpPlan("create", "create", {"priority": priority, "tags": tags})
 
 
 def escalation_priority(current: int | None, ours: Priority, account: FreshdeskBrand) -> int:
