@@ -131,7 +131,7 @@ def test_escalation_mentions_the_lead_and_fits_block_kit_limits() -> None:
 
 def test_escalation_names_an_agent_without_a_slack_user_by_name() -> None:
     message = escalation_message(escalated(to_level="L4", to_agent_id="ob-mgr"), CONFIG)
-    assert "Escalation to L4 Gabe" in message["text"]
+    assert "Escalation to L4 <@U0GABE>" in message["text"]
     assert "Deadline" not in message["blocks"][0]["text"]["text"]
 
 

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.e2e
 
 SECRET = TEST_ENV["SLACK_SIGNING_SECRET"]
 LEAD = {"Authorization": "Bearer tok-lead"}
-FARAH = "U0FARAH"  # ob-lead, L3, mapped in the test configuration
+FARAH = "U0FARAH"  # ob-lead, L3, mapped in the test configuration (owns escalated tickets)
+GABE = "U0GABE"  # ob-mgr, L4
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0, every: float = 0.1) -> Any:
@@ -148,22 +149,23 @@ def test_take_ownership_reassigns_the_ticket_through_the_assigner(
 ) -> None:
     ticket, _parent = breached("Driver left without me at the Newark stop, I need a refund")
     before = len(stack.slack.responses)
-    assert press(stack, ticket, "take_ownership", FARAH).status_code == 200
+    # The escalation made Farah (L3) the owner: Gabe (L4) takes it over from Slack.
+    assert press(stack, ticket, "take_ownership", GABE).status_code == 200
     (answer,) = wait_for("ephemeral answer", lambda: stack.slack.responses[before:], timeout=10)
     assert answer["response_type"] == "ephemeral" and "assigned to you" in answer["text"]
     requested = asyncio.run(
         _events_of(stack.kafka_bootstrap, TOPICS.deliveries.name, "OwnershipRequested", ticket, 20)
     )
-    assert requested and requested[0]["agent_id"] == "ob-lead"
+    assert requested and requested[0]["agent_id"] == "ob-mgr"
     owner = wait_for(
         "the desk shows the new owner",
-        lambda: desk.get(f"/v1/tickets/{ticket}", headers=LEAD).json().get("agent_id") == "ob-lead",
+        lambda: desk.get(f"/v1/tickets/{ticket}", headers=LEAD).json().get("agent_id") == "ob-mgr",
         timeout=30,
     )
     assert owner
     wait_for(
         "parent shows who acted",
-        lambda: "Taken by <@U0FARAH>" in messages_about(stack, "C0OBLEAD", ticket)[0]["text"],
+        lambda: "Taken by <@U0GABE>" in messages_about(stack, "C0OBLEAD", ticket)[0]["text"],
         timeout=20,
     )
 
