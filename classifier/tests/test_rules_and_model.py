@@ -35,7 +35,7 @@ def test_prefilter_gives_exactly_the_brute_force_result(lexicon: Lexicon) -> Non
     for text in texts:
         fast = lexicon.match(text)
         for cue in lexicon._cues:
-            brute = any(p.regex.search(text) for p in cue.patterns) and not (
+            brute = any(p.regex.search(text.lower() if p.on_lower else text) for p in cue.patterns) and not (
                 cue.unless is not None and cue.unless.search(text)
             )
             assert (cue.name in fast) == brute, (cue.name, text)
@@ -102,3 +102,20 @@ def test_feature_indexer_matches_feature_tokens() -> None:
         analysis = analyser.analyse(post)
         want = {model.index[t] for t in feature_tokens(post, analysis) if t in model.index}
         assert indexer.indices(post, analysis) == want, text[:80]
+
+
+def test_lower_case_patterns_run_on_the_lower_cased_text_and_keep_the_posts_case() -> None:
+    from socialdesk_classifier.nlp.rules import Lexicon
+
+    lex = Lexicon(
+        {
+            "cues": {
+                "late": {"patterns": {"en": ["\\bbus (is|was) late\\b"]}},
+                "shout": {"patterns": {"en": ["\\bNOW\\S*"]}},
+            }
+        }
+    )
+    hits = lex.match("The BUS WAS LATE, fix it NOW!!")
+    assert hits["late"].snippet == "BUS WAS LATE"
+    assert hits["shout"].snippet == "NOW!!"
+    assert set(lex.match("the bus was late, fix it now")) == {"late", "shout"}

@@ -37,6 +37,8 @@ class _Pattern:
     #: Lower-case strings of which at least one must occur for the regex to match; None
     #: when no such set could be derived (the regex then always runs).
     needs: frozenset[str] | None
+    #: Compiled case-sensitively, to run on the lower-cased text.
+    on_lower: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +127,20 @@ def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
 _KEY = 5
 
 
+#: Upper-case letters of a pattern outside escapes ("\\S", "\\W", ...), or an upper-case escape.
+_CASED = re.compile(r"(?<!\\)[A-Z]|\\[A-Z]")
+
+
 def _compile(pattern: str) -> _Pattern:
-    regex = re.compile(pattern, re.IGNORECASE)
+    # A pattern with no upper-case letter and no upper-case escape matches the lower-cased
+    # text case-sensitively exactly as it matches the text ignoring case, ~25% faster.
+    on_lower = _CASED.search(pattern) is None
+    regex = re.compile(pattern, 0 if on_lower else re.IGNORECASE)
     try:
         _, needs = _necessary(sre_parse.parse(pattern, re.IGNORECASE))
     except Exception:  # the prefilter is an optimisation; never let it reject a pattern
         needs = None
-    return _Pattern(regex, frozenset(n[:_KEY] for n in needs) if needs else None)
+    return _Pattern(regex, frozenset(n[:_KEY] for n in needs) if needs else None, on_lower)
 
 
 class Lexicon:
@@ -195,17 +204,21 @@ class Lexicon:
             if enabled is not None:
                 candidates.update(enabled)
         done: set[int] = set()
+        same_len = len(lower) == len(text)
         for ci, pi in sorted(candidates):
             if ci in done:
                 continue
             cue = self._cues[ci]
-            m = cue.patterns[pi].regex.search(text)
+            pat = cue.patterns[pi]
+            m = pat.regex.search(lower if pat.on_lower else text)
             if m is None:
                 continue
             done.add(ci)
             if cue.unless is not None and cue.unless.search(text):
                 continue
-            hits[cue.name] = CueHit(cue.name, m.group(0)[:60], cue.strong)
+            # The snippet in the post's own case when lower-casing kept every position.
+            snippet = text[m.start() : m.end()] if pat.on_lower and same_len else m.group(0)
+            hits[cue.name] = CueHit(cue.name, snippet[:60], cue.strong)
         return hits
 
 
