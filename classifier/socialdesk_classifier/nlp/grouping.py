@@ -42,6 +42,9 @@ __all__ = ["PROBLEM", "GroupAssignment", "GroupSummary", "Grouper", "IncidentSig
 #: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
 #: that place join, whatever they report.
 PROBLEM = "problem"
+#: How specific a place must be for a type-less report there to open a group (a town or a
+#: venue, not a route endpoint nor a place many trips pass through such as Newark).
+_PROBLEM_PLACE = 1.0
 #: Categories whose type-less posts at a specific place report a problem.
 _PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
 
@@ -203,6 +206,7 @@ class Grouper:
             # report): a specific place only.
             if (
                 set(sig.types) - {PROBLEM}
+                or (open_problem and not sig.types)
                 or not specific
                 or age > s.specific_window_seconds
                 or score < s.min_score
@@ -270,7 +274,7 @@ class Grouper:
             not sig.types
             and category in _PROBLEM_CATEGORIES
             and "earlier" not in sig.facets
-            and any(w >= SPECIFIC_PLACE and e in self._places for e, w in sig.entities.items())
+            and any(w >= _PROBLEM_PLACE and e in self._places for e, w in sig.entities.items())
         ):
             sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
         groups = self._evict(brand, at)
