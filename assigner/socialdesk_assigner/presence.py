@@ -20,7 +20,7 @@ from socialdesk_assigner.domain.desk import dispatch, release
 from socialdesk_assigner.domain.presence import available
 from socialdesk_assigner.domain.routing import Needs
 from socialdesk_assigner.domain.views import history_rows
-from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
@@ -124,9 +124,18 @@ class Dispatcher:
     ) -> list[Event]:
         changed: list[Ticket] = []
         events: list[Event] = []
+        texts = (
+            await ReadModelStore(uow).opening_texts([t.ticket_id for t in tickets])
+            if self.roster.config.routing.keyword_rules
+            else {}
+        )
         for ticket in tickets:
             needs = Needs(
-                category=ticket.category, platform=ticket.platform, kind=ticket.kind, language=ticket.language
+                category=ticket.category,
+                platform=ticket.platform,
+                kind=ticket.kind,
+                language=ticket.language,
+                text=texts.get(ticket.ticket_id, ""),
             )
             pick = rotation.choose(ticket.brand, ticket.customer_id, needs)
             if pick is not None:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from socialdesk_assigner.domain import facts
+from socialdesk_assigner.domain.keywords import raised_priority
 from socialdesk_assigner.domain.replies import auto_reply_text
 from socialdesk_assigner.domain.ticket import (
     Step,
@@ -233,14 +234,16 @@ def route(
         text = auto_reply_text(config, message.auto_reply, brand=ticket.brand, language=message.language)
         if text is not None:
             return auto_answer(ticket, message, text=text, now=now)
+    words = (texts or {}).get(message.message_id, "")
+    ticket = replace(ticket, priority=raised_priority(config, words, ticket.priority))
     needs = Needs(
         category=message.category,
-        priority=message.priority,
+        priority=ticket.priority,
         platform=message.platform,
         kind=message.kind,
         language=message.language,
         followers=message.author_followers,
-        text=(texts or {}).get(message.message_id, ""),
+        text=words,
     )
     pick = rotation.choose(ticket.brand, ticket.customer_id, needs)
     step = (

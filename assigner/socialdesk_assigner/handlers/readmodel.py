@@ -12,6 +12,7 @@ from typing import Any
 from socialdesk_assigner.domain.desk import escalate
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.handlers import clocks
+from socialdesk_assigner.handlers.words import apply_late_words
 from socialdesk_assigner.presence import Roster
 from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
 from socialdesk_runtime.clock import Clock
@@ -106,6 +107,7 @@ class ReadModelHandlers:
                 "last_seen_at": e.received_at,
             }
         await read.upsert_customers([latest[k] for k in sorted(latest, key=str)])
+        await apply_late_words(events, uow, config=self._config, clock=self._clock, roster=self._roster)
 
     async def on_edited(self, events: list[MessageEdited], uow: UnitOfWork) -> None:
         await ReadModelStore(uow).edit_messages(

@@ -5,6 +5,7 @@ keeps the rotation current), and the results are written in a few statements."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from socialdesk_assigner.domain import Rotation, Ticket, route
 from socialdesk_assigner.domain.routing import agents_for
@@ -22,7 +23,31 @@ from socialdesk_schemas import (
     ReplyRequested,
 )
 
-__all__ = ["on_message_classified"]
+__all__ = ["on_message_classified", "rotation_for"]
+
+
+async def rotation_for(
+    store: TicketStore,
+    config: SocialdeskConfig,
+    roster: Roster,
+    brands: set[str],
+    now: datetime,
+    *,
+    customers: set[tuple[str, uuid.UUID]] | None = None,
+    excluding: list[uuid.UUID] | None = None,
+) -> Rotation:
+    """What routing reads for a batch: presence, every team member's open load, each
+    customer's last owner, the brands' round-robin cursors (held until commit)."""
+    # every agent of the batch's brands (specialists too); an unknown brand is a KeyError
+    team = {a.id for b in sorted(brands) for a in agents_for(config, b, online_only=False)}
+    states, load = await store.presence_and_load(team)
+    return Rotation(
+        config,
+        load=load,
+        last_owner=await store.last_owners(customers or set(), excluding=excluding or []),
+        cursor=await store.lock_cursors(brands),
+        online=roster.available(states, now),
+    )
 
 
 async def on_message_classified(
@@ -40,18 +65,14 @@ async def on_message_classified(
     ids = list(dict.fromkeys(m.ticket_id for m in messages))  # record order, no repeats
     brands = {m.brand for m in messages}
     stored = await store.lock_tickets(ids)
-    # every agent of the batch's brands (specialists too); an unknown brand is a KeyError
-    team = {a.id for b in sorted(brands) for a in agents_for(config, b, online_only=False)}
-    states, load = await store.presence_and_load(team)
-    online = roster.available(states, now)
-    rotation = Rotation(
+    rotation = await rotation_for(
+        store,
         config,
-        load=load,
-        last_owner=await store.last_owners(
-            {(m.brand, m.customer_id) for m in messages if m.queue == "cx"}, excluding=ids
-        ),
-        cursor=await store.lock_cursors(brands),
-        online=online,
+        roster,
+        brands,
+        now,
+        customers={(m.brand, m.customer_id) for m in messages if m.queue == "cx"},
+        excluding=ids,
     )
     current: dict[uuid.UUID, Ticket] = dict(stored)
     emitted: list[Event] = []

@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, case, exists, func, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.tables import (
@@ -62,6 +63,18 @@ class ReadModelStore:
             )
         )
         return {r.message_id: r.text for r in rows}
+
+    async def opening_texts(self, ticket_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The words of each ticket's first customer message (keyword rules read them)."""
+        if not ticket_ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(desk_messages.c.ticket_id, desk_messages.c.text)
+            .where(desk_messages.c.ticket_id.in_(list(ticket_ids)), desk_messages.c.direction == "customer")
+            .ext(distinct_on(desk_messages.c.ticket_id))
+            .order_by(desk_messages.c.ticket_id, desk_messages.c.at)
+        )
+        return {r.ticket_id: r.text for r in rows}
 
     async def edit_messages(self, rows: Sequence[dict[str, Any]]) -> None:
         """Edits (``b_id``, ``b_text``, ``b_at``) in record order: the first keeps the original."""

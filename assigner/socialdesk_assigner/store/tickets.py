@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.domain import Ticket
-from socialdesk_assigner.tables import agent_load, presence, replies, rr_cursor, tickets
+from socialdesk_assigner.tables import agent_load, classifications, presence, replies, rr_cursor, tickets
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["TicketStore", "as_ticket"]
@@ -107,6 +107,23 @@ class TicketStore:
             .limit(_QUEUE_LIMIT)
         )
         return [as_ticket(row) for row in rows]
+
+    async def routed_before_words(self, message_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Ticket]:
+        """Tickets already routed from one of ``message_ids`` (its classification came
+        before its words) and not answered yet, held until the unit of work ends."""
+        if not message_ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(classifications.c.message_id, *(tickets.c[name] for name in _COLUMNS))
+            .join(tickets, tickets.c.ticket_id == classifications.c.ticket_id)
+            .where(
+                classifications.c.message_id.in_(list(message_ids)),
+                tickets.c.status.in_(("open", "assigned")),
+                tickets.c.first_response_at.is_(None),
+            )
+            .with_for_update(of=tickets)
+        )
+        return {row.message_id: as_ticket(row) for row in rows}
 
     # -- what routing needs --
 
