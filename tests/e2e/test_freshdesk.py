@@ -104,7 +104,7 @@ def fd_stack(postgres: EmbeddedPostgres) -> Iterator[FdStack]:
         "NOTIFIER_SLACK_BASE_URL": slack.base_url,
         "NOTIFIER_GRAPH_BASE_URL": meta.url,
         "NOTIFIER_X_BASE_URL": "http://127.0.0.1:9",
-        "NOTIFIER_DELIVERY_LEASE_SECONDS": "3",
+        "NOTIFIER_DELIVERY_LEASE_SECONDS": "10",
         "NOTIFIER_RECIPIENT_INTERVAL_SECONDS": "0",
         "NOTIFIER_LOCAL_SINK_PATH": str(root / "sink.jsonl"),
         "SLA_MONITOR_MAX_IDLE_SECONDS": "0.2",

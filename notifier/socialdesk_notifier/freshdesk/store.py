@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from socialdesk_notifier.freshdesk.domain.ops import Mirror, Op, OpPlan
 from socialdesk_notifier.freshdesk.domain.outcomes import Decision, Done, Failed, Paused, Retry
@@ -208,11 +209,21 @@ class FreshdeskStore:
         by_ticket = {m.ticket_id: _mirror(m) for m in mirrors}
         return [(op, by_ticket[op.ticket_id]) for op in ops]
 
-    async def release(self, op: Op, *, not_before: datetime, throttled: bool = False) -> None:
+    @staticmethod
+    def _mine(op: Op) -> ColumnElement[bool]:
+        """Still leased by the claim that returned ``op`` (a lease that ran out may have been
+        claimed again: then that claim records the outcome, not this one)."""
+        return and_(
+            freshdesk_ops.c.id == op.id,
+            freshdesk_ops.c.status == SENDING,
+            freshdesk_ops.c.lease_until == op.lease_until,
+        )
+
+    async def release(self, op: Op, *, not_before: datetime, throttled: bool = False) -> bool:
         """Back to pending, not counted as an attempt (our pacing, a pause, a 429)."""
-        await self._uow.conn.execute(
+        result = await self._uow.conn.execute(
             update(freshdesk_ops)
-            .where(freshdesk_ops.c.id == op.id)
+            .where(self._mine(op))
             .values(
                 status=PENDING,
                 attempts=freshdesk_ops.c.attempts - 1,
@@ -221,8 +232,10 @@ class FreshdeskStore:
                 next_attempt_at=not_before,
             )
         )
+        return bool(result.rowcount)
 
-    async def record(self, op: Op, decision: Decision, *, now: datetime) -> None:
+    async def record(self, op: Op, decision: Decision, *, now: datetime) -> bool:
+        """Write one attempt's outcome; False when the lease was lost meanwhile."""
         values: dict[str, Any]
         if isinstance(decision, Done):
             values = {
@@ -246,9 +259,10 @@ class FreshdeskStore:
             assert isinstance(decision, Paused)
             values = {"status": PENDING, "last_error": decision.error, "next_attempt_at": decision.until}
             values["attempts"] = freshdesk_ops.c.attempts - 1
-        await self._uow.conn.execute(
-            update(freshdesk_ops).where(freshdesk_ops.c.id == op.id).values(lease_until=None, **values)
+        result = await self._uow.conn.execute(
+            update(freshdesk_ops).where(self._mine(op)).values(lease_until=None, **values)
         )
+        return bool(result.rowcount)
 
     async def created(self, ticket_id: uuid.UUID, *, fd_ticket_id: int, requester_id: int | None) -> None:
         await self._uow.conn.execute(

@@ -117,6 +117,10 @@ class FreshdeskWorker:
             until = self._paused.get(op.brand, now + timedelta(minutes=5))
             await self._release(op, until)
             return
+        if op.lease_until is not None and op.lease_until - now < self._lease / 2:
+            # It waited too long for its turn: sending now could outlive the lease.
+            await self._release(op, now)
+            return
         max_wait = self._lease.total_seconds() / 4
         try:
             decision = await self._look_first(op, mirror, account, max_wait)
@@ -198,7 +202,12 @@ class FreshdeskWorker:
         now = self._clock.now()
         async with self._uow_factory.quiet() as uow:
             store = FreshdeskStore(uow)
-            await store.record(op, decision, now=now)
+            if not await store.record(op, decision, now=now):
+                log.warning(
+                    "freshdesk op %s: lease lost before its outcome was recorded; the next claim settles it",
+                    op.id,
+                )
+                return
             if isinstance(decision, Done) and decision.ref is not None:
                 if op.kind == "create":
                     body = decision.body if isinstance(decision.body, dict) else {}
