@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection
-from typing import Annotated
+from collections.abc import Callable, Collection, Mapping
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -23,8 +23,8 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+from starlette.types import Receive, Scope, Send
 
-from socialdesk_ingest.api_webhooks import BodyTooLarge, read_limited, unavailable
 from socialdesk_ingest.batching import IntakeBatcher, IntakeOverloaded
 from socialdesk_ingest.domain import (
     MAX_TEXT_CHARS,
@@ -36,6 +36,8 @@ from socialdesk_ingest.domain import (
 )
 from socialdesk_ingest.handlers import Offer
 from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_ingest.raw_routes import raw_post
+from socialdesk_ingest.webhook_receiver import RETRY_AFTER_SECONDS
 from socialdesk_runtime.errors import is_transient
 from socialdesk_schemas import Kind, Platform
 
@@ -93,16 +95,139 @@ class IntakeBody(BaseModel):
         )
 
 
-def _error(status: int, error: str, detail: object) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+Answer = tuple[int, dict[str, Any], tuple[tuple[str, str], ...]]
+_UNAUTHORIZED: Answer = (
+    401,
+    {"error": "unauthorized", "detail": "missing or wrong API key (X-API-Key header)"},
+    (("WWW-Authenticate", 'ApiKey header="X-API-Key"'),),
+)
 
 
-def _offered_key(request: Request) -> str:
-    offered = request.headers.get("x-api-key", "")
+def _error(status: int, error: str, detail: object) -> Answer:
+    return status, {"error": error, "detail": detail}, ()
+
+
+def _offered_key(headers: Mapping[str, str]) -> str:
+    offered = headers.get("x-api-key", "")
     if not offered:
-        auth = request.headers.get("authorization", "")
+        auth = headers.get("authorization", "")
         offered = auth[7:] if auth.lower().startswith("bearer ") else ""
     return offered
+
+
+class _Intake:
+    """What ``POST /v1/messages`` does, whatever serves it: authorise (before the body is
+    read), then parse and submit a body already read. Answers (status, JSON, headers)."""
+
+    def __init__(
+        self,
+        *,
+        batcher: IntakeBatcher[Offer, Accepted],
+        api_keys: Callable[[], Collection[str]],
+        known_brands: frozenset[str],
+        metrics: IngestMetrics,
+        max_body_bytes: int,
+    ) -> None:
+        self.batcher = batcher
+        self.api_keys = api_keys
+        self.known_brands = known_brands
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    def authorized(self, headers: Mapping[str, str]) -> bool:
+        if api_key_matches(_offered_key(headers), self.api_keys()):
+            return True
+        self.metrics.messages_received.labels(platform="unknown", outcome="unauthorized").inc()
+        return False
+
+    def too_large(self) -> Answer:
+        self.metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
+        return _error(413, "payload_too_large", f"request body exceeds {self.max_body_bytes} bytes")
+
+    async def accept(self, raw: bytes, started: float) -> Answer:
+        metrics = self.metrics
+        try:
+            body = parse_intake(raw)
+        except ValidationError as exc:
+            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
+            return _error(400, "invalid_body", _reasons(exc, raw))
+        except ValueError as exc:
+            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
+            return _error(400, "invalid_body", f"body is not valid JSON: {exc}")
+        if body.brand not in self.known_brands:
+            metrics.messages_received.labels(platform=body.platform, outcome="invalid").inc()
+            return _error(400, "unknown_brand", f"brand {body.brand!r} is not configured")
+        try:
+            accepted = await self.batcher.submit(Offer(body.incoming(), raw))
+        except IntakeOverloaded as exc:
+            metrics.messages_received.labels(platform=body.platform, outcome="unavailable").inc()
+            return _unavailable(str(exc))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # Nothing was stored: 503 with Retry-After tells the sender to come back.
+            metrics.messages_received.labels(platform=body.platform, outcome="unavailable").inc()
+            return _unavailable("the message could not be stored; try again")
+        outcome = "duplicate" if accepted.duplicate else "accepted"
+        metrics.messages_received.labels(platform=body.platform, outcome=outcome).inc()
+        metrics.request_seconds.observe(time.perf_counter() - started)
+        content = {
+            "status": outcome,
+            "message_id": str(accepted.message_id),
+            "ticket_id": str(accepted.ticket_id),
+            "opens_ticket": accepted.opens_ticket,
+        }
+        return (200 if accepted.duplicate else 202), content, ()
+
+
+def _unavailable(detail: str) -> Answer:
+    return 503, {"error": "unavailable", "detail": detail}, (("Retry-After", str(RETRY_AFTER_SECONDS)),)
+
+
+class _IntakeReceiver:
+    """``POST /v1/messages`` as a raw ASGI route (the hot path: no FastAPI request objects
+    or dependency solving per message)."""
+
+    def __init__(self, intake: _Intake) -> None:
+        self._intake = intake
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        intake = self._intake
+        if not intake.authorized(headers):
+            await _send(send, _UNAUTHORIZED)
+            return
+        declared = headers.get("content-length", "")
+        raw = None
+        if not (declared.isdigit() and int(declared) > intake.max_body_bytes):
+            raw = await _read(receive, intake.max_body_bytes)
+        await _send(send, intake.too_large() if raw is None else await intake.accept(raw, started))
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it exceeds ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _send(send: Send, answer: Answer) -> None:
+    status, content, extra = answer
+    payload = orjson.dumps(content)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def intake_router(
@@ -113,60 +238,25 @@ def intake_router(
     metrics: IngestMetrics,
     max_body_bytes: int = 1024 * 1024,
 ) -> APIRouter:
-    """The intake route. ``api_keys`` is read per request, so keys rotate without a restart."""
+    """The intake route. ``api_keys`` is read per request, so keys rotate without a restart.
+
+    Served by a raw ASGI route (:func:`~socialdesk_ingest.raw_routes.raw_post`)."""
+    intake = _Intake(
+        batcher=batcher,
+        api_keys=api_keys,
+        known_brands=known_brands,
+        metrics=metrics,
+        max_body_bytes=max_body_bytes,
+    )
     router = APIRouter()
-
-    @router.post("/v1/messages", status_code=202)
-    async def post_message(request: Request) -> JSONResponse:
-        started = time.perf_counter()
-        if not api_key_matches(_offered_key(request), api_keys()):
-            metrics.messages_received.labels(platform="unknown", outcome="unauthorized").inc()
-            return JSONResponse(
-                status_code=401,
-                content={"error": "unauthorized", "detail": "missing or wrong API key (X-API-Key header)"},
-                headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
-            )
-        try:
-            raw = await read_limited(request, max_body_bytes)
-        except BodyTooLarge:
-            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
-            return _error(413, "payload_too_large", f"request body exceeds {max_body_bytes} bytes")
-        try:
-            body = parse_intake(raw)
-        except ValidationError as exc:
-            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
-            return _error(400, "invalid_body", _reasons(exc, raw))
-        except ValueError as exc:
-            metrics.messages_received.labels(platform="unknown", outcome="invalid").inc()
-            return _error(400, "invalid_body", f"body is not valid JSON: {exc}")
-        if body.brand not in known_brands:
-            metrics.messages_received.labels(platform=body.platform, outcome="invalid").inc()
-            return _error(400, "unknown_brand", f"brand {body.brand!r} is not configured")
-
-        try:
-            accepted = await batcher.submit(Offer(body.incoming(), raw))
-        except IntakeOverloaded as exc:
-            metrics.messages_received.labels(platform=body.platform, outcome="unavailable").inc()
-            return unavailable(str(exc))
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            # Nothing was stored: 503 with Retry-After tells the sender to come back.
-            metrics.messages_received.labels(platform=body.platform, outcome="unavailable").inc()
-            return unavailable("the message could not be stored; try again")
-        outcome = "duplicate" if accepted.duplicate else "accepted"
-        metrics.messages_received.labels(platform=body.platform, outcome=outcome).inc()
-        metrics.request_seconds.observe(time.perf_counter() - started)
-        return JSONResponse(
-            status_code=200 if accepted.duplicate else 202,
-            content={
-                "status": outcome,
-                "message_id": str(accepted.message_id),
-                "ticket_id": str(accepted.ticket_id),
-                "opens_ticket": accepted.opens_ticket,
-            },
-        )
-
+    raw_post(
+        router,
+        "/v1/messages",
+        _IntakeReceiver(intake),
+        summary="Offer one customer message from any source",
+        status_code=202,
+        body_schema=IntakeBody.model_json_schema(),
+    )
     return router
 
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain.platforms import verify_meta, verify_x, x_crc_response
 from socialdesk_ingest.metrics import IngestMetrics
+from socialdesk_ingest.raw_routes import raw_post
 from socialdesk_ingest.webhook_receiver import RETRY_AFTER_SECONDS, Source, Verify, WebhookReceiver
 
 __all__ = [
@@ -99,7 +99,7 @@ def webhook_router(
             batcher=batcher,
             metrics=metrics,
         )
-        router.routes.append(Route(f"/v1/webhooks/{source}", receiver, methods=["POST"]))
+        raw_post(router, f"/v1/webhooks/{source}", receiver, summary=f"A signed {source} webhook delivery")
 
     @router.get("/v1/webhooks/meta")
     async def meta_handshake(request: Request) -> Response:
