@@ -35,6 +35,7 @@ from socialdesk_schemas import (
     TicketRoutedToMarketing,
     TrendDetected,
 )
+from socialdesk_schemas.desk import OwnershipRefused, TicketReopened
 from socialdesk_schemas.sla import FollowUpDue
 
 __all__ = ["SlackHandlers"]
@@ -61,6 +62,8 @@ class SlackHandlers:
             TicketAssigned: Batch(self.on_tickets_assigned),
             AgentReplied: Batch(self.on_agents_replied),
             TicketResolved: Batch(self.on_tickets_resolved),
+            TicketReopened: Batch(self.on_tickets_reopened),
+            OwnershipRefused: Batch(self.on_ownership_refused),
             TicketEscalated: Batch(self.on_tickets_escalated),
             SlaWarning: Batch(self.on_sla_warnings),
             FollowUpDue: Batch(self.on_followups_due),
@@ -150,6 +153,27 @@ class SlackHandlers:
             lambda e: f":white_check_mark: Resolved by {agent_label(self.config, e.agent_id, mention=False)}",
             uow,
         )
+
+    async def on_tickets_reopened(self, events: list[TicketReopened], uow: UnitOfWork) -> None:
+        rows = [{"ticket_id": e.ticket_id, "brand": e.brand, "state": "open"} for e in events]
+        await self._state_changes(
+            events, rows, lambda e: f":leftwards_arrow_with_hook: Reopened ({e.reason})", uow
+        )
+
+    async def on_ownership_refused(self, events: list[OwnershipRefused], uow: UnitOfWork) -> None:
+        """The assigner refused a Take ownership: the parent stops showing who took it, and
+        the thread says why (the person who pressed it is mentioned)."""
+        store = SlackStore(uow)
+        now = self.clock.now()
+        for e in events:
+            await store.clear_claim(e.ticket_id, e.agent_id, now=now)
+        threads = await store.threads(e.ticket_id for e in events)
+        owed: Owed = []
+        for e in events:
+            line = f":no_entry: <@{e.slack_user_id}> could not take this ticket: {e.reason}"
+            ctx = TicketContext(ticket_id=e.ticket_id, brand=e.brand)
+            owed += [(e, n) for n in alerts.state_change(ctx, line, threads=threads.get(e.ticket_id, []))]
+        await store.enqueue(owed, now=now)
 
     async def on_tickets_escalated(self, events: list[TicketEscalated], uow: UnitOfWork) -> None:
         store = SlackStore(uow)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_notifier.domain import Notification
@@ -66,6 +66,12 @@ class SlackStore:
             excluded = statement.excluded[column]
             if column in _FIRST_WINS:
                 set_[column] = func.coalesce(slack_tickets.c[column], excluded)
+            elif column == "state":
+                # A reply after the resolution does not reopen it (only TicketReopened does).
+                set_[column] = case(
+                    ((slack_tickets.c.state == "resolved") & (excluded == "answered"), slack_tickets.c.state),
+                    else_=excluded,
+                )
             else:
                 set_[column] = excluded
         await self._uow.conn.execute(statement.on_conflict_do_update(index_elements=["ticket_id"], set_=set_))
@@ -95,6 +101,14 @@ class SlackStore:
             update(slack_tickets)
             .where(slack_tickets.c.ticket_id == ticket_id)
             .values(updated_at=now, **values)
+        )
+
+    async def clear_claim(self, ticket_id: uuid.UUID, agent_id: str, *, now: datetime) -> None:
+        """A refused Take ownership: the ticket no longer shows that agent as taking it."""
+        await self._uow.conn.execute(
+            update(slack_tickets)
+            .where(slack_tickets.c.ticket_id == ticket_id, slack_tickets.c.claimed_by == agent_id)
+            .values(claimed_by=None, updated_at=now)
         )
 
     # --- threads --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from socialdesk_schemas import TicketResolved
+from socialdesk_schemas.desk import OwnershipRefused
 from socialdesk_schemas.outbound import EscalationAcknowledged, OwnershipRequested
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_notifier_slack_support import (
@@ -132,3 +133,31 @@ async def test_unknown_and_resolved_tickets_get_a_clear_answer(notifier: Booted,
     assert (await notifier.client.post(URL, content=body, headers=headers)).status_code == 200
     assert "already resolved" in (await slack.await_responses(2))[1]["text"]
     assert not [e for e in await notifier.emitted() if isinstance(e, EscalationAcknowledged)]
+
+
+async def test_a_refused_take_ownership_is_said_in_the_thread_and_undone_on_the_parent(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = await breached(notifier)
+    body, headers = click(notifier, slack, ticket, "take_ownership", "U0FARAH")
+    assert (await notifier.client.post(URL, content=body, headers=headers)).status_code == 200
+    (wanted,) = [e for e in await notifier.emitted() if isinstance(e, OwnershipRequested)]
+    await drain(notifier, rounds=3)
+    assert "Taken by" in slack.messages("C0OBLEAD")[0]["text"]
+    clock = clock_of(notifier)
+    await notifier.feed(
+        OwnershipRefused(
+            **envelope(clock, ticket),
+            brand="ourbus",
+            agent_id="ob-lead",
+            slack_user_id="U0FARAH",
+            request_event_id=wanted.event_id,
+            reason="Farah is off shift",
+            refused_at=clock.now(),
+        )
+    )
+    await drain(notifier, rounds=3)
+    parent = slack.messages("C0OBLEAD")[0]
+    assert "Taken by" not in parent["text"]
+    thread = slack.thread("C0OBLEAD", parent["ts"])
+    assert any("<@U0FARAH> could not take this ticket: Farah is off shift" in m["text"] for m in thread)
