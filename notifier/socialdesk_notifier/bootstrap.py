@@ -10,6 +10,7 @@ from typing import Final
 
 import httpx
 from fastapi import APIRouter
+from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk_notifier.api import slack_router
 from socialdesk_notifier.domain import DeliveryPolicy
@@ -26,6 +27,7 @@ from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_notifier.slack_clicks import ClickHandler
 from socialdesk_notifier.slack_digest import SlackDigester
 from socialdesk_notifier.slack_handlers import SlackHandlers
+from socialdesk_notifier.socket_mode import SocketModeWorker
 from socialdesk_notifier.worker import DeliveryWorker
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.consumer import combine
@@ -88,6 +90,24 @@ def _interactions(runtime: Runtime, http: httpx.AsyncClient) -> APIRouter:
         log.warning("no Slack signing secret in %s: button clicks are refused", env)
     clicks = ClickHandler(uow_factory=runtime.uow_factory, config=runtime.config, clock=runtime.clock)
     return slack_router(clicks=clicks, signing_secret=secret, clock=runtime.clock, http=http)
+
+
+def _socket_mode(
+    runtime: Runtime, settings: NotifierSettings, http: httpx.AsyncClient
+) -> list[SocketModeWorker]:
+    """Slack Socket Mode when an app-level token is configured: clicks without a public URL."""
+    config = runtime.config
+    env = config.slack.app_token_env
+    app_token = config.secret(env) if env else None
+    if not app_token:
+        return []
+    base_url = settings.slack_base_url or (str(config.slack.base_url) if config.slack.base_url else None)
+    web_client = AsyncWebClient(
+        token=config.secret(config.slack.token_env), base_url=base_url or AsyncWebClient.BASE_URL
+    )
+    clicks = ClickHandler(uow_factory=runtime.uow_factory, config=config, clock=runtime.clock)
+    log.info("Slack Socket Mode on: button clicks also arrive over the websocket")
+    return [SocketModeWorker(app_token=app_token, web_client=web_client, clicks=clicks, http=http)]
 
 
 def _credentialed(config: SocialdeskConfig, platform: str) -> bool:
@@ -191,7 +211,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             *FRESHDESK_EMITS,
         ],
         routers=[_interactions(runtime, http), freshdesk.router],
-        workers=[worker, freshdesk.worker],
+        workers=[worker, freshdesk.worker, *_socket_mode(runtime, settings, http)],
         on_shutdown=[http.aclose, freshdesk.close],
     )
 

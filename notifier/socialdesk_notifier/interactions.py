@@ -16,10 +16,11 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
-__all__ = ["Click", "read_click"]
+__all__ = ["Click", "click_from_payload", "read_click"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +59,23 @@ def read_click(
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
     try:
         payload = json.loads(form["payload"][0])
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+    return click_from_payload(payload)
+
+
+def click_from_payload(payload: Any) -> Click | None:
+    """The button press in an (already authenticated) ``block_actions`` payload, or None.
+
+    The HTTP route verifies the signature first; Socket Mode's connection is authenticated
+    by the app-level token, so its payloads come here directly.
+    """
+    try:
         action = payload["actions"][0]
         user = payload["user"]["id"]
     except (KeyError, IndexError, ValueError, TypeError):
         return None
-    if payload.get("type") != "block_actions" or not isinstance(user, str):
+    if payload.get("type") != "block_actions" or not isinstance(user, str) or not isinstance(action, dict):
         return None
     return Click(
         action_id=str(action.get("action_id", "")),

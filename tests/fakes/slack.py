@@ -63,7 +63,14 @@ KNOWN_BLOCK_TYPES = frozenset(
     }
 )
 _METHODS = frozenset(
-    {"auth.test", "chat.postMessage", "chat.update", "conversations.history", "conversations.join"}
+    {
+        "auth.test",
+        "chat.postMessage",
+        "chat.update",
+        "conversations.history",
+        "conversations.join",
+        "apps.connections.open",
+    }
 )
 
 
@@ -207,8 +214,13 @@ class FakeSlack(FakeServer):
         app_id: str = "A0FAKEAPP",
         clock: Callable[[], float] = time.time,
         post_interval: float | None = None,
+        app_token: str = "xapp-test",
+        socket_url: str | None = None,
     ) -> None:
         super().__init__()
+        self.app_token = app_token
+        #: Where ``apps.connections.open`` points Socket Mode clients (a FakeSocketMode's url).
+        self.socket_url = socket_url
         self.post_interval = post_interval
         self._last_post_at: dict[str, float] = {}
         self._responses: list[dict[str, Any]] = []
@@ -350,6 +362,15 @@ class FakeSlack(FakeServer):
         try:
             if not token:
                 raise _SlackError("not_authed")
+            if method == "apps.connections.open":
+                # Socket Mode takes the app-level token, and only it.
+                if token != self.app_token:
+                    raise _SlackError(
+                        "invalid_auth" if not token.startswith("xoxb-") else "not_allowed_token_type"
+                    )
+                if self.socket_url is None:
+                    raise _SlackError("socket_mode_not_enabled")
+                return method, args, Reply(200, {"ok": True, "url": self.socket_url})
             if token != self.token:
                 raise _SlackError("invalid_auth")
             handler = {

@@ -194,6 +194,9 @@ class SlackSettings(ConfigModel):
     #: ``None`` means the real ``https://slack.com/api/``; tests point it at a local fake.
     base_url: HttpUrl | None = None
     signing_secret_env: EnvName | None = "SLACK_SIGNING_SECRET"
+    #: Socket Mode (no public URL for interactions): env var holding the app-level token
+    #: (``xapp-...``, scope ``connections:write``); unset or empty: HTTP interactions only.
+    app_token_env: EnvName | None = None
 
 
 class KeywordRule(ConfigModel):
