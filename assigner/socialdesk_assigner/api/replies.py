@@ -27,7 +27,7 @@ from socialdesk_assigner.domain.desk import (
     send_reply,
 )
 from socialdesk_assigner.domain.errors import DomainError, InvalidTransition, Unprocessable
-from socialdesk_assigner.domain.replies import fill, saved_reply_for, text_in
+from socialdesk_assigner.domain.replies import fill, group_reply_identity, saved_reply_for, text_in
 from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_runtime.config import Agent
 from socialdesk_runtime.db import UnitOfWork
@@ -74,10 +74,19 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
         values = {"customer_name": name, "agent_name": agent.name, **body.placeholders}
         if body.saved_reply is None:
             return fill(body.text or "", values) if "{" in (body.text or "") else body.text or "", None
-        saved = saved_reply_for(config.saved_replies, body.saved_reply, brand=ticket.brand)
+        saved = saved_reply_for(
+            config.saved_replies, body.saved_reply, brand=ticket.brand, platform=ticket.platform
+        )
         if saved is None:
-            raise Unprocessable(f"no saved reply {body.saved_reply!r} for brand {ticket.brand!r}")
-        text = text_in(saved, ticket.language, fallback=config.brand(ticket.brand).default_language)
+            raise Unprocessable(
+                f"no saved reply {body.saved_reply!r} for brand {ticket.brand!r} on {ticket.platform}"
+            )
+        text = text_in(
+            saved,
+            ticket.language,
+            fallback=config.brand(ticket.brand).default_language,
+            platform=ticket.platform,
+        )
         return fill(text, values), body.saved_reply
 
     async def answer(
@@ -151,8 +160,17 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
     @router.post("/groups/{group_id}/reply", status_code=202)
     async def group_reply(group_id: str, body: GroupReplyBody, request: Request) -> JSONResponse:
         """Answer every open ticket of an incident group with one saved reply (seed 001): each
-        customer gets their own message, with their own name filled in."""
+        customer gets their own message, with their own name filled in, in their platform's tone.
+
+        Safe to retry: without an ``Idempotency-Key`` each ticket's reply is derived from the
+        group, the saved reply, its placeholders and the caller, so the same request again
+        sends nothing twice (tickets already answered are listed with ``"already": true``;
+        a ticket that joined the group since gets its reply). To send the same saved reply
+        to the group again on purpose, give a new ``Idempotency-Key``."""
         agent = desk.authenticate(request)
+        key = request.headers.get("idempotency-key")
+        # what makes this request the same one again: its key, else its content
+        identity = key if key is not None else group_reply_identity(body.saved_reply, body.placeholders)
 
         async def work(uow: UnitOfWork) -> Outcome:
             if agent.level != "TMT" and body.brand not in agent.brands:
@@ -164,7 +182,18 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
             names = await DeskStore(uow).display_names([t.customer_id for t in tickets])
             sent: list[dict[str, Any]] = []
             skipped: list[dict[str, Any]] = []
+            rids = {
+                t.ticket_id: uuid.uuid5(reply_id_for(t.ticket_id, agent.id, group_id), identity)
+                for t in tickets
+            }
+            made = await DeskStore(uow).reply_states(rids.values())
             for ticket in tickets:
+                rid = rids[ticket.ticket_id]
+                if rid in made:  # answered by this same request before (a retry)
+                    sent.append(
+                        {"ticket_id": ticket.ticket_id, "reply_id": rid, "status": made[rid], "already": True}
+                    )
+                    continue
                 try:
                     check_may_act(agent, ticket)
                 except DomainError as exc:  # another agent's ticket: left to them
@@ -173,10 +202,6 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
                 name = names.get(ticket.customer_id, "")
                 text, template = desk.decide(
                     "group_reply", functools.partial(compose, ticket, agent, group_body, name)
-                )
-                rid = uuid.uuid5(
-                    reply_id_for(ticket.ticket_id, agent.id, group_id),
-                    request.headers.get("idempotency-key") or str(uuid.uuid4()),
                 )
                 _status, out = await answer(uow, ticket, agent, reply_id=rid, text=text, template=template)
                 sent.append({"ticket_id": ticket.ticket_id, **out})
@@ -195,11 +220,18 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
 
         async def work(uow: UnitOfWork) -> Outcome:
             ticket = await desk.load(uow, ticket_id, agent, "feedback")
-            saved = saved_reply_for(config.saved_replies, _FEEDBACK_KEY, brand=ticket.brand)
+            saved = saved_reply_for(
+                config.saved_replies, _FEEDBACK_KEY, brand=ticket.brand, platform=ticket.platform
+            )
             name = await customer_name(uow, ticket)
             text = _FEEDBACK_DEFAULT
             if saved is not None:
-                raw = text_in(saved, ticket.language, fallback=config.brand(ticket.brand).default_language)
+                raw = text_in(
+                    saved,
+                    ticket.language,
+                    fallback=config.brand(ticket.brand).default_language,
+                    platform=ticket.platform,
+                )
                 text = desk.decide(
                     "feedback", lambda: fill(raw, {"customer_name": name, "agent_name": agent.name})
                 )

@@ -18,6 +18,7 @@ from socialdesk_assigner.domain.views import queue_scope
 from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_assigner.store.page import page_context
 from socialdesk_runtime.db import UnitOfWork
+from socialdesk_schemas import Platform
 
 __all__ = ["ticket_page", "ticket_summary", "view_routes"]
 
@@ -93,14 +94,15 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
 
     @router.get("/saved-replies")
     async def saved_replies_route(
-        request: Request, brand: str, language: str | None = None, platform: str | None = None
+        request: Request, brand: str, language: str | None = None, platform: Platform | None = None
     ) -> JSONResponse:
-        """The saved replies a brand's agents may use, in a language (default: the brand's)."""
+        """The saved replies a brand's agents may use, in a language (default: the brand's);
+        with ``platform``, only those meant for it, each in that platform's tone if it has one."""
         agent = desk.authenticate(request)
         if agent.level != "TMT" and brand not in agent.brands:
             raise HTTPException(status_code=403, detail="you do not work for this brand")
         try:
-            views = saved_replies_for(config, brand=brand, language=language)
+            views = saved_replies_for(config, brand=brand, language=language, platform=platform)
         except KeyError:
             raise HTTPException(status_code=404, detail="no such brand") from None
         return JSONResponse(
@@ -114,6 +116,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
                         "language": v.language,
                         "text": v.text,
                         "placeholders": list(v.placeholders),
+                        "tone": v.platform,
                     }
                     for v in views
                 ],

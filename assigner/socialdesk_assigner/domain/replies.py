@@ -1,44 +1,78 @@
-"""Saved replies (seed 000's canned responses): which one answers a message, in which language,
-which ones an agent may pick for a brand, and filling their placeholders."""
+"""Saved replies (seed 000's canned responses): which one answers a message, in which language
+and in which platform's tone, which ones an agent may pick for a brand and platform, and
+filling their placeholders.
+
+A saved reply may be limited to some brands and some platforms, and may word itself for a
+platform (``tone``: shorter on X, warmer in a DM); elsewhere its ``text`` is used."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from socialdesk_assigner.domain.errors import Unprocessable
 from socialdesk_runtime.config import SavedReply, SocialdeskConfig
 
-__all__ = ["SavedReplyView", "auto_reply_text", "fill", "saved_replies_for", "saved_reply_for", "text_in"]
+__all__ = [
+    "SavedReplyView",
+    "auto_reply_text",
+    "fill",
+    "fits",
+    "group_reply_identity",
+    "saved_replies_for",
+    "saved_reply_for",
+    "text_in",
+]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-def saved_reply_for(saved: Mapping[str, SavedReply], key: str, *, brand: str) -> SavedReply | None:
-    """The saved reply ``key`` if it exists and is meant for ``brand``, else ``None``."""
+def fits(reply: SavedReply, *, brand: str, platform: str | None = None) -> bool:
+    """Whether ``reply`` is meant for ``brand`` (and ``platform``, when one is given)."""
+    if reply.brands is not None and brand not in reply.brands:
+        return False
+    return platform is None or reply.platforms is None or platform in reply.platforms
+
+
+def saved_reply_for(
+    saved: Mapping[str, SavedReply], key: str, *, brand: str, platform: str | None = None
+) -> SavedReply | None:
+    """The saved reply ``key`` if it exists and is meant for ``brand`` (and ``platform``)."""
     reply = saved.get(key)
-    if reply is None or (reply.brands is not None and brand not in reply.brands):
+    if reply is None or not fits(reply, brand=brand, platform=platform):
         return None
     return reply
 
 
-def text_in(reply: SavedReply, language: str, *, fallback: str) -> str:
+def _tone(reply: SavedReply, platform: str | None) -> Mapping[str, str]:
+    """The reply's wording for ``platform`` by language (empty: none)."""
+    tones = cast(Mapping[str, Mapping[str, str]], reply.tone)
+    return tones.get(platform, {}) if platform is not None else {}
+
+
+def text_in(reply: SavedReply, language: str, *, fallback: str, platform: str | None = None) -> str:
     """The text in ``language``, else its base language ("es-MX" → "es"), else ``fallback``,
-    else the first one written."""
+    else the first one written; in each language, ``platform``'s own tone first where the
+    reply has one (the right language always beats a platform's wording)."""
+    tone = _tone(reply, platform)
     for candidate in (language, language.split("-", 1)[0], fallback):
-        if candidate in reply.text:
-            return reply.text[candidate]
+        for texts in (tone, reply.text):
+            if candidate in texts:
+                return texts[candidate]
     return next(iter(reply.text.values()))
 
 
-def auto_reply_text(config: SocialdeskConfig, key: str, *, brand: str, language: str) -> str | None:
+def auto_reply_text(
+    config: SocialdeskConfig, key: str, *, brand: str, language: str, platform: str | None = None
+) -> str | None:
     """What to answer with the classifier's proposed template ``key``; ``None`` if the brand
-    has no such saved reply (the ticket then goes to an agent)."""
-    reply = saved_reply_for(config.saved_replies, key, brand=brand)
+    (or the platform) has no such saved reply (the ticket then goes to an agent)."""
+    reply = saved_reply_for(config.saved_replies, key, brand=brand, platform=platform)
     if reply is None:
         return None
-    return text_in(reply, language, fallback=config.brand(brand).default_language)
+    return text_in(reply, language, fallback=config.brand(brand).default_language, platform=platform)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +82,8 @@ class SavedReplyView:
     language: str
     text: str
     placeholders: tuple[str, ...]
+    platform: str | None = None
+    """The platform whose tone ``text`` is in (``None``: the reply's general wording)."""
 
 
 def placeholders(text: str) -> tuple[str, ...]:
@@ -55,17 +91,28 @@ def placeholders(text: str) -> tuple[str, ...]:
 
 
 def saved_replies_for(
-    config: SocialdeskConfig, *, brand: str, language: str | None = None
+    config: SocialdeskConfig, *, brand: str, language: str | None = None, platform: str | None = None
 ) -> list[SavedReplyView]:
-    """The saved replies a brand's agents may use, each in ``language`` (or the brand's)."""
+    """The saved replies a brand's agents may use (on ``platform``, if given), each in
+    ``language`` (or the brand's) and in the platform's tone where it has one."""
     lang = language or config.brand(brand).default_language
+    fallback = config.brand(brand).default_language
     out = []
     for key, reply in sorted(config.saved_replies.items()):
-        if reply.brands is not None and brand not in reply.brands:
+        if not fits(reply, brand=brand, platform=platform):
             continue
-        text = text_in(reply, lang, fallback=config.brand(brand).default_language)
-        out.append(SavedReplyView(key, reply.title or key, lang, text, placeholders(text)))
+        text = text_in(reply, lang, fallback=fallback, platform=platform)
+        toned = platform if text in _tone(reply, platform).values() else None
+        out.append(SavedReplyView(key, reply.title or key, lang, text, placeholders(text), toned))
     return out
+
+
+def group_reply_identity(saved_reply: str, values: Mapping[str, str]) -> str:
+    """What makes a one-to-many answer the same request again when it has no
+    Idempotency-Key: the saved reply and its placeholder values (the group and the caller
+    are part of each reply's id already)."""
+    filled = "&".join(f"{name}={values[name]}" for name in sorted(values))
+    return f"group-answer:{saved_reply}?{filled}"
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

@@ -231,7 +231,13 @@ def route(
         return dismiss(ticket, message, now=now)
     # Only a first message is auto-answered: a customer writing back after one wants a person.
     if current is None and message.auto_reply is not None:
-        text = auto_reply_text(config, message.auto_reply, brand=ticket.brand, language=message.language)
+        text = auto_reply_text(
+            config,
+            message.auto_reply,
+            brand=ticket.brand,
+            language=message.language,
+            platform=ticket.platform,
+        )
         if text is not None:
             return auto_answer(ticket, message, text=text, now=now)
     words = (texts or {}).get(message.message_id, "")

@@ -133,6 +133,15 @@ class DeskStore:
         row = (await self._uow.conn.execute(stmt.with_for_update() if lock else stmt)).first()
         return None if row is None else _plain(row)
 
+    async def reply_states(self, reply_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The status of each of ``reply_ids`` already recorded (absent: never made)."""
+        if not reply_ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(replies.c.reply_id, replies.c.status).where(replies.c.reply_id.in_(list(reply_ids)))
+        )
+        return {r.reply_id: r.status for r in rows}
+
     async def review_reply(self, reply_id: uuid.UUID, *, status: str, at: datetime, **values: Any) -> None:
         await self._uow.conn.execute(
             update(replies)

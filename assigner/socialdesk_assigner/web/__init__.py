@@ -109,7 +109,9 @@ def desk_pages(desk: Desk) -> APIRouter:
             page = plain(await ticket_page(desk, uow, found))
         saved = [
             {"key": v.key, "title": v.title, "text": v.text}
-            for v in saved_replies_for(config, brand=found.brand, language=found.language)
+            for v in saved_replies_for(
+                config, brand=found.brand, language=found.language, platform=found.platform
+            )
         ]
         colleagues = [a for a in config.agents if a.level == "TMT" or found.brand in a.brands]
         return HTMLResponse(ticket_html(agent, page, saved, colleagues), headers=_NO_STORE)

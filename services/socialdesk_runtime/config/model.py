@@ -41,7 +41,7 @@ from socialdesk_runtime.config.types import (
     Slug,
     Text,
 )
-from socialdesk_schemas import Priority
+from socialdesk_schemas import Platform, Priority
 
 __all__ = ["Brand", "BusinessCalendar", "RoutingRules", "SavedReply", "SlaPolicy", "SocialdeskConfig"]
 
@@ -98,6 +98,17 @@ class SavedReply(ConfigModel):
     #: Brands that may use it; ``None`` means every brand.
     brands: list[Slug] | None = None
     text: dict[LanguageCode, Text] = Field(min_length=1)
+    #: Platforms it is for (e.g. a public-comment wording); ``None`` means every platform.
+    platforms: list[Platform] | None = None
+    #: A platform's own wording, per language (shorter on X, warmer in a DM); ``text`` elsewhere.
+    tone: dict[Platform, dict[LanguageCode, Text]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tone_where_used(self) -> Self:
+        unused = sorted(set(self.tone) - set(self.platforms or self.tone))
+        if unused:
+            raise ValueError(f"tone for {', '.join(unused)}, which platforms leaves out")
+        return self
 
 
 # --- the whole file ---------------------------------------------------------------------
