@@ -82,7 +82,7 @@ async def notifier(fresh_db: str, meta: FakeMeta, x: FakeX, tmp_path: Path) -> A
 
 
 def worker_of(svc: Booted) -> DeliveryWorker:
-    (worker,) = svc.parts.workers
+    (worker,) = (w for w in svc.parts.workers if isinstance(w, DeliveryWorker))
     assert isinstance(worker, DeliveryWorker)
     return worker
 
