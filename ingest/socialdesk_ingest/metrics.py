@@ -106,7 +106,7 @@ class IngestMetrics:
             ),
             reconcile_polls=Counter(
                 "ingest_reconcile_polls_total",
-                "Reconciliation polls by platform and outcome (complete, backfilled, failed)",
+                "Reconciliation polls by platform (messenger, instagram, x) and outcome (complete, backfilled, failed, rate_limited)",
                 ["platform", "outcome"],
                 registry=registry,
             ),
