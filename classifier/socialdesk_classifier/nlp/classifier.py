@@ -27,7 +27,7 @@ from pathlib import Path
 
 from socialdesk_classifier.nlp.autoreply import AutoReplier, Template, load_templates
 from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexer
-from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
+from socialdesk_classifier.nlp.grouping import Grouper, IncidentSignature, SignatureExtractor
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
 from socialdesk_classifier.nlp.priority import decide_priority
@@ -76,11 +76,17 @@ class Classifier:
         templates: Mapping[str, Template],
         grouper: Grouper | None = None,
         settings: ClassifierSettings | None = None,
+        incidents: SignatureExtractor | None = None,
     ) -> None:
         self.analyser = analyser
         self.model = model
         self.settings = settings or ClassifierSettings()
         self.grouper = grouper
+        # What a post reports happened (breakdown, no-show, ...) feeds category and priority
+        # as well as grouping; the grouper's own extractor when there is one.
+        if incidents is None:
+            incidents = grouper.extractor if grouper is not None else _default_incidents()
+        self.incidents = incidents
         self._indexer = FeatureIndexer(model.index)
         self._auto_replier = AutoReplier(templates, self.settings)
 
@@ -88,7 +94,8 @@ class Classifier:
     def classify(self, post: Post) -> Decision:
         """Classify one post and link it to an incident group. Never raises on bad text."""
         analysis = self.analyser.analyse(post)
-        core = self.decide(post, analysis)
+        signature = self.incidents.extract(analysis.clean.text)
+        core = self.decide(post, analysis, signature)
         group_id: str | None = None
         summary = None
         confidence = dict(core.confidence)
@@ -100,6 +107,7 @@ class Classifier:
                 at=post.created_at,
                 post_id=post.id,
                 category=core.category,
+                signature=signature,
             )
             group_id, summary = assignment.group_id, assignment.summary
             if group_id is not None:
@@ -123,8 +131,11 @@ class Classifier:
         )
 
     # ------------------------------------------------------------------ decision rules
-    def decide(self, post: Post, analysis: Analysis) -> _Core:
-        """Everything but grouping: pure given the post and its analysis."""
+    def decide(self, post: Post, analysis: Analysis, signature: IncidentSignature | None = None) -> _Core:
+        """Everything but grouping: pure given the post, its analysis and incident signature."""
+        if signature is None:
+            signature = self.incidents.extract(analysis.clean.text)
+        incident = frozenset(signature.types) if "earlier" not in signature.facets else frozenset()
         cues = analysis.cues
         lang = analysis.language
         reasons: list[str] = []
@@ -169,9 +180,11 @@ class Classifier:
                 # No safety/legal cue fired: take those labels from the model only when sure.
                 category, cat_conf = next((c, p) for c, p in ranked if c not in ("safety", "legal"))
             reasons.append(f"model category={category} p={cat_conf:.2f}")
-            category, cat_conf = self._category_checks(analysis, category, cat_conf, ranked, reasons)
+            category, cat_conf = self._category_checks(
+                analysis, category, cat_conf, ranked, reasons, incident
+            )
 
-        priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons)
+        priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons, incident)
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
         auto_reply, ar_conf = self._auto_replier.choose(
             post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons
@@ -196,6 +209,7 @@ class Classifier:
         conf: float,
         ranked: list[tuple[str, float]],
         reasons: list[str],
+        incident: frozenset[str] = frozenset(),
     ) -> tuple[str, float]:
         """Taxonomy checks on the model's category, from cues that generalise beyond wording.
 
@@ -214,7 +228,7 @@ class Classifier:
             if new != category:
                 reasons.append(f"rule short_ask: '{snippet}' is a very short {new}")
             return new, max(conf, 0.6)
-        if category == "query" and "act_on_account" in cues:
+        if category in ("query", "other") and "act_on_account" in cues:
             reasons.append(
                 f"rule act_on_account: '{_snip(analysis, 'act_on_account')}' asks us to act on a booking: request"
             )
@@ -235,6 +249,11 @@ class Classifier:
             and analysis.sentiment.compound < 0.5
         ):
             reasons.append(f"rule problem: '{_snip(analysis, 'problem')}' without praise words is not praise")
+            return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))
+        if category == "other" and incident and "praise_words" not in cues:
+            # A fault of a trip reported now (breakdown, no bus, app down) is never chatter,
+            # in whichever language the model knows least.
+            reasons.append(f"rule incident: reports {', '.join(sorted(incident))}: complaint")
             return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))
         if category in ("query", "other") and "problem" in cues and not asks:
             reasons.append(f"rule problem: '{_snip(analysis, 'problem')}' reported, nothing asked: complaint")
@@ -276,10 +295,21 @@ class Classifier:
         )
 
     def _priority(
-        self, post: Post, analysis: Analysis, category: str, probs: dict[str, float], reasons: list[str]
+        self,
+        post: Post,
+        analysis: Analysis,
+        category: str,
+        probs: dict[str, float],
+        reasons: list[str],
+        incident: frozenset[str] = frozenset(),
     ) -> tuple[str, float]:
         decided = decide_priority(
-            post, analysis, category, probs, viral_followers=self.settings.viral_threshold(post.brand)
+            post,
+            analysis,
+            category,
+            probs,
+            viral_followers=self.settings.viral_threshold(post.brand),
+            incident=incident,
         )
         reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
         return decided.level, decided.confidence
@@ -301,6 +331,10 @@ class Classifier:
             return label, max(0.6, probs.get(label, 0.0))
         label = max(probs, key=lambda k: probs[k])
         return label, probs[label]
+
+
+def _default_incidents(data_dir: Path = DATA_DIR) -> SignatureExtractor:
+    return SignatureExtractor.from_file(data_dir / "grouping.yaml")
 
 
 def build_analyser(

@@ -128,6 +128,11 @@ class Grouper:
         self._places = frozenset(extractor.place_label)
         self._type_scope = {**extractor.type_scope, PROBLEM: "local"}
 
+    @property
+    def extractor(self) -> SignatureExtractor:
+        """What reads incident types and places from a post's text."""
+        return self._extractor
+
     def __len__(self) -> int:
         return sum(len(g) for g in self._groups.values())
 
@@ -263,13 +268,21 @@ class Grouper:
         )
 
     def assign(
-        self, *, brand: str, text: str, at: datetime, post_id: str = "", category: str | None = None
+        self,
+        *,
+        brand: str,
+        text: str,
+        at: datetime,
+        post_id: str = "",
+        category: str | None = None,
+        signature: IncidentSignature | None = None,
     ) -> GroupAssignment:
         """Put one post into the best matching open group, or open a new one.
 
         ``category`` (the post's decided category, when known) lets a complaint or safety
-        report that names a specific place but no known fault open a group (see PROBLEM)."""
-        sig = self._extractor.extract(text)
+        report that names a specific place but no known fault open a group (see PROBLEM);
+        ``signature`` is the text's signature when the caller already extracted it."""
+        sig = signature if signature is not None else self._extractor.extract(text)
         if (
             not sig.types
             and category in _PROBLEM_CATEGORIES

@@ -242,6 +242,10 @@ _STOP: dict[str, frozenset[str]] = {
             "noch",
         ]
     ),
+    # Indonesian (seed 002's language): function words no other listed language uses.
+    "id": frozenset(
+        ["dan", "yang", "ke", "dari", "saya", "kami", "kita", "tidak", "tak", "belum", "sudah", "untuk", "dengan", "ini", "itu", "ada", "apakah", "bisa", "tolong", "mohon", "kalau", "juga", "sekarang", "terima", "kasih", "bagaimana", "berapa", "boleh", "padahal", "tapi", "karena", "lagi", "sama", "akan", "masih", "dong", "nggak", "gak", "enggak", "sih"]
+    ),
     "it": frozenset(
         [
             "il",

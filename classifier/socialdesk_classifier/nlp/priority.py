@@ -10,7 +10,9 @@ Factors, in the taxonomy's words:
 
 - category: safety and legal are critical; praise, promo, spam and other are low;
 - harm: personal data exposed or an account taken over (critical);
-- customer stranded now (a complaint about a trip today, not a past one: critical);
+- customer stranded now (the bus did not come or left them, for a trip today, and they have
+  not found another way yet: critical); on a bus that broke down or whose AC, heating or
+  e-tickets fail, riders are on an active trip in trouble (high), not stranded;
 - audience: a public complaint from an author at or above the brand's viral threshold (critical);
 - money: charged twice, a refund overdue (high);
 - time pressure: a trip under way, today, tomorrow or in the next hours, someone at the stop (high);
@@ -22,6 +24,7 @@ Factors, in the taxonomy's words:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +35,18 @@ __all__ = ["LEVELS", "PriorityDecision", "decide_priority"]
 
 LEVELS = ("low", "medium", "high", "critical")
 _PUBLIC_KINDS = ("mention", "comment")
+#: Incident types (grouping.yaml) that leave riders stranded: no bus came, or it left them.
+_STRANDING = frozenset({"no_show", "left_behind"})
+#: Incident types of a trip under way in trouble: riders are on the bus or at the door.
+_ON_BOARD = frozenset({"breakdown", "ac_failure", "heating_failure", "accident", "ticket_scan"})
+#: The rider has since found their own way: no longer stranded (the trip is still today).
+_RESOLVED = re.compile(
+    r"\b(gave up|giving up|took an? (uber|lyft|taxi|cab|train)|paid .{0,25}\b(uber|lyft|taxi|cab)|"
+    r"bought an? .{0,20}ticket|got home|made it (home|back)|finally (came|arrived|picked us up)|"
+    r"driving ourselves|just got off|got off the bus|missed my (bus|trip|\w+ bus)|"
+    r"desistimos|desisti|on a pris un (taxi|uber))\b",
+    re.IGNORECASE,
+)
 _FAQ_TOPICS = ("topic_luggage", "topic_pets", "topic_wifi", "topic_ticket", "topic_refund", "topic_rally_tip")
 
 
@@ -55,8 +70,12 @@ def decide_priority(
     probs: Mapping[str, float],
     *,
     viral_followers: int,
+    incident: frozenset[str] = frozenset(),
 ) -> PriorityDecision:
-    """Decide priority for a post of ``category`` (model ``probs`` used only as the fallback)."""
+    """Decide priority for a post of ``category`` (model ``probs`` used only as the fallback).
+
+    ``incident`` holds the incident types the post reports happening now (empty for a post
+    about an earlier trip)."""
     cues = analysis.cues
     if category in ("safety", "legal"):
         return PriorityDecision("critical", 0.99, (f"category {category} is always critical",))
@@ -70,8 +89,15 @@ def decide_priority(
             0.9,
             (f"harm: personal data or account compromised ('{_snip(analysis, 'data_breach')}')",),
         )
+    stranding = incident & _STRANDING
+    on_board = incident & _ON_BOARD
+    resolved = _RESOLVED.search(analysis.clean.text) is not None
+    if category in ("complaint", "query") and stranding and not past and not resolved:
+        return PriorityDecision(
+            "critical", 0.85, (f"stranded now: {', '.join(sorted(stranding))} reported for a trip today",)
+        )
     if category == "complaint":
-        if "stranded_now" in cues and not past:
+        if "stranded_now" in cues and not past and not resolved and not (on_board and not stranding):
             return PriorityDecision(
                 "critical", 0.85, (f"stranded now ('{_snip(analysis, 'stranded_now')}')",)
             )
@@ -89,6 +115,10 @@ def decide_priority(
             high.append(f"{why} ('{_snip(analysis, cue)}')")
     if "active_trip" in cues and not past:
         high.append(f"time pressure ('{_snip(analysis, 'active_trip')}')")
+    if category in ("complaint", "query") and on_board and not past and not resolved:
+        high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
+    if category == "complaint" and stranding and not past:
+        high.append(f"{', '.join(sorted(stranding))} today, rider found another way")
     if category == "query" and "stranded_now" in cues and not past:
         high.append(f"waiting at the stop now ('{_snip(analysis, 'stranded_now')}')")
     if category == "complaint" and ("anger" in cues or analysis.clean.caps_ratio >= 0.5):
