@@ -294,3 +294,36 @@ async def test_a_deleted_group_pauses_the_brand(fresh_db: str, fd: FakeFreshdesk
         )
         [create] = [o for o in await ops(svc, ticket_id) if o["kind"] == "create"]
         assert create["status"] == "pending" and create["attempts"] == 0  # waits for the fix, not lost
+
+
+async def test_updates_in_a_row_go_as_one_put(notifier: Booted, fd: FakeFreshdesk) -> None:
+    ticket_id = uuid.uuid4()
+    clock = notifier.runtime.clock
+    ticket = await open_ticket(notifier, fd, ticket_id, priority="medium")
+    puts_before = len(fd.calls_to("PUT ticket"))
+    await notifier.feed(
+        TicketAssigned(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            platform="messenger",
+            agent_id="ob-ben",
+            agent_level="L1",
+            priority="medium",
+            received_at=clock.now(),
+        ),
+        SlaBreached(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            platform="messenger",
+            metric="first_response",
+            priority="medium",
+            deadline=clock.now(),
+            breached_at=clock.now(),
+            agent_id="ob-ben",
+        ),
+    )
+    fd_id = int(ticket["id"])
+    await drain(notifier, lambda: "sla-breached" in fd.tickets[fd_id]["tags"])
+    assert fd.tickets[fd_id]["responder_id"] == FD_AGENTS["ob-ben"]
+    assert len(fd.calls_to("PUT ticket")) - puts_before == 1
+    assert all(o["status"] == "done" for o in await ops(notifier, ticket_id))

@@ -12,7 +12,8 @@ Usage::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 
 from socialdesk_notifier.freshdesk.domain import plans
 from socialdesk_notifier.freshdesk.domain.ops import OpPlan, ticket_tags
@@ -45,22 +46,20 @@ class FreshdeskHandlers:
         return {
             MessageReceived: Batch(self.on_messages),
             MessageClassified: Batch(self.on_classified),
-            TicketAssigned: self.on_assigned,
-            ReplyRequested: self.on_reply,
-            InternalNoteAdded: self.on_note,
-            TicketEscalated: self.on_escalated,
-            SlaBreached: self.on_breached,
-            TicketResolved: self.on_resolved,
+            TicketAssigned: Batch(self.on_assigned),
+            ReplyRequested: Batch(self.on_replies),
+            InternalNoteAdded: Batch(self.on_notes),
+            TicketEscalated: Batch(self.on_escalated),
+            SlaBreached: Batch(self.on_breached),
+            TicketResolved: Batch(self.on_resolved),
         }
 
     def _on(self, brand: str) -> bool:
         return self.config.freshdesk.enabled(brand) is not None
 
-    async def _owe(self, uow: UnitOfWork, event: Event, brand: str, owed: list[OpPlan]) -> None:
-        if owed and self._on(brand):
-            await FreshdeskStore(uow).enqueue(
-                [(event.event_id, event.ticket_id, brand, p) for p in owed], now=self.clock.now()
-            )
+    @staticmethod
+    def _owed(event: Event, brand: str, plans_: list[OpPlan]) -> list[Owed]:
+        return [(event.event_id, event.ticket_id, brand, p) for p in plans_]
 
     async def on_messages(self, events: list[MessageReceived], uow: UnitOfWork) -> None:
         store = FreshdeskStore(uow)
@@ -117,40 +116,74 @@ class FreshdeskHandlers:
         await store.classified(list(rows.values()))
         await store.enqueue(owed, now=self.clock.now())
 
-    async def on_assigned(self, event: TicketAssigned, uow: UnitOfWork) -> None:
-        account = self.config.freshdesk.enabled(event.brand)
-        if account is not None:
-            await self._owe(uow, event, event.brand, plans.plans_for_assigned(event, account))
+    async def on_assigned(self, events: list[TicketAssigned], uow: UnitOfWork) -> None:
+        owed: list[Owed] = []
+        for e in events:
+            account = self.config.freshdesk.enabled(e.brand)
+            if account is not None:
+                owed.extend(self._owed(e, e.brand, plans.plans_for_assigned(e, account)))
+        await FreshdeskStore(uow).enqueue(owed, now=self.clock.now())
 
-    async def on_reply(self, event: ReplyRequested, uow: UnitOfWork) -> None:
-        if not self._on(event.brand) or await FreshdeskStore(uow).inbound_reply(event.reply_id):
-            return  # an agent's reply in Freshdesk is there already: not noted back
-        await self._owe(uow, event, event.brand, plans.plans_for_reply(event))
-
-    async def on_note(self, event: InternalNoteAdded, uow: UnitOfWork) -> None:
-        await self._owe(uow, event, event.brand, plans.plans_for_note(event))
-
-    async def on_escalated(self, event: TicketEscalated, uow: UnitOfWork) -> None:
-        account = self.config.freshdesk.enabled(event.brand)
-        if account is None:
-            return
+    async def on_replies(self, events: list[ReplyRequested], uow: UnitOfWork) -> None:
+        """Our replies as public notes, except those that came from Freshdesk (not noted back)."""
         store = FreshdeskStore(uow)
-        mirror = await store.mirror(event.ticket_id, lock=True)
-        owed, priority = plans.plans_for_escalation(event, mirror, account)
-        if mirror is not None:
-            await store.decided(event.ticket_id, fd_priority=priority)
-        await self._owe(uow, event, event.brand, owed)
+        ours = [e for e in events if self._on(e.brand)]
+        came_back = await store.inbound_replies([e.reply_id for e in ours])
+        owed = [
+            o
+            for e in ours
+            if e.reply_id not in came_back
+            for o in self._owed(e, e.brand, plans.plans_for_reply(e))
+        ]
+        await store.enqueue(owed, now=self.clock.now())
 
-    async def on_breached(self, event: SlaBreached, uow: UnitOfWork) -> None:
-        if not self._on(event.brand):
-            return
+    async def on_notes(self, events: list[InternalNoteAdded], uow: UnitOfWork) -> None:
+        owed = [
+            o for e in events if self._on(e.brand) for o in self._owed(e, e.brand, plans.plans_for_note(e))
+        ]
+        await FreshdeskStore(uow).enqueue(owed, now=self.clock.now())
+
+    async def on_escalated(self, events: list[TicketEscalated], uow: UnitOfWork) -> None:
+        """A note, and the priority one step up (decided in record order within the batch)."""
         store = FreshdeskStore(uow)
-        mirror = await store.mirror(event.ticket_id, lock=True)
-        owed, tags = plans.plans_for_breach(event, mirror)
-        if tags is not None and owed:
-            await store.decided(event.ticket_id, fd_tags=tags)
-        await self._owe(uow, event, event.brand, owed)
+        ours = [e for e in events if self._on(e.brand)]
+        mirrors = await store.mirrors({e.ticket_id for e in ours}, lock=True)
+        owed: list[Owed] = []
+        decided: dict[uuid.UUID, dict[str, object]] = {}
+        for e in ours:
+            account = self.config.freshdesk.brands[e.brand]
+            mirror = mirrors.get(e.ticket_id)
+            escalation, priority = plans.plans_for_escalation(e, mirror, account)
+            owed.extend(self._owed(e, e.brand, escalation))
+            if mirror is not None:
+                mirrors[e.ticket_id] = replace(mirror, fd_priority=priority)
+                decided[e.ticket_id] = {"fd_priority": priority}
+        await store.decide_many(decided)
+        await store.enqueue(owed, now=self.clock.now())
 
-    async def on_resolved(self, event: TicketResolved, uow: UnitOfWork) -> None:
-        await FreshdeskStore(uow).decided(event.ticket_id, state="resolved")
-        await self._owe(uow, event, event.brand, plans.plans_for_resolved(event))
+    async def on_breached(self, events: list[SlaBreached], uow: UnitOfWork) -> None:
+        store = FreshdeskStore(uow)
+        ours = [e for e in events if self._on(e.brand)]
+        mirrors = await store.mirrors({e.ticket_id for e in ours}, lock=True)
+        owed: list[Owed] = []
+        decided: dict[uuid.UUID, dict[str, object]] = {}
+        for e in ours:
+            mirror = mirrors.get(e.ticket_id)
+            breach, tags = plans.plans_for_breach(e, mirror)
+            owed.extend(self._owed(e, e.brand, breach))
+            if mirror is not None and tags is not None and breach:
+                mirrors[e.ticket_id] = replace(mirror, fd_tags=tags)
+                decided[e.ticket_id] = {"fd_tags": tags}
+        await store.decide_many(decided)
+        await store.enqueue(owed, now=self.clock.now())
+
+    async def on_resolved(self, events: list[TicketResolved], uow: UnitOfWork) -> None:
+        store = FreshdeskStore(uow)
+        await store.resolved([e.ticket_id for e in events])
+        owed = [
+            o
+            for e in events
+            if self._on(e.brand)
+            for o in self._owed(e, e.brand, plans.plans_for_resolved(e))
+        ]
+        await store.enqueue(owed, now=self.clock.now())

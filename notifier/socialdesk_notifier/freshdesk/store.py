@@ -14,15 +14,15 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from socialdesk_notifier.freshdesk.domain.ops import Mirror, Op, OpPlan
 from socialdesk_notifier.freshdesk.domain.outcomes import Decision, Done, Failed, Paused, Retry
-from socialdesk_notifier.freshdesk.tables import freshdesk_inbound, freshdesk_ops, freshdesk_tickets
-from socialdesk_runtime.db import UnitOfWork
+from socialdesk_notifier.freshdesk.store_inbound import InboundStore
+from socialdesk_notifier.freshdesk.tables import freshdesk_ops, freshdesk_tickets
 
 __all__ = ["FreshdeskStore", "Owed"]
 
@@ -38,9 +38,8 @@ def _mirror(row: Any) -> Mirror:
     return Mirror(**row._mapping)
 
 
-class FreshdeskStore:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+class FreshdeskStore(InboundStore):
+    """The mirror and the ops log (and, inherited, what came back from Freshdesk)."""
 
     # --- the mirror ------------------------------------------------------------------------
 
@@ -89,6 +88,38 @@ class FreshdeskStore:
         query = select(*_MIRROR_COLUMNS).where(freshdesk_tickets.c.ticket_id == ticket_id)
         row = (await self._uow.conn.execute(query.with_for_update() if lock else query)).first()
         return None if row is None else _mirror(row)
+
+    async def mirrors(self, ticket_ids: set[uuid.UUID], *, lock: bool = False) -> dict[uuid.UUID, Mirror]:
+        if not ticket_ids:
+            return {}
+        query = select(*_MIRROR_COLUMNS).where(freshdesk_tickets.c.ticket_id.in_(ticket_ids))
+        rows = await self._uow.conn.execute(
+            query.order_by(freshdesk_tickets.c.ticket_id).with_for_update() if lock else query
+        )
+        return {row.ticket_id: _mirror(row) for row in rows}
+
+    async def decide_many(self, values: dict[uuid.UUID, dict[str, Any]]) -> None:
+        """Several tickets' decided values, one statement per set of columns."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for ticket_id, row in values.items():
+            by_columns.setdefault(tuple(sorted(row)), []).append(
+                {"tid": ticket_id, **{f"v_{k}": v for k, v in row.items()}}
+            )
+        for columns, rows in by_columns.items():
+            await self._uow.conn.execute(
+                update(freshdesk_tickets)
+                .where(freshdesk_tickets.c.ticket_id == bindparam("tid"))
+                .values({c: bindparam(f"v_{c}") for c in columns}),
+                rows,
+            )
+
+    async def resolved(self, ticket_ids: list[uuid.UUID]) -> None:
+        if ticket_ids:
+            await self._uow.conn.execute(
+                update(freshdesk_tickets)
+                .where(freshdesk_tickets.c.ticket_id.in_(ticket_ids))
+                .values(state="resolved")
+            )
 
     async def by_fd_ticket(self, brand: str, fd_ticket_id: int) -> Mirror | None:
         row = (
@@ -264,6 +295,36 @@ class FreshdeskStore:
         )
         return bool(result.rowcount)
 
+    async def following_updates(self, op: Op, *, limit: int = 20) -> list[Op]:
+        """The pending updates right behind ``op`` in its ticket's order (one PUT can carry
+        them all: Freshdesk applies the fields of an update together)."""
+        rows = await self._uow.conn.execute(
+            select(*_OP_COLUMNS, freshdesk_ops.c.status)
+            .where(
+                freshdesk_ops.c.ticket_id == op.ticket_id,
+                freshdesk_ops.c.id > op.id,
+                freshdesk_ops.c.status.in_([PENDING, SENDING]),
+            )
+            .order_by(freshdesk_ops.c.id)
+            .limit(limit)
+        )
+        out: list[Op] = []
+        for row in rows:
+            mapping = dict(row._mapping)
+            if mapping.pop("status") != PENDING or mapping["kind"] != "update":
+                break
+            out.append(Op(**mapping))
+        return out
+
+    async def done_with(self, ids: list[int], *, ref: str | None, at: datetime) -> None:
+        """Updates carried by another op's PUT are done with it."""
+        if ids:
+            await self._uow.conn.execute(
+                update(freshdesk_ops)
+                .where(freshdesk_ops.c.id.in_(ids), freshdesk_ops.c.status == PENDING)
+                .values(status=DONE, external_ref=ref, done_at=at, last_error=None)
+            )
+
     async def created(self, ticket_id: uuid.UUID, *, fd_ticket_id: int, requester_id: int | None) -> None:
         await self._uow.conn.execute(
             update(freshdesk_tickets)
@@ -283,59 +344,3 @@ class FreshdeskStore:
             select(freshdesk_ops.c.status, func.count()).group_by(freshdesk_ops.c.status)
         )
         return {str(status): int(n) for status, n in rows}
-
-    # --- inbound (webhooks) -------------------------------------------------------------------
-
-    async def our_note(self, brand: str, conversation_id: str) -> bool:
-        """A note or reply the connector itself made (its id is in the ops log)."""
-        row = await self._uow.conn.execute(
-            select(freshdesk_ops.c.id)
-            .where(
-                freshdesk_ops.c.brand == brand,
-                freshdesk_ops.c.external_ref == conversation_id,
-                freshdesk_ops.c.kind == "note",
-            )
-            .limit(1)
-        )
-        return row.first() is not None
-
-    async def our_public_note_bodies(self, ticket_id: uuid.UUID) -> list[str]:
-        rows = await self._uow.conn.execute(
-            select(freshdesk_ops.c.payload).where(
-                freshdesk_ops.c.ticket_id == ticket_id, freshdesk_ops.c.kind == "note"
-            )
-        )
-        return [str(p.get("body", "")) for (p,) in rows if isinstance(p, dict) and not p.get("private", True)]
-
-    async def remember_inbound(
-        self,
-        key: str,
-        *,
-        brand: str,
-        fd_ticket_id: int,
-        ticket_id: uuid.UUID | None,
-        ref: uuid.UUID | None,
-        at: datetime,
-    ) -> bool:
-        """False when this webhook was handled before (Freshdesk retries, rules fire twice)."""
-        result = await self._uow.conn.execute(
-            pg_insert(freshdesk_inbound)
-            .values(
-                key=key,
-                brand=brand,
-                fd_ticket_id=fd_ticket_id,
-                ticket_id=ticket_id,
-                event_id=ref,
-                received_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(freshdesk_inbound.c.key)
-        )
-        return result.first() is not None
-
-    async def inbound_reply(self, reply_id: uuid.UUID) -> bool:
-        """This reply came from Freshdesk (an agent answered there): not noted back."""
-        row = await self._uow.conn.execute(
-            select(text("1")).select_from(freshdesk_inbound).where(freshdesk_inbound.c.event_id == reply_id)
-        )
-        return row.first() is not None

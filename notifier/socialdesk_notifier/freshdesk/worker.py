@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -122,6 +123,9 @@ class FreshdeskWorker:
             await self._release(op, now)
             return
         max_wait = self._lease.total_seconds() / 4
+        carried: list[Op] = []
+        if op.kind == "update":
+            op, carried = await self._merged(op)
         try:
             decision = await self._look_first(op, mirror, account, max_wait)
             if decision is None:
@@ -136,7 +140,22 @@ class FreshdeskWorker:
         except NotNow as exc:
             await self._release(op, self._clock.now() + timedelta(seconds=exc.wait))
             return
-        await self._record(op, mirror, decision)
+        await self._record(op, mirror, decision, carried=carried)
+
+    async def _merged(self, op: Op) -> tuple[Op, list[Op]]:
+        """The head update with the pending updates right behind it, as one PUT."""
+        async with self._uow_factory.quiet() as uow:
+            following = await FreshdeskStore(uow).following_updates(op)
+        if not following:
+            return op, []
+        payload = dict(op.payload)
+        for later in following:
+            for key, value in later.payload.items():
+                if key == "add_tags":
+                    payload["add_tags"] = [*payload.get("add_tags", []), *value]
+                else:
+                    payload[key] = value
+        return replace(op, payload=payload), following
 
     async def _send(self, op: Op, mirror: Mirror, account: FreshdeskAccount, max_wait: float) -> Answer:
         payload = op.payload
@@ -193,7 +212,9 @@ class FreshdeskWorker:
             await FreshdeskStore(uow).release(op, not_before=not_before, throttled=throttled)
             await uow.commit()
 
-    async def _record(self, op: Op, mirror: Mirror, decision: Decision) -> None:
+    async def _record(
+        self, op: Op, mirror: Mirror, decision: Decision, *, carried: Sequence[Op] = ()
+    ) -> None:
         brand = op.brand
         if isinstance(decision, Retry) and decision.throttled:
             self._metrics.throttled.labels(brand).inc()
@@ -219,6 +240,8 @@ class FreshdeskWorker:
                     )
                 elif op.kind == "update" and "status" in op.payload:
                     await store.decided(op.ticket_id, fd_status=int(op.payload["status"]))
+            if isinstance(decision, Done):
+                await store.done_with([c.id for c in carried], ref=decision.ref, at=decision.at)
             await uow.commit()
         if isinstance(decision, Done):
             self._proven.add(brand)

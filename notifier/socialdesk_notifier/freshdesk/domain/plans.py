@@ -98,10 +98,9 @@ def plans_for_escalation(
     text = f"Escalated by socialdesk from {event.from_level or 'the queue'} to {event.to_level}{who}: {event.reason}"
     if event.deadline:
         text += f"\nDeadline: {event.deadline.isoformat()}"
-    plans = [
-        OpPlan("note", "escalation", {"body": note_body(text), "private": True}),
-        OpPlan("update", "priority", {"priority": priority}),
-    ]
+    plans = [OpPlan("note", "escalation", {"body": note_body(text), "private": True})]
+    if mirror is None or mirror.fd_priority != priority:  # already Urgent: nothing to raise
+        plans.append(OpPlan("update", "priority", {"priority": priority}))
     return plans, priority
 
 

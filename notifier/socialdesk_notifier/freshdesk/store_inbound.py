@@ -1,0 +1,82 @@
+"""What came back from Freshdesk (webhooks), and what we made there, for recognising echoes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from socialdesk_notifier.freshdesk.tables import freshdesk_inbound, freshdesk_ops
+from socialdesk_runtime.db import UnitOfWork
+
+__all__ = ["InboundStore"]
+
+
+class InboundStore:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def our_note(self, brand: str, conversation_id: str) -> bool:
+        """A note or reply the connector itself made (its id is in the ops log)."""
+        row = await self._uow.conn.execute(
+            select(freshdesk_ops.c.id)
+            .where(
+                freshdesk_ops.c.brand == brand,
+                freshdesk_ops.c.external_ref == conversation_id,
+                freshdesk_ops.c.kind == "note",
+            )
+            .limit(1)
+        )
+        return row.first() is not None
+
+    async def our_public_note_bodies(self, ticket_id: uuid.UUID) -> list[str]:
+        rows = await self._uow.conn.execute(
+            select(freshdesk_ops.c.payload).where(
+                freshdesk_ops.c.ticket_id == ticket_id, freshdesk_ops.c.kind == "note"
+            )
+        )
+        return [str(p.get("body", "")) for (p,) in rows if isinstance(p, dict) and not p.get("private", True)]
+
+    async def remember_inbound(
+        self,
+        key: str,
+        *,
+        brand: str,
+        fd_ticket_id: int,
+        ticket_id: uuid.UUID | None,
+        ref: uuid.UUID | None,
+        at: datetime,
+    ) -> bool:
+        """False when this webhook was handled before (Freshdesk retries, rules fire twice)."""
+        result = await self._uow.conn.execute(
+            pg_insert(freshdesk_inbound)
+            .values(
+                key=key,
+                brand=brand,
+                fd_ticket_id=fd_ticket_id,
+                ticket_id=ticket_id,
+                event_id=ref,
+                received_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(freshdesk_inbound.c.key)
+        )
+        return result.first() is not None
+
+    async def inbound_replies(self, reply_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these replies came from Freshdesk (an agent answered there)."""
+        if not reply_ids:
+            return set()
+        rows = await self._uow.conn.execute(
+            select(freshdesk_inbound.c.event_id).where(freshdesk_inbound.c.event_id.in_(reply_ids))
+        )
+        return {r for (r,) in rows}
+
+    async def inbound_reply(self, reply_id: uuid.UUID) -> bool:
+        """This reply came from Freshdesk (an agent answered there): not noted back."""
+        row = await self._uow.conn.execute(
+            select(text("1")).select_from(freshdesk_inbound).where(freshdesk_inbound.c.event_id == reply_id)
+        )
+        return row.first() is not None
