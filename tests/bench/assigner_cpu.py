@@ -149,30 +149,34 @@ class _Statements:
         self.by_kind[kind[:60]] += 1
 
 
-def _postgres_cpu_s() -> float | None:
-    """CPU of the postgres processes, those that exited included (their parent's
-    children time): the server is this bench's alone."""
-    total = 0.0
-    found = False
+def _stat(pid: int | str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()  # from the state field on
+
+
+def _postgres_cpu_s(data_dir: Path) -> float | None:
+    """CPU of this bench's PostgreSQL: its postmaster (with its exited children, once
+    reaped) and its live children (the backends). Other servers on the machine are left out."""
+    try:
+        postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    own = _stat(postmaster)
+    if own is None:
+        return None
     tick = os.sysconf("SC_CLK_TCK")
+    total = sum(int(f) for f in own[11:15])
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if not name.startswith("postgres"):
-            continue
-        found = True
-        fields = stat[stat.rindex(")") + 2 :].split()
-        total += sum(int(f) for f in fields[11:15]) / tick
-    return total if found else None
+        if pid.isdigit() and (fields := _stat(pid)) is not None and fields[1] == str(postmaster):
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
-async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
+async def _run(url: str, data_dir: Path, *, messages: int, batch: int) -> dict[str, Any]:
     clock = FakeClock()
     async with booted(SPEC, url, clock=clock, config=_config()) as svc:
         statements = _Statements()
@@ -197,7 +201,7 @@ async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
                 statements.count = statements.rows = 0
                 statements.by_kind.clear()
                 statements.texts.clear()
-                pg_before = _postgres_cpu_s()
+                pg_before = _postgres_cpu_s(data_dir)
             feeds: list[list[Event]] = [
                 [p[0] for p in chunk],
                 [p[1] for p in chunk],
@@ -219,7 +223,7 @@ async def _run(url: str, *, messages: int, batch: int) -> dict[str, Any]:
             await _drain_outbox(svc)
             event.listen(svc.engine.sync_engine, "before_cursor_execute", statements)
             clock.advance(seconds=1)
-        pg_after = _postgres_cpu_s()
+        pg_after = _postgres_cpu_s(data_dir)
         async with svc.engine.connect() as conn:
             tickets = (await conn.execute(text("SELECT count(*) FROM tickets"))).scalar_one()
             desk = (await conn.execute(text("SELECT count(*) FROM desk_messages"))).scalar_one()
@@ -263,7 +267,7 @@ def measure_assigner_cpu(*, messages: int = 5000, batch: int = 100) -> dict[str,
     server.start()
     try:
         server.create_database("assigner_cpu")
-        return asyncio.run(_run(server.url("assigner_cpu"), messages=messages, batch=batch))
+        return asyncio.run(_run(server.url("assigner_cpu"), server.data_dir, messages=messages, batch=batch))
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
