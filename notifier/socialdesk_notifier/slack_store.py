@@ -183,6 +183,17 @@ class SlackStore:
             .values(parent_ts=ts)
         )
 
+    async def parent_of(self, ticket_id: uuid.UUID, channel: str) -> tuple[uuid.UUID, str | None] | None:
+        """(parent delivery id, parent ts) of a ticket's thread in a channel."""
+        row = (
+            await self._uow.conn.execute(
+                select(slack_threads.c.parent_delivery_id, slack_threads.c.parent_ts).where(
+                    slack_threads.c.ticket_id == ticket_id, slack_threads.c.channel == channel
+                )
+            )
+        ).first()
+        return None if row is None else (row.parent_delivery_id, row.parent_ts)
+
     async def parent(self, ticket_id: uuid.UUID, channel: str) -> tuple[str | None, str, str | None] | None:
         """(parent ts, thread kind, parent delivery status) of a ticket's thread in a channel."""
         row = (

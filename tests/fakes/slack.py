@@ -11,7 +11,7 @@ arguments, ``Authorization: Bearer`` (or a ``token`` argument), errors as **HTTP
         assert slack.wait_for_posts(1)[0]["channel"] == "C0OURBUS"
 
 Methods: ``auth.test``, ``chat.postMessage``, ``chat.update``, ``conversations.history``,
-``conversations.join``. Anything else answers HTTP 404 ``unknown_method``.
+``conversations.replies``, ``conversations.join``, ``apps.connections.open``. Anything else answers HTTP 404 ``unknown_method``.
 
 Interactivity (issue 11): :meth:`response_url` gives a ``response_url`` on this fake
 (``POST /actions/...``, answered ``200 ok`` like Slack's) and :attr:`responses` records what
@@ -69,6 +69,7 @@ _METHODS = frozenset(
         "chat.update",
         "conversations.history",
         "conversations.join",
+        "conversations.replies",
         "apps.connections.open",
     }
 )
@@ -378,6 +379,7 @@ class FakeSlack(FakeServer):
                 "chat.postMessage": self._post_message,
                 "chat.update": self._update,
                 "conversations.history": self._history,
+                "conversations.replies": self._replies,
                 "conversations.join": self._join,
             }[method]
             body = {"ok": True, **handler(args)}
@@ -534,6 +536,33 @@ class FakeSlack(FakeServer):
             "text": message["text"],
             "message": copy.deepcopy(message),
         }
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: the parent first, then its replies oldest first (``oldest`` filters
+        the replies; metadata only with ``include_all_metadata``), as Slack answers it."""
+        channel = self._channel(args)
+        if not channel.is_member:
+            raise _SlackError("not_in_channel")
+        parent = channel.find(str(args.get("ts") or ""))
+        if parent is None:
+            raise _SlackError("thread_not_found")
+        try:
+            oldest = _ts_key(args.get("oldest") or "0")
+            limit = min(max(int(args.get("limit") or 1000), 1), 1000)
+        except ValueError:
+            raise _SlackError("invalid_arguments") from None
+        root = parent.get("thread_ts", parent["ts"])
+        replies = [
+            m
+            for m in channel.messages
+            if m.get("thread_ts") == root and m["ts"] != root and _ts_key(m["ts"]) > oldest
+        ]
+        top = channel.find(root)
+        page = [copy.deepcopy(m) for m in ([top] if top else []) + replies][:limit]
+        if not _truthy(args.get("include_all_metadata")):
+            for m in page:
+                m.pop("metadata", None)
+        return {"messages": page, "has_more": False}
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)

@@ -233,3 +233,23 @@ async def test_marketing_hand_off_crisis_page_and_follow_up_reminder(
     (reminder,) = [p for p in slack.posts if "follow-up you promised" in p["text"]]
     assert reminder["channel"] == "C0OBWARN" and "<@U0OBANA>" in reminder["text"]
     assert worker_of(notifier) is not None
+
+
+async def test_a_thread_reply_whose_answer_was_lost_is_found_under_its_parent_not_posted_twice(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=2)
+    # The reply reaches Slack but its answer is a 500: the next attempt must look, not re-post.
+    slack.fail_next(1, 500, method="chat.postMessage", processed=True)
+    await notifier.feed(escalated(notifier, ticket, "L3", reason="first_response still unanswered"))
+    await drain(notifier, rounds=4)
+    parent = slack.messages("C0OBLEAD")[0]
+    replies = [m for m in slack.thread("C0OBLEAD", parent["ts"]) if m["ts"] != parent["ts"]]
+    assert len(replies) == 1, "one reply, found in the thread after the lost answer"
+    assert [c for c in slack.calls if c.route == "conversations.replies"], "it looked in the thread"
+    async with notifier.engine.connect() as conn:
+        statuses = (await conn.execute(select(deliveries.c.status))).scalars().all()
+    assert sorted(set(statuses)) == ["sent"]

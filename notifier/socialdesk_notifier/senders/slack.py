@@ -114,18 +114,32 @@ class SlackApi:
             return SendResult(ok=False, error=f"slack unreachable: {type(exc).__name__}: {exc}")
         return SendResult(ok=True, external_ref=ts)
 
-    async def find_sent(self, delivery: Delivery, *, since: datetime) -> str | None:
+    async def find_sent(
+        self, delivery: Delivery, *, since: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of an earlier post of this delivery: in the channel's history, or for a
+        thread reply (which history does not list) among the replies of ``thread_ts``."""
         cursor: str | None = None
         joined = False
         for _ in range(10):  # bounded: a lease window holds few messages
             try:
-                response = await self._reader.conversations_history(
-                    channel=delivery.destination,
-                    oldest=f"{since.timestamp():.6f}",
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
+                if thread_ts is None:
+                    response = await self._reader.conversations_history(
+                        channel=delivery.destination,
+                        oldest=f"{since.timestamp():.6f}",
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+                else:
+                    response = await self._reader.conversations_replies(
+                        channel=delivery.destination,
+                        ts=thread_ts,
+                        oldest=f"{since.timestamp():.6f}",
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
             except SlackApiError as exc:
                 error = None if exc.response is None else exc.response.get("error")
                 # Posting to a public channel needs no membership; reading its history does.

@@ -100,8 +100,15 @@ class SlackSender:
     async def find_sent(self, delivery: Delivery, *, since: datetime) -> str | None:
         if delivery.payload.get("op") == UPDATE:
             return None  # an update sets the current state again: safe to repeat
+        if not delivery.payload.get("threaded"):
+            return await self._api.find_sent(delivery, since=since)
+        async with self._uow_factory.quiet() as uow:
+            parent = await SlackStore(uow).parent_of(delivery.ticket_id, delivery.destination)
+        if parent is not None and parent[0] != delivery.id and parent[1] is not None:
+            # A reply: thread replies are not in the channel history, only under their parent.
+            return await self._api.find_sent(delivery, since=since, thread_ts=parent[1])
         found = await self._api.find_sent(delivery, since=since)
-        if found is not None and delivery.payload.get("threaded"):
+        if found is not None:
             await self._parent_posted(delivery, found)
         return found
 
