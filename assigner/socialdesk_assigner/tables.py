@@ -221,3 +221,13 @@ agent_load = Table(
     Column("agent_id", String(64), primary_key=True),
     Column("open", Integer, nullable=False),
 )
+
+#: Which profile each customer belongs to (ingest's CustomerLinked / CustomerUnlinked): the
+#: ticket page shows a customer on every linked channel, with the profile's other tickets.
+customer_links = Table(
+    "customer_links",
+    metadata,
+    Column("customer_id", Uuid, primary_key=True),
+    Column("profile_id", Uuid, nullable=False, index=True),
+    Column("linked_at", _TS, nullable=False),
+)

@@ -30,7 +30,13 @@ from socialdesk_schemas import (
     TrendDetected,
 )
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, ReplyStatusChanged
-from socialdesk_schemas.platforms import MessageDeleted, MessageEdited, OwnMessageSeen
+from socialdesk_schemas.platforms import (
+    CustomerLinked,
+    CustomerUnlinked,
+    MessageDeleted,
+    MessageEdited,
+    OwnMessageSeen,
+)
 from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 
 __all__ = ["ReadModelHandlers"]
@@ -56,6 +62,8 @@ class ReadModelHandlers:
             MessageEdited: Batch(self.on_edited),
             MessageDeleted: Batch(self.on_deleted),
             OwnMessageSeen: self.on_own_message,
+            CustomerLinked: self.on_linked,
+            CustomerUnlinked: self.on_unlinked,
             SlaClockArmed: Batch(clocks.on_clock_armed),
             SlaClockStopped: Batch(clocks.on_clock_stopped),
             SlaWarning: Batch(clocks.on_warning),
@@ -108,6 +116,13 @@ class ReadModelHandlers:
             }
         await read.upsert_customers([latest[k] for k in sorted(latest, key=str)])
         await apply_late_words(events, uow, config=self._config, clock=self._clock, roster=self._roster)
+
+    async def on_linked(self, event: CustomerLinked, uow: UnitOfWork) -> None:
+        """Identities linked into one profile: the desk shows them as one customer."""
+        await ReadModelStore(uow).link_customers(event.profile_id, event.customer_ids, event.occurred_at)
+
+    async def on_unlinked(self, event: CustomerUnlinked, uow: UnitOfWork) -> None:
+        await ReadModelStore(uow).unlink_customer(event.profile_id, event.customer_id)
 
     async def on_edited(self, events: list[MessageEdited], uow: UnitOfWork) -> None:
         await ReadModelStore(uow).edit_messages(

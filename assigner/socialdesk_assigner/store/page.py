@@ -23,6 +23,12 @@ def _ts(col: str) -> str:
 
 _PAGE = text(
     f"""
+WITH profile AS (  -- the customer and everyone linked to them (ingest's CustomerLinked)
+  SELECT CAST(:c AS uuid) AS id
+  UNION
+  SELECT l2.customer_id FROM customer_links l1 JOIN customer_links l2 ON l2.profile_id = l1.profile_id
+  WHERE l1.customer_id = :c
+)
 SELECT
   (SELECT json_build_object(
      'message_id', c.message_id, 'ticket_id', c.ticket_id, 'queue', c.queue, 'category', c.category,
@@ -34,10 +40,11 @@ SELECT
      'customer_id', u.customer_id, 'platform', u.platform, 'platform_user_id', u.platform_user_id,
      'handle', u.handle, 'display_name', u.display_name, 'followers', u.followers,
      'last_seen_at', {_ts("u.last_seen_at")}) ORDER BY u.platform), '[]')
-   FROM customers u WHERE u.customer_id = :c) AS channels,
+   FROM customers u WHERE u.customer_id IN (SELECT id FROM profile)) AS channels,
   (SELECT coalesce(json_agg(o), '[]') FROM (
      SELECT k.ticket_id, k.brand, k.platform, k.status, k.category, {_ts("k.received_at")} AS received_at
-     FROM tickets k WHERE k.customer_id = :c AND k.ticket_id <> :t ORDER BY k.received_at DESC LIMIT 50) o
+     FROM tickets k WHERE k.customer_id IN (SELECT id FROM profile) AND k.ticket_id <> :t
+     ORDER BY k.received_at DESC LIMIT 50) o
   ) AS other_tickets,
   (SELECT count(*) FROM tickets g WHERE :g IS NOT NULL AND g.group_id = :g AND g.brand = :b) AS group_tickets,
   (SELECT count(*) FROM tickets g WHERE :g IS NOT NULL AND g.group_id = :g AND g.brand = :b

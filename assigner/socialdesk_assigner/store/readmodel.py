@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, select, update
+from sqlalchemy import bindparam, case, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.tables import (
     classifications,
+    customer_links,
     customers,
     desk_messages,
     incident_groups,
@@ -122,6 +124,35 @@ class ReadModelStore:
                 },
             ),
             list(rows),
+        )
+
+    async def link_customers(
+        self, profile_id: uuid.UUID, customer_ids: Sequence[uuid.UUID], at: datetime
+    ) -> None:
+        """``customer_ids`` are the whole profile now: those left out of it are unlinked."""
+        await self._uow.conn.execute(
+            delete(customer_links).where(
+                customer_links.c.profile_id == profile_id,
+                customer_links.c.customer_id.not_in(list(customer_ids)),
+            )
+        )
+        stmt = pg_insert(customer_links)
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["customer_id"],
+                set_={"profile_id": stmt.excluded.profile_id, "linked_at": stmt.excluded.linked_at},
+            ),
+            [
+                {"customer_id": c, "profile_id": profile_id, "linked_at": at}
+                for c in dict.fromkeys(customer_ids)
+            ],
+        )
+
+    async def unlink_customer(self, profile_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+        await self._uow.conn.execute(
+            delete(customer_links).where(
+                customer_links.c.profile_id == profile_id, customer_links.c.customer_id == customer_id
+            )
         )
 
     # -- SLA clocks --
