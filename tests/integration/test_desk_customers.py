@@ -1,5 +1,6 @@
-"""A customer linked across channels (ingest's CustomerLinked / CustomerUnlinked) is one
-customer on the desk's ticket page: every linked channel and the profile's other tickets."""
+"""Who the customer is and which tickets the queue holds: a customer linked across channels
+(ingest's CustomerLinked / CustomerUnlinked) is one customer on the ticket page, with every
+linked channel and the profile's other tickets; the queue's filters."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_schemas import TicketAssigned
 from socialdesk_schemas.platforms import CustomerLinked, CustomerUnlinked
-from tests.integration.test_desk import arrive, ev, page
+from tests.integration.test_desk import arrive, auth, emitted, ev, page
 from tests.support import Booted, booted
 
 pytestmark = pytest.mark.integration
@@ -66,3 +68,32 @@ async def test_a_linked_customer_shows_every_channel_and_ticket_until_unlinked(s
     )
     relinked = await page(svc, on_ig.ticket_id)
     assert [c["platform"] for c in relinked["customer"]["channels"]] == ["facebook", "instagram"]
+
+
+async def test_the_queue_filters_by_status_category_group_owner_and_brand(svc: Booted) -> None:
+
+    storm = await arrive(svc, "stuck in the storm", group_id="g-storm", category="complaint")
+    refund = await arrive(svc, "refund please", category="request")
+    owners = {e.ticket_id: e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned)}
+    pend = await svc.client.post(
+        f"/v1/tickets/{refund.ticket_id}/pending",
+        json={"reason": "asked for booking"},
+        headers=auth(owners[refund.ticket_id]),
+    )
+    assert pend.status_code == 200, pend.text
+
+    async def ids(query: str, agent: str = "ob-lead") -> set[str]:
+        response = await svc.client.get(f"/v1/queue?{query}", headers=auth(agent))
+        assert response.status_code == 200, response.text
+        return {t["ticket_id"] for t in response.json()["tickets"]}
+
+    assert await ids("status=pending") == {str(refund.ticket_id)}
+    assert await ids("status=assigned") == {str(storm.ticket_id)}
+    assert await ids("category=request") == {str(refund.ticket_id)}
+    assert await ids("group=g-storm") == {str(storm.ticket_id)}
+    owner = owners[storm.ticket_id]
+    assert await ids(f"owner={owner}") == {str(t) for t, a in owners.items() if a == owner}
+    assert await ids("owner=none") == set()
+    assert await ids("owner=me", agent=owner) == {str(t) for t, a in owners.items() if a == owner}
+    assert await ids("brand=rally") == set()
+    assert await ids("escalated=true") == set()
