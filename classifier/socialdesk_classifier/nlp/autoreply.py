@@ -118,9 +118,11 @@ class AutoReplier:
         sentiment: str,
         probs: Mapping[str, float],
         reasons: list[str],
+        incident: frozenset[str] = frozenset(),
     ) -> tuple[str | None, float]:
         """(template or None, confidence) from the auto-reply head's ``probs``; appends the why
-        to ``reasons``."""
+        to ``reasons``. ``incident``: incident types the post reports happening now (a FAQ
+        asked in the middle of a breakdown or a no-show is for a person)."""
         if category not in ("query", "request") or not self._settings.auto_reply_on(post.brand):
             return None, 1.0 - max((p for k, p in probs.items() if k != "none"), default=0.0)
         cues = analysis.cues
@@ -141,6 +143,8 @@ class AutoReplier:
         why_not = None
         if blocked:
             why_not = f"blocked by {', '.join(blocked)}"
+        elif incident:
+            why_not = f"reports an incident under way ({', '.join(sorted(incident))})"
         elif sentiment == "negative" or analysis.sentiment.compound <= -0.3:
             why_not = "negative tone"
         elif cat_conf < 0.5:

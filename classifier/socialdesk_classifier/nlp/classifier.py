@@ -187,7 +187,7 @@ class Classifier:
         priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons, incident)
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
         auto_reply, ar_conf = self._auto_replier.choose(
-            post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons
+            post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons, incident
         )
         queue_conf = sum(p for c, p in cat_p.items() if CATEGORY_QUEUE[c] == CATEGORY_QUEUE[category])
         confidence = {
