@@ -327,3 +327,29 @@ async def test_updates_in_a_row_go_as_one_put(notifier: Booted, fd: FakeFreshdes
     assert fd.tickets[fd_id]["responder_id"] == FD_AGENTS["ob-ben"]
     assert len(fd.calls_to("PUT ticket")) - puts_before == 1
     assert all(o["status"] == "done" for o in await ops(notifier, ticket_id))
+
+
+async def test_a_note_whose_answer_was_lost_is_found_not_added_twice(
+    notifier: Booted, fd: FakeFreshdesk
+) -> None:
+    ticket_id = uuid.uuid4()
+    clock = fake_clock(notifier)
+    ticket = await open_ticket(notifier, fd, ticket_id)
+    fd._inject(
+        Fault(
+            1,
+            lambda _r: Reply(504, {"description": "Gateway timeout"}),
+            lambda r: r.path.endswith("/notes") and b"Still waiting" in r.body,
+            processed=True,
+        )
+    )
+    await notifier.feed(received(clock, ticket_id, text="Still waiting", opens=False))
+    await worker_of(notifier).run_once()
+    clock.advance(seconds=5)
+    for _ in range(10):
+        await worker_of(notifier).run_once()
+    notes = [n for n in fd.notes_of(int(ticket["id"])) if "Still waiting" in n["body"]]
+    assert len(notes) == 1
+    [note] = [o for o in await ops(notifier, ticket_id) if o["idempotency_key"].endswith(":message")]
+    assert note["status"] == "done" and note["external_ref"] == str(notes[0]["id"])
+    assert fd.calls_to("GET tickets/conversations")

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from socialdesk_schemas import ReplyRequested
+from socialdesk_schemas import ReplyRequested, TicketResolved
 from socialdesk_schemas.outbound import HelpdeskReplyReceived, HelpdeskTicketResolved
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.freshdesk_support import FD_AGENTS, WEBHOOK_SECRET
-from tests.integration.notifier_freshdesk_helpers import boot_notifier, new_fake, open_ticket, ops
+from tests.integration.notifier_freshdesk_helpers import boot_notifier, drain, new_fake, open_ticket, ops
 from tests.support import Booted, envelope
 
 pytestmark = pytest.mark.integration
@@ -119,3 +119,28 @@ async def test_an_agents_reply_and_resolve_become_events_once_and_our_own_change
     )
     [resolved] = await notifier.emitted()
     assert isinstance(resolved, HelpdeskTicketResolved) and resolved.agent_id == "ob-ana"
+
+
+async def test_our_own_resolve_coming_back_is_not_echoed(notifier: Booted, fd: FakeFreshdesk) -> None:
+    ticket_id = uuid.uuid4()
+    ticket = await open_ticket(notifier, fd, ticket_id)
+    clock = notifier.runtime.clock
+    await notifier.feed(
+        TicketResolved(
+            **envelope(clock, ticket_id),
+            brand="ourbus",
+            agent_id="ob-ana",
+            root_cause="delay",
+            resolved_at=clock.now(),
+        )
+    )
+    await drain(notifier, lambda: fd.tickets[int(ticket["id"])]["status"] == 4)
+    await notifier.emitted()
+    # The "Status is changed" rule fires for our own API update too.
+    response = await notifier.client.post(
+        "/v1/freshdesk/webhook",
+        json=hook(ticket["id"], "status", status="Resolved", body="", agent_id="", agent_email=""),
+        headers={"X-Socialdesk-Secret": WEBHOOK_SECRET},
+    )
+    assert response.json() == {"ignored": "made by socialdesk"}
+    assert await notifier.emitted() == []
