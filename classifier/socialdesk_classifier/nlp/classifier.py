@@ -57,6 +57,9 @@ class _Core:
     reasons: list[str]
 
 
+_NO_INCIDENT = IncidentSignature({}, {})
+
+
 def _snip(analysis: Analysis, cue: str) -> str:
     return analysis.cues[cue].snippet
 
@@ -94,7 +97,13 @@ class Classifier:
     def classify(self, post: Post) -> Decision:
         """Classify one post and link it to an incident group. Never raises on bad text."""
         analysis = self.analyser.analyse(post)
-        signature = self.incidents.extract(analysis.clean.text)
+        # A post the spam rules settle (see decide) reports no incident and joins no group.
+        cues = analysis.cues
+        settled_spam = analysis.empty or (
+            ("spam_impersonation" in cues or "spam_generic" in cues)
+            and not any(c in cues for c in ("safety_driving", "safety_person", "legal"))
+        )
+        signature = _NO_INCIDENT if settled_spam else self.incidents.extract(analysis.clean.text)
         core = self.decide(post, analysis, signature)
         group_id: str | None = None
         summary = None

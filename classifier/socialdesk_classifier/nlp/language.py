@@ -319,6 +319,13 @@ _STOP: dict[str, frozenset[str]] = {
 }
 
 
+#: word -> the languages whose function words include it (built once from _STOP).
+_STOP_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _STOP.items():
+    for _w in _words:
+        _STOP_LANGS[_w] = (*_STOP_LANGS.get(_w, ()), _lang)
+
+
 class LanguageDetector:
     """Detect the language of a cleaned post. Thread-safe after construction."""
 
@@ -366,7 +373,10 @@ class LanguageDetector:
                 return code, 0.9
         if not latin_words:
             return "und", 0.0
-        counts = {lang: sum(1 for w in latin_words if w in stops) for lang, stops in _STOP.items()}
+        counts = dict.fromkeys(_STOP, 0)
+        for w in latin_words:  # one lookup a word, not one per word and language
+            for lang in _STOP_LANGS.get(w, ()):
+                counts[lang] += 1
         best = max(counts, key=lambda k: counts[k])
         others = sorted((v for k, v in counts.items() if k != best), reverse=True)
         runner_up = others[0] if others else 0
