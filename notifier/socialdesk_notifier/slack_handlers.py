@@ -129,7 +129,10 @@ class SlackHandlers:
         ]
 
         def line(e: TicketAssigned) -> str | None:
-            if e.previous_agent_id is None and e.reason not in ("reassigned", "claimed", "escalation"):
+            # An escalation's new owner is said by the escalation's own line (and the parent).
+            if e.reason == "escalation" or (
+                e.previous_agent_id is None and e.reason not in ("reassigned", "claimed")
+            ):
                 return None
             return f":bust_in_silhouette: Reassigned to {agent_label(self.config, e.agent_id)} ({e.reason})"
 

@@ -33,6 +33,8 @@ from socialdesk_schemas import Event
 __all__ = ["DIGESTED", "SlackStore"]
 
 DIGESTED = "digested"
+#: Kinds of Slack posts a flood folds into a digest (ticket alerts and thread lines).
+DIGESTIBLE = ("breach", "escalation", "warning", "thread update")
 #: Columns that keep their first value (the message that opened the ticket).
 _FIRST_WINS = frozenset({"handle", "excerpt", "platform", "correlation_id"})
 _CONTEXT_FIELDS = [f.name for f in dataclasses.fields(TicketContext)]
@@ -194,6 +196,24 @@ class SlackStore:
         ).first()
         return None if row is None else (row.parent_delivery_id, row.parent_ts)
 
+    async def coalesce_updates(
+        self, ticket_id: uuid.UUID, channel: str, *, keep: uuid.UUID, before: datetime
+    ) -> None:
+        """Parent updates still waiting for this thread, owed before ``before``, are redundant
+        once one went out: each renders the ticket's current state, which was just sent."""
+        await self._uow.conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.status == PENDING,
+                deliveries.c.ticket_id == ticket_id,
+                deliveries.c.destination == channel,
+                deliveries.c.id != keep,
+                deliveries.c.created_at <= before,
+                deliveries.c.payload["op"].as_string() == "update",
+            )
+            .values(status=DIGESTED, external_ref="coalesced")
+        )
+
     async def parent(self, ticket_id: uuid.UUID, channel: str) -> tuple[str | None, str, str | None] | None:
         """(parent ts, thread kind, parent delivery status) of a ticket's thread in a channel."""
         row = (
@@ -299,7 +319,7 @@ class SlackStore:
                 deliveries.c.status == PENDING,
                 deliveries.c.channel == "slack",
                 deliveries.c.created_at >= since,
-                deliveries.c.payload["kind"].as_string().in_(("breach", "escalation", "warning")),
+                deliveries.c.payload["kind"].as_string().in_(DIGESTIBLE),
             )
             .group_by(deliveries.c.destination)
             .having(func.count() > threshold)
@@ -324,7 +344,7 @@ class SlackStore:
                     deliveries.c.channel == "slack",
                     deliveries.c.destination == channel,
                     deliveries.c.created_at >= since,
-                    deliveries.c.payload["kind"].as_string().in_(("breach", "escalation", "warning")),
+                    deliveries.c.payload["kind"].as_string().in_(DIGESTIBLE),
                 )
             )
             .order_by(deliveries.c.created_at)

@@ -253,3 +253,34 @@ async def test_a_thread_reply_whose_answer_was_lost_is_found_under_its_parent_no
     async with notifier.engine.connect() as conn:
         statuses = (await conn.execute(select(deliveries.c.status))).scalars().all()
     assert sorted(set(statuses)) == ["sent"]
+
+
+async def test_parent_updates_owed_before_a_sent_update_are_not_sent_again(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=2)
+    clock = clock_of(notifier)
+    replies = [
+        AgentReplied(
+            **envelope(clock, ticket),
+            reply_id=uuid.uuid4(),
+            brand="ourbus",
+            platform="x",
+            agent_id="ob-lead",
+            replied_at=clock.now(),
+            is_first_response=False,
+        )
+        for _ in range(6)
+    ]
+    for reply in replies:
+        await notifier.feed(reply)
+    clock.advance(seconds=5)  # the owed updates are older than the render that covers them
+    await drain(notifier, rounds=4)
+    assert len(slack.updates) == 1, "one update showed the state all six replies led to"
+    assert "Answered" in slack.messages("C0OBLEAD")[0]["text"]
+    async with notifier.engine.connect() as conn:
+        pending = await conn.scalar(select(func.count()).where(deliveries.c.status == "pending"))
+    assert pending == 0

@@ -56,6 +56,14 @@ def _brand_name(config: SocialdeskConfig, brand: str) -> str:
     return config.brand(brand).name
 
 
+#: A short line in a ticket's thread; in a flood these fold into the digest like alerts.
+NOTE = "thread update"
+
+
+def _note(line: str, ctx: TicketContext) -> dict[str, Any]:
+    return {"text": line, "kind": NOTE, "brand": ctx.brand, "ticket_id": str(ctx.ticket_id), "threaded": True}
+
+
 def parent_update(channel: str, ctx: TicketContext, kind: str = "ticket") -> Notification:
     """Re-render the ticket's parent in ``channel`` from its state when the delivery is sent."""
     return Notification(
@@ -73,7 +81,7 @@ def _elsewhere(paged: str, threads: Sequence[str], ctx: TicketContext, line: str
             Notification(
                 "slack",
                 channel,
-                {"text": line, "kind": "followup_note", "ticket_id": str(ctx.ticket_id), "threaded": True},
+                _note(line, ctx),
             )
         )
         out.append(parent_update(channel, ctx))
@@ -207,12 +215,6 @@ def state_change(ctx: TicketContext, line: str | None, *, threads: Sequence[str]
     out: list[Notification] = []
     for channel in threads:
         if line:
-            out.append(
-                Notification(
-                    "slack",
-                    channel,
-                    {"text": line, "kind": "state", "ticket_id": str(ctx.ticket_id), "threaded": True},
-                )
-            )
+            out.append(Notification("slack", channel, _note(line, ctx)))
         out.append(parent_update(channel, ctx))
     return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from socialdesk_notifier.domain import Delivery, SendResult
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: How long a reply waits before asking again whether its thread's parent is posted.
 PARENT_WAIT_SECONDS: Final = 1.0
+#: Parent updates owed this long before a sent update's render are covered by it.
+COALESCE_MARGIN: Final = timedelta(seconds=2)
 
 
 def _wait(seconds: float, why: str) -> SendResult:
@@ -73,6 +75,8 @@ class SlackSender:
         self._pacer = Pacer(rate_per_second=1.0 / interval, recipient_interval=0.0)
         #: Seconds spent waiting for a channel's turn, by delivery id (the bench excludes them).
         self.paced_seconds: dict[str, float] = {}
+        #: When each thread parent was last rendered and sent, by (ticket, channel).
+        self._rendered: dict[tuple[str, str], datetime] = {}
 
     async def send(self, delivery: Delivery) -> SendResult:
         if delivery.payload.get("op") == UPDATE:
@@ -148,15 +152,31 @@ class SlackSender:
             if status in ("pending", "sending"):
                 return _wait(PARENT_WAIT_SECONDS, "waiting for the thread's parent to be posted")
             return SendResult(ok=True, external_ref=None)
-        content = parent_card(
-            ctx, config=self._config, now=self._clock.now(), desk_url=self._desk_url, kind=kind
-        )
+        key = (str(delivery.ticket_id), delivery.destination)
+        last = self._rendered.get(key)
+        if last is not None and last - COALESCE_MARGIN >= delivery.created_at:
+            return SendResult(ok=True, external_ref=ts)  # a later render already showed this state
+        rendered_at = self._clock.now()
+        content = parent_card(ctx, config=self._config, now=rendered_at, desk_url=self._desk_url, kind=kind)
         lane = f"update:{delivery.destination}"
         turn = await self._turn(lane, delivery)
         if turn is not None:
             return turn
         result = await self._api.update(delivery.destination, ts, content)
         self._after(lane, result)
+        if result.ok:
+            if len(self._rendered) > 10_000:
+                self._rendered.clear()
+            self._rendered[key] = rendered_at
+            async with self._uow_factory.quiet() as uow:
+                # Owed (and committed) well before the state we rendered was read: already shown.
+                await SlackStore(uow).coalesce_updates(
+                    delivery.ticket_id,
+                    delivery.destination,
+                    keep=delivery.id,
+                    before=rendered_at - COALESCE_MARGIN,
+                )
+                await uow.commit()
         return result
 
     # --- pacing ---------------------------------------------------------------------------------
