@@ -40,13 +40,13 @@ async def rotation_for(
     customer's last owner, the brands' round-robin cursors (held until commit)."""
     # every agent of the batch's brands (specialists too); an unknown brand is a KeyError
     team = {a.id for b in sorted(brands) for a in agents_for(config, b, online_only=False)}
-    states, load = await store.presence_and_load(team)
+    state = await store.routing_state(team, brands, customers or set(), excluding=excluding or [])
     return Rotation(
         config,
-        load=load,
-        last_owner=await store.last_owners(customers or set(), excluding=excluding or []),
-        cursor=await store.lock_cursors(brands),
-        online=roster.available(states, now),
+        load=state.load,
+        last_owner=state.last_owner,
+        cursor=state.cursor,
+        online=roster.available(state.presence, now),
     )
 
 
@@ -115,15 +115,22 @@ async def on_message_classified(
         ]
     )
     await DeskStore(uow).add_history(history_rows(emitted, now))
-    for event in emitted:  # saved replies sent automatically belong to the conversation too
-        if isinstance(event, ReplyRequested) and event.origin == "auto_reply":
-            await store.add_reply(
-                reply_id=event.reply_id,
-                ticket_id=event.ticket_id,
-                agent_id=AUTO_REPLY_AGENT,
-                text=event.text,
-                at=now,
-                template_key=event.template_key,
-                request_event_id=event.event_id,
-                origin="auto_reply",
-            )
+    # saved replies sent automatically belong to the conversation too
+    await store.add_replies(
+        [
+            {
+                "reply_id": event.reply_id,
+                "ticket_id": event.ticket_id,
+                "agent_id": AUTO_REPLY_AGENT,
+                "text": event.text,
+                "created_at": now,
+                "status": "requested",
+                "status_at": now,
+                "template_key": event.template_key,
+                "request_event_id": event.event_id,
+                "origin": "auto_reply",
+            }
+            for event in emitted
+            if isinstance(event, ReplyRequested) and event.origin == "auto_reply"
+        ]
+    )

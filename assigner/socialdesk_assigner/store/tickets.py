@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select, tuple_, union_all, update
+from sqlalchemy import Uuid, bindparam, cast, literal, null, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -21,7 +21,7 @@ from socialdesk_assigner.domain import Ticket
 from socialdesk_assigner.tables import agent_load, classifications, presence, replies, rr_cursor, tickets
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["TicketStore", "as_ticket"]
+__all__ = ["RoutingState", "TicketStore", "as_ticket"]
 
 _COLUMNS = tuple(f.name for f in fields(Ticket))
 #: What a transition may change; the rest is fixed when the ticket opens.
@@ -61,6 +61,16 @@ def _row(ticket: Ticket, prefix: str = "") -> dict[str, Any]:
     values = {f"{prefix}{name}": getattr(ticket, name) for name in _COLUMNS}
     values[f"{prefix}watchers"] = list(ticket.watchers)
     return values
+
+
+@dataclass
+class RoutingState:
+    """What :meth:`TicketStore.routing_state` reads."""
+
+    presence: dict[str, str] = field(default_factory=dict)
+    load: dict[str, int] = field(default_factory=dict)
+    cursor: dict[str, str] = field(default_factory=dict)
+    last_owner: dict[tuple[str, uuid.UUID], str] = field(default_factory=dict)
 
 
 class TicketStore:
@@ -139,28 +149,85 @@ class TicketStore:
         )
         return {row.agent_id: row.open for row in rows if row.open > 0}
 
-    async def presence_and_load(self, agent_ids: Collection[str]) -> tuple[dict[str, str], dict[str, int]]:
-        """Presence set at the desk (every agent) and the open load of ``agent_ids``, in one
-        round trip: what routing reads for every batch."""
-        both = union_all(
+    async def routing_state(
+        self,
+        agent_ids: Collection[str],
+        brands: Collection[str],
+        customers: Collection[tuple[str, uuid.UUID]],
+        *,
+        excluding: Collection[uuid.UUID],
+    ) -> RoutingState:
+        """What routing reads for every batch, in one round trip: presence set at the desk
+        (every agent), the open load of ``agent_ids``, the round-robin cursor of ``brands``
+        (held until the unit of work ends) and each (brand, customer)'s latest owner among
+        their other tickets."""
+        cursors = (
+            select(rr_cursor.c.brand, rr_cursor.c.last_agent_id)
+            .where(rr_cursor.c.brand.in_(sorted(brands) or [""]))
+            .order_by(rr_cursor.c.brand)
+            .with_for_update()
+            .cte("cursors")
+        )
+        parts = [
             select(
                 literal("p").label("kind"),
-                presence.c.agent_id,
+                presence.c.agent_id.label("agent_id"),
                 presence.c.status.label("status"),
                 literal(0).label("n"),
+                literal("").label("brand"),
+                cast(null(), Uuid).label("customer_id"),
             ),
-            select(literal("l"), agent_load.c.agent_id, literal(""), agent_load.c.open).where(
-                agent_load.c.agent_id.in_(sorted(agent_ids))
+            select(
+                literal("l"),
+                agent_load.c.agent_id,
+                literal(""),
+                agent_load.c.open,
+                literal(""),
+                cast(null(), Uuid),
+            ).where(agent_load.c.agent_id.in_(sorted(agent_ids) or [""])),
+            select(
+                literal("c"),
+                cursors.c.last_agent_id,
+                literal(""),
+                literal(0),
+                cursors.c.brand,
+                cast(null(), Uuid),
             ),
-        )
-        states: dict[str, str] = {}
-        load: dict[str, int] = {}
-        for row in await self._uow.conn.execute(both):
+        ]
+        if customers:
+            latest = (
+                select(tickets.c.brand, tickets.c.customer_id, tickets.c.agent_id)
+                .where(
+                    tuple_(tickets.c.brand, tickets.c.customer_id).in_(list(customers)),
+                    tickets.c.agent_id.is_not(None),
+                    tickets.c.ticket_id.not_in(list(excluding)),
+                )
+                .ext(distinct_on(tickets.c.brand, tickets.c.customer_id))
+                .order_by(tickets.c.brand, tickets.c.customer_id, tickets.c.received_at.desc())
+                .subquery("latest")
+            )
+            parts.append(
+                select(
+                    literal("o"),
+                    latest.c.agent_id,
+                    literal(""),
+                    literal(0),
+                    latest.c.brand,
+                    latest.c.customer_id,
+                )
+            )
+        state = RoutingState()
+        for row in await self._uow.conn.execute(union_all(*parts)):
             if row.kind == "p":
-                states[row.agent_id] = row.status
-            elif row.n > 0:
-                load[row.agent_id] = row.n
-        return states, load
+                state.presence[row.agent_id] = row.status
+            elif row.kind == "l":
+                if row.n > 0:
+                    state.load[row.agent_id] = row.n
+            elif row.kind == "c":
+                state.cursor[row.brand] = row.agent_id
+            else:
+                state.last_owner[(row.brand, row.customer_id)] = row.agent_id
+        return state
 
     async def last_owners(
         self, customers: Collection[tuple[str, uuid.UUID]], *, excluding: Collection[uuid.UUID]
@@ -202,6 +269,14 @@ class TicketStore:
         )
 
     # -- replies --
+
+    async def add_replies(self, rows: list[dict[str, Any]]) -> None:
+        """Record replies (rows of the ``replies`` table) in one statement; those recorded
+        before are left as they are."""
+        if rows:
+            await self._uow.conn.execute(
+                pg_insert(replies).on_conflict_do_nothing(index_elements=["reply_id"]), rows
+            )
 
     async def add_reply(
         self,
