@@ -10,6 +10,11 @@ class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", frozen=True)
 
     http_port: int = Field(default=8081, ge=0, le=65535)
+    # Per client address. Platform webhooks arrive from a few addresses (Meta's and X's
+    # egress, or one ingress proxy) and are authenticated by their signature; the ack
+    # path takes ~2,000 signed deliveries/s on two cores, and the runtime's 2000/second
+    # would refuse (429) the top of a burst that ingest can store. Still bounded.
+    http_rate_limit: str = "10000/second"
     # A conversation silent this long starts a new ticket on its next message.
     conversation_idle_seconds: float = Field(default=24 * 3600, gt=0)
     # How often the extraction worker looks for stored deliveries besides being woken

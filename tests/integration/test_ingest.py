@@ -184,6 +184,18 @@ async def test_concurrent_requests_share_transactions_and_thread_correctly(intak
     assert sorted(b["status"] for b in (bodies[8], bodies[25])) == ["accepted", "duplicate"]
     assert await intake.count("messages") == 25
     assert len(await intake.svc.emitted()) == 25
+    # Each message points at the very bytes it arrived as, however the batch was stored.
+    async with intake.svc.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT m.platform_message_id, r.body FROM messages m"
+                    " JOIN raw_deliveries r ON r.id = m.raw_delivery_id"
+                )
+            )
+        ).all()
+    assert len(rows) == 25
+    assert all(json.loads(bytes(body))["platform_message_id"] == mid for mid, body in rows)
 
 
 async def test_a_customer_is_one_row_with_the_newest_profile(intake: Intake) -> None:
