@@ -112,6 +112,20 @@ class HelpdeskTicketResolved(Event):
     resolved_at: AwareDatetime
 
 
+class HelpdeskConnectorHealthChanged(Event):
+    """A brand's helpdesk connector stopped (a wrong API key, a deleted group) or works
+    again (issue 13). Keyed by a stable id per brand and helpdesk, not a ticket's."""
+
+    event_type: Literal["HelpdeskConnectorHealthChanged"] = "HelpdeskConnectorHealthChanged"
+    brand: str
+    helpdesk: Literal["freshdesk"] = "freshdesk"
+    healthy: bool
+    problem: Literal["auth", "group"] | None = None
+    detail: str = ""
+    retry_at: AwareDatetime | None = None
+    changed_at: AwareDatetime
+
+
 DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     DeliverySucceeded,
     DeliveryFailed,
@@ -120,6 +134,7 @@ DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     OwnershipRequested,
     HelpdeskReplyReceived,
     HelpdeskTicketResolved,
+    HelpdeskConnectorHealthChanged,
 )
 
 __all__ = [
@@ -127,6 +142,7 @@ __all__ = [
     "DeliveryFailed",
     "DeliverySucceeded",
     "EscalationAcknowledged",
+    "HelpdeskConnectorHealthChanged",
     "HelpdeskReplyReceived",
     "HelpdeskTicketResolved",
     "OwnershipRequested",

@@ -10,10 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from socialdesk_notifier.freshdesk.domain.ops import marker_tag
 from socialdesk_notifier.freshdesk.store import FreshdeskStore
+from socialdesk_notifier.tables import deliveries
 from socialdesk_schemas import ReplyRequested, SlaBreached, TicketAssigned, TicketEscalated, TicketResolved
+from socialdesk_schemas.outbound import HelpdeskConnectorHealthChanged
 from tests.fakes._http import Fault, Reply
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.freshdesk_support import (
@@ -274,6 +277,26 @@ async def test_a_wrong_api_key_pauses_the_brand_without_a_retry_storm(
             )
             == 1
         )
+        # One health event and one Slack warning to the brand's warnings channel, per outage.
+        [down] = [e for e in await svc.emitted() if isinstance(e, HelpdeskConnectorHealthChanged)]
+        assert not down.healthy and down.problem == "auth"
+        async with svc.engine.connect() as conn:
+            warnings = (
+                await conn.execute(
+                    select(deliveries.c.destination, deliveries.c.payload).where(
+                        deliveries.c.source_event_type == "HelpdeskConnectorHealthChanged"
+                    )
+                )
+            ).all()
+        assert [w.destination for w in warnings] == ["C0OBWARN"]
+        assert "API key" in warnings[0].payload["text"]
+        # Someone fixes the key in Freshdesk's place (here: the fake accepts it); after the pause, all goes out.
+        fd.api_key = "wrong"
+        fake_clock(svc).advance(seconds=301)
+        await drain(svc, lambda: len(fd.tickets) == 3)
+        [up] = [e for e in await svc.emitted() if isinstance(e, HelpdeskConnectorHealthChanged)]
+        assert up.healthy
+        assert registry.get_sample_value("notifier_freshdesk_connected", {"brand": "ourbus"}) == 1
 
 
 async def test_a_deleted_group_pauses_the_brand(fresh_db: str, fd: FakeFreshdesk, tmp_path: Path) -> None:

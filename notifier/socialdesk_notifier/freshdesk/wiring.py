@@ -27,13 +27,21 @@ from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_runtime.consumer import HandlerTable
 from socialdesk_runtime.service import Runtime
 from socialdesk_schemas import Event
-from socialdesk_schemas.outbound import HelpdeskReplyReceived, HelpdeskTicketResolved
+from socialdesk_schemas.outbound import (
+    HelpdeskConnectorHealthChanged,
+    HelpdeskReplyReceived,
+    HelpdeskTicketResolved,
+)
 
 __all__ = ["FRESHDESK_EMITS", "FreshdeskParts", "freshdesk_parts"]
 
 log = logging.getLogger(__name__)
 
-FRESHDESK_EMITS: tuple[type[Event], ...] = (HelpdeskReplyReceived, HelpdeskTicketResolved)
+FRESHDESK_EMITS: tuple[type[Event], ...] = (
+    HelpdeskReplyReceived,
+    HelpdeskTicketResolved,
+    HelpdeskConnectorHealthChanged,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ def freshdesk_parts(runtime: Runtime, settings: NotifierSettings) -> FreshdeskPa
         max_age=timedelta(hours=settings.give_up_after_hours),
         poll_seconds=settings.poll_seconds,
         batch=settings.delivery_batch,
+        config=config,
     )
     if accounts:
         runtime.uow_factory.on_commit(worker.notify)

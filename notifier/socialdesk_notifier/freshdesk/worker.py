@@ -19,7 +19,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from socialdesk_notifier.domain.routing import Notification, channel_for
 from socialdesk_notifier.freshdesk.client import FreshdeskAccount, NotNow
+from socialdesk_notifier.freshdesk.domain.health import health_changed, health_text
 from socialdesk_notifier.freshdesk.domain.ops import Mirror, Op, create_body, marker_tag
 from socialdesk_notifier.freshdesk.domain.outcomes import (
     Answer,
@@ -33,8 +35,10 @@ from socialdesk_notifier.freshdesk.domain.outcomes import (
 )
 from socialdesk_notifier.freshdesk.metrics import FreshdeskMetrics
 from socialdesk_notifier.freshdesk.store import FreshdeskStore
+from socialdesk_notifier.store import DeliveryStore
 from socialdesk_runtime.clock import Clock
-from socialdesk_runtime.db import UnitOfWorkFactory
+from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.workers import LoopControl
 
 __all__ = ["FreshdeskWorker"]
@@ -56,6 +60,7 @@ class FreshdeskWorker:
         max_age: timedelta = timedelta(hours=24),
         poll_seconds: float = 0.5,
         batch: int = 50,
+        config: SocialdeskConfig | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._accounts = dict(accounts)
@@ -66,6 +71,10 @@ class FreshdeskWorker:
         self._poll = poll_seconds
         self._batch = batch
         self._paused: dict[str, datetime] = {}
+        #: Brands warned in Slack of an outage not over yet (one warning per outage).
+        self._warned: set[str] = set()
+        #: For the Slack warning (brand names and channels); none in unit use.
+        self._config = config
         #: Brands whose account answered a call well since start or since their last pause:
         #: until then one op at a time probes it, so a wrong key costs one call, not a batch.
         self._proven: set[str] = set()
@@ -242,7 +251,12 @@ class FreshdeskWorker:
                     await store.decided(op.ticket_id, fd_status=int(op.payload["status"]))
             if isinstance(decision, Done):
                 await store.done_with([c.id for c in carried], ref=decision.ref, at=decision.at)
+            healthy = await self._warn(uow, brand, decision, now)
             await uow.commit()
+        if healthy is True:
+            self._warned.discard(brand)
+        elif healthy is False:
+            self._warned.add(brand)
         if isinstance(decision, Done):
             self._proven.add(brand)
             if brand in self._paused:
@@ -265,6 +279,35 @@ class FreshdeskWorker:
         else:
             self._metrics.ops.labels(brand, op.kind, "retry").inc()
             log.warning("freshdesk op %s (%s) will be retried: %s", op.id, op.kind, decision.error)
+
+    async def _warn(self, uow: UnitOfWork, brand: str, decision: Decision, now: datetime) -> bool | None:
+        """Once per outage: a connector health event and a Slack warning to the brand
+        (and once when it works again). Returns the health warned, None if nothing."""
+        if isinstance(decision, Paused) and brand not in self._warned:
+            event = health_changed(
+                brand,
+                healthy=False,
+                problem="auth" if decision.reason == "auth" else "group",
+                detail=decision.error,
+                retry_at=decision.until,
+                now=now,
+            )
+        elif isinstance(decision, Done) and brand in self._warned:
+            event = health_changed(brand, healthy=True, problem=None, detail="", retry_at=None, now=now)
+        else:
+            return None
+        uow.emit(event)
+        if self._config is not None:
+            brand_cfg = self._config.brand(brand)
+            text = health_text(
+                event, brand_name=brand_cfg.name, base_url=self._accounts[brand].settings.base_url
+            )
+            block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+            notification = Notification(
+                "slack", channel_for(brand_cfg.slack_channels, "warnings"), {"text": text, "blocks": [block]}
+            )
+            await DeliveryStore(uow).enqueue(event, notification, now=now)
+        return event.healthy
 
     def _pause(self, brand: str, decision: Paused) -> None:
         if brand not in self.paused:
