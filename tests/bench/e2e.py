@@ -3,8 +3,11 @@
 The same broker rate, warm-up, latency phase (fixed offered rate) and throughput phase
 (closed loop) as a full run, on a fresh stack, without the classifier, desk, webhook,
 SLA and replies sections: what a change to the pipeline's hot path is checked with.
-The figure to compare across runs on a shared machine is CPU milliseconds per message
-per process (robust to other load), not msg/s; the machine's load is printed with it.
+The figures to compare across runs on a shared machine are CPU milliseconds per message
+per process, not msg/s, and the idle share of a core per process measured first with no
+load (consumer polling, relays, schedulers: what every second costs whatever the load,
+and what inflates CPU per message when other load stretches a run). The machine's load
+average is printed with them.
 
 ``--profile DIR`` samples every Python service with py-spy during the throughput phase
 (a dev tool: ``pip install py-spy``) and writes one folded-stack file per service, plus a
@@ -29,12 +32,14 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from tests.bench.broker import measure_broker
 from tests.bench.folded import hottest
+from tests.bench.procstat import cpu_seconds, cpu_share
 from tests.bench.runner import Options, pipeline, say
 from tests.bench.stack import BenchStack, without_slack_token
 
@@ -85,7 +90,29 @@ async def _py_spy(stack: BenchStack, exe: str, out: Path, *, rate: int) -> Async
             await proc.wait()
 
 
-def run_e2e(opts: Options, *, profile: Path | None = None, profile_rate: int = 200) -> dict[str, Any]:
+def _idle_share(stack: BenchStack, seconds: float) -> dict[str, float]:
+    """Each process's share of a core with no load at all: the cost of polling (consumer
+    fetches, relays, schedulers), which does not depend on the machine's other load."""
+    if seconds <= 0:
+        return {}
+    time.sleep(2.0)  # start-up work (migrations, first fetches, group joins) settles
+    pids = stack.service_pids()
+    before = cpu_seconds(pids)
+    started = time.perf_counter()
+    time.sleep(seconds)
+    share = cpu_share(before, cpu_seconds(pids), time.perf_counter() - started)
+    share.pop("bench", None)
+    say(
+        f"  idle for {seconds:.0f} s (no load), share of a core: "
+        + ", ".join(f"{r} {v * 100:.1f}%" for r, v in sorted(share.items(), key=lambda kv: -kv[1]))
+        + f"; {sum(share.values()) * 100:.0f}% in all"
+    )
+    return share
+
+
+def run_e2e(
+    opts: Options, *, profile: Path | None = None, profile_rate: int = 200, idle_seconds: float = 10.0
+) -> dict[str, Any]:
     """One end-to-end run on a fresh stack; returns its figures (NaN where not measured)."""
     with BenchStack(durable=opts.durable, service_env=opts.service_env) as stack:
         stack.start_broker()
@@ -96,6 +123,7 @@ def run_e2e(opts: Options, *, profile: Path | None = None, profile_rate: int = 2
         )
         say(f"  broker: {broker.msgs_per_s:.0f} msg/s produced and consumed")
         say(f"  five services ready in {stack.start_services():.1f} s")
+        idle = _idle_share(stack, idle_seconds)
         around = None
         if profile is not None:
             target = profile
@@ -120,6 +148,7 @@ def run_e2e(opts: Options, *, profile: Path | None = None, profile_rate: int = 2
         "cpu_ms_per_msg": {k: round(v, 2) for k, v in per_msg.items()},
         "cpu_ms_per_msg_services": round(sum(v for k, v in per_msg.items() if k != "bench"), 2),
         "latency_cpu_ms_per_msg": {k: round(v, 2) for k, v in latency.cpu_ms_per_message.items()},
+        "idle_cpu_share_pct": {k: round(v * 100, 2) for k, v in idle.items()},
     }
 
 
@@ -130,6 +159,9 @@ def _parse(argv: list[str] | None) -> tuple[argparse.Namespace, Options]:
     parser.add_argument("--rate", type=float, default=100.0, help="offered rate of the latency phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the latency phase")
     parser.add_argument("--durable", action="store_true", help="PostgreSQL with fsync on")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=10.0, help="measure CPU with no load first (0: skip)"
+    )
     parser.add_argument("--profile", type=Path, help="py-spy every service in the throughput phase")
     parser.add_argument("--profile-rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--service-env", action="append", default=[], metavar="NAME=VALUE")
@@ -160,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     without_slack_token()
     say(f"socialdesk e2e bench on {os.cpu_count()} CPUs; load average before: {_load()}")
     try:
-        figures = run_e2e(opts, profile=args.profile, profile_rate=args.profile_rate)
+        figures = run_e2e(
+            opts, profile=args.profile, profile_rate=args.profile_rate, idle_seconds=args.idle_seconds
+        )
     except KeyboardInterrupt:
         say("interrupted: every process stopped, temporary files removed")
         return 130
