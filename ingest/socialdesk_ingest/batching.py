@@ -62,6 +62,11 @@ class IntakeBatcher(Generic[In, Out]):
         self._running: set[asyncio.Task[None]] = set()
         self._starting = False
 
+    @property
+    def busy(self) -> bool:
+        """Items wait or a batch is being stored right now."""
+        return bool(self._queue or self._running)
+
     async def submit(self, item: In) -> Out:
         """Answered once its batch has committed; :class:`IntakeOverloaded` at once if the
         queue is full."""

@@ -78,6 +78,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         max_concurrent=4,
         fails_whole=is_transient,
     )
+    worker.acknowledging = lambda: deliveries.busy
     platforms = config.platforms
     hooks = webhook_router(batcher=deliveries, config=_webhook_config(config), metrics=metrics)
     people = customers_router(

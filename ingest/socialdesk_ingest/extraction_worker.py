@@ -14,6 +14,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from socialdesk_ingest.domain.ack_first import AckFirst
@@ -49,7 +50,11 @@ class ExtractionWorker:
         quiet_seconds: float = 0.05,
         max_lag_seconds: float = 0.0,
         linking: Linking | None = None,
+        acknowledging: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``acknowledging()`` says webhook deliveries are being stored right now (the
+        group commit's queue is not empty): extraction holds back while it lasts, within
+        ``max_lag_seconds``."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._accounts = accounts
@@ -62,6 +67,7 @@ class ExtractionWorker:
         self._enricher = enricher
         self._linking = linking
         self._pace = AckFirst(quiet=quiet_seconds, max_lag=max_lag_seconds)
+        self.acknowledging = acknowledging
         self._last_forget = -math.inf
         self._control = LoopControl()
 
@@ -91,7 +97,7 @@ class ExtractionWorker:
         oldest delivery waiting; once overdue, extract until caught up."""
         held = False
         while not self._control.stopping:
-            wait = self._pace.wait(time.monotonic())
+            wait = self._pace.wait(time.monotonic(), acknowledging=self.acknowledging())
             if wait > 0:
                 if not held:
                     held = True  # the backlog a burst leaves while acknowledgements go first

@@ -44,3 +44,11 @@ def test_once_overdue_extraction_continues_until_caught_up() -> None:
     assert pace.oldest_waiting is None
     pace.stored(20.0)
     assert pace.wait(20.0) == pytest.approx(0.05)  # a new burst starts a new lag
+
+
+def test_a_delivery_being_acknowledged_keeps_the_burst_going_within_the_lag() -> None:
+    pace = AckFirst(quiet=0.05, max_lag=2.0)
+    pace.stored(0.0)
+    assert pace.wait(0.5) == 0.0  # quiet for 0.5 s: extract
+    assert pace.wait(0.5, acknowledging=True) == pytest.approx(0.05)  # one in flight: not yet
+    assert pace.wait(2.0, acknowledging=True) == 0.0  # but never past the lag
