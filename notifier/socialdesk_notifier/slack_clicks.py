@@ -135,7 +135,7 @@ class ClickHandler:
                 answer = "The ticket is being assigned to you."
             uow.emit(event)
             threads = (await store.threads([ticket_id])).get(ticket_id, [])
-            notes: list[Notification] = state_change(ctx, line, threads=threads)
+            notes: list[Notification] = state_change(ctx, line, threads=threads, urgent=True)
             await store.enqueue([(event, n) for n in notes], now=now)
             await uow.commit()
         return answer

@@ -64,11 +64,18 @@ def _note(line: str, ctx: TicketContext) -> dict[str, Any]:
     return {"text": line, "kind": NOTE, "brand": ctx.brand, "ticket_id": str(ctx.ticket_id), "threaded": True}
 
 
-def parent_update(channel: str, ctx: TicketContext, kind: str = "ticket") -> Notification:
-    """Re-render the ticket's parent in ``channel`` from its state when the delivery is sent."""
-    return Notification(
-        "slack", channel, {"op": UPDATE, "ticket_id": str(ctx.ticket_id), "kind": kind, "text": "update"}
-    )
+def parent_update(
+    channel: str, ctx: TicketContext, kind: str = "ticket", *, urgent: bool = False
+) -> Notification:
+    """Re-render the ticket's parent in ``channel`` from its state when the delivery is sent.
+
+    ``urgent`` (a person just pressed a button) skips the queue of routine updates: the
+    person is looking at the message and expects it to show what they did.
+    """
+    payload: dict[str, Any] = {"op": UPDATE, "ticket_id": str(ctx.ticket_id), "kind": kind, "text": "update"}
+    if urgent:
+        payload["urgent"] = True
+    return Notification("slack", channel, payload)
 
 
 def _elsewhere(paged: str, threads: Sequence[str], ctx: TicketContext, line: str) -> list[Notification]:
@@ -209,12 +216,14 @@ def safety_alerts(
     return [Notification("slack", _channel(config, ctx.brand, "crisis"), message)]
 
 
-def state_change(ctx: TicketContext, line: str | None, *, threads: Sequence[str]) -> list[Notification]:
+def state_change(
+    ctx: TicketContext, line: str | None, *, threads: Sequence[str], urgent: bool = False
+) -> list[Notification]:
     """The ticket changed (answered, resolved, reassigned, acknowledged): every parent is
     re-rendered, and with ``line`` a short reply says what happened."""
     out: list[Notification] = []
     for channel in threads:
         if line:
             out.append(Notification("slack", channel, _note(line, ctx)))
-        out.append(parent_update(channel, ctx))
+        out.append(parent_update(channel, ctx, urgent=urgent))
     return out

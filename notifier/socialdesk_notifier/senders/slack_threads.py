@@ -142,10 +142,8 @@ class SlackSender:
 
     async def _update(self, delivery: Delivery) -> SendResult:
         async with self._uow_factory.quiet() as uow:
-            store = SlackStore(uow)
-            parent = await store.parent(delivery.ticket_id, delivery.destination)
-            ctx = await store.context(delivery.ticket_id)
-        if parent is None or ctx is None:
+            parent = await SlackStore(uow).parent(delivery.ticket_id, delivery.destination)
+        if parent is None:
             return SendResult(ok=True, external_ref=None)  # no thread of ours there: nothing to update
         ts, kind, status = parent
         if ts is None:
@@ -153,15 +151,25 @@ class SlackSender:
                 return _wait(PARENT_WAIT_SECONDS, "waiting for the thread's parent to be posted")
             return SendResult(ok=True, external_ref=None)
         key = (str(delivery.ticket_id), delivery.destination)
-        last = self._rendered.get(key)
-        if last is not None and last - COALESCE_MARGIN >= delivery.created_at:
-            return SendResult(ok=True, external_ref=ts)  # a later render already showed this state
-        rendered_at = self._clock.now()
-        content = parent_card(ctx, config=self._config, now=rendered_at, desk_url=self._desk_url, kind=kind)
-        lane = f"update:{delivery.destination}"
+        if self._covered(key, delivery):
+            return SendResult(ok=True, external_ref=ts)
+        # chat.update has no per-channel limit (it is Tier 3 per workspace): routine updates
+        # share one lane per channel; a click's update has its own, so it never waits
+        # behind a flood's backlog (clicks come at human speed).
+        urgent = "urgent-" if delivery.payload.get("urgent") else ""
+        lane = f"{urgent}update:{delivery.destination}"
         turn = await self._turn(lane, delivery)
         if turn is not None:
             return turn
+        if self._covered(key, delivery):  # another update went out while this one waited
+            return SendResult(ok=True, external_ref=ts)
+        # The state is read at the moment of sending: the parent shows what is true now.
+        rendered_at = self._clock.now()
+        async with self._uow_factory.quiet() as uow:
+            ctx = await SlackStore(uow).context(delivery.ticket_id)
+        if ctx is None:
+            return SendResult(ok=True, external_ref=None)
+        content = parent_card(ctx, config=self._config, now=rendered_at, desk_url=self._desk_url, kind=kind)
         result = await self._api.update(delivery.destination, ts, content)
         self._after(lane, result)
         if result.ok:
@@ -178,6 +186,11 @@ class SlackSender:
                 )
                 await uow.commit()
         return result
+
+    def _covered(self, key: tuple[str, str], delivery: Delivery) -> bool:
+        """A render sent well after this update was owed already showed its state."""
+        last = self._rendered.get(key)
+        return last is not None and last - COALESCE_MARGIN >= delivery.created_at
 
     # --- pacing ---------------------------------------------------------------------------------
 
