@@ -19,11 +19,13 @@ import statistics
 import sys
 from typing import Any
 
+from tests.bench.assigner_cpu import TARGET_ASSIGNER_CPU_MS, measure_assigner_cpu_in_child
 from tests.bench.desk import TARGET_ASSIGN_P99_MS, TARGET_TICKET_P99_MS
 from tests.bench.replies import measure_replies
 from tests.bench.runner import Options, run_once, say
 from tests.bench.sla import TARGETS as SLA_TARGETS
 from tests.bench.sla import measure_sla
+from tests.bench.slack import TARGET_BREACH_TO_POST_P99_MS, measure_slack
 from tests.bench.stack import without_slack_token
 from tests.bench.webhooks import TARGET_ACK_P99_MS, TARGET_RATIO
 
@@ -77,6 +79,8 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
     ("sla_rss_mb", "max", SLA_TARGETS["sla_rss_mb"]),
     ("sla_restart_ready_s", "max", SLA_TARGETS["sla_restart_ready_s"]),
     ("replies_throttled_total", "max", 1.0),
+    ("slack_breach_to_post_p99_ms", "max", TARGET_BREACH_TO_POST_P99_MS),
+    ("assigner_cpu_ms_per_msg", "max", TARGET_ASSIGNER_CPU_MS),
 )
 
 
@@ -161,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(measure_sla(timers, fire_seconds=5 if args.quick else 20, say=say))
         say("replies through a rate-limited Graph fake (own PostgreSQL) ...")
         figures.update(measure_replies(120, 40, 40) if args.quick else measure_replies(600, 200, 100))
+        say("Slack: breaches on sla.events to posts in a paced Slack fake (own broker and PostgreSQL) ...")
+        figures.update(measure_slack(60 if args.quick else 300, say=say))
+        say("assigner CPU per customer message through the real consumer path (own PostgreSQL) ...")
+        cpu, note = measure_assigner_cpu_in_child(messages=1000 if args.quick else 5000, batch=100)
+        say(f"    {note}")
+        figures.update(cpu or {})
     except KeyboardInterrupt:
         say("interrupted: every process stopped, temporary files removed")
         return 130
@@ -195,7 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         value = figures.get(key, math.nan)
         sign = "≤" if kind == "max" else "≥"
         say(f"  {key:<30}{value:>10.2f}   target {sign} {limit:g}: {'PASS' if verdicts[key] else 'FAIL'}")
-    for key in ("sla_timers_armed", "replies_per_s", "desk_ticket_median_ms"):
+    for key in (
+        "sla_timers_armed",
+        "replies_per_s",
+        "desk_ticket_median_ms",
+        "slack_posts_throttled",
+        "slack_breaches_missing",
+        "assigner_statements_per_batch",
+    ):
         if key in figures:
             say(f"  {key:<30}{figures[key]:>10.2f}")
 
