@@ -33,8 +33,10 @@ from socialdesk_schemas import Event
 __all__ = ["DIGESTED", "SlackStore"]
 
 DIGESTED = "digested"
-#: Kinds of Slack posts a flood folds into a digest (ticket alerts and thread lines).
-DIGESTIBLE = ("breach", "escalation", "warning", "thread update")
+#: Kinds of Slack posts a flood folds into a digest: the channel-level ticket alerts.
+#: Thread lines stay in their threads (they never clutter the channel); in a flood they
+#: wait for the channel's turn.
+DIGESTIBLE = ("breach", "escalation", "warning")
 #: Columns that keep their first value (the message that opened the ticket).
 _FIRST_WINS = frozenset({"handle", "excerpt", "platform", "correlation_id"})
 _CONTEXT_FIELDS = [f.name for f in dataclasses.fields(TicketContext)]

@@ -56,7 +56,7 @@ def _brand_name(config: SocialdeskConfig, brand: str) -> str:
     return config.brand(brand).name
 
 
-#: A short line in a ticket's thread; in a flood these fold into the digest like alerts.
+#: A short line in a ticket's thread.
 NOTE = "thread update"
 
 
