@@ -103,7 +103,11 @@ class Classifier:
             ("spam_impersonation" in cues or "spam_generic" in cues)
             and not any(c in cues for c in ("safety_driving", "safety_person", "legal"))
         )
-        signature = _NO_INCIDENT if settled_spam else self.incidents.extract(analysis.clean.text)
+        signature = (
+            _NO_INCIDENT
+            if settled_spam
+            else self.incidents.extract(analysis.clean.text, windows=analysis.windows)
+        )
         core = self.decide(post, analysis, signature)
         group_id: str | None = None
         summary = None

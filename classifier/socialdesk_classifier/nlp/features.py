@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from socialdesk_classifier.nlp.language import LanguageDetector
-from socialdesk_classifier.nlp.rules import CueHit, Lexicon
+from socialdesk_classifier.nlp.rules import CueHit, Lexicon, Windows
 from socialdesk_classifier.nlp.sentiment import SentimentScore, SentimentScorer
 from socialdesk_classifier.nlp.text import CleanText, char_ngrams, clean, word_tokens
 from socialdesk_classifier.nlp.types import Post
@@ -34,6 +34,8 @@ class Analysis:
     language: str
     language_confidence: float
     sentiment: SentimentScore
+    #: The text's prefilter windows, shared by every lexicon that reads the post.
+    windows: Windows | None = None
 
     @property
     def empty(self) -> bool:
@@ -52,10 +54,11 @@ class Analyser:
     def analyse(self, post: Post) -> Analysis:
         """Analyse one post; never raises on odd text."""
         ct = clean(post.text)
-        cues = self.lexicon.match(ct.text) if ct.text else {}
+        windows = Windows.of(ct.text)
+        cues = self.lexicon.match(ct.text, windows=windows) if ct.text else {}
         lang, lang_conf = self.language.detect(ct.text) if ct.text else ("und", 0.0)
         score = self.sentiment.score(ct.text, sarcasm="sarcasm" in cues, downplay="downplay" in cues)
-        return Analysis(ct, word_tokens(ct.norm), cues, lang, lang_conf, score)
+        return Analysis(ct, word_tokens(ct.norm), cues, lang, lang_conf, score, windows)
 
 
 def _bucket(followers: int) -> str:

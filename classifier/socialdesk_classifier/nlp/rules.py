@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["CueHit", "Lexicon", "load_lexicon"]
+__all__ = ["CueHit", "Lexicon", "Windows", "load_lexicon"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +143,22 @@ def _compile(pattern: str) -> _Pattern:
     return _Pattern(regex, frozenset(n[:_KEY] for n in needs) if needs else None, on_lower)
 
 
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """A text, its lower-case form and the set of its lower-case ``_KEY``-character windows:
+    what every lexicon's prefilter looks up, computed once a post."""
+
+    text: str
+    lower: str
+    grams: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Windows:
+        """The windows of ``text``."""
+        lower = text.lower()
+        return cls(text, lower, frozenset([lower[i : i + _KEY] for i in range(len(lower) - _KEY + 1)]))
+
+
 class Lexicon:
     """Compiled cues. Build with :func:`load_lexicon`.
 
@@ -191,18 +207,24 @@ class Lexicon:
         self._always = tuple(always)
         self._short_keys = tuple(k for k in index if len(k) < _KEY)
 
-    def match(self, text: str) -> dict[str, CueHit]:
-        """Return the cues that fire on ``text`` (already cleaned), keyed by cue name."""
+    def match(self, text: str, *, windows: Windows | None = None) -> dict[str, CueHit]:
+        """Return the cues that fire on ``text`` (already cleaned), keyed by cue name.
+
+        ``windows``: :func:`windows` of ``text`` when the caller already has them (several
+        lexicons read one post)."""
         hits: dict[str, CueHit] = {}
-        lower = text.lower()
-        present = {lower[i : i + _KEY] for i in range(len(lower) - _KEY + 1)}
-        present.update(k for k in self._short_keys if k in lower)
+        if windows is None or windows.text is not text:
+            windows = Windows.of(text)
+        lower = windows.lower
         candidates: set[tuple[int, int]] = set(self._always)
         index = self._index
-        for key in present:
+        for key in windows.grams:
             enabled = index.get(key)
             if enabled is not None:
                 candidates.update(enabled)
+        for key in self._short_keys:
+            if key in lower:
+                candidates.update(index[key])
         done: set[int] = set()
         same_len = len(lower) == len(text)
         for ci, pi in sorted(candidates):

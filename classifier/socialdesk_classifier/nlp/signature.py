@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from socialdesk_classifier.nlp.rules import Lexicon
+from socialdesk_classifier.nlp.rules import Lexicon, Windows
 
 __all__ = ["SPECIFIC_PLACE", "IncidentSignature", "SignatureExtractor"]
 
@@ -137,9 +137,10 @@ class SignatureExtractor:
                     found[key] = max(found.get(key, 0.0), weight)
         return found, covered
 
-    def extract(self, text: str) -> IncidentSignature:
-        """Incident types and entities named in ``text`` (cleaned)."""
-        types = {name: self.type_weight[name] for name in self._types.match(text)}
+    def extract(self, text: str, *, windows: Windows | None = None) -> IncidentSignature:
+        """Incident types and entities named in ``text`` (cleaned); ``windows`` as in
+        :meth:`Lexicon.match`."""
+        types = {name: self.type_weight[name] for name in self._types.match(text, windows=windows)}
         entities, covered = self._gazetteer(text.lower())
         for m in _CAP_PHRASE.finditer(text):
             words = [
