@@ -63,6 +63,7 @@ faults: $(STAMP)
 	SOCIALDESK_FAULTS=full $(PY) -m pytest tests/faults -m faults -s --timeout=3600 $(PYTEST_ARGS)
 	INGEST_FUZZ_EXAMPLES=100000 SOCIALDESK_FUZZ_EXAMPLES=400 $(PY) -m pytest -s --timeout=3600 \
 		tests/integration/test_ingest_webhook_fuzz.py tests/integration/test_http_fuzz.py
+	SOCIALDESK_FAULTS=full $(PY) -m pytest -s --timeout=3600 tests/e2e/test_freshdesk.py -k burst
 
 # Known vulnerabilities in the pinned dependencies (needs the PyPI JSON API or OSV).
 audit: $(STAMP)

@@ -277,8 +277,14 @@ def test_a_breach_raises_the_priority_and_notes_the_escalation(fd_stack: FdStack
     assert "L3" in escalation[0]["body"] or "L2" in escalation[0]["body"]
 
 
+#: The issue's 500 in `make faults` (SOCIALDESK_FAULTS=full); 200 in `make test`, still
+#: several create-cap windows and a SIGKILL mid-way (500 take ~5 minutes on two cores:
+#: the test configuration's 4-second SLA escalates every one of them up the ladder).
+BURST = 500 if os.environ.get("SOCIALDESK_FAULTS") == "full" else 200
+
+
 @pytest.mark.timeout(600)
-def test_500_tickets_in_a_burst_under_the_create_cap_once_each_through_a_sigkill(fd_stack: FdStack) -> None:
+def test_a_burst_of_tickets_under_the_create_cap_once_each_through_a_sigkill(fd_stack: FdStack) -> None:
     stack = fd_stack
     throttled_before = stack.fd.throttled
     creates_before = len([c for c in stack.fd.calls_to("POST tickets") if c.status != 429])
@@ -294,13 +300,13 @@ def test_500_tickets_in_a_burst_under_the_create_cap_once_each_through_a_sigkill
 
     counter = {"n": 0}
 
-    def on_the_150th_create(request: Request) -> bool:
+    def mid_burst_create(request: Request) -> bool:
         if request.method != "POST" or request.path != "/api/v2/tickets":
             return False
         counter["n"] += 1
-        return counter["n"] == 150
+        return counter["n"] == int(BURST * 0.3)
 
-    stack.fd._inject(Fault(1, kill_after_create, on_the_150th_create, processed=True))
+    stack.fd._inject(Fault(1, kill_after_create, mid_burst_create, processed=True))
     key = TEST_ENV["TEST_INGEST_API_KEYS"].split(",")[0]
 
     def intake(i: int) -> uuid.UUID:
@@ -319,19 +325,19 @@ def test_500_tickets_in_a_burst_under_the_create_cap_once_each_through_a_sigkill
         return uuid.UUID(answer.json()["ticket_id"])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        ticket_ids = list(pool.map(intake, range(500)))
-    assert len(set(ticket_ids)) == 500
+        ticket_ids = list(pool.map(intake, range(BURST)))
+    assert len(set(ticket_ids)) == BURST
 
     markers = {marker_tag(t) for t in ticket_ids}
 
     def synced() -> int:
         return len(markers & stack.fd.tag_counts("sd-").keys())
 
-    wait_for("all 500 tickets in Freshdesk", lambda: synced() == 500, timeout=420, every=1.0)
+    wait_for(f"all {BURST} tickets in Freshdesk", lambda: synced() == BURST, timeout=420, every=1.0)
     assert killed, "the notifier was killed mid-burst"
     counts = stack.fd.tag_counts("sd-")
     assert [m for m in markers if counts.get(m) != 1] == []  # none lost, none doubled
     # No 429 after the first (our pace stays under the cap), and one create per ticket.
     assert stack.fd.throttled - throttled_before <= 1
     answered = [c for c in stack.fd.calls_to("POST tickets") if c.status != 429]
-    assert len(answered) - creates_before == 500
+    assert len(answered) - creates_before == BURST
