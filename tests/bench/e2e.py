@@ -135,8 +135,9 @@ def run_e2e(
             def around() -> contextlib.AbstractAsyncContextManager[object]:
                 return _py_spy(stack, exe, target, rate=profile_rate)
 
-        latency, throughput = asyncio.run(pipeline(stack, opts, around_throughput=around))
-    per_msg = throughput.cpu_ms_per_message
+        cpu: dict[str, dict[str, float]] = {}
+        latency, throughput = asyncio.run(pipeline(stack, opts, around_throughput=around, cpu=cpu))
+    per_msg = cpu.get("throughput", {})
     return {
         "e2e_msgs_per_s": throughput.e2e_msgs_per_s,
         "e2e_overall_msgs_per_s": throughput.e2e_overall_msgs_per_s,
@@ -147,7 +148,7 @@ def run_e2e(
         "latency_missing": latency.missing + latency.failed,
         "cpu_ms_per_msg": {k: round(v, 2) for k, v in per_msg.items()},
         "cpu_ms_per_msg_services": round(sum(v for k, v in per_msg.items() if k != "bench"), 2),
-        "latency_cpu_ms_per_msg": {k: round(v, 2) for k, v in latency.cpu_ms_per_message.items()},
+        "latency_cpu_ms_per_msg": {k: round(v, 2) for k, v in cpu.get("latency", {}).items()},
         "idle_cpu_share_pct": {k: round(v * 100, 2) for k, v in idle.items()},
     }
 

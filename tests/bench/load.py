@@ -302,8 +302,6 @@ class LatencyResult:
     schedule_lag_max_ms: float
     routed: dict[str, int]
     errors: dict[str, int]
-    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
-    """CPU milliseconds per assigned message, by process (filled in by the runner)."""
 
 
 def latency_result(
@@ -354,8 +352,6 @@ class ThroughputResult:
     p99_ms: float
     routed: dict[str, int]
     errors: dict[str, int]
-    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
-    """CPU milliseconds per assigned message, by process (filled in by the runner)."""
 
 
 #: The steady window leaves out the first and last tenth of the completions: the ramp-up

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -161,6 +160,7 @@ async def latency_phase(
     watcher: AssignmentWatcher,
     factory: MessageFactory,
     http: httpx.AsyncClient,
+    cpu_out: dict[str, float],
 ) -> LatencyResult:
     say(f"  latency: {opts.latency_rate:.0f} msg/s open loop for {opts.latency_seconds:.0f} s ...")
     async with _Observed(stack, http) as seen_by:
@@ -185,9 +185,7 @@ async def latency_phase(
     if result.errors:
         say(f"    refused: {result.errors}")
     if result.completed:
-        result = dataclasses.replace(
-            result, cpu_ms_per_message=cpu_per_message(seen_by.cpu, seen_by.wall_s, result.completed)
-        )
+        cpu_out.update(cpu_per_message(seen_by.cpu, seen_by.wall_s, result.completed))
     _print_cpu(seen_by.cpu)
     _print_hops(seen_by.hops)
     return result
@@ -200,6 +198,7 @@ async def throughput_phase(
     watcher: AssignmentWatcher,
     factory: MessageFactory,
     http: httpx.AsyncClient,
+    cpu_out: dict[str, float],
 ) -> ThroughputResult:
     say(f"  throughput: {opts.throughput_messages} messages, {opts.concurrency} requests in flight ...")
     async with _Observed(stack, http) as seen_by:
@@ -228,7 +227,7 @@ async def throughput_phase(
         say(f"    refused: {result.errors}")
     if result.completed:
         per = cpu_per_message(seen_by.cpu, seen_by.wall_s, result.completed)
-        result = dataclasses.replace(result, cpu_ms_per_message=per)
+        cpu_out.update(per)
         say(
             f"    CPU per assigned message: {sum(per.values()):.1f} ms in all ("
             + ", ".join(f"{r} {per[r]:.1f}" for r in sorted(per, key=lambda r: -per[r]))
@@ -255,12 +254,15 @@ async def pipeline(
     opts: Options,
     *,
     around_throughput: Callable[[], AbstractAsyncContextManager[object]] | None = None,
+    cpu: dict[str, dict[str, float]] | None = None,
 ) -> tuple[LatencyResult, ThroughputResult]:
     """Warm-up, then the latency phase, then the throughput phase, on a running stack.
 
     ``around_throughput`` (a profiler, say) is entered just before the throughput phase
-    and left after it.
+    and left after it. ``cpu`` gets each phase's CPU milliseconds per message by process,
+    under ``"latency"`` and ``"throughput"``.
     """
+    cpu = {} if cpu is None else cpu
     factory = MessageFactory()
     watcher = AssignmentWatcher(stack.bootstrap_servers)
     await watcher.start()
@@ -279,9 +281,13 @@ async def pipeline(
                 say(
                     f"    warning: warm-up had {len(refused)} refused, {missing} never assigned: {refused[:2]}"
                 )
-            latency = await latency_phase(stack, opts, client, watcher, factory, http)
+            latency = await latency_phase(
+                stack, opts, client, watcher, factory, http, cpu.setdefault("latency", {})
+            )
             async with around_throughput() if around_throughput else contextlib.nullcontext():
-                throughput = await throughput_phase(stack, opts, client, watcher, factory, http)
+                throughput = await throughput_phase(
+                    stack, opts, client, watcher, factory, http, cpu.setdefault("throughput", {})
+                )
             return latency, throughput
     finally:
         await watcher.stop()
