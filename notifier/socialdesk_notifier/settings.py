@@ -12,6 +12,10 @@ class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", frozen=True)
 
     http_port: int = Field(default=8085, ge=0, le=65535)
+    # Off the intake → assignment path: fewer, fuller fetches (each costs the broker CPU
+    # for every partition read); a page or a reply leaves at most 200 ms later.
+    fetch_max_wait_ms: int = Field(default=200, ge=1, le=5_000)
+    fetch_min_bytes: int = Field(default=64 * 1024, ge=1, le=50 * 1024 * 1024)
     # Where deliveries go when no Slack token is configured (clearly labelled, JSON lines).
     local_sink_path: Path = Path(".socialdesk/local-sink.jsonl")
     # A claimed delivery not finished within the lease is presumed abandoned by a dead

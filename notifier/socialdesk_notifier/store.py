@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
@@ -116,6 +116,20 @@ class DeliveryStore:
         if isinstance(decision, Sent) and delivery.is_reply:
             refs = list(decision.refs) or ([decision.external_ref] if decision.external_ref else [])
             await self._remember_reply_parts(delivery, refs, decision.at)
+
+    async def pull_forward(self, channel: str, *, now: datetime, beyond: float = 60.0) -> int:
+        """Deliveries of ``channel`` waiting more than ``beyond`` seconds (a back-off grown
+        through an outage, not a platform's Retry-After) become due now; returns how many."""
+        result = await self._uow.conn.execute(
+            update(deliveries)
+            .where(
+                (deliveries.c.channel == channel)
+                & (deliveries.c.status == PENDING)
+                & (deliveries.c.next_attempt_at > now + timedelta(seconds=beyond))
+            )
+            .values(next_attempt_at=now)
+        )
+        return int(result.rowcount or 0)
 
     async def save_parts(self, delivery_id: uuid.UUID, refs: list[str]) -> None:
         """The parts of a reply sent so far (committed at once: a crash will not resend them)."""

@@ -11,10 +11,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from socialdesk_notifier.domain import Decision, Delivery, DeliveryPolicy, Failed, Retry, outcome_event
+from socialdesk_notifier.domain import Decision, Delivery, DeliveryPolicy, Failed, Retry, Sent, outcome_event
 from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.senders import Sender, Senders
-from socialdesk_notifier.senders.errors import EchoPending, LookupImpossible
+from socialdesk_notifier.senders.errors import EchoPending, LookupImpossible, LookupThrottled
 from socialdesk_notifier.store import DeliveryStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
@@ -52,6 +52,9 @@ class DeliveryWorker:
         self._control = LoopControl()
         self.notify = self._control.notify
         self.stop = self._control.stop
+        #: Channels (slack, x, ...) whose last attempt failed for a passing reason: the
+        #: first success there afterwards pulls the deliveries backed off meanwhile forward.
+        self._troubled: set[str] = set()
 
     async def run(self) -> None:
         while not self._control.stopping:
@@ -111,6 +114,11 @@ class DeliveryWorker:
         except EchoPending as exc:
             log.info("delivery %s: %s", delivery.id, exc)
             return self._policy.lookup_failed(delivery, str(exc), self._clock.now())
+        except LookupThrottled as exc:
+            log.warning("delivery %s: %s; again in %.0f s", delivery.id, exc, exc.retry_after)
+            return self._policy.lookup_failed(
+                delivery, str(exc), self._clock.now(), retry_after=exc.retry_after
+            )
         except LookupImpossible as exc:
             log.error("delivery %s: cannot check for an earlier send, not re-sending: %s", delivery.id, exc)
             return self._policy.lookup_failed(delivery, str(exc), self._clock.now(), possible=False)
@@ -122,12 +130,25 @@ class DeliveryWorker:
         return self._policy.found_sent(found, self._clock.now())
 
     async def _record(self, delivery: Delivery, sender: Sender, decision: Decision) -> None:
+        channel = delivery.channel
+        recovered_channel = isinstance(decision, Sent) and channel in self._troubled
+        if isinstance(decision, Retry) and not decision.throttled:
+            self._troubled.add(channel)
+        elif recovered_channel:
+            self._troubled.discard(channel)
         async with self._uow_factory.quiet() as uow:
-            await DeliveryStore(uow).record(delivery, decision)
+            store = DeliveryStore(uow)
+            await store.record(delivery, decision)
             event = outcome_event(delivery, sender.channel, decision)
             if event is not None:
                 uow.emit(event)
+            pulled = await store.pull_forward(channel, now=self._clock.now()) if recovered_channel else 0
             await uow.commit()
+        if pulled:
+            # After an outage the back-off reached minutes: the channel works again, so
+            # what waited goes now (paced per channel by the sender), not minutes later.
+            log.warning("%s works again: %d deliveries backed off in the outage go now", channel, pulled)
+            self.notify()
         if isinstance(decision, Failed):
             # A reply's destination is a customer: never in the logs (issue 11), only its id.
             where = "a customer" if delivery.is_reply else delivery.destination

@@ -126,6 +126,15 @@ def test_a_failed_lookup_retries_rather_than_sending_blind_until_too_old() -> No
     assert old.reason == "unverifiable"
 
 
+def test_a_throttled_lookup_waits_the_platforms_retry_after_whatever_the_attempts() -> None:
+    # After a 10-minute outage the back-off is at its 5-minute cap: a 429 storm on the
+    # history reads must not push every page another 5 minutes away (issue 7, faults).
+    decision = POLICY.lookup_failed(claimed(12, ambiguous=True), "ratelimited", NOW, retry_after=3.0)
+    assert isinstance(decision, Retry)
+    assert decision.not_before == NOW + timedelta(seconds=3)
+    assert decision.throttled and decision.ambiguous
+
+
 def test_a_history_that_can_never_be_read_fails_as_unverifiable_at_once() -> None:
     decision = POLICY.lookup_failed(claimed(2, ambiguous=True), "missing_scope", NOW, possible=False)
     assert isinstance(decision, Failed)

@@ -365,3 +365,29 @@ async def test_a_channel_that_stops_warns_its_brand_in_slack_once(notifier: Boot
     assert "OurBus whatsapp account `408877665544332`: its access token expired (code 190)" in post["text"]
     (delivered,) = await notifier.emitted()
     assert isinstance(delivered, NotificationDelivered)
+
+
+async def test_when_slack_works_again_pages_backed_off_in_the_outage_go_at_once(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    """A long outage grows a page's back-off to minutes; the first post that goes through
+    afterwards brings every backed-off page forward (issue 7: Slack down 10 minutes)."""
+    clock, worker = clock_of(notifier), worker_of(notifier)
+    slack.fail_next(1000, status=503, method="chat.postMessage")
+    await notifier.feed(escalated(notifier))
+    for _ in range(10):  # ten failed attempts: the next is now minutes away
+        await worker.run_once()
+        async with notifier.engine.connect() as conn:
+            due = (await conn.execute(select(deliveries.c.next_attempt_at))).scalar_one()
+        clock.advance(seconds=max(0.0, (due - clock.now()).total_seconds()))
+    await worker.run_once()
+    async with notifier.engine.connect() as conn:
+        due = (await conn.execute(select(deliveries.c.next_attempt_at))).scalar_one()
+    assert (due - clock.now()).total_seconds() >= 256, "backed off for minutes"
+    assert slack.posts == []
+    slack.clear_faults()  # Slack is back: a new page goes through at once ...
+    await notifier.feed(escalated(notifier, to_level="L4", to_agent_id="ob-mgr"))
+    await worker.run_once()
+    assert len(slack.posts) == 1
+    await worker.run_once()  # ... and the backed-off one is due again right away
+    assert len(slack.posts) == 2

@@ -202,7 +202,13 @@ class DeliveryPolicy:
         return Sent(external_ref, now, recovered=True)
 
     def lookup_failed(
-        self, delivery: Delivery, error: str, now: datetime, *, possible: bool = True
+        self,
+        delivery: Delivery,
+        error: str,
+        now: datetime,
+        *,
+        possible: bool = True,
+        retry_after: float | None = None,
     ) -> Decision:
         """Never send blind.
 
@@ -219,6 +225,16 @@ class DeliveryPolicy:
                 retryable=True,
                 at=now,
                 reason="unverifiable",
+            )
+        if retry_after is not None:
+            # Throttled (a 429 storm after an outage): the platform's wait, not a back-off
+            # that can reach 5 minutes and strand a page long after Slack is back.
+            return Retry(
+                _short(f"lookup throttled: {error}"),
+                now + timedelta(seconds=retry_after),
+                ambiguous=True,
+                throttled=True,
+                at=now,
             )
         return Retry(
             _short(f"lookup failed: {error}"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EchoPending", "LookupImpossible"]
+__all__ = ["EchoPending", "LookupImpossible", "LookupThrottled"]
 
 
 class EchoPending(Exception):
@@ -11,3 +11,11 @@ class EchoPending(Exception):
 
 class LookupImpossible(Exception):
     """The channel can never be asked (e.g. a token without ``channels:history``)."""
+
+
+class LookupThrottled(Exception):
+    """The lookup was rate limited: ask again after ``retry_after`` seconds, not a back-off."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

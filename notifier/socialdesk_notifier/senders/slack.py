@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from socialdesk_notifier.domain import Delivery, SendResult
 from socialdesk_notifier.domain.slack_errors import classify_slack_error
-from socialdesk_notifier.senders.errors import LookupImpossible
+from socialdesk_notifier.senders.errors import LookupImpossible, LookupThrottled
 from socialdesk_schemas import Channel
 
 __all__ = ["SlackApi"]
@@ -171,10 +171,19 @@ def _metadata(delivery: Delivery, content: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unreadable(exc: SlackApiError) -> Exception:
-    """A history error no retry fixes becomes :class:`LookupImpossible`; others stay retryable."""
+    """A history error no retry fixes becomes :class:`LookupImpossible`, a 429
+    :class:`LookupThrottled` (wait Retry-After, not the back-off); others stay retryable."""
     error = None if exc.response is None else exc.response.get("error")
     if error in UNREADABLE_HISTORY_ERRORS:
         return LookupImpossible(f"slack history unreadable: {error}")
+    if error == "ratelimited":
+        headers = getattr(exc.response, "headers", None) or {}
+        header = headers.get("retry-after") or headers.get("Retry-After")
+        try:
+            wait = max(1.0, float(header[0] if isinstance(header, list) else header or 1))
+        except ValueError:
+            wait = 1.0
+        return LookupThrottled("slack history rate limited", retry_after=wait)
     return exc
 
 
