@@ -8,7 +8,7 @@ SRC_ROOTS := schemas services ingest classifier assigner sla-monitor notifier
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup run test browser test-unit lint fmt bench faults audit classify eval schemas clean
+.PHONY: setup run test browser test-unit lint fmt bench bench-e2e faults audit classify eval schemas clean
 
 setup: $(STAMP)
 
@@ -71,6 +71,11 @@ audit: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tests.bench $(BENCH_ARGS)
+
+# Only the end-to-end section, with CPU ms per message per process and each process's idle
+# share of a core (BENCH_ARGS="--messages 2000 --seconds 10 --profile DIR").
+bench-e2e: $(STAMP)
+	$(PY) -m tests.bench.e2e $(BENCH_ARGS)
 
 classify: $(STAMP)
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make classify IN=posts.jsonl OUT=labels.jsonl"; exit 2; }
