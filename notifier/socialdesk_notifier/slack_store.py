@@ -13,14 +13,16 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import TextClause, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from socialdesk_notifier.bulk import any_of, columns_of, unnest_insert
 from socialdesk_notifier.domain import Notification
 from socialdesk_notifier.domain.cards import TicketContext
 from socialdesk_notifier.domain.delivery import PENDING
@@ -40,6 +42,49 @@ DIGESTIBLE = ("breach", "escalation", "warning")
 #: Columns that keep their first value (the message that opened the ticket).
 _FIRST_WINS = frozenset({"handle", "excerpt", "platform", "correlation_id"})
 _CONTEXT_FIELDS = [f.name for f in dataclasses.fields(TicketContext)]
+_FACT_TYPES = {"ticket_id": "uuid", "correlation_id": "uuid", "deadline": "timestamptz"}
+_UPDATED = ("updated_at", "timestamptz")
+#: A reply after the resolution does not reopen it (only TicketReopened does).
+_STATE = (
+    "CASE WHEN slack_tickets.state = 'resolved' AND EXCLUDED.state = 'answered' "
+    "THEN slack_tickets.state ELSE EXCLUDED.state END"
+)
+
+_DELIVERY_COLUMNS = (
+    ("id", "uuid"),
+    ("idempotency_key", "text"),
+    ("source_event_id", "uuid"),
+    ("source_event_type", "text"),
+    ("ticket_id", "uuid"),
+    ("correlation_id", "uuid"),
+    ("channel", "text"),
+    ("destination", "text"),
+    ("payload", "json"),
+    ("status", "text"),
+    ("next_attempt_at", "timestamptz"),
+    ("created_at", "timestamptz"),
+)
+_INSERT_DELIVERIES = unnest_insert(
+    "deliveries", _DELIVERY_COLUMNS, "ON CONFLICT (idempotency_key) DO NOTHING"
+)
+
+
+@functools.cache
+def _upsert_facts_sql(columns: tuple[tuple[str, str], ...]) -> TextClause:
+    """The facts upsert for one set of columns (first-message columns kept if known)."""
+    set_ = ", ".join(
+        f"{name} = "
+        + (
+            f"COALESCE(slack_tickets.{name}, EXCLUDED.{name})"
+            if name in _FIRST_WINS
+            else _STATE
+            if name == "state"
+            else f"EXCLUDED.{name}"
+        )
+        for name, _ in columns
+        if name != "ticket_id"
+    )
+    return unnest_insert("slack_tickets", columns, f"ON CONFLICT (ticket_id) DO UPDATE SET {set_}")
 
 
 class SlackStore:
@@ -62,23 +107,9 @@ class SlackStore:
                 into[key] = value
         if not merged:
             return
+        columns = (*((k, _FACT_TYPES.get(k, "text")) for k in next(iter(merged.values()))), _UPDATED)
         values = [{**r, "updated_at": now} for r in merged.values()]
-        statement = pg_insert(slack_tickets).values(values)
-        columns = [k for k in values[0] if k not in ("ticket_id",)]
-        set_: dict[str, Any] = {}
-        for column in columns:
-            excluded = statement.excluded[column]
-            if column in _FIRST_WINS:
-                set_[column] = func.coalesce(slack_tickets.c[column], excluded)
-            elif column == "state":
-                # A reply after the resolution does not reopen it (only TicketReopened does).
-                set_[column] = case(
-                    ((slack_tickets.c.state == "resolved") & (excluded == "answered"), slack_tickets.c.state),
-                    else_=excluded,
-                )
-            else:
-                set_[column] = excluded
-        await self._uow.conn.execute(statement.on_conflict_do_update(index_elements=["ticket_id"], set_=set_))
+        await self._uow.conn.execute(_upsert_facts_sql(columns), columns_of(values, columns))
 
     async def contexts(self, ticket_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TicketContext]:
         ids = list(set(ticket_ids))
@@ -86,7 +117,7 @@ class SlackStore:
             return {}
         rows = await self._uow.conn.execute(
             select(*(slack_tickets.c[name] for name in _CONTEXT_FIELDS)).where(
-                slack_tickets.c.ticket_id.in_(ids)
+                any_of(slack_tickets.c.ticket_id, ids)
             )
         )
         return {row.ticket_id: TicketContext(**row._mapping) for row in rows}
@@ -124,7 +155,7 @@ class SlackStore:
             return {}
         rows = await self._uow.conn.execute(
             select(slack_threads.c.ticket_id, slack_threads.c.channel)
-            .where(slack_threads.c.ticket_id.in_(ids))
+            .where(any_of(slack_threads.c.ticket_id, ids))
             .order_by(slack_threads.c.created_at)
         )
         out: dict[uuid.UUID, list[str]] = {}
@@ -277,9 +308,7 @@ class SlackStore:
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self._uow.conn.execute(
-                pg_insert(deliveries).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            )
+            await self._uow.conn.execute(_INSERT_DELIVERIES, columns_of(rows, _DELIVERY_COLUMNS))
 
     # --- clicks -----------------------------------------------------------------------------
 
@@ -358,6 +387,6 @@ class SlackStore:
         """These deliveries went out inside a digest: settled, never posted alone."""
         await self._uow.conn.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_(list(ids)), deliveries.c.status == PENDING)
+            .where(any_of(deliveries.c.id, ids), deliveries.c.status == PENDING)
             .values(status=DIGESTED, external_ref=digest_key[:128], lease_until=None)
         )

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
+from socialdesk_notifier.bulk import any_of, columns_of, json_texts, unnest_insert
 from socialdesk_notifier.freshdesk.domain.ops import Mirror, Op, OpPlan
 from socialdesk_notifier.freshdesk.domain.outcomes import Decision, Done, Failed, Paused, Retry
 from socialdesk_notifier.freshdesk.store_inbound import InboundStore
@@ -34,6 +34,58 @@ _MIRROR_COLUMNS = [freshdesk_tickets.c[f.name] for f in fields(Mirror)]
 Owed = tuple[uuid.UUID, uuid.UUID, str, OpPlan]
 
 
+_OPENED_COLUMNS = (
+    ("ticket_id", "uuid"),
+    ("brand", "text"),
+    ("platform", "text"),
+    ("kind", "text"),
+    ("customer_platform_user_id", "text"),
+    ("customer_name", "text"),
+    ("first_text", "text"),
+    ("opened_at", "timestamptz"),
+)
+_OPENED = unnest_insert(
+    "freshdesk_tickets",
+    _OPENED_COLUMNS,
+    "ON CONFLICT (ticket_id) DO UPDATE SET first_text = EXCLUDED.first_text, "
+    "customer_name = EXCLUDED.customer_name, opened_at = EXCLUDED.opened_at "
+    "WHERE freshdesk_tickets.first_text = ''",
+)
+_CLASSIFIED_COLUMNS = (
+    *(c for c in _OPENED_COLUMNS if c[0] != "customer_name"),
+    ("queue", "text"),
+    ("category", "text"),
+    ("priority", "text"),
+    ("incident_group", "text"),
+    ("state", "text"),
+    ("fd_priority", "integer"),
+    ("fd_tags", "json"),
+)
+_CLASSIFIED = unnest_insert(
+    "freshdesk_tickets",
+    _CLASSIFIED_COLUMNS,
+    "ON CONFLICT (ticket_id) DO UPDATE SET queue = EXCLUDED.queue, category = EXCLUDED.category, "
+    "priority = EXCLUDED.priority, incident_group = EXCLUDED.incident_group, "
+    "state = CASE WHEN freshdesk_tickets.state = 'open' THEN EXCLUDED.state ELSE freshdesk_tickets.state END, "
+    "fd_priority = COALESCE(freshdesk_tickets.fd_priority, EXCLUDED.fd_priority), "
+    "fd_tags = COALESCE(freshdesk_tickets.fd_tags, EXCLUDED.fd_tags)",
+)
+_ENQUEUE = unnest_insert(
+    "freshdesk_ops",
+    (
+        ("idempotency_key", "text"),
+        ("ticket_id", "uuid"),
+        ("brand", "text"),
+        ("kind", "text"),
+        ("payload", "json"),
+        ("status", "text"),
+        ("next_attempt_at", "timestamptz"),
+        ("created_at", "timestamptz"),
+    ),
+    "ON CONFLICT (idempotency_key) DO NOTHING",
+)
+
+
 def _mirror(row: Any) -> Mirror:
     return Mirror(**row._mapping)
 
@@ -44,45 +96,18 @@ class FreshdeskStore(InboundStore):
     # --- the mirror ------------------------------------------------------------------------
 
     async def opened(self, rows: list[dict[str, Any]]) -> None:
-        """Tickets opened (first messages): their text and requester, kept for the create."""
-        if not rows:
-            return
-        stmt = pg_insert(freshdesk_tickets).values(rows)
-        ex = stmt.excluded
-        await self._uow.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["ticket_id"],
-                set_={
-                    "first_text": ex.first_text,
-                    "customer_name": ex.customer_name,
-                    "opened_at": ex.opened_at,
-                },
-                where=freshdesk_tickets.c.first_text == "",
-            )
-        )
+        """Tickets opened (first messages): their text and requester, kept for the create.
+
+        One row per ticket (the caller keeps the first); one statement of constant text."""
+        if rows:
+            await self._uow.conn.execute(_OPENED, columns_of(rows, _OPENED_COLUMNS))
 
     async def classified(self, rows: list[dict[str, Any]]) -> None:
-        """Classifications of first messages (a row made here waits for its text)."""
-        if not rows:
-            return
-        stmt = pg_insert(freshdesk_tickets).values(rows)
-        ex = stmt.excluded
-        await self._uow.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["ticket_id"],
-                set_={
-                    "queue": ex.queue,
-                    "category": ex.category,
-                    "priority": ex.priority,
-                    "incident_group": ex.incident_group,
-                    "state": case(
-                        (freshdesk_tickets.c.state == "open", ex.state), else_=freshdesk_tickets.c.state
-                    ),
-                    "fd_priority": func.coalesce(freshdesk_tickets.c.fd_priority, ex.fd_priority),
-                    "fd_tags": func.coalesce(freshdesk_tickets.c.fd_tags, ex.fd_tags),
-                },
-            )
-        )
+        """Classifications of first messages (a row made here waits for its text).
+
+        One row per ticket (the caller keeps the last); one statement of constant text."""
+        if rows:
+            await self._uow.conn.execute(_CLASSIFIED, columns_of(rows, _CLASSIFIED_COLUMNS))
 
     async def mirror(self, ticket_id: uuid.UUID, *, lock: bool = False) -> Mirror | None:
         query = select(*_MIRROR_COLUMNS).where(freshdesk_tickets.c.ticket_id == ticket_id)
@@ -92,7 +117,7 @@ class FreshdeskStore(InboundStore):
     async def mirrors(self, ticket_ids: set[uuid.UUID], *, lock: bool = False) -> dict[uuid.UUID, Mirror]:
         if not ticket_ids:
             return {}
-        query = select(*_MIRROR_COLUMNS).where(freshdesk_tickets.c.ticket_id.in_(ticket_ids))
+        query = select(*_MIRROR_COLUMNS).where(any_of(freshdesk_tickets.c.ticket_id, ticket_ids))
         rows = await self._uow.conn.execute(
             query.order_by(freshdesk_tickets.c.ticket_id).with_for_update() if lock else query
         )
@@ -117,7 +142,7 @@ class FreshdeskStore(InboundStore):
         if ticket_ids:
             await self._uow.conn.execute(
                 update(freshdesk_tickets)
-                .where(freshdesk_tickets.c.ticket_id.in_(ticket_ids))
+                .where(any_of(freshdesk_tickets.c.ticket_id, ticket_ids))
                 .values(state="resolved")
             )
 
@@ -164,27 +189,21 @@ class FreshdeskStore(InboundStore):
     # --- the ops log -------------------------------------------------------------------------
 
     async def enqueue(self, owed: list[Owed], *, now: datetime) -> None:
-        """Operations owed; a redelivered source event adds nothing (unique key)."""
+        """Operations owed, in this order; a redelivered source event adds nothing (unique key)."""
         if not owed:
             return
         await self._uow.conn.execute(
-            pg_insert(freshdesk_ops)
-            .values(
-                [
-                    {
-                        "idempotency_key": plan.key(source),
-                        "ticket_id": ticket_id,
-                        "brand": brand,
-                        "kind": plan.kind,
-                        "payload": plan.payload,
-                        "status": PENDING,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for source, ticket_id, brand, plan in owed
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            _ENQUEUE,
+            {
+                "idempotency_key": [plan.key(source) for source, _, _, plan in owed],
+                "ticket_id": [ticket_id for _, ticket_id, _, _ in owed],
+                "brand": [brand for _, _, brand, _ in owed],
+                "kind": [plan.kind for _, _, _, plan in owed],
+                "payload": json_texts(plan.payload for _, _, _, plan in owed),
+                "status": [PENDING] * len(owed),
+                "next_attempt_at": [now] * len(owed),
+                "created_at": [now] * len(owed),
+            },
         )
 
     async def claim(
@@ -235,7 +254,7 @@ class FreshdeskStore(InboundStore):
         if not ops:
             return []
         mirrors = await self._uow.conn.execute(
-            select(*_MIRROR_COLUMNS).where(t.c.ticket_id.in_([op.ticket_id for op in ops]))
+            select(*_MIRROR_COLUMNS).where(any_of(t.c.ticket_id, [op.ticket_id for op in ops]))
         )
         by_ticket = {m.ticket_id: _mirror(m) for m in mirrors}
         return [(op, by_ticket[op.ticket_id]) for op in ops]

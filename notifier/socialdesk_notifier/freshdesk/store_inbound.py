@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from socialdesk_notifier.bulk import any_of
 from socialdesk_notifier.freshdesk.tables import freshdesk_inbound, freshdesk_ops
 from socialdesk_runtime.db import UnitOfWork
 
@@ -70,7 +71,7 @@ class InboundStore:
         if not reply_ids:
             return set()
         rows = await self._uow.conn.execute(
-            select(freshdesk_inbound.c.event_id).where(freshdesk_inbound.c.event_id.in_(reply_ids))
+            select(freshdesk_inbound.c.event_id).where(any_of(freshdesk_inbound.c.event_id, reply_ids))
         )
         return {r for (r,) in rows}
 
