@@ -39,7 +39,7 @@ browser:
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 test: $(STAMP) browser
-	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test-unit: $(STAMP)
