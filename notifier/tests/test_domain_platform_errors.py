@@ -157,6 +157,23 @@ def test_pacer_halves_the_rate_on_a_throttle_and_recovers_on_clean_sends() -> No
     assert pacer.rate("page") == 20
 
 
+def test_a_burst_of_throttles_cuts_the_rate_once_and_an_explicit_reset_not_at_all() -> None:
+    clock = Clock()
+    pacer = Pacer(rate_per_second=20, recipient_interval=0, monotonic=clock)
+    for _ in range(20):  # 429s answered to sends already in flight: one overload
+        pacer.throttled("page", None, hold_seconds=0)
+    assert pacer.rate("page") == 10
+    clock.t += 1
+    pacer.throttled("page", None, hold_seconds=0)
+    assert pacer.rate("page") == 5
+    # X says when its window resets: wait for it, keep the rate (issue 7: throttling fault).
+    pacer.throttled("x", None, hold_seconds=2, explicit=True)
+    assert pacer.rate("x") == 20
+    assert pacer.reserve("x", "a", max_wait=1) is None
+    clock.t += 2
+    assert pacer.reserve("x", "a", max_wait=1) == 0
+
+
 def test_pacer_pair_throttle_holds_only_that_recipient() -> None:
     clock = Clock()
     pacer = Pacer(rate_per_second=100, recipient_interval=0, monotonic=clock)

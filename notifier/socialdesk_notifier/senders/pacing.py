@@ -32,6 +32,9 @@ __all__ = ["Pacer"]
 class _Lane:
     rate: float
     next_at: float = 0.0
+    #: When the rate was last cut: throttles answered to sends already in flight then
+    #: (a burst of 429s for one overload) cut it once, not once each.
+    cut_at: float = float("-inf")
 
 
 class Pacer:
@@ -83,14 +86,22 @@ class Pacer:
         lane = self._lane(account)
         lane.rate = min(self._ceiling, lane.rate * 1.1)
 
-    def throttled(self, account: str, recipient: str | None, *, hold_seconds: float) -> None:
-        until = self._now() + hold_seconds
+    def throttled(
+        self, account: str, recipient: str | None, *, hold_seconds: float, explicit: bool = False
+    ) -> None:
+        """A throttle: hold the recipient (or the account) ``hold_seconds``. ``explicit``: the
+        platform said when its window resets (X): waiting for it is enough, the rate is
+        not cut; otherwise the rate is halved, at most once a second."""
+        now = self._now()
+        until = now + hold_seconds
         if recipient is not None:
             key = (account, recipient)
             self._recipients[key] = max(self._recipients.get(key, 0.0), until)
             return
         lane = self._lane(account)
-        lane.rate = max(self._ceiling / 64, lane.rate / 2)
+        if not explicit and now - lane.cut_at >= 1.0:
+            lane.rate = max(self._ceiling / 64, lane.rate / 2)
+            lane.cut_at = now
         lane.next_at = max(lane.next_at, until)
 
     def hold(self, account: str, seconds: float) -> None:

@@ -222,7 +222,10 @@ class PlatformSender:
         if verdict.kind == "throttled":
             hold = answer.reset_in if answer.reset_in is not None else backoff_seconds(delivery.throttles + 1)
             self._pacer.throttled(
-                plan.account, request.recipient if verdict.per_recipient else None, hold_seconds=hold
+                plan.account,
+                request.recipient if verdict.per_recipient else None,
+                hold_seconds=hold,
+                explicit=answer.reset_in is not None,
             )
             self._metrics.throttled(self.channel)
             log.warning(
