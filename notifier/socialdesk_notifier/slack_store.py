@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from socialdesk_notifier.bulk import any_of, columns_of, unnest_insert
 from socialdesk_notifier.domain import Notification
 from socialdesk_notifier.domain.cards import TicketContext
-from socialdesk_notifier.domain.delivery import PENDING
+from socialdesk_notifier.domain.delivery import PENDING, SENDING
 from socialdesk_notifier.domain.threads import ThreadRow
 from socialdesk_notifier.slack_tables import slack_clicks, slack_threads, slack_tickets
 from socialdesk_notifier.tables import deliveries
@@ -229,21 +229,31 @@ class SlackStore:
         ).first()
         return None if row is None else (row.parent_delivery_id, row.parent_ts)
 
-    async def coalesce_updates(
-        self, ticket_id: uuid.UUID, channel: str, *, keep: uuid.UUID, before: datetime
-    ) -> None:
-        """Parent updates still waiting for this thread, owed before ``before``, are redundant
-        once one went out: each renders the ticket's current state, which was just sent."""
-        await self._uow.conn.execute(
-            update(deliveries)
-            .where(
-                deliveries.c.status == PENDING,
+    async def owed_updates(self, ticket_id: uuid.UUID, channel: str) -> set[uuid.UUID]:
+        """The parent updates of this thread on record and not yet sent.
+
+        Each was enqueued in the transaction that changed the state it is owed for, so a
+        state read *after* this (a later statement sees at least as much) shows all of
+        theirs: one render sent covers every one of them, exactly, whatever the clocks say.
+        """
+        rows = await self._uow.conn.execute(
+            select(deliveries.c.id).where(
+                deliveries.c.status.in_((PENDING, SENDING)),
                 deliveries.c.ticket_id == ticket_id,
                 deliveries.c.destination == channel,
-                deliveries.c.id != keep,
-                deliveries.c.created_at <= before,
                 deliveries.c.payload["op"].as_string() == "update",
             )
+        )
+        return {row.id for row in rows}
+
+    async def coalesce_updates(self, ids: Collection[uuid.UUID], *, keep: uuid.UUID) -> None:
+        """Parent updates a sent render already covered (:meth:`owed_updates`) are redundant."""
+        rest = [i for i in ids if i != keep]
+        if not rest:
+            return
+        await self._uow.conn.execute(
+            update(deliveries)
+            .where(deliveries.c.status == PENDING, any_of(deliveries.c.id, rest))
             .values(status=DIGESTED, external_ref="coalesced")
         )
 

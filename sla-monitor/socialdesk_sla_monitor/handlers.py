@@ -81,19 +81,23 @@ async def _arm(
     stored = await store.arm(list(armed.values()))
     changed: list[domain.Timer] = []
     told: list[domain.Timer] = []
+    now = events[-1].occurred_at if events else datetime.min
     for timer in stored:
         fresh = armed[(timer.ticket_id, timer.metric)]
         merged = domain.merge_armed(timer, fresh)
         if merged is not None:
             changed.append(merged)
             told.append(merged)
+            # A reply overtook the assignment: the desk learns the clock and its outcome now.
+            for event in domain.clock_completed(timer, merged, now) or ():
+                uow.emit(event)
         elif timer.state == "armed" and (timer.started_at, timer.deadline) == (
             fresh.started_at,
             fresh.deadline,
         ):
             told.append(timer)  # inserted now (or the same clock re-owned: the desk is told again)
     await store.save(changed)
-    _tell_armed(uow, told, events[-1].occurred_at if events else datetime.min, wake)
+    _tell_armed(uow, told, now, wake)
 
 
 def _about(known: tuple[str, str] | None) -> tuple[Kind, Category] | None:

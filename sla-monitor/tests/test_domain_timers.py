@@ -31,6 +31,7 @@ from socialdesk_sla_monitor.domain import (
     opening,
     park,
     reply_placeholder,
+    clock_completed,
     stop,
     tighten,
     warn,
@@ -157,6 +158,26 @@ def test_arming_completes_the_placeholder_a_reply_left(config: SocialdeskConfig)
     assert merged is not None
     assert (merged.state, merged.deadline, merged.stopped_at) == ("met", at(4), at(1))
     assert merge_armed(timer, timer) is None, "a live timer keeps its state"
+
+
+def test_the_desk_learns_a_clock_a_reply_overtook_armed_then_met(config: SocialdeskConfig) -> None:
+    """Found on CI: the placeholder's arming told the desk nothing, so its ticket showed no
+    first-response clock at all."""
+    ticket = uuid.uuid4()
+    placeholder = reply_placeholder(replied(ticket, 1), FIRST_RESPONSE)
+    merged = merge_armed(placeholder, armed(config, ticket=ticket))
+    assert merged is not None
+    told = clock_completed(placeholder, merged, at(5))
+    assert told is not None
+    armed_event, stopped = told
+    assert (armed_event.clock, armed_event.due_at, armed_event.ticket_id) == (FIRST_RESPONSE, at(4), ticket)
+    assert (stopped.clock, stopped.outcome, stopped.stopped_at) == (FIRST_RESPONSE, "met", at(1))
+    late = reply_placeholder(replied(ticket, 9), FIRST_RESPONSE)
+    late_merged = merge_armed(late, armed(config, ticket=ticket))
+    assert late_merged is not None
+    told_late = clock_completed(late, late_merged, at(10))
+    assert told_late is not None and told_late[1].outcome == "met_late"
+    assert clock_completed(merged, merged, at(5)) is None, "told once: a completed placeholder is not one"
 
 
 def test_a_later_start_is_a_reopened_tickets_new_episode(config: SocialdeskConfig) -> None:

@@ -284,3 +284,35 @@ async def test_parent_updates_owed_before_a_sent_update_are_not_sent_again(
     async with notifier.engine.connect() as conn:
         pending = await conn.scalar(select(func.count()).where(deliveries.c.status == "pending"))
     assert pending == 0
+
+
+async def test_an_update_stamped_before_a_render_but_committed_after_it_is_still_sent(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    """Found on CI: a state change whose transaction took longer than the 2 s margin (a
+    click waiting on a row lock, a busy machine) was judged "covered" by a render that had
+    read the state before it committed, and the parent never showed it. Coverage is now
+    by the updates on record when the state was read, not by timestamps."""
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=2)
+    clock = clock_of(notifier)
+    stamped = clock.now()
+    clock.advance(seconds=10)
+    await notifier.feed(escalated(notifier, ticket, "L4", from_level="L3", reason="still unanswered"))
+    await drain(notifier, rounds=4)  # rendered and sent well after ``stamped``
+    clock.advance(seconds=(stamped - clock.now()).total_seconds())  # stamped as if before that render
+    reply = AgentReplied(
+        **envelope(clock, ticket),
+        reply_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        agent_id="ob-lead",
+        replied_at=clock.now(),
+        is_first_response=False,
+    )
+    await notifier.feed(reply)
+    clock.advance(seconds=30)
+    await drain(notifier, rounds=4)
+    assert "Answered" in slack.messages("C0OBLEAD")[0]["text"], "the parent shows the later state"

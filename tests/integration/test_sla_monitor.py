@@ -222,6 +222,13 @@ async def test_a_reply_that_overtakes_the_assignment_still_prevents_the_breach(s
     ticket = uuid.uuid4()
     await sla.handle(replied(sla.clock, ticket))
     await sla.handle(assigned(sla.clock, ticket))
+    told = [
+        (type(e).__name__, e.clock, getattr(e, "outcome", None))
+        for e in await emitted(sla.svc, clocks=True)
+        if isinstance(e, SlaClockArmed | SlaClockStopped) and e.clock == "first_response"
+    ]
+    # The desk still learns the clock: armed, then met (it showed no first-response clock at all).
+    assert told == [("SlaClockArmed", "first_response", None), ("SlaClockStopped", "first_response", "met")]
     assert await sla.tick(30.0) == []
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+import uuid
+from datetime import datetime
 from typing import Final
 
 from socialdesk_notifier.domain import Delivery, SendResult
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 
 #: How long a reply waits before asking again whether its thread's parent is posted.
 PARENT_WAIT_SECONDS: Final = 1.0
-#: Parent updates owed this long before a sent update's render are covered by it.
-COALESCE_MARGIN: Final = timedelta(seconds=2)
 
 
 def _wait(seconds: float, why: str) -> SendResult:
@@ -75,8 +74,8 @@ class SlackSender:
         self._pacer = Pacer(rate_per_second=1.0 / interval, recipient_interval=0.0)
         #: Seconds spent waiting for a channel's turn, by delivery id (the bench excludes them).
         self.paced_seconds: dict[str, float] = {}
-        #: When each thread parent was last rendered and sent, by (ticket, channel).
-        self._rendered: dict[tuple[str, str], datetime] = {}
+        #: The owed updates a sent render of each thread parent covered, by (ticket, channel).
+        self._shown: dict[tuple[str, str], set[uuid.UUID]] = {}
 
     async def send(self, delivery: Delivery) -> SendResult:
         if delivery.payload.get("op") == UPDATE:
@@ -164,33 +163,29 @@ class SlackSender:
         if self._covered(key, delivery):  # another update went out while this one waited
             return SendResult(ok=True, external_ref=ts)
         # The state is read at the moment of sending: the parent shows what is true now.
+        # The updates owed are read first: the state read after them shows all of theirs.
         rendered_at = self._clock.now()
         async with self._uow_factory.quiet() as uow:
-            ctx = await SlackStore(uow).context(delivery.ticket_id)
+            store = SlackStore(uow)
+            owed = await store.owed_updates(delivery.ticket_id, delivery.destination)
+            ctx = await store.context(delivery.ticket_id)
         if ctx is None:
             return SendResult(ok=True, external_ref=None)
         content = parent_card(ctx, config=self._config, now=rendered_at, desk_url=self._desk_url, kind=kind)
         result = await self._api.update(delivery.destination, ts, content)
         self._after(lane, result)
         if result.ok:
-            if len(self._rendered) > 10_000:
-                self._rendered.clear()
-            self._rendered[key] = rendered_at
+            if len(self._shown) > 10_000:
+                self._shown.clear()
+            self._shown.setdefault(key, set()).update(owed)
             async with self._uow_factory.quiet() as uow:
-                # Owed (and committed) well before the state we rendered was read: already shown.
-                await SlackStore(uow).coalesce_updates(
-                    delivery.ticket_id,
-                    delivery.destination,
-                    keep=delivery.id,
-                    before=rendered_at - COALESCE_MARGIN,
-                )
+                await SlackStore(uow).coalesce_updates(owed, keep=delivery.id)
                 await uow.commit()
         return result
 
     def _covered(self, key: tuple[str, str], delivery: Delivery) -> bool:
-        """A render sent well after this update was owed already showed its state."""
-        last = self._rendered.get(key)
-        return last is not None and last - COALESCE_MARGIN >= delivery.created_at
+        """A render sent since this update was on record already showed its state."""
+        return delivery.id in self._shown.get(key, ())
 
     # --- pacing ---------------------------------------------------------------------------------
 

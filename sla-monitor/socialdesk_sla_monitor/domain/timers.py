@@ -38,6 +38,7 @@ __all__ = [
     "TimerState",
     "cancel",
     "clock_armed",
+    "clock_completed",
     "clock_stopped",
     "first_replies",
     "new_episode",
@@ -298,3 +299,31 @@ def clock_stopped(timer: Timer, outcome: StopOutcome, now: datetime) -> SlaClock
         outcome=outcome,
         stopped_at=timer.stopped_at or timer.paused_at or now,
     )
+
+
+def clock_completed(
+    stored: Timer, merged: Timer, now: datetime
+) -> tuple[SlaClockArmed, SlaClockStopped] | None:
+    """A reply's placeholder (``stored``) that learnt its deadline from the arming (``merged``).
+
+    The desk saw this clock neither armed (it was met before it was armed) nor stopped (a
+    placeholder has no deadline to judge by): it is told both now, in that order, with
+    whether the reply came in time. Anything else: ``None``.
+    """
+    if stored.state != "met" or stored.deadline is not None:
+        return None
+    if merged.state != "met" or merged.deadline is None or merged.stopped_at is None:
+        return None
+    armed = SlaClockArmed(
+        producer=PRODUCER,
+        occurred_at=now,
+        ticket_id=merged.ticket_id,
+        correlation_id=merged.correlation_id,
+        brand=merged.brand,
+        clock=merged.metric,
+        due_at=merged.deadline,
+        warn_at=None,
+        armed_at=merged.started_at if merged.started_at is not None else now,
+    )
+    outcome: StopOutcome = "met" if merged.stopped_at <= merged.deadline else "met_late"
+    return armed, clock_stopped(merged, outcome, now)
