@@ -31,6 +31,7 @@ from socialdesk_schemas.desk import (
     InternalNoteAdded,
     OwnershipRefused,
     TicketPending,
+    TicketPriorityRaised,
     TicketReopened,
 )
 
@@ -47,6 +48,7 @@ EMITS: tuple[type[Event], ...] = (
     FollowUpPromised,
     InternalNoteAdded,
     OwnershipRefused,
+    TicketPriorityRaised,
 )
 
 

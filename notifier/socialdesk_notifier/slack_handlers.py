@@ -35,7 +35,7 @@ from socialdesk_schemas import (
     TicketRoutedToMarketing,
     TrendDetected,
 )
-from socialdesk_schemas.desk import OwnershipRefused, TicketReopened
+from socialdesk_schemas.desk import OwnershipRefused, TicketPriorityRaised, TicketReopened
 from socialdesk_schemas.sla import FollowUpDue
 
 __all__ = ["SlackHandlers"]
@@ -63,6 +63,7 @@ class SlackHandlers:
             AgentReplied: Batch(self.on_agents_replied),
             TicketResolved: Batch(self.on_tickets_resolved),
             TicketReopened: Batch(self.on_tickets_reopened),
+            TicketPriorityRaised: Batch(self.on_priority_raised),
             OwnershipRefused: Batch(self.on_ownership_refused),
             TicketEscalated: Batch(self.on_tickets_escalated),
             SlaWarning: Batch(self.on_sla_warnings),
@@ -161,6 +162,19 @@ class SlackHandlers:
         rows = [{"ticket_id": e.ticket_id, "brand": e.brand, "state": "open"} for e in events]
         await self._state_changes(
             events, rows, lambda e: f":leftwards_arrow_with_hook: Reopened ({e.reason})", uow
+        )
+
+    async def on_priority_raised(self, events: list[TicketPriorityRaised], uow: UnitOfWork) -> None:
+        """A ticket became more urgent: the parent shows the new priority, the thread says why."""
+        rows = [{"ticket_id": e.ticket_id, "brand": e.brand, "priority": e.priority} for e in events]
+        await self._state_changes(
+            events,
+            rows,
+            lambda e: (
+                f":rotating_light: Priority raised from {e.previous_priority} to {e.priority}"
+                + (f" ({e.reason})" if e.reason else "")
+            ),
+            uow,
         )
 
     async def on_ownership_refused(self, events: list[OwnershipRefused], uow: UnitOfWork) -> None:

@@ -26,7 +26,9 @@ from socialdesk_notifier.freshdesk.domain.ops import (
 )
 from socialdesk_notifier.freshdesk.domain.outcomes import Answer, Done, Failed, Paused, Retry, decide
 from socialdesk_notifier.freshdesk.domain.pacing import RateBudget
+from socialdesk_notifier.freshdesk.domain.plans import plans_for_priority_raised
 from socialdesk_runtime.config.freshdesk import FreshdeskBrand
+from socialdesk_schemas.desk import TicketPriorityRaised
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 ACCOUNT = FreshdeskBrand(
@@ -94,6 +96,29 @@ def test_escalation_raises_one_step_to_urgent_at_most() -> None:
 
 
 # --- answers ---------------------------------------------------------------------------------
+
+
+def test_a_priority_raise_sets_the_mapped_priority_and_never_lowers_one_escalated_further() -> None:
+    raised = TicketPriorityRaised(
+        producer="assigner",
+        occurred_at=NOW,
+        ticket_id=uuid.UUID(int=5),
+        correlation_id=uuid.UUID(int=5),
+        brand="ourbus",
+        platform="x",
+        priority="critical",
+        previous_priority="low",
+        agent_id="ob-ana",
+        raised_at=NOW,
+        reason="keyword rule",
+    )
+    plans, priority = plans_for_priority_raised(raised, mirror(fd_priority=1), ACCOUNT)
+    assert priority == ACCOUNT.priorities["critical"] == 4
+    assert [(p.kind, p.role) for p in plans] == [("note", "priority_raised"), ("update", "priority")]
+    assert "from low to critical (keyword rule)" in plans[0].payload["body"]
+    lower = raised.model_copy(update={"priority": "high"})
+    plans, priority = plans_for_priority_raised(lower, mirror(fd_priority=4), ACCOUNT)
+    assert priority == 4 and [p.kind for p in plans] == ["note"], "already Urgent: kept"
 
 
 def decided(answer: Answer, o: Op | None = None) -> object:

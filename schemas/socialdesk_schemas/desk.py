@@ -41,6 +41,20 @@ class TicketReopened(Event):
     reason: Literal["customer_wrote", "agent"] = "agent"
 
 
+class TicketPriorityRaised(Event):
+    """A ticket not answered yet became more urgent (a keyword rule on words that arrived
+    after it was routed): its running clocks take the tighter target, from the same start."""
+
+    event_type: Literal["TicketPriorityRaised"] = "TicketPriorityRaised"
+    brand: str
+    platform: Platform
+    priority: Priority
+    previous_priority: Priority
+    agent_id: str | None
+    raised_at: AwareDatetime
+    reason: str = ""
+
+
 class FollowUpPromised(Event):
     """An agent promised the customer a follow-up by ``due_at`` (seed 001): a timer."""
 
@@ -79,7 +93,12 @@ class OwnershipRefused(Event):
     refused_at: AwareDatetime
 
 
-ASSIGNMENTS_TOPIC_EVENTS: tuple[type[Event], ...] = (TicketPending, TicketReopened, OwnershipRefused)
+ASSIGNMENTS_TOPIC_EVENTS: tuple[type[Event], ...] = (
+    TicketPending,
+    TicketReopened,
+    OwnershipRefused,
+    TicketPriorityRaised,
+)
 ACTIVITY_TOPIC_EVENTS: tuple[type[Event], ...] = (FollowUpPromised, InternalNoteAdded)
 REPLIES_TOPIC_EVENTS: tuple[type[Event], ...] = ()
 
@@ -91,5 +110,6 @@ __all__ = [
     "InternalNoteAdded",
     "OwnershipRefused",
     "TicketPending",
+    "TicketPriorityRaised",
     "TicketReopened",
 ]

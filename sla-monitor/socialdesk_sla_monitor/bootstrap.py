@@ -21,7 +21,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
-from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketPriorityRaised, TicketReopened
 from socialdesk_schemas.outbound import EscalationAcknowledged
 from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor import handlers
@@ -75,6 +75,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             TicketQueued: Batch(functools.partial(handlers.on_ticket_queued, config=config, wake=wake)),
             TicketReopened: functools.partial(handlers.on_ticket_reopened, config=config, wake=wake),
             TicketPending: functools.partial(handlers.on_ticket_pending, config=config),
+            TicketPriorityRaised: Batch(
+                functools.partial(handlers.on_ticket_priority_raised, config=config, wake=wake)
+            ),
             FollowUpPromised: functools.partial(handlers.on_follow_up_promised, config=config, wake=wake),
             MessageClassified: Batch(
                 functools.partial(handlers.on_message_classified, config=config, wake=wake)

@@ -10,7 +10,7 @@ scheduler (``wake``): the commit wakes it if one is due before its planned wake-
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -18,6 +18,7 @@ from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import (
     AgentReplied,
+    Event,
     Kind,
     MessageClassified,
     MessageReceived,
@@ -27,7 +28,7 @@ from socialdesk_schemas import (
     TrendDetected,
 )
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
-from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketPriorityRaised, TicketReopened
 from socialdesk_schemas.outbound import EscalationAcknowledged
 from socialdesk_sla_monitor import domain
 from socialdesk_sla_monitor.metrics import SlaMetrics
@@ -41,6 +42,7 @@ __all__ = [
     "on_message_received",
     "on_ticket_assigned",
     "on_ticket_pending",
+    "on_ticket_priority_raised",
     "on_ticket_queued",
     "on_ticket_reopened",
     "on_ticket_resolved",
@@ -137,13 +139,22 @@ async def on_message_classified(
     store = TimerStore(uow)
     about = {e.ticket_id: (e.kind, e.category) for e in events if e.opens_ticket and e.queue == "cx"}
     await store.record_facts([(t, kind, category) for t, (kind, category) in about.items()])
-    clocks = await store.clocks_of(about)
-    moved = [
-        m
-        for ticket, timers in clocks.items()
-        for timer in timers.values()
-        if (m := domain.retarget(timer, about[ticket], config)) is not None
-    ]
+    await _move(
+        uow, about, lambda timer: domain.retarget(timer, about[timer.ticket_id], config), events, wake
+    )
+
+
+async def _move(
+    uow: UnitOfWork,
+    tickets: Iterable[uuid.UUID],
+    change: Callable[[domain.Timer], domain.Timer | None],
+    events: Sequence[Event],
+    wake: Wake,
+) -> None:
+    """Each clock of ``tickets`` that ``change`` moves is saved, and the desk told."""
+    store = TimerStore(uow)
+    clocks = await store.clocks_of(tickets)
+    moved = [m for timers in clocks.values() for timer in timers.values() if (m := change(timer)) is not None]
     await store.save(moved)
     _tell_armed(uow, moved, events[-1].occurred_at, wake)
 
@@ -207,6 +218,19 @@ async def on_ticket_pending(event: TicketPending, uow: UnitOfWork, *, config: So
     if paused is not None:
         await store.save([paused])
         _tell_stopped(uow, [(paused, "paused")], event.occurred_at)
+
+
+async def on_ticket_priority_raised(
+    events: list[TicketPriorityRaised], uow: UnitOfWork, *, config: SocialdeskConfig, wake: Wake
+) -> None:
+    """Tickets became more urgent: their running clocks take the tighter target."""
+    raised = {e.ticket_id: e for e in events}
+
+    def change(timer: domain.Timer) -> domain.Timer | None:
+        event = raised[timer.ticket_id]
+        return domain.reprioritize(timer, event.priority, config, event.raised_at)
+
+    await _move(uow, raised, change, events, wake)
 
 
 async def on_follow_up_promised(

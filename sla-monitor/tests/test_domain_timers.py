@@ -26,12 +26,13 @@ from socialdesk_sla_monitor.domain import (
     breach,
     cancel,
     climb,
+    clock_completed,
     first_replies,
     merge_armed,
     opening,
     park,
     reply_placeholder,
-    clock_completed,
+    reprioritize,
     stop,
     tighten,
     warn,
@@ -302,3 +303,18 @@ def test_still_unanswered_climbs_to_top_management_and_stops(config: SocialdeskC
         timer = fired.timer
     assert levels == [(("L3", "L4", "ob-mgr"),), (("L4", "TMT", "ob-tmt"),), ()]
     assert timer.next_escalation_at is None
+
+
+def test_a_ticket_that_became_critical_is_due_by_the_critical_target_from_its_start(
+    config: SocialdeskConfig,
+) -> None:
+    timer = armed(config)  # medium: due at 4 s, warned at 2 s
+    raised = reprioritize(timer, "critical", config, at(0.5))
+    assert raised is not None
+    assert (raised.priority, raised.deadline, raised.warn_at) == ("critical", at(2), at(1))
+    late = reprioritize(timer, "critical", config, at(3))
+    assert late is not None and late.deadline == at(3), "past its new target: due now, not in the past"
+    assert reprioritize(timer, "low", config, at(0.5)) is None, "never lowered, never later"
+    assert reprioritize(raised, "critical", config, at(0.5)) is None, "already that urgent"
+    met = stop(timer, at(1))
+    assert met is not None and reprioritize(met.timer, "critical", config, at(1.5)) is None

@@ -19,6 +19,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TicketRoutedToMarketing,
 )
+from socialdesk_schemas.desk import TicketPriorityRaised
 from socialdesk_schemas.sla import FollowUpDue
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_notifier_slack_support import (
@@ -316,3 +317,31 @@ async def test_an_update_stamped_before_a_render_but_committed_after_it_is_still
     clock.advance(seconds=30)
     await drain(notifier, rounds=4)
     assert "Answered" in slack.messages("C0OBLEAD")[0]["text"], "the parent shows the later state"
+
+
+async def test_a_priority_raise_is_said_in_the_thread_and_shown_on_the_parent(
+    notifier: Booted, slack: FakeSlack
+) -> None:
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=2)
+    assert "critical" not in texts(slack.messages("C0OBLEAD")[0]["blocks"])
+    clock = clock_of(notifier)
+    await notifier.feed(
+        TicketPriorityRaised(
+            **envelope(clock, ticket),
+            brand="ourbus",
+            platform="x",
+            priority="critical",
+            previous_priority="medium",
+            agent_id="ob-ana",
+            raised_at=clock.now(),
+            reason="keyword rule",
+        )
+    )
+    await drain(notifier, rounds=4)
+    parent = slack.messages("C0OBLEAD")[0]
+    (line,) = [m for m in slack.thread("C0OBLEAD", parent["ts"]) if m["ts"] != parent["ts"]]
+    assert "Priority raised from medium to critical (keyword rule)" in line["text"]
+    assert "critical" in texts(parent["blocks"]), "the parent shows the ticket's new priority"

@@ -33,6 +33,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
+from socialdesk_schemas.desk import TicketPriorityRaised
 from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor.bootstrap import SPEC
 from socialdesk_sla_monitor.scheduler import SlaScheduler
@@ -230,6 +231,30 @@ async def test_a_reply_that_overtakes_the_assignment_still_prevents_the_breach(s
     # The desk still learns the clock: armed, then met (it showed no first-response clock at all).
     assert told == [("SlaClockArmed", "first_response", None), ("SlaClockStopped", "first_response", "met")]
     assert await sla.tick(30.0) == []
+
+
+async def test_a_ticket_that_becomes_critical_breaches_by_the_critical_target(sla: Sla) -> None:
+    ticket, other = uuid.uuid4(), uuid.uuid4()
+    await sla.handle(assigned(sla.clock, ticket), assigned(sla.clock, other))  # medium: 4 s
+    await sla.handle(
+        TicketPriorityRaised(
+            **envelope(sla.clock, ticket),
+            brand="ourbus",
+            platform="x",
+            priority="critical",  # 2 s from the same start
+            previous_priority="medium",
+            agent_id="ob-ana",
+            raised_at=sla.clock.now(),
+            reason="keyword rule",
+        )
+    )
+    moved = [e for e in await emitted(sla.svc, clocks=True) if isinstance(e, SlaClockArmed)]
+    assert {(e.ticket_id, e.due_at) for e in moved if e.clock == "first_response"} >= {
+        (ticket, sla.clock.now() + timedelta(seconds=2))
+    }, "the desk's queue learns the tighter due time"
+    fired = await sla.tick(2.5)
+    breached = [e for e in fired if isinstance(e, SlaBreached)]
+    assert [(e.ticket_id, e.priority) for e in breached] == [(ticket, "critical")], "only the raised one, yet"
 
 
 async def test_a_late_reply_stops_further_escalation(sla: Sla) -> None:

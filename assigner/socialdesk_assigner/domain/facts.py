@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from socialdesk_runtime.config import Agent
 from socialdesk_schemas import Event, ReplyRequested, TicketAssigned, TicketResolved
-from socialdesk_schemas.desk import TicketReopened
+from socialdesk_schemas.desk import TicketPriorityRaised, TicketReopened
 
 if TYPE_CHECKING:
     from socialdesk_assigner.domain.ticket import AssignReason, Ticket
 
-__all__ = ["PRODUCER", "assigned", "envelope", "reopened", "reply_requested", "resolved"]
+__all__ = ["PRODUCER", "assigned", "envelope", "priority_raised", "reopened", "reply_requested", "resolved"]
 
 PRODUCER = "assigner"
 
@@ -51,6 +51,22 @@ def assigned(
         reason=reason,
         group_id=group_id,
         previous_agent_id=previous_agent_id,
+    )
+
+
+def priority_raised(
+    before: Ticket, after: Ticket, envelope: dict[str, Any], *, reason: str
+) -> TicketPriorityRaised:
+    """``before`` became more urgent (``after``): its clocks take the tighter target."""
+    return TicketPriorityRaised(
+        **envelope,
+        brand=after.brand,
+        platform=after.platform,
+        priority=after.priority,
+        previous_priority=before.priority,
+        agent_id=after.agent_id,
+        raised_at=envelope["occurred_at"],
+        reason=reason,
     )
 
 

@@ -15,6 +15,7 @@ from socialdesk_assigner.domain.keywords import fits, matching_rules, raised_pri
 from socialdesk_assigner.domain.routing import Rotation, agents_for, pick_agent
 from socialdesk_assigner.domain.ticket import Step, Ticket
 from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_schemas import Event
 
 __all__ = ["late_words"]
 
@@ -47,8 +48,13 @@ def late_words(
         pick = pick_agent(
             candidates, last_agent_id=rotation.cursor.get(ticket.brand), open_load=rotation.load
         )
+    raised: tuple[Event, ...] = ()
+    if changed.priority != ticket.priority:
+        raised = (
+            facts.priority_raised(ticket, changed, facts.envelope(changed, now), reason="keyword rule"),
+        )
     if pick is None:
-        return None if changed == ticket else Step(changed, (), "keyword_priority")
+        return None if changed == ticket else Step(changed, raised, "keyword_priority")
     rotation.load[pick.agent.id] = rotation.load.get(pick.agent.id, 0) + 1
     if owner is not None:
         rotation.load[owner.id] = max(0, rotation.load.get(owner.id, 0) - 1)
@@ -62,4 +68,4 @@ def late_words(
         group_id=ticket.group_id,
         previous_agent_id=ticket.agent_id,
     )
-    return Step(moved, (event,), "keyword_reroute")
+    return Step(moved, (*raised, event), "keyword_reroute")

@@ -65,7 +65,7 @@ async def apply_late_words(
                 "kind": "KeywordRuleApplied",
                 "actor": None,
                 "detail": f"words arrived after routing; priority={step.ticket.priority}"
-                + (f"; to {step.ticket.agent_id}" if step.events else ""),
+                + (f"; to {step.ticket.agent_id}" if step.ticket.agent_id != ticket.agent_id else ""),
             }
         )
     await store.save(changed)

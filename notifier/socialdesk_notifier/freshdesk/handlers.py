@@ -13,13 +13,16 @@ Usage::
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from socialdesk_notifier.freshdesk.domain import plans
-from socialdesk_notifier.freshdesk.domain.ops import OpPlan, ticket_tags
+from socialdesk_notifier.freshdesk.domain.ops import Mirror, OpPlan, ticket_tags
 from socialdesk_notifier.freshdesk.store import FreshdeskStore, Owed
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
+from socialdesk_runtime.config.freshdesk import FreshdeskBrand
 from socialdesk_runtime.consumer import Batch, HandlerTable
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import (
@@ -32,9 +35,12 @@ from socialdesk_schemas import (
     TicketEscalated,
     TicketResolved,
 )
-from socialdesk_schemas.desk import InternalNoteAdded
+from socialdesk_schemas.desk import InternalNoteAdded, TicketPriorityRaised
 
 __all__ = ["FreshdeskHandlers"]
+
+#: Events that raise Freshdesk's priority.
+Raising = TicketEscalated | TicketPriorityRaised
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class FreshdeskHandlers:
             ReplyRequested: Batch(self.on_replies),
             InternalNoteAdded: Batch(self.on_notes),
             TicketEscalated: Batch(self.on_escalated),
+            TicketPriorityRaised: Batch(self.on_priority_raised),
             SlaBreached: Batch(self.on_breached),
             TicketResolved: Batch(self.on_resolved),
         }
@@ -145,6 +152,18 @@ class FreshdeskHandlers:
 
     async def on_escalated(self, events: list[TicketEscalated], uow: UnitOfWork) -> None:
         """A note, and the priority one step up (decided in record order within the batch)."""
+        await self._raise(events, plans.plans_for_escalation, uow)
+
+    async def on_priority_raised(self, events: list[TicketPriorityRaised], uow: UnitOfWork) -> None:
+        """A note, and the mapped priority of the more urgent ticket."""
+        await self._raise(events, plans.plans_for_priority_raised, uow)
+
+    async def _raise(
+        self,
+        events: Sequence[Raising],
+        plan: Callable[[Any, Mirror | None, FreshdeskBrand], tuple[list[OpPlan], int]],
+        uow: UnitOfWork,
+    ) -> None:
         store = FreshdeskStore(uow)
         ours = [e for e in events if self._on(e.brand)]
         mirrors = await store.mirrors({e.ticket_id for e in ours}, lock=True)
@@ -153,8 +172,8 @@ class FreshdeskHandlers:
         for e in ours:
             account = self.config.freshdesk.brands[e.brand]
             mirror = mirrors.get(e.ticket_id)
-            escalation, priority = plans.plans_for_escalation(e, mirror, account)
-            owed.extend(self._owed(e, e.brand, escalation))
+            raised, priority = plan(e, mirror, account)
+            owed.extend(self._owed(e, e.brand, raised))
             if mirror is not None:
                 mirrors[e.ticket_id] = replace(mirror, fd_priority=priority)
                 decided[e.ticket_id] = {"fd_priority": priority}

@@ -26,6 +26,7 @@ from socialdesk_sla_monitor.domain.arming import (
     arm_next_response,
     merge_armed,
     opening,
+    reprioritize,
     retarget,
 )
 from socialdesk_sla_monitor.domain.firing import acknowledge, breach, climb, warn
@@ -114,6 +115,7 @@ __all__ = [
     "rank",
     "remind",
     "reply_placeholder",
+    "reprioritize",
     "resume",
     "retarget",
     "sla_metric",

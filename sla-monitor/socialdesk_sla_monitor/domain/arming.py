@@ -16,7 +16,7 @@ from datetime import datetime
 
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.config.types import SlaMetric
-from socialdesk_schemas import Kind, Level, MessageReceived, TicketAssigned, TicketQueued
+from socialdesk_schemas import Kind, Level, MessageReceived, Priority, TicketAssigned, TicketQueued
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
 from socialdesk_schemas.desk import TicketReopened
 from socialdesk_schemas.sla import Clock
@@ -40,6 +40,7 @@ __all__ = [
     "arm_next_response",
     "merge_armed",
     "opening",
+    "reprioritize",
     "retarget",
 ]
 
@@ -251,4 +252,39 @@ def retarget(timer: Timer, about: tuple[Kind, Category], config: SocialdeskConfi
         target_seconds=seconds,
         deadline=due_after(calendar, start, seconds),
         warn_at=None if timer.warned else due_after(calendar, start, seconds * config.sla.warn_at_fraction),
+    )
+
+
+#: Most urgent first.
+_URGENCY: dict[str, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+
+
+def reprioritize(timer: Timer, priority: Priority, config: SocialdeskConfig, now: datetime) -> Timer | None:
+    """The ticket became more urgent: a running clock takes the target of the new priority,
+    from the same start, never later than it was due, never in the past (a clock already
+    past its new target fires at once). A breached clock only carries the new priority
+    (its pages say so). ``None``: not more urgent, or not a running response clock."""
+    if _URGENCY[priority] <= _URGENCY[timer.priority] or timer.state not in LIVE:
+        return None
+    if timer.metric not in (FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION):
+        return None
+    raised = dataclasses.replace(timer, priority=priority)
+    if timer.state != "armed" or timer.paused_at is not None or timer.started_at is None:
+        return raised
+    metric = sla_metric(timer)
+    facts = Facts(timer.brand, timer.platform, priority, timer.kind, timer.category)
+    seconds = target_seconds(config.sla, metric, priority, timer.platform, hot_topic=timer.hot, facts=facts)
+    calendar = calendar_named(config, timer.calendar)
+    start = timer.started_at
+
+    def sooner(current: datetime | None, fraction: float) -> datetime | None:
+        if current is None:
+            return None
+        return min(current, max(due_after(calendar, start, seconds * fraction), now))
+
+    return dataclasses.replace(
+        raised,
+        target_seconds=min(seconds, timer.target_seconds) if timer.target_seconds is not None else seconds,
+        deadline=sooner(timer.deadline, 1.0),
+        warn_at=None if timer.warned else sooner(timer.warn_at, config.sla.warn_at_fraction),
     )

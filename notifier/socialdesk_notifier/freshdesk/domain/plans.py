@@ -26,7 +26,7 @@ from socialdesk_schemas import (
     TicketEscalated,
     TicketResolved,
 )
-from socialdesk_schemas.desk import InternalNoteAdded
+from socialdesk_schemas.desk import InternalNoteAdded, TicketPriorityRaised
 
 __all__ = [
     "plans_for_assigned",
@@ -35,6 +35,7 @@ __all__ = [
     "plans_for_escalation",
     "plans_for_later_message",
     "plans_for_note",
+    "plans_for_priority_raised",
     "plans_for_reply",
     "plans_for_resolved",
 ]
@@ -121,3 +122,18 @@ def plans_for_resolved(event: TicketResolved) -> list[OpPlan]:
         OpPlan("note", "root_cause", {"body": note_body(text), "private": True}),
         OpPlan("update", "resolve", {"status": RESOLVED}),
     ]
+
+
+def plans_for_priority_raised(
+    event: TicketPriorityRaised, mirror: Mirror | None, account: FreshdeskBrand
+) -> tuple[list[OpPlan], int]:
+    """A private note saying why, and Freshdesk's priority raised to the mapped one (never
+    lowered: an escalation may have raised it further already)."""
+    current = mirror.fd_priority if mirror is not None else None
+    priority = max(account.priorities[event.priority], current or 0)
+    why = f" ({event.reason})" if event.reason else ""
+    text = f"Priority raised by socialdesk from {event.previous_priority} to {event.priority}{why}."
+    plans = [OpPlan("note", "priority_raised", {"body": note_body(text), "private": True})]
+    if current != priority:
+        plans.append(OpPlan("update", "priority", {"priority": priority}))
+    return plans, priority
