@@ -193,53 +193,11 @@ class SlackHandlers:
         await store.enqueue(owed, now=now)
 
     async def on_tickets_escalated(self, events: list[TicketEscalated], uow: UnitOfWork) -> None:
-        store = SlackStore(uow)
-        rows = [
-            {
-                "ticket_id": e.ticket_id,
-                "brand": e.brand,
-                "correlation_id": e.correlation_id,
-                "platform": e.platform,
-                "priority": e.priority,
-                "level": e.to_level,
-                "deadline": e.deadline,
-            }
-            for e in events
-        ]
-        await store.upsert_facts(rows, now=self.clock.now())
-        contexts = await store.contexts(e.ticket_id for e in events)
-        threads = await store.threads(e.ticket_id for e in events)
-        owed: Owed = []
-        for e in events:
-            notes = alerts.escalation_alerts(
-                e, _ctx(contexts, e), threads=threads.get(e.ticket_id, []), **self._render()
-            )
-            owed += [(e, n) for n in notes]
-        await store.enqueue(owed, now=self.clock.now())
+        rows = [{**_facts(e), "level": e.to_level} for e in events]
+        await self._paged(events, rows, alerts.escalation_alerts, uow)
 
     async def on_sla_warnings(self, events: list[SlaWarning], uow: UnitOfWork) -> None:
-        store = SlackStore(uow)
-        rows = [
-            {
-                "ticket_id": e.ticket_id,
-                "brand": e.brand,
-                "correlation_id": e.correlation_id,
-                "platform": e.platform,
-                "priority": e.priority,
-                "deadline": e.deadline,
-            }
-            for e in events
-        ]
-        await store.upsert_facts(rows, now=self.clock.now())
-        contexts = await store.contexts(e.ticket_id for e in events)
-        threads = await store.threads(e.ticket_id for e in events)
-        owed: Owed = []
-        for e in events:
-            notes = alerts.warning_alerts(
-                e, _ctx(contexts, e), threads=threads.get(e.ticket_id, []), **self._render()
-            )
-            owed += [(e, n) for n in notes]
-        await store.enqueue(owed, now=self.clock.now())
+        await self._paged(events, [_facts(e) for e in events], alerts.warning_alerts, uow)
 
     async def on_followups_due(self, events: list[FollowUpDue], uow: UnitOfWork) -> None:
         store = SlackStore(uow)
@@ -282,6 +240,24 @@ class SlackHandlers:
 
     # --- helpers ------------------------------------------------------------------------------
 
+    async def _paged(
+        self,
+        events: Sequence[Any],
+        rows: list[dict[str, Any]],
+        page: Callable[..., list[domain.Notification]],
+        uow: UnitOfWork,
+    ) -> None:
+        """Facts written; each event pages with the ticket's context, in its threads."""
+        store = SlackStore(uow)
+        await store.upsert_facts(rows, now=self.clock.now())
+        contexts = await store.contexts(e.ticket_id for e in events)
+        threads = await store.threads(e.ticket_id for e in events)
+        owed: Owed = []
+        for e in events:
+            notes = page(e, _ctx(contexts, e), threads=threads.get(e.ticket_id, []), **self._render())
+            owed += [(e, n) for n in notes]
+        await store.enqueue(owed, now=self.clock.now())
+
     def _render(self) -> dict[str, Any]:
         return {"config": self.config, "now": self.clock.now(), "desk_url": self.desk_url}
 
@@ -305,3 +281,15 @@ class SlackHandlers:
                 ctx = TicketContext(ticket_id=e.ticket_id, brand=e.brand)
                 owed += [(e, n) for n in alerts.state_change(ctx, line(e), threads=channels)]
         await store.enqueue(owed, now=self.clock.now())
+
+
+def _facts(e: TicketEscalated | SlaWarning) -> dict[str, Any]:
+    """What a page tells of its ticket (its deadline included)."""
+    return {
+        "ticket_id": e.ticket_id,
+        "brand": e.brand,
+        "correlation_id": e.correlation_id,
+        "platform": e.platform,
+        "priority": e.priority,
+        "deadline": e.deadline,
+    }
