@@ -26,6 +26,7 @@ from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_runtime.tests.events import consumer_records
 from socialdesk_runtime.topology import wiring_problems
 from socialdesk_schemas import Event, decode_event, encode_event
+from socialdesk_schemas.desk import TicketPriorityRaised
 
 TEST_CONFIG = Path(__file__).parent / "data" / "socialdesk.test.yaml"
 
@@ -98,6 +99,21 @@ def envelope(clock: Clock, ticket_id: uuid.UUID | None = None, **over: Any) -> d
         "correlation_id": uuid.uuid4(),
         **over,
     }
+
+
+def priority_raised(clock: Clock, ticket_id: uuid.UUID, **over: Any) -> TicketPriorityRaised:
+    """An OurBus X ticket that became critical (from medium) by a keyword rule, now."""
+    fields: dict[str, Any] = {
+        "brand": "ourbus",
+        "platform": "x",
+        "priority": "critical",
+        "previous_priority": "medium",
+        "agent_id": "ob-ana",
+        "raised_at": clock.now(),
+        "reason": "keyword rule",
+        **over,
+    }
+    return TicketPriorityRaised(**envelope(clock, ticket_id), **fields)
 
 
 # --- A service booted through its real bootstrap ------------------------------------------

@@ -28,7 +28,8 @@ from socialdesk_notifier.freshdesk.domain.outcomes import Answer, Done, Failed, 
 from socialdesk_notifier.freshdesk.domain.pacing import RateBudget
 from socialdesk_notifier.freshdesk.domain.plans import plans_for_priority_raised
 from socialdesk_runtime.config.freshdesk import FreshdeskBrand
-from socialdesk_schemas.desk import TicketPriorityRaised
+from socialdesk_runtime.clock import FakeClock
+from tests.support import priority_raised
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 ACCOUNT = FreshdeskBrand(
@@ -99,19 +100,7 @@ def test_escalation_raises_one_step_to_urgent_at_most() -> None:
 
 
 def test_a_priority_raise_sets_the_mapped_priority_and_never_lowers_one_escalated_further() -> None:
-    raised = TicketPriorityRaised(
-        producer="assigner",
-        occurred_at=NOW,
-        ticket_id=uuid.UUID(int=5),
-        correlation_id=uuid.UUID(int=5),
-        brand="ourbus",
-        platform="x",
-        priority="critical",
-        previous_priority="low",
-        agent_id="ob-ana",
-        raised_at=NOW,
-        reason="keyword rule",
-    )
+    raised = priority_raised(FakeClock(NOW), uuid.UUID(int=5), previous_priority="low")
     plans, priority = plans_for_priority_raised(raised, mirror(fd_priority=1), ACCOUNT)
     assert priority == ACCOUNT.priorities["critical"] == 4
     assert [(p.kind, p.role) for p in plans] == [("note", "priority_raised"), ("update", "priority")]

@@ -19,7 +19,6 @@ from socialdesk_schemas import (
     TicketResolved,
     TicketRoutedToMarketing,
 )
-from socialdesk_schemas.desk import TicketPriorityRaised
 from socialdesk_schemas.sla import FollowUpDue
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_notifier_slack_support import (
@@ -32,7 +31,7 @@ from tests.integration.test_notifier_slack_support import (
     slack,
     worker_of,
 )
-from tests.support import Booted, envelope
+from tests.support import Booted, envelope, priority_raised
 
 pytestmark = pytest.mark.integration
 __all__ = ["notifier", "slack"]
@@ -56,6 +55,15 @@ def texts(blocks: list[dict[str, object]]) -> str:
                 )
             )
     return "\n".join(out)
+
+
+async def paged_to_lead(notifier: Booted) -> uuid.UUID:
+    """A new ticket escalated to L3: its parent is posted in the lead channel."""
+    ticket = uuid.uuid4()
+    await notifier.feed(*opened(notifier, ticket))
+    await notifier.feed(escalated(notifier, ticket, "L3"))
+    await drain(notifier, rounds=2)
+    return ticket
 
 
 async def test_a_breach_is_a_block_kit_message_with_the_tickets_facts_and_buttons(
@@ -85,10 +93,7 @@ async def test_a_breach_is_a_block_kit_message_with_the_tickets_facts_and_button
 async def test_the_next_rung_replies_in_the_thread_and_updates_the_parent(
     notifier: Booted, slack: FakeSlack
 ) -> None:
-    ticket = uuid.uuid4()
-    await notifier.feed(*opened(notifier, ticket))
-    await notifier.feed(escalated(notifier, ticket, "L3"))
-    await drain(notifier, rounds=2)
+    ticket = await paged_to_lead(notifier)
     (parent,) = slack.posts
     parent_ts = slack.messages("C0OBLEAD")[0]["ts"]
     await notifier.feed(escalated(notifier, ticket, "L4", from_level="L3", reason="still unanswered"))
@@ -239,10 +244,7 @@ async def test_marketing_hand_off_crisis_page_and_follow_up_reminder(
 async def test_a_thread_reply_whose_answer_was_lost_is_found_under_its_parent_not_posted_twice(
     notifier: Booted, slack: FakeSlack
 ) -> None:
-    ticket = uuid.uuid4()
-    await notifier.feed(*opened(notifier, ticket))
-    await notifier.feed(escalated(notifier, ticket, "L3"))
-    await drain(notifier, rounds=2)
+    ticket = await paged_to_lead(notifier)
     # The reply reaches Slack but its answer is a 500: the next attempt must look, not re-post.
     slack.fail_next(1, 500, method="chat.postMessage", processed=True)
     await notifier.feed(escalated(notifier, ticket, "L3", reason="first_response still unanswered"))
@@ -259,10 +261,7 @@ async def test_a_thread_reply_whose_answer_was_lost_is_found_under_its_parent_no
 async def test_parent_updates_owed_before_a_sent_update_are_not_sent_again(
     notifier: Booted, slack: FakeSlack
 ) -> None:
-    ticket = uuid.uuid4()
-    await notifier.feed(*opened(notifier, ticket))
-    await notifier.feed(escalated(notifier, ticket, "L3"))
-    await drain(notifier, rounds=2)
+    ticket = await paged_to_lead(notifier)
     clock = clock_of(notifier)
     replies = [
         AgentReplied(
@@ -294,10 +293,7 @@ async def test_an_update_stamped_before_a_render_but_committed_after_it_is_still
     click waiting on a row lock, a busy machine) was judged "covered" by a render that had
     read the state before it committed, and the parent never showed it. Coverage is now
     by the updates on record when the state was read, not by timestamps."""
-    ticket = uuid.uuid4()
-    await notifier.feed(*opened(notifier, ticket))
-    await notifier.feed(escalated(notifier, ticket, "L3"))
-    await drain(notifier, rounds=2)
+    ticket = await paged_to_lead(notifier)
     clock = clock_of(notifier)
     stamped = clock.now()
     clock.advance(seconds=10)
@@ -322,24 +318,9 @@ async def test_an_update_stamped_before_a_render_but_committed_after_it_is_still
 async def test_a_priority_raise_is_said_in_the_thread_and_shown_on_the_parent(
     notifier: Booted, slack: FakeSlack
 ) -> None:
-    ticket = uuid.uuid4()
-    await notifier.feed(*opened(notifier, ticket))
-    await notifier.feed(escalated(notifier, ticket, "L3"))
-    await drain(notifier, rounds=2)
+    ticket = await paged_to_lead(notifier)
     assert "critical" not in texts(slack.messages("C0OBLEAD")[0]["blocks"])
-    clock = clock_of(notifier)
-    await notifier.feed(
-        TicketPriorityRaised(
-            **envelope(clock, ticket),
-            brand="ourbus",
-            platform="x",
-            priority="critical",
-            previous_priority="medium",
-            agent_id="ob-ana",
-            raised_at=clock.now(),
-            reason="keyword rule",
-        )
-    )
+    await notifier.feed(priority_raised(clock_of(notifier), ticket))
     await drain(notifier, rounds=4)
     parent = slack.messages("C0OBLEAD")[0]
     (line,) = [m for m in slack.thread("C0OBLEAD", parent["ts"]) if m["ts"] != parent["ts"]]

@@ -33,11 +33,10 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
-from socialdesk_schemas.desk import TicketPriorityRaised
 from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor.bootstrap import SPEC
 from socialdesk_sla_monitor.scheduler import SlaScheduler
-from tests.support import Booted, booted, envelope
+from tests.support import Booted, booted, envelope, priority_raised
 
 pytestmark = pytest.mark.integration
 
@@ -236,18 +235,7 @@ async def test_a_reply_that_overtakes_the_assignment_still_prevents_the_breach(s
 async def test_a_ticket_that_becomes_critical_breaches_by_the_critical_target(sla: Sla) -> None:
     ticket, other = uuid.uuid4(), uuid.uuid4()
     await sla.handle(assigned(sla.clock, ticket), assigned(sla.clock, other))  # medium: 4 s
-    await sla.handle(
-        TicketPriorityRaised(
-            **envelope(sla.clock, ticket),
-            brand="ourbus",
-            platform="x",
-            priority="critical",  # 2 s from the same start
-            previous_priority="medium",
-            agent_id="ob-ana",
-            raised_at=sla.clock.now(),
-            reason="keyword rule",
-        )
-    )
+    await sla.handle(priority_raised(sla.clock, ticket))  # critical: 2 s from the same start
     moved = [e for e in await emitted(sla.svc, clocks=True) if isinstance(e, SlaClockArmed)]
     assert {(e.ticket_id, e.due_at) for e in moved if e.clock == "first_response"} >= {
         (ticket, sla.clock.now() + timedelta(seconds=2))

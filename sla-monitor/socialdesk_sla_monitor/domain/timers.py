@@ -274,6 +274,10 @@ def clock_armed(timer: Timer, now: datetime) -> SlaClockArmed | None:
     """The desk sorts its queue by due time: a clock armed, moved or resumed."""
     if timer.deadline is None or timer.state != "armed":
         return None
+    return _armed(timer, timer.deadline, None if timer.warned else timer.warn_at, now)
+
+
+def _armed(timer: Timer, due_at: datetime, warn_at: datetime | None, now: datetime) -> SlaClockArmed:
     return SlaClockArmed(
         producer=PRODUCER,
         occurred_at=now,
@@ -281,8 +285,8 @@ def clock_armed(timer: Timer, now: datetime) -> SlaClockArmed | None:
         correlation_id=timer.correlation_id,
         brand=timer.brand,
         clock=timer.metric,
-        due_at=timer.deadline,
-        warn_at=None if timer.warned else timer.warn_at,
+        due_at=due_at,
+        warn_at=warn_at,
         armed_at=timer.started_at if timer.started_at is not None else now,
     )
 
@@ -314,16 +318,6 @@ def clock_completed(
         return None
     if merged.state != "met" or merged.deadline is None or merged.stopped_at is None:
         return None
-    armed = SlaClockArmed(
-        producer=PRODUCER,
-        occurred_at=now,
-        ticket_id=merged.ticket_id,
-        correlation_id=merged.correlation_id,
-        brand=merged.brand,
-        clock=merged.metric,
-        due_at=merged.deadline,
-        warn_at=None,
-        armed_at=merged.started_at if merged.started_at is not None else now,
-    )
+    armed = _armed(merged, merged.deadline, None, now)
     outcome: StopOutcome = "met" if merged.stopped_at <= merged.deadline else "met_late"
     return armed, clock_stopped(merged, outcome, now)
