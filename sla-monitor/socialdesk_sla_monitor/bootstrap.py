@@ -85,7 +85,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             MessageReceived: Batch(functools.partial(handlers.on_message_received, config=config, wake=wake)),
             AgentReplied: Batch(functools.partial(handlers.on_agent_replied, metrics=metrics)),
             TicketResolved: functools.partial(handlers.on_ticket_resolved, metrics=metrics),
-            EscalationAcknowledged: handlers.on_escalation_acknowledged,
+            EscalationAcknowledged: functools.partial(handlers.on_escalation_acknowledged, metrics=metrics),
             TrendDetected: functools.partial(
                 handlers.on_trend_detected, metrics=metrics, config=config, wake=wake
             ),

@@ -196,8 +196,12 @@ async def on_ticket_resolved(event: TicketResolved, uow: UnitOfWork, *, metrics:
     _tell_stopped(uow, changed, event.occurred_at)
 
 
-async def on_escalation_acknowledged(event: EscalationAcknowledged, uow: UnitOfWork) -> None:
-    """Someone pressed Acknowledge in Slack (issue 11): the breached clocks stop climbing."""
+async def on_escalation_acknowledged(
+    event: EscalationAcknowledged, uow: UnitOfWork, *, metrics: SlaMetrics
+) -> None:
+    """Someone pressed Acknowledge in Slack (issue 11): the breached clocks stop climbing.
+
+    A rung that fired between the click and this read stays sent; none fires after it."""
     store = TimerStore(uow)
     stopped = [
         t
@@ -205,6 +209,7 @@ async def on_escalation_acknowledged(event: EscalationAcknowledged, uow: UnitOfW
         if (t := domain.acknowledge(timer, event.acknowledged_at))
     ]
     await store.save(stopped)
+    metrics.acknowledged.labels(outcome="stopped" if stopped else "nothing").inc()
 
 
 async def on_ticket_pending(event: TicketPending, uow: UnitOfWork, *, config: SocialdeskConfig) -> None:

@@ -17,6 +17,7 @@ class SlaMetrics:
     hot_topic_tightened: Counter
     scheduler_passes: Counter
     parked: Counter
+    acknowledged: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "SlaMetrics":
@@ -70,6 +71,12 @@ class SlaMetrics:
                 "sla_monitor_timers_parked_total",
                 "Timers the scheduler could not decide (poison), set aside so the others still fire",
                 ["metric"],
+                registry=registry,
+            ),
+            acknowledged=Counter(
+                "sla_monitor_acknowledgements_total",
+                "Acknowledge clicks read: 'stopped' the climb of breached clocks, or found 'nothing' climbing",
+                ["outcome"],
                 registry=registry,
             ),
         )

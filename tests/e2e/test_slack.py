@@ -100,8 +100,10 @@ def breached(stack: Stack, intake: httpx.Client) -> Callable[[str], tuple[str, d
 
 
 async def _events_of(
-    bootstrap: str, topic: str, event_type: str, ticket: str, timeout: float
+    bootstrap: str, topic: str, event_type: str, ticket: str, timeout: float, *, every: bool = False
 ) -> list[dict[str, Any]]:
+    """The ticket's events of ``event_type`` on ``topic``: the first found within ``timeout``,
+    or with ``every`` all of them up to the end of the topic."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
     )
@@ -109,8 +111,10 @@ async def _events_of(
     found: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and not found:
+        while time.monotonic() < deadline and (every or not found):
             batch = await consumer.getmany(timeout_ms=500)
+            if every and not batch:
+                break
             for records in batch.values():
                 for r in records:
                     data = orjson.loads(r.value or b"{}")
@@ -119,6 +123,24 @@ async def _events_of(
     finally:
         await consumer.stop()
     return found
+
+
+def climbs(stack: Stack, ticket: str) -> list[tuple[datetime, str]]:
+    """When each rung of ``ticket``'s ladder fired, and to which level (from the topic)."""
+    events = asyncio.run(
+        _events_of(stack.kafka_bootstrap, TOPICS.sla.name, "TicketEscalated", ticket, 20, every=True)
+    )
+    return [(datetime.fromisoformat(e["occurred_at"]), e["to_level"]) for e in events]
+
+
+def acknowledgements(stack: Stack) -> float:
+    """Acknowledge clicks sla-monitor has read (its metric)."""
+    text = httpx.get(stack.url("sla-monitor", "/metrics"), timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("sla_monitor_acknowledgements_total{")
+    )
 
 
 def test_a_breach_posts_a_parent_and_the_next_rung_replies_in_its_thread_and_updates_it(
@@ -183,21 +205,28 @@ def test_acknowledge_stops_the_next_rung_and_a_forged_click_changes_nothing(
     stack: Stack, intake: httpx.Client
 ) -> None:
     acked = post_message(intake, "Bus 2231 broke down on I-95, we are stuck for an hour")
-    forged = post_message(intake, "Bus 2231 broke down, still stuck on the highway shoulder")
-    control = post_message(intake, "Bus 2231 broke down and nobody tells us anything")
-    # Acknowledge as soon as the breach is in the channel: the next rung is one SLA period away.
     wait_for("breach parent", lambda: messages_about(stack, "C0OBLEAD", acked), timeout=40, every=0.05)
-    before = len(stack.slack.responses)
+    before, read = len(stack.slack.responses), acknowledgements(stack)
     assert press(stack, acked, "acknowledge", FARAH).status_code == 200
     wait_for("ephemeral answer", lambda: stack.slack.responses[before:], timeout=10)
+    # A rung may fire between the click and sla-monitor reading it (seconds apart here,
+    # minutes in production); none may fire after it.
+    wait_for("sla-monitor read the click", lambda: acknowledgements(stack) > read, timeout=30)
+    read_at = datetime.now(UTC)
+    # Two tickets breached after the click was read: their ladders run on, the acknowledged
+    # one's (which breached earlier, so would climb earlier) does not.
+    forged = post_message(intake, "Bus 2231 broke down, still stuck on the highway shoulder")
+    control = post_message(intake, "Bus 2231 broke down and nobody tells us anything")
     for ticket in (forged, control):
         wait_for("breach parent", lambda t=ticket: messages_about(stack, "C0OBLEAD", t), timeout=40)
     bad = press(stack, forged, "acknowledge", FARAH, secret="not-the-signing-secret")
     assert bad.status_code == 401
-    # The unacknowledged tickets climb to L4; once they have, the acknowledged one would have too.
-    wait_for("control climbs", lambda: messages_about(stack, "C0OBMGR", control), timeout=40)
-    wait_for("forged-click ticket climbs", lambda: messages_about(stack, "C0OBMGR", forged), timeout=20)
-    assert messages_about(stack, "C0OBMGR", acked) == [], "acknowledged: the ladder stopped at L3"
+    for ticket in (control, forged):
+        wait_for(
+            "a climb past L3", lambda t=ticket: [c for c in climbs(stack, t) if c[1] != "L3"], timeout=40
+        )
+    late = [c for c in climbs(stack, acked) if c[0] > read_at]
+    assert late == [], "acknowledged: no rung after sla-monitor read the click"
     assert len(stack.slack.responses) == before + 1, "the forged click got no answer at all"
     wait_for(
         "the parent shows who acknowledged",

@@ -156,10 +156,7 @@ def climb(timer: Timer, now: datetime, config: SocialdeskConfig) -> Fired:
 def acknowledge(timer: Timer, at: datetime) -> Timer | None:
     """Someone acknowledged the escalation (Slack's Acknowledge button, issue 11): the
     climb stops where it is; the clock stays breached until answered or resolved.
-
-    The seam for issue 11: the notifier will publish the click as an event and a handler
-    here will call this. Nothing emits that event yet.
-    """
+    The notifier publishes the click as ``EscalationAcknowledged``."""
     if timer.state != "breached" or timer.next_escalation_at is None or at < (timer.started_at or at):
         return None
     return dataclasses.replace(timer, next_escalation_at=None)
