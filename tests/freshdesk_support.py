@@ -5,7 +5,7 @@ and the events a ticket's life is made of."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +52,20 @@ freshdesk:
 """
 
 
-def write_config(tmp: Path, base_url: str, **options: Any) -> Path:
-    """The test configuration with a ``freshdesk`` section appended (a new top-level key)."""
+def write_config(tmp: Path, base_url: str, *, calm_platforms: Sequence[str] = (), **options: Any) -> Path:
+    """The test configuration with a ``freshdesk`` section appended (a new top-level key).
+
+    ``calm_platforms``: tickets there get an hour to be answered, not the test's seconds,
+    so a burst of them is not also a burst of escalations."""
+    text = TEST_CONFIG.read_text()
+    if calm_platforms:
+        calm = (
+            f"  policies:\n    - {{platforms: [{', '.join(calm_platforms)}], first_response_seconds: 3600}}\n"
+        )
+        assert text.count("\nsla:\n") == 1
+        text = text.replace("\nsla:\n", "\nsla:\n" + calm)
     path = tmp / "socialdesk.freshdesk.yaml"
-    path.write_text(TEST_CONFIG.read_text() + freshdesk_yaml(base_url, **options))
+    path.write_text(text + freshdesk_yaml(base_url, **options))
     return path
 
 
