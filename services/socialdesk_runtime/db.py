@@ -60,6 +60,8 @@ inbox_table = Table(
     Column("event_id", Uuid, primary_key=True),
     Column("event_type", String(64), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Pruned after the inbox retention; rows arrive in processed_at order, so BRIN fits.
+    Index("inbox_processed_at", "processed_at", postgresql_using="brin"),
 )
 
 outbox_table = Table(

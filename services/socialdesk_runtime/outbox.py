@@ -21,14 +21,15 @@ import logging
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from socialdesk_runtime.broker_watch import AckLedger, BrokerWatch, TopicUnavailable
-from socialdesk_runtime.db import outbox_broker_table, outbox_table
+from socialdesk_runtime.db import inbox_table, outbox_broker_table, outbox_table
 from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.workers import LoopControl
@@ -75,6 +76,7 @@ class OutboxRelay:
         poll_seconds: float = 0.25,
         watch: BrokerWatch | None = None,
         retention_seconds: float = 7 * 24 * 3600.0,
+        inbox_retention_seconds: float = 30 * 24 * 3600.0,
         check_seconds: float = 2.0,
         prune_seconds: float = 60.0,
     ) -> None:
@@ -85,6 +87,7 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._watch = watch
         self._retention = timedelta(seconds=retention_seconds)
+        self._inbox_retention = timedelta(seconds=inbox_retention_seconds)
         self._check_seconds = check_seconds
         self._prune_seconds = prune_seconds
         self._control = LoopControl()
@@ -337,17 +340,46 @@ class OutboxRelay:
         if time.monotonic() < self._next_prune or self._lock_conn is None:
             return
         self._next_prune = time.monotonic() + self._prune_seconds
+        await self.prune(datetime.now(UTC))
+
+    async def prune(self, now: datetime) -> tuple[int, int]:
+        """Forget outbox rows published, and inbox ids processed, longer ago than their
+        retention (in chunks, one commit each); returns how many of each. Only the relay
+        holding the lock prunes (0, 0 without it).
+
+        The inbox remembers an event longer than any outbox may republish it (settings
+        check that), so a republished event is still recognised as seen."""
+        if not await self._hold_lock() or self._lock_conn is None:
+            return 0, 0
         conn = self._lock_conn
-        cutoff = datetime.now(UTC) - self._retention
-        while True:
-            oldest = (
-                select(outbox_table.c.id)
-                .where(outbox_table.c.published_at.is_not(None), outbox_table.c.published_at < cutoff)
-                .order_by(outbox_table.c.id)
-                .limit(_PRUNE_CHUNK)
-                .scalar_subquery()
-            )
-            result = await conn.execute(outbox_table.delete().where(outbox_table.c.id.in_(oldest)))
-            await conn.commit()
-            if result.rowcount < _PRUNE_CHUNK:
-                return
+        published = outbox_table.c.published_at
+        outbox = await _delete_chunks(
+            conn,
+            outbox_table,
+            outbox_table.c.id,
+            (published.is_not(None), published < now - self._retention),
+            order_by=outbox_table.c.id,
+        )
+        inbox = await _delete_chunks(
+            conn,
+            inbox_table,
+            inbox_table.c.event_id,
+            (inbox_table.c.processed_at < now - self._inbox_retention,),
+        )
+        return outbox, inbox
+
+
+async def _delete_chunks(
+    conn: AsyncConnection, table: Table, key: Any, where: tuple[Any, ...], *, order_by: Any = None
+) -> int:
+    """Delete the rows matching ``where``, ``_PRUNE_CHUNK`` at a time (short transactions)."""
+    total = 0
+    while True:
+        chunk = select(key).where(*where).limit(_PRUNE_CHUNK)
+        if order_by is not None:
+            chunk = chunk.order_by(order_by)
+        result = await conn.execute(table.delete().where(key.in_(chunk.scalar_subquery())))
+        await conn.commit()
+        total += result.rowcount
+        if result.rowcount < _PRUNE_CHUNK:
+            return total

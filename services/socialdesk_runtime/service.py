@@ -152,6 +152,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         poll_seconds=settings.relay_poll_seconds,
         watch=BrokerWatch(settings.kafka_bootstrap_servers),
         retention_seconds=settings.outbox_retention_seconds,
+        inbox_retention_seconds=settings.inbox_retention_seconds,
         check_seconds=settings.broker_check_seconds,
     )
     uow_factory.on_publish(relay.notify)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import limits
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServiceSettings", "load_settings"]
@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     # Published outbox rows are kept this long, so a broker that lost them can be given
     # them again (automatically, or by `socialdesk republish --since`).
     outbox_retention_seconds: float = Field(default=7 * 24 * 3600.0, ge=0)
+    # Ids of processed events are kept this long to recognise a redelivery; at least as long
+    # as any outbox keeps rows it may republish, so a republished event is still known.
+    inbox_retention_seconds: float = Field(default=30 * 24 * 3600.0, ge=3600)
     broker_check_seconds: float = Field(default=2.0, gt=0, le=300)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -67,6 +70,15 @@ class ServiceSettings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{value!r} is not a rate like 50/second or 3000/minute") from None
         return value.strip()
+
+    @model_validator(mode="after")
+    def _inbox_outlives_outbox(self) -> Self:
+        if self.inbox_retention_seconds < self.outbox_retention_seconds:
+            raise ValueError(
+                "inbox_retention_seconds must be at least outbox_retention_seconds: an event "
+                "republished from the outbox must still be recognised as processed"
+            )
+        return self
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)

@@ -5,6 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from socialdesk_runtime.settings import ServiceSettings
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -51,3 +56,18 @@ def test_a_bad_configuration_file_is_refused_with_its_line(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "bad.yaml:2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_inbox_must_remember_events_as_long_as_an_outbox_may_republish_them() -> None:
+    base = {
+        "kafka_bootstrap_servers": "127.0.0.1:9092",
+        "database_url": "postgresql+asyncpg://u@h/db",
+        "SOCIALDESK_CONFIG": "socialdesk.yaml",
+        "http_port": 8080,
+    }
+    with pytest.raises(ValidationError, match="inbox_retention_seconds must be at least"):
+        ServiceSettings.model_validate(
+            {**base, "outbox_retention_seconds": 10 * 86400, "inbox_retention_seconds": 9 * 86400}
+        )
+    ok = ServiceSettings.model_validate(base)
+    assert ok.inbox_retention_seconds >= ok.outbox_retention_seconds
