@@ -17,6 +17,7 @@ from socialdesk_notifier.domain import DeliveryPolicy
 from socialdesk_notifier.freshdesk.wiring import FRESHDESK_EMITS, freshdesk_parts
 from socialdesk_notifier.handlers import Handlers
 from socialdesk_notifier.metrics import NotifierMetrics
+from socialdesk_notifier.retention import RetentionWorker
 from socialdesk_notifier.senders import Sender, Senders
 from socialdesk_notifier.senders.local import LocalSink
 from socialdesk_notifier.senders.pacing import Pacer
@@ -213,7 +214,17 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             *FRESHDESK_EMITS,
         ],
         routers=[_interactions(runtime, http), freshdesk.router],
-        workers=[worker, freshdesk.worker, *_socket_mode(runtime, settings, http)],
+        workers=[
+            worker,
+            freshdesk.worker,
+            *_socket_mode(runtime, settings, http),
+            RetentionWorker(
+                runtime.engine,
+                runtime.clock,
+                keep_seconds=settings.retention_seconds,
+                interval_seconds=settings.retention_interval_seconds,
+            ),
+        ],
         on_shutdown=[http.aclose, freshdesk.close],
     )
 

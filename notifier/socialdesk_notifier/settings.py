@@ -1,8 +1,9 @@
 """notifier's settings (environment, prefix ``NOTIFIER_``)."""
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from socialdesk_runtime.settings import ServiceSettings
@@ -12,6 +13,9 @@ class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", frozen=True)
 
     http_port: int = Field(default=8085, ge=0, le=65535)
+    # What is finished and this old is forgotten (socialdesk_notifier.retention), hourly.
+    retention_seconds: float = Field(default=35 * 24 * 3600.0, ge=3600)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     # Off the intake → assignment path: fewer, fuller fetches (each costs the broker CPU
     # for every partition read); a page or a reply leaves at most 200 ms later.
     fetch_max_wait_ms: int = Field(default=200, ge=1, le=5_000)
@@ -47,3 +51,12 @@ class NotifierSettings(ServiceSettings):
     slack_channel_interval_seconds: float = Field(default=1.1, ge=1.0, le=60)
     slack_digest_threshold: int = Field(default=10, ge=1, le=10_000)
     slack_digest_window_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _deliveries_outlive_the_inbox(self) -> Self:
+        if self.retention_seconds < self.inbox_retention_seconds:
+            raise ValueError(
+                "retention_seconds must be at least inbox_retention_seconds: a redelivered event "
+                "still recognised must find its deliveries"
+            )
+        return self

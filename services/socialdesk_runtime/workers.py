@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
-__all__ = ["LoopControl"]
+from socialdesk_runtime.errors import is_transient
+
+__all__ = ["LoopControl", "PeriodicWorker"]
+
+log = logging.getLogger(__name__)
 
 
 class LoopControl:
@@ -36,3 +41,39 @@ class LoopControl:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
+
+
+class PeriodicWorker:
+    """A worker doing one round (:meth:`run_once`) every ``interval_seconds`` until stopped.
+
+    A failed round is logged (a transient one as a warning) and the next still comes::
+
+        class Pruner(PeriodicWorker):
+            name = "pruner"
+
+            async def run_once(self) -> object:
+                ...
+    """
+
+    name = "periodic worker"
+
+    def __init__(self, interval_seconds: float) -> None:
+        self._interval = interval_seconds
+        self._control = LoopControl()
+
+    def stop(self) -> None:
+        self._control.stop()
+
+    async def run(self) -> None:
+        while not self._control.stopping:
+            try:
+                await self.run_once()
+            except Exception as exc:
+                if is_transient(exc):
+                    log.warning("%s: round failed (%s); next in %.0f s", self.name, exc, self._interval)
+                else:
+                    log.exception("%s: round failed", self.name)
+            await self._control.pause(self._interval)
+
+    async def run_once(self) -> object:
+        raise NotImplementedError
