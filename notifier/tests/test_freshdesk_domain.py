@@ -27,8 +27,8 @@ from socialdesk_notifier.freshdesk.domain.ops import (
 from socialdesk_notifier.freshdesk.domain.outcomes import Answer, Done, Failed, Paused, Retry, decide
 from socialdesk_notifier.freshdesk.domain.pacing import RateBudget
 from socialdesk_notifier.freshdesk.domain.plans import plans_for_priority_raised
-from socialdesk_runtime.config.freshdesk import FreshdeskBrand
 from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.config.freshdesk import FreshdeskBrand
 from tests.support import priority_raised
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
