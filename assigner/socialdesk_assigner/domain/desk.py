@@ -105,15 +105,7 @@ def hand_off(ticket: Ticket, actor: Agent, to: Agent, *, now: datetime) -> Step:
         agent_id=to.id,
         last_activity_at=now,
     )
-    event = facts.assigned(
-        moved,
-        facts.envelope(moved, now),
-        to,
-        reason="reassigned",
-        received_at=ticket.received_at,
-        group_id=ticket.group_id,
-        previous_agent_id=ticket.agent_id,
-    )
+    event = facts.handed(ticket, moved, to, now, reason="reassigned")
     return Step(moved, (event,), "assign")
 
 
@@ -164,15 +156,7 @@ def escalate(
         watchers = ticket.watchers if to.id in ticket.watchers else (*ticket.watchers, to.id)
         return Step(replace(ticket, watchers=watchers), (), "escalate")
     moved = replace(ticket, status="assigned", agent_id=to.id)
-    event = facts.assigned(
-        moved,
-        facts.envelope(moved, now, escalated),
-        to,
-        reason="escalation",
-        received_at=ticket.received_at,
-        group_id=ticket.group_id,
-        previous_agent_id=ticket.agent_id,
-    )
+    event = facts.handed(ticket, moved, to, now, reason="escalation", cause=escalated)
     return Step(moved, (event,), "escalate")
 
 
@@ -223,15 +207,7 @@ def dispatch(ticket: Ticket, agent: Agent, *, reason: AssignReason, now: datetim
         agent_id=agent.id,
         last_activity_at=now,
     )
-    event = facts.assigned(
-        moved,
-        facts.envelope(moved, now),
-        agent,
-        reason=reason,
-        received_at=ticket.received_at,
-        group_id=ticket.group_id,
-        previous_agent_id=ticket.agent_id,
-    )
+    event = facts.handed(ticket, moved, agent, now, reason=reason)
     return Step(moved, (event,), "dispatch")
 
 

@@ -14,7 +14,16 @@ from socialdesk_schemas.desk import TicketPriorityRaised, TicketReopened
 if TYPE_CHECKING:
     from socialdesk_assigner.domain.ticket import AssignReason, Ticket
 
-__all__ = ["PRODUCER", "assigned", "envelope", "priority_raised", "reopened", "reply_requested", "resolved"]
+__all__ = [
+    "PRODUCER",
+    "assigned",
+    "envelope",
+    "handed",
+    "priority_raised",
+    "reopened",
+    "reply_requested",
+    "resolved",
+]
 
 PRODUCER = "assigner"
 
@@ -51,6 +60,27 @@ def assigned(
         reason=reason,
         group_id=group_id,
         previous_agent_id=previous_agent_id,
+    )
+
+
+def handed(
+    before: Ticket,
+    after: Ticket,
+    to: Agent,
+    now: datetime,
+    *,
+    reason: AssignReason,
+    cause: Event | None = None,
+) -> TicketAssigned:
+    """``before`` is now ``to``'s (``after``): from the same intake, in the same incident group."""
+    return assigned(
+        after,
+        envelope(after, now, cause),
+        to,
+        reason=reason,
+        received_at=before.received_at,
+        group_id=before.group_id,
+        previous_agent_id=before.agent_id,
     )
 
 

@@ -64,15 +64,7 @@ def take_ownership(
         agent_id=agent.id,
         last_activity_at=now,
     )
-    event = facts.assigned(
-        moved,
-        facts.envelope(moved, now, request),
-        agent,
-        reason="claimed",
-        received_at=ticket.received_at,
-        group_id=ticket.group_id,
-        previous_agent_id=ticket.agent_id,
-    )
+    event = facts.handed(ticket, moved, agent, now, reason="claimed", cause=request)
     return Step(moved, (event,), "take_ownership")
 
 

@@ -59,13 +59,7 @@ def late_words(
     if owner is not None:
         rotation.load[owner.id] = max(0, rotation.load.get(owner.id, 0) - 1)
     moved = replace(changed, status="assigned", agent_id=pick.agent.id, last_activity_at=now)
-    event = facts.assigned(
-        moved,
-        facts.envelope(moved, now),
-        pick.agent,
-        reason="reassigned" if owner is not None else "round_robin",
-        received_at=ticket.received_at,
-        group_id=ticket.group_id,
-        previous_agent_id=ticket.agent_id,
+    event = facts.handed(
+        ticket, moved, pick.agent, now, reason="reassigned" if owner is not None else "round_robin"
     )
     return Step(moved, (*raised, event), "keyword_reroute")
