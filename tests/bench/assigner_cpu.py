@@ -30,8 +30,6 @@ import collections
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -47,6 +45,7 @@ from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.embedded import EmbeddedPostgres
 from socialdesk_schemas import Author, Event, MessageClassified, MessageReceived
 from socialdesk_schemas.sla import SlaClockArmed
+from tests.bench.child import run_child
 from tests.support import Booted, booted, config_for_tests, envelope
 
 __all__ = [
@@ -287,31 +286,12 @@ def measure_assigner_cpu_in_child(
 ) -> tuple[dict[str, Any] | None, str]:
     """:func:`measure_assigner_cpu` in a child process (its own PostgreSQL and event loop,
     so it can run from the bench's async runner); returns (figures or None, a note)."""
-    try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.bench.assigner_cpu",
-                "--messages",
-                str(messages),
-                "--batch",
-                str(batch),
-            ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"skipped: the assigner CPU bench took over {timeout_s:.0f} s"
-    line = next((ln for ln in reversed(done.stdout.splitlines()) if ln.startswith("{")), None)
-    if done.returncode != 0 or line is None:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return None, f"failed (exit {done.returncode}): {' | '.join(tail)}"
-    figures: dict[str, Any] = json.loads(line)
-    return figures, "measured"
+    return run_child(
+        "tests.bench.assigner_cpu",
+        ["--messages", str(messages), "--batch", str(batch)],
+        what="the assigner CPU bench",
+        timeout_s=timeout_s,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,8 +22,6 @@ import json
 import shutil
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -41,6 +39,7 @@ from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.embedded import EmbeddedPostgres
 from socialdesk_runtime.http import create_app
 from socialdesk_schemas import MessageClassified
+from tests.bench.child import run_child
 from tests.support import Booted, booted
 
 __all__ = [
@@ -267,31 +266,12 @@ def measure_desk_in_child(
 ) -> tuple[dict[str, Any] | None, str]:
     """:func:`measure_desk` in a child process (its own PostgreSQL and event loop, so it
     can run from the bench's async runner); returns (figures or None, a note)."""
-    try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.bench.desk",
-                "--open-tickets",
-                str(open_tickets),
-                "--requests",
-                str(requests),
-            ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"skipped: the desk bench took over {timeout_s:.0f} s"
-    line = next((ln for ln in reversed(done.stdout.splitlines()) if ln.startswith("{")), None)
-    if done.returncode != 0 or line is None:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return None, f"failed (exit {done.returncode}): {' | '.join(tail)}"
-    figures: dict[str, Any] = json.loads(line)
-    return figures, "measured"
+    return run_child(
+        "tests.bench.desk",
+        ["--open-tickets", str(open_tickets), "--requests", str(requests)],
+        what="the desk bench",
+        timeout_s=timeout_s,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
