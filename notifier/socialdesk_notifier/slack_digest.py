@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from socialdesk_notifier.domain.cards import cut
 from socialdesk_notifier.domain.digest import PendingAlert, collapse
-from socialdesk_notifier.slack_store import SlackStore
+from socialdesk_notifier.slack_digest_store import DigestStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWorkFactory
@@ -54,7 +54,7 @@ class SlackDigester:
         since = now - self._window
         folded = 0
         async with self._uow_factory.quiet() as uow:
-            store = SlackStore(uow)
+            store = DigestStore(uow)
             channels = await store.flooded_channels(since=since, threshold=self._threshold)
             if not channels:
                 return 0
