@@ -221,6 +221,7 @@ async def booted(
             registry=runtime.metrics.registry,
             routers=parts.routers,
             max_body_bytes=parts.max_body_bytes,
+            front=parts.front,
         )
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=f"http://{spec.name}"

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import limits
@@ -25,7 +25,7 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "RateLimitMiddleware", "ReadinessCheck", "create_app"]
+__all__ = ["BodyLimitMiddleware", "FrontDoor", "RateLimitMiddleware", "ReadinessCheck", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,26 @@ class RateLimitMiddleware:
         )
 
 
+class FrontDoor:
+    """``POST`` paths served ahead of the guards and the router: hot endpoints (signed
+    webhooks) written as raw ASGI apps that enforce their own size limit and answer their
+    own errors. They skip the per-address rate limit (a platform sends from a few
+    addresses; its signature, not its address, is what admits it) and FastAPI's
+    per-request machinery. Every other request goes on to the app unchanged."""
+
+    def __init__(self, app: ASGIApp, *, routes: Mapping[str, ASGIApp]) -> None:
+        self.app = app
+        self.routes = dict(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            route = self.routes.get(scope["path"])
+            if route is not None:
+                await route(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _too_large(limit: int) -> dict[str, Any]:
     return {"error": "payload_too_large", "detail": f"request body exceeds {limit} bytes"}
 
@@ -158,9 +178,12 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     max_body_bytes: int = 1024 * 1024,
     rate_limit: str | None = None,
+    front: Mapping[str, ASGIApp] | None = None,
 ) -> FastAPI:
     """A FastAPI app with the health, readiness and metrics endpoints and the guards
-    (body size; with ``rate_limit`` such as ``"100/second"``, requests per client)."""
+    (body size; with ``rate_limit`` such as ``"100/second"``, requests per client).
+    ``front`` maps ``POST`` paths to raw ASGI apps served before the guards
+    (:class:`FrontDoor`); the routers should still document those paths."""
     app = FastAPI(title=f"socialdesk {service}", docs_url="/docs", redoc_url=None)
 
     @app.exception_handler(RequestValidationError)
@@ -197,4 +220,6 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     if rate_limit:
         app.add_middleware(RateLimitMiddleware, rate=rate_limit)  # outermost: refuse before reading
+    if front:
+        app.add_middleware(FrontDoor, routes=front)  # before the guards: the hot paths guard themselves
     return app

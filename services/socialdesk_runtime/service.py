@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +27,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from socialdesk_runtime.broker_watch import BrokerWatch
 from socialdesk_runtime.clock import Clock, SystemClock
@@ -88,6 +90,9 @@ class ServiceParts:
     workers: Sequence[Worker] = ()
     readiness: Sequence[tuple[str, ReadinessCheck]] = ()
     max_body_bytes: int = 1024 * 1024
+    front: Mapping[str, ASGIApp] = field(default_factory=dict)
+    """``POST`` paths served as raw ASGI apps ahead of the HTTP guards (see
+    :class:`~socialdesk_runtime.http.FrontDoor`): they limit their own bodies."""
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
 
 
@@ -190,6 +195,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         routers=parts.routers,
         max_body_bytes=parts.max_body_bytes,
         rate_limit=settings.http_rate_limit or None,
+        front=parts.front,
     )
     server = _Server(
         uvicorn.Config(
@@ -231,6 +237,11 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         )
     else:
         runtime.consumer_caught_up.set()
+
+    # What bootstrap built lives as long as the process: moved out of the collector's
+    # sight, so the collections under load do not walk it again and again.
+    gc.collect()
+    gc.freeze()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

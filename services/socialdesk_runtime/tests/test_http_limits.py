@@ -7,6 +7,7 @@ import pytest
 from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 
 from socialdesk_runtime.http import create_app
 from socialdesk_runtime.settings import ServiceSettings
@@ -50,6 +51,34 @@ async def test_a_nul_in_the_url_is_400_with_a_reason_before_any_handler(url: str
         assert refused.status_code == 400
         assert "NUL" in refused.json()["detail"]
         assert (await client.post("/v1/things?q=ok", json={"a": "b"})).status_code == 200
+
+
+async def _hook(scope: Scope, receive: Receive, send: Send) -> None:
+    """A raw route that reads its body and answers its size (it enforces its own limit)."""
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    payload = str(size).encode()
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(payload))]}
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def test_front_routes_are_served_before_the_guards_and_nothing_else_is() -> None:
+    async with _client(max_body_bytes=100, rate_limit="2/minute", front={"/v1/hook": _hook}) as client:
+        # The front route is neither size- nor rate-limited by the app: it guards itself.
+        for _ in range(4):
+            answer = await client.post("/v1/hook", content=b"x" * 500)
+            assert (answer.status_code, answer.text) == (200, "500")
+        # Everything else still goes through the guards: other paths, other methods.
+        assert (await client.post("/v1/things", json={"a": "x" * 500})).status_code == 413
+        assert (await client.post("/v1/things", json={"a": "b"})).status_code == 200
+        assert (await client.post("/v1/things", json={"a": "b"})).status_code == 429
+        assert (await client.get("/v1/hook")).status_code == 429
 
 
 def _settings(**over: object) -> ServiceSettings:
