@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp
 
 from socialdesk_ingest.batching import IntakeBatcher
 from socialdesk_ingest.domain.platforms import verify_meta, verify_x, x_crc_response
@@ -81,8 +82,12 @@ class WebhookConfig:
 
 def webhook_router(
     *, batcher: IntakeBatcher[tuple[str, bytes], int], config: WebhookConfig, metrics: IngestMetrics
-) -> APIRouter:
+) -> tuple[APIRouter, dict[str, ASGIApp]]:
+    """The routes, and the delivery receivers by path for the runtime to serve ahead of its
+    guards (``ServiceParts.front``): the router keeps them too (documented, and served the
+    same way by an app without a front door)."""
     router = APIRouter()
+    front: dict[str, ASGIApp] = {}
     requests = metrics.webhook_requests
     # The deliveries are raw ASGI routes: no FastAPI machinery on the acknowledgement path.
     hot: tuple[tuple[Source, str, Verify, Callable[[], list[str]], int], ...] = (
@@ -99,7 +104,9 @@ def webhook_router(
             batcher=batcher,
             metrics=metrics,
         )
-        raw_post(router, f"/v1/webhooks/{source}", receiver, summary=f"A signed {source} webhook delivery")
+        path = f"/v1/webhooks/{source}"
+        raw_post(router, path, receiver, summary=f"A signed {source} webhook delivery")
+        front[path] = receiver
 
     @router.get("/v1/webhooks/meta")
     async def meta_handshake(request: Request) -> Response:
@@ -131,4 +138,4 @@ def webhook_router(
         requests.labels(platform="x", outcome="handshake").inc()
         return JSONResponse({"response_token": x_crc_response(token, secret)})
 
-    return router
+    return router, front

@@ -80,7 +80,7 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
     )
     worker.acknowledging = lambda: deliveries.busy
     platforms = config.platforms
-    hooks = webhook_router(batcher=deliveries, config=_webhook_config(config), metrics=metrics)
+    hooks, receivers = webhook_router(batcher=deliveries, config=_webhook_config(config), metrics=metrics)
     people = customers_router(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
@@ -131,6 +131,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         max_body_bytes=max(
             config.intake.max_body_bytes, platforms.meta_max_body_bytes, platforms.x_max_body_bytes
         ),
+        # The signed deliveries ahead of the runtime's guards: they check their own size,
+        # and a platform's few sending addresses must not hit the per-address limit.
+        front=receivers,
     )
 
 

@@ -165,9 +165,7 @@ async def store_deliveries(
     """
     async for attempt in stamina.retry_context(on=is_transient, attempts=3, timeout=3.0, wait_initial=0.05):
         with attempt:
-            async with uow_factory() as uow:
-                ids = await IngestStore(uow).add_raw_deliveries(deliveries, extracted_at=None)
-                await uow.commit()
+            ids = await IngestStore.keep_raw_deliveries(uow_factory.engine, deliveries)
             on_commit()
             return ids
     raise AssertionError("unreachable")  # pragma: no cover

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_ingest.domain import (
     Conversation,
@@ -211,6 +212,28 @@ class IngestStore:
             [body for _, body in deliveries],
             extracted_at,
         )
+        return sorted(r["id"] for r in rows)
+
+    @staticmethod
+    async def keep_raw_deliveries(engine: AsyncEngine, deliveries: Sequence[tuple[str, bytes]]) -> list[int]:
+        """Keep webhook deliveries for the extraction worker, committed when this returns;
+        their ids in order.
+
+        The acknowledgement's hot path: its one INSERT is its own transaction (autocommit,
+        atomic as any single statement), so one round trip instead of BEGIN, INSERT and
+        COMMIT, without a unit of work (it publishes nothing).
+        """
+        if not deliveries:
+            return []
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            rows = await driver.fetch(
+                _INSERT_RAW_ARRAYS,
+                [source for source, _ in deliveries],
+                [body for _, body in deliveries],
+                None,
+            )
         return sorted(r["id"] for r in rows)
 
     async def add_messages(
