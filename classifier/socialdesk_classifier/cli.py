@@ -1,7 +1,7 @@
 """Command line for the classifier library.
 
     python -m socialdesk_classifier.cli classify IN.jsonl OUT.jsonl   # make classify
-    python -m socialdesk_classifier.cli eval [--errors] [--json]      # make eval: dev CV + fresh unseen set
+    python -m socialdesk_classifier.cli eval [--errors] [--json]      # make eval: dev CV, dev sets, honest blind set
     python -m socialdesk_classifier.cli eval --holdout [--untimed]    # train dev+extra, score holdout
     python -m socialdesk_classifier.cli train                         # rebuild data/model.npz
 
@@ -24,10 +24,11 @@ from typing import Any
 __all__ = ["main"]
 
 _START = datetime(2025, 1, 1, tzinfo=UTC)
-#: The unseen set ``make eval`` scores: written from the taxonomy alone before the rules it
-#: scores were changed, never trained on, its errors never listed. (``eval_unseen.jsonl``
-#: was read while writing rules: it is a development set now, ``eval --holdout PATH``.)
-UNSEEN_FILE = "eval_fresh.jsonl"
+#: The honest set ``make eval`` reports on its own: written from the taxonomy alone (session 4)
+#: before any rule change it scores, never trained on, its errors never listed.
+BLIND_FILE = "eval_blind.jsonl"
+#: Development sets: once unseen, but read while writing rules (never trained on).
+DEV_FILES = ("eval_fresh.jsonl", "eval_unseen.jsonl")
 
 
 def _classify(in_path: Path, out_path: Path) -> int:
@@ -97,26 +98,37 @@ def _eval(
             print(format_report(report, show_errors=show_errors))
         return 0
     report = cross_validate(k=folds)
-    # The unseen set: written from the taxonomy alone, never used to write rules or train.
-    unseen_path = Path(__file__).resolve().parents[1] / "data" / UNSEEN_FILE
-    unseen = evaluate_holdout(path=unseen_path, timed=True) if unseen_path.exists() else None
+    data_dir = Path(__file__).resolve().parents[1] / "data"
+    dev = {
+        name: evaluate_holdout(path=data_dir / name, timed=True)
+        for name in DEV_FILES
+        if (data_dir / name).exists()
+    }
+    blind_path = data_dir / BLIND_FILE
+    blind = evaluate_holdout(path=blind_path, timed=True) if blind_path.exists() else None
     if as_json:
         out: dict[str, Any] = {
             "headline": report.headline,
             "fields": report.fields,
             "passed": report.passed(),
+            "dev": {name: {"headline": r.headline, "fields": r.fields} for name, r in dev.items()},
         }
-        if unseen is not None:
-            out["unseen"] = {"headline": unseen.headline, "fields": unseen.fields, "passed": unseen.passed()}
+        if blind is not None:
+            out["blind"] = {"headline": blind.headline, "fields": blind.fields, "passed": blind.passed()}
         print(json.dumps(out))
         return 0
     print(format_report(report, show_errors=show_errors))
-    if unseen is not None:
+    for name, dev_report in dev.items():
         print()
         print("=" * 78)
-        print(f"Unseen data ({UNSEEN_FILE}: written from the taxonomy alone, never used to write rules")
-        print("or train; timed by created_at). Errors are not listed, so it stays unseen.")
-        print(format_report(unseen, show_errors=False))
+        print(f"Development set {name} (read while writing rules, never trained on; timed by created_at).")
+        print(format_report(dev_report, show_errors=False))
+    if blind is not None:
+        print()
+        print("=" * 78)
+        print(f"HONEST SET {BLIND_FILE}: written from the taxonomy alone before the rules it scores")
+        print("were changed, never trained on; timed by created_at. Errors are never listed.")
+        print(format_report(blind, show_errors=False))
     return 0
 
 
