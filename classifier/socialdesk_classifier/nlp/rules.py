@@ -204,6 +204,7 @@ class Lexicon:
                     for key in pat.needs:
                         index.setdefault(key, []).append((ci, pi))
         self._index = index
+        self._keys = frozenset(index)
         self._always = tuple(always)
         self._short_keys = tuple(k for k in index if len(k) < _KEY)
 
@@ -218,10 +219,10 @@ class Lexicon:
         lower = windows.lower
         candidates: set[tuple[int, int]] = set(self._always)
         index = self._index
-        for key in windows.grams:
-            enabled = index.get(key)
-            if enabled is not None:
-                candidates.update(enabled)
+        # The post's windows that some pattern needs: one C-level set intersection, instead
+        # of a dictionary lookup per window.
+        for key in windows.grams & self._keys:
+            candidates.update(index[key])
         for key in self._short_keys:
             if key in lower:
                 candidates.update(index[key])
