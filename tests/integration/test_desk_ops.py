@@ -255,6 +255,10 @@ async def test_reports_per_agent_brand_and_channel_as_json_and_csv(fresh_db: str
         assert as_csv.headers["content-type"].startswith("text/csv")
         (line,) = list(csv.DictReader(io.StringIO(as_csv.text)))
         assert (line["brand"], line["handled"], line["root_cause:delay"]) == ("ourbus", "2", "2")
+        # Found by the fuzz at scale: a range whose default start falls before year 1 was a 500.
+        for bad in ({"until": "0001-01-02T00:00:00Z"}, {"since": "2026-01-01T00:00:00"}):
+            refused = await svc.client.get("/v1/reports/summary", params=bad, headers=auth("ob-lead"))
+            assert refused.status_code == 422, refused.text
         hot = await arrive(svc, "stuck on the turnpike", group_id="g-turnpike")
         await svc.feed(
             TrendDetected(

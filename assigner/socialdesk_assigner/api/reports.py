@@ -44,10 +44,15 @@ def report_routes(router: APIRouter, desk: Desk) -> None:
         agent = desk.authenticate(request)
         if rank(agent.level) < rank("L3"):
             raise HTTPException(status_code=403, detail="reports are for brand leads, managers and TMT")
-        end = until or desk.clock.now()
-        start = since or end - timedelta(days=7)
-        if start.tzinfo is None or end.tzinfo is None:
+        if any(t is not None and t.tzinfo is None for t in (since, until)):
             raise HTTPException(status_code=422, detail="since and until need a timezone (for example Z)")
+        end = until or desk.clock.now()
+        try:
+            start = since or end - timedelta(days=7)
+        except OverflowError:  # found by the fuzz: an until in the first week of year 1
+            raise HTTPException(
+                status_code=422, detail="until is too early to report the 7 days before it"
+            ) from None
         if start >= end:
             raise HTTPException(status_code=422, detail="since must be before until")
         brands = None if agent.level == "TMT" else agent.brands
