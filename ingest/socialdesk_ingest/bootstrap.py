@@ -61,6 +61,8 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         metrics=metrics,
         idle_seconds=settings.conversation_idle_seconds,
         poll_seconds=settings.extraction_poll_seconds,
+        batch_size=settings.extraction_batch_size,
+        max_batch_size=settings.extraction_max_batch_size,
         retention_seconds=config.platforms.raw_retention_seconds,
         enricher=make_enricher(reader, metrics),
         quiet_seconds=settings.extraction_quiet_seconds,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from socialdesk_ingest.domain.ack_first import AckFirst
+from socialdesk_ingest.domain.ack_first import AckFirst, next_claim
 from socialdesk_ingest.domain.platforms import AccountIndex
 from socialdesk_ingest.extraction import Enricher, Extracted, extract_deliveries, no_enrichment
 from socialdesk_ingest.handlers import Linking
@@ -43,6 +43,7 @@ class ExtractionWorker:
         metrics: IngestMetrics,
         idle_seconds: float,
         batch_size: int = 100,
+        max_batch_size: int | None = None,
         poll_seconds: float = 1.0,
         max_attempts: int = 5,
         retention_seconds: float | None = None,
@@ -54,13 +55,16 @@ class ExtractionWorker:
     ) -> None:
         """``acknowledging()`` says webhook deliveries are being stored right now (the
         group commit's queue is not empty): extraction holds back while it lasts, within
-        ``max_lag_seconds``."""
+        ``max_lag_seconds``. With a backlog the rounds claim more, up to
+        ``max_batch_size`` deliveries (default ``batch_size``: fixed)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._accounts = accounts
         self._metrics = metrics
         self._idle = idle_seconds
         self._batch = batch_size
+        self._most = max(batch_size, max_batch_size or batch_size)
+        self._claim = batch_size
         self._poll = poll_seconds
         self._max_attempts = max_attempts
         self._retention = retention_seconds
@@ -113,7 +117,9 @@ class ExtractionWorker:
     async def run_once(self) -> int:
         """Extract one batch of pending deliveries; how many were handled (0: none waiting)."""
         async with self._uow_factory() as uow:
-            pending = await WebhookStore(uow).claim_pending(self._batch)
+            limit = self._claim
+            pending = await WebhookStore(uow).claim_pending(limit)
+            self._claim = next_claim(len(pending), limit, base=self._batch, most=self._most)
             if not pending:
                 self._metrics.deliveries_pending.set(0)
                 return 0

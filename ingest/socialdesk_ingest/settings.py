@@ -25,3 +25,8 @@ class IngestSettings(ServiceSettings):
     # waits): acknowledging within the platforms' budget comes first (decision 0201).
     extraction_quiet_seconds: float = Field(default=0.05, gt=0)
     extraction_max_lag_seconds: float = Field(default=30.0, ge=0)
+    # Deliveries per extraction transaction: ``extraction_batch_size`` when caught up,
+    # doubling per full round up to ``extraction_max_batch_size`` while a backlog lasts
+    # (fewer, bigger transactions: less CPU per delivery beside the acknowledgements).
+    extraction_batch_size: int = Field(default=100, ge=1)
+    extraction_max_batch_size: int = Field(default=500, ge=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from socialdesk_ingest.domain.ack_first import AckFirst
+from socialdesk_ingest.domain.ack_first import AckFirst, next_claim
 
 
 def test_nothing_waiting_extracts_at_once() -> None:
@@ -52,3 +52,12 @@ def test_a_delivery_being_acknowledged_keeps_the_burst_going_within_the_lag() ->
     assert pace.wait(0.5) == 0.0  # quiet for 0.5 s: extract
     assert pace.wait(0.5, acknowledging=True) == pytest.approx(0.05)  # one in flight: not yet
     assert pace.wait(2.0, acknowledging=True) == 0.0  # but never past the lag
+
+
+def test_a_backlog_is_claimed_in_growing_batches_up_to_the_most_and_back_to_base_once_caught_up() -> None:
+    sizes = [100]
+    for _ in range(5):
+        sizes.append(next_claim(sizes[-1], sizes[-1], base=100, most=500))
+    assert sizes == [100, 200, 400, 500, 500, 500]
+    assert next_claim(37, 500, base=100, most=500) == 100
+    assert next_claim(100, 100, base=100, most=100) == 100

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["AckFirst"]
+__all__ = ["AckFirst", "next_claim"]
 
 
 @dataclass(slots=True)
@@ -49,3 +49,13 @@ class AckFirst:
         """A round that started claiming at ``claimed_at`` found nothing pending. A delivery
         stored since then waits, counted from ``claimed_at`` (never later than it arrived)."""
         self.oldest_waiting = claimed_at if self.last_stored > claimed_at else None
+
+
+def next_claim(claimed: int, limit: int, *, base: int, most: int) -> int:
+    """How many deliveries the next extraction round claims, after one that claimed
+    ``claimed`` of ``limit``: a full round means a backlog, so the next takes twice as
+    many (up to ``most``: bigger, fewer transactions cost less per delivery); a round
+    that was not full means caught up, back to ``base`` (small batches, short locks)."""
+    if claimed < limit:
+        return base
+    return max(base, min(most, limit * 2))
