@@ -19,7 +19,8 @@ Factors, in the taxonomy's words:
 - tone: openly furious (anger cues, heavy caps) on a complaint (high);
 - repeated contact: writing again about the same thing (one step up: medium -> high);
 - a plain FAQ with no booking of one's own and no time pressure is low; a question about
-  one's own booking is medium; a request is medium.
+  one's own booking is medium; a request is medium;
+- a rally cancelled while its riders wait at the pickup strands them (critical).
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ _RESOLVED = re.compile(
     r"bought an? .{0,20}ticket|got home|made it (home|back)|finally (came|arrived|picked us up)|"
     r"driving ourselves|just got off|got off the bus|missed my (bus|trip|\w+ bus)|"
     r"desistimos|desisti|on a pris un (taxi|uber))\b",
+    re.IGNORECASE,
+)
+#: Someone at the pickup point right now (with a trip cancelled under them, that is stranded).
+_AT_PICKUP_NOW = re.compile(
+    r"\b((still|are|we'?re|i'?m|been) (standing|waiting|stuck|sitting)\b|on the curb|at the (stop|pickup|pick-up)( point)?"
+    r" (now|right now)|(estamos|estoy|seguimos) (en|esperando|no ponto|na parada)|estou no ponto|"
+    r"on attend (toujours|encore|devant)|nous attendons|masih menunggu)\b"
+    r"|我们在.{0,12}等|还在等|待っています|立ち往生",
     re.IGNORECASE,
 )
 _FAQ_TOPICS = ("topic_luggage", "topic_pets", "topic_wifi", "topic_ticket", "topic_refund", "topic_rally_tip")
@@ -90,6 +99,9 @@ def decide_priority(
             (f"harm: personal data or account compromised ('{_snip(analysis, 'data_breach')}')",),
         )
     stranding = incident & _STRANDING
+    if "rally_cancelled" in incident and _AT_PICKUP_NOW.search(analysis.clean.text):
+        # A trip cancelled while its riders stand at the pickup: stranded as by a no-show.
+        stranding = stranding | {"rally_cancelled at the pickup"}
     on_board = incident & _ON_BOARD
     resolved = _RESOLVED.search(analysis.clean.text) is not None
     if category in ("complaint", "query") and stranding and not past and not resolved:
