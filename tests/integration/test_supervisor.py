@@ -57,6 +57,9 @@ def test_crashed_service_is_restarted_and_logged(tmp_path: Path) -> None:
         sup.wait_ready(timeout_s=5)
         first = sup.pid("alpha")
         assert first is not None
+        # Ready means running (no ready URL): wait for its line too, or a slow start is killed
+        # before it printed anything (seen on a loaded machine: one "child up" in all).
+        _wait(lambda: _lines(sup.log_tail("alpha"), "child up") == 1)
         os.kill(first, 9)  # a crash the supervisor did not cause
         _wait(lambda: sup.pid("alpha") not in (None, first))
         status = {s.name: s for s in sup.status()}["alpha"]
