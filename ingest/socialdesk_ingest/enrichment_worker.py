@@ -19,8 +19,7 @@ from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store.webhooks import DueEnrichment, EnrichmentStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_runtime.errors import is_transient
-from socialdesk_runtime.workers import LoopControl
+from socialdesk_runtime.workers import PeriodicWorker
 from socialdesk_schemas.platforms import MessageEdited
 
 __all__ = ["MAX_ATTEMPTS", "EnrichmentWorker", "make_enricher"]
@@ -48,7 +47,9 @@ def make_enricher(reader: GraphReader, metrics: IngestMetrics) -> Enricher:
     return enrich
 
 
-class EnrichmentWorker:
+class EnrichmentWorker(PeriodicWorker):
+    name = "enrichment"
+
     def __init__(
         self,
         *,
@@ -63,21 +64,8 @@ class EnrichmentWorker:
         self._uow_factory = uow_factory
         self._clock = clock
         self._metrics = metrics
-        self._poll = poll_seconds
+        super().__init__(poll_seconds)
         self._batch = batch_size
-        self._control = LoopControl()
-
-    def stop(self) -> None:
-        self._control.stop()
-
-    async def run(self) -> None:
-        while not self._control.stopping:
-            try:
-                await self.run_once()
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("enrichment round failed")
-            await self._control.pause(self._poll)
 
     async def run_once(self) -> int:
         """Try the due messages once; how many were tried."""

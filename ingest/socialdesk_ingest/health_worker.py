@@ -21,8 +21,7 @@ from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store.health import HealthStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_runtime.errors import is_transient
-from socialdesk_runtime.workers import LoopControl
+from socialdesk_runtime.workers import PeriodicWorker
 from socialdesk_schemas.platforms import ChannelHealthChanged
 
 __all__ = ["ChannelHealthWorker"]
@@ -33,7 +32,9 @@ DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_X_URL = "https://api.x.com"
 
 
-class ChannelHealthWorker:
+class ChannelHealthWorker(PeriodicWorker):
+    name = "channel health"
+
     def __init__(
         self,
         *,
@@ -55,24 +56,11 @@ class ChannelHealthWorker:
         self._uow_factory = uow_factory
         self._clock = clock
         self._metrics = metrics
-        self._interval = interval_seconds
+        super().__init__(interval_seconds)
         self._client = client or httpx.AsyncClient(timeout=5.0)
-        self._control = LoopControl()
-
-    def stop(self) -> None:
-        self._control.stop()
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-    async def run(self) -> None:
-        while not self._control.stopping:
-            try:
-                await self.run_once()
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("channel health round failed")
-            await self._control.pause(self._interval)
 
     async def run_once(self) -> list[ChannelHealthChanged]:
         """Check every channel once; the changes published."""

@@ -20,8 +20,7 @@ from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store import IngestStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_runtime.errors import is_transient
-from socialdesk_runtime.workers import LoopControl
+from socialdesk_runtime.workers import PeriodicWorker
 
 __all__ = ["ReconcileWorker"]
 
@@ -30,7 +29,10 @@ log = logging.getLogger(__name__)
 _FIELDS = "messages.limit(25){id,message,from,created_time}"
 
 
-class ReconcileWorker:
+class ReconcileWorker(PeriodicWorker):
+    name = "reconciliation"
+    pause_first = True
+
     def __init__(
         self,
         *,
@@ -52,26 +54,13 @@ class ReconcileWorker:
         self._uow_factory = uow_factory
         self._clock = clock
         self._metrics = metrics
-        self._interval = interval_seconds
+        super().__init__(interval_seconds)
         self._lookback = lookback_seconds
         self._on_stored = on_stored
         self._client = client or httpx.AsyncClient(timeout=10.0)
-        self._control = LoopControl()
-
-    def stop(self) -> None:
-        self._control.stop()
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-    async def run(self) -> None:
-        while not self._control.stopping:
-            await self._control.pause(self._interval)  # the webhooks have their chance first
-            try:
-                await self.run_once()
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("reconciliation round failed")
 
     async def run_once(self) -> int:
         """Poll every channel once; how many missed messages were stored for extraction."""

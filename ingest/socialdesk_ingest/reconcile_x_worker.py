@@ -34,8 +34,7 @@ from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store import IngestStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
-from socialdesk_runtime.errors import is_transient
-from socialdesk_runtime.workers import LoopControl
+from socialdesk_runtime.workers import PeriodicWorker
 
 __all__ = ["XReconcileWorker"]
 
@@ -48,7 +47,10 @@ MAX_PAGES = 5
 Read = Literal["dm", "mention"]
 
 
-class XReconcileWorker:
+class XReconcileWorker(PeriodicWorker):
+    name = "X reconciliation"
+    pause_first = True
+
     def __init__(
         self,
         *,
@@ -69,28 +71,15 @@ class XReconcileWorker:
         self._uow_factory = uow_factory
         self._clock = clock
         self._metrics = metrics
-        self._interval = interval_seconds
+        super().__init__(interval_seconds)
         self._lookback = lookback_seconds
         self._on_stored = on_stored
         self._client = client or httpx.AsyncClient(timeout=10.0)
-        self._control = LoopControl()
         #: (brand, read) → epoch seconds before which X said not to call again (429).
         self._resume_at: dict[tuple[str, Read], float] = {}
 
-    def stop(self) -> None:
-        self._control.stop()
-
     async def aclose(self) -> None:
         await self._client.aclose()
-
-    async def run(self) -> None:
-        while not self._control.stopping:
-            await self._control.pause(self._interval)  # the webhooks have their chance first
-            try:
-                await self.run_once()
-            except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("X reconciliation round failed")
 
     async def run_once(self) -> int:
         """Poll every X account once; how many missed DMs and mentions were stored."""

@@ -56,6 +56,8 @@ class PeriodicWorker:
     """
 
     name = "periodic worker"
+    #: Wait one interval before the first round (a poller that gives webhooks their chance first).
+    pause_first = False
 
     def __init__(self, interval_seconds: float) -> None:
         self._interval = interval_seconds
@@ -65,6 +67,8 @@ class PeriodicWorker:
         self._control.stop()
 
     async def run(self) -> None:
+        if self.pause_first:
+            await self._control.pause(self._interval)
         while not self._control.stopping:
             try:
                 await self.run_once()
