@@ -9,10 +9,9 @@ project builds it, and ``make bench`` must work before and after it lands.
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
-import sys
 from typing import Any
+
+from tests.bench.child import run_child
 
 __all__ = ["CLASSIFIER_KEYS", "measure_classifier"]
 
@@ -38,22 +37,16 @@ def measure_classifier(n_posts: int, *, timeout_s: float = 180.0) -> tuple[dict[
     """``measure(n_posts)`` of the library in a child; returns (figures or None, a note)."""
     if not _available():
         return None, f"skipped: {_MODULE} does not exist yet"
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(n_posts)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"skipped: {_MODULE}.measure({n_posts}) took over {timeout_s:.0f} s"
-    line = next((ln for ln in reversed(done.stdout.splitlines()) if ln.startswith("BENCH-RESULT ")), None)
-    if done.returncode != 0 or line is None:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        return None, f"failed (exit {done.returncode}): {' | '.join(tail)}"
-    figures: dict[str, Any] = json.loads(line.removeprefix("BENCH-RESULT "))
+    figures, note = run_child(
+        _MODULE,
+        [str(n_posts)],
+        what=f"{_MODULE}.measure({n_posts})",
+        timeout_s=timeout_s,
+        code=_CHILD,
+        prefix="BENCH-RESULT ",
+    )
+    if figures is None:
+        return None, note
     absent = [k for k in CLASSIFIER_KEYS if k not in figures]
     if absent:
         return figures, f"measured, but without {', '.join(absent)}"
