@@ -11,11 +11,17 @@ from socialdesk_notifier.retention import RetentionWorker
 from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_notifier.slack_tables import slack_threads, slack_tickets
 from socialdesk_notifier.tables import deliveries
-from socialdesk_schemas import TicketResolved
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_notifier_slack import paged_to_lead
-from tests.integration.test_notifier_slack_support import clock_of, drain, escalated, notifier, slack
-from tests.support import Booted, envelope
+from tests.integration.test_notifier_slack_support import (
+    clock_of,
+    drain,
+    escalated,
+    lead_resolved,
+    notifier,
+    slack,
+)
+from tests.support import Booted
 
 pytestmark = pytest.mark.integration
 __all__ = ["notifier", "slack"]
@@ -38,15 +44,7 @@ async def test_a_resolved_tickets_slack_state_goes_after_the_window_and_an_open_
 ) -> None:
     resolved, still_open = await paged_to_lead(notifier), await paged_to_lead(notifier)
     clock = clock_of(notifier)
-    await notifier.feed(
-        TicketResolved(
-            **envelope(clock, resolved),
-            brand="ourbus",
-            agent_id="ob-lead",
-            root_cause="x",
-            resolved_at=clock.now(),
-        )
-    )
+    await notifier.feed(lead_resolved(notifier, resolved))
     await drain(notifier, rounds=4)
     worker = retention_of(notifier)
     assert not any((await worker.run_once()).values()), "nothing is old enough yet"

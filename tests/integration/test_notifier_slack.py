@@ -12,11 +12,9 @@ from sqlalchemy import func, select
 
 from socialdesk_notifier.tables import deliveries
 from socialdesk_schemas import (
-    AgentReplied,
     NotificationDelivered,
     NotificationFailed,
     SpikeDetected,
-    TicketResolved,
     TicketRoutedToMarketing,
 )
 from socialdesk_schemas.sla import FollowUpDue
@@ -26,6 +24,8 @@ from tests.integration.test_notifier_slack_support import (
     clock_of,
     drain,
     escalated,
+    lead_replied,
+    lead_resolved,
     notifier,
     opened,
     slack,
@@ -118,27 +118,8 @@ async def test_later_events_in_one_channel_reply_under_one_parent_and_resolution
     await drain(notifier, rounds=4)
     (parent, reply) = slack.messages("C0OBLEAD")
     assert reply["thread_ts"] == parent["ts"]
-    clock = clock_of(notifier)
-    await notifier.feed(
-        AgentReplied(
-            **envelope(clock, ticket),
-            reply_id=uuid.uuid4(),
-            brand="ourbus",
-            platform="x",
-            agent_id="ob-lead",
-            replied_at=clock.now(),
-            is_first_response=True,
-        )
-    )
-    await notifier.feed(
-        TicketResolved(
-            **envelope(clock, ticket),
-            brand="ourbus",
-            agent_id="ob-lead",
-            root_cause="x",
-            resolved_at=clock.now(),
-        )
-    )
+    await notifier.feed(lead_replied(notifier, ticket, first=True))
+    await notifier.feed(lead_resolved(notifier, ticket))
     await drain(notifier, rounds=4)
     top = slack.messages("C0OBLEAD")[0]
     assert "Resolved" in top["text"]
@@ -263,18 +244,7 @@ async def test_parent_updates_owed_before_a_sent_update_are_not_sent_again(
 ) -> None:
     ticket = await paged_to_lead(notifier)
     clock = clock_of(notifier)
-    replies = [
-        AgentReplied(
-            **envelope(clock, ticket),
-            reply_id=uuid.uuid4(),
-            brand="ourbus",
-            platform="x",
-            agent_id="ob-lead",
-            replied_at=clock.now(),
-            is_first_response=False,
-        )
-        for _ in range(6)
-    ]
+    replies = [lead_replied(notifier, ticket) for _ in range(6)]
     for reply in replies:
         await notifier.feed(reply)
     clock.advance(seconds=5)  # the owed updates are older than the render that covers them
@@ -300,15 +270,7 @@ async def test_an_update_stamped_before_a_render_but_committed_after_it_is_still
     await notifier.feed(escalated(notifier, ticket, "L4", from_level="L3", reason="still unanswered"))
     await drain(notifier, rounds=4)  # rendered and sent well after ``stamped``
     clock.advance(seconds=(stamped - clock.now()).total_seconds())  # stamped as if before that render
-    reply = AgentReplied(
-        **envelope(clock, ticket),
-        reply_id=uuid.uuid4(),
-        brand="ourbus",
-        platform="x",
-        agent_id="ob-lead",
-        replied_at=clock.now(),
-        is_first_response=False,
-    )
+    reply = lead_replied(notifier, ticket)
     await notifier.feed(reply)
     clock.advance(seconds=30)
     await drain(notifier, rounds=4)

@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from socialdesk_schemas import TicketResolved
 from socialdesk_schemas.desk import OwnershipRefused
 from socialdesk_schemas.outbound import EscalationAcknowledged, OwnershipRequested
 from tests.fakes.slack import FakeSlack
@@ -17,6 +16,7 @@ from tests.integration.test_notifier_slack_support import (
     clock_of,
     drain,
     escalated,
+    lead_resolved,
     notifier,
     opened,
     slack,
@@ -119,16 +119,7 @@ async def test_unknown_and_resolved_tickets_get_a_clear_answer(notifier: Booted,
     assert (await notifier.client.post(URL, content=body, headers=headers)).status_code == 200
     assert "unknown to the desk" in (await slack.await_responses(1))[0]["text"]
     ticket = await breached(notifier)
-    clock = clock_of(notifier)
-    await notifier.feed(
-        TicketResolved(
-            **envelope(clock, ticket),
-            brand="ourbus",
-            agent_id="ob-lead",
-            root_cause="x",
-            resolved_at=clock.now(),
-        )
-    )
+    await notifier.feed(lead_resolved(notifier, ticket))
     body, headers = click(notifier, slack, ticket, "acknowledge", "U0FARAH")
     assert (await notifier.client.post(URL, content=body, headers=headers)).status_code == 200
     assert "already resolved" in (await slack.await_responses(2))[1]["text"]

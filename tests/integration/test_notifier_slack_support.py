@@ -15,11 +15,13 @@ from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.config.crisis import CrisisSettings
 from socialdesk_schemas import (
+    AgentReplied,
     Author,
     MessageClassified,
     MessageReceived,
     TicketAssigned,
     TicketEscalated,
+    TicketResolved,
 )
 from tests.fakes.slack import FakeSlack, signed_interaction
 from tests.support import Booted, booted, config_for_tests, envelope
@@ -126,6 +128,28 @@ def assigned(svc: Booted, ticket: uuid.UUID, agent: str = "ob-ana", **over: Any)
         priority="high",
         received_at=clock.now(),
         **over,
+    )
+
+
+def lead_replied(svc: Booted, ticket: uuid.UUID, *, first: bool = False) -> AgentReplied:
+    """The brand lead answered ``ticket`` on X, now."""
+    clock = clock_of(svc)
+    return AgentReplied(
+        **envelope(clock, ticket),
+        reply_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        agent_id="ob-lead",
+        replied_at=clock.now(),
+        is_first_response=first,
+    )
+
+
+def lead_resolved(svc: Booted, ticket: uuid.UUID) -> TicketResolved:
+    """The brand lead resolved ``ticket``, now."""
+    clock = clock_of(svc)
+    return TicketResolved(
+        **envelope(clock, ticket), brand="ourbus", agent_id="ob-lead", root_cause="x", resolved_at=clock.now()
     )
 
 
