@@ -289,7 +289,6 @@ BURST = 500 if os.environ.get("SOCIALDESK_FAULTS") == "full" else 200
 def test_a_burst_of_tickets_under_the_create_cap_once_each_through_a_sigkill(fd_stack: FdStack) -> None:
     stack = fd_stack
     throttled_before = stack.fd.throttled
-    creates_before = len([c for c in stack.fd.calls_to("POST tickets") if c.status != 429])
     killed: list[int] = []
 
     def kill_after_create(_request: Request) -> Reply:
@@ -341,5 +340,11 @@ def test_a_burst_of_tickets_under_the_create_cap_once_each_through_a_sigkill(fd_
     assert [m for m in markers if counts.get(m) != 1] == []  # none lost, none doubled
     # No 429 after the first (our pace stays under the cap), and one create per ticket.
     assert stack.fd.throttled - throttled_before <= 1
-    answered = [c for c in stack.fd.calls_to("POST tickets") if c.status != 429]
-    assert len(answered) - creates_before == BURST
+    # Counted by the burst's own marker tags: a create owed by an earlier test of this
+    # stack may still land during the burst (seen once: 201 with nothing doubled).
+    answered = [
+        c
+        for c in stack.fd.calls_to("POST tickets")
+        if c.status != 429 and any(m.encode() in c.request.body for m in markers)
+    ]
+    assert len(answered) == BURST
