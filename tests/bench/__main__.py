@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         "sla_timers_armed",
         "replies_per_s",
         "desk_ticket_median_ms",
+        "webhook_ack_backlog_p99_ms",
+        "webhook_settle_s",
         "slack_posts_throttled",
         "slack_breaches_missing",
         "assigner_statements_per_batch",

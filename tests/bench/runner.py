@@ -43,8 +43,9 @@ from tests.bench.load import (
 )
 from tests.bench.procstat import cpu_seconds, cpu_share
 from tests.bench.scrape import HopStats, hop_stats, scrape
+from tests.bench.settle import settle
 from tests.bench.stack import BenchStack
-from tests.bench.webhooks import WEBHOOK_KEYS, measure_webhooks
+from tests.bench.webhooks import WEBHOOK_KEYS, measure_acks, measure_webhooks
 from tests.support import TEST_ENV
 
 __all__ = ["Options", "cpu_per_message", "pipeline", "run_once"]
@@ -326,7 +327,19 @@ def run_once(opts: Options, *, number: int, of: int) -> dict[str, Any]:
         say(f"  five services ready in {ready_s:.1f} s")
         latency, throughput = asyncio.run(pipeline(stack, opts))
         say(
-            f"  webhooks: signed Meta deliveries at {opts.webhook_rate:.0f} req/s, then sustained, beside a bare route ..."
+            f"  webhooks during the throughput backlog: signed Meta deliveries at {opts.webhook_rate:.0f} req/s ..."
+        )
+        backlog = asyncio.run(
+            measure_acks(stack.ports["ingest"], rate=opts.webhook_rate, seconds=opts.webhook_seconds)
+        )
+        settled_s, idle_cores = asyncio.run(settle(stack.service_pids))
+        say(
+            f"    ack p99 {backlog['webhook_ack_backlog_p99_ms']:.1f} ms (p50 {backlog['webhook_ack_backlog_p50_ms']:.1f}); "
+            f"the stack then settled in {settled_s:.0f} s (idle {idle_cores:.2f} cores)"
+        )
+        figures.update(backlog, webhook_settle_s=settled_s)
+        say(
+            f"  webhooks on the settled stack: signed Meta deliveries at {opts.webhook_rate:.0f} req/s, then sustained, beside a bare route ..."
         )
         hooks = asyncio.run(
             measure_webhooks(stack.ports["ingest"], rate=opts.webhook_rate, seconds=opts.webhook_seconds)

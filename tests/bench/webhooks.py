@@ -33,7 +33,7 @@ from tests.bench.http import HttpError, IntakeClient
 from tests.bench.load import percentile
 from tests.support import TEST_ENV
 
-__all__ = ["WEBHOOK_KEYS", "measure_webhooks"]
+__all__ = ["WEBHOOK_KEYS", "measure_acks", "measure_webhooks"]
 
 WEBHOOK_KEYS = ("webhook_ack_p99_ms", "webhook_vs_bare_ratio")
 TARGET_ACK_P99_MS = 50.0
@@ -149,6 +149,26 @@ async def _wait_port(port: int, timeout_s: float = 30.0) -> None:
         writer.close()
         return
     raise RuntimeError(f"bare app did not listen on {port} within {timeout_s:.0f} s")
+
+
+async def measure_acks(
+    ingest_port: int, *, rate: float, seconds: float, secret: str = TEST_ENV["TEST_META_APP_SECRET"]
+) -> dict[str, Any]:
+    """Only the acknowledgement times of signed deliveries offered at ``rate`` (no warm-up,
+    no bare route): the bench measures them once while the stack still works through the
+    throughput phase's backlog, beside the settled figure ``measure_webhooks`` reports."""
+    run = uuid.uuid4().hex[:8]
+    client = _SignedClient(ingest_port, secret=secret, connections=256)
+    try:
+        sent = await _open_loop(client, [_delivery(f"{run}b", i) for i in range(round(rate * seconds))], rate)
+    finally:
+        await client.aclose()
+    acks = sorted((s.answered - s.started) * 1000 for s in sent if s.ok)
+    return {
+        "webhook_ack_backlog_p99_ms": percentile(acks, 0.99),
+        "webhook_ack_backlog_p50_ms": percentile(acks, 0.50),
+        "webhook_ack_backlog_failed": len(sent) - len(acks),
+    }
 
 
 async def measure_webhooks(
