@@ -24,11 +24,13 @@ from typing import Any
 __all__ = ["main"]
 
 _START = datetime(2025, 1, 1, tzinfo=UTC)
-#: The honest set ``make eval`` reports on its own: written from the taxonomy alone (session 4)
-#: before any rule change it scores, never trained on, its errors never listed.
-BLIND_FILE = "eval_blind.jsonl"
-#: Development sets: once unseen, but read while writing rules (never trained on).
-DEV_FILES = ("eval_fresh.jsonl", "eval_unseen.jsonl")
+#: The honest set ``make eval`` reports on its own: written from the taxonomy alone (session 5)
+#: by someone who read neither the rules nor the other sets, committed before the rule changes
+#: it scores, never trained on, its errors never listed.
+BLIND_FILE = "eval_sealed.jsonl"
+#: Development sets: once unseen (``eval_blind`` was session 4's honest set), but read while
+#: writing rules since (never trained on).
+DEV_FILES = ("eval_blind.jsonl", "eval_fresh.jsonl", "eval_unseen.jsonl")
 
 
 def _classify(in_path: Path, out_path: Path) -> int:
