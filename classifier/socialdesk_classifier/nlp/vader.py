@@ -1,0 +1,242 @@
+"""VADER's compound score, computed as ``vaderSentiment`` computes it, at a third of the cost.
+
+Why a port: ``SentimentIntensityAnalyzer.polarity_scores`` lower-cases the whole word list
+again for every lexicon word it meets (twice for each of the three preceding words: once
+in the negation check, once in the idiom check), rebuilds the emoji-free text one character
+at a time and computes three scores we never read. Here the words are split, stripped and
+lower-cased once per text, the negation test is a set lookup and only the compound is
+computed. The arithmetic is the library's, in the library's order (including its quirks:
+the ``but`` rule finds each value by ``list.index``), so the score is the same float; a test
+compares the two on every development post and on generated word salad.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping
+
+from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]  # ships no type hints
+    BOOSTER_DICT,
+    C_INCR,
+    N_SCALAR,
+    NEGATE,
+    SPECIAL_CASES,
+)
+
+__all__ = ["VaderCompound"]
+
+_BOOST: dict[str, float] = dict(BOOSTER_DICT)
+_SPECIAL: dict[str, float] = dict(SPECIAL_CASES)
+_NEGATE = frozenset(NEGATE)
+_PUNCT = string.punctuation
+
+
+def _negated(word: str) -> bool:
+    # vaderSentiment.negated([word]) on one lower-case word.
+    return word in _NEGATE or "n't" in word
+
+
+def _strip(token: str) -> str:
+    # SentiText._strip_punc_if_word
+    stripped = token.strip(_PUNCT)
+    return token if len(stripped) <= 2 else stripped
+
+
+class VaderCompound:
+    """``SentimentIntensityAnalyzer(...).polarity_scores(text)["compound"]`` for one lexicon."""
+
+    def __init__(self, lexicon: Mapping[str, float], emojis: Mapping[str, str]) -> None:
+        self._lexicon = lexicon
+        self._emojis = emojis
+        self._emoji_chars = frozenset(k for k in emojis if len(k) == 1)
+
+    def _spell_emoji(self, text: str) -> str:
+        # polarity_scores' first loop: each emoji character becomes its description.
+        if self._emoji_chars.isdisjoint(text):
+            return text.strip()
+        emojis = self._emojis
+        parts: list[str] = []
+        prev_space = True
+        for ch in text:
+            if ch in emojis:
+                if not prev_space:
+                    parts.append(" ")
+                parts.append(emojis[ch])
+                prev_space = False
+            else:
+                parts.append(ch)
+                prev_space = ch == " "
+        return "".join(parts).strip()
+
+    def words(self, text: str) -> tuple[list[str], list[str]] | None:
+        """(words, lower-case words) of ``text`` as VADER reads them, or None when no word has
+        a valence (VADER's compound is then exactly 0.0: boosters, negations and punctuation
+        only scale valences)."""
+        text = self._spell_emoji(text)
+        words = [_strip(w) for w in text.split()]
+        lower = [w.lower() for w in words]
+        lexicon = self._lexicon
+        for w in lower:
+            if w in lexicon:
+                return words, lower
+        return None
+
+    def compound(self, text: str) -> float:
+        """The compound score (rounded to 4 places, as VADER returns it)."""
+        split = self.words(text)
+        if split is None:
+            return 0.0
+        words, lower = split
+        sentiments = self._sentiments(words, lower)
+        if not sentiments:
+            return 0.0
+        sum_s = float(sum(sentiments))
+        text = self._spell_emoji(text)
+        ep = min(text.count("!"), 4) * 0.292
+        qm_count = text.count("?")
+        qm: float = 0
+        if qm_count > 1:
+            qm = qm_count * 0.18 if qm_count <= 3 else 0.96
+        punct = ep + qm
+        if sum_s > 0:
+            sum_s += punct
+        elif sum_s < 0:
+            sum_s -= punct
+        norm = sum_s / math.sqrt((sum_s * sum_s) + 15)
+        return round(max(-1.0, min(1.0, norm)), 4)
+
+    def _sentiments(self, words: list[str], lower: list[str]) -> list[float]:
+        lexicon = self._lexicon
+        n = len(words)
+        allcaps = sum(1 for w in words if w.isupper())
+        is_cap_diff = 0 < n - allcaps < n
+        sentiments: list[float] = []
+        for i in range(n):
+            item_l = lower[i]
+            if item_l in _BOOST:
+                sentiments.append(0)
+                continue
+            if i < n - 1 and item_l == "kind" and lower[i + 1] == "of":
+                sentiments.append(0)
+                continue
+            if item_l not in lexicon:
+                sentiments.append(0)
+                continue
+            sentiments.append(self._valence(words, lower, i, is_cap_diff))
+        return _but_check(lower, sentiments)
+
+    def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool) -> float:
+        # SentimentIntensityAnalyzer.sentiment_valence for a lexicon word.
+        lexicon = self._lexicon
+        n = len(words)
+        item_l = lower[i]
+        valence: float = lexicon[item_l]
+        if item_l == "no" and i != n - 1 and lower[i + 1] in lexicon:
+            valence = 0.0
+        if (
+            (i > 0 and lower[i - 1] == "no")
+            or (i > 1 and lower[i - 2] == "no")
+            or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))
+        ):
+            valence = lexicon[item_l] * N_SCALAR
+        if words[i].isupper() and is_cap_diff:
+            if valence > 0:
+                valence += C_INCR
+            else:
+                valence -= C_INCR
+        for start_i in range(3):
+            if i > start_i and lower[i - (start_i + 1)] not in lexicon:
+                s = _scalar_inc_dec(words[i - (start_i + 1)], lower[i - (start_i + 1)], valence, is_cap_diff)
+                if start_i == 1 and s != 0:
+                    s = s * 0.95
+                if start_i == 2 and s != 0:
+                    s = s * 0.9
+                valence = valence + s
+                valence = _negation_check(valence, lower, start_i, i)
+                if start_i == 2:
+                    valence = _special_idioms_check(valence, lower, i)
+        # _least_check
+        if i > 1 and lower[i - 1] not in lexicon and lower[i - 1] == "least":
+            if lower[i - 2] != "at" and lower[i - 2] != "very":
+                valence = valence * N_SCALAR
+        elif i > 0 and lower[i - 1] not in lexicon and lower[i - 1] == "least":
+            valence = valence * N_SCALAR
+        return valence
+
+
+def _scalar_inc_dec(word: str, word_lower: str, valence: float, is_cap_diff: bool) -> float:
+    scalar = 0.0
+    if word_lower in _BOOST:
+        scalar = _BOOST[word_lower]
+        if valence < 0:
+            scalar *= -1
+        if word.isupper() and is_cap_diff:
+            if valence > 0:
+                scalar += C_INCR
+            else:
+                scalar -= C_INCR
+    return scalar
+
+
+def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
+    if start_i == 0 and _negated(lower[i - 1]):
+        valence = valence * N_SCALAR
+    if start_i == 1:
+        if lower[i - 2] == "never" and (lower[i - 1] == "so" or lower[i - 1] == "this"):
+            valence = valence * 1.25
+        elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
+            pass
+        elif _negated(lower[i - 2]):
+            valence = valence * N_SCALAR
+    if start_i == 2:
+        if (lower[i - 3] == "never" and (lower[i - 2] == "so" or lower[i - 2] == "this")) or (
+            lower[i - 1] == "so" or lower[i - 1] == "this"
+        ):
+            valence = valence * 1.25
+        elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
+            pass
+        elif _negated(lower[i - 3]):
+            valence = valence * N_SCALAR
+    return valence
+
+
+def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
+    # Called with i >= 3 only (start_i == 2), as in VADER.
+    onezero = f"{lower[i - 1]} {lower[i]}"
+    twoonezero = f"{lower[i - 2]} {lower[i - 1]} {lower[i]}"
+    twoone = f"{lower[i - 2]} {lower[i - 1]}"
+    threetwoone = f"{lower[i - 3]} {lower[i - 2]} {lower[i - 1]}"
+    threetwo = f"{lower[i - 3]} {lower[i - 2]}"
+    for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+        if seq in _SPECIAL:
+            valence = _SPECIAL[seq]
+            break
+    if len(lower) - 1 > i:
+        zeroone = f"{lower[i]} {lower[i + 1]}"
+        if zeroone in _SPECIAL:
+            valence = _SPECIAL[zeroone]
+    if len(lower) - 1 > i + 1:
+        zeroonetwo = f"{lower[i]} {lower[i + 1]} {lower[i + 2]}"
+        if zeroonetwo in _SPECIAL:
+            valence = _SPECIAL[zeroonetwo]
+    for n_gram in (threetwoone, threetwo, twoone):
+        if n_gram in _BOOST:
+            valence = valence + _BOOST[n_gram]
+    return valence
+
+
+def _but_check(lower: list[str], sentiments: list[float]) -> list[float]:
+    # VADER's contrastive "but", kept verbatim: it iterates the list it edits and finds each
+    # value's position with list.index (the first equal value), and that decides the score.
+    if "but" in lower:
+        bi = lower.index("but")
+        for sentiment in sentiments:
+            si = sentiments.index(sentiment)
+            if si < bi:
+                sentiments.pop(si)
+                sentiments.insert(si, sentiment * 0.5)
+            elif si > bi:
+                sentiments.pop(si)
+                sentiments.insert(si, sentiment * 1.5)
+    return sentiments
