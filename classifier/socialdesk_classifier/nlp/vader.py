@@ -37,12 +37,6 @@ def _negated(word: str) -> bool:
     return word in _NEGATE or "n't" in word
 
 
-def _strip(token: str) -> str:
-    # SentiText._strip_punc_if_word
-    stripped = token.strip(_PUNCT)
-    return token if len(stripped) <= 2 else stripped
-
-
 class VaderCompound:
     """``SentimentIntensityAnalyzer(...).polarity_scores(text)["compound"]`` for one lexicon."""
 
@@ -74,13 +68,18 @@ class VaderCompound:
         a valence (VADER's compound is then exactly 0.0: boosters, negations and punctuation
         only scale valences)."""
         text = self._spell_emoji(text)
-        words = [_strip(w) for w in text.split()]
+        if text.isascii():
+            # Lower-casing ASCII changes no length and no punctuation, so stripping the
+            # lower-cased words gives the lower-cased stripped words; most texts stop here.
+            lower = [s if len(s := w.strip(_PUNCT)) > 2 else w for w in text.lower().split()]
+            if self._lexicon.keys().isdisjoint(lower):
+                return None
+            return [s if len(s := w.strip(_PUNCT)) > 2 else w for w in text.split()], lower
+        words = [s if len(s := w.strip(_PUNCT)) > 2 else w for w in text.split()]
         lower = [w.lower() for w in words]
-        lexicon = self._lexicon
-        for w in lower:
-            if w in lexicon:
-                return words, lower
-        return None
+        if self._lexicon.keys().isdisjoint(lower):
+            return None
+        return words, lower
 
     def compound(self, text: str) -> float:
         """The compound score (rounded to 4 places, as VADER returns it)."""
@@ -107,23 +106,20 @@ class VaderCompound:
         return round(max(-1.0, min(1.0, norm)), 4)
 
     def _sentiments(self, words: list[str], lower: list[str]) -> list[float]:
+        # A word's valence depends on the words only, never on other valences: fill the
+        # positions of lexicon words and leave VADER's 0 elsewhere (boosters, "kind" of
+        # "kind of" and words outside the lexicon).
         lexicon = self._lexicon
         n = len(words)
         allcaps = sum(1 for w in words if w.isupper())
         is_cap_diff = 0 < n - allcaps < n
-        sentiments: list[float] = []
-        for i in range(n):
-            item_l = lower[i]
-            if item_l in _BOOST:
-                sentiments.append(0)
+        sentiments: list[float] = [0] * n
+        for i, item_l in enumerate(lower):
+            if item_l not in lexicon or item_l in _BOOST:
                 continue
             if i < n - 1 and item_l == "kind" and lower[i + 1] == "of":
-                sentiments.append(0)
                 continue
-            if item_l not in lexicon:
-                sentiments.append(0)
-                continue
-            sentiments.append(self._valence(words, lower, i, is_cap_diff))
+            sentiments[i] = self._valence(words, lower, i, is_cap_diff)
         return _but_check(lower, sentiments)
 
     def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool) -> float:
