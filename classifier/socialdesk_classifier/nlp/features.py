@@ -135,24 +135,28 @@ class FeatureIndexer:
 
     def indices(self, post: Post, analysis: Analysis) -> set[int]:
         """Vocabulary indices of the post's features."""
-        out: set[int] = set()
-        update = out.update
-        cached = self._cache.get
-        n_grams = 0
         words = analysis.words
-        for word in words:
-            both, w_idx, n = cached(word) or self._word(word)
-            if n_grams < CHAR_LIMIT:
-                # char_ngrams stops after the word that reaches the limit: same here.
-                update(both)
-                n_grams += n
-            else:
-                update(w_idx)
+        cached = self._cache.get
+        entries = [cached(word) or self._word(word) for word in words]
+        if sum(e[2] for e in entries[:-1]) < CHAR_LIMIT:
+            # The usual post: no word before the last reaches the n-gram limit, so every
+            # word adds its w: index and its n-grams, in order.
+            out = set(itertools.chain.from_iterable(e[0] for e in entries))
+        else:
+            out = set()
+            n_grams = 0
+            for both, w_idx, n in entries:
+                if n_grams < CHAR_LIMIT:
+                    # char_ngrams stops after the word that reaches the limit: same here.
+                    out.update(both)
+                    n_grams += n
+                else:
+                    out.update(w_idx)
         bigrams = self._bigrams.get
         for a, b in itertools.pairwise(words):
             seconds = bigrams(a)
             if seconds is not None and (i := seconds.get(b)) is not None:
                 out.add(i)
         get = self._index.get
-        update(i for t in _meta_tokens(post, analysis) if (i := get(t)) is not None)
+        out.update(i for t in _meta_tokens(post, analysis) if (i := get(t)) is not None)
         return out

@@ -44,10 +44,12 @@ class VaderCompound:
         self._lexicon = lexicon
         self._emojis = emojis
         self._emoji_chars = frozenset(k for k in emojis if len(k) == 1)
+        # VADER's emoji are all outside ASCII: an ASCII text has none (str.isascii is O(1)).
+        self._ascii_has_no_emoji = not any(k.isascii() for k in self._emoji_chars)
 
     def _spell_emoji(self, text: str) -> str:
         # polarity_scores' first loop: each emoji character becomes its description.
-        if self._emoji_chars.isdisjoint(text):
+        if (self._ascii_has_no_emoji and text.isascii()) or self._emoji_chars.isdisjoint(text):
             return text.strip()
         emojis = self._emojis
         parts: list[str] = []
