@@ -11,6 +11,7 @@ from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.text import clean
 
 _WS = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _reference(raw: str) -> tuple[str, str, int]:
@@ -22,7 +23,7 @@ def _reference(raw: str) -> tuple[str, str, int]:
 
         text = unicodedata.normalize("NFKC", text).translate(text_mod._ZERO_WIDTH)
     text = _WS.sub(" ", text).strip()[: text_mod.MAX_ANALYSED_CHARS]
-    letters = len(text_mod._LETTER.findall(text))
+    letters = len(_LETTER.findall(text))
     norm = text_mod._VOLATILE.sub(text_mod._placeholder, text.lower())
     return text, norm, letters
 
@@ -68,6 +69,16 @@ def _texts() -> list[str]:
         "-",
         "_",
         "x-y[.]z",
+        "OB123",
+        "rly-4567",
+        "£5",
+        "€ 30",
+        "9 dollars",
+        "12:30pm",
+        "H",
+        "W",
+        "Ω",
+        "ﬀ",
     ]
     for _ in range(3000):
         texts.append(

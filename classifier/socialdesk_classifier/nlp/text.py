@@ -32,12 +32,17 @@ _VOLATILE = re.compile(_URL + _BOOKREF + _MONEY + _TIME + _MENTION + _NUM, re.IG
 # The same pattern without the alternatives that cannot match a text: every one but "url"
 # and "mention" needs a digit, and the defanged-URL form needs "[.]". Trying an alternative
 # at every position costs even where it fails at once (~20 us a post for the digit ones),
-# and dropping one that cannot match leaves the leftmost-first outcome unchanged.
+# and dropping one that cannot match leaves the leftmost-first outcome unchanged. Without
+# the defanged form, every alternative starts with one of a few characters: a lookahead on
+# them rejects most positions in one test instead of one per alternative (3x fewer steps).
 _VOLATILE_BY: dict[tuple[bool, bool], re.Pattern[str]] = {
     (True, True): _VOLATILE,
-    (True, False): re.compile(_URL_PLAIN + _BOOKREF + _MONEY + _TIME + _MENTION + _NUM, re.IGNORECASE),
+    (True, False): re.compile(
+        r"(?=[hwor#$€£@\d])(?:" + _URL_PLAIN + _BOOKREF + _MONEY + _TIME + _MENTION + _NUM + ")",
+        re.IGNORECASE,
+    ),
     (False, True): re.compile(_URL + _MENTION, re.IGNORECASE),
-    (False, False): re.compile(_URL_PLAIN + _MENTION, re.IGNORECASE),
+    (False, False): re.compile(r"(?=[hw@])(?:" + _URL_PLAIN + _MENTION + ")", re.IGNORECASE),
 }
 _DIGIT = re.compile(r"\d")
 _ASCII_LETTERS = string.ascii_letters.encode("ascii")
@@ -50,7 +55,7 @@ def _placeholder(m: re.Match[str]) -> str:
 
 # Words, single emoji/symbols, and "??"/"!!" runs, which carry tone on social media.
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|_[a-z]+_|[!?]{2,}|[^\w\s]", re.UNICODE)
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +107,8 @@ def clean(raw: object, *, max_chars: int = MAX_ANALYSED_CHARS) -> CleanText:
         truncated = True
     if text.isascii():  # [^\W\d_] is [A-Za-z] on ASCII: count them in C, not one str each
         letters = len(text) - len(text.encode("ascii").translate(None, _ASCII_LETTERS))
-    else:
-        letters = len(_LETTER.findall(text))
+    else:  # dropping the non-letters makes one string, not one str per letter
+        letters = len(_NON_LETTERS.sub("", text))
     caps_ratio = len(_UPPER.findall(text)) / letters if letters >= 12 else 0.0
     lower = text.lower()
     volatile = _VOLATILE_BY[_DIGIT.search(lower) is not None, "[.]" in lower]
