@@ -60,7 +60,15 @@ def test_same_compound_on_word_salad_with_every_rule(
         + [w for w in BOOSTER_DICT if " " not in w][:20]
         + [
             w
-            for phrase in [*list(SPECIAL_CASES), "kind of", "sort of", "at least", "very least"]
+            for phrase in [
+                *list(SPECIAL_CASES),
+                "kind of",
+                "sort of",
+                "at least",
+                "very least",
+                "just enough",
+                "kind-of",
+            ]
             for w in phrase.split()
         ]
         + [

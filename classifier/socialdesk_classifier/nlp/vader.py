@@ -29,6 +29,11 @@ __all__ = ["VaderCompound"]
 _BOOST: dict[str, float] = dict(BOOSTER_DICT)
 _SPECIAL: dict[str, float] = dict(SPECIAL_CASES)
 _NEGATE = frozenset(NEGATE)
+# First two words of every phrase the idiom check looks up (all its keys that can equal a
+# phrase of two or three words): without one of these pairs in reach, it changes nothing.
+_IDIOM_STARTS = frozenset(
+    (parts[0], parts[1]) for key in (*_SPECIAL, *_BOOST) if len(parts := key.split()) >= 2
+)
 _PUNCT = string.punctuation
 
 
@@ -144,15 +149,21 @@ class VaderCompound:
             else:
                 valence -= C_INCR
         for start_i in range(3):
-            if i > start_i and lower[i - (start_i + 1)] not in lexicon:
-                s = _scalar_inc_dec(words[i - (start_i + 1)], lower[i - (start_i + 1)], valence, is_cap_diff)
+            if i > start_i and (prev := lower[i - (start_i + 1)]) not in lexicon:
+                s = (
+                    _scalar_inc_dec(words[i - (start_i + 1)], prev, valence, is_cap_diff)
+                    if prev in _BOOST
+                    else 0.0
+                )
                 if start_i == 1 and s != 0:
                     s = s * 0.95
                 if start_i == 2 and s != 0:
                     s = s * 0.9
                 valence = valence + s
                 valence = _negation_check(valence, lower, start_i, i)
-                if start_i == 2:
+                if start_i == 2 and any(
+                    (lower[j], lower[j + 1]) in _IDIOM_STARTS for j in range(i - 3, min(i + 1, n - 1))
+                ):
                     valence = _special_idioms_check(valence, lower, i)
         # _least_check
         if i > 1 and lower[i - 1] not in lexicon and lower[i - 1] == "least":
