@@ -93,3 +93,16 @@ def test_clean_fast_paths_match_the_plain_regexes() -> None:
     for raw in texts:
         ct = clean(raw)
         assert (ct.text, ct.norm, ct.letters) == _reference(raw), raw
+
+
+def test_language_ascii_words_are_the_regex_words_lower_cased() -> None:
+    from socialdesk_classifier.nlp.language import _ASCII_WORDS, _WORD
+
+    rng = random.Random(3)
+    for _ in range(5000):
+        t = "".join(
+            chr(rng.randrange(0, 128)) if rng.random() < 0.3 else rng.choice("aZ b_9'-")
+            for _ in range(rng.randint(0, 30))
+        )
+        fast = t.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+        assert fast == [w.lower() for w in _WORD.findall(t)], repr(t)
