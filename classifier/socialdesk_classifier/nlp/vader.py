@@ -70,31 +70,33 @@ class VaderCompound:
                 prev_space = ch == " "
         return "".join(parts).strip()
 
-    def words(self, text: str) -> tuple[list[str], list[str]] | None:
-        """(words, lower-case words) of ``text`` as VADER reads them, or None when no word has
-        a valence (VADER's compound is then exactly 0.0: boosters, negations and punctuation
-        only scale valences)."""
+    def words(self, text: str) -> tuple[list[bool], list[str]] | None:
+        """(whether each word is in capitals, lower-case words) of ``text`` as VADER reads
+        them, or None when no word has a valence (VADER's compound is then exactly 0.0:
+        boosters, negations and punctuation only scale valences).
+
+        VADER only asks its cased words ``isupper()``, and stripping punctuation (uncased)
+        never changes that answer: the flags come from the unstripped words.
+        """
         text = self._spell_emoji(text)
+        tokens = text.split()
         if text.isascii():
             # Lower-casing ASCII changes no length and no punctuation, so stripping the
-            # lower-cased words gives the lower-cased stripped words; most texts stop here.
+            # lower-cased words gives the lower-cased stripped words.
             lower = [s if len(s := w.strip(_PUNCT)) > 2 else w for w in text.lower().split()]
-            if self._lexicon.keys().isdisjoint(lower):
-                return None
-            return [s if len(s := w.strip(_PUNCT)) > 2 else w for w in text.split()], lower
-        words = [s if len(s := w.strip(_PUNCT)) > 2 else w for w in text.split()]
-        lower = [w.lower() for w in words]
+        else:
+            lower = [(s if len(s := w.strip(_PUNCT)) > 2 else w).lower() for w in tokens]
         if self._lexicon.keys().isdisjoint(lower):
             return None
-        return words, lower
+        return list(map(str.isupper, tokens)), lower
 
     def compound(self, text: str) -> float:
         """The compound score (rounded to 4 places, as VADER returns it)."""
         split = self.words(text)
         if split is None:
             return 0.0
-        words, lower = split
-        sentiments = self._sentiments(words, lower)
+        upper, lower = split
+        sentiments = self._sentiments(upper, lower)
         if not sentiments:
             return 0.0
         sum_s = float(sum(sentiments))
@@ -112,13 +114,13 @@ class VaderCompound:
         norm = sum_s / math.sqrt((sum_s * sum_s) + 15)
         return round(max(-1.0, min(1.0, norm)), 4)
 
-    def _sentiments(self, words: list[str], lower: list[str]) -> list[float]:
+    def _sentiments(self, upper: list[bool], lower: list[str]) -> list[float]:
         # A word's valence depends on the words only, never on other valences: fill the
         # positions of lexicon words and leave VADER's 0 elsewhere (boosters, "kind" of
         # "kind of" and words outside the lexicon).
         lexicon = self._lexicon
-        n = len(words)
-        allcaps = sum(1 for w in words if w.isupper())
+        n = len(lower)
+        allcaps = sum(upper)
         is_cap_diff = 0 < n - allcaps < n
         sentiments: list[float] = [0] * n
         for i, item_l in enumerate(lower):
@@ -126,13 +128,13 @@ class VaderCompound:
                 continue
             if i < n - 1 and item_l == "kind" and lower[i + 1] == "of":
                 continue
-            sentiments[i] = self._valence(words, lower, i, is_cap_diff)
+            sentiments[i] = self._valence(upper, lower, i, is_cap_diff)
         return _but_check(lower, sentiments)
 
-    def _valence(self, words: list[str], lower: list[str], i: int, is_cap_diff: bool) -> float:
+    def _valence(self, upper: list[bool], lower: list[str], i: int, is_cap_diff: bool) -> float:
         # SentimentIntensityAnalyzer.sentiment_valence for a lexicon word.
         lexicon = self._lexicon
-        n = len(words)
+        n = len(lower)
         item_l = lower[i]
         valence: float = lexicon[item_l]
         if item_l == "no" and i != n - 1 and lower[i + 1] in lexicon:
@@ -143,7 +145,7 @@ class VaderCompound:
             or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))
         ):
             valence = lexicon[item_l] * N_SCALAR
-        if words[i].isupper() and is_cap_diff:
+        if upper[i] and is_cap_diff:
             if valence > 0:
                 valence += C_INCR
             else:
@@ -151,7 +153,7 @@ class VaderCompound:
         for start_i in range(3):
             if i > start_i and (prev := lower[i - (start_i + 1)]) not in lexicon:
                 s = (
-                    _scalar_inc_dec(words[i - (start_i + 1)], prev, valence, is_cap_diff)
+                    _scalar_inc_dec(upper[i - (start_i + 1)], prev, valence, is_cap_diff)
                     if prev in _BOOST
                     else 0.0
                 )
@@ -174,13 +176,13 @@ class VaderCompound:
         return valence
 
 
-def _scalar_inc_dec(word: str, word_lower: str, valence: float, is_cap_diff: bool) -> float:
+def _scalar_inc_dec(is_upper: bool, word_lower: str, valence: float, is_cap_diff: bool) -> float:
     scalar = 0.0
     if word_lower in _BOOST:
         scalar = _BOOST[word_lower]
         if valence < 0:
             scalar *= -1
-        if word.isupper() and is_cap_diff:
+        if is_upper and is_cap_diff:
             if valence > 0:
                 scalar += C_INCR
             else:
