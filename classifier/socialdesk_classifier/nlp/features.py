@@ -76,7 +76,12 @@ def _other_tokens(post: Post, analysis: Analysis) -> list[str]:
 
 def _meta_tokens(post: Post, analysis: Analysis) -> list[str]:
     """Cue and metadata tokens."""
-    tokens = [f"cue:{name}" for name in analysis.cues]
+    return [*(f"cue:{name}" for name in analysis.cues), *_post_tokens(post, analysis)]
+
+
+def _post_tokens(post: Post, analysis: Analysis) -> list[str]:
+    """Metadata tokens: kind, brand, audience, sentiment bucket, language, caps, length."""
+    tokens: list[str] = []
     ct = analysis.clean
     tokens.append(f"m:kind={post.kind}")
     tokens.append(f"m:brand={post.brand}")
@@ -85,9 +90,12 @@ def _meta_tokens(post: Post, analysis: Analysis) -> list[str]:
     tokens.append(f"m:lang={'en' if analysis.language == 'en' else 'other'}")
     if ct.caps_ratio >= 0.5:
         tokens.append("m:caps")
-    n_words = len(analysis.words)
-    tokens.append(f"m:len={'xs' if n_words < 4 else 's' if n_words < 12 else 'm' if n_words < 30 else 'l'}")
+    tokens.append(f"m:len={_len_bucket(len(analysis.words))}")
     return tokens
+
+
+def _len_bucket(n_words: int) -> str:
+    return "xs" if n_words < 4 else "s" if n_words < 12 else "m" if n_words < 30 else "l"
 
 
 def feature_tokens(post: Post, analysis: Analysis) -> list[str]:
@@ -116,6 +124,9 @@ class FeatureIndexer:
         self._cache: dict[str, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
         # "b:first second" -> index, as first -> second -> index (words hold no spaces).
         self._bigrams: dict[str, dict[str, int]] = {}
+        # cue name -> index of "cue:<name>"; the metadata tokens' indices by what they read.
+        self._cue_index = {t[4:]: i for t, i in index.items() if t.startswith("cue:")}
+        self._meta: dict[tuple[str, str, str, str, bool, bool, str], tuple[int, ...]] = {}
         for token, i in index.items():
             if token.startswith("b:"):
                 first, _, second = token[2:].partition(" ")
@@ -157,6 +168,24 @@ class FeatureIndexer:
             seconds = bigrams(a)
             if seconds is not None and (i := seconds.get(b)) is not None:
                 out.add(i)
-        get = self._index.get
-        out.update(i for t in _meta_tokens(post, analysis) if (i := get(t)) is not None)
+        cue_index = self._cue_index
+        out.update(cue_index[name] for name in analysis.cues if name in cue_index)
+        n_words = len(words)
+        key = (
+            post.kind,
+            post.brand,
+            _bucket(post.author_followers),
+            analysis.sentiment.bucket,
+            analysis.language == "en",
+            analysis.clean.caps_ratio >= 0.5,
+            _len_bucket(n_words),
+        )
+        meta = self._meta.get(key)
+        if meta is None:
+            get = self._index.get
+            meta = tuple(i for t in _post_tokens(post, analysis) if (i := get(t)) is not None)
+            if len(self._meta) >= self._max:
+                self._meta.clear()
+            self._meta[key] = meta
+        out.update(meta)
         return out

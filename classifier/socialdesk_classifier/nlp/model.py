@@ -57,7 +57,9 @@ class LinearModel:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         idx = np.fromiter(hits, dtype=np.int64, count=len(hits))
         vals = self.idf[idx]  # fancy indexing copies already
-        norm = float(np.sqrt(np.dot(vals, vals)))
+        # A double square root of the float32 sum, rounded to float32 by the division, is
+        # the float32 square root (double rounding is exact for sqrt from double to float).
+        norm = math.sqrt(np.dot(vals, vals))
         if norm > 0:
             vals /= norm
         return idx, vals
