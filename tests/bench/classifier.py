@@ -51,3 +51,29 @@ def measure_classifier(n_posts: int, *, timeout_s: float = 180.0) -> tuple[dict[
     if absent:
         return figures, f"measured, but without {', '.join(absent)}"
     return figures, "measured"
+
+
+if __name__ == "__main__":
+    # `python -m tests.bench.classifier [posts] [runs]`: each run in its own child, then the
+    # median of the throughput figures (one run on a shared machine says little).
+    import json
+    import statistics
+    import sys
+
+    n_posts = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    results = []
+    for _ in range(runs):
+        figures, note = measure_classifier(n_posts)
+        print(json.dumps({"note": note, **(figures or {})}), flush=True)
+        if figures is not None:
+            results.append(figures)
+    for key in (
+        "classifier_posts_per_s",
+        "classifier_cpu_posts_per_s",
+        "classifier_p50_ms",
+        "classifier_p99_ms",
+    ):
+        values = [r[key] for r in results if r.get(key) is not None]
+        if values:
+            print(f"median {key}: {statistics.median(values)}")

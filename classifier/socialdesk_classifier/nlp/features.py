@@ -69,9 +69,19 @@ def _bucket(followers: int) -> str:
 
 def _other_tokens(post: Post, analysis: Analysis) -> list[str]:
     """Bigrams, cue and metadata tokens (everything but per-word tokens)."""
-    words = analysis.words
-    tokens = [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
-    tokens.extend(f"cue:{name}" for name in analysis.cues)
+    tokens = [f"b:{a} {b}" for a, b in itertools.pairwise(analysis.words)]
+    tokens.extend(_meta_tokens(post, analysis))
+    return tokens
+
+
+def _meta_tokens(post: Post, analysis: Analysis) -> list[str]:
+    """Cue and metadata tokens."""
+    return [*(f"cue:{name}" for name in analysis.cues), *_post_tokens(post, analysis)]
+
+
+def _post_tokens(post: Post, analysis: Analysis) -> list[str]:
+    """Metadata tokens: kind, brand, audience, sentiment bucket, language, caps, length."""
+    tokens: list[str] = []
     ct = analysis.clean
     tokens.append(f"m:kind={post.kind}")
     tokens.append(f"m:brand={post.brand}")
@@ -80,9 +90,12 @@ def _other_tokens(post: Post, analysis: Analysis) -> list[str]:
     tokens.append(f"m:lang={'en' if analysis.language == 'en' else 'other'}")
     if ct.caps_ratio >= 0.5:
         tokens.append("m:caps")
-    n_words = len(words)
-    tokens.append(f"m:len={'xs' if n_words < 4 else 's' if n_words < 12 else 'm' if n_words < 30 else 'l'}")
+    tokens.append(f"m:len={_len_bucket(len(analysis.words))}")
     return tokens
+
+
+def _len_bucket(n_words: int) -> str:
+    return "xs" if n_words < 4 else "s" if n_words < 12 else "m" if n_words < 30 else "l"
 
 
 def feature_tokens(post: Post, analysis: Analysis) -> list[str]:
@@ -97,40 +110,82 @@ def feature_tokens(post: Post, analysis: Analysis) -> list[str]:
 class FeatureIndexer:
     """The model's feature indices of a post, without building the token strings.
 
-    Same set as ``{model.index[t] for t in feature_tokens(...)}`` (a test checks it), but a
-    word's ``w:`` and char n-gram indices are computed once and cached: building ~150 token
-    strings and hashing them was ~40% of a post's model cost. The cache is bounded.
+    Same set, built in the same order, as ``{model.index[t] for t in feature_tokens(...)}``
+    (a test checks it), but a word's ``w:`` and char n-gram indices are computed once and
+    cached: building ~150 token strings and hashing them was ~40% of a post's model cost.
+    Bigrams are looked up word by word in a two-level table instead of as ``"b:a b"``
+    strings. The cache is bounded.
     """
 
     def __init__(self, index: dict[str, int], max_words: int = 50_000) -> None:
         self._index = index
         self._max = max_words
+        # word -> (its w: index then its char n-gram indices, the w: index alone, n-grams)
         self._cache: dict[str, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
+        # "b:first second" -> index, as first -> second -> index (words hold no spaces).
+        self._bigrams: dict[str, dict[str, int]] = {}
+        # cue name -> index of "cue:<name>"; the metadata tokens' indices by what they read.
+        self._cue_index = {t[4:]: i for t, i in index.items() if t.startswith("cue:")}
+        self._meta: dict[tuple[str, str, str, str, bool, bool, str], tuple[int, ...]] = {}
+        for token, i in index.items():
+            if token.startswith("b:"):
+                first, _, second = token[2:].partition(" ")
+                self._bigrams.setdefault(first, {})[second] = i
 
     def _word(self, word: str) -> tuple[tuple[int, ...], tuple[int, ...], int]:
-        entry = self._cache.get(word)
-        if entry is None:
-            get = self._index.get
-            w = get(f"w:{word}")
-            grams = char_ngrams([word], limit=CHAR_LIMIT)
-            c_idx = tuple(i for g in grams if (i := get(f"c:{g}")) is not None)
-            entry = ((w,) if w is not None else (), c_idx, len(grams))
-            if len(self._cache) >= self._max:
-                self._cache.clear()
-            self._cache[word] = entry
+        get = self._index.get
+        w = get(f"w:{word}")
+        grams = char_ngrams([word], limit=CHAR_LIMIT)
+        w_idx = (w,) if w is not None else ()
+        c_idx = tuple(i for g in grams if (i := get(f"c:{g}")) is not None)
+        entry = (w_idx + c_idx, w_idx, len(grams))
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[word] = entry
         return entry
 
     def indices(self, post: Post, analysis: Analysis) -> set[int]:
         """Vocabulary indices of the post's features."""
-        out: set[int] = set()
-        n_grams = 0
-        for word in analysis.words:
-            w_idx, c_idx, n = self._word(word)
-            out.update(w_idx)
-            if n_grams < CHAR_LIMIT and n:
-                # char_ngrams stops after the word that reaches the limit: same here.
-                out.update(c_idx)
-                n_grams += n
-        get = self._index.get
-        out.update(i for t in _other_tokens(post, analysis) if (i := get(t)) is not None)
+        words = analysis.words
+        cached = self._cache.get
+        entries = [cached(word) or self._word(word) for word in words]
+        if sum(e[2] for e in entries[:-1]) < CHAR_LIMIT:
+            # The usual post: no word before the last reaches the n-gram limit, so every
+            # word adds its w: index and its n-grams, in order.
+            out = set(itertools.chain.from_iterable(e[0] for e in entries))
+        else:
+            out = set()
+            n_grams = 0
+            for both, w_idx, n in entries:
+                if n_grams < CHAR_LIMIT:
+                    # char_ngrams stops after the word that reaches the limit: same here.
+                    out.update(both)
+                    n_grams += n
+                else:
+                    out.update(w_idx)
+        bigrams = self._bigrams.get
+        for a, b in itertools.pairwise(words):
+            seconds = bigrams(a)
+            if seconds is not None and (i := seconds.get(b)) is not None:
+                out.add(i)
+        cue_index = self._cue_index
+        out.update(cue_index[name] for name in analysis.cues if name in cue_index)
+        n_words = len(words)
+        key = (
+            post.kind,
+            post.brand,
+            _bucket(post.author_followers),
+            analysis.sentiment.bucket,
+            analysis.language == "en",
+            analysis.clean.caps_ratio >= 0.5,
+            _len_bucket(n_words),
+        )
+        meta = self._meta.get(key)
+        if meta is None:
+            get = self._index.get
+            meta = tuple(i for t in _post_tokens(post, analysis) if (i := get(t)) is not None)
+            if len(self._meta) >= self._max:
+                self._meta.clear()
+            self._meta[key] = meta
+        out.update(meta)
         return out

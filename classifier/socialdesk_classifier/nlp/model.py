@@ -56,8 +56,10 @@ class LinearModel:
         if not hits:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         idx = np.fromiter(hits, dtype=np.int64, count=len(hits))
-        vals = self.idf[idx].copy()
-        norm = float(np.sqrt(np.dot(vals, vals)))
+        vals = self.idf[idx]  # fancy indexing copies already
+        # A double square root of the float32 sum, rounded to float32 by the division, is
+        # the float32 square root (double rounding is exact for sqrt from double to float).
+        norm = math.sqrt(np.dot(vals, vals))
         if norm > 0:
             vals /= norm
         return idx, vals
@@ -71,6 +73,10 @@ class LinearModel:
         self._slices = [(int(a), int(b)) for a, b in itertools.pairwise(bounds.tolist())]
         # Column-major so gathering a post's columns reads contiguous memory.
         self._weights_t = np.ascontiguousarray(self._weights.T)
+        self._plan = [
+            (name, a, b, self.heads[name].labels)
+            for name, (a, b) in zip(self._names, self._slices, strict=True)
+        ]
 
     def predict(self, tokens: Sequence[str]) -> dict[str, dict[str, float]]:
         """Probabilities per head and label."""
@@ -79,15 +85,20 @@ class LinearModel:
     def predict_indices(self, hits: set[int]) -> dict[str, dict[str, float]]:
         """Probabilities per head and label from the post's vocabulary indices."""
         idx, vals = self._vectorise_indices(hits)
-        logits = (self._bias + vals @ self._weights_t[idx] if len(idx) else self._bias).tolist()
+        # take() + dot(): the same rows and the same product as ``vals @ w[idx]`` (one BLAS
+        # call on the same operands), without fancy indexing's per-call set-up.
+        logits = (
+            self._bias + np.dot(vals, self._weights_t.take(idx, axis=0)) if len(idx) else self._bias
+        ).tolist()
         out: dict[str, dict[str, float]] = {}
+        exp = math.exp
         # Softmax in plain Python: on 2-9 values numpy's per-call overhead dominates.
-        for name, (a, b) in zip(self._names, self._slices, strict=True):
+        for name, a, b, labels in self._plan:
             part = logits[a:b]
             top = max(part)
-            expd = [math.exp(x - top) for x in part]
+            expd = [exp(x - top) for x in part]
             total = sum(expd)
-            out[name] = {label: e / total for label, e in zip(self.heads[name].labels, expd, strict=True)}
+            out[name] = dict(zip(labels, [e / total for e in expd], strict=True))
         return out
 
     # ------------------------------------------------------------------ persistence

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from socialdesk_classifier.nlp.vader import VaderCompound
+
 __all__ = ["SentimentScore", "SentimentScorer"]
 
 _EXTRA_VALENCE: dict[str, float] = {
@@ -99,31 +101,13 @@ class SentimentScorer:
     def __init__(self) -> None:
         from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]  # ships no type hints
             SentimentIntensityAnalyzer,
-            SentiText,
         )
 
         self._vader = SentimentIntensityAnalyzer()
         self._vader.lexicon.update(_EXTRA_VALENCE)
-        self._lexicon: dict[str, float] = self._vader.lexicon
-        # VADER rewrites a text character by character to spell out emoji; only single
-        # characters are ever looked up, so these are the only ones that change a text.
-        self._emoji_chars = frozenset(k for k in self._vader.emojis if len(k) == 1)
-        self._strip_word = SentiText._strip_punc_if_word
-
-    def _compound(self, text: str) -> float:
-        """VADER's compound for ``text``, without VADER's per-word work when it is 0.
-
-        VADER gives a word a valence only when the word (lower-cased, punctuation stripped as
-        VADER strips it) is in its lexicon; boosters, negations and punctuation only scale
-        such valences. So a text without emoji and without one lexicon word scores exactly
-        0.0, and that is most non-English posts and many short English ones.
-        """
-        if self._emoji_chars.isdisjoint(text):
-            lexicon = self._lexicon
-            strip = self._strip_word
-            if not any(strip(word).lower() in lexicon for word in text.split()):
-                return 0.0
-        return float(self._vader.polarity_scores(text)["compound"])
+        # VADER's own arithmetic on VADER's lexicon (plus ours), without its per-word
+        # re-lower-casing: see :mod:`socialdesk_classifier.nlp.vader`.
+        self._compound = VaderCompound(self._vader.lexicon, self._vader.emojis).compound
 
     def score(self, text: str, *, sarcasm: bool = False, downplay: bool = False) -> SentimentScore:
         """Score cleaned ``text``; ``sarcasm``/``downplay`` come from the rules layer."""

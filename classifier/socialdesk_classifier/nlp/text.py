@@ -9,6 +9,7 @@ and emoji-only text, and none of them may block a partition.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 
@@ -19,17 +20,32 @@ __all__ = ["CleanText", "char_ngrams", "clean", "word_tokens"]
 MAX_ANALYSED_CHARS = 1500
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\ufffd"), None)
-_WS = re.compile(r"\s+")
 # One pass replaces volatile spans by placeholders; alternatives are tried in this order.
-_VOLATILE = re.compile(
-    r"(?P<url>https?://\S+|www\.\S+|\b[\w-]+\[\.\]\w+\S*)"
-    r"|(?P<bookref>\b(?:ob|rly)-?\d{3,}\b|#\d{4,}\b)"
-    r"|(?P<money>[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|dollars|eur)\b)"
-    r"|(?P<time>\b\d{1,2}(?::\d\d)?\s?(?:am|pm)\b|\b\d{1,2}:\d\d\b)"
-    r"|(?P<mention>@\w+)"
-    r"|(?P<num>\b\d+(?:[.,]\d+)?\b)",
-    re.IGNORECASE,
-)
+_URL = r"(?P<url>https?://\S+|www\.\S+|\b[\w-]+\[\.\]\w+\S*)"
+_URL_PLAIN = r"(?P<url>https?://\S+|www\.\S+)"
+_BOOKREF = r"|(?P<bookref>\b(?:ob|rly)-?\d{3,}\b|#\d{4,}\b)"
+_MONEY = r"|(?P<money>[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:usd|dollars|eur)\b)"
+_TIME = r"|(?P<time>\b\d{1,2}(?::\d\d)?\s?(?:am|pm)\b|\b\d{1,2}:\d\d\b)"
+_MENTION = r"|(?P<mention>@\w+)"
+_NUM = r"|(?P<num>\b\d+(?:[.,]\d+)?\b)"
+_VOLATILE = re.compile(_URL + _BOOKREF + _MONEY + _TIME + _MENTION + _NUM, re.IGNORECASE)
+# The same pattern without the alternatives that cannot match a text: every one but "url"
+# and "mention" needs a digit, and the defanged-URL form needs "[.]". Trying an alternative
+# at every position costs even where it fails at once (~20 us a post for the digit ones),
+# and dropping one that cannot match leaves the leftmost-first outcome unchanged. Without
+# the defanged form, every alternative starts with one of a few characters: a lookahead on
+# them rejects most positions in one test instead of one per alternative (3x fewer steps).
+_VOLATILE_BY: dict[tuple[bool, bool], re.Pattern[str]] = {
+    (True, True): _VOLATILE,
+    (True, False): re.compile(
+        r"(?=[hwor#$€£@\d])(?:" + _URL_PLAIN + _BOOKREF + _MONEY + _TIME + _MENTION + _NUM + ")",
+        re.IGNORECASE,
+    ),
+    (False, True): re.compile(_URL + _MENTION, re.IGNORECASE),
+    (False, False): re.compile(r"(?=[hw@])(?:" + _URL_PLAIN + _MENTION + ")", re.IGNORECASE),
+}
+_DIGIT = re.compile(r"\d")
+_ASCII_LETTERS = string.ascii_letters.encode("ascii")
 _UPPER = re.compile(r"[A-ZÀ-ÞĀ-Ž]")
 
 
@@ -39,7 +55,7 @@ def _placeholder(m: re.Match[str]) -> str:
 
 # Words, single emoji/symbols, and "??"/"!!" runs, which carry tone on social media.
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|_[a-z]+_|[!?]{2,}|[^\w\s]", re.UNICODE)
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +100,19 @@ def clean(raw: object, *, max_chars: int = MAX_ANALYSED_CHARS) -> CleanText:
     text = _drop_surrogates(text)
     if not text.isascii():  # ASCII is already NFKC and has no zero-width characters
         text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
-    text = _WS.sub(" ", text).strip()
+    # str.split() and re's \s agree on what is whitespace (both Py_UNICODE_ISSPACE).
+    text = " ".join(text.split())
     if len(text) > max_chars:
         text = text[:max_chars]
         truncated = True
-    letters = len(_LETTER.findall(text))
+    if text.isascii():  # [^\W\d_] is [A-Za-z] on ASCII: count them in C, not one str each
+        letters = len(text) - len(text.encode("ascii").translate(None, _ASCII_LETTERS))
+    else:  # dropping the non-letters makes one string, not one str per letter
+        letters = len(_NON_LETTERS.sub("", text))
     caps_ratio = len(_UPPER.findall(text)) / letters if letters >= 12 else 0.0
     lower = text.lower()
-    norm = _VOLATILE.sub(_placeholder, lower)
+    volatile = _VOLATILE_BY[_DIGIT.search(lower) is not None, "[.]" in lower]
+    norm = volatile.sub(_placeholder, lower)
     return CleanText(
         text=text,
         lower=lower,
