@@ -16,10 +16,14 @@ A post joins an open group of its brand when they share an incident type and
   is only a route endpoint ("NYC") and the post names no endpoint the group never named;
 - or the post names no place at all: within ``unplaced_window_seconds``.
 
-A post with no incident type of its own (a question about the stop, a thanks) joins a group
-only through a specific place it names. A post about an earlier trip ("last week") does not
-join a group about today (facets). Every group carries its summary (type, place, first and
-last seen, size) for the desk and Slack.
+"Incident type" here is the type's *class* (signature): what the post reports (its types)
+or merely mentions (grouping-only word families: "thanks for handling the breakdown"), so a
+complaint, a safety report, a question and a thank-you about one incident compare alike.
+A post with no incident class of its own (a question about the stop) joins a group only
+through a specific place it names. A post about another day's trip ("last week", "Monday's
+bus", "3 weeks ago") does not join a group about today through a type alone
+(facets; with no incident of its own, even at a shared specific place). Every group carries its summary (type, place, first and last seen, size) for the
+desk and Slack.
 
 State is bounded: groups expire ``window_seconds`` after their last post and each brand keeps
 at most ``max_groups_per_brand`` open groups (least recently active evicted first). Time
@@ -47,6 +51,9 @@ PROBLEM = "problem"
 _PROBLEM_PLACE = 1.0
 #: Categories whose type-less posts at a specific place report a problem.
 _PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
+#: Facets that say the post is about another day's trip (``earlier`` also feeds priority).
+_OTHER_DAY = frozenset({"earlier", "another_day"})
+_DAY = "another_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,10 @@ class _Group:
     last_seen: datetime
     size: int = 0
     types: Counter[str] = field(default_factory=Counter)
+    #: the posts' own types and families (the summary names the commonest)
+    labels: Counter[str] = field(default_factory=Counter)
+    #: class -> the strongest weight a post gave it (how distinctive the group's evidence is)
+    strength: dict[str, float] = field(default_factory=dict)
     entities: Counter[str] = field(default_factory=Counter)
     facets: Counter[str] = field(default_factory=Counter)
     keys: set[str] = field(default_factory=set)
@@ -115,7 +126,7 @@ class Grouper:
     """
 
     #: Bumped when the pickled layout changes: an older snapshot is then not restored.
-    STATE_VERSION = 2
+    STATE_VERSION = 3
 
     def __init__(self, extractor: SignatureExtractor, settings: GroupingSettings | None = None) -> None:
         self.state_version = self.STATE_VERSION
@@ -126,7 +137,9 @@ class Grouper:
         # only against groups it shares something with, not against every open group.
         self._index: dict[str, dict[str, set[str]]] = {}
         self._places = frozenset(extractor.place_label)
-        self._type_scope = {**extractor.type_scope, PROBLEM: "local"}
+        self._class_of = extractor.type_class
+        self._type_scope = {extractor.type_class[t]: sc for t, sc in extractor.type_scope.items()}
+        self._type_scope[PROBLEM] = "local"
 
     @property
     def extractor(self) -> SignatureExtractor:
@@ -162,11 +175,23 @@ class Grouper:
 
     def _place_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
         """True when post and group both name known places and none in common, counting a
-        place as also being in the wider places it lies in (a stop in its city)."""
+        place as also being in the wider places it lies in (a stop in its city); or when
+        both name specific known places (a town, a stop, a road) and none in common: the
+        NYC-Albany bus is not the Boston-NYC bus stuck near Worcester, though both say NYC."""
         scope = self._extractor.place_scope
         mine = {q for p in sig.entities if p in scope for q in scope[p]}
         theirs = {q for p in group.entities if p in scope for q in scope[p]}
-        return bool(mine) and bool(theirs) and not mine & theirs
+        if not mine or not theirs:
+            return False
+        if not mine & theirs:
+            return True
+        weight = self._extractor.place_weight
+        mine_specific = {p for p in sig.entities if p in scope and weight(p) >= 1.0}
+        theirs_specific = {p for p in group.entities if p in scope and weight(p) >= 1.0}
+        if not mine_specific or not theirs_specific:
+            return False
+        # A specific place of one side inside (or around) one of the other's is no conflict.
+        return not any(scope[p] & scope[q] for p in mine_specific for q in theirs_specific)
 
     def _endpoint_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
         """True when the post names a route endpoint the group never named while the group
@@ -212,6 +237,8 @@ class Grouper:
             if (
                 set(sig.types) - {PROBLEM}
                 or (open_problem and not sig.types)
+                # only a place in common: not when the post is about another day's trip
+                or (_DAY in sig.facets and group.facets[_DAY] * 2 <= group.size)
                 or not specific
                 or age > s.specific_window_seconds
                 or score < s.min_score
@@ -230,6 +257,11 @@ class Grouper:
         elif self._endpoint_conflict(sig, group):
             return None
         elif shared_places or nested:
+            # Only route endpoints in common: the weakest evidence ("late", said of every
+            # trip), on either side, needs both of the route's endpoints to reach min_score.
+            weak = max(min(sig.types[t], group.strength.get(t, 1.0)) for t in shared_types)
+            if weak < 0.5 and weak + sum(sig.entities[e] for e in shared_places) < s.min_score:
+                return None
             limit = s.type_only_window_seconds
         elif max(sig.types.get(t, 0.0) for t in shared_types) >= 1.0 and (
             not any(p in self._places for p in sig.entities)
@@ -240,6 +272,19 @@ class Grouper:
         else:
             return None
         return (score, shared) if age <= limit else None
+
+    def _view(self, sig: IncidentSignature) -> IncidentSignature:
+        """What grouping compares: the classes of the post's types and word families (the
+        highest weight of each), and ``earlier`` read as another day."""
+        kinds: dict[str, float] = {}
+        for name, weight in (*sig.mentions.items(), *sig.types.items()):
+            kind = self._class_of.get(name, name)
+            if weight > kinds.get(kind, 0.0):
+                kinds[kind] = weight
+        facets = sig.facets
+        if facets & _OTHER_DAY:
+            facets = (facets - _OTHER_DAY) | {_DAY}
+        return IncidentSignature(kinds, sig.entities, facets)
 
     @staticmethod
     def _facet_conflict(sig: IncidentSignature, group: _Group) -> bool:
@@ -254,7 +299,7 @@ class Grouper:
     def summary(self, group: _Group) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
         ex = self._extractor
-        ranked = [t for t, _ in group.types.most_common() if t != PROBLEM]
+        ranked = [t for t, _ in group.labels.most_common() if t != PROBLEM]
         top_type = ranked[0] if ranked else (PROBLEM if group.types else "unknown")
         places = [p for p, _ in group.entities.most_common() if p in self._places][:2]
         place = " / ".join(ex.place_label[p] for p in places) if places else None
@@ -282,11 +327,12 @@ class Grouper:
         ``category`` (the post's decided category, when known) lets a complaint or safety
         report that names a specific place but no known fault open a group (see PROBLEM);
         ``signature`` is the text's signature when the caller already extracted it."""
-        sig = signature if signature is not None else self._extractor.extract(text)
+        raw = signature if signature is not None else self._extractor.extract(text)
+        sig = self._view(raw)
         if (
             not sig.types
             and category in _PROBLEM_CATEGORIES
-            and "earlier" not in sig.facets
+            and _DAY not in sig.facets
             and any(w >= _PROBLEM_PLACE and e in self._places for e, w in sig.entities.items())
         ):
             sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
@@ -312,9 +358,14 @@ class Grouper:
             if best_rank is None or rank > best_rank:
                 best, best_rank, best_shared, best_score = group, rank, found[1], found[0]
         if best is None:
-            if not sig.types:
-                # Only a report of something going wrong now opens an incident; a post that
-                # merely names the place can still join one (see above).
+            if not sig.types or (
+                max(sig.types.values()) < 1.0
+                and not any(w >= SPECIFIC_PLACE for w in sig.entities.values())
+                and not any(e in self._places for e in sig.entities)
+            ):
+                # Only a report of something going wrong now opens an incident, and a weak one
+                # ("no bus", "cancelled") only with a place; a post that merely names the
+                # place, or no place, can still join one (see above).
                 return GroupAssignment(None, 0, 0.0, ())
             digest = hashlib.blake2s(
                 f"{brand}|{post_id}|{at.isoformat()}|{text[:80]}".encode(), digest_size=6
@@ -325,6 +376,9 @@ class Grouper:
         best.first_seen = min(best.first_seen, at)
         best.last_seen = max(best.last_seen, at)
         best.types.update(sig.types.keys())
+        for kind, weight in sig.types.items():
+            best.strength[kind] = max(best.strength.get(kind, 0.0), weight)
+        best.labels.update({*raw.types, *raw.mentions} or sig.types.keys())
         best.entities.update(sig.entities.keys())
         best.facets.update(sig.facets)
         for key in _keys(sig):
