@@ -33,10 +33,10 @@ comes only from ``post.created_at``, so replays and tests are deterministic.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from datetime import datetime
 
+from socialdesk_classifier.nlp.group_state import GroupAssignment, GroupSummary, OpenGroup
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
@@ -54,57 +54,10 @@ _PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
 #: Facets that say the post is about another day's trip (``earlier`` also feeds priority).
 _OTHER_DAY = frozenset({"earlier", "another_day"})
 _DAY = "another_day"
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSummary:
-    """What the desk and Slack show for an incident group."""
-
-    group_id: str
-    incident_type: str
-    place: str | None
-    first_seen: datetime
-    last_seen: datetime
-    size: int
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready mapping (times as ISO-8601)."""
-        return {
-            "group_id": self.group_id,
-            "incident_type": self.incident_type,
-            "place": self.place,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "size": self.size,
-        }
-
-
-@dataclass(slots=True)
-class _Group:
-    group_id: str
-    brand: str
-    first_seen: datetime
-    last_seen: datetime
-    size: int = 0
-    types: Counter[str] = field(default_factory=Counter)
-    #: the posts' own types and families (the summary names the commonest)
-    labels: Counter[str] = field(default_factory=Counter)
-    #: class -> the strongest weight a post gave it (how distinctive the group's evidence is)
-    strength: dict[str, float] = field(default_factory=dict)
-    entities: Counter[str] = field(default_factory=Counter)
-    facets: Counter[str] = field(default_factory=Counter)
-    keys: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupAssignment:
-    """Where a post went: its group id (or None), the group's size, why, and its summary."""
-
-    group_id: str | None
-    size: int
-    score: float
-    shared: tuple[str, ...]
-    summary: GroupSummary | None = None
+#: A trip on a later day ("tomorrow", "next Sunday"): a question about it is not about today.
+_LATER = "later_day"
+#: Categories whose posts join a group only through what they say happened, not a place alone.
+_ASKS = frozenset({"request", "promo"})
 
 
 def _keys(sig: IncidentSignature) -> list[str]:
@@ -132,7 +85,7 @@ class Grouper:
         self.state_version = self.STATE_VERSION
         self._extractor = extractor
         self._settings = settings or GroupingSettings()
-        self._groups: dict[str, OrderedDict[str, _Group]] = {}
+        self._groups: dict[str, OrderedDict[str, OpenGroup]] = {}
         # brand -> "type:x" / "entity:y" -> ids of open groups holding it: a post is scored
         # only against groups it shares something with, not against every open group.
         self._index: dict[str, dict[str, set[str]]] = {}
@@ -149,7 +102,7 @@ class Grouper:
     def __len__(self) -> int:
         return sum(len(g) for g in self._groups.values())
 
-    def _evict(self, brand: str, now: datetime) -> OrderedDict[str, _Group]:
+    def _evict(self, brand: str, now: datetime) -> OrderedDict[str, OpenGroup]:
         groups = self._groups.setdefault(brand, OrderedDict())
         horizon = self._settings.window_seconds
         # OrderedDict is kept in last-activity order: expired groups are at the front.
@@ -173,7 +126,7 @@ class Grouper:
             drop()
         return groups
 
-    def _place_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
+    def _place_conflict(self, sig: IncidentSignature, group: OpenGroup) -> bool:
         """True when post and group both name known places and none in common, counting a
         place as also being in the wider places it lies in (a stop in its city); or when
         both name specific known places (a town, a stop, a road) and none in common: the
@@ -186,14 +139,19 @@ class Grouper:
         if not mine & theirs:
             return True
         weight = self._extractor.place_weight
-        mine_specific = {p for p in sig.entities if p in scope and weight(p) >= 1.0}
-        theirs_specific = {p for p in group.entities if p in scope and weight(p) >= 1.0}
-        if not mine_specific or not theirs_specific:
+        if not any(weight(p) >= 1.0 for p in sig.entities if p in scope) or not any(
+            weight(p) >= 1.0 for p in group.entities if p in scope
+        ):
             return False
-        # A specific place of one side inside (or around) one of the other's is no conflict.
-        return not any(scope[p] & scope[q] for p in mine_specific for q in theirs_specific)
+        # Both name a town, stop, road or venue: they must share one, or one must lie in the
+        # other's (a stop in its town, a team's game at its stadium).
+        mine_local = {q for p in sig.entities if p in scope and weight(p) >= SPECIFIC_PLACE for q in scope[p]}
+        theirs_local = {
+            q for p in group.entities if p in scope and weight(p) >= SPECIFIC_PLACE for q in scope[p]
+        }
+        return not mine_local & theirs_local
 
-    def _endpoint_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
+    def _endpoint_conflict(self, sig: IncidentSignature, group: OpenGroup) -> bool:
         """True when the post names a route endpoint the group never named while the group
         names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
         weight = self._extractor.place_weight
@@ -207,7 +165,9 @@ class Grouper:
         new = [p for p in sig.entities if p in scope and 0.0 < weight(p) < SPECIFIC_PLACE and p not in theirs]
         return bool(new) and bool(core - mine)
 
-    def _score(self, sig: IncidentSignature, group: _Group, at: datetime) -> tuple[float, list[str]] | None:
+    def _score(
+        self, sig: IncidentSignature, group: OpenGroup, at: datetime, category: str | None = None
+    ) -> tuple[float, list[str]] | None:
         """The match score of a post against an open group, or None when it may not join."""
         s = self._settings
         age = (at - group.last_seen).total_seconds()
@@ -237,8 +197,11 @@ class Grouper:
             if (
                 set(sig.types) - {PROBLEM}
                 or (open_problem and not sig.types)
+                # an ask about a booking at the place ("resend my Gillette ticket") is not a report
+                or category in _ASKS
                 # only a place in common: not when the post is about another day's trip
                 or (_DAY in sig.facets and group.facets[_DAY] * 2 <= group.size)
+                or _LATER in sig.facets
                 or not specific
                 or age > s.specific_window_seconds
                 or score < s.min_score
@@ -287,16 +250,16 @@ class Grouper:
         return IncidentSignature(kinds, sig.entities, facets)
 
     @staticmethod
-    def _facet_conflict(sig: IncidentSignature, group: _Group) -> bool:
+    def _facet_conflict(sig: IncidentSignature, group: OpenGroup) -> bool:
         """True when the post's facets disagree with what most of the group is about."""
-        for facet in set(sig.facets) | set(group.facets):
+        for facet in (set(sig.facets) | set(group.facets)) - {_LATER}:
             in_post = facet in sig.facets
             in_group = group.facets[facet] * 2 > group.size
             if in_post != in_group:
                 return True
         return False
 
-    def summary(self, group: _Group) -> GroupSummary:
+    def summary(self, group: OpenGroup) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
         ex = self._extractor
         ranked = [t for t, _ in group.labels.most_common() if t != PROBLEM]
@@ -343,7 +306,7 @@ class Grouper:
         candidate_ids: set[str] = set()
         for key in _keys(sig):
             candidate_ids.update(index.get(key, ()))
-        best: _Group | None = None
+        best: OpenGroup | None = None
         best_rank: tuple[float, int, datetime] | None = None
         best_shared: list[str] = []
         best_score = 0.0
@@ -351,7 +314,7 @@ class Grouper:
             group = groups[gid]
             if not group.types:
                 continue
-            found = self._score(sig, group, at)
+            found = self._score(sig, group, at, category)
             if found is None:
                 continue
             rank = (found[0], group.size, group.last_seen)
@@ -370,7 +333,7 @@ class Grouper:
             digest = hashlib.blake2s(
                 f"{brand}|{post_id}|{at.isoformat()}|{text[:80]}".encode(), digest_size=6
             )
-            best = _Group(f"g-{brand}-{digest.hexdigest()}", brand, at, at)
+            best = OpenGroup(f"g-{brand}-{digest.hexdigest()}", brand, at, at)
             groups[best.group_id] = best
         best.size += 1
         best.first_seen = min(best.first_seen, at)

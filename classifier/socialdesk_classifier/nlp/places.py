@@ -34,6 +34,7 @@ _STREET = re.compile(
     r"|(\d{1,3})\s*(?:丁目|街|番街)"
 )
 _LATIN = r"[^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+_DIGIT = re.compile(r"\d")
 _CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:{_LATIN}|['’-])*){{0,2}})")
 _POSSESSIVE = re.compile(r"['’](?:s|ve|re|ll|d|m)$", re.IGNORECASE)
 
@@ -46,7 +47,7 @@ def numbered_places(
     key and weight of an alias, if any."""
     found: dict[str, float] = {}
     covered: set[str] = set()
-    if not any(c.isdigit() for c in lower):
+    if _DIGIT.search(lower) is None:
         return found, covered
     for m in _HIGHWAY.finditer(lower):
         number = next(g for g in m.groups() if g)
