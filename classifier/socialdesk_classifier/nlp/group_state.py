@@ -50,6 +50,17 @@ class OpenGroup:
     entities: Counter[str] = field(default_factory=Counter)
     facets: Counter[str] = field(default_factory=Counter)
     keys: set[str] = field(default_factory=set)
+    # Derived after each post joins (read by every candidate post, written by one):
+    #: the types most of its posts report (what the group is about)
+    core: frozenset[str] = frozenset()
+    #: its known places and the wider places they lie in; the same for specific places only
+    around: frozenset[str] = frozenset()
+    around_specific: frozenset[str] = frozenset()
+    #: whether it names a known place, and a known town, stop, road or venue (weight >= 1)
+    placed: bool = False
+    named_specific: bool = False
+    #: the route endpoints at least half of its posts name
+    endpoints: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

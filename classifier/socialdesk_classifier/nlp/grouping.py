@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from datetime import datetime
+from typing import NamedTuple
 
 from socialdesk_classifier.nlp.group_state import GroupAssignment, GroupSummary, OpenGroup
 from socialdesk_classifier.nlp.settings import GroupingSettings
@@ -60,10 +61,37 @@ _LATER = "later_day"
 _ASKS = frozenset({"request", "promo"})
 
 
+class _Where(NamedTuple):
+    """A post's known places, as the conflict checks read them (see OpenGroup)."""
+
+    around: frozenset[str]
+    around_specific: frozenset[str]
+    named_specific: bool
+    endpoints: tuple[str, ...]
+
+
+def _found(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
+    """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
+    score = sum(sig.types[t] for t in types if t in sig.types) + sum(sig.entities[e] for e in places)
+    return score, [f"type:{t}" for t in types] + [f"entity:{e}" for e in places]
+
+
 def _keys(sig: IncidentSignature) -> list[str]:
-    """Index keys: every incident type, and the specific places (an endpoint such as "nyc"
-    would make every post a candidate of every NYC group)."""
+    """A post's lookup keys: its incident types and its specific places (an endpoint such as
+    "nyc" would make every post a candidate of every NYC group)."""
     return [f"type:{t}" for t in sig.types] + [
+        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
+    ]
+
+
+def _group_keys(group: OpenGroup, sig: IncidentSignature) -> list[str]:
+    """A group's index keys after ``sig`` joined it: the types it is about (a post shares a
+    type only with those; all of them while it is about none, see _score), a problem
+    report's, and the specific places."""
+    kinds = list(group.core or group.types)
+    if PROBLEM in group.types and group.core:
+        kinds.append(PROBLEM)
+    return [f"type:{t}" for t in kinds] + [
         f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
     ]
 
@@ -93,6 +121,8 @@ class Grouper:
         self._class_of = extractor.type_class
         self._type_scope = {extractor.type_class[t]: sc for t, sc in extractor.type_scope.items()}
         self._type_scope[PROBLEM] = "local"
+        s = self._settings
+        self._longest = max(s.type_only_window_seconds, s.specific_window_seconds, s.unplaced_window_seconds)
 
     @property
     def extractor(self) -> SignatureExtractor:
@@ -126,69 +156,82 @@ class Grouper:
             drop()
         return groups
 
-    def _place_conflict(self, sig: IncidentSignature, group: OpenGroup) -> bool:
+    def _places_of(self, sig: IncidentSignature) -> _Where:
+        """The post's known places as the conflict checks read them (once per post)."""
+        scope = self._extractor.place_scope
+        weight = self._extractor.place_weight
+        known = [p for p in sig.entities if p in scope]
+        return _Where(
+            frozenset(q for p in known for q in scope[p]),
+            frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p]),
+            any(weight(p) >= 1.0 for p in known),
+            tuple(p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE),
+        )
+
+    def _refresh(self, group: OpenGroup) -> None:
+        """Recompute what candidate posts read of ``group`` after a post joined it."""
+        scope = self._extractor.place_scope
+        weight = self._extractor.place_weight
+        known = [p for p in group.entities if p in scope]
+        group.core = frozenset(t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM)
+        group.around = frozenset(q for p in known for q in scope[p])
+        group.around_specific = frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p])
+        group.placed = bool(known)
+        group.named_specific = any(weight(p) >= 1.0 for p in known)
+        group.endpoints = frozenset(
+            p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE and group.entities[p] * 2 >= group.size
+        )
+
+    @staticmethod
+    def _place_conflict(where: _Where, group: OpenGroup) -> bool:
         """True when post and group both name known places and none in common, counting a
         place as also being in the wider places it lies in (a stop in its city); or when
         both name specific known places (a town, a stop, a road) and none in common: the
         NYC-Albany bus is not the Boston-NYC bus stuck near Worcester, though both say NYC."""
-        scope = self._extractor.place_scope
-        mine = {q for p in sig.entities if p in scope for q in scope[p]}
-        theirs = {q for p in group.entities if p in scope for q in scope[p]}
-        if not mine or not theirs:
+        if not where.around or not group.around:
             return False
-        if not mine & theirs:
+        if not where.around & group.around:
             return True
-        weight = self._extractor.place_weight
-        if not any(weight(p) >= 1.0 for p in sig.entities if p in scope) or not any(
-            weight(p) >= 1.0 for p in group.entities if p in scope
-        ):
-            return False
         # Both name a town, stop, road or venue: they must share one, or one must lie in the
         # other's (a stop in its town, a team's game at its stadium).
-        mine_local = {q for p in sig.entities if p in scope and weight(p) >= SPECIFIC_PLACE for q in scope[p]}
-        theirs_local = {
-            q for p in group.entities if p in scope and weight(p) >= SPECIFIC_PLACE for q in scope[p]
-        }
-        return not mine_local & theirs_local
+        return (
+            where.named_specific
+            and group.named_specific
+            and not where.around_specific & group.around_specific
+        )
 
-    def _endpoint_conflict(self, sig: IncidentSignature, group: OpenGroup) -> bool:
+    @staticmethod
+    def _endpoint_conflict(where: _Where, group: OpenGroup) -> bool:
         """True when the post names a route endpoint the group never named while the group
         names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
-        weight = self._extractor.place_weight
-        scope = self._extractor.place_scope
-        theirs = {q for p in group.entities if p in scope for q in scope[p]}
-        mine = {q for p in sig.entities if p in scope for q in scope[p]}
-        # The group's own endpoints: named by at least half of its posts.
-        core = {
-            p for p, n in group.entities.items() if 0.0 < weight(p) < SPECIFIC_PLACE and n * 2 >= group.size
-        }
-        new = [p for p in sig.entities if p in scope and 0.0 < weight(p) < SPECIFIC_PLACE and p not in theirs]
-        return bool(new) and bool(core - mine)
+        new = [p for p in where.endpoints if p not in group.around]
+        return bool(new) and bool(group.endpoints - where.around)
 
     def _score(
-        self, sig: IncidentSignature, group: OpenGroup, at: datetime, category: str | None = None
+        self,
+        sig: IncidentSignature,
+        where: _Where,
+        group: OpenGroup,
+        at: datetime,
+        category: str | None = None,
     ) -> tuple[float, list[str]] | None:
         """The match score of a post against an open group, or None when it may not join."""
         s = self._settings
         age = (at - group.last_seen).total_seconds()
+        if age > self._longest:
+            return None
         # What the group is about: a type most of its posts (or at least a third) report, not
         # one a single member mentioned in passing; a group opened by a type-less problem
         # report at a place takes the first concrete type that comes along.
-        core = {t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM}
+        core = group.core
         open_problem = not core and PROBLEM in group.types
         shared_types = [t for t in sig.types if t in core or (open_problem and t != PROBLEM)]
         if PROBLEM in sig.types and PROBLEM in group.types:
             shared_types.append(PROBLEM)
         shared_places = [e for e in sig.entities if e in group.entities]
-        # A place within a place of the group (or the other way round) is a weak shared place.
-        pscope = self._extractor.place_scope
-        around = {q for p in group.entities if p in pscope for q in pscope[p]}
-        nested = [e for e in sig.entities if e in pscope and e not in group.entities and pscope[e] & around]
         specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
-        shared = [f"type:{t}" for t in shared_types] + [f"entity:{e}" for e in shared_places]
-        score = sum(sig.types[t] for t in shared_types if t in sig.types) + sum(
-            sig.entities[e] for e in shared_places
-        )
+        if not shared_types and not specific:
+            return None
         if not specific and self._facet_conflict(sig, group):
             return None
         if not shared_types:
@@ -204,22 +247,22 @@ class Grouper:
                 or _LATER in sig.facets
                 or not specific
                 or age > s.specific_window_seconds
-                or score < s.min_score
             ):
                 return None
-            return score, shared
+            found = _found(sig, shared_types, shared_places)
+            return found if found[0] >= s.min_score else None
         scope = self._type_scope
         # A system fault links wherever it is reported, through the type the group is about.
         if any(scope.get(t) == "system" and group.types[t] * 2 >= group.size for t in shared_types):
-            return (score, shared) if age <= s.type_only_window_seconds else None
+            return _found(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
-        if not shared_types or self._place_conflict(sig, group):
+        if not shared_types or self._place_conflict(where, group):
             return None
         if specific:
             limit = s.specific_window_seconds
-        elif self._endpoint_conflict(sig, group):
+        elif self._endpoint_conflict(where, group):
             return None
-        elif shared_places or nested:
+        elif shared_places or (where.around & group.around):
             # Only route endpoints in common: the weakest evidence ("late", said of every
             # trip), on either side, needs both of the route's endpoints to reach min_score.
             weak = max(min(sig.types[t], group.strength.get(t, 1.0)) for t in shared_types)
@@ -227,14 +270,13 @@ class Grouper:
                 return None
             limit = s.type_only_window_seconds
         elif max(sig.types.get(t, 0.0) for t in shared_types) >= 1.0 and (
-            not any(p in self._places for p in sig.entities)
-            or not any(p in self._places for p in group.entities)
+            not where.around or not group.placed
         ):
             # A distinctive type ("broke down", not "no bus") with no place on one side.
             limit = s.unplaced_window_seconds
         else:
             return None
-        return (score, shared) if age <= limit else None
+        return _found(sig, shared_types, shared_places) if age <= limit else None
 
     def _view(self, sig: IncidentSignature) -> IncidentSignature:
         """What grouping compares: the classes of the post's types and word families (the
@@ -303,6 +345,7 @@ class Grouper:
         if sig.empty:
             return GroupAssignment(None, 0, 0.0, ())
         index = self._index[brand]
+        where = self._places_of(sig)
         candidate_ids: set[str] = set()
         for key in _keys(sig):
             candidate_ids.update(index.get(key, ()))
@@ -314,7 +357,7 @@ class Grouper:
             group = groups[gid]
             if not group.types:
                 continue
-            found = self._score(sig, group, at, category)
+            found = self._score(sig, where, group, at, category)
             if found is None:
                 continue
             rank = (found[0], group.size, group.last_seen)
@@ -344,7 +387,8 @@ class Grouper:
         best.labels.update({*raw.types, *raw.mentions} or sig.types.keys())
         best.entities.update(sig.entities.keys())
         best.facets.update(sig.facets)
-        for key in _keys(sig):
+        self._refresh(best)
+        for key in _group_keys(best, sig):
             if key not in best.keys:
                 best.keys.add(key)
                 index.setdefault(key, set()).add(best.group_id)
