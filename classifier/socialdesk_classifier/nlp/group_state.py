@@ -1,13 +1,31 @@
 """The records grouping keeps and hands out: an open group's state, a post's assignment and
-the summary the desk and Slack show (see :mod:`~socialdesk_classifier.nlp.grouping`)."""
+the summary the desk and Slack show, and the index keys and join score they are read by (see
+:mod:`~socialdesk_classifier.nlp.grouping`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-__all__ = ["GroupAssignment", "GroupSummary", "OpenGroup"]
+from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature
+
+__all__ = [
+    "PROBLEM",
+    "GroupAssignment",
+    "GroupSummary",
+    "OpenGroup",
+    "Where",
+    "group_keys",
+    "join_score",
+    "post_keys",
+]
+
+#: The incident type of a complaint or safety report that names a specific place but no
+#: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
+#: that place join, whatever they report.
+PROBLEM = "problem"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +90,38 @@ class GroupAssignment:
     score: float
     shared: tuple[str, ...]
     summary: GroupSummary | None = None
+
+
+class Where(NamedTuple):
+    """A post's known places, as the conflict checks read them (see OpenGroup)."""
+
+    around: frozenset[str]
+    around_specific: frozenset[str]
+    named_specific: bool
+    endpoints: tuple[str, ...]
+
+
+def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
+    """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
+    score = sum(sig.types[t] for t in types if t in sig.types) + sum(sig.entities[e] for e in places)
+    return score, [f"type:{t}" for t in types] + [f"entity:{e}" for e in places]
+
+
+def post_keys(sig: IncidentSignature) -> list[str]:
+    """A post's lookup keys: its incident types and its specific places (an endpoint such as
+    "nyc" would make every post a candidate of every NYC group)."""
+    return [f"type:{t}" for t in sig.types] + [
+        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
+    ]
+
+
+def group_keys(group: OpenGroup, sig: IncidentSignature) -> list[str]:
+    """A group's index keys after ``sig`` joined it: the types it is about (a post shares a
+    type only with those; all of them while it is about none, see _score), a problem
+    report's, and the specific places."""
+    kinds = list(group.core or group.types)
+    if PROBLEM in group.types and group.core:
+        kinds.append(PROBLEM)
+    return [f"type:{t}" for t in kinds] + [
+        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
+    ]

@@ -11,19 +11,24 @@ A post joins an open group of its brand when they share an incident type and
 
 - the type is a *system* fault (ticket scanning down, double charges): wherever it is, within
   ``type_only_window_seconds`` of the group's last post;
-- or they name a common place and no conflicting one: within ``specific_window_seconds`` when the
+- or they name a common place and no conflicting one (two different towns, stops or roads
+  conflict even when both routes end in NYC): within ``specific_window_seconds`` when the
   common place is specific (a stop, a venue, a highway), ``type_only_window_seconds`` when it
-  is only a route endpoint ("NYC") and the post names no endpoint the group never named;
-- or the post names no place at all: within ``unplaced_window_seconds``.
+  is only a route endpoint ("NYC") and the post names no endpoint the group never named (the
+  weakest evidence, "late", needs both endpoints of the route);
+- or one side names no place at all and the type is distinctive: within
+  ``unplaced_window_seconds``.
 
 "Incident type" here is the type's *class* (signature): what the post reports (its types)
 or merely mentions (grouping-only word families: "thanks for handling the breakdown"), so a
 complaint, a safety report, a question and a thank-you about one incident compare alike.
 A post with no incident class of its own (a question about the stop) joins a group only
-through a specific place it names. A post about another day's trip ("last week", "Monday's
-bus", "3 weeks ago") does not join a group about today through a type alone
-(facets; with no incident of its own, even at a shared specific place). Every group carries its summary (type, place, first and last seen, size) for the
-desk and Slack.
+through a specific place it names, and not when it asks for something (a request) or is
+about another day's trip ("Monday's bus", "next Sunday", "last week"). A post about a trip
+days or weeks ago ("3 weeks ago") joins no local incident and opens none; "yesterday" and
+"last night" only keep a post from joining through a type alone (riders report last night's
+stranding the next morning). Every group carries its summary (type, place, first and last
+seen, size) for the desk and Slack.
 
 State is bounded: groups expire ``window_seconds`` after their last post and each brand keeps
 at most ``max_groups_per_brand`` open groups (least recently active evicted first). Time
@@ -35,65 +40,38 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from datetime import datetime
-from typing import NamedTuple
 
-from socialdesk_classifier.nlp.group_state import GroupAssignment, GroupSummary, OpenGroup
+from socialdesk_classifier.nlp.group_state import (
+    PROBLEM,
+    GroupAssignment,
+    GroupSummary,
+    OpenGroup,
+    Where,
+    group_keys,
+    join_score,
+    post_keys,
+)
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
 __all__ = ["PROBLEM", "GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
 
-#: The incident type of a complaint or safety report that names a specific place but no
-#: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
-#: that place join, whatever they report.
-PROBLEM = "problem"
 #: How specific a place must be for a type-less report there to open a group (a town or a
 #: venue, not a route endpoint nor a place many trips pass through such as Newark).
 _PROBLEM_PLACE = 1.0
 #: Categories whose type-less posts at a specific place report a problem.
 _PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
 #: Facets that say the post is about another day's trip (``earlier`` also feeds priority).
-_OTHER_DAY = frozenset({"earlier", "another_day"})
 _DAY = "another_day"
+#: Days, weeks or months ago: no local join at all (grouping-only facet).
+_LONG_AGO = "long_ago"
+#: ... or an earlier day, "yesterday" included (riders report last night's stranding the next
+#: morning: with an incident of its own and a place in common such a post still joins).
+_OTHER_DAY = frozenset({"earlier", _DAY, _LONG_AGO})
 #: A trip on a later day ("tomorrow", "next Sunday"): a question about it is not about today.
 _LATER = "later_day"
 #: Categories whose posts join a group only through what they say happened, not a place alone.
 _ASKS = frozenset({"request", "promo"})
-
-
-class _Where(NamedTuple):
-    """A post's known places, as the conflict checks read them (see OpenGroup)."""
-
-    around: frozenset[str]
-    around_specific: frozenset[str]
-    named_specific: bool
-    endpoints: tuple[str, ...]
-
-
-def _found(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
-    """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
-    score = sum(sig.types[t] for t in types if t in sig.types) + sum(sig.entities[e] for e in places)
-    return score, [f"type:{t}" for t in types] + [f"entity:{e}" for e in places]
-
-
-def _keys(sig: IncidentSignature) -> list[str]:
-    """A post's lookup keys: its incident types and its specific places (an endpoint such as
-    "nyc" would make every post a candidate of every NYC group)."""
-    return [f"type:{t}" for t in sig.types] + [
-        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
-    ]
-
-
-def _group_keys(group: OpenGroup, sig: IncidentSignature) -> list[str]:
-    """A group's index keys after ``sig`` joined it: the types it is about (a post shares a
-    type only with those; all of them while it is about none, see _score), a problem
-    report's, and the specific places."""
-    kinds = list(group.core or group.types)
-    if PROBLEM in group.types and group.core:
-        kinds.append(PROBLEM)
-    return [f"type:{t}" for t in kinds] + [
-        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
-    ]
 
 
 class Grouper:
@@ -156,12 +134,12 @@ class Grouper:
             drop()
         return groups
 
-    def _places_of(self, sig: IncidentSignature) -> _Where:
+    def _places_of(self, sig: IncidentSignature) -> Where:
         """The post's known places as the conflict checks read them (once per post)."""
         scope = self._extractor.place_scope
         weight = self._extractor.place_weight
         known = [p for p in sig.entities if p in scope]
-        return _Where(
+        return Where(
             frozenset(q for p in known for q in scope[p]),
             frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p]),
             any(weight(p) >= 1.0 for p in known),
@@ -183,7 +161,7 @@ class Grouper:
         )
 
     @staticmethod
-    def _place_conflict(where: _Where, group: OpenGroup) -> bool:
+    def _place_conflict(where: Where, group: OpenGroup) -> bool:
         """True when post and group both name known places and none in common, counting a
         place as also being in the wider places it lies in (a stop in its city); or when
         both name specific known places (a town, a stop, a road) and none in common: the
@@ -201,7 +179,7 @@ class Grouper:
         )
 
     @staticmethod
-    def _endpoint_conflict(where: _Where, group: OpenGroup) -> bool:
+    def _endpoint_conflict(where: Where, group: OpenGroup) -> bool:
         """True when the post names a route endpoint the group never named while the group
         names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
         new = [p for p in where.endpoints if p not in group.around]
@@ -210,7 +188,7 @@ class Grouper:
     def _score(
         self,
         sig: IncidentSignature,
-        where: _Where,
+        where: Where,
         group: OpenGroup,
         at: datetime,
         category: str | None = None,
@@ -243,21 +221,23 @@ class Grouper:
                 # an ask about a booking at the place ("resend my Gillette ticket") is not a report
                 or category in _ASKS
                 # only a place in common: not when the post is about another day's trip
-                or (_DAY in sig.facets and group.facets[_DAY] * 2 <= group.size)
+                or any(f in sig.facets and group.facets[f] * 2 <= group.size for f in _OTHER_DAY)
                 or _LATER in sig.facets
                 or not specific
                 or age > s.specific_window_seconds
             ):
                 return None
-            found = _found(sig, shared_types, shared_places)
+            found = join_score(sig, shared_types, shared_places)
             return found if found[0] >= s.min_score else None
         scope = self._type_scope
         # A system fault links wherever it is reported, through the type the group is about.
         if any(scope.get(t) == "system" and group.types[t] * 2 >= group.size for t in shared_types):
-            return _found(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
+            return join_score(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
         if not shared_types or self._place_conflict(where, group):
             return None
+        if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size:
+            return None  # days or weeks ago: not today's incident here, whatever it reports
         if specific:
             limit = s.specific_window_seconds
         elif self._endpoint_conflict(where, group):
@@ -276,7 +256,7 @@ class Grouper:
             limit = s.unplaced_window_seconds
         else:
             return None
-        return _found(sig, shared_types, shared_places) if age <= limit else None
+        return join_score(sig, shared_types, shared_places) if age <= limit else None
 
     def _view(self, sig: IncidentSignature) -> IncidentSignature:
         """What grouping compares: the classes of the post's types and word families (the
@@ -287,8 +267,8 @@ class Grouper:
             if weight > kinds.get(kind, 0.0):
                 kinds[kind] = weight
         facets = sig.facets
-        if facets & _OTHER_DAY:
-            facets = (facets - _OTHER_DAY) | {_DAY}
+        if _LONG_AGO in facets:  # "3 weeks ago" is also earlier
+            facets |= {"earlier"}
         return IncidentSignature(kinds, sig.entities, facets)
 
     @staticmethod
@@ -337,7 +317,7 @@ class Grouper:
         if (
             not sig.types
             and category in _PROBLEM_CATEGORIES
-            and _DAY not in sig.facets
+            and not sig.facets & _OTHER_DAY
             and any(w >= _PROBLEM_PLACE and e in self._places for e, w in sig.entities.items())
         ):
             sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
@@ -347,7 +327,7 @@ class Grouper:
         index = self._index[brand]
         where = self._places_of(sig)
         candidate_ids: set[str] = set()
-        for key in _keys(sig):
+        for key in post_keys(sig):
             candidate_ids.update(index.get(key, ()))
         best: OpenGroup | None = None
         best_rank: tuple[float, int, datetime] | None = None
@@ -364,12 +344,16 @@ class Grouper:
             if best_rank is None or rank > best_rank:
                 best, best_rank, best_shared, best_score = group, rank, found[1], found[0]
         if best is None:
-            if not sig.types or (
-                max(sig.types.values()) < 1.0
-                and not any(w >= SPECIFIC_PLACE for w in sig.entities.values())
-                and not any(e in self._places for e in sig.entities)
+            if (
+                not sig.types
+                or _LONG_AGO in sig.facets
+                or (
+                    max(sig.types.values()) < 1.0
+                    and not any(w >= SPECIFIC_PLACE for w in sig.entities.values())
+                    and not any(e in self._places for e in sig.entities)
+                )
             ):
-                # Only a report of something going wrong now opens an incident, and a weak one
+                # Only a report of something going wrong now (not weeks ago) opens an incident, and a weak one
                 # ("no bus", "cancelled") only with a place; a post that merely names the
                 # place, or no place, can still join one (see above).
                 return GroupAssignment(None, 0, 0.0, ())
@@ -388,7 +372,7 @@ class Grouper:
         best.entities.update(sig.entities.keys())
         best.facets.update(sig.facets)
         self._refresh(best)
-        for key in _group_keys(best, sig):
+        for key in group_keys(best, sig):
             if key not in best.keys:
                 best.keys.add(key)
                 index.setdefault(key, set()).add(best.group_id)
