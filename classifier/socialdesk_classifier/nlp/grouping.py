@@ -74,6 +74,9 @@ _LATER = "later_day"
 _ASKS = frozenset({"request", "promo"})
 
 
+_NOWHERE = Where(frozenset(), frozenset(), False, ())
+
+
 class Grouper:
     """Stateful incident grouping with time-windowed, bounded memory.
 
@@ -314,6 +317,9 @@ class Grouper:
         ``signature`` is the text's signature when the caller already extracted it."""
         raw = signature if signature is not None else self._extractor.extract(text)
         sig = self._view(raw)
+        if sig.empty:
+            self._evict(brand, at)
+            return GroupAssignment(None, 0, 0.0, ())
         if (
             not sig.types
             and category in _PROBLEM_CATEGORIES
@@ -325,10 +331,10 @@ class Grouper:
         if sig.empty:
             return GroupAssignment(None, 0, 0.0, ())
         index = self._index[brand]
-        where = self._places_of(sig)
         candidate_ids: set[str] = set()
         for key in post_keys(sig):
             candidate_ids.update(index.get(key, ()))
+        where = self._places_of(sig) if candidate_ids else _NOWHERE
         best: OpenGroup | None = None
         best_rank: tuple[float, int, datetime] | None = None
         best_shared: list[str] = []
