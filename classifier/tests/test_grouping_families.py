@@ -257,3 +257,19 @@ def test_the_summary_names_what_most_posts_report(extractor: SignatureExtractor)
     assert last.summary.incident_type == "smoke or fire on the bus"
     assert last.summary.place is not None and "Syracuse" in last.summary.place
     assert last.summary.first_seen == when[0] and last.summary.last_seen == when[-1]
+
+
+def test_only_saying_it_was_hot_needs_the_route_not_one_city(extractor: SignatureExtractor) -> None:
+    g = Grouper(extractor)
+    ids = _stream(
+        g,
+        [
+            ("complaint", "the AC on the NYC to Boston bus is dead, we're melting"),
+            ("complaint", "no air conditioning on the New York - Boston run, awful"),
+            ("complaint", "so hot on my Boston bus lol"),
+            ("praise", "thanks to the driver on the sweltering NYC-Boston run who handed out water"),
+        ],
+    )
+    assert ids[0] is not None and ids[1] == ids[0]
+    assert ids[2] != ids[0]  # one endpoint and a word for the heat: not enough
+    assert ids[3] == ids[0]  # the route's two endpoints: the same bus
