@@ -74,6 +74,10 @@ _LATER = "later_day"
 _ASKS = frozenset({"request", "promo"})
 
 
+#: What release 2 of the layout called an open group: such snapshots still unpickle, then
+#: ``STATE_VERSION`` has them discarded (domain.Engine.restore) instead of failing the start.
+_Group = OpenGroup
+
 _NOWHERE = Where(frozenset(), frozenset(), False, ())
 
 
