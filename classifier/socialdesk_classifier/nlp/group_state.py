@@ -71,6 +71,9 @@ class OpenGroup:
     # Derived after each post joins (read by every candidate post, written by one):
     #: the types most of its posts report (what the group is about)
     core: frozenset[str] = frozenset()
+    #: the type most of its posts report, and how many report its commonest local type
+    top: str = ""
+    local_most: int = 0
     #: its known places and the wider places they lie in; the same for specific places only
     around: frozenset[str] = frozenset()
     around_specific: frozenset[str] = frozenset()

@@ -158,6 +158,10 @@ class Grouper:
         scope = self._extractor.place_scope
         weight = self._extractor.place_weight
         known = [p for p in group.entities if p in scope]
+        group.local_most = max(
+            (n for t, n in group.types.items() if self._type_scope.get(t, "local") == "local"), default=0
+        )
+        group.top = max(group.types, key=lambda t: (group.types[t], t != PROBLEM, t))
         group.core = frozenset(t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM)
         group.around = frozenset(q for p in known for q in scope[p])
         group.around_specific = frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p])
@@ -238,7 +242,12 @@ class Grouper:
             return found if found[0] >= s.min_score else None
         scope = self._type_scope
         # A system fault links wherever it is reported, through the type the group is about.
-        if any(scope.get(t) == "system" and group.types[t] * 2 >= group.size for t in shared_types):
+        if any(
+            scope.get(t) == "system"
+            and group.types[t] * 2 >= group.size
+            and group.types[t] >= group.local_most
+            for t in shared_types
+        ):
             return join_score(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
         if not shared_types or self._place_conflict(where, group):
@@ -256,10 +265,15 @@ class Grouper:
             if weak < 0.5 and weak + sum(sig.entities[e] for e in shared_places) < s.min_score:
                 return None
             limit = s.type_only_window_seconds
-        elif max(sig.types.get(t, 0.0) for t in shared_types) >= 1.0 and (
-            not where.around or not group.placed
+        elif (
+            group.top in shared_types
+            and sig.types[group.top] >= 1.0
+            and max(sig.types.values()) <= sig.types[group.top]
+            and (not where.around or not group.placed)
         ):
-            # A distinctive type ("broke down", not "no bus") with no place on one side.
+            # A distinctive type ("broke down", not "no bus") with no place on one side: the
+            # type the group is most about, and the post's strongest (a post saying two things
+            # must not bridge two incidents).
             limit = s.unplaced_window_seconds
         else:
             return None
