@@ -17,8 +17,10 @@ __all__ = [
     "GroupSummary",
     "OpenGroup",
     "Where",
+    "endpoint_conflict",
     "group_keys",
     "join_score",
+    "place_conflict",
     "post_keys",
 ]
 
@@ -128,3 +130,24 @@ def group_keys(group: OpenGroup, sig: IncidentSignature) -> list[str]:
     return [f"type:{t}" for t in kinds] + [
         f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
     ]
+
+
+def place_conflict(where: Where, group: OpenGroup) -> bool:
+    """True when post and group both name known places and none in common, counting a
+    place as also being in the wider places it lies in (a stop in its city); or when
+    both name specific known places (a town, a stop, a road) and none in common: the
+    NYC-Albany bus is not the Boston-NYC bus stuck near Worcester, though both say NYC."""
+    if not where.around or not group.around:
+        return False
+    if not where.around & group.around:
+        return True
+    # Both name a town, stop, road or venue: they must share one, or one must lie in the
+    # other's (a stop in its town, a team's game at its stadium).
+    return where.named_specific and group.named_specific and not where.around_specific & group.around_specific
+
+
+def endpoint_conflict(where: Where, group: OpenGroup) -> bool:
+    """True when the post names a route endpoint the group never named while the group
+    names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
+    new = [p for p in where.endpoints if p not in group.around]
+    return bool(new) and bool(group.endpoints - where.around)

@@ -47,8 +47,10 @@ from socialdesk_classifier.nlp.group_state import (
     GroupSummary,
     OpenGroup,
     Where,
+    endpoint_conflict,
     group_keys,
     join_score,
+    place_conflict,
     post_keys,
 )
 from socialdesk_classifier.nlp.settings import GroupingSettings
@@ -171,31 +173,6 @@ class Grouper:
             p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE and group.entities[p] * 2 >= group.size
         )
 
-    @staticmethod
-    def _place_conflict(where: Where, group: OpenGroup) -> bool:
-        """True when post and group both name known places and none in common, counting a
-        place as also being in the wider places it lies in (a stop in its city); or when
-        both name specific known places (a town, a stop, a road) and none in common: the
-        NYC-Albany bus is not the Boston-NYC bus stuck near Worcester, though both say NYC."""
-        if not where.around or not group.around:
-            return False
-        if not where.around & group.around:
-            return True
-        # Both name a town, stop, road or venue: they must share one, or one must lie in the
-        # other's (a stop in its town, a team's game at its stadium).
-        return (
-            where.named_specific
-            and group.named_specific
-            and not where.around_specific & group.around_specific
-        )
-
-    @staticmethod
-    def _endpoint_conflict(where: Where, group: OpenGroup) -> bool:
-        """True when the post names a route endpoint the group never named while the group
-        names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
-        new = [p for p in where.endpoints if p not in group.around]
-        return bool(new) and bool(group.endpoints - where.around)
-
     def _score(
         self,
         sig: IncidentSignature,
@@ -250,13 +227,13 @@ class Grouper:
         ):
             return join_score(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
-        if not shared_types or self._place_conflict(where, group):
+        if not shared_types or place_conflict(where, group):
             return None
         if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size:
             return None  # days or weeks ago: not today's incident here, whatever it reports
         if specific:
             limit = s.specific_window_seconds
-        elif self._endpoint_conflict(where, group):
+        elif endpoint_conflict(where, group):
             return None
         elif shared_places or (where.around & group.around):
             # Only route endpoints in common: the weakest evidence ("late", said of every
