@@ -11,15 +11,24 @@ A post joins an open group of its brand when they share an incident type and
 
 - the type is a *system* fault (ticket scanning down, double charges): wherever it is, within
   ``type_only_window_seconds`` of the group's last post;
-- or they name a common place and no conflicting one: within ``specific_window_seconds`` when the
+- or they name a common place and no conflicting one (two different towns, stops or roads
+  conflict even when both routes end in NYC): within ``specific_window_seconds`` when the
   common place is specific (a stop, a venue, a highway), ``type_only_window_seconds`` when it
-  is only a route endpoint ("NYC") and the post names no endpoint the group never named;
-- or the post names no place at all: within ``unplaced_window_seconds``.
+  is only a route endpoint ("NYC") and the post names no endpoint the group never named (the
+  weakest evidence, "late", needs both endpoints of the route);
+- or one side names no place at all and the type is distinctive: within
+  ``unplaced_window_seconds``.
 
-A post with no incident type of its own (a question about the stop, a thanks) joins a group
-only through a specific place it names. A post about an earlier trip ("last week") does not
-join a group about today (facets). Every group carries its summary (type, place, first and
-last seen, size) for the desk and Slack.
+"Incident type" here is the type's *class* (signature): what the post reports (its types)
+or merely mentions (grouping-only word families: "thanks for handling the breakdown"), so a
+complaint, a safety report, a question and a thank-you about one incident compare alike.
+A post with no incident class of its own (a question about the stop) joins a group only
+through a specific place it names, and not when it asks for something (a request) or is
+about another day's trip ("Monday's bus", "next Sunday", "last week"). A post about a trip
+days or weeks ago ("3 weeks ago") joins no local incident and opens none; "yesterday" and
+"last night" only keep a post from joining through a type alone (riders report last night's
+stranding the next morning). Every group carries its summary (type, place, first and last
+seen, size) for the desk and Slack.
 
 State is bounded: groups expire ``window_seconds`` after their last post and each brand keeps
 at most ``max_groups_per_brand`` open groups (least recently active evicted first). Time
@@ -29,79 +38,49 @@ comes only from ``post.created_at``, so replays and tests are deterministic.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from datetime import datetime
 
+from socialdesk_classifier.nlp.group_state import (
+    PROBLEM,
+    GroupAssignment,
+    GroupSummary,
+    OpenGroup,
+    Where,
+    endpoint_conflict,
+    group_keys,
+    join_score,
+    place_conflict,
+    post_keys,
+)
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
 __all__ = ["PROBLEM", "GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
 
-#: The incident type of a complaint or safety report that names a specific place but no
-#: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
-#: that place join, whatever they report.
-PROBLEM = "problem"
 #: How specific a place must be for a type-less report there to open a group (a town or a
 #: venue, not a route endpoint nor a place many trips pass through such as Newark).
 _PROBLEM_PLACE = 1.0
 #: Categories whose type-less posts at a specific place report a problem.
 _PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
+#: Facets that say the post is about another day's trip (``earlier`` also feeds priority).
+_DAY = "another_day"
+#: Days, weeks or months ago: no local join at all (grouping-only facet).
+_LONG_AGO = "long_ago"
+#: ... or an earlier day, "yesterday" included (riders report last night's stranding the next
+#: morning: with an incident of its own and a place in common such a post still joins).
+_OTHER_DAY = frozenset({"earlier", _DAY, _LONG_AGO})
+#: A trip on a later day ("tomorrow", "next Sunday"): a question about it is not about today.
+_LATER = "later_day"
+#: Categories whose posts join a group only through what they say happened, not a place alone.
+_ASKS = frozenset({"request", "promo"})
 
 
-@dataclass(frozen=True, slots=True)
-class GroupSummary:
-    """What the desk and Slack show for an incident group."""
+#: What release 2 of the layout called an open group: such snapshots still unpickle, then
+#: ``STATE_VERSION`` has them discarded (domain.Engine.restore) instead of failing the start.
+_Group = OpenGroup
 
-    group_id: str
-    incident_type: str
-    place: str | None
-    first_seen: datetime
-    last_seen: datetime
-    size: int
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready mapping (times as ISO-8601)."""
-        return {
-            "group_id": self.group_id,
-            "incident_type": self.incident_type,
-            "place": self.place,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "size": self.size,
-        }
-
-
-@dataclass(slots=True)
-class _Group:
-    group_id: str
-    brand: str
-    first_seen: datetime
-    last_seen: datetime
-    size: int = 0
-    types: Counter[str] = field(default_factory=Counter)
-    entities: Counter[str] = field(default_factory=Counter)
-    facets: Counter[str] = field(default_factory=Counter)
-    keys: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupAssignment:
-    """Where a post went: its group id (or None), the group's size, why, and its summary."""
-
-    group_id: str | None
-    size: int
-    score: float
-    shared: tuple[str, ...]
-    summary: GroupSummary | None = None
-
-
-def _keys(sig: IncidentSignature) -> list[str]:
-    """Index keys: every incident type, and the specific places (an endpoint such as "nyc"
-    would make every post a candidate of every NYC group)."""
-    return [f"type:{t}" for t in sig.types] + [
-        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
-    ]
+_NOWHERE = Where(frozenset(), frozenset(), False, ())
 
 
 class Grouper:
@@ -115,18 +94,22 @@ class Grouper:
     """
 
     #: Bumped when the pickled layout changes: an older snapshot is then not restored.
-    STATE_VERSION = 2
+    STATE_VERSION = 3
 
     def __init__(self, extractor: SignatureExtractor, settings: GroupingSettings | None = None) -> None:
         self.state_version = self.STATE_VERSION
         self._extractor = extractor
         self._settings = settings or GroupingSettings()
-        self._groups: dict[str, OrderedDict[str, _Group]] = {}
+        self._groups: dict[str, OrderedDict[str, OpenGroup]] = {}
         # brand -> "type:x" / "entity:y" -> ids of open groups holding it: a post is scored
         # only against groups it shares something with, not against every open group.
         self._index: dict[str, dict[str, set[str]]] = {}
         self._places = frozenset(extractor.place_label)
-        self._type_scope = {**extractor.type_scope, PROBLEM: "local"}
+        self._class_of = extractor.type_class
+        self._type_scope = {extractor.type_class[t]: sc for t, sc in extractor.type_scope.items()}
+        self._type_scope[PROBLEM] = "local"
+        s = self._settings
+        self._longest = max(s.type_only_window_seconds, s.specific_window_seconds, s.unplaced_window_seconds)
 
     @property
     def extractor(self) -> SignatureExtractor:
@@ -136,7 +119,7 @@ class Grouper:
     def __len__(self) -> int:
         return sum(len(g) for g in self._groups.values())
 
-    def _evict(self, brand: str, now: datetime) -> OrderedDict[str, _Group]:
+    def _evict(self, brand: str, now: datetime) -> OrderedDict[str, OpenGroup]:
         groups = self._groups.setdefault(brand, OrderedDict())
         horizon = self._settings.window_seconds
         # OrderedDict is kept in last-activity order: expired groups are at the front.
@@ -160,50 +143,61 @@ class Grouper:
             drop()
         return groups
 
-    def _place_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
-        """True when post and group both name known places and none in common, counting a
-        place as also being in the wider places it lies in (a stop in its city)."""
+    def _places_of(self, sig: IncidentSignature) -> Where:
+        """The post's known places as the conflict checks read them (once per post)."""
         scope = self._extractor.place_scope
-        mine = {q for p in sig.entities if p in scope for q in scope[p]}
-        theirs = {q for p in group.entities if p in scope for q in scope[p]}
-        return bool(mine) and bool(theirs) and not mine & theirs
-
-    def _endpoint_conflict(self, sig: IncidentSignature, group: _Group) -> bool:
-        """True when the post names a route endpoint the group never named while the group
-        names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
         weight = self._extractor.place_weight
-        scope = self._extractor.place_scope
-        theirs = {q for p in group.entities if p in scope for q in scope[p]}
-        mine = {q for p in sig.entities if p in scope for q in scope[p]}
-        # The group's own endpoints: named by at least half of its posts.
-        core = {
-            p for p, n in group.entities.items() if 0.0 < weight(p) < SPECIFIC_PLACE and n * 2 >= group.size
-        }
-        new = [p for p in sig.entities if p in scope and 0.0 < weight(p) < SPECIFIC_PLACE and p not in theirs]
-        return bool(new) and bool(core - mine)
+        known = [p for p in sig.entities if p in scope]
+        return Where(
+            frozenset(q for p in known for q in scope[p]),
+            frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p]),
+            any(weight(p) >= 1.0 for p in known),
+            tuple(p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE),
+        )
 
-    def _score(self, sig: IncidentSignature, group: _Group, at: datetime) -> tuple[float, list[str]] | None:
+    def _refresh(self, group: OpenGroup) -> None:
+        """Recompute what candidate posts read of ``group`` after a post joined it."""
+        scope = self._extractor.place_scope
+        weight = self._extractor.place_weight
+        known = [p for p in group.entities if p in scope]
+        group.local_most = max(
+            (n for t, n in group.types.items() if self._type_scope.get(t, "local") == "local"), default=0
+        )
+        group.top = max(group.types, key=lambda t: (group.types[t], t != PROBLEM, t))
+        group.core = frozenset(t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM)
+        group.around = frozenset(q for p in known for q in scope[p])
+        group.around_specific = frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p])
+        group.placed = bool(known)
+        group.named_specific = any(weight(p) >= 1.0 for p in known)
+        group.endpoints = frozenset(
+            p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE and group.entities[p] * 2 >= group.size
+        )
+
+    def _score(
+        self,
+        sig: IncidentSignature,
+        where: Where,
+        group: OpenGroup,
+        at: datetime,
+        category: str | None = None,
+    ) -> tuple[float, list[str]] | None:
         """The match score of a post against an open group, or None when it may not join."""
         s = self._settings
         age = (at - group.last_seen).total_seconds()
+        if age > self._longest:
+            return None
         # What the group is about: a type most of its posts (or at least a third) report, not
         # one a single member mentioned in passing; a group opened by a type-less problem
         # report at a place takes the first concrete type that comes along.
-        core = {t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM}
+        core = group.core
         open_problem = not core and PROBLEM in group.types
         shared_types = [t for t in sig.types if t in core or (open_problem and t != PROBLEM)]
         if PROBLEM in sig.types and PROBLEM in group.types:
             shared_types.append(PROBLEM)
         shared_places = [e for e in sig.entities if e in group.entities]
-        # A place within a place of the group (or the other way round) is a weak shared place.
-        pscope = self._extractor.place_scope
-        around = {q for p in group.entities if p in pscope for q in pscope[p]}
-        nested = [e for e in sig.entities if e in pscope and e not in group.entities and pscope[e] & around]
         specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
-        shared = [f"type:{t}" for t in shared_types] + [f"entity:{e}" for e in shared_places]
-        score = sum(sig.types[t] for t in shared_types if t in sig.types) + sum(
-            sig.entities[e] for e in shared_places
-        )
+        if not shared_types and not specific:
+            return None
         if not specific and self._facet_conflict(sig, group):
             return None
         if not shared_types:
@@ -212,49 +206,83 @@ class Grouper:
             if (
                 set(sig.types) - {PROBLEM}
                 or (open_problem and not sig.types)
+                # an ask about a booking at the place ("resend my Gillette ticket") is not a report
+                or category in _ASKS
+                # only a place in common: not when the post is about another day's trip
+                or any(f in sig.facets and group.facets[f] * 2 <= group.size for f in _OTHER_DAY)
+                or _LATER in sig.facets
                 or not specific
                 or age > s.specific_window_seconds
-                or score < s.min_score
             ):
                 return None
-            return score, shared
+            found = join_score(sig, shared_types, shared_places)
+            return found if found[0] >= s.min_score else None
         scope = self._type_scope
         # A system fault links wherever it is reported, through the type the group is about.
-        if any(scope.get(t) == "system" and group.types[t] * 2 >= group.size for t in shared_types):
-            return (score, shared) if age <= s.type_only_window_seconds else None
+        if any(
+            scope.get(t) == "system"
+            and group.types[t] * 2 >= group.size
+            and group.types[t] >= group.local_most
+            for t in shared_types
+        ):
+            return join_score(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
-        if not shared_types or self._place_conflict(sig, group):
+        if not shared_types or place_conflict(where, group):
             return None
+        if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size:
+            return None  # days or weeks ago: not today's incident here, whatever it reports
         if specific:
             limit = s.specific_window_seconds
-        elif self._endpoint_conflict(sig, group):
+        elif endpoint_conflict(where, group):
             return None
-        elif shared_places or nested:
+        elif shared_places or (where.around & group.around):
+            # Only route endpoints in common: the weakest evidence ("late", said of every
+            # trip), on either side, needs both of the route's endpoints to reach min_score.
+            weak = max(min(sig.types[t], group.strength.get(t, 1.0)) for t in shared_types)
+            if weak < 0.5 and weak + sum(sig.entities[e] for e in shared_places) < s.min_score:
+                return None
             limit = s.type_only_window_seconds
-        elif max(sig.types.get(t, 0.0) for t in shared_types) >= 1.0 and (
-            not any(p in self._places for p in sig.entities)
-            or not any(p in self._places for p in group.entities)
+        elif (
+            group.top in shared_types
+            and sig.types[group.top] >= 1.0
+            and max(sig.types.values()) <= sig.types[group.top]
+            and (not where.around or not group.placed)
         ):
-            # A distinctive type ("broke down", not "no bus") with no place on one side.
+            # A distinctive type ("broke down", not "no bus") with no place on one side: the
+            # type the group is most about, and the post's strongest (a post saying two things
+            # must not bridge two incidents).
             limit = s.unplaced_window_seconds
         else:
             return None
-        return (score, shared) if age <= limit else None
+        return join_score(sig, shared_types, shared_places) if age <= limit else None
+
+    def _view(self, sig: IncidentSignature) -> IncidentSignature:
+        """What grouping compares: the classes of the post's types and word families (the
+        highest weight of each), and ``earlier`` read as another day."""
+        kinds: dict[str, float] = {}
+        for name, weight in (*sig.mentions.items(), *sig.types.items()):
+            kind = self._class_of.get(name, name)
+            if weight > kinds.get(kind, 0.0):
+                kinds[kind] = weight
+        facets = sig.facets
+        if _LONG_AGO in facets:  # "3 weeks ago" is also earlier
+            facets |= {"earlier"}
+        return IncidentSignature(kinds, sig.entities, facets)
 
     @staticmethod
-    def _facet_conflict(sig: IncidentSignature, group: _Group) -> bool:
+    def _facet_conflict(sig: IncidentSignature, group: OpenGroup) -> bool:
         """True when the post's facets disagree with what most of the group is about."""
-        for facet in set(sig.facets) | set(group.facets):
+        for facet in (set(sig.facets) | set(group.facets)) - {_LATER}:
             in_post = facet in sig.facets
             in_group = group.facets[facet] * 2 > group.size
             if in_post != in_group:
                 return True
         return False
 
-    def summary(self, group: _Group) -> GroupSummary:
+    def summary(self, group: OpenGroup) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
         ex = self._extractor
-        ranked = [t for t, _ in group.types.most_common() if t != PROBLEM]
+        ranked = [t for t, _ in group.labels.most_common() if t != PROBLEM]
         top_type = ranked[0] if ranked else (PROBLEM if group.types else "unknown")
         places = [p for p, _ in group.entities.most_common() if p in self._places][:2]
         place = " / ".join(ex.place_label[p] for p in places) if places else None
@@ -282,11 +310,15 @@ class Grouper:
         ``category`` (the post's decided category, when known) lets a complaint or safety
         report that names a specific place but no known fault open a group (see PROBLEM);
         ``signature`` is the text's signature when the caller already extracted it."""
-        sig = signature if signature is not None else self._extractor.extract(text)
+        raw = signature if signature is not None else self._extractor.extract(text)
+        sig = self._view(raw)
+        if sig.empty:
+            self._evict(brand, at)
+            return GroupAssignment(None, 0, 0.0, ())
         if (
             not sig.types
             and category in _PROBLEM_CATEGORIES
-            and "earlier" not in sig.facets
+            and not sig.facets & _OTHER_DAY
             and any(w >= _PROBLEM_PLACE and e in self._places for e, w in sig.entities.items())
         ):
             sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
@@ -295,9 +327,10 @@ class Grouper:
             return GroupAssignment(None, 0, 0.0, ())
         index = self._index[brand]
         candidate_ids: set[str] = set()
-        for key in _keys(sig):
+        for key in post_keys(sig):
             candidate_ids.update(index.get(key, ()))
-        best: _Group | None = None
+        where = self._places_of(sig) if candidate_ids else _NOWHERE
+        best: OpenGroup | None = None
         best_rank: tuple[float, int, datetime] | None = None
         best_shared: list[str] = []
         best_score = 0.0
@@ -305,29 +338,42 @@ class Grouper:
             group = groups[gid]
             if not group.types:
                 continue
-            found = self._score(sig, group, at)
+            found = self._score(sig, where, group, at, category)
             if found is None:
                 continue
             rank = (found[0], group.size, group.last_seen)
             if best_rank is None or rank > best_rank:
                 best, best_rank, best_shared, best_score = group, rank, found[1], found[0]
         if best is None:
-            if not sig.types:
-                # Only a report of something going wrong now opens an incident; a post that
-                # merely names the place can still join one (see above).
+            if (
+                not sig.types
+                or _LONG_AGO in sig.facets
+                or (
+                    max(sig.types.values()) < 1.0
+                    and not any(w >= SPECIFIC_PLACE for w in sig.entities.values())
+                    and not any(e in self._places for e in sig.entities)
+                )
+            ):
+                # Only a report of something going wrong now (not weeks ago) opens an incident, and a weak one
+                # ("no bus", "cancelled") only with a place; a post that merely names the
+                # place, or no place, can still join one (see above).
                 return GroupAssignment(None, 0, 0.0, ())
             digest = hashlib.blake2s(
                 f"{brand}|{post_id}|{at.isoformat()}|{text[:80]}".encode(), digest_size=6
             )
-            best = _Group(f"g-{brand}-{digest.hexdigest()}", brand, at, at)
+            best = OpenGroup(f"g-{brand}-{digest.hexdigest()}", brand, at, at)
             groups[best.group_id] = best
         best.size += 1
         best.first_seen = min(best.first_seen, at)
         best.last_seen = max(best.last_seen, at)
         best.types.update(sig.types.keys())
+        for kind, weight in sig.types.items():
+            best.strength[kind] = max(best.strength.get(kind, 0.0), weight)
+        best.labels.update({*raw.types, *raw.mentions} or sig.types.keys())
         best.entities.update(sig.entities.keys())
         best.facets.update(sig.facets)
-        for key in _keys(sig):
+        self._refresh(best)
+        for key in group_keys(best, sig):
             if key not in best.keys:
                 best.keys.add(key)
                 index.setdefault(key, set()).add(best.group_id)

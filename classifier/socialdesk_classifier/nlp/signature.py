@@ -12,40 +12,59 @@ languages and scripts) and facets. A type's scope says whether the place matters
 Places with a weight below ``SPECIFIC_PLACE`` are route endpoints most trips name ("NYC");
 the rest (a stop, a venue, a highway, a town only an incident makes people name) are
 specific. Aliases in scripts without spaces (Chinese, Japanese) are found by substring;
-the others by word n-grams, which is cheap (~10 us a post).
+the others by word n-grams, which is cheap (~10 us a post); roads, numbered streets and
+unknown names are picked up by :mod:`~socialdesk_classifier.nlp.places`.
+
+Grouping reads more than the incident *types* (which also feed category and priority, so
+they stay strict: something going wrong now). ``word_families`` are grouping-only patterns
+for what happened, in the words any post about it uses whatever its tense, sentiment or
+category ("thanks for handling the breakdown", "was the smoke dangerous?"): they land in
+``IncidentSignature.mentions``. Each type and family has a *class* (default: its own name):
+posts whose types differ but share a class (a no-show and a cancelled trip; smoke and a
+breakdown) describe one incident from different sides, so grouping compares classes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from socialdesk_classifier.nlp.places import UNKNOWN_PLACE_WEIGHT, capitalised_names, numbered_places
 from socialdesk_classifier.nlp.rules import Lexicon, Windows
 
 __all__ = ["SPECIFIC_PLACE", "IncidentSignature", "SignatureExtractor"]
 
 SPECIFIC_PLACE = 0.6
 
-_CAP_PHRASE = re.compile(r"(?<![\w@#])([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})")
 _HASHTAG = re.compile(r"#(\w{3,})")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_GAZ_WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*", re.UNICODE)
+#: A word of a spaced script: CJK runs are not words ("collegetownのバス停" holds "collegetown").
+_GAZ_WORD = re.compile(
+    r"[^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+(?:[-.'’][^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+)*"
+)
 _NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_UNKNOWN_ENTITY_WEIGHT = 0.7
+_UNKNOWN_ENTITY_WEIGHT = UNKNOWN_PLACE_WEIGHT
+#: Lexicon names of grouping-only word families carry this prefix (one prefiltered pass
+#: reads types and families together).
+_FAMILY = "~"
+#: ... and facets this one (same pass).
+_FACET = "@"
 
 
 @dataclass(frozen=True, slots=True)
 class IncidentSignature:
-    """Incident types (name -> weight), places/entities (key -> weight) and facets."""
+    """Incident types (name -> weight), places/entities (key -> weight), facets, and the
+    grouping-only word families the text mentions (name -> weight)."""
 
     types: dict[str, float]
     entities: dict[str, float]
     facets: frozenset[str] = frozenset()
+    mentions: dict[str, float] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -57,21 +76,37 @@ class SignatureExtractor:
     """Compiled incident-type patterns and the place gazetteer from ``grouping.yaml``."""
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
-        types_spec = spec.get("incident_types") or {}
-        # Incident types reuse the rules engine (literal prefilter, one regex per pattern).
-        self._types = Lexicon(
-            {
-                "cues": {
-                    name: {"patterns": {"all": list(body["patterns"])}} for name, body in types_spec.items()
-                }
-            }
-        )
-        self.type_weight = {str(name): float(body.get("weight", 1.0)) for name, body in types_spec.items()}
-        self.type_scope = {str(name): str(body.get("scope", "local")) for name, body in types_spec.items()}
-        self.type_label = {str(name): str(body.get("label", name)) for name, body in types_spec.items()}
+        types_spec = dict(spec.get("incident_types") or {})
+        families = dict(spec.get("word_families") or {})
+        # A family may extend a type (its patterns are then grouping-only) or be new.
+        meta = {**{n: b for n, b in families.items() if n not in types_spec}, **types_spec}
+        # Types and families reuse the rules engine (literal prefilter, one regex per pattern).
+        cues = {name: {"patterns": {"all": list(body["patterns"])}} for name, body in types_spec.items()}
+        cues |= {
+            _FAMILY + name: {"patterns": {"all": list(body["patterns"])}} for name, body in families.items()
+        }
+        # Facets too: the prefilter skips their long alternations on most posts (~50 us a post
+        # as one case-insensitive regex each).
+        cues |= {
+            _FACET + str(name): {"patterns": {"all": list(pats)}}
+            for name, pats in (spec.get("facets") or {}).items()
+        }
+        self._types = Lexicon({"cues": cues})
+        self.type_weight = {str(name): float(body.get("weight", 1.0)) for name, body in meta.items()}
+        self.type_scope = {str(name): str(body.get("scope", "local")) for name, body in meta.items()}
+        self.type_label = {str(name): str(body.get("label", name)) for name, body in meta.items()}
+        #: type -> the class grouping compares (types of one class describe one incident)
+        self.type_class = {str(name): str(body.get("class", name)) for name, body in meta.items()}
         bad = {n: s for n, s in self.type_scope.items() if s not in ("local", "system")}
         if bad:
             raise ValueError(f"grouping.yaml: unknown incident type scope(s) {bad}: use local or system")
+        mixed = {
+            c
+            for c in self.type_class.values()
+            if len({self.type_scope[t] for t, k in self.type_class.items() if k == c}) > 1
+        }
+        if mixed:
+            raise ValueError(f"grouping.yaml: class(es) {sorted(mixed)} mix local and system types")
         aliases: dict[str, tuple[str, float]] = {}
         spaced_out: list[tuple[str, str, float]] = []
         self.place_label: dict[str, str] = {}
@@ -92,14 +127,14 @@ class SignatureExtractor:
         unknown = {p for scope in self.place_scope.values() for p in scope} - set(self.place_scope)
         if unknown:
             raise ValueError(f"grouping.yaml: `in` names unknown place(s) {sorted(unknown)}")
-        # Longest first: "新泽西收费高速" before "新泽西".
-        self._cjk = sorted(spaced_out, key=lambda a: -len(a[0]))
+        #: CJK aliases by their first character
+        self._cjk: dict[str, list[tuple[str, str, float]]] = {}
+        for cjk_entry in spaced_out:
+            self._cjk.setdefault(cjk_entry[0][0], []).append(cjk_entry)
         self._max_alias_words = max((len(a.split()) for a in aliases), default=1)
+        #: first words of the aliases of several words ("new" of "new york")
+        self._starts = frozenset(a.split()[0] for a in aliases if " " in a)
         self._stop = frozenset(str(w).lower() for w in spec.get("not_entities") or [])
-        self._facets = [
-            (str(name), re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE))
-            for name, pats in (spec.get("facets") or {}).items()
-        ]
 
     def place_weight(self, key: str) -> float:
         """How specific a known place is (0 for an unknown key)."""
@@ -117,8 +152,16 @@ class SignatureExtractor:
         found: dict[str, float] = {}
         covered: set[str] = set()
         aliases = self._aliases
-        for n in range(1, self._max_alias_words + 1):
-            for i in range(len(words) - n + 1):
+        starts = self._starts
+        longest = self._max_alias_words
+        for i, word in enumerate(words):
+            hit = aliases.get(word)
+            if hit is not None:
+                found[hit[0]] = max(found.get(hit[0], 0.0), hit[1])
+                covered.add(word)
+            if word not in starts:
+                continue  # no alias of several words starts here: skip the joins
+            for n in range(2, min(longest, len(words) - i) + 1):
                 gram = " ".join(words[i : i + n])
                 hit = aliases.get(gram)
                 if hit is not None:
@@ -132,7 +175,9 @@ class SignatureExtractor:
                         found[hit[0]] = max(found.get(hit[0], 0.0), hit[1])
                         covered.add(part)
         if self._cjk and _NO_SPACE_SCRIPT.search(lower):
-            for alias, key, weight in self._cjk:
+            by_char = self._cjk
+            # Only the aliases whose first character the text holds (~260 aliases otherwise).
+            for alias, key, weight in (a for ch in set(lower) for a in by_char.get(ch, ())):
                 if alias in lower:
                     found[key] = max(found.get(key, 0.0), weight)
         return found, covered
@@ -140,24 +185,32 @@ class SignatureExtractor:
     def extract(self, text: str, *, windows: Windows | None = None) -> IncidentSignature:
         """Incident types and entities named in ``text`` (cleaned); ``windows`` as in
         :meth:`Lexicon.match`."""
-        types = {name: self.type_weight[name] for name in self._types.match(text, windows=windows)}
-        entities, covered = self._gazetteer(text.lower())
-        for m in _CAP_PHRASE.finditer(text):
-            words = [
-                w
-                for w in m.group(1).split()
-                if w.lower().strip("'’") not in self._stop and w.lower() not in covered
-            ]
-            if not words:
-                continue
-            phrase = " ".join(words).lower()
-            if phrase in covered or phrase in self._aliases or len(phrase) < 3:
-                continue
-            if any(phrase in c or c in phrase for c in covered):
-                continue  # part of a place already found ("Port" of "Port Authority")
-            if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:
-                continue  # sentence-initial capital says nothing about a name
-            entities.setdefault(phrase.replace(" ", ""), _UNKNOWN_ENTITY_WEIGHT)
+        types: dict[str, float] = {}
+        mentions: dict[str, float] = {}
+        facets: set[str] = set()
+        if windows is None or windows.text is not text:
+            windows = Windows.of(text)
+        for name in self._types.match(text, windows=windows):
+            if name[0] == _FAMILY:
+                mentions[name[1:]] = self.type_weight[name[1:]]
+            elif name[0] == _FACET:
+                facets.add(name[1:])
+            else:
+                types[name] = self.type_weight[name]
+        lower = windows.lower
+        entities, covered = self._gazetteer(lower)
+        numbered, words_covered = numbered_places(lower, self._alias_key)
+        for key, weight in numbered.items():
+            entities[key] = max(entities.get(key, 0.0), weight)
+        words_covered.update(w for gram in covered for w in gram.split())
+        for name in capitalised_names(
+            text,
+            covered=covered,
+            words_covered=words_covered,
+            is_alias=self._aliases.__contains__,
+            stop=self._stop,
+        ):
+            entities.setdefault(name, _UNKNOWN_ENTITY_WEIGHT)
         for m in _HASHTAG.finditer(text):
             tag = m.group(1)
             spaced = _CAMEL.sub(" ", tag).lower()
@@ -166,5 +219,7 @@ class SignatureExtractor:
                 entities[key] = weight
             elif tag.lower() not in self._stop:
                 entities.setdefault(tag.lower(), _UNKNOWN_ENTITY_WEIGHT)
-        facets = frozenset(name for name, pat in self._facets if pat.search(text))
-        return IncidentSignature(types, entities, facets)
+        return IncidentSignature(types, entities, frozenset(facets), mentions)
+
+    def _alias_key(self, alias: str) -> tuple[str, float] | None:
+        return self._aliases.get(alias)

@@ -1,0 +1,153 @@
+"""The records grouping keeps and hands out: an open group's state, a post's assignment and
+the summary the desk and Slack show, and the index keys and join score they are read by (see
+:mod:`~socialdesk_classifier.nlp.grouping`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature
+
+__all__ = [
+    "PROBLEM",
+    "GroupAssignment",
+    "GroupSummary",
+    "OpenGroup",
+    "Where",
+    "endpoint_conflict",
+    "group_keys",
+    "join_score",
+    "place_conflict",
+    "post_keys",
+]
+
+#: The incident type of a complaint or safety report that names a specific place but no
+#: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
+#: that place join, whatever they report.
+PROBLEM = "problem"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """What the desk and Slack show for an incident group."""
+
+    group_id: str
+    incident_type: str
+    place: str | None
+    first_seen: datetime
+    last_seen: datetime
+    size: int
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready mapping (times as ISO-8601)."""
+        return {
+            "group_id": self.group_id,
+            "incident_type": self.incident_type,
+            "place": self.place,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "size": self.size,
+        }
+
+
+@dataclass(slots=True)
+class OpenGroup:
+    """An open incident group: what its posts reported and named, and when."""
+
+    group_id: str
+    brand: str
+    first_seen: datetime
+    last_seen: datetime
+    size: int = 0
+    types: Counter[str] = field(default_factory=Counter)
+    #: the posts' own types and families (the summary names the commonest)
+    labels: Counter[str] = field(default_factory=Counter)
+    #: class -> the strongest weight a post gave it (how distinctive the group's evidence is)
+    strength: dict[str, float] = field(default_factory=dict)
+    entities: Counter[str] = field(default_factory=Counter)
+    facets: Counter[str] = field(default_factory=Counter)
+    keys: set[str] = field(default_factory=set)
+    # Derived after each post joins (read by every candidate post, written by one):
+    #: the types most of its posts report (what the group is about)
+    core: frozenset[str] = frozenset()
+    #: the type most of its posts report, and how many report its commonest local type
+    top: str = ""
+    local_most: int = 0
+    #: its known places and the wider places they lie in; the same for specific places only
+    around: frozenset[str] = frozenset()
+    around_specific: frozenset[str] = frozenset()
+    #: whether it names a known place, and a known town, stop, road or venue (weight >= 1)
+    placed: bool = False
+    named_specific: bool = False
+    #: the route endpoints at least half of its posts name
+    endpoints: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupAssignment:
+    """Where a post went: its group id (or None), the group's size, why, and its summary."""
+
+    group_id: str | None
+    size: int
+    score: float
+    shared: tuple[str, ...]
+    summary: GroupSummary | None = None
+
+
+class Where(NamedTuple):
+    """A post's known places, as the conflict checks read them (see OpenGroup)."""
+
+    around: frozenset[str]
+    around_specific: frozenset[str]
+    named_specific: bool
+    endpoints: tuple[str, ...]
+
+
+def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
+    """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
+    score = sum(sig.types[t] for t in types if t in sig.types) + sum(sig.entities[e] for e in places)
+    return score, [f"type:{t}" for t in types] + [f"entity:{e}" for e in places]
+
+
+def post_keys(sig: IncidentSignature) -> list[str]:
+    """A post's lookup keys: its incident types and its specific places (an endpoint such as
+    "nyc" would make every post a candidate of every NYC group)."""
+    return [f"type:{t}" for t in sig.types] + [
+        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
+    ]
+
+
+def group_keys(group: OpenGroup, sig: IncidentSignature) -> list[str]:
+    """A group's index keys after ``sig`` joined it: the types it is about (a post shares a
+    type only with those; all of them while it is about none, see _score), a problem
+    report's, and the specific places."""
+    kinds = list(group.core or group.types)
+    if PROBLEM in group.types and group.core:
+        kinds.append(PROBLEM)
+    return [f"type:{t}" for t in kinds] + [
+        f"entity:{e}" for e, w in sig.entities.items() if w >= SPECIFIC_PLACE
+    ]
+
+
+def place_conflict(where: Where, group: OpenGroup) -> bool:
+    """True when post and group both name known places and none in common, counting a
+    place as also being in the wider places it lies in (a stop in its city); or when
+    both name specific known places (a town, a stop, a road) and none in common: the
+    NYC-Albany bus is not the Boston-NYC bus stuck near Worcester, though both say NYC."""
+    if not where.around or not group.around:
+        return False
+    if not where.around & group.around:
+        return True
+    # Both name a town, stop, road or venue: they must share one, or one must lie in the
+    # other's (a stop in its town, a team's game at its stadium).
+    return where.named_specific and group.named_specific and not where.around_specific & group.around_specific
+
+
+def endpoint_conflict(where: Where, group: OpenGroup) -> bool:
+    """True when the post names a route endpoint the group never named while the group
+    names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
+    new = [p for p in where.endpoints if p not in group.around]
+    return bool(new) and bool(group.endpoints - where.around)
