@@ -152,13 +152,24 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
     return None
 
 
+#: The last post :func:`after_the_fact` read and its answer: priority asks it several times
+#: of one post (an identity check, so a new post never reads a stale answer).
+_AFTER_LAST: tuple[Analysis, bool] | None = None
+
+
 def after_the_fact(analysis: Analysis) -> bool:
     """The rider got there or found another way, or writes to claim the money back: a past
     problem now, not someone stranded (unless they also say they are still waiting)."""
+    global _AFTER_LAST
+    last = _AFTER_LAST
+    if last is not None and last[0] is analysis:
+        return last[1]
     text = analysis.clean.text
-    if _RESOLVED.search(text) is not None:
-        return True
-    return "stranded_now" not in analysis.cues and _REFUND_DEMAND.search(text) is not None
+    answer = _RESOLVED.search(text) is not None or (
+        "stranded_now" not in analysis.cues and _REFUND_DEMAND.search(text) is not None
+    )
+    _AFTER_LAST = (analysis, answer)
+    return answer
 
 
 def at_pickup_now(analysis: Analysis) -> bool:
@@ -168,6 +179,9 @@ def at_pickup_now(analysis: Analysis) -> bool:
 
 def stuck_at_the_pickup(analysis: Analysis, incident: frozenset[str]) -> bool:
     """After a breakdown, riders stuck at the pickup, lot or stop: the trip cannot start."""
+    cues = analysis.cues
+    if not ("breakdown" in incident or "stranded_now" in cues or "active_trip" in cues or "problem" in cues):
+        return False  # cheap cues first: most posts report nothing under way
     text = analysis.clean.text
     if "breakdown" not in incident and _BROKEN.search(text) is None:
         return False
