@@ -129,14 +129,7 @@ def test_a_rider_who_got_there_in_the_end_is_not_stranded(clf: Classifier) -> No
     [
         "@OurBus how do I show my ticket to the driver, on the phone or printed?",
         "@OurBus ¿dónde veo mi boleto después de pagar?",
-        pytest.param(
-            "@OurBus onde encontro minha passagem depois da compra?",
-            marks=pytest.mark.xfail(
-                reason="the model reads this Portuguese FAQ as a request (category, not priority): "
-                "branch c5-prio-extras adds multilingual training examples that fix it",
-                strict=False,
-            ),
-        ),
+        "@OurBus onde encontro minha passagem depois da compra?",
         "@OurBus di mana saya bisa lihat e-tiket saya?",
         "@OurBus does the Boston bus stop anywhere between NYC and Hartford?",
         "@OurBus can I bring my hamster in a small carrier?",
