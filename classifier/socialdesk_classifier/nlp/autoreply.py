@@ -20,7 +20,10 @@ from socialdesk_classifier.nlp.types import Post
 
 __all__ = ["AutoReplier", "Template", "load_templates"]
 
-#: Cues that say a person must answer, whatever the template's probability.
+#: Cues that say a person must answer, whatever the template's probability: anger, a
+#: problem under way, or anything that asks us to look at or act on one account, booking,
+#: payment or ticket (a booking reference, the state of one booking, a payment of one's own
+#: that failed, cancel / change / refund this / resend to / why was I charged).
 _NO_AUTO_REPLY_CUES = (
     "anger",
     "sarcasm",
@@ -30,7 +33,12 @@ _NO_AUTO_REPLY_CUES = (
     "data_breach",
     "needs_agent",
     "act_on_account",
+    "booking_ref",
+    "status_ask",
+    "own_trouble",
 )
+#: Share of upper-case letters from which a post reads as shouting (no saved answer).
+_SHOUTING = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +155,8 @@ class AutoReplier:
             why_not = f"reports an incident under way ({', '.join(sorted(incident))})"
         elif sentiment == "negative" or analysis.sentiment.compound <= -0.3:
             why_not = "negative tone"
+        elif analysis.clean.caps_ratio >= _SHOUTING:
+            why_not = "shouting (caps)"
         elif cat_conf < 0.5:
             # A saved answer sent to a post that is not really a question is worse than none.
             why_not = f"unsure it is a {category} (p={cat_conf:.2f})"

@@ -241,10 +241,9 @@ class Classifier:
             if new != category:
                 reasons.append(f"rule short_ask: '{snippet}' is a very short {new}")
             return new, max(conf, 0.6)
-        if category in ("query", "other") and "act_on_account" in cues:
-            reasons.append(
-                f"rule act_on_account: '{_snip(analysis, 'act_on_account')}' asks us to act on a booking: request"
-            )
+        act = next((c for c in ("act_on_account", "resend_ask") if c in cues), None)
+        if category in ("query", "other") and act is not None:
+            reasons.append(f"rule {act}: '{_snip(analysis, act)}' asks us to act on a booking: request")
             return "request", max(conf, dict(ranked).get("request", 0.0), 0.6)
         strong_problem = [
             c for c in ("double_charge", "refund_overdue", "stranded_now", "data_breach") if c in cues

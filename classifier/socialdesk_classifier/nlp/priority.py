@@ -2,33 +2,41 @@
 
 Each factor is a named fact about the post with the level it implies; the decision is the
 highest level any factor implies, bounded by what the taxonomy allows the category, and the
-reasons list names every factor that counted. The statistical model is consulted only when
-no factor applies (a query or complaint with nothing that raises or lowers it), so adjacent
-confusions come from the model's calibrated probabilities, not from word lists.
+reasons list names every factor that counted. The facts themselves (time pressure, stranded
+or not, a question about one's own booking or a general one) are in
+:mod:`socialdesk_classifier.nlp.priority_factors` and the lexicon's cues, in every language
+the classifier detects.
 
-Factors, in the taxonomy's words:
+Factors, in the taxonomy's words (taxonomy.md, read literally):
 
 - category: safety and legal are critical; praise, promo, spam and other are low;
 - harm: personal data exposed or an account taken over (critical);
-- customer stranded now (the bus did not come or left them, for a trip today, and they have
-  not found another way yet: critical); on a bus that broke down or whose AC, heating or
-  e-tickets fail, riders are on an active trip in trouble (high), not stranded;
+- customer stranded now: the bus did not come or left them, for a trip today, and they have
+  not found another way (critical); a trip cancelled while its riders stand at the pickup,
+  or a bus that broke down at the pickup or lot before it could leave, strands them too. On
+  a bus that broke down on the road, or whose AC, heating or e-tickets fail, riders are on
+  an active trip in trouble (high); so are riders whose bags were left behind today;
 - audience: a public complaint from an author at or above the brand's viral threshold (critical);
 - money: charged twice, a refund overdue (high);
-- time pressure: a trip under way, today, tomorrow or in the next hours, someone at the stop (high);
+- time pressure (high): a trip under way, now, today, tonight, within hours, someone at the
+  stop; tomorrow counts for a question or a complaint, not for a request (an ordinary
+  request, still handled in time); "this morning" dates a complaint, it is no pressure;
 - tone: openly furious (anger cues, heavy caps) on a complaint (high);
 - repeated contact: writing again about the same thing (one step up: medium -> high);
-- a plain FAQ with no booking of one's own and no time pressure is low; a question about
-  one's own booking is medium; a request is medium;
-- a rally cancelled while its riders wait at the pickup strands them (critical).
+- a rider who got there or found another way, or writes to claim the money back, reports a
+  past problem (medium);
+- a question: about one's own booking (a booking reference, the state of one trip, one's
+  own trip on a given day, something of one's own that fails) is medium; a plain FAQ or a
+  general information question with no time pressure is low, even when it says "my ticket";
+- a request is medium; a complaint about a past or settled problem is medium.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from socialdesk_classifier.nlp import priority_factors as pf
 from socialdesk_classifier.nlp.features import Analysis
 from socialdesk_classifier.nlp.types import Post
 
@@ -40,22 +48,8 @@ _PUBLIC_KINDS = ("mention", "comment")
 _STRANDING = frozenset({"no_show", "left_behind"})
 #: Incident types of a trip under way in trouble: riders are on the bus or at the door.
 _ON_BOARD = frozenset({"breakdown", "ac_failure", "heating_failure", "accident", "ticket_scan"})
-#: The rider has since found their own way: no longer stranded (the trip is still today).
-_RESOLVED = re.compile(
-    r"\b(gave up|giving up|took an? (uber|lyft|taxi|cab|train)|paid .{0,25}\b(uber|lyft|taxi|cab)|"
-    r"bought an? .{0,20}ticket|got home|made it (home|back)|finally (came|arrived|picked us up)|"
-    r"driving ourselves|just got off|got off the bus|missed my (bus|trip|\w+ bus)|"
-    r"desistimos|desisti|on a pris un (taxi|uber))\b",
-    re.IGNORECASE,
-)
-#: Someone at the pickup point right now (with a trip cancelled under them, that is stranded).
-_AT_PICKUP_NOW = re.compile(
-    r"\b((still|are|we'?re|i'?m|been) (standing|waiting|stuck|sitting)\b|on the curb|at the (stop|pickup|pick-up)( point)?"
-    r" (now|right now)|(estamos|estoy|seguimos) (en|esperando|no ponto|na parada)|estou no ponto|"
-    r"on attend (toujours|encore|devant)|nous attendons|masih menunggu)\b"
-    r"|我们在.{0,12}等|还在等|待っています|立ち往生",
-    re.IGNORECASE,
-)
+#: Incident types of harm to personal data.
+_HARM = frozenset({"data_exposure", "account_takeover"})
 _FAQ_TOPICS = ("topic_luggage", "topic_pets", "topic_wifi", "topic_ticket", "topic_refund", "topic_rally_tip")
 
 
@@ -81,88 +75,144 @@ def decide_priority(
     viral_followers: int,
     incident: frozenset[str] = frozenset(),
 ) -> PriorityDecision:
-    """Decide priority for a post of ``category`` (model ``probs`` used only as the fallback).
+    """Decide priority for a post of ``category``.
 
     ``incident`` holds the incident types the post reports happening now (empty for a post
-    about an earlier trip)."""
+    about an earlier trip). ``probs`` (the model's priority head) only sets the confidence of
+    a decision no factor raised: every level comes from a named factor."""
     cues = analysis.cues
     if category in ("safety", "legal"):
         return PriorityDecision("critical", 0.99, (f"category {category} is always critical",))
     if category in ("praise", "promo", "spam", "other", "unknown"):
         return PriorityDecision("low", 0.95, (f"category {category} is always low",))
-    past = "past_trip" in cues
-    factors: list[str] = []
     if "data_breach" in cues:
         return PriorityDecision(
             "critical",
             0.9,
             (f"harm: personal data or account compromised ('{_snip(analysis, 'data_breach')}')",),
         )
-    stranding = incident & _STRANDING
-    if "rally_cancelled" in incident and _AT_PICKUP_NOW.search(analysis.clean.text):
-        # A trip cancelled while its riders stand at the pickup: stranded as by a no-show.
-        stranding = stranding | {"rally_cancelled at the pickup"}
-    on_board = incident & _ON_BOARD
-    resolved = _RESOLVED.search(analysis.clean.text) is not None
-    if category in ("complaint", "query") and stranding and not past and not resolved:
-        return PriorityDecision(
-            "critical", 0.85, (f"stranded now: {', '.join(sorted(stranding))} reported for a trip today",)
-        )
-    if category == "complaint":
-        if "stranded_now" in cues and not past and not resolved and not (on_board and not stranding):
-            return PriorityDecision(
-                "critical", 0.85, (f"stranded now ('{_snip(analysis, 'stranded_now')}')",)
-            )
-        if post.author_followers >= viral_followers and post.kind in _PUBLIC_KINDS:
-            return PriorityDecision(
-                "critical",
-                0.85,
-                (
-                    f"audience: public complaint from {post.author_followers} followers (>= {viral_followers})",
-                ),
-            )
-    high: list[str] = []
-    for cue, why in (("double_charge", "money: charged twice"), ("refund_overdue", "money: refund overdue")):
-        if cue in cues:
-            high.append(f"{why} ('{_snip(analysis, cue)}')")
-    if "active_trip" in cues and not past:
-        high.append(f"time pressure ('{_snip(analysis, 'active_trip')}')")
-    if category in ("complaint", "query") and on_board and not past and not resolved:
-        high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
-    if category == "complaint" and stranding and not past:
-        high.append(f"{', '.join(sorted(stranding))} today, rider found another way")
-    if category == "query" and "stranded_now" in cues and not past:
-        high.append(f"waiting at the stop now ('{_snip(analysis, 'stranded_now')}')")
-    if category == "complaint" and ("anger" in cues or analysis.clean.caps_ratio >= 0.5):
-        high.append(
-            "tone: openly furious" + (f" ('{_snip(analysis, 'anger')}')" if "anger" in cues else " (caps)")
-        )
+    if incident & _HARM and category in ("complaint", "query"):
+        return PriorityDecision("critical", 0.85, (f"harm: {', '.join(sorted(incident & _HARM))} reported",))
+    crit = _critical(post, analysis, category, incident, viral_followers)
+    if crit is not None:
+        return crit
+    high = _high_factors(analysis, category, incident)
     if high:
         return PriorityDecision("high", 0.8, tuple(high))
-    if "repeat_contact" in cues and category in ("complaint", "request", "query"):
+    if "repeat_contact" in cues:
         return PriorityDecision(
             "high",
             0.7,
             (f"repeated contact ('{_snip(analysis, 'repeat_contact')}'): one step up from medium",),
         )
+    medium = probs.get("medium", 0.0)
     if category == "request":
-        return PriorityDecision("medium", 0.75, ("a request with no time pressure",))
+        return PriorityDecision("medium", 0.75, ("a request with no trip today",))
     if category == "complaint":
-        return PriorityDecision("medium", 0.75, ("a complaint about a past or settled problem",))
+        settled = _stranding(analysis, incident) and pf.after_the_fact(analysis)
+        why = "the rider got there or found another way" if settled else "a past or settled problem"
+        return PriorityDecision("medium", 0.75, (f"a complaint about {why}",))
     if "short_ask" in cues:
         return PriorityDecision("medium", 0.7, ("a very short ask",))
-    # A query: plain FAQ (low) or about one's own booking (medium); the model decides the rest.
-    faq = [c for c in _FAQ_TOPICS if c in cues]
-    if "own_booking" in cues or "act_on_account" in cues:
-        factors.append(
-            f"about the asker's own booking ('{_snip(analysis, 'own_booking' if 'own_booking' in cues else 'act_on_account')}')"
+    # A query with no time pressure: about one's own booking (medium), else a plain FAQ or a
+    # general question (low).
+    specifics = pf.booking_specifics(analysis)
+    if specifics is not None:
+        return PriorityDecision("medium", 0.7, (f"about the asker's own booking: {specifics}",))
+    if incident and not pf.conditional(analysis):
+        return PriorityDecision(
+            "medium",
+            0.65,
+            (f"asks about a trip of their own that went wrong ({', '.join(sorted(incident))})",),
         )
-        return PriorityDecision("medium", 0.7, tuple(factors))
-    if faq:
-        return PriorityDecision("low", 0.7, (f"a general FAQ ({faq[0]}) with no time pressure",))
-    allowed = ("low", "medium")
-    total = sum(probs.get(p, 0.0) for p in allowed) or 1.0
-    best = max(allowed, key=lambda p: probs.get(p, 0.0))
+    if "anger" in cues or "sarcasm" in cues:
+        return PriorityDecision("medium", 0.6, ("a question in a negative tone: not a plain FAQ",))
+    faq = next((c for c in _FAQ_TOPICS if c in cues), None)
+    if "own_booking" in cues and faq is None:
+        return PriorityDecision(
+            "medium", 0.65, (f"about the asker's own booking ('{_snip(analysis, 'own_booking')}')",)
+        )
+    if faq is not None:
+        return PriorityDecision("low", 0.7, (f"a plain FAQ ({faq}) with no time pressure",))
     return PriorityDecision(
-        best, probs.get(best, 0.0) / total, (f"model priority={best} (no factor applies)",)
+        "low",
+        max(0.5, 1.0 - medium),
+        ("a general information question: no time pressure, no booking of the asker's own",),
     )
+
+
+def _stranding(analysis: Analysis, incident: frozenset[str]) -> frozenset[str]:
+    """The stranding incident types that hold for people (not bags, not a ticket in an app)."""
+    stranding = incident & _STRANDING
+    if "left_behind" in stranding and pf.luggage_left_now(analysis):
+        stranding = stranding - {"left_behind"}
+    if "no_show" in stranding and not pf.names_a_vehicle(analysis):
+        stranding = stranding - {"no_show"}
+    if stranding and pf.hypothetical(analysis):
+        stranding = frozenset()
+    if "rally_cancelled" in incident and pf.at_pickup_now(analysis):
+        # A trip cancelled while its riders stand at the pickup: stranded as by a no-show.
+        stranding = stranding | {"rally_cancelled at the pickup"}
+    return stranding
+
+
+def _critical(
+    post: Post, analysis: Analysis, category: str, incident: frozenset[str], viral_followers: int
+) -> PriorityDecision | None:
+    cues = analysis.cues
+    past = "past_trip" in cues
+    if category in ("complaint", "query") and not past:
+        stranding = _stranding(analysis, incident)
+        if stranding and not pf.after_the_fact(analysis):
+            return PriorityDecision(
+                "critical", 0.85, (f"stranded now: {', '.join(sorted(stranding))} reported for a trip today",)
+            )
+        if pf.stuck_at_the_pickup(analysis, incident) and not pf.after_the_fact(analysis):
+            return PriorityDecision(
+                "critical", 0.8, ("stranded now: the bus broke down at the pickup, riders stuck there",)
+            )
+    if category != "complaint":
+        return None
+    on_board = incident & _ON_BOARD
+    if (
+        "stranded_now" in cues
+        and not past
+        and not on_board
+        and not pf.after_the_fact(analysis)
+        and not pf.luggage_left_now(analysis)
+    ):
+        return PriorityDecision("critical", 0.85, (f"stranded now ('{_snip(analysis, 'stranded_now')}')",))
+    if post.author_followers >= viral_followers and post.kind in _PUBLIC_KINDS:
+        return PriorityDecision(
+            "critical",
+            0.85,
+            (f"audience: public complaint from {post.author_followers} followers (>= {viral_followers})",),
+        )
+    return None
+
+
+def _high_factors(analysis: Analysis, category: str, incident: frozenset[str]) -> list[str]:
+    cues = analysis.cues
+    past = "past_trip" in cues
+    high: list[str] = []
+    for cue, why in (("double_charge", "money: charged twice"), ("refund_overdue", "money: refund overdue")):
+        if cue in cues:
+            high.append(f"{why} ('{_snip(analysis, cue)}')")
+    if "double_charge" in incident and "double_charge" not in cues:
+        high.append("money: charged twice (incident)")
+    pressure = pf.time_pressure(analysis, category)
+    if pressure is not None and not (category == "complaint" and pf.after_the_fact(analysis)):
+        high.append(f"time pressure: {pressure.kind} ('{pressure.snippet}')")
+    if category in ("complaint", "query") and not past:
+        on_board = incident & _ON_BOARD
+        if on_board and not pf.after_the_fact(analysis):
+            high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
+        if "topic_luggage" in cues and pf.luggage_left_now(analysis):
+            high.append("a trip under way in trouble: luggage left behind")
+        if category == "query" and "stranded_now" in cues:
+            high.append(f"waiting at the stop now ('{_snip(analysis, 'stranded_now')}')")
+    if category == "complaint" and ("anger" in cues or analysis.clean.caps_ratio >= 0.5):
+        high.append(
+            "tone: openly furious" + (f" ('{_snip(analysis, 'anger')}')" if "anger" in cues else " (caps)")
+        )
+    return high

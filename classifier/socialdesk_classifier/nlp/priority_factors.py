@@ -1,0 +1,234 @@
+"""The facts priority is decided from, each a small test on one post (issue 14).
+
+Word families in every language the classifier detects (en es fr pt zh ja id, de where
+cheap); the named lexicon cues (``data/lexicon.yaml``) carry most of them, and the few
+facts here are about how those cues combine: whether the rider is still stuck or has since
+found their own way, whether what was left behind is people or their luggage, whether a
+broken-down bus strands its riders at the pickup or is a trip in trouble on the road, and
+whether a time word is pressure for this kind of post.
+
+Every regex here runs only after a cheaper cue already fired, so the hot path pays nothing
+for posts they cannot concern.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from socialdesk_classifier.nlp.features import Analysis
+
+__all__ = [
+    "TimePressure",
+    "after_the_fact",
+    "at_pickup_now",
+    "booking_specifics",
+    "conditional",
+    "hypothetical",
+    "luggage_left_now",
+    "names_a_vehicle",
+    "stuck_at_the_pickup",
+    "time_pressure",
+]
+
+#: The rider has since found their own way, or got there in the end: no longer stranded.
+_RESOLVED = re.compile(
+    r"\b(gave up|giving up|took an? (uber|lyft|taxi|cab|train)|paid .{0,25}\b(uber|lyft|taxi|cab|car)|"
+    r"bought an? .{0,20}ticket|got home|made it (home|back|there|in the end)|finally (came|arrived|picked us up)|"
+    r"driving ourselves|just got off|got off the (\S+ ){0,2}bus|missed my (bus|trip|\w+ bus)|in the end|"
+    r"we did get there|eventually (came|arrived|got)|late (for|to) work|"
+    r"desistimos|desisti|tuve que (pagar|tomar)|tomamos un (taxi|uber)|llegu[eé] tarde|"
+    r"cheguei atrasad[oa]|peguei um (uber|t[aá]xi)|tivemos que pagar|"
+    r"on a pris un (taxi|uber)|j'ai pris un (taxi|uber|train)|arriv[ée]e? en retard|"
+    r"naik (taksi|ojek|grab|gojek)|akhirnya sampai)\b"
+    r"|打车回|坐了出租|最后到了|タクシーで帰|結局(着|間に合)",
+    re.IGNORECASE,
+)
+#: Asking for the money back: written after the trip, not from the curb.
+_REFUND_DEMAND = re.compile(
+    r"\b(i|we) (want|expect|demand|need) (my|our|a|the|full|that|this)?\s?(full |\$\d+ |money )?"
+    r"(refund|reimburs\w*|money back|back|\$\d+ back)|\bwant (that|it) reimbursed\b|"
+    r"\b(quiero|exijo) (mi|el|un) (reembolso|dinero)|\b(quero|exijo) (o|meu|um) (reembolso|dinheiro|estorno)|"
+    r"\bje (veux|demande) (un |à [êe]tre )?rembours|\bich will mein geld",
+    re.IGNORECASE,
+)
+#: Someone at the pickup point right now (with a trip cancelled under them, stranded).
+_AT_PICKUP_NOW = re.compile(
+    r"\b((still|are|we'?re|i'?m|been) (standing|waiting|stuck|sitting)\b|on the curb|"
+    r"at the (stop|pickup|pick-up)( point)?( (now|right now))?|we'?re at the|i'?m at the|"
+    r"(estamos|estoy|seguimos) (en|esperando|no ponto|na parada)|estou no ponto|"
+    r"on attend (toujours|encore|devant)|nous attendons|masih menunggu|kami di halte)\b"
+    r"|我们在.{0,12}等|还在等|待っています|立ち往生",
+    re.IGNORECASE,
+)
+#: Where a broken-down bus leaves its riders: at the pickup, lot or stop (the trip cannot
+#: start: stranded) rather than on the road (a trip under way in trouble).
+_PICKUP_PLACE = re.compile(
+    r"\b(parking lot|the lot|in the lot|at the (stop|pickup|station|venue|stadium|lodge)|"
+    r"estacionamiento|parada|estacionamento|ponto|parking|arr[eê]t|gare|halte|terminal|parkplatz)\b"
+    r"|駐車場|バス停|停车场|车站|上车点",
+    re.IGNORECASE,
+)
+_STUCK = re.compile(
+    r"\b(stuck|stranded|no way (home|back)|how are we (supposed|going) to get (back|home)|"
+    r"varad[oa]s|presos|bloqu[ée]s|coinc[ée]s|terlantar|gestrandet)\b|被困|困在|滞留|立ち往生|取り残",
+    re.IGNORECASE,
+)
+#: Luggage someone's bag was left behind / never loaded / is missing today.
+_LUGGAGE_LEFT = re.compile(
+    r"\b(bags?|luggage|suitcases?|maletas?|equipaje|malas|bagagem|valises?|bagages?|koper|tas)\b"
+    r".{0,60}\b(left|stayed|missing|never (got )?loaded|not loaded|lost|went to|dejaron|quedaron|se quedaron|"
+    r"ficaram|restées?|sans les charger|tertinggal|hilang)\b|"
+    r"\b(left|dejaron|missing|lost)\b.{0,30}\b(our|my|their|nuestras|mis) (bags?|luggage|suitcases?|maletas)\b"
+    r"|没装.{0,6}行李|行李.{0,10}(不见|丢|没装|不知道在哪)|荷物.{0,10}(置いて|積まれ|なくな|紛失)",
+    re.IGNORECASE,
+)
+#: People, not only their bags, were left: "without us", "left me".
+_PEOPLE_LEFT = re.compile(
+    r"\b(without (me|us)|left (me|us)|sin nosotros|sans nous|sem a gente|sem n[oó]s|ohne uns)\b"
+    r"|丢下我们|置いていかれ|ditinggal",
+    re.IGNORECASE,
+)
+#: A bus, a rally or its crew is what did not come (not a ticket that did not show in an app).
+_VEHICLE = re.compile(
+    r"\b(bus|buses|autob[uú]s|[oô]nibus|coach|car|rally|shuttle|van|captain|driver|chofer|motorista|"
+    r"chauffeur|pickup|busnya|bis)\b|バス|巴士|大巴|车|班车",
+    re.IGNORECASE,
+)
+#: A bus that broke down or will not start (with or without the grouping's incident type).
+_BROKEN = re.compile(
+    r"\b(broke down|broken down|is dead|died|won'?t start|se aver[ií][oó]|se descompuso|quebrou|"
+    r"en panne|mogok|rusak)\b|故障|抛锚|坏了|動かない",
+    re.IGNORECASE,
+)
+#: Fear of being stranded, not a stranding ("don't want to get turned away at the door").
+_HYPOTHETICAL = re.compile(
+    r"\b(don'?t want to|do not want to|afraid|worried|in case|what if|will (i|we) (be|get)|"
+    r"would (i|we) (be|get)|could (i|we) (be|get)|no quiero|n[aã]o quero|je ne veux pas)\b",
+    re.IGNORECASE,
+)
+#: A question about what would happen ("if the bus gets cancelled"), not what did.
+_CONDITIONAL = re.compile(
+    r"\b(if|in case|what happens|si|se|caso|jika|kalau|apabila|falls|wenn)\b|如果|要是|万一|もし|場合",
+    re.IGNORECASE,
+)
+#: A past verb right before "this morning": the booking was made earlier, the trip is not now.
+_DONE_EARLIER = re.compile(
+    r"\b(made|bought|booked|purchased|paid|cancell?ed|happened|was|were|had|got|did)\b.{0,25}"
+    r"\b(this (morning|afternoon)|earlier today)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimePressure:
+    """A time word that puts pressure on this post, and what it was."""
+
+    kind: str  # "now" (under way, today, tonight, within hours), "tomorrow", "earlier today"
+    snippet: str
+
+
+def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
+    """The time pressure this post is under, read the taxonomy's way for its category.
+
+    - now, today, tonight, within hours, at the stop: pressure for every category;
+    - tomorrow (within 24 hours): pressure for a question or a complaint; a request about
+      tomorrow's trip is an ordinary request, still answered in time (medium);
+    - earlier today ("this morning"): a trip still ahead for a question; for a complaint,
+      the time a problem happened (a past trip); for a request, pressure unless the thing
+      was done earlier ("the booking I made this morning").
+    """
+    cues = analysis.cues
+    if "past_trip" in cues:
+        return None
+    if "active_trip" in cues:
+        return TimePressure("now", cues["active_trip"].snippet)
+    if "next_day" in cues and category in ("query", "complaint"):
+        return TimePressure("tomorrow", cues["next_day"].snippet)
+    if "same_day" not in cues:
+        return None
+    if category == "query" or (category == "request" and _DONE_EARLIER.search(analysis.clean.text) is None):
+        return TimePressure("earlier today", cues["same_day"].snippet)
+    return None
+
+
+#: The last post :func:`after_the_fact` read and its answer: priority asks it several times
+#: of one post (an identity check, so a new post never reads a stale answer).
+_AFTER_LAST: tuple[Analysis, bool] | None = None
+
+
+def after_the_fact(analysis: Analysis) -> bool:
+    """The rider got there or found another way, or writes to claim the money back: a past
+    problem now, not someone stranded (unless they also say they are still waiting)."""
+    global _AFTER_LAST
+    last = _AFTER_LAST
+    if last is not None and last[0] is analysis:
+        return last[1]
+    text = analysis.clean.text
+    answer = _RESOLVED.search(text) is not None or (
+        "stranded_now" not in analysis.cues and _REFUND_DEMAND.search(text) is not None
+    )
+    _AFTER_LAST = (analysis, answer)
+    return answer
+
+
+def at_pickup_now(analysis: Analysis) -> bool:
+    """Someone says they are at the pickup, or still waiting, right now."""
+    return _AT_PICKUP_NOW.search(analysis.clean.text) is not None
+
+
+def stuck_at_the_pickup(analysis: Analysis, incident: frozenset[str]) -> bool:
+    """After a breakdown, riders stuck at the pickup, lot or stop: the trip cannot start."""
+    cues = analysis.cues
+    if not ("breakdown" in incident or "stranded_now" in cues or "active_trip" in cues or "problem" in cues):
+        return False  # cheap cues first: most posts report nothing under way
+    text = analysis.clean.text
+    if "breakdown" not in incident and _BROKEN.search(text) is None:
+        return False
+    return _PICKUP_PLACE.search(text) is not None and (
+        _STUCK.search(text) is not None or "stranded_now" in analysis.cues
+    )
+
+
+def conditional(analysis: Analysis) -> bool:
+    """The question is about what would happen if something went wrong."""
+    return _CONDITIONAL.search(analysis.clean.text) is not None
+
+
+def hypothetical(analysis: Analysis) -> bool:
+    """The post fears being left or turned away; it does not report it."""
+    return _HYPOTHETICAL.search(analysis.clean.text) is not None
+
+
+def luggage_left_now(analysis: Analysis) -> bool:
+    """Bags left behind or missing (not their owners): a trip in trouble, not a stranding."""
+    text = analysis.clean.text
+    return _LUGGAGE_LEFT.search(text) is not None and _PEOPLE_LEFT.search(text) is None
+
+
+def names_a_vehicle(analysis: Analysis) -> bool:
+    """The post is about a bus, a rally or its crew (a no-show needs one)."""
+    return _VEHICLE.search(analysis.clean.text) is not None
+
+
+def booking_specifics(analysis: Analysis) -> str | None:
+    """Why a question is about the asker's own booking (medium), or None for a general one.
+
+    A booking reference, a question about the state of one booking or trip ("has it tipped
+    yet", "did my payment go through"), a trip of one's own on a given day, something of
+    one's own that does not work, or a request to act. A possessive alone ("where is my
+    e-ticket") is not enough: that is the plain FAQ the saved answer is for.
+    """
+    cues = analysis.cues
+    for cue, why in (
+        ("booking_ref", "names a booking"),
+        ("status_ask", "asks the state of one trip or booking"),
+        ("act_on_account", "asks us to act on a booking"),
+        ("needs_agent", "needs an agent"),
+        ("own_trouble", "something of the asker's own does not work"),
+    ):
+        if cue in cues:
+            return f"{why} ('{cues[cue].snippet}')"
+    if "own_booking" in cues and "trip_date" in cues:
+        return f"a trip of the asker's own ('{cues['own_booking'].snippet}', '{cues['trip_date'].snippet}')"
+    return None
