@@ -121,10 +121,13 @@ def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
     return exact_out, best
 
 
-#: Prefilter keys are the first few characters of each necessary literal. Full-length keys
-#: are found through the set of the post's 5-character windows (one slice per character);
-#: the few shorter keys ("?", "dog") are checked one by one.
+#: Prefilter keys are the first few characters of each necessary literal. Keys of
+#: ``_MIN_GRAM`` to ``_KEY`` characters are found through the set of the post's windows of
+#: those lengths (three slices per character, one set intersection); the few shorter keys
+#: ("?", "dm", two-character CJK words) are checked one by one, the non-ASCII ones only
+#: when the post has a non-ASCII character.
 _KEY = 5
+_MIN_GRAM = 3
 
 
 #: Upper-case letters of a pattern outside escapes ("\\S", "\\W", ...), or an upper-case escape.
@@ -145,18 +148,23 @@ def _compile(pattern: str) -> _Pattern:
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """A text, its lower-case form and the set of its lower-case ``_KEY``-character windows:
-    what every lexicon's prefilter looks up, computed once a post."""
+    """A text, its lower-case form and the set of its lower-case windows of ``_MIN_GRAM``
+    to ``_KEY`` characters: what every lexicon's prefilter looks up, computed once a post."""
 
     text: str
     lower: str
     grams: frozenset[str]
+    ascii: bool
 
     @classmethod
     def of(cls, text: str) -> Windows:
         """The windows of ``text``."""
         lower = text.lower()
-        return cls(text, lower, frozenset([lower[i : i + _KEY] for i in range(len(lower) - _KEY + 1)]))
+        n = len(lower)
+        grams = frozenset(
+            [lower[i : i + size] for size in range(_MIN_GRAM, _KEY + 1) for i in range(n - size + 1)]
+        )
+        return cls(text, lower, grams, lower.isascii())
 
 
 class Lexicon:
@@ -206,7 +214,9 @@ class Lexicon:
         self._index = index
         self._keys = frozenset(index)
         self._always = tuple(always)
-        self._short_keys = tuple(k for k in index if len(k) < _KEY)
+        short = [k for k in index if len(k) < _MIN_GRAM]
+        self._short_ascii = tuple(k for k in short if k.isascii())
+        self._short_other = tuple(k for k in short if not k.isascii())
 
     def match(self, text: str, *, windows: Windows | None = None) -> dict[str, CueHit]:
         """Return the cues that fire on ``text`` (already cleaned), keyed by cue name.
@@ -223,9 +233,13 @@ class Lexicon:
         # of a dictionary lookup per window.
         for key in windows.grams & self._keys:
             candidates.update(index[key])
-        for key in self._short_keys:
+        for key in self._short_ascii:
             if key in lower:
                 candidates.update(index[key])
+        if not windows.ascii:
+            for key in self._short_other:
+                if key in lower:
+                    candidates.update(index[key])
         done: set[int] = set()
         same_len = len(lower) == len(text)
         for ci, pi in sorted(candidates):
