@@ -122,12 +122,13 @@ def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
 
 
 #: Prefilter keys are the first few characters of each necessary literal. Keys of
-#: ``_MIN_GRAM`` to ``_KEY`` characters are found through the set of the post's windows of
-#: those lengths (three slices per character, one set intersection); the few shorter keys
-#: ("?", "dm", two-character CJK words) are checked one by one, the non-ASCII ones only
-#: when the post has a non-ASCII character.
+#: ``_GRAM`` to ``_KEY`` characters are found through the set of the post's ``_GRAM``-
+#: character windows (one slice per character, one set intersection), then the longer
+#: ones whose first ``_GRAM`` characters occur with ``in``; the few shorter keys ("?",
+#: "dm", two-character CJK words) are checked one by one, the non-ASCII ones only when the
+#: post has a non-ASCII character.
 _KEY = 5
-_MIN_GRAM = 3
+_GRAM = 3
 
 
 #: Upper-case letters of a pattern outside escapes ("\\S", "\\W", ...), or an upper-case escape.
@@ -148,8 +149,8 @@ def _compile(pattern: str) -> _Pattern:
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """A text, its lower-case form and the set of its lower-case windows of ``_MIN_GRAM``
-    to ``_KEY`` characters: what every lexicon's prefilter looks up, computed once a post."""
+    """A text, its lower-case form and the set of its lower-case ``_GRAM``-character
+    windows: what every lexicon's prefilter looks up, computed once a post."""
 
     text: str
     lower: str
@@ -160,10 +161,7 @@ class Windows:
     def of(cls, text: str) -> Windows:
         """The windows of ``text``."""
         lower = text.lower()
-        n = len(lower)
-        grams = frozenset(
-            [lower[i : i + size] for size in range(_MIN_GRAM, _KEY + 1) for i in range(n - size + 1)]
-        )
+        grams = frozenset([lower[i : i + _GRAM] for i in range(len(lower) - _GRAM + 1)])
         return cls(text, lower, grams, lower.isascii())
 
 
@@ -201,20 +199,34 @@ class Lexicon:
             cues.append(_Cue(str(name), body.get("strength") == "strong", compiled, unless))
         self._cues = tuple(cues)
         self.names = frozenset(c.name for c in cues)
-        # key -> the (cue index, pattern index) pairs it may enable.
-        index: dict[str, list[tuple[int, int]]] = {}
-        always: list[tuple[int, int]] = []
+        # Patterns numbered in (cue, pattern) order; key -> the numbers it may enable.
+        flat: list[tuple[int, _Cue, _Pattern]] = []
+        index: dict[str, list[int]] = {}
+        always: list[int] = []
         for ci, cue in enumerate(cues):
-            for pi, pat in enumerate(cue.patterns):
+            for pat in cue.patterns:
                 if pat.needs is None:
-                    always.append((ci, pi))
+                    always.append(len(flat))
                 else:
                     for key in pat.needs:
-                        index.setdefault(key, []).append((ci, pi))
-        self._index = index
-        self._keys = frozenset(index)
+                        index.setdefault(key, []).append(len(flat))
+                flat.append((ci, cue, pat))
+        self._flat = tuple(flat)
+        self._index = {key: tuple(ids) for key, ids in index.items()}
+        # first _GRAM characters -> (ids of the key of exactly that length, the longer keys
+        # starting with them and their ids).
+        by_gram: dict[str, tuple[list[int], list[tuple[str, tuple[int, ...]]]]] = {}
+        for key, ids in self._index.items():
+            if len(key) >= _GRAM:
+                exact, longer = by_gram.setdefault(key[:_GRAM], ([], []))
+                if len(key) == _GRAM:
+                    exact.extend(ids)
+                else:
+                    longer.append((key, ids))
+        self._by_gram = {g: (tuple(exact), tuple(longer)) for g, (exact, longer) in by_gram.items()}
+        self._grams = frozenset(by_gram)
         self._always = tuple(always)
-        short = [k for k in index if len(k) < _MIN_GRAM]
+        short = [k for k in index if len(k) < _GRAM]
         self._short_ascii = tuple(k for k in short if k.isascii())
         self._short_other = tuple(k for k in short if not k.isascii())
 
@@ -227,12 +239,17 @@ class Lexicon:
         if windows is None or windows.text is not text:
             windows = Windows.of(text)
         lower = windows.lower
-        candidates: set[tuple[int, int]] = set(self._always)
+        candidates: set[int] = set(self._always)
         index = self._index
         # The post's windows that some pattern needs: one C-level set intersection, instead
         # of a dictionary lookup per window.
-        for key in windows.grams & self._keys:
-            candidates.update(index[key])
+        by_gram = self._by_gram
+        for gram in windows.grams & self._grams:
+            exact, longer = by_gram[gram]
+            candidates.update(exact)
+            for key, ids in longer:
+                if key in lower:
+                    candidates.update(ids)
         for key in self._short_ascii:
             if key in lower:
                 candidates.update(index[key])
@@ -242,11 +259,11 @@ class Lexicon:
                     candidates.update(index[key])
         done: set[int] = set()
         same_len = len(lower) == len(text)
-        for ci, pi in sorted(candidates):
+        flat = self._flat
+        for pid in sorted(candidates):
+            ci, cue, pat = flat[pid]
             if ci in done:
                 continue
-            cue = self._cues[ci]
-            pat = cue.patterns[pi]
             m = pat.regex.search(lower if pat.on_lower else text)
             if m is None:
                 continue
