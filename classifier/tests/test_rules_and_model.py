@@ -11,6 +11,7 @@ import pytest
 from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.model import LinearModel, fit_linear_model
 from socialdesk_classifier.nlp.rules import Lexicon, load_lexicon
+from socialdesk_classifier.nlp.signature import SignatureExtractor
 from socialdesk_classifier.nlp.text import clean
 from socialdesk_classifier.nlp.training import fingerprint, training_files
 
@@ -39,6 +40,31 @@ def test_prefilter_gives_exactly_the_brute_force_result(lexicon: Lexicon) -> Non
                 cue.unless is not None and cue.unless.search(text)
             )
             assert (cue.name in fast) == brute, (cue.name, text)
+
+
+def test_prefilter_is_exact_on_the_grouping_families_too() -> None:
+    """The incident types and grouping families run through a second lexicon: same check."""
+    extractor = SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
+    types: Lexicon = extractor._types
+    for text in (clean(t).text for t in _texts()):
+        fast = types.match(text)
+        for cue in types._cues:
+            brute = any(p.regex.search(text.lower() if p.on_lower else text) for p in cue.patterns) and not (
+                cue.unless is not None and cue.unless.search(text)
+            )
+            assert (cue.name in fast) == brute, (cue.name, text)
+
+
+def test_every_necessary_literal_set_is_checked_before_the_regex() -> None:
+    """A window pattern needs both ends: a post with only one of them never runs the regex."""
+    lex = Lexicon(
+        {"cues": {"drunk_driver": {"patterns": {"en": [r"\b(?:driver|captain)\b.{0,40}\b(?:drunk|high)\b"]}}}}
+    )
+    (pattern,) = lex._cues[0].patterns
+    assert pattern.needs is not None and pattern.also
+    assert "drunk_driver" in lex.match("the driver was clearly drunk")
+    assert lex.match("the driver was late") == {}
+    assert lex.match("drunk passengers, calm driver") == {}
 
 
 def test_every_pattern_has_a_prefilter(lexicon: Lexicon) -> None:

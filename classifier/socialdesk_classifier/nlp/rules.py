@@ -39,6 +39,9 @@ class _Pattern:
     needs: frozenset[str] | None
     #: Compiled case-sensitively, to run on the lower-cased text.
     on_lower: bool = False
+    #: Further necessary sets (each: one member must occur in the lower-cased text),
+    #: checked with ``in`` before the regex runs.
+    also: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,9 @@ class _Cue:
 _MAX_SET = 48
 
 
-def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
-    """(exact, necessary) literal sets of a parsed regex sequence.
+def _necessary(items: Any, top: list[set[str]] | None = None) -> tuple[set[str] | None, set[str] | None]:
+    """(exact, necessary) literal sets of a parsed regex sequence; ``top`` (when given)
+    receives the sequence's other necessary sets, best first.
 
     ``exact``: every string the sequence can match, when it is a small finite set of
     literals. ``necessary``: a set such that any match contains at least one member.
@@ -117,8 +121,10 @@ def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
     good = [c for c in candidates if c and all(c)]
     if not good:
         return exact_out, None
-    best = max(good, key=lambda c: (min(len(s) for s in c), -len(c)))
-    return exact_out, best
+    good.sort(key=lambda c: (min(len(s) for s in c), -len(c)), reverse=True)
+    if top is not None:
+        top.extend(good[1:])
+    return exact_out, good[0]
 
 
 #: Prefilter keys are the first few characters of each necessary literal. Keys of
@@ -129,6 +135,8 @@ def _necessary(items: Any) -> tuple[set[str] | None, set[str] | None]:
 #: post has a non-ASCII character.
 _KEY = 5
 _GRAM = 3
+#: At most this many further necessary sets a pattern (see ``_Pattern.also``).
+_ALSO = 3
 
 
 #: Upper-case letters of a pattern outside escapes ("\\S", "\\W", ...), or an upper-case escape.
@@ -140,11 +148,19 @@ def _compile(pattern: str) -> _Pattern:
     # text case-sensitively exactly as it matches the text ignoring case, ~25% faster.
     on_lower = _CASED.search(pattern) is None
     regex = re.compile(pattern, 0 if on_lower else re.IGNORECASE)
+    others: list[set[str]] = []
     try:
-        _, needs = _necessary(sre_parse.parse(pattern, re.IGNORECASE))
+        _, needs = _necessary(sre_parse.parse(pattern, re.IGNORECASE), others)
     except Exception:  # the prefilter is an optimisation; never let it reject a pattern
-        needs = None
-    return _Pattern(regex, frozenset(n[:_KEY] for n in needs) if needs else None, on_lower)
+        needs, others = None, []
+    also: list[tuple[str, ...]] = []
+    for other in others:
+        group = tuple(sorted(other))
+        if needs and other != needs and group not in also and min(len(k) for k in group) >= 2:
+            also.append(group)
+    return _Pattern(
+        regex, frozenset(n[:_KEY] for n in needs) if needs else None, on_lower, tuple(also[:_ALSO])
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +279,8 @@ class Lexicon:
         for pid in sorted(candidates):
             ci, cue, pat = flat[pid]
             if ci in done:
+                continue
+            if pat.also and not all(any(k in lower for k in group) for group in pat.also):
                 continue
             m = pat.regex.search(lower if pat.on_lower else text)
             if m is None:
