@@ -109,7 +109,8 @@ class Where(NamedTuple):
 def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
     """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
     score = sum(sig.types[t] for t in types if t in sig.types) + sum(sig.entities[e] for e in places)
-    return score, [f"type:{t}" for t in types] + [f"entity:{e}" for e in places]
+    # Sorted: the lists come from set operations, whose order changes with the hash seed.
+    return score, [f"type:{t}" for t in sorted(types)] + [f"entity:{e}" for e in sorted(places)]
 
 
 def post_keys(sig: IncidentSignature) -> list[str]:

@@ -282,9 +282,10 @@ class Grouper:
     def summary(self, group: OpenGroup) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
         ex = self._extractor
-        ranked = [t for t, _ in group.labels.most_common() if t != PROBLEM]
+        # Ties broken by name: counts are filled from sets, whose order follows the hash seed.
+        ranked = [t for t, _ in sorted(group.labels.items(), key=_by_count) if t != PROBLEM]
         top_type = ranked[0] if ranked else (PROBLEM if group.types else "unknown")
-        places = [p for p, _ in group.entities.most_common() if p in self._places][:2]
+        places = [p for p, _ in sorted(group.entities.items(), key=_by_count) if p in self._places][:2]
         place = " / ".join(ex.place_label[p] for p in places) if places else None
         return GroupSummary(
             group.group_id,
@@ -379,3 +380,7 @@ class Grouper:
                 index.setdefault(key, set()).add(best.group_id)
         groups.move_to_end(best.group_id)
         return GroupAssignment(best.group_id, best.size, best_score, tuple(best_shared), self.summary(best))
+
+
+def _by_count(item: tuple[str, float]) -> tuple[float, str]:
+    return (-item[1], item[0])
