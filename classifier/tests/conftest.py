@@ -1,0 +1,25 @@
+"""Fixtures shared by the classifier's unit tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from socialdesk_classifier.nlp.classifier import DATA_DIR
+
+#: Scored by the lead only, once: the fast-path tests compare on every other labelled post.
+SEALED = "eval_sealed.jsonl"
+
+
+@pytest.fixture(scope="session")
+def development_texts() -> list[str]:
+    """The text of every labelled post in ``classifier/data`` except the sealed set."""
+    texts: list[str] = []
+    for path in sorted(DATA_DIR.glob("*.jsonl")):
+        if path.name == SEALED:
+            continue
+        texts.extend(
+            json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line
+        )
+    return texts
