@@ -1,8 +1,8 @@
 """Command line for the classifier library.
 
     python -m socialdesk_classifier.cli classify IN.jsonl OUT.jsonl   # make classify
-    python -m socialdesk_classifier.cli eval [--errors] [--json]      # make eval: dev CV, dev sets, honest blind set
-    python -m socialdesk_classifier.cli eval --holdout [--untimed]    # train dev+extra, score holdout
+    python -m socialdesk_classifier.cli eval [--errors] [--json]      # make eval: CV, dev sets, sealed sets
+    python -m socialdesk_classifier.cli eval --holdout [--untimed]    # train on all, score a sealed set
     python -m socialdesk_classifier.cli train                         # rebuild data/model.npz
 
 ``classify`` runs the same code path as the service: one :class:`Classifier` over the file
@@ -24,13 +24,6 @@ from typing import Any
 __all__ = ["main"]
 
 _START = datetime(2025, 1, 1, tzinfo=UTC)
-#: The honest set ``make eval`` reports on its own: written from the taxonomy alone (session 5)
-#: by someone who read neither the rules nor the other sets, committed before the rule changes
-#: it scores, never trained on, its errors never listed.
-BLIND_FILE = "eval_sealed.jsonl"
-#: Development sets: once unseen (``eval_blind`` was session 4's honest set), but read while
-#: writing rules since (never trained on).
-DEV_FILES = ("eval_blind.jsonl", "eval_fresh.jsonl", "eval_unseen.jsonl")
 
 
 def _classify(in_path: Path, out_path: Path) -> int:
@@ -87,7 +80,14 @@ def _classify(in_path: Path, out_path: Path) -> int:
 def _eval(
     show_errors: bool, as_json: bool, folds: int, holdout: Path | None = None, untimed: bool = False
 ) -> int:
-    from socialdesk_classifier.nlp.evaluation import cross_validate, evaluate_holdout, format_report
+    from socialdesk_classifier.nlp.classifier import DATA_DIR
+    from socialdesk_classifier.nlp.evaluation import (
+        cross_validate,
+        evaluate_holdout,
+        format_report,
+        leave_one_set_out,
+    )
+    from socialdesk_classifier.nlp.training import DEVELOPMENT_FILES, SEALED_FILES
 
     if holdout is not None:
         # --untimed: drop created_at and scatter the file (the dev/hidden layout) for grouping.
@@ -100,37 +100,36 @@ def _eval(
             print(format_report(report, show_errors=show_errors))
         return 0
     report = cross_validate(k=folds)
-    data_dir = Path(__file__).resolve().parents[1] / "data"
-    dev = {
-        name: evaluate_holdout(path=data_dir / name, timed=True)
-        for name in DEV_FILES
-        if (data_dir / name).exists()
+    dev = {name: leave_one_set_out(name) for name in DEVELOPMENT_FILES if (DATA_DIR / name).exists()}
+    sealed = {
+        name: evaluate_holdout(path=DATA_DIR / name) for name in SEALED_FILES if (DATA_DIR / name).exists()
     }
-    blind_path = data_dir / BLIND_FILE
-    blind = evaluate_holdout(path=blind_path, timed=True) if blind_path.exists() else None
     if as_json:
         out: dict[str, Any] = {
             "headline": report.headline,
             "fields": report.fields,
             "passed": report.passed(),
             "dev": {name: {"headline": r.headline, "fields": r.fields} for name, r in dev.items()},
+            "sealed": {
+                name: {"headline": r.headline, "fields": r.fields, "passed": r.passed()}
+                for name, r in sealed.items()
+            },
         }
-        if blind is not None:
-            out["blind"] = {"headline": blind.headline, "fields": blind.fields, "passed": blind.passed()}
         print(json.dumps(out))
         return 0
     print(format_report(report, show_errors=show_errors))
     for name, dev_report in dev.items():
         print()
         print("=" * 78)
-        print(f"Development set {name} (read while writing rules, never trained on; timed by created_at).")
+        print(f"Development set {name}: read while writing rules; scored by a model trained on the")
+        print("other sets (leave one set out); timed by created_at.")
         print(format_report(dev_report, show_errors=False))
-    if blind is not None:
+    for name, sealed_report in sealed.items():
         print()
         print("=" * 78)
-        print(f"HONEST SET {BLIND_FILE}: written from the taxonomy alone before the rules it scores")
+        print(f"HONEST SET {name}: written from the taxonomy alone before the rules it scores")
         print("were changed, never trained on; timed by created_at. Errors are never listed.")
-        print(format_report(blind, show_errors=False))
+        print(format_report(sealed_report, show_errors=False))
     return 0
 
 
@@ -155,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p_cls = sub.add_parser("classify", help="classify a JSONL file of posts")
     p_cls.add_argument("input", type=Path)
     p_cls.add_argument("output", type=Path)
-    p_eval = sub.add_parser("eval", help="k-fold cross-validated evaluation on the dev set")
+    p_eval = sub.add_parser("eval", help="CV on the training files, leave-one-set-out dev sets, sealed sets")
     p_eval.add_argument("--errors", action="store_true", help="list misclassified posts")
     p_eval.add_argument("--json", action="store_true", help="print one JSON object")
     p_eval.add_argument("--folds", type=int, default=5)
@@ -163,9 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "--holdout",
         nargs="?",
         type=Path,
-        const=Path(__file__).resolve().parents[1] / "data" / "holdout.jsonl",
+        const=Path(__file__).resolve().parents[1] / "data" / "eval_sealed.jsonl",
         default=None,
-        help="train on dev + extra and score this held-out file (default data/holdout.jsonl)",
+        help="train on every training file and score this held-out file (default data/eval_sealed.jsonl)",
     )
     p_eval.add_argument(
         "--untimed", action="store_true", help="with --holdout: ignore created_at and shuffle the file order"

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from socialdesk_classifier.nlp.classifier import DATA_DIR, load_default_classifier
-from socialdesk_classifier.nlp.training import load_labelled, training_files
+from socialdesk_classifier.nlp.training import base_files, load_labelled
 from socialdesk_classifier.nlp.types import Post
 
 __all__ = ["measure"]
@@ -40,7 +40,7 @@ def measure(n_posts: int = 5000) -> dict[str, Any]:
     t_load = time.perf_counter()
     clf = load_default_classifier()
     load_s = time.perf_counter() - t_load
-    rows = load_labelled(training_files(DATA_DIR))
+    rows = load_labelled(base_files(DATA_DIR))
     start = datetime(2025, 1, 1, tzinfo=UTC)
     posts = [
         Post(

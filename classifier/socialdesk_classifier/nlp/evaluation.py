@@ -1,10 +1,16 @@
-"""k-fold cross-validated evaluation on the labelled dev set (``make eval``).
+"""Evaluation of the classifier on labelled data (``make eval``).
 
-Never scores a post the model was trained on: for each fold, the model is trained on the
-other dev folds plus our hand-written extra data, and scores only the held-out fold. Rules
-are not trained, so they are the same in every fold. Grouping is unsupervised: it runs once
-over the whole dev set in file order (posts one second apart, as ``make classify`` does when
-``created_at`` is absent), fed the cross-validated categories.
+Never scores a post the model was trained on.
+
+- :func:`cross_validate`: k-fold CV over every training file (dev, extras, development sets):
+  for each fold the model is trained on the other folds and scores only the held-out one.
+  Rules are not trained, so they are the same in every fold. Grouping is unsupervised: it
+  runs once per file in file order (by ``created_at`` when the file has it, else one second
+  apart, as ``make classify`` does), fed the cross-validated categories; posts of two files
+  never pair.
+- :func:`leave_one_set_out`: one development set scored by a model trained on everything
+  else (how a set from a writer the model has not seen scores; the rules were read on it).
+- :func:`evaluate_holdout`: a sealed set scored by the model trained on every training file.
 """
 
 from __future__ import annotations
@@ -22,10 +28,17 @@ from socialdesk_classifier.nlp.autoreply import load_templates
 from socialdesk_classifier.nlp.classifier import DATA_DIR, Classifier, build_analyser
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.settings import ClassifierSettings
-from socialdesk_classifier.nlp.training import load_labelled, train_model, training_files
+from socialdesk_classifier.nlp.training import SEALED_FILES, load_labelled, train_model, training_files
 from socialdesk_classifier.nlp.types import CATEGORY_QUEUE, Post
 
-__all__ = ["TARGETS", "EvalReport", "cross_validate", "evaluate_holdout", "format_report"]
+__all__ = [
+    "TARGETS",
+    "EvalReport",
+    "cross_validate",
+    "evaluate_holdout",
+    "format_report",
+    "leave_one_set_out",
+]
 
 FIELDS = ("queue", "category", "priority", "sentiment", "auto_reply", "language")
 
@@ -102,26 +115,45 @@ def group_pairs(ids: Sequence[str], groups: Sequence[str | None]) -> set[tuple[s
 def cross_validate(
     *, data_dir: Path = DATA_DIR, k: int = 5, seed: int = 13, settings: ClassifierSettings | None = None
 ) -> EvalReport:
-    """Run k-fold CV on ``dev.jsonl`` and return the report."""
+    """Run k-fold CV over every training file and return the report."""
     settings = settings or ClassifierSettings()
     files = training_files(data_dir)
-    dev = load_labelled(files[:1])
-    extra = load_labelled(files[1:])
+    per_file = [load_labelled([f]) for f in files]
+    rows = [r for part in per_file for r in part]
     analyser = build_analyser(data_dir)
     templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
-    fold_of = _folds(dev, k, seed)
-    preds: list[dict[str, Any]] = [{} for _ in dev]
+    fold_of = _folds(rows, k, seed)
+    preds: list[dict[str, Any]] = [{} for _ in rows]
     for fold in range(k):
-        train_rows = [r for r, f in zip(dev, fold_of, strict=True) if f != fold] + extra
+        train_rows = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
         model = train_model(train_rows, analyser)
         clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
-        for i, row in enumerate(dev):
-            if fold_of[i] != fold:
-                continue
-            preds[i] = _predict(clf, row)
-    # Grouping: one pass in file order, one second apart.
-    groups = _group(dev, preds, analyser, settings, data_dir, timed=False)
-    return _score(dev, preds, groups, folds=k)
+        for i, row in enumerate(rows):
+            if fold_of[i] == fold:
+                preds[i] = _predict(clf, row)
+    # Grouping: one pass per file; incident ids and group ids are per file.
+    groups: list[str | None] = []
+    gold: list[dict[str, Any]] = []
+    at = 0
+    for path, part in zip(files, per_file, strict=True):
+        timed = all("created_at" in r for r in part)
+        found = _group(part, preds[at : at + len(part)], analyser, settings, data_dir, timed=timed)
+        groups.extend(f"{path.name}:{g}" if g else None for g in found)
+        gold.extend(
+            {**r, "incident": f"{path.name}:{r['incident']}" if r.get("incident") else None} for r in part
+        )
+        at += len(part)
+    return _score(gold, preds, groups, folds=k, source=f"{len(files)} training files")
+
+
+def leave_one_set_out(
+    name: str, *, data_dir: Path = DATA_DIR, settings: ClassifierSettings | None = None
+) -> EvalReport:
+    """Score development set ``name`` with a model trained on every other training file."""
+    settings = settings or ClassifierSettings()
+    path = data_dir / name
+    files = [f for f in training_files(data_dir) if f.name != name]
+    return _evaluate(path, files, data_dir, settings, timed=True, shuffle_seed=None, trained="all other sets")
 
 
 def _predict(clf: Classifier, row: dict[str, Any]) -> dict[str, Any]:
@@ -172,17 +204,30 @@ def evaluate_holdout(
     shuffle_seed: int | None = None,
     settings: ClassifierSettings | None = None,
 ) -> EvalReport:
-    """Train on dev + extra (all of it) and score on the held-out file, never trained on.
+    """Train on every training file and score the held-out file (a sealed set by default).
 
     ``timed=False`` drops ``created_at`` (posts one second apart in file order, as the dev and
     hidden sets arrive); ``shuffle_seed`` scatters the file order first, so incident posts are
     no longer adjacent (the dev set's layout).
     """
     settings = settings or ClassifierSettings()
-    path = path or data_dir / "holdout.jsonl"
+    path = path or data_dir / SEALED_FILES[0]
     files = training_files(data_dir)
     if path.resolve() in {f.resolve() for f in files}:
         raise ValueError(f"{path} is a training file: it cannot be a held-out set")
+    return _evaluate(path, files, data_dir, settings, timed=timed, shuffle_seed=shuffle_seed, trained="all")
+
+
+def _evaluate(
+    path: Path,
+    files: Sequence[Path],
+    data_dir: Path,
+    settings: ClassifierSettings,
+    *,
+    timed: bool,
+    shuffle_seed: int | None,
+    trained: str,
+) -> EvalReport:
     rows = load_labelled([path])
     if shuffle_seed is not None:
         rows = list(rows)
@@ -193,7 +238,7 @@ def evaluate_holdout(
     clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
     preds = [_predict(clf, row) for row in rows]
     groups = _group(rows, preds, analyser, settings, data_dir, timed=timed)
-    return _score(rows, preds, groups, folds=0, source=path.name)
+    return _score(rows, preds, groups, folds=0, source=f"{path.name} (model trained on {trained})")
 
 
 def _score(
@@ -261,9 +306,12 @@ def _score(
 def format_report(report: EvalReport, *, show_errors: bool = False) -> str:
     """Human-readable report (what ``make eval`` prints)."""
     if report.folds:
-        title = f"socialdesk classifier: {report.folds}-fold cross-validation on {report.n_posts} dev posts"
+        title = (
+            f"socialdesk classifier: {report.folds}-fold cross-validation on {report.n_posts} posts"
+            f" of {report.source}"
+        )
     else:
-        title = f"socialdesk classifier: trained on dev + extra, scored on {report.n_posts} posts of {report.source}"
+        title = f"socialdesk classifier: {report.n_posts} posts of {report.source}"
     lines = [title, ""]
     lines.append("Targets")
     passed = report.passed()
