@@ -197,7 +197,9 @@ class Classifier:
                 analysis, category, cat_conf, ranked, reasons, incident
             )
 
-        priority, pri_conf = self._priority(post, analysis, category, probs["priority"], reasons, incident)
+        priority, pri_conf = self._priority(
+            post, analysis, category, probs["priority"], reasons, incident, places=bool(signature.entities)
+        )
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
         auto_reply, ar_conf = self._auto_replier.choose(
             post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons, incident
@@ -314,6 +316,8 @@ class Classifier:
         probs: dict[str, float],
         reasons: list[str],
         incident: frozenset[str] = frozenset(),
+        *,
+        places: bool = False,
     ) -> tuple[str, float]:
         decided = decide_priority(
             post,
@@ -322,6 +326,7 @@ class Classifier:
             probs,
             viral_followers=self.settings.viral_threshold(post.brand),
             incident=incident,
+            places=places,
         )
         reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
         return decided.level, decided.confidence

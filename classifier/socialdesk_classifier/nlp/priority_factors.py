@@ -27,6 +27,8 @@ __all__ = [
     "hypothetical",
     "luggage_left_now",
     "names_a_vehicle",
+    "shouts",
+    "still_coming",
     "stuck_at_the_pickup",
     "time_pressure",
 ]
@@ -37,11 +39,23 @@ _RESOLVED = re.compile(
     r"bought an? .{0,20}ticket|got home|made it (home|back|there|in the end)|finally (came|arrived|picked us up)|"
     r"driving ourselves|just got off|got off the (\S+ ){0,2}bus|missed my (bus|trip|\w+ bus)|in the end|"
     r"we did get there|eventually (came|arrived|got)|late (for|to) work|"
+    r"ended up (paying|taking|getting|driving|booking|renting|on)|had to (pay|take|get|book|rent) (a|an|for|another)|"
+    r"tuvimos que (pagar|tomar)|tive que (pagar|pegar)|"
+    r"(nous avons|on a|j'ai) d[uû] (payer|prendre)|"
     r"desistimos|desisti|tuve que (pagar|tomar)|tomamos un (taxi|uber)|llegu[eé] tarde|"
     r"cheguei atrasad[oa]|peguei um (uber|t[aá]xi)|tivemos que pagar|"
     r"on a pris un (taxi|uber)|j'ai pris un (taxi|uber|train)|arriv[ée]e? en retard|"
     r"naik (taksi|ojek|grab|gojek)|akhirnya sampai)\b"
     r"|打车回|坐了出租|最后到了|タクシーで帰|結局(着|間に合)",
+    re.IGNORECASE,
+)
+#: The bus is late but still coming, or the departure is still ahead: a trip in trouble
+#: (high), nobody stranded yet (dev.jsonl: "very late but still on its way, so high").
+_STILL_COMING = re.compile(
+    r"\b((leaves|departs|leaving|departing|departure is|pickup is|boarding is) in \d+|"
+    r"(driver|captain|bus|it|he|she) (is|says|said|was)( [\w'’]+){0,3} (lost|on (his|her|the|its) way|running late|"
+    r"stuck in traffic|\d+ ?(min|mins|minutes) away|en route|coming)|"
+    r"(tracker|app) (says|shows) (it'?s |the bus is )?\d+ ?(min|mins|minutes) away)\b",
     re.IGNORECASE,
 )
 #: Asking for the money back: written after the trip, not from the curb.
@@ -132,8 +146,8 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
     """The time pressure this post is under, read the taxonomy's way for its category.
 
     - now, today, tonight, within hours, at the stop: pressure for every category;
-    - tomorrow (within 24 hours): pressure for a question or a complaint; a request about
-      tomorrow's trip is an ordinary request, still answered in time (medium);
+    - tomorrow (within 24 hours): pressure for every category ("change my seat on tomorrow's
+      7am" is high: the taxonomy's "trip within 24 hours", as dev.jsonl labels requests);
     - earlier today ("this morning"): a trip still ahead for a question; for a complaint,
       the time a problem happened (a past trip); for a request, pressure unless the thing
       was done earlier ("the booking I made this morning").
@@ -143,7 +157,7 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
         return None
     if "active_trip" in cues:
         return TimePressure("now", cues["active_trip"].snippet)
-    if "next_day" in cues and category in ("query", "complaint"):
+    if "next_day" in cues:
         return TimePressure("tomorrow", cues["next_day"].snippet)
     if "same_day" not in cues:
         return None
@@ -170,6 +184,21 @@ def after_the_fact(analysis: Analysis) -> bool:
     )
     _AFTER_LAST = (analysis, answer)
     return answer
+
+
+#: Shouting: a long word or a phrase in capitals ("SCREAMED", "THE NIGHT BEFORE"), not an
+#: acronym ("NYC", "QR").
+_SHOUT = re.compile(r"\b([A-Z]{6,}|[A-Z]{3,}\s+[A-Z]{3,})\b")
+
+
+def shouts(analysis: Analysis) -> bool:
+    """Part of the post is written in capitals, as people shout."""
+    return analysis.clean.caps_ratio > 0.0 and _SHOUT.search(analysis.clean.text) is not None
+
+
+def still_coming(analysis: Analysis) -> bool:
+    """The bus is late but on its way, or the departure is still ahead: nobody stranded yet."""
+    return _STILL_COMING.search(analysis.clean.text) is not None
 
 
 def at_pickup_now(analysis: Analysis) -> bool:
