@@ -91,3 +91,22 @@ def test_shouting_makes_a_complaint_furious_acronyms_do_not(clf: Classifier, tex
     d = clf.classify(_post(text))
     assert d.category == "complaint", d.reasons
     assert d.priority == level, d.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("@OurBus our driver has been on his phone the entire way down the turnpike", "safety"),
+        ("the bus jumped the curb at the Amherst stop, an older man hit his head on the rail", "safety"),
+        ("a fight broke out on the 6pm to Boston and the driver just kept going", "safety"),
+        ("@RallyBus the captain kicked my sister off at a rest area and she's alone there now", "safety"),
+        ("El chofer iba con el celular todo el camino por la I-95", "safety"),
+        ("司机一路上都在打电话，太吓人了", "safety"),
+        ("I twisted my ankle when the bus braked and I have already spoken to an attorney", "legal"),
+        ("司机不让我的导盲犬上车，这是歧视", "legal"),
+    ],
+)
+def test_safety_and_legal_cues_read_more_wordings(clf: Classifier, text: str, category: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.category == category, d.reasons
+    assert d.priority == "critical", d.reasons
