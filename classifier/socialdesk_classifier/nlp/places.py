@@ -41,6 +41,7 @@ _STREET_BEFORE = re.compile(r"\b(?:calle|rua|avenida|av\.?|rue)\s+$")
 _LATIN = r"[^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 _DIGIT = re.compile(r"\d")
 _CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:{_LATIN}|['’-])*){{0,2}})")
+_PERSON_BEFORE = re.compile(r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I)
 _POSSESSIVE = re.compile(r"['’](?:s|ve|re|ll|d|m)$", re.IGNORECASE)
 
 
@@ -97,6 +98,10 @@ def capitalised_names(
         if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:
             continue  # a sentence-initial capital says nothing about a name
         raw = m.group(1).split()
+        if all(w.isupper() for w in raw):
+            continue  # shouting ("LEFT", "ZERO"): a known acronym is an alias, found already
+        if _PERSON_BEFORE.search(text, max(0, m.start() - 14), m.start()) is not None:
+            continue  # a person ("driver Marcus", "captain Jess")
         if any(w.lower().strip("'’.,") in words_covered for w in raw):
             continue  # the rest of a place already found ("Springs" of "Saratoga Springs")
         words = [
