@@ -110,3 +110,29 @@ def test_safety_and_legal_cues_read_more_wordings(clf: Classifier, text: str, ca
     d = clf.classify(_post(text))
     assert d.category == category, d.reasons
     assert d.priority == "critical", d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is the wifi down on the 2pm boston bus or is it just me",
+        "¿Tienen wifi? porque en el último viaje no funcionaba nada",
+        "请问车上的WiFi是不是坏了？连不上",
+        "my suitcase is still under the bus and it drove off, where do I pick up luggage now?",
+    ],
+)
+def test_no_saved_answer_for_a_fault_report_or_an_incident(clf: Classifier, text: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.auto_reply is None, d.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("do the buses have wifi and outlets?", "wifi_power"),
+        ("how many bags can I bring on the bus?", "luggage_policy"),
+    ],
+)
+def test_plain_faqs_keep_their_saved_answer(clf: Classifier, text: str, key: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.auto_reply == key, d.reasons

@@ -36,6 +36,7 @@ _NO_AUTO_REPLY_CUES = (
     "booking_ref",
     "status_ask",
     "own_trouble",
+    "fault_report",
 )
 #: Share of upper-case letters from which a post reads as shouting (no saved answer).
 _SHOUTING = 0.5

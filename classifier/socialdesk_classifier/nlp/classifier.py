@@ -201,8 +201,20 @@ class Classifier:
             post, analysis, category, probs["priority"], reasons, incident, places=bool(signature.entities)
         )
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
+        # A FAQ asked about an incident of any kind (grouping's word families too: a skipped
+        # stop, luggage still under the bus) is for a person.
+        reported = incident | {
+            m for m, w in signature.mentions.items() if w >= 1.0 and "earlier" not in signature.facets
+        }
         auto_reply, ar_conf = self._auto_replier.choose(
-            post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons, incident
+            post,
+            analysis,
+            category,
+            cat_conf,
+            sentiment,
+            probs.get("auto_reply", {}),
+            reasons,
+            frozenset(reported),
         )
         queue_conf = sum(p for c, p in cat_p.items() if CATEGORY_QUEUE[c] == CATEGORY_QUEUE[category])
         confidence = {

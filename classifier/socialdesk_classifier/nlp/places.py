@@ -41,7 +41,9 @@ _STREET_BEFORE = re.compile(r"\b(?:calle|rua|avenida|av\.?|rue)\s+$")
 _LATIN = r"[^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 _DIGIT = re.compile(r"\d")
 _CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:{_LATIN}|['’-])*){{0,2}})")
-_PERSON_BEFORE = re.compile(r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I)
+_PERSON_BEFORE = re.compile(
+    r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I
+)
 _POSSESSIVE = re.compile(r"['’](?:s|ve|re|ll|d|m)$", re.IGNORECASE)
 
 
