@@ -136,3 +136,32 @@ def test_no_saved_answer_for_a_fault_report_or_an_incident(clf: Classifier, text
 def test_plain_faqs_keep_their_saved_answer(clf: Classifier, text: str, key: str) -> None:
     d = clf.classify(_post(text))
     assert d.auto_reply == key, d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@OurBus you cancelled my trip for the snow, said refund in 5 days, its day 9. where is it",
+        "Cancelaron mi viaje y todavía no me llega el reembolso, ya pasaron dos semanas y nada",
+        "o reembolso da viagem cancelada não caiu até agora, já faz 10 dias",
+        "toujours pas remboursée pour le trajet annulé, ça fait plus d'une semaine",
+        "退款到现在还没收到，已经两个星期了",
+    ],
+)
+def test_an_overdue_refund_is_high_in_every_language(clf: Classifier, text: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.priority == "high", d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@OurBus the 4pm from Union Station is running 35 min late, any update?",
+        "seguimos esperando el bus de las 5 en South Station, ya van 40 minutos",
+        "le bus pour Burlington a 2h de retard, on gèle sur le parking",
+        "去费城的车堵在高速上一动不动",
+    ],
+)
+def test_a_trip_in_trouble_right_now_is_high(clf: Classifier, text: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.priority == "high", d.reasons
