@@ -88,3 +88,42 @@ def test_two_kinds_at_one_place_and_hour_stay_apart(extractor: SignatureExtracto
 def test_shouted_words_and_peoples_names_are_not_places(extractor: SignatureExtractor, text: str) -> None:
     sig = extractor.extract(text)
     assert not {"left", "right", "marcus", "jess"} & set(sig.entities), sig.entities
+
+
+def test_the_next_mornings_posts_join_last_nights_incident(extractor: SignatureExtractor) -> None:
+    g = Grouper(extractor, GroupingSettings())
+    first = _stream(
+        g,
+        [
+            ("safety", "our bus just hit the curb pulling into the Amherst stop, tire is flat"),
+            ("safety", "bus hit a curb in Amherst, a lady hit her head, is someone coming?"),
+        ],
+    )
+    later = g.assign(
+        brand="ourbus",
+        text="I was on the bus that hit the curb in Amherst last night, I'd like a refund",
+        at=T0 + timedelta(hours=16),
+        category="request",
+        post_id="p9",
+    ).group_id
+    old = g.assign(
+        brand="ourbus",
+        text="last month a bus hit the curb in Amherst too and nobody called me back",
+        at=T0 + timedelta(hours=17),
+        category="complaint",
+        post_id="p10",
+    ).group_id
+    assert first[0] == first[1] == later
+    assert old != later
+
+
+def test_a_question_about_next_months_trip_opens_no_incident(extractor: SignatureExtractor) -> None:
+    g = Grouper(extractor, GroupingSettings())
+    ids = _stream(
+        g,
+        [
+            ("query", "下个月从纽约去华盛顿，车上有空调吗？夏天会不会很热"),
+            ("complaint", "the AC on the 1pm NYC to DC is not working, 97 outside"),
+        ],
+    )
+    assert ids[0] is None and ids[1] is not None

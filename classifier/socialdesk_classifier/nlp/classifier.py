@@ -278,9 +278,10 @@ class Classifier:
             return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))
         if category == "other" and incident and "praise_words" not in cues:
             # A fault of a trip reported now (breakdown, no bus, app down) is never chatter,
-            # in whichever language the model knows least.
-            reasons.append(f"rule incident: reports {', '.join(sorted(incident))}: complaint")
-            return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))
+            # in whichever language the model knows least; an accident is a safety issue.
+            to = "safety" if "accident" in incident else "complaint"
+            reasons.append(f"rule incident: reports {', '.join(sorted(incident))}: {to}")
+            return to, max(0.5, dict(ranked).get(to, 0.0))
         if category in ("query", "other") and "problem" in cues and not asks:
             reasons.append(f"rule problem: '{_snip(analysis, 'problem')}' reported, nothing asked: complaint")
             return "complaint", max(0.5, dict(ranked).get("complaint", 0.0))

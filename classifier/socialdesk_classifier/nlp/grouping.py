@@ -109,7 +109,12 @@ class Grouper:
         self._type_scope = {extractor.type_class[t]: sc for t, sc in extractor.type_scope.items()}
         self._type_scope[PROBLEM] = "local"
         s = self._settings
-        self._longest = max(s.type_only_window_seconds, s.specific_window_seconds, s.unplaced_window_seconds)
+        self._longest = max(
+            s.type_only_window_seconds,
+            s.specific_window_seconds,
+            s.unplaced_window_seconds,
+            s.earlier_window_seconds,
+        )
 
     @property
     def extractor(self) -> SignatureExtractor:
@@ -198,9 +203,18 @@ class Grouper:
         specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
         if not shared_types and not specific:
             return None
-        if not specific and self._facet_conflict(sig, group):
+        # The day after, with the incident's type and a place in common: the same incident
+        # told the next morning ("the bus that hit the curb in State College last night").
+        next_day = (
+            bool(shared_types and shared_places) and "earlier" in sig.facets and _LONG_AGO not in sig.facets
+        )
+        distinctive = any(
+            sig.types[t] >= 1.0 for t in shared_types if t != PROBLEM and self._type_scope.get(t) == "local"
+        )
+        if not specific and self._facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
             return None
         if not shared_types:
+            told_next_day = "earlier" in sig.facets and not sig.facets & {_LONG_AGO, _DAY}
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
@@ -209,10 +223,14 @@ class Grouper:
                 # an ask about a booking at the place ("resend my Gillette ticket") is not a report
                 or category in _ASKS
                 # only a place in common: not when the post is about another day's trip
-                or any(f in sig.facets and group.facets[f] * 2 <= group.size for f in _OTHER_DAY)
+                # (yesterday's or last night's is the incident told the next morning)
+                or any(
+                    f in sig.facets and group.facets[f] * 2 <= group.size
+                    for f in (_OTHER_DAY - {"earlier"} if told_next_day else _OTHER_DAY)
+                )
                 or _LATER in sig.facets
                 or not specific
-                or age > s.specific_window_seconds
+                or age > (s.earlier_window_seconds if told_next_day else s.specific_window_seconds)
             ):
                 return None
             found = join_score(sig, shared_types, shared_places)
@@ -231,7 +249,9 @@ class Grouper:
             return None
         if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size:
             return None  # days or weeks ago: not today's incident here, whatever it reports
-        if specific:
+        if next_day and not endpoint_conflict(where, group):
+            limit = s.earlier_window_seconds
+        elif specific:
             limit = s.specific_window_seconds
         elif endpoint_conflict(where, group):
             return None
@@ -270,9 +290,16 @@ class Grouper:
         return IncidentSignature(kinds, sig.entities, facets)
 
     @staticmethod
-    def _facet_conflict(sig: IncidentSignature, group: OpenGroup) -> bool:
-        """True when the post's facets disagree with what most of the group is about."""
-        for facet in (set(sig.facets) | set(group.facets)) - {_LATER}:
+    def _facet_conflict(
+        sig: IncidentSignature, group: OpenGroup, *, next_day: bool = False, distinctive: bool = False
+    ) -> bool:
+        """True when the post's facets disagree with what most of the group is about.
+
+        ``next_day``: the post tells the group's incident the day after (``earlier`` does not
+        count); ``distinctive``: it shares a distinctive type with the group (a bag getting wet
+        in an overflowing toilet is the toilet's incident: ``luggage`` does not count)."""
+        ignored = {_LATER} | ({"earlier"} if next_day else set()) | ({"luggage"} if distinctive else set())
+        for facet in (set(sig.facets) | set(group.facets)) - ignored:
             in_post = facet in sig.facets
             in_group = group.facets[facet] * 2 > group.size
             if in_post != in_group:
@@ -349,6 +376,8 @@ class Grouper:
             if (
                 not sig.types
                 or _LONG_AGO in sig.facets
+                # a question or request about a later day's trip ("next month, is there AC?")
+                or (_LATER in sig.facets and category in ("query", "request"))
                 or (
                     max(sig.types.values()) < 1.0
                     and not any(w >= SPECIFIC_PLACE for w in sig.entities.values())

@@ -39,6 +39,10 @@ class GroupingSettings(BaseModel):
     specific_window_seconds: int = Field(default=12 * 3600, ge=60)
     #: A post that names no place joins a same-type group only this close to its last post.
     unplaced_window_seconds: int = Field(default=2 * 3600, ge=60)
+    #: A post about yesterday's or last night's trip ("the bus that hit the curb last night")
+    #: joins a group of its incident type with a place in common this close to the group's
+    #: last post: riders write the next day.
+    earlier_window_seconds: int = Field(default=30 * 3600, ge=60)
 
 
 class TrendSettings(BaseModel):
