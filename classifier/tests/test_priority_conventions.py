@@ -165,3 +165,22 @@ def test_an_overdue_refund_is_high_in_every_language(clf: Classifier, text: str)
 def test_a_trip_in_trouble_right_now_is_high(clf: Classifier, text: str) -> None:
     d = clf.classify(_post(text))
     assert d.priority == "high", d.reasons
+
+
+def test_a_polite_japanese_verb_ending_is_no_time_pressure(clf: Classifier) -> None:
+    # "いま" inside "届いていません" (has not arrived) is not "now"
+    d = clf.classify(_post("予約確認メールが届いていません。チケットはどこで確認できますか？"))
+    assert "time pressure:" not in next(r for r in d.reasons if r.startswith("priority ")), d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el bus a DC va como 30 min tarde ahorita, llegará a tiempo para mi conexión?",
+        "is there a bathroom on the DC bus? about to board at union station",
+        "Estou no ponto em Newark e não sei se é aqui mesmo, ônibus das 10h",
+    ],
+)
+def test_a_question_from_someone_on_the_way_now_is_high(clf: Classifier, text: str) -> None:
+    d = clf.classify(_post(text))
+    assert d.priority == "high", d.reasons
