@@ -47,7 +47,14 @@ DEVELOPMENT_FILES = (
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
-SEALED_FILES = ("eval_sealed.jsonl",)
+SEALED_FILES = (
+    # session 5, written from the taxonomy alone; scored before and after session 5's changes
+    "eval_sealed.jsonl",
+    # session 6, written before its changes: from the taxonomy alone ...
+    "eval_sealed6.jsonl",
+    # ... and by a writer who also read dev.jsonl, labelled by the hidden set's labellers
+    "eval_sealed7.jsonl",
+)
 
 
 def base_files(data_dir: Path) -> list[Path]:
