@@ -203,18 +203,10 @@ class Classifier:
         sentiment, sent_conf = self._sentiment(analysis, category, probs["sentiment"], reasons)
         # A FAQ asked about an incident of any kind (grouping's word families too: a skipped
         # stop, luggage still under the bus) is for a person.
-        reported = incident | {
-            m for m, w in signature.mentions.items() if w >= 1.0 and "earlier" not in signature.facets
-        }
+        if "earlier" not in signature.facets:
+            incident |= {m for m, w in signature.mentions.items() if w >= 1.0}
         auto_reply, ar_conf = self._auto_replier.choose(
-            post,
-            analysis,
-            category,
-            cat_conf,
-            sentiment,
-            probs.get("auto_reply", {}),
-            reasons,
-            frozenset(reported),
+            post, analysis, category, cat_conf, sentiment, probs.get("auto_reply", {}), reasons, incident
         )
         queue_conf = sum(p for c, p in cat_p.items() if CATEGORY_QUEUE[c] == CATEGORY_QUEUE[category])
         confidence = {

@@ -18,6 +18,7 @@ __all__ = [
     "OpenGroup",
     "Where",
     "endpoint_conflict",
+    "facet_conflict",
     "group_keys",
     "join_score",
     "place_conflict",
@@ -152,3 +153,19 @@ def endpoint_conflict(where: Where, group: OpenGroup) -> bool:
     names some: "NYC to Boston" is not the NYC to DC bus, even if both say "NYC"."""
     new = [p for p in where.endpoints if p not in group.around]
     return bool(new) and bool(group.endpoints - where.around)
+
+
+def facet_conflict(
+    sig: IncidentSignature, group: OpenGroup, *, next_day: bool = False, distinctive: bool = False
+) -> bool:
+    """True when the post's facets disagree with what most of the group is about.
+
+    ``later_day`` never counts; ``next_day``: the post tells the group's incident the day
+    after (``earlier`` does not count); ``distinctive``: it shares a distinctive local type
+    with the group (a bag wet in an overflowing toilet is the toilet's incident: ``luggage``
+    does not count)."""
+    ignored = {"later_day"} | ({"earlier"} if next_day else set()) | ({"luggage"} if distinctive else set())
+    for facet in (set(sig.facets) | set(group.facets)) - ignored:
+        if (facet in sig.facets) != (group.facets[facet] * 2 > group.size):
+            return True
+    return False

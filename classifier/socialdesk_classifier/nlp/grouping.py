@@ -48,6 +48,7 @@ from socialdesk_classifier.nlp.group_state import (
     OpenGroup,
     Where,
     endpoint_conflict,
+    facet_conflict,
     group_keys,
     join_score,
     place_conflict,
@@ -211,7 +212,7 @@ class Grouper:
         distinctive = any(
             sig.types[t] >= 1.0 for t in shared_types if t != PROBLEM and self._type_scope.get(t) == "local"
         )
-        if not specific and self._facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
+        if not specific and facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
             return None
         if not shared_types:
             told_next_day = "earlier" in sig.facets and not sig.facets & {_LONG_AGO, _DAY}
@@ -288,23 +289,6 @@ class Grouper:
         if _LONG_AGO in facets:  # "3 weeks ago" is also earlier
             facets |= {"earlier"}
         return IncidentSignature(kinds, sig.entities, facets)
-
-    @staticmethod
-    def _facet_conflict(
-        sig: IncidentSignature, group: OpenGroup, *, next_day: bool = False, distinctive: bool = False
-    ) -> bool:
-        """True when the post's facets disagree with what most of the group is about.
-
-        ``next_day``: the post tells the group's incident the day after (``earlier`` does not
-        count); ``distinctive``: it shares a distinctive type with the group (a bag getting wet
-        in an overflowing toilet is the toilet's incident: ``luggage`` does not count)."""
-        ignored = {_LATER} | ({"earlier"} if next_day else set()) | ({"luggage"} if distinctive else set())
-        for facet in (set(sig.facets) | set(group.facets)) - ignored:
-            in_post = facet in sig.facets
-            in_group = group.facets[facet] * 2 > group.size
-            if in_post != in_group:
-                return True
-        return False
 
     def summary(self, group: OpenGroup) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
