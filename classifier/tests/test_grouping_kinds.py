@@ -54,6 +54,18 @@ INCIDENTS = {
         ("complaint", "アプリが勝手にログアウトされる"),
         ("complaint", "o app deslogou todo mundo?"),
     ],
+    "tire": [
+        ("complaint", "flat tire on the NYC to DC bus, we're on the shoulder of I-95"),
+        ("complaint", "se nos ponchó una llanta en la I-95 rumbo a Washington"),
+        ("complaint", "pneu estourou na I-95, parados há uma hora, ônibus pra Washington"),
+        ("complaint", "去华盛顿的大巴在95号公路上爆胎了"),
+    ],
+    "qr_invalid": [
+        ("complaint", "driver's scanner says my QR is invalid at the Philly stop"),
+        ("complaint", "meu QR code foi recusado no embarque em Filadélfia"),
+        ("complaint", "QR code saya ditolak scanner di halte Philadelphia"),
+        ("complaint", "QR-Code wird vom Scanner nicht akzeptiert, Abfahrt Philadelphia"),
+    ],
     "fight": [
         ("safety", "two guys fighting on the bus to Providence, driver pulled over"),
         ("safety", "pelea en el autobús a Providence, ya viene la policía"),

@@ -44,6 +44,7 @@ _CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:
 _PERSON_BEFORE = re.compile(
     r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I
 )
+_GERMAN = re.compile(r"\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b.*\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b")
 _POSSESSIVE = re.compile(r"['’](?:s|ve|re|ll|d|m)$", re.IGNORECASE)
 
 
@@ -96,6 +97,8 @@ def capitalised_names(
     as keys (lower case, no spaces). ``covered``: the gazetteer phrases found in the text;
     ``words_covered``: words of any place found."""
     names: list[str] = []
+    if _GERMAN.search(text) is not None:
+        return names  # German capitalises every noun ("Stunde", "Fahrer"): not names
     for m in _CAP_PHRASE.finditer(text):
         if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:
             continue  # a sentence-initial capital says nothing about a name
