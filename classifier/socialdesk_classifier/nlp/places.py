@@ -44,7 +44,9 @@ _CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:
 _PERSON_BEFORE = re.compile(
     r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I
 )
-_GERMAN = re.compile(r"\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b.*\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b")
+_GERMAN = re.compile(
+    r"\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b.*\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b"
+)
 _POSSESSIVE = re.compile(r"['’](?:s|ve|re|ll|d|m)$", re.IGNORECASE)
 
 
