@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
+from socialdesk_classifier.nlp import Decision, Post, load_default_classifier
 from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.training import SEALED_FILES
 
@@ -24,3 +27,23 @@ def development_texts() -> list[str]:
             json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line
         )
     return texts
+
+
+@pytest.fixture(scope="module")
+def classify() -> Callable[[str], Decision]:
+    """Classify a text as a 40-follower OurBus mention, with one classifier per test module."""
+    clf = load_default_classifier()
+
+    def run(text: str) -> Decision:
+        post = Post(
+            id="p",
+            brand="ourbus",
+            platform="x",
+            kind="mention",
+            author_followers=40,
+            text=text,
+            created_at=datetime(2025, 7, 1, 12, tzinfo=UTC),
+        )
+        return clf.classify(post)
+
+    return run

@@ -21,13 +21,13 @@ def extractor() -> SignatureExtractor:
     return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
+def _one(g: Grouper, cat: str, text: str, *, minutes: int, post_id: str) -> str | None:
+    at = T0 + timedelta(minutes=minutes)
+    return g.assign(brand="ourbus", text=text, at=at, category=cat, post_id=post_id).group_id
+
+
 def _stream(g: Grouper, posts: list[tuple[str, str]], *, step: int = 9) -> list[str | None]:
-    return [
-        g.assign(
-            brand="ourbus", text=text, at=T0 + timedelta(minutes=step * i), category=cat, post_id=f"p{i}"
-        ).group_id
-        for i, (cat, text) in enumerate(posts)
-    ]
+    return [_one(g, cat, text, minutes=step * i, post_id=f"p{i}") for i, (cat, text) in enumerate(posts)]
 
 
 INCIDENTS = {
@@ -111,20 +111,20 @@ def test_the_next_mornings_posts_join_last_nights_incident(extractor: SignatureE
             ("safety", "bus hit a curb in Amherst, a lady hit her head, is someone coming?"),
         ],
     )
-    later = g.assign(
-        brand="ourbus",
-        text="I was on the bus that hit the curb in Amherst last night, I'd like a refund",
-        at=T0 + timedelta(hours=16),
-        category="request",
+    later = _one(
+        g,
+        "request",
+        "I was on the bus that hit the curb in Amherst last night, I'd like a refund",
+        minutes=16 * 60,
         post_id="p9",
-    ).group_id
-    old = g.assign(
-        brand="ourbus",
-        text="last month a bus hit the curb in Amherst too and nobody called me back",
-        at=T0 + timedelta(hours=17),
-        category="complaint",
+    )
+    old = _one(
+        g,
+        "complaint",
+        "last month a bus hit the curb in Amherst too and nobody called me back",
+        minutes=17 * 60,
         post_id="p10",
-    ).group_id
+    )
     assert first[0] == first[1] == later
     assert old != later
 

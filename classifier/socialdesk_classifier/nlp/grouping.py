@@ -206,16 +206,15 @@ class Grouper:
             return None
         # The day after, with the incident's type and a place in common: the same incident
         # told the next morning ("the bus that hit the curb in State College last night").
-        next_day = (
-            bool(shared_types and shared_places) and "earlier" in sig.facets and _LONG_AGO not in sig.facets
-        )
+        last_night = "earlier" in sig.facets and _LONG_AGO not in sig.facets  # yesterday, not weeks ago
+        next_day = bool(shared_types and shared_places) and last_night
         distinctive = any(
             sig.types[t] >= 1.0 for t in shared_types if t != PROBLEM and self._type_scope.get(t) == "local"
         )
         if not specific and facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
             return None
         if not shared_types:
-            told_next_day = "earlier" in sig.facets and not sig.facets & {_LONG_AGO, _DAY}
+            told_next_day = last_night and _DAY not in sig.facets
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
