@@ -49,10 +49,14 @@ class LanguageDetector:
 
     def __init__(self, *, use_lingua: bool = True) -> None:
         self._use_lingua = use_lingua
+        # Built and loaded now, not on the first post that needs it: lingua loads every
+        # language's model at its first call (~150 ms), a stall a live post should not
+        # take. The models are shared by every detector in the process.
+        _ = self._lingua
 
     @cached_property
     def _lingua(self) -> Any:
-        """Built on first need: most posts never get here, and start-up stays fast."""
+        """lingua's detector with its language models loaded, or None without lingua."""
         if not self._use_lingua:
             return None
         try:
@@ -73,7 +77,12 @@ class LanguageDetector:
             Language.TURKISH,
             Language.VIETNAMESE,
         ]
-        return LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
+        return (
+            LanguageDetectorBuilder.from_languages(*langs)
+            .with_low_accuracy_mode()
+            .with_preloaded_language_models()
+            .build()
+        )
 
     def detect(self, text: str) -> tuple[str, float]:
         """Return ``(iso_639_1, confidence)``; ``("und", 0.0)`` when undecidable."""

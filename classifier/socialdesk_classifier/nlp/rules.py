@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ahocorasick  # type: ignore[import-not-found]  # C extension without stubs
 import yaml
 
 __all__ = ["CueHit", "Lexicon", "Windows", "load_lexicon"]
@@ -127,14 +128,6 @@ def _necessary(items: Any, top: list[set[str]] | None = None) -> tuple[set[str] 
     return exact_out, good[0]
 
 
-#: Prefilter keys are the first few characters of each necessary literal. Keys of
-#: ``_GRAM`` to ``_KEY`` characters are found through the set of the post's ``_GRAM``-
-#: character windows (one slice per character, one set intersection), then the longer
-#: ones whose first ``_GRAM`` characters occur with ``in``; the few shorter keys ("?",
-#: "dm", two-character CJK words) are checked one by one, the non-ASCII ones only when the
-#: post has a non-ASCII character.
-_KEY = 5
-_GRAM = 3
 #: At most this many further necessary sets a pattern (see ``_Pattern.also``).
 _ALSO = 3
 
@@ -158,27 +151,21 @@ def _compile(pattern: str) -> _Pattern:
         group = tuple(sorted(other))
         if needs and other != needs and group not in also and min(len(k) for k in group) >= 2:
             also.append(group)
-    return _Pattern(
-        regex, frozenset(n[:_KEY] for n in needs) if needs else None, on_lower, tuple(also[:_ALSO])
-    )
+    return _Pattern(regex, frozenset(needs) if needs else None, on_lower, tuple(also[:_ALSO]))
 
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """A text, its lower-case form and the set of its lower-case ``_GRAM``-character
-    windows: what every lexicon's prefilter looks up, computed once a post."""
+    """A text and its lower-case form: what every lexicon's prefilter reads, computed once a
+    post."""
 
     text: str
     lower: str
-    grams: frozenset[str]
-    ascii: bool
 
     @classmethod
     def of(cls, text: str) -> Windows:
         """The windows of ``text``."""
-        lower = text.lower()
-        grams = frozenset([lower[i : i + _GRAM] for i in range(len(lower) - _GRAM + 1)])
-        return cls(text, lower, grams, lower.isascii())
+        return cls(text, text.lower())
 
 
 class Lexicon:
@@ -215,36 +202,32 @@ class Lexicon:
             cues.append(_Cue(str(name), body.get("strength") == "strong", compiled, unless))
         self._cues = tuple(cues)
         self.names = frozenset(c.name for c in cues)
-        # Patterns numbered in (cue, pattern) order; key -> the numbers it may enable.
-        flat: list[tuple[int, _Cue, _Pattern]] = []
-        index: dict[str, list[int]] = {}
+        # Every literal some pattern needs, numbered; one Aho-Corasick automaton finds
+        # which of them a post contains in a single C-level pass.
+        literal_ids: dict[str, int] = {}
+
+        def ids_of(literals: Any) -> frozenset[int]:
+            return frozenset(literal_ids.setdefault(lit, len(literal_ids)) for lit in literals)
+
+        flat: list[tuple[int, _Cue, tuple[frozenset[int], ...]]] = []
+        enables: dict[int, list[int]] = {}
         always: list[int] = []
         for ci, cue in enumerate(cues):
             for pat in cue.patterns:
                 if pat.needs is None:
                     always.append(len(flat))
                 else:
-                    for key in pat.needs:
-                        index.setdefault(key, []).append(len(flat))
-                flat.append((ci, cue, pat))
+                    for lid in ids_of(pat.needs):
+                        enables.setdefault(lid, []).append(len(flat))
+                flat.append((ci, cue, tuple(ids_of(group) for group in pat.also)))
+        self._patterns = tuple(pat for cue in cues for pat in cue.patterns)
         self._flat = tuple(flat)
-        self._index = {key: tuple(ids) for key, ids in index.items()}
-        # first _GRAM characters -> (ids of the key of exactly that length, the longer keys
-        # starting with them and their ids).
-        by_gram: dict[str, tuple[list[int], list[tuple[str, tuple[int, ...]]]]] = {}
-        for key, ids in self._index.items():
-            if len(key) >= _GRAM:
-                exact, longer = by_gram.setdefault(key[:_GRAM], ([], []))
-                if len(key) == _GRAM:
-                    exact.extend(ids)
-                else:
-                    longer.append((key, ids))
-        self._by_gram = {g: (tuple(exact), tuple(longer)) for g, (exact, longer) in by_gram.items()}
-        self._grams = frozenset(by_gram)
-        self._always = tuple(always)
-        short = [k for k in index if len(k) < _GRAM]
-        self._short_ascii = tuple(k for k in short if k.isascii())
-        self._short_other = tuple(k for k in short if not k.isascii())
+        self._enables = {lit: tuple(ids) for lit, ids in enables.items()}
+        self._always = frozenset(always)
+        self._automaton = ahocorasick.Automaton()
+        for lit, lid in literal_ids.items():
+            self._automaton.add_word(lit, lid)
+        self._automaton.make_automaton()
 
     def match(self, text: str, *, windows: Windows | None = None) -> dict[str, CueHit]:
         """Return the cues that fire on ``text`` (already cleaned), keyed by cue name.
@@ -255,33 +238,24 @@ class Lexicon:
         if windows is None or windows.text is not text:
             windows = Windows.of(text)
         lower = windows.lower
+        found = {lid for _, lid in self._automaton.iter(lower)} if lower else set()
         candidates: set[int] = set(self._always)
-        index = self._index
-        # The post's windows that some pattern needs: one C-level set intersection, instead
-        # of a dictionary lookup per window.
-        by_gram = self._by_gram
-        for gram in windows.grams & self._grams:
-            exact, longer = by_gram[gram]
-            candidates.update(exact)
-            for key, ids in longer:
-                if key in lower:
-                    candidates.update(ids)
-        for key in self._short_ascii:
-            if key in lower:
-                candidates.update(index[key])
-        if not windows.ascii:
-            for key in self._short_other:
-                if key in lower:
-                    candidates.update(index[key])
+        enables = self._enables
+        for lid in found:
+            ids = enables.get(lid)
+            if ids is not None:
+                candidates.update(ids)
         done: set[int] = set()
         same_len = len(lower) == len(text)
         flat = self._flat
+        patterns = self._patterns
         for pid in sorted(candidates):
-            ci, cue, pat = flat[pid]
+            ci, cue, also = flat[pid]
             if ci in done:
                 continue
-            if pat.also and not all(any(k in lower for k in group) for group in pat.also):
+            if also and not all(not group.isdisjoint(found) for group in also):
                 continue
+            pat = patterns[pid]
             m = pat.regex.search(lower if pat.on_lower else text)
             if m is None:
                 continue
