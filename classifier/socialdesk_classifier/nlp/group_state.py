@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from socialdesk_classifier.nlp.departures import DEPARTURE_WEIGHT
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "GroupSummary",
     "OpenGroup",
     "Where",
+    "compared",
     "endpoint_conflict",
     "facet_conflict",
     "group_keys",
@@ -107,9 +109,30 @@ class Where(NamedTuple):
     endpoints: tuple[str, ...]
 
 
+def compared(sig: IncidentSignature, class_of: dict[str, str]) -> IncidentSignature:
+    """What grouping compares of a post: the classes of its types and word families (the
+    highest weight of each), ``long_ago`` read as ``earlier`` too, and its departure times
+    as specific entities ("@7:15": a stop's kind of evidence)."""
+    kinds: dict[str, float] = {}
+    for name, weight in (*sig.mentions.items(), *sig.types.items()):
+        kind = class_of.get(name, name)
+        if weight > kinds.get(kind, 0.0):
+            kinds[kind] = weight
+    facets = sig.facets
+    if "long_ago" in facets:  # "3 weeks ago" is also earlier
+        facets |= {"earlier"}
+    entities = sig.entities
+    if sig.departures:
+        entities = {**entities, **dict.fromkeys(sig.departures, DEPARTURE_WEIGHT)}
+    return IncidentSignature(kinds, entities, facets)
+
+
 def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
     """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
-    score = sum(sig.types[t] for t in types if t in sig.types) + sum(sig.entities[e] for e in places)
+    score = sum(sig.types[t] for t in types if t in sig.types)
+    score += sum(sig.entities[e] for e in places if e[0] != "@")
+    # departure keys ("@7:15", "@19:15": one ambiguous time) count once
+    score += max((sig.entities[e] for e in places if e[0] == "@"), default=0.0)
     # Sorted: the lists come from set operations, whose order changes with the hash seed.
     return score, [f"type:{t}" for t in sorted(types)] + [f"entity:{e}" for e in sorted(places)]
 
@@ -160,11 +183,15 @@ def facet_conflict(
 ) -> bool:
     """True when the post's facets disagree with what most of the group is about.
 
-    ``later_day`` never counts; ``next_day``: the post tells the group's incident the day
+    ``later_day`` and ``weekday`` never count; ``next_day``: the post tells the group's incident the day
     after (``earlier`` does not count); ``distinctive``: it shares a distinctive local type
     with the group (a bag wet in an overflowing toilet is the toilet's incident: ``luggage``
     does not count)."""
-    ignored = {"later_day"} | ({"earlier"} if next_day else set()) | ({"luggage"} if distinctive else set())
+    ignored = (
+        {"later_day", "weekday"}
+        | ({"earlier"} if next_day else set())
+        | ({"luggage"} if distinctive else set())
+    )
     for facet in (set(sig.facets) | set(group.facets)) - ignored:
         if (facet in sig.facets) != (group.facets[facet] * 2 > group.size):
             return True

@@ -47,6 +47,7 @@ from socialdesk_classifier.nlp.group_state import (
     GroupSummary,
     OpenGroup,
     Where,
+    compared,
     endpoint_conflict,
     facet_conflict,
     group_keys,
@@ -71,6 +72,8 @@ _LONG_AGO = "long_ago"
 #: ... or an earlier day, "yesterday" included (riders report last night's stranding the next
 #: morning: with an incident of its own and a place in common such a post still joins).
 _OTHER_DAY = frozenset({"earlier", _DAY, _LONG_AGO})
+#: A weekday named ("the Sunday 5pm"): a departure time in common is then that day's bus.
+_WEEKDAY = "weekday"
 #: A trip on a later day ("tomorrow", "next Sunday"): a question about it is not about today.
 _LATER = "later_day"
 #: Categories whose posts join a group only through what they say happened, not a place alone.
@@ -200,8 +203,14 @@ class Grouper:
         shared_types = [t for t in sig.types if t in core or (open_problem and t != PROBLEM)]
         if PROBLEM in sig.types and PROBLEM in group.types:
             shared_types.append(PROBLEM)
-        shared_places = [e for e in sig.entities if e in group.entities]
+        # A departure time ("@7:15") in common lets a post with no incident of its own join;
+        # with one, it only ranks the groups (the 9:15's no-show, not the 7:00's).
+        shared_times = [e for e in sig.entities if e[0] == "@" and e in group.entities]
+        shared_places = [
+            e for e in sig.entities if e in group.entities and not (shared_types and e[0] == "@")
+        ]
         specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
+        specific_place = any(sig.entities[e] >= SPECIFIC_PLACE and e[0] != "@" for e in shared_places)
         if not shared_types and not specific:
             return None
         # The day after, with the incident's type and a place in common: the same incident
@@ -211,7 +220,7 @@ class Grouper:
         distinctive = any(
             sig.types[t] >= 1.0 for t in shared_types if t != PROBLEM and self._type_scope.get(t) == "local"
         )
-        if not specific and facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
+        if not specific_place and facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
             return None
         if not shared_types:
             told_next_day = last_night and _DAY not in sig.facets
@@ -221,7 +230,7 @@ class Grouper:
                 set(sig.types) - {PROBLEM}
                 or (open_problem and not sig.types)
                 # an ask about a booking at the place ("resend my Gillette ticket") is not a report
-                or category in _ASKS
+                or (category in _ASKS and not shared_times)
                 # only a place in common: not when the post is about another day's trip
                 # (yesterday's or last night's is the incident told the next morning)
                 or any(
@@ -230,6 +239,11 @@ class Grouper:
                 )
                 or _LATER in sig.facets
                 or not specific
+                # a time in common is one bus's: not a system fault reported from everywhere
+                or (
+                    not specific_place
+                    and (self._type_scope.get(group.top) == "system" or _WEEKDAY in sig.facets)
+                )
                 or age > (s.earlier_window_seconds if told_next_day else s.specific_window_seconds)
             ):
                 return None
@@ -243,7 +257,8 @@ class Grouper:
             and group.types[t] >= group.local_most
             for t in shared_types
         ):
-            return join_score(sig, shared_types, shared_places) if age <= s.type_only_window_seconds else None
+            found = join_score(sig, shared_types, shared_places + shared_times)
+            return found if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
         if not shared_types or place_conflict(where, group):
             return None
@@ -274,20 +289,7 @@ class Grouper:
             limit = s.unplaced_window_seconds
         else:
             return None
-        return join_score(sig, shared_types, shared_places) if age <= limit else None
-
-    def _view(self, sig: IncidentSignature) -> IncidentSignature:
-        """What grouping compares: the classes of the post's types and word families (the
-        highest weight of each), and ``earlier`` read as another day."""
-        kinds: dict[str, float] = {}
-        for name, weight in (*sig.mentions.items(), *sig.types.items()):
-            kind = self._class_of.get(name, name)
-            if weight > kinds.get(kind, 0.0):
-                kinds[kind] = weight
-        facets = sig.facets
-        if _LONG_AGO in facets:  # "3 weeks ago" is also earlier
-            facets |= {"earlier"}
-        return IncidentSignature(kinds, sig.entities, facets)
+        return join_score(sig, shared_types, shared_places + shared_times) if age <= limit else None
 
     def summary(self, group: OpenGroup) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
@@ -322,7 +324,7 @@ class Grouper:
         report that names a specific place but no known fault open a group (see PROBLEM);
         ``signature`` is the text's signature when the caller already extracted it."""
         raw = signature if signature is not None else self._extractor.extract(text)
-        sig = self._view(raw)
+        sig = compared(raw, self._class_of)
         if sig.empty:
             self._evict(brand, at)
             return GroupAssignment(None, 0, 0.0, ())

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from socialdesk_classifier.nlp.departures import departure_times
 from socialdesk_classifier.nlp.places import UNKNOWN_PLACE_WEIGHT, capitalised_names, numbered_places
 from socialdesk_classifier.nlp.rules import Lexicon, Windows
 
@@ -65,6 +66,8 @@ class IncidentSignature:
     entities: dict[str, float]
     facets: frozenset[str] = frozenset()
     mentions: dict[str, float] = field(default_factory=dict)
+    #: clock times of the trip ("@7:15", see :mod:`~socialdesk_classifier.nlp.departures`)
+    departures: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -219,7 +222,7 @@ class SignatureExtractor:
                 entities[key] = weight
             elif tag.lower() not in self._stop:
                 entities.setdefault(tag.lower(), _UNKNOWN_ENTITY_WEIGHT)
-        return IncidentSignature(types, entities, frozenset(facets), mentions)
+        return IncidentSignature(types, entities, frozenset(facets), mentions, departure_times(lower))
 
     def _alias_key(self, alias: str) -> tuple[str, float] | None:
         return self._aliases.get(alias)
