@@ -160,3 +160,50 @@ def test_a_polite_japanese_verb_ending_is_no_time_pressure(classify: Classify) -
     # "いま" inside "届いていません" (has not arrived) is not "now"
     d = classify("予約確認メールが届いていません。チケットはどこで確認できますか？")
     assert "time pressure:" not in next(r for r in d.reasons if r.startswith("priority ")), d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今天下午去费城的车没来，只好自己坐高铁去了，太失望了",
+        "ボストン行きのバスが来なかったので、結局電車で行きました。がっかりです",
+        "bus ke Philly nggak datang sore ini, terpaksa naik kereta. kecewa",
+        "the 6pm to Albany never showed so we caught the next bus an hour later. annoying",
+    ],
+)
+def test_riders_who_took_a_train_a_taxi_or_the_next_bus_are_not_stranded_in_any_language(
+    classify: Classify, text: str
+) -> None:
+    d = classify(text)
+    assert d.priority != "critical", d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, the 3pm Hartford pickup never came today and we drove ourselves. Please refund booking RL-22813",
+        "Mon bus de ce matin pour Albany a été annulé. Je voudrais être remboursée, réservation OB-77120",
+        "Halo, bus jam 7 tadi pagi ke Boston batal. Tolong refund tiket saya, kode booking OB-30117",
+    ],
+)
+def test_a_request_for_money_back_for_todays_failed_trip_is_an_ordinary_request(
+    classify: Classify, text: str
+) -> None:
+    """dev.jsonl labels such asks medium: the trip is over, nothing is under time pressure."""
+    d = classify(text)
+    assert (d.category, d.priority) == ("request", "medium"), d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "leaving Philly for DC in 2 hrs, can I bring a folding bike?",
+        "I need to cancel my trip tomorrow morning, can I get a refund instead of credit?",
+        "my QR code was rejected at the Albany stop, the bus boards in a few minutes, help",
+    ],
+)
+def test_a_departure_within_hours_and_a_code_refused_at_boarding_are_high(
+    classify: Classify, text: str
+) -> None:
+    d = classify(text)
+    assert d.priority == "high", d.reasons

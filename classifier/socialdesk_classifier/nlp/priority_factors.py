@@ -45,8 +45,15 @@ _RESOLVED = re.compile(
     r"desistimos|desisti|tuve que (pagar|tomar)|tomamos un (taxi|uber)|llegu[eé] tarde|"
     r"cheguei atrasad[oa]|peguei um (uber|t[aá]xi)|tivemos que pagar|"
     r"on a pris un (taxi|uber)|j'ai pris un (taxi|uber|train)|arriv[ée]e? en retard|"
-    r"naik (taksi|ojek|grab|gojek)|akhirnya sampai)\b"
-    r"|打车回|坐了出租|最后到了|タクシーで帰|結局(着|間に合)",
+    r"naik (taksi|ojek|grab|gojek)|akhirnya sampai|"
+    # took a train, a taxi or the next bus instead, in every language (session 7)
+    r"(took|caught|grabbed|got) (the|a|an) (train|uber|lyft|taxi|cab|next bus|later bus)|"
+    r"(tomamos|tom[eé]|cogimos) (el|un) (tren|taxi|uber|siguiente)|(pegamos|peguei) (o|um) (trem|t[aá]xi|uber|pr[oó]ximo)|"
+    r"(on a|j'ai|nous avons) pris (le|un) (train|taxi|uber|bus suivant)|(mit dem zug|ein taxi genommen|taxi genommen)|"
+    r"terpaksa naik|naik (uber|kereta|bus berikutnya))\b"
+    r"|打车回|坐了出租|最后到了|タクシーで帰|結局(着|間に合)"
+    r"|(自己|只好|只能)(坐|打|叫).{0,4}(火车|高铁|出租|车|uber|滴滴)|坐火车去了|打车去了"
+    r"|タクシー(代|で)|電車で(行|帰)|次の便に乗れ|新幹線で",
     re.IGNORECASE,
 )
 #: The bus is late but still coming, or the departure is still ahead: a trip in trouble
@@ -150,11 +157,17 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
       7am" is high: the taxonomy's "trip within 24 hours", as dev.jsonl labels requests);
     - earlier today ("this morning"): a trip still ahead for a question; for a complaint,
       the time a problem happened (a past trip); for a request, pressure unless the thing
-      was done earlier ("the booking I made this morning").
+      was done earlier ("the booking I made this morning");
+    - a request for money back about today's trip ("tonight's pickup never came, please
+      refund"): none, the trip is over (dev.jsonl labels such asks medium).
     """
     cues = analysis.cues
     if "past_trip" in cues:
         return None
+    if "next_day" in cues and "active_trip" not in cues:
+        return TimePressure("tomorrow", cues["next_day"].snippet)
+    if category == "request" and "topic_refund" in cues and not at_pickup_now(analysis):
+        return None  # the money back for today's failed trip: an ordinary request (medium)
     if "active_trip" in cues:
         return TimePressure("now", cues["active_trip"].snippet)
     if "next_day" in cues:
