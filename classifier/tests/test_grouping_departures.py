@@ -120,3 +120,30 @@ def test_a_time_in_common_does_not_join_a_system_fault_reported_from_everywhere(
     )
     assert ids[0] is not None and ids[0] == ids[1]
     assert ids[2] != ids[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QR code invalid at the Albany stop and I paid for it yesterday!!",
+        "código QR inválido en Albany, y lo compré hace dos semanas",
+        "奥尔巴尼上车二维码无效，我昨天就付钱了",
+    ],
+)
+def test_when_the_ticket_was_bought_does_not_date_the_incident(
+    extractor: SignatureExtractor, text: str
+) -> None:
+    assert not extractor.extract(text).facets & {"earlier", "long_ago"}
+    ids = _run(
+        extractor,
+        [
+            ("complaint", "QR codes not scanning at the Albany stop, driver turning people away"),
+            ("complaint", "the scanners are down in Boston too, nobody can board"),
+            ("complaint", text),
+        ],
+    )
+    assert ids[0] is not None and len(set(ids)) == 1, ids
+
+
+def test_a_trip_yesterday_is_still_dated(extractor: SignatureExtractor) -> None:
+    assert "earlier" in extractor.extract("my bus yesterday never came and I paid $40").facets

@@ -55,6 +55,8 @@ _UNKNOWN_ENTITY_WEIGHT = UNKNOWN_PLACE_WEIGHT
 _FAMILY = "~"
 #: ... and facets this one (same pass).
 _FACET = "@"
+#: The facet that dates a purchase ("bought it 3 weeks ago"): it cancels the post's dating.
+_PURCHASE = "purchase_time"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,8 @@ class SignatureExtractor:
                 facets.add(name[1:])
             else:
                 types[name] = self.type_weight[name]
+        if _PURCHASE in facets:  # "I paid yesterday": when the ticket was bought, not the trip
+            facets -= {_PURCHASE, "earlier", "long_ago"}
         lower = windows.lower
         entities, covered = self._gazetteer(lower)
         numbered, words_covered = numbered_places(lower, self._alias_key)
