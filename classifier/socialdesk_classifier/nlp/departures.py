@@ -39,10 +39,16 @@ _TIMES = (
     re.compile(rf"(?<!\d){_H}\s?[時时点點](?:(?P<half>半)|{_M}分?)?"),
 )
 
+#: Every pattern above needs one of these: a digit next to ":", ".", "h", am/pm, "uhr" or a
+#: CJK hour mark, or after "jam", "pukul", "las", "à"...
+_MAYBE = re.compile(
+    r"\d(?:[:.h]|\s?(?:[ap]\.?m|uhr|[時时点點]))|(?:jam|pukul|las|às|das|dès|les|pour|bus|car|ônibus|à)\s\d"
+)
+
 
 def departure_times(lower: str) -> frozenset[str]:
     """Clock times named in ``lower`` (the lower-cased text) as keys such as ``"@19:15"``."""
-    if not any(c.isdigit() for c in lower):
+    if _MAYBE.search(lower) is None:  # one C-level scan: most posts name no clock time
         return frozenset()
     found: set[str] = set()
     # The hour digits each pattern read: "7:15pm" and "las 10 a.m." are read by the am/pm
