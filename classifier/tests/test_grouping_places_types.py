@@ -151,3 +151,15 @@ def test_a_payment_outage_groups_without_a_place_across_languages(extractor: Sig
     # Nine hours after the last report it is another glitch.
     again = g.assign(brand="ourbus", text="payment failed again on the app", at=T0 + timedelta(hours=9))
     assert again.group_id not in (None, ids[0])
+
+
+def test_german_nouns_are_not_place_names_when_the_post_is_detected_as_german(
+    extractor: SignatureExtractor,
+) -> None:
+    """German capitalises every noun: with the detected language passed in, none is a name,
+    even when the post has too few function words for the fallback check."""
+    text = "Bus nach Boston heute: Heizung kaputt, Fahrer sagt nichts"
+    assert not {"heizung", "fahrer"} & set(extractor.extract(text, language="de").entities)
+    assert "boston" in extractor.extract(text, language="de").entities
+    # an English post keeps its unknown names ("Sheetz" is a stop people name)
+    assert "sheetz" in extractor.extract("waiting at the Sheetz in Altoona, no bus", language="en").entities

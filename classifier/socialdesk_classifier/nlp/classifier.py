@@ -106,7 +106,9 @@ class Classifier:
         signature = (
             _NO_INCIDENT
             if settled_spam
-            else self.incidents.extract(analysis.clean.text, windows=analysis.windows)
+            else self.incidents.extract(
+                analysis.clean.text, windows=analysis.windows, language=analysis.language
+            )
         )
         core = self.decide(post, analysis, signature)
         group_id: str | None = None
@@ -147,7 +149,7 @@ class Classifier:
     def decide(self, post: Post, analysis: Analysis, signature: IncidentSignature | None = None) -> _Core:
         """Everything but grouping: pure given the post, its analysis and incident signature."""
         if signature is None:
-            signature = self.incidents.extract(analysis.clean.text)
+            signature = self.incidents.extract(analysis.clean.text, language=analysis.language)
         incident = frozenset(signature.types) if "earlier" not in signature.facets else frozenset()
         cues = analysis.cues
         lang = analysis.language

@@ -44,6 +44,7 @@ _CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:
 _PERSON_BEFORE = re.compile(
     r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I
 )
+#: German function words: the fallback when the caller does not pass the detected language.
 _GERMAN = re.compile(
     r"\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b.*\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b"
 )
@@ -94,12 +95,15 @@ def capitalised_names(
     words_covered: set[str],
     is_alias: Callable[[str], bool],
     stop: frozenset[str],
+    language: str | None = None,
 ) -> list[str]:
     """Capitalised names mid-sentence that are not places already found nor ``stop`` words,
     as keys (lower case, no spaces). ``covered``: the gazetteer phrases found in the text;
-    ``words_covered``: words of any place found."""
+    ``words_covered``: words of any place found; ``language``: the post's detected language
+    (None: not known, then German function words decide)."""
     names: list[str] = []
-    if _GERMAN.search(text) is not None:
+    german = language == "de" if language is not None else _GERMAN.search(text) is not None
+    if german:
         return names  # German capitalises every noun ("Stunde", "Fahrer"): not names
     for m in _CAP_PHRASE.finditer(text):
         if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:

@@ -187,9 +187,11 @@ class SignatureExtractor:
                     found[key] = max(found.get(key, 0.0), weight)
         return found, covered
 
-    def extract(self, text: str, *, windows: Windows | None = None) -> IncidentSignature:
+    def extract(
+        self, text: str, *, windows: Windows | None = None, language: str | None = None
+    ) -> IncidentSignature:
         """Incident types and entities named in ``text`` (cleaned); ``windows`` as in
-        :meth:`Lexicon.match`."""
+        :meth:`Lexicon.match`; ``language``: the detected language, when known."""
         types: dict[str, float] = {}
         mentions: dict[str, float] = {}
         facets: set[str] = set()
@@ -216,6 +218,7 @@ class SignatureExtractor:
             words_covered=words_covered,
             is_alias=self._aliases.__contains__,
             stop=self._stop,
+            language=language,
         ):
             entities.setdefault(name, _UNKNOWN_ENTITY_WEIGHT)
         for m in _HASHTAG.finditer(text):
