@@ -147,3 +147,30 @@ def test_when_the_ticket_was_bought_does_not_date_the_incident(
 
 def test_a_trip_yesterday_is_still_dated(extractor: SignatureExtractor) -> None:
     assert "earlier" in extractor.extract("my bus yesterday never came and I paid $40").facets
+
+
+@pytest.mark.parametrize(
+    "posts",
+    [
+        [
+            ("complaint", "wifi on the 2pm NYC to Boston bus is dead, outlets not working either"),
+            ("complaint", "el wifi no funciona en el bus de Nueva York a Boston, ni los enchufes"),
+            ("complaint", "纽约去波士顿的车上wifi连不上，插座也坏了"),
+        ],
+        [
+            ("complaint", "the driver of the 5pm Philly to DC bus yelled at an old man for being slow"),
+            ("complaint", "el chofer del bus de Filadelfia a Washington nos gritó a todos, qué grosero"),
+            ("safety", "o motorista do ônibus Filadélfia-Washington gritou com uma senhora, muito grosseiro"),
+        ],
+    ],
+    ids=["wifi out", "rude driver"],
+)
+def test_the_taxonomys_wifi_and_rude_driver_complaints_about_one_bus_group(
+    extractor: SignatureExtractor, posts: list[tuple[str, str]]
+) -> None:
+    ids = _run(extractor, posts)
+    assert ids[0] is not None and len(set(ids)) == 1, ids
+
+
+def test_a_wifi_question_opens_no_incident(extractor: SignatureExtractor) -> None:
+    assert _run(extractor, [("query", "is there wifi and power on the NYC to Boston bus?")]) == [None]
