@@ -174,3 +174,21 @@ def test_the_taxonomys_wifi_and_rude_driver_complaints_about_one_bus_group(
 
 def test_a_wifi_question_opens_no_incident(extractor: SignatureExtractor) -> None:
     assert _run(extractor, [("query", "is there wifi and power on the NYC to Boston bus?")]) == [None]
+
+
+def test_a_problem_report_on_a_numbered_road_opens_an_incident_others_there_join(
+    extractor: SignatureExtractor,
+) -> None:
+    """A complaint or safety report that names no known kind of fault but a road ("stopped dead
+    on Route 9 for an hour") opens a group; a later post on that road joins it."""
+    ids = _run(
+        extractor,
+        [
+            (
+                "safety",
+                "we've been stopped dead on Route 9 with the hazards on for an hour, no word from anyone",
+            ),
+            ("complaint", "still sitting on route 9, driver says dispatch isn't answering"),
+        ],
+    )
+    assert ids[0] is not None and ids[0] == ids[1], ids

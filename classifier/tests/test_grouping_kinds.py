@@ -66,6 +66,32 @@ INCIDENTS = {
         ("complaint", "QR code saya ditolak scanner di halte Philadelphia"),
         ("complaint", "QR-Code wird vom Scanner nicht akzeptiert, Abfahrt Philadelphia"),
     ],
+    # session 7: a slide-off, a rebooking page down, codes refused at boarding, a luggage door
+    # that opened on the road (texts written for these tests)
+    "slide_off": [
+        ("safety", "our bus to Scranton skidded off the road into a ditch on I-84, everyone shaken"),
+        ("complaint", "去斯克兰顿的车在84号公路滑出路面了，还在等救援"),
+        ("safety", "el bus a Scranton se salió de la carretera en la 84, estamos bien pero asustados"),
+        ("complaint", "Bus ke Scranton tergelincir di I-84, sudah sejam menunggu"),
+    ],
+    "rebook_page": [
+        ("complaint", "the rebooking page keeps erroring, can't move my cancelled trip"),
+        ("complaint", "o link de remarcação está fora do ar desde cedo"),
+        ("complaint", "改签页面一直打不开"),
+        ("complaint", "Die Umbuchungsseite ist seit Stunden kaputt"),
+    ],
+    "qr_refused": [
+        ("complaint", "none of the QR codes are scanning at the Hartford stop, line out the door"),
+        ("complaint", "mon QR code est refusé à l'embarquement à Hartford"),
+        ("complaint", "no escanearon mi código QR en Hartford y el chofer no me deja subir"),
+        ("complaint", "o motorista recusou meu QR code em Hartford"),
+    ],
+    "luggage_door": [
+        ("safety", "the luggage door flew open on I-95 and bags are falling out onto the highway"),
+        ("complaint", "se abrió la puerta del maletero en la I-95 y se cayeron las maletas"),
+        ("complaint", "I-95で荷物室が開いてスーツケースが落ちた"),
+        ("complaint", "pintu bagasi terbuka di I-95, koper saya jatuh"),
+    ],
     "fight": [
         ("safety", "two guys fighting on the bus to Providence, driver pulled over"),
         ("safety", "pelea en el autobús a Providence, ya viene la policía"),

@@ -207,3 +207,17 @@ def test_a_departure_within_hours_and_a_code_refused_at_boarding_are_high(
 ) -> None:
     d = classify(text)
     assert d.priority == "high", d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mon QR code est refusé à l'embarquement à Hartford, le chauffeur dit que le billet n'est pas valide",
+        "Kami sudah nunggu 1 jam di halte Hartford, busnya jadi datang?",
+        "¿Alguien más esperando el bus a Albany en la parada de Hartford? Nadie contesta",
+    ],
+)
+def test_a_code_refused_at_boarding_and_riders_waiting_now_are_high_in_any_language(
+    classify: Classify, text: str
+) -> None:
+    assert classify(text).priority == "high"

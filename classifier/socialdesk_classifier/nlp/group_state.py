@@ -4,6 +4,7 @@ the summary the desk and Slack show, and the index keys and join score they are 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ __all__ = [
     "join_score",
     "place_conflict",
     "post_keys",
+    "problem_report",
 ]
 
 #: The incident type of a complaint or safety report that names a specific place but no
@@ -125,6 +127,25 @@ def compared(sig: IncidentSignature, class_of: dict[str, str]) -> IncidentSignat
     if sig.departures:
         entities = {**entities, **dict.fromkeys(sig.departures, DEPARTURE_WEIGHT)}
     return IncidentSignature(kinds, entities, facets)
+
+
+#: How specific a place must be for a type-less report there to open a group (a town or a
+#: venue, not a route endpoint nor a place many trips pass through such as Newark) ...
+_PROBLEM_PLACE = 1.0
+#: ... a known one, or a numbered road or street ("slid off Route 17": hwy17).
+_NUMBERED = re.compile(r"(?:hwy|street)\d+$")
+#: Categories whose type-less posts at a specific place report a problem.
+_PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
+
+
+def problem_report(sig: IncidentSignature, category: str | None, known: frozenset[str]) -> bool:
+    """A complaint or safety report with no known kind of fault, at a specific place (a known
+    town, stop or venue, or a numbered road or street): it may open a group (see PROBLEM)."""
+    return (
+        not sig.types
+        and category in _PROBLEM_CATEGORIES
+        and any(w >= _PROBLEM_PLACE and (e in known or _NUMBERED.match(e)) for e, w in sig.entities.items())
+    )
 
 
 def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:

@@ -54,17 +54,13 @@ from socialdesk_classifier.nlp.group_state import (
     join_score,
     place_conflict,
     post_keys,
+    problem_report,
 )
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
 __all__ = ["PROBLEM", "GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
 
-#: How specific a place must be for a type-less report there to open a group (a town or a
-#: venue, not a route endpoint nor a place many trips pass through such as Newark).
-_PROBLEM_PLACE = 1.0
-#: Categories whose type-less posts at a specific place report a problem.
-_PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
 #: Facets that say the post is about another day's trip (``earlier`` also feeds priority).
 _DAY = "another_day"
 #: Days, weeks or months ago: no local join at all (grouping-only facet).
@@ -328,12 +324,7 @@ class Grouper:
         if sig.empty:
             self._evict(brand, at)
             return GroupAssignment(None, 0, 0.0, ())
-        if (
-            not sig.types
-            and category in _PROBLEM_CATEGORIES
-            and not sig.facets & _OTHER_DAY
-            and any(w >= _PROBLEM_PLACE and e in self._places for e, w in sig.entities.items())
-        ):
+        if problem_report(sig, category, self._places) and not sig.facets & _OTHER_DAY:
             sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
         groups = self._evict(brand, at)
         if sig.empty:

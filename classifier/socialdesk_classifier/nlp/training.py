@@ -48,12 +48,20 @@ DEVELOPMENT_FILES = (
     # eval_sealed6 (taxonomy only) and eval_sealed7 (written with dev.jsonl's conventions)
     "eval_holiday.jsonl",
     "eval_spring.jsonl",
+    # session 5's sealed set (written from the taxonomy alone), scored before and after
+    # sessions 5 and 6, read in session 7 (its misses led to departure times, decision 0105)
+    "eval_thanksgiving.jsonl",
+    # session 7's sealed10 (written with dev.jsonl's conventions before the session's changes),
+    # scored before and mid-session, then read (its misses: slide-offs, rebooking pages, QR
+    # refusals, a luggage door opening on the road)
+    "eval_winter.jsonl",
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
-    # session 5, written from the taxonomy alone; scored before and after sessions 5 and 6
-    "eval_sealed.jsonl",
+    # session 7, written with dev.jsonl's conventions before any of the session's changes,
+    # scored once at its end (before/after in the README); errors never read
+    "eval_sealed9.jsonl",
 )
 
 
