@@ -48,6 +48,9 @@ _PERSON_BEFORE = re.compile(
 _GERMAN = re.compile(
     r"\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b.*\b(?:ich|nicht|und|seit|mein|meine|wir|ist|der|die|das|kann)\b"
 )
+#: What ends a sentence or opens one; and what may precede a name mid-sentence.
+_SENTENCE_END = frozenset(".!?…¿¡。！？")
+_MID = frozenset(",;:'\"’“”-–—(/&@#")
 _POSSESSIVE = re.compile(r"['’](?:s|ve|re|ll|d|m)$", re.IGNORECASE)
 
 
@@ -106,8 +109,9 @@ def capitalised_names(
     if german:
         return names  # German capitalises every noun ("Stunde", "Fahrer"): not names
     for m in _CAP_PHRASE.finditer(text):
-        if m.start() == 0 or text[m.start() - 2 : m.start()].strip() in {".", "!", "?"}:
-            continue  # a sentence-initial capital says nothing about a name
+        before = text[: m.start()].rstrip()
+        if not before or before[-1] in _SENTENCE_END or not (before[-1].isalnum() or before[-1] in _MID):
+            continue  # a sentence-initial capital (after ".", "¿", an emoji) says nothing about a name
         raw = m.group(1).split()
         if all(w.isupper() for w in raw):
             continue  # shouting ("LEFT", "ZERO"): a known acronym is an alias, found already
