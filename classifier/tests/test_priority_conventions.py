@@ -221,3 +221,18 @@ def test_a_code_refused_at_boarding_and_riders_waiting_now_are_high_in_any_langu
     classify: Classify, text: str
 ) -> None:
     assert classify(text).priority == "high"
+
+
+def test_an_injury_already_treated_with_a_lawyer_is_legal_even_today(classify: Classify) -> None:
+    """'Diagnosed today' dates the post; the danger is over and a lawyer is involved: legal.
+    A danger still going on with a lawyer named is safety."""
+    assert (
+        classify(
+            "My son hurt his neck when your bus braked hard, diagnosed today. We're calling a lawyer."
+        ).category
+        == "legal"
+    )
+    assert (
+        classify("driver is texting right now on I-95 and swerving, my lawyer will hear about this").category
+        == "safety"
+    )

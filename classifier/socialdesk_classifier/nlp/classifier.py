@@ -31,6 +31,7 @@ from socialdesk_classifier.nlp.grouping import Grouper, IncidentSignature, Signa
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
 from socialdesk_classifier.nlp.priority import decide_priority
+from socialdesk_classifier.nlp.priority_factors import TODAY
 from socialdesk_classifier.nlp.rules import load_lexicon
 from socialdesk_classifier.nlp.sentiment import SentimentScorer
 from socialdesk_classifier.nlp.settings import ClassifierSettings
@@ -164,8 +165,9 @@ class Classifier:
         cue: str
         safety = next((c for c in ("safety_driving", "safety_person") if c in cues), None)
         if safety and "legal" in cues:
-            # Both: an ongoing danger is safety; a past one with a lawyer/regulator is legal.
-            forced = "safety" if "active_trip" in cues and "past_trip" not in cues else "legal"
+            # Both: an ongoing danger is safety; a past one (even "today") with a lawyer is legal.
+            ongoing = "active_trip" in cues and cues["active_trip"].snippet.lower() not in TODAY
+            forced = "safety" if ongoing and "past_trip" not in cues else "legal"
             cue = safety if forced == "safety" else "legal"
             reasons.append(f"rule {cue}: '{_snip(analysis, cue)}' (safety and legal cues both fired)")
         elif safety:

@@ -199,6 +199,10 @@ def after_the_fact(analysis: Analysis) -> bool:
     return answer
 
 
+#: The words for "today" the active-trip cue reads: they date a post, they do not say a
+#: danger is still going on (classifier.decide, safety against legal).
+TODAY = frozenset({"today", "hoy", "hoje", "aujourd'hui", "heute", "hari ini", "今天", "今日"})
+
 #: Shouting: a long word or a phrase in capitals ("SCREAMED", "THE NIGHT BEFORE"), not an
 #: acronym ("NYC", "QR").
 _SHOUT = re.compile(r"\b([A-Z]{6,}|[A-Z]{3,}\s+[A-Z]{3,})\b")
