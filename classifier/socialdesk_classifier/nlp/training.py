@@ -62,6 +62,7 @@ SEALED_FILES = (
     # session 7, written with dev.jsonl's conventions before any of the session's changes,
     # scored once at its end (before/after in the README); errors never read
     "eval_sealed9.jsonl",
+    "eval_sealed8.jsonl",
 )
 
 
