@@ -8,12 +8,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialdesk_classifier.nlp import Decision, Post, load_default_classifier
+from socialdesk_classifier.nlp import Decision, Post, SignatureExtractor, load_default_classifier
 from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.training import SEALED_FILES
 
 #: Scored by the lead only: the fast-path tests compare on every other labelled post.
 SEALED = frozenset(SEALED_FILES)
+
+
+@pytest.fixture(scope="session")
+def extractor() -> SignatureExtractor:
+    """The incident-signature extractor of ``data/grouping.yaml`` (read-only once built)."""
+    return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
 @pytest.fixture(scope="session")

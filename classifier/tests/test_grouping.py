@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from socialdesk_classifier.nlp import Grouper, GroupingSettings, SignatureExtractor
-from socialdesk_classifier.nlp.classifier import DATA_DIR
 
 T0 = datetime(2025, 8, 9, 15, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def extractor() -> SignatureExtractor:
-    return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
 def test_same_incident_different_authors_words_and_languages(extractor: SignatureExtractor) -> None:

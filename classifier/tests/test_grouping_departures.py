@@ -9,16 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialdesk_classifier.nlp import Grouper, SignatureExtractor
-from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.departures import departure_times
 from socialdesk_classifier.nlp.settings import GroupingSettings
 
 T0 = datetime(2026, 9, 14, 11, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def extractor() -> SignatureExtractor:
-    return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
 @pytest.mark.parametrize(

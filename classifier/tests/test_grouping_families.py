@@ -11,14 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialdesk_classifier.nlp import Grouper, SignatureExtractor
-from socialdesk_classifier.nlp.classifier import DATA_DIR
 
 T0 = datetime(2026, 8, 3, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def extractor() -> SignatureExtractor:
-    return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
 def _stream(

@@ -7,14 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialdesk_classifier.nlp import Grouper, GroupingSettings, SignatureExtractor
-from socialdesk_classifier.nlp.classifier import DATA_DIR
 
 T0 = datetime(2025, 7, 14, 13, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def extractor() -> SignatureExtractor:
-    return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
 def _assign(g: Grouper, brand: str, texts: list[str], step_min: int = 5) -> list[str | None]:

@@ -8,15 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialdesk_classifier.nlp import Grouper, SignatureExtractor
-from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.grouping import PROBLEM
 
 T0 = datetime(2026, 2, 13, 6, 30, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def extractor() -> SignatureExtractor:
-    return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
 
 
 @pytest.mark.parametrize(

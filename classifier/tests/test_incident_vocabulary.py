@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from socialdesk_classifier.nlp import SignatureExtractor
-from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.group_state import compared
 
 PROBES = Path(__file__).with_name("incident_probes.jsonl")
@@ -37,8 +36,7 @@ CLASS_OF_KIND = {
 
 
 @pytest.fixture(scope="module")
-def read() -> dict[str, Counter[str]]:
-    extractor = SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
+def read(extractor: SignatureExtractor) -> dict[str, Counter[str]]:
     hits: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for line in PROBES.read_text(encoding="utf-8").splitlines():

@@ -170,8 +170,6 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
         return None  # the money back for today's failed trip: an ordinary request (medium)
     if "active_trip" in cues:
         return TimePressure("now", cues["active_trip"].snippet)
-    if "next_day" in cues:
-        return TimePressure("tomorrow", cues["next_day"].snippet)
     if "same_day" not in cues:
         return None
     if category == "query" or (category == "request" and _DONE_EARLIER.search(analysis.clean.text) is None):
