@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["DEPARTURE_WEIGHT", "departure_times"]
+__all__ = ["DEPARTURE", "DEPARTURE_WEIGHT", "departure_times"]
 
 #: An entity weight: specific (``SPECIFIC_PLACE``) but below a stop's, so that a time alone
 #: never reaches the join threshold (1.0); with a route endpoint (0.3) it does. A post's departure keys
 #: count once, however many it shares.
 DEPARTURE_WEIGHT = 0.75
+#: The first character of a departure key ("@19:15"), which no place key has.
+DEPARTURE = "@"
 
 _H = r"(?P<h>[01]?\d|2[0-3])"
 _M = r"(?P<m>[0-5]\d)"
@@ -68,10 +70,10 @@ def departure_times(lower: str) -> frozenset[str]:
             if (ap and hour > 12) or (hour == 0 and not groups.get("m")):
                 continue  # "14pm", "0h", "0点": not a departure
             if ap:
-                found.add(f"@{hour % 12 + (12 if ap == 'p' else 0)}:{minute:02d}")
+                found.add(f"{DEPARTURE}{hour % 12 + (12 if ap == 'p' else 0)}:{minute:02d}")
             elif hour > 12 or hour == 0:
-                found.add(f"@{hour}:{minute:02d}")
+                found.add(f"{DEPARTURE}{hour}:{minute:02d}")
             else:  # 1-12 with no am/pm: either half of the day
-                found.add(f"@{hour % 12}:{minute:02d}")
-                found.add(f"@{hour % 12 + 12}:{minute:02d}")
+                found.add(f"{DEPARTURE}{hour % 12}:{minute:02d}")
+                found.add(f"{DEPARTURE}{hour % 12 + 12}:{minute:02d}")
     return frozenset(found)

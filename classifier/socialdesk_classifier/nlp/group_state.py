@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from socialdesk_classifier.nlp.departures import DEPARTURE_WEIGHT
+from socialdesk_classifier.nlp.departures import DEPARTURE, DEPARTURE_WEIGHT
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature
 
 __all__ = [
@@ -151,9 +151,9 @@ def problem_report(sig: IncidentSignature, category: str | None, known: frozense
 def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:
     """The score of a join (the weights of what is shared) and what is shared, for the reasons."""
     score = sum(sig.types[t] for t in types if t in sig.types)
-    score += sum(sig.entities[e] for e in places if e[0] != "@")
+    score += sum(sig.entities[e] for e in places if e[0] != DEPARTURE)
     # departure keys ("@7:15", "@19:15": one ambiguous time) count once
-    score += max((sig.entities[e] for e in places if e[0] == "@"), default=0.0)
+    score += max((sig.entities[e] for e in places if e[0] == DEPARTURE), default=0.0)
     # Sorted: the lists come from set operations, whose order changes with the hash seed.
     return score, [f"type:{t}" for t in sorted(types)] + [f"entity:{e}" for e in sorted(places)]
 

@@ -41,6 +41,7 @@ import hashlib
 from collections import OrderedDict
 from datetime import datetime
 
+from socialdesk_classifier.nlp.departures import DEPARTURE
 from socialdesk_classifier.nlp.group_state import (
     PROBLEM,
     GroupAssignment,
@@ -201,12 +202,12 @@ class Grouper:
             shared_types.append(PROBLEM)
         # A departure time ("@7:15") in common lets a post with no incident of its own join;
         # with one, it only ranks the groups (the 9:15's no-show, not the 7:00's).
-        shared_times = [e for e in sig.entities if e[0] == "@" and e in group.entities]
+        shared_times = [e for e in sig.entities if e[0] == DEPARTURE and e in group.entities]
         shared_places = [
-            e for e in sig.entities if e in group.entities and not (shared_types and e[0] == "@")
+            e for e in sig.entities if e in group.entities and not (shared_types and e[0] == DEPARTURE)
         ]
         specific = any(sig.entities[e] >= SPECIFIC_PLACE for e in shared_places)
-        specific_place = any(sig.entities[e] >= SPECIFIC_PLACE and e[0] != "@" for e in shared_places)
+        specific_place = any(sig.entities[e] >= SPECIFIC_PLACE and e[0] != DEPARTURE for e in shared_places)
         if not shared_types and not specific:
             return None
         # The day after, with the incident's type and a place in common: the same incident
