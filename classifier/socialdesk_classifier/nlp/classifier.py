@@ -151,7 +151,7 @@ class Classifier:
         """Everything but grouping: pure given the post, its analysis and incident signature."""
         if signature is None:
             signature = self.incidents.extract(analysis.clean.text, language=analysis.language)
-        incident = frozenset(signature.types) if "earlier" not in signature.facets else frozenset()
+        incident = self.incidents.reported(signature) if "earlier" not in signature.facets else frozenset()
         cues = analysis.cues
         lang = analysis.language
         reasons: list[str] = []
@@ -336,6 +336,7 @@ class Classifier:
             viral_followers=self.settings.viral_threshold(post.brand),
             incident=incident,
             places=places,
+            roles=self.incidents.priority_role,
         )
         reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
         return decided.level, decided.confidence
@@ -375,8 +376,7 @@ def build_analyser(
 def load_default_classifier(
     settings: ClassifierSettings | None = None, *, data_dir: Path = DATA_DIR
 ) -> Classifier:
-    """The production classifier: rules, trained model, auto-reply templates and grouper from
-    files in the repo.
+    """The production classifier: rules, model, auto-reply templates and grouper from the repo.
 
     >>> clf = load_default_classifier()
     >>> clf.classify(Post(id="1", brand="ourbus", platform="x", kind="dm",

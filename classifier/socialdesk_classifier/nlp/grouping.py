@@ -109,6 +109,7 @@ class Grouper:
         self._class_of = extractor.type_class
         self._type_scope = {extractor.type_class[t]: sc for t, sc in extractor.type_scope.items()}
         self._type_scope[PROBLEM] = "local"
+        self._undated = frozenset(extractor.type_class[t] for t in extractor.undated)
         s = self._settings
         self._longest = max(
             s.type_only_window_seconds,
@@ -217,7 +218,11 @@ class Grouper:
         distinctive = any(
             sig.types[t] >= 1.0 for t in shared_types if t != PROBLEM and self._type_scope.get(t) == "local"
         )
-        if not specific_place and facet_conflict(sig, group, next_day=next_day, distinctive=distinctive):
+        # A kind still going on (refunds not received) is one incident whatever days it names.
+        undated = not self._undated.isdisjoint(shared_types)
+        if not (specific_place or undated) and facet_conflict(
+            sig, group, next_day=next_day, distinctive=distinctive
+        ):
             return None
         if not shared_types:
             told_next_day = last_night and _DAY not in sig.facets
@@ -236,6 +241,8 @@ class Grouper:
                 )
                 or _LATER in sig.facets
                 or not specific
+                # a refund wave's places are where riders were going, not where it happens
+                or group.top in self._undated
                 # a time in common is one bus's: not a system fault reported from everywhere
                 or (
                     not specific_place
@@ -257,9 +264,10 @@ class Grouper:
             found = join_score(sig, shared_types, shared_places + shared_times)
             return found if age <= s.type_only_window_seconds else None
         shared_types = [t for t in shared_types if scope.get(t, "local") == "local"]
-        if not shared_types or place_conflict(where, group):
+        # riders of one cancelled event waiting for refunds came from many towns
+        if not shared_types or (not undated and place_conflict(where, group)):
             return None
-        if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size:
+        if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size and not undated:
             return None  # days or weeks ago: not today's incident here, whatever it reports
         if next_day and not endpoint_conflict(where, group):
             limit = s.earlier_window_seconds
@@ -352,7 +360,7 @@ class Grouper:
         if best is None:
             if (
                 not sig.types
-                or _LONG_AGO in sig.facets
+                or (_LONG_AGO in sig.facets and self._undated.isdisjoint(sig.types))
                 # a question or request about a later day's trip ("next month, is there AC?")
                 or (_LATER in sig.facets and category in ("query", "request"))
                 or (

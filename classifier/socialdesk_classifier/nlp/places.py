@@ -40,7 +40,11 @@ _STREET_AFTER = re.compile(
 _STREET_BEFORE = re.compile(r"\b(?:calle|rua|avenida|av\.?|rue)\s+$")
 _LATIN = r"[^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 _DIGIT = re.compile(r"\d")
-_CAP_PHRASE = re.compile(rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+[A-Z](?:{_LATIN}|['’-])*){{0,2}})")
+#: A name of up to three capitalised words, "of" / "de" allowed between them ("King of Prussia",
+#: "Head of the Charles", "Playa del Carmen": one name, not two).
+_CAP_PHRASE = re.compile(
+    rf"(?<![\w@#])([A-Z](?:{_LATIN}|['’-])*(?:\s+(?:(?:of|de|del|du|des|da|do)\s+(?:the\s+)?)?[A-Z](?:{_LATIN}|['’-])*){{0,2}})"
+)
 _PERSON_BEFORE = re.compile(
     r"\b(?:driver|captain|agent|named|mr|mrs|ms|sopir|motorista|chofer|chauffeur)\W{1,3}$", re.I
 )

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from socialdesk_classifier.nlp import priority_factors as pf
 from socialdesk_classifier.nlp.features import Analysis
@@ -50,6 +51,13 @@ _ON_BOARD = frozenset({"breakdown", "ac_failure", "heating_failure", "accident",
 #: Incident types of harm to personal data.
 _HARM = frozenset({"data_exposure", "account_takeover"})
 _FAQ_TOPICS = ("topic_luggage", "topic_pets", "topic_wifi", "topic_ticket", "topic_refund", "topic_rally_tip")
+
+
+class _Kinds(NamedTuple):
+    """Incident types and word families that strand riders or put a trip in trouble."""
+
+    stranding: frozenset[str]
+    on_board: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +82,19 @@ def decide_priority(
     viral_followers: int,
     incident: frozenset[str] = frozenset(),
     places: bool = False,
+    roles: Mapping[str, str] | None = None,
 ) -> PriorityDecision:
     """Decide priority for a post of ``category``.
 
     ``incident`` holds the incident types the post reports happening now (empty for a post
     about an earlier trip). ``probs`` (the model's priority head) only sets the confidence of
     a decision no factor raised: every level comes from a named factor. ``places``: the post
-    names a place, stop, route or venue."""
+    names a place, stop, route or venue; ``roles``: grouping's word families that strand riders
+    or put a trip in trouble (``stranding`` / ``on_board``), read as the types below are."""
+    kinds = _Kinds(
+        _STRANDING.union(k for k, r in (roles or {}).items() if r == "stranding"),
+        _ON_BOARD.union(k for k, r in (roles or {}).items() if r == "on_board"),
+    )
     cues = analysis.cues
     if category in ("safety", "legal"):
         return PriorityDecision("critical", 0.99, (f"category {category} is always critical",))
@@ -94,10 +108,10 @@ def decide_priority(
         )
     if incident & _HARM and category in ("complaint", "query"):
         return PriorityDecision("critical", 0.85, (f"harm: {', '.join(sorted(incident & _HARM))} reported",))
-    crit = _critical(post, analysis, category, incident, viral_followers)
+    crit = _critical(post, analysis, category, incident, viral_followers, kinds)
     if crit is not None:
         return crit
-    high = _high_factors(analysis, category, incident)
+    high = _high_factors(analysis, category, incident, kinds)
     if high:
         return PriorityDecision("high", 0.8, tuple(high))
     if "repeat_contact" in cues:
@@ -110,7 +124,7 @@ def decide_priority(
     if category == "request":
         return PriorityDecision("medium", 0.75, ("a request with no trip today",))
     if category == "complaint":
-        settled = _stranding(analysis, incident) and pf.after_the_fact(analysis)
+        settled = _stranding(analysis, incident, kinds) and pf.after_the_fact(analysis)
         why = "the rider got there or found another way" if settled else "a past or settled problem"
         return PriorityDecision("medium", 0.75, (f"a complaint about {why}",))
     if "short_ask" in cues:
@@ -149,9 +163,9 @@ def decide_priority(
     )
 
 
-def _stranding(analysis: Analysis, incident: frozenset[str]) -> frozenset[str]:
+def _stranding(analysis: Analysis, incident: frozenset[str], kinds: _Kinds) -> frozenset[str]:
     """The stranding incident types that hold for people (not bags, not a ticket in an app)."""
-    stranding = incident & _STRANDING
+    stranding = incident & kinds.stranding
     if "left_behind" in stranding and pf.luggage_left_now(analysis):
         stranding = stranding - {"left_behind"}
     if "no_show" in stranding and (not pf.names_a_vehicle(analysis) or pf.still_coming(analysis)):
@@ -165,12 +179,17 @@ def _stranding(analysis: Analysis, incident: frozenset[str]) -> frozenset[str]:
 
 
 def _critical(
-    post: Post, analysis: Analysis, category: str, incident: frozenset[str], viral_followers: int
+    post: Post,
+    analysis: Analysis,
+    category: str,
+    incident: frozenset[str],
+    viral_followers: int,
+    kinds: _Kinds,
 ) -> PriorityDecision | None:
     cues = analysis.cues
     past = "past_trip" in cues
     if category in ("complaint", "query") and not past:
-        stranding = _stranding(analysis, incident)
+        stranding = _stranding(analysis, incident, kinds)
         if stranding and not pf.after_the_fact(analysis):
             return PriorityDecision(
                 "critical", 0.85, (f"stranded now: {', '.join(sorted(stranding))} reported for a trip today",)
@@ -181,7 +200,7 @@ def _critical(
             )
     if category != "complaint":
         return None
-    on_board = incident & _ON_BOARD
+    on_board = incident & kinds.on_board
     if (
         "stranded_now" in cues
         and not past
@@ -200,7 +219,7 @@ def _critical(
     return None
 
 
-def _high_factors(analysis: Analysis, category: str, incident: frozenset[str]) -> list[str]:
+def _high_factors(analysis: Analysis, category: str, incident: frozenset[str], kinds: _Kinds) -> list[str]:
     cues = analysis.cues
     past = "past_trip" in cues
     high: list[str] = []
@@ -213,7 +232,7 @@ def _high_factors(analysis: Analysis, category: str, incident: frozenset[str]) -
     if pressure is not None and not (category == "complaint" and pf.after_the_fact(analysis)):
         high.append(f"time pressure: {pressure.kind} ('{pressure.snippet}')")
     if category in ("complaint", "query") and not past:
-        on_board = incident & _ON_BOARD
+        on_board = incident & kinds.on_board
         if on_board and not pf.after_the_fact(analysis):
             high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
         if "topic_luggage" in cues and pf.luggage_left_now(analysis):

@@ -57,6 +57,10 @@ _FAMILY = "~"
 _FACET = "@"
 #: The facet that dates a purchase ("bought it 3 weeks ago"): it cancels the post's dating.
 _PURCHASE = "purchase_time"
+#: The facet of a post that says its trip is today's ("this morning", "hoy", "今天").
+_TODAY = "today"
+#: Facets that date a post's trip to an earlier day.
+_DATED = frozenset({"earlier", "long_ago", "another_day"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,22 @@ class SignatureExtractor:
         self.type_label = {str(name): str(body.get("label", name)) for name, body in meta.items()}
         #: type -> the class grouping compares (types of one class describe one incident)
         self.type_class = {str(name): str(body.get("class", name)) for name, body in meta.items()}
+        #: kinds reported as still going on whatever day the post names ("the refund for the
+        #: trip cancelled on Sept 19 never came"): grouping does not date them (see Grouper)
+        self.undated = frozenset(str(name) for name, body in meta.items() if body.get("undated"))
+        #: grouping-only families priority reads too: riders stranded, or a trip under way in
+        #: trouble ("the bus left early", "rain coming through the roof")
+        self.priority_role = {str(n): str(b["priority"]) for n, b in meta.items() if b.get("priority")}
+        if not set(self.priority_role.values()) <= {"stranding", "on_board"}:
+            raise ValueError(f"grouping.yaml: priority must be stranding or on_board: {self.priority_role}")
+        #: kind -> kinds (or classes) it overrides when both are read: "promo code invalid" is
+        #: not a ticket refused at boarding; a refund still missing for a cancelled trip is not
+        #: a rider stranded by the cancellation
+        self.overrides = {
+            str(name): frozenset(map(str, body["overrides"]))
+            for name, body in meta.items()
+            if body.get("overrides")
+        }
         bad = {n: s for n, s in self.type_scope.items() if s not in ("local", "system")}
         if bad:
             raise ValueError(f"grouping.yaml: unknown incident type scope(s) {bad}: use local or system")
@@ -187,6 +207,10 @@ class SignatureExtractor:
                     found[key] = max(found.get(key, 0.0), weight)
         return found, covered
 
+    def reported(self, sig: IncidentSignature) -> frozenset[str]:
+        """The incident types a post reports, with the families priority reads."""
+        return frozenset(sig.types).union(m for m in sig.mentions if m in self.priority_role)
+
     def extract(
         self, text: str, *, windows: Windows | None = None, language: str | None = None
     ) -> IncidentSignature:
@@ -206,6 +230,13 @@ class SignatureExtractor:
                 types[name] = self.type_weight[name]
         if _PURCHASE in facets:  # "I paid yesterday": when the ticket was bought, not the trip
             facets -= {_PURCHASE, "earlier", "long_ago"}
+        for name in [n for n in self.overrides if n in mentions or n in types]:
+            if name in self.undated and _TODAY in facets and not facets & _DATED:
+                continue  # a refund for this morning's cancelled trip: that cancellation's incident too
+            gone = self.overrides[name]  # kinds or classes of kinds
+            for kinds in (types, mentions):
+                for kind in [k for k in kinds if k in gone or self.type_class[k] in gone]:
+                    del kinds[kind]
         lower = windows.lower
         entities, covered = self._gazetteer(lower)
         numbered, words_covered = numbered_places(lower, self._alias_key)
