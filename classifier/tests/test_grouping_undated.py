@@ -112,3 +112,16 @@ def test_a_bus_that_left_early_strands_the_rider_at_the_stop(classify: Classify)
 def test_water_coming_into_the_bus_is_a_trip_in_trouble(classify: Classify) -> None:
     d = classify("@OurBus water is pouring through the roof of our bus to Boston, our seats are soaked")
     assert d.priority == "high", d.reasons
+
+
+def test_a_quoted_promo_code_is_what_posts_share(extractor: SignatureExtractor) -> None:
+    a = extractor.extract("@OurBus SPRING15 keeps saying 'code not valid' at checkout")
+    b = extractor.extract("OurBusのクーポンSPRING15、何回やっても無効って出る")
+    assert "spring15" in a.entities and "spring15" in b.entities
+    assert _kinds(extractor, "@OurBus SPRING15 keeps saying 'code not valid' at checkout") == {
+        "promo_rejected"
+    }
+    # road names and order numbers are not codes
+    assert (
+        not {"us1", "nj3", "ob902418"} & extractor.extract("took US1 to NJ3, order OB-902418").entities.keys()
+    )

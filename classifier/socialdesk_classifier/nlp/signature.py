@@ -57,6 +57,11 @@ _FAMILY = "~"
 _FACET = "@"
 #: The facet that dates a purchase ("bought it 3 weeks ago"): it cancels the post's dating.
 _PURCHASE = "purchase_time"
+#: A promo or voucher code as riders quote it ("LEAF15", "MOVEIN10": capitals, then digits):
+#: posts quoting one code are about one promo. Road names ("US1", "NJ3") are not codes.
+_CODE = re.compile(
+    r"(?<![A-Za-z0-9_-])(?!(?:US|SR|RT|RTE|HWY|NY|NJ|PA|CT|MA|VT|DC|CR|ROUTE)\d)[A-Z]{2,10}\d{1,4}(?![A-Za-z0-9_-])"
+)
 #: The facet of a post that says its trip is today's ("this morning", "hoy", "今天").
 _TODAY = "today"
 #: Facets that date a post's trip to an earlier day.
@@ -260,6 +265,8 @@ class SignatureExtractor:
                 entities[key] = weight
             elif tag.lower() not in self._stop:
                 entities.setdefault(tag.lower(), _UNKNOWN_ENTITY_WEIGHT)
+        for code in _CODE.findall(text):
+            entities[code.lower()] = 1.0
         return IncidentSignature(types, entities, frozenset(facets), mentions, departure_times(lower))
 
     def _alias_key(self, alias: str) -> tuple[str, float] | None:
