@@ -1,6 +1,6 @@
-"""Grouping's incident vocabulary in every language: 512 short posts a helper wrote for 16
-kinds of incident in 8 languages (4 each, from the kind's name alone, session 7), each must
-be read as its kind's class. Written as probes of the word families, not taken from any
+"""Grouping's incident vocabulary in every language: short posts helpers wrote from a kind's
+name alone (session 7: 16 kinds, session 8: 6 more; 8 languages, 4 each), each must be read
+as its kind's class. Written as probes of the word families, not taken from any
 labelled set; the sealed sets measure what this does to grouping."""
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ CLASS_OF_KIND = {
     "unsafe_driving": "driving",
     "toilet": "toilet",
     "wifi": "wifi_out",
+    # session 8 (probes8b: 6 kinds, 8 languages, 4 each)
+    "leak": "leak",
+    "overheating": "vehicle",
+    "promo_rejected": "promo_rejected",
+    "refund_missing": "refund_missing",
+    "wrong_stop": "wrong_stop",
+    "dirty_bus": "dirty_bus",
 }
 
 

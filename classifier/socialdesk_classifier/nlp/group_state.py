@@ -204,12 +204,12 @@ def facet_conflict(
 ) -> bool:
     """True when the post's facets disagree with what most of the group is about.
 
-    ``later_day``, ``weekday`` and ``today`` never count; ``next_day``: the post tells the group's incident the day
+    ``later_day`` and ``weekday`` never count; ``next_day``: the post tells the group's incident the day
     after (``earlier`` does not count); ``distinctive``: it shares a distinctive local type
     with the group (a bag wet in an overflowing toilet is the toilet's incident: ``luggage``
     does not count)."""
     ignored = (
-        {"later_day", "weekday", "today"}
+        {"later_day", "weekday"}
         | ({"earlier"} if next_day else set())
         | ({"luggage"} if distinctive else set())
     )

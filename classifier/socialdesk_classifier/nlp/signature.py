@@ -62,8 +62,6 @@ _PURCHASE = "purchase_time"
 _CODE = re.compile(
     r"(?<![A-Za-z0-9_-])(?!(?:US|SR|RT|RTE|HWY|NY|NJ|PA|CT|MA|VT|DC|CR|ROUTE)\d)[A-Z]{2,10}\d{1,4}(?![A-Za-z0-9_-])"
 )
-#: The facet of a post that says its trip is today's ("this morning", "hoy", "今天").
-_TODAY = "today"
 #: Facets that date a post's trip to an earlier day.
 _DATED = frozenset({"earlier", "long_ago", "another_day"})
 
@@ -236,8 +234,8 @@ class SignatureExtractor:
         if _PURCHASE in facets:  # "I paid yesterday": when the ticket was bought, not the trip
             facets -= {_PURCHASE, "earlier", "long_ago"}
         for name in [n for n in self.overrides if n in mentions or n in types]:
-            if name in self.undated and _TODAY in facets and not facets & _DATED:
-                continue  # a refund for this morning's cancelled trip: that cancellation's incident too
+            if name in self.undated and not facets & _DATED:
+                continue  # a refund for a trip cancelled today: that cancellation's incident too
             gone = self.overrides[name]  # kinds or classes of kinds
             for kinds in (types, mentions):
                 for kind in [k for k in kinds if k in gone or self.type_class[k] in gone]:
