@@ -30,7 +30,7 @@ from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexe
 from socialdesk_classifier.nlp.grouping import Grouper, IncidentSignature, SignatureExtractor
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
-from socialdesk_classifier.nlp.priority import decide_priority
+from socialdesk_classifier.nlp.priority import PriorityKinds, decide_priority
 from socialdesk_classifier.nlp.priority_factors import TODAY
 from socialdesk_classifier.nlp.rules import load_lexicon
 from socialdesk_classifier.nlp.sentiment import SentimentScorer
@@ -86,11 +86,11 @@ class Classifier:
         self.model = model
         self.settings = settings or ClassifierSettings()
         self.grouper = grouper
-        # What a post reports happened (breakdown, no-show, ...) feeds category and priority
-        # as well as grouping; the grouper's own extractor when there is one.
+        # What a post reports happened feeds category and priority too (the grouper's extractor).
         if incidents is None:
             incidents = grouper.extractor if grouper is not None else _default_incidents()
         self.incidents = incidents
+        self._priority_kinds = PriorityKinds.of(incidents.priority_role)
         self._indexer = FeatureIndexer(model.index)
         self._auto_replier = AutoReplier(templates, self.settings)
 
@@ -336,7 +336,7 @@ class Classifier:
             viral_followers=self.settings.viral_threshold(post.brand),
             incident=incident,
             places=places,
-            roles=self.incidents.priority_role,
+            kinds=self._priority_kinds,
         )
         reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
         return decided.level, decided.confidence

@@ -40,7 +40,7 @@ from socialdesk_classifier.nlp import priority_factors as pf
 from socialdesk_classifier.nlp.features import Analysis
 from socialdesk_classifier.nlp.types import Post
 
-__all__ = ["LEVELS", "PriorityDecision", "decide_priority"]
+__all__ = ["LEVELS", "PriorityDecision", "PriorityKinds", "decide_priority"]
 
 LEVELS = ("low", "medium", "high", "critical")
 _PUBLIC_KINDS = ("mention", "comment")
@@ -53,11 +53,23 @@ _HARM = frozenset({"data_exposure", "account_takeover"})
 _FAQ_TOPICS = ("topic_luggage", "topic_pets", "topic_wifi", "topic_ticket", "topic_refund", "topic_rally_tip")
 
 
-class _Kinds(NamedTuple):
+class PriorityKinds(NamedTuple):
     """Incident types and word families that strand riders or put a trip in trouble."""
 
     stranding: frozenset[str]
     on_board: frozenset[str]
+
+    @classmethod
+    def of(cls, roles: Mapping[str, str]) -> PriorityKinds:
+        """The built-in types plus grouping's families by their ``priority`` role
+        (``stranding`` / ``on_board``); built once per classifier, not per post."""
+        return cls(
+            _STRANDING.union(k for k, r in roles.items() if r == "stranding"),
+            _ON_BOARD.union(k for k, r in roles.items() if r == "on_board"),
+        )
+
+
+_BUILT_IN = PriorityKinds(_STRANDING, _ON_BOARD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,19 +94,15 @@ def decide_priority(
     viral_followers: int,
     incident: frozenset[str] = frozenset(),
     places: bool = False,
-    roles: Mapping[str, str] | None = None,
+    kinds: PriorityKinds = _BUILT_IN,
 ) -> PriorityDecision:
     """Decide priority for a post of ``category``.
 
     ``incident`` holds the incident types the post reports happening now (empty for a post
     about an earlier trip). ``probs`` (the model's priority head) only sets the confidence of
     a decision no factor raised: every level comes from a named factor. ``places``: the post
-    names a place, stop, route or venue; ``roles``: grouping's word families that strand riders
-    or put a trip in trouble (``stranding`` / ``on_board``), read as the types below are."""
-    kinds = _Kinds(
-        _STRANDING.union(k for k, r in (roles or {}).items() if r == "stranding"),
-        _ON_BOARD.union(k for k, r in (roles or {}).items() if r == "on_board"),
-    )
+    names a place, stop, route or venue; ``kinds``: what strands riders or puts a trip in
+    trouble (:meth:`PriorityKinds.of` adds grouping's word families to the built-in types)."""
     cues = analysis.cues
     if category in ("safety", "legal"):
         return PriorityDecision("critical", 0.99, (f"category {category} is always critical",))
@@ -163,7 +171,7 @@ def decide_priority(
     )
 
 
-def _stranding(analysis: Analysis, incident: frozenset[str], kinds: _Kinds) -> frozenset[str]:
+def _stranding(analysis: Analysis, incident: frozenset[str], kinds: PriorityKinds) -> frozenset[str]:
     """The stranding incident types that hold for people (not bags, not a ticket in an app)."""
     stranding = incident & kinds.stranding
     if "left_behind" in stranding and pf.luggage_left_now(analysis):
@@ -184,7 +192,7 @@ def _critical(
     category: str,
     incident: frozenset[str],
     viral_followers: int,
-    kinds: _Kinds,
+    kinds: PriorityKinds,
 ) -> PriorityDecision | None:
     cues = analysis.cues
     past = "past_trip" in cues
@@ -219,7 +227,9 @@ def _critical(
     return None
 
 
-def _high_factors(analysis: Analysis, category: str, incident: frozenset[str], kinds: _Kinds) -> list[str]:
+def _high_factors(
+    analysis: Analysis, category: str, incident: frozenset[str], kinds: PriorityKinds
+) -> list[str]:
     cues = analysis.cues
     past = "past_trip" in cues
     high: list[str] = []
