@@ -245,6 +245,12 @@ def _high_factors(
         on_board = incident & kinds.on_board
         if on_board and not pf.after_the_fact(analysis):
             high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
+        if (
+            (incident & kinds.stranding or "stranded_now" in cues)
+            and pf.minutes_overdue(analysis.clean.text) is not None
+            and not pf.after_the_fact(analysis)
+        ):
+            high.append("a bus overdue now: riders waiting for it")
         if "topic_luggage" in cues and pf.luggage_left_now(analysis):
             high.append("a trip under way in trouble: luggage left behind")
         if category == "query" and "stranded_now" in cues:
