@@ -1,5 +1,6 @@
 """Grouping's incident vocabulary in every language: short posts helpers wrote from a kind's
-name alone (session 7: 16 kinds, session 8: 6 more; 8 languages, 4 each), each must be read
+name alone (session 7: 16 kinds, session 8: 6 more; 8 languages, 4 each; session 9: the 10
+core kinds again, 5 each, 2 of them told indirectly), each must be read
 as its kind's class. Written as probes of the word families, not taken from any
 labelled set; the sealed sets measure what this does to grouping."""
 
@@ -39,6 +40,10 @@ CLASS_OF_KIND = {
     "refund_missing": "refund_missing",
     "wrong_stop": "wrong_stop",
     "dirty_bus": "dirty_bus",
+    # session 9 (probes9: the 10 core kinds, 8 languages, 5 each, 2 of them indirect)
+    "outage_p9": "ticket_scan",
+    "cancelled_p9": "no_ride",
+    "ticket_scan_p9": "ticket_scan",
 }
 
 
