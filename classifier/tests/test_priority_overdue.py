@@ -59,6 +59,8 @@ def test_minutes_overdue_reads_the_delay(text: str, minutes: int | None) -> None
     [
         "@OurBus pickup at the Elm St lot was 5:40, it's 5:55 and no bus yet. anyone else here?",
         "@OurBus the 8:05 to Hartford isn't here, 15 min late, still standing at the stop",
+        # "lewat 20 menit" is twenty minutes past, not a bus that passed by
+        "@OurBus bus ke Bandung jam 9 belum datang, udah lewat 20 menit, telat 20 menit",
     ],
 )
 def test_a_bus_minutes_overdue_is_high_not_critical(clf: Classifier, text: str) -> None:

@@ -238,7 +238,7 @@ _OVERDUE = re.compile(
 _GONE = re.compile(
     r"\b(left|leaving|departed|gone|drove (past|by|off)|passed|pulled (away|off|out)|cancel\w*|"
     r"se fue|sali[oó]|pas[oó] de largo|cancel[oó]|foi embora|saiu|passou direto|cancelad[oa]|"
-    r"(est|a) parti|annul[ée]|weggefahren|abgefahren|gestrichen|sudah berangkat|udah berangkat|lewat|batal)\b|"
+    r"(est|a) parti|annul[ée]|weggefahren|abgefahren|gestrichen|sudah berangkat|udah berangkat|lewat(?! \d)|batal)\b|"
     r"开走|走了|取消|出発し|行ってしまっ|運休",
     re.IGNORECASE,
 )
