@@ -10,6 +10,7 @@ import pytest
 
 from socialdesk_classifier.nlp import Decision, Post, SignatureExtractor, load_default_classifier
 from socialdesk_classifier.nlp.classifier import DATA_DIR
+from socialdesk_classifier.nlp.group_state import compared
 from socialdesk_classifier.nlp.training import SEALED_FILES
 
 #: Scored by the lead only: the fast-path tests compare on every other labelled post.
@@ -20,6 +21,16 @@ SEALED = frozenset(SEALED_FILES)
 def extractor() -> SignatureExtractor:
     """The incident-signature extractor of ``data/grouping.yaml`` (read-only once built)."""
     return SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
+
+
+@pytest.fixture(scope="session")
+def kinds(extractor: SignatureExtractor) -> Callable[[str], set[str]]:
+    """The incident classes grouping compares for a text (its types and word families)."""
+
+    def read(text: str) -> set[str]:
+        return set(compared(extractor.extract(text), extractor.type_class).types)
+
+    return read
 
 
 @pytest.fixture(scope="session")

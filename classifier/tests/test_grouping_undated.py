@@ -12,14 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialdesk_classifier.nlp import Decision, Grouper, SignatureExtractor
-from socialdesk_classifier.nlp.group_state import compared
 from socialdesk_classifier.nlp.settings import GroupingSettings
 
 T0 = datetime(2026, 10, 2, 9, 0, tzinfo=UTC)
-
-
-def _kinds(extractor: SignatureExtractor, text: str) -> set[str]:
-    return set(compared(extractor.extract(text), extractor.type_class).types)
 
 
 @pytest.mark.parametrize(
@@ -38,20 +33,20 @@ def _kinds(extractor: SignatureExtractor, text: str) -> set[str]:
         ("engine overheated on I-95, steam coming out the back", "vehicle"),
     ],
 )
-def test_new_kinds_are_read(extractor: SignatureExtractor, text: str, kind: str) -> None:
-    assert kind in _kinds(extractor, text)
+def test_new_kinds_are_read(kinds: Callable[[str], set[str]], text: str, kind: str) -> None:
+    assert kind in kinds(text)
 
 
-def test_a_promo_code_refused_is_not_a_ticket_refused_at_boarding(extractor: SignatureExtractor) -> None:
-    assert _kinds(extractor, "my promo code says invalid at checkout") == {"promo_rejected"}
-    assert "ticket_scan" in _kinds(extractor, "my QR code is invalid at the door, driver won't let me on")
-    assert "promo_rejected" not in _kinds(extractor, "el código QR es inválido en la puerta")
+def test_a_promo_code_refused_is_not_a_ticket_refused_at_boarding(kinds: Callable[[str], set[str]]) -> None:
+    assert kinds("my promo code says invalid at checkout") == {"promo_rejected"}
+    assert "ticket_scan" in kinds("my QR code is invalid at the door, driver won't let me on")
+    assert "promo_rejected" not in kinds("el código QR es inválido en la puerta")
 
 
-def test_a_refund_for_an_earlier_cancellation_is_not_a_stranding(extractor: SignatureExtractor) -> None:
+def test_a_refund_for_an_earlier_cancellation_is_not_a_stranding(kinds: Callable[[str], set[str]]) -> None:
     # dated: the refund is the incident; today: the cancellation is still today's incident too
-    dated = _kinds(extractor, "the rally was cancelled 2 weeks ago and I still haven't received the refund")
-    today = _kinds(extractor, "you cancelled the ski rally this morning, still no refund, where is my money")
+    dated = kinds("the rally was cancelled 2 weeks ago and I still haven't received the refund")
+    today = kinds("you cancelled the ski rally this morning, still no refund, where is my money")
     assert dated == {"refund_missing"}
     assert {"refund_missing", "no_ride"} <= today
 
@@ -114,13 +109,13 @@ def test_water_coming_into_the_bus_is_a_trip_in_trouble(classify: Classify) -> N
     assert d.priority == "high", d.reasons
 
 
-def test_a_quoted_promo_code_is_what_posts_share(extractor: SignatureExtractor) -> None:
+def test_a_quoted_promo_code_is_what_posts_share(
+    extractor: SignatureExtractor, kinds: Callable[[str], set[str]]
+) -> None:
     a = extractor.extract("@OurBus SPRING15 keeps saying 'code not valid' at checkout")
     b = extractor.extract("OurBusのクーポンSPRING15、何回やっても無効って出る")
     assert "spring15" in a.entities and "spring15" in b.entities
-    assert _kinds(extractor, "@OurBus SPRING15 keeps saying 'code not valid' at checkout") == {
-        "promo_rejected"
-    }
+    assert kinds("@OurBus SPRING15 keeps saying 'code not valid' at checkout") == {"promo_rejected"}
     # road names and order numbers are not codes
     assert (
         not {"us1", "nj3", "ob902418"} & extractor.extract("took US1 to NJ3, order OB-902418").entities.keys()

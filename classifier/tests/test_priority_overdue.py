@@ -7,30 +7,14 @@ tests, not copied from an evaluation set."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 import pytest
 
-from socialdesk_classifier.nlp import Classifier, Post, load_default_classifier
+from socialdesk_classifier.nlp import Decision
 from socialdesk_classifier.nlp.priority_factors import minutes_overdue
 
-
-@pytest.fixture(scope="module")
-def clf() -> Classifier:
-    return load_default_classifier()
-
-
-def _priority(clf: Classifier, text: str) -> str:
-    post = Post(
-        id="p",
-        brand="ourbus",
-        platform="x",
-        kind="mention",
-        author_followers=40,
-        text=text,
-        created_at=datetime(2026, 6, 1, 16, tzinfo=UTC),
-    )
-    return clf.classify(post).priority
+Classify = Callable[[str], Decision]
 
 
 @pytest.mark.parametrize(
@@ -63,8 +47,8 @@ def test_minutes_overdue_reads_the_delay(text: str, minutes: int | None) -> None
         "@OurBus bus ke Bandung jam 9 belum datang, udah lewat 20 menit, telat 20 menit",
     ],
 )
-def test_a_bus_minutes_overdue_is_high_not_critical(clf: Classifier, text: str) -> None:
-    assert _priority(clf, text) == "high"
+def test_a_bus_minutes_overdue_is_high_not_critical(classify: Classify, text: str) -> None:
+    assert classify(text).priority == "high"
 
 
 @pytest.mark.parametrize(
@@ -74,8 +58,8 @@ def test_a_bus_minutes_overdue_is_high_not_critical(clf: Classifier, text: str) 
         "@OurBus the 8:05 to Hartford left at 7:55 without us, we're still standing at the stop",
     ],
 )
-def test_a_bus_long_overdue_or_gone_strands_riders(clf: Classifier, text: str) -> None:
-    assert _priority(clf, text) == "critical"
+def test_a_bus_long_overdue_or_gone_strands_riders(classify: Classify, text: str) -> None:
+    assert classify(text).priority == "critical"
 
 
 @pytest.mark.parametrize(
@@ -91,5 +75,5 @@ def test_a_bus_long_overdue_or_gone_strands_riders(clf: Classifier, text: str) -
         "同じ予約で3回引き落とされた",
     ],
 )
-def test_charged_several_times_is_a_double_charge(clf: Classifier, text: str) -> None:
-    assert _priority(clf, text) == "high"
+def test_charged_several_times_is_a_double_charge(classify: Classify, text: str) -> None:
+    assert classify(text).priority == "high"

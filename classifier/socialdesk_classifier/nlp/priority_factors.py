@@ -28,6 +28,7 @@ __all__ = [
     "conditional",
     "hypothetical",
     "luggage_left_now",
+    "minutes_overdue",
     "names_a_vehicle",
     "shouts",
     "still_coming",
