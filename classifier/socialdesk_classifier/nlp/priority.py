@@ -58,14 +58,18 @@ class PriorityKinds(NamedTuple):
 
     stranding: frozenset[str]
     on_board: frozenset[str]
+    #: discomforts riders also report after the trip ("the toilet was broken"): a trip in
+    #: trouble only when the post does not tell them in the past
+    on_board_now: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, roles: Mapping[str, str]) -> PriorityKinds:
         """The built-in types plus grouping's families by their ``priority`` role
-        (``stranding`` / ``on_board``); built once per classifier, not per post."""
+        (``stranding`` / ``on_board`` / ``on_board_now``); built once per classifier, not per post."""
         return cls(
             _STRANDING.union(k for k, r in roles.items() if r == "stranding"),
             _ON_BOARD.union(k for k, r in roles.items() if r == "on_board"),
+            frozenset(k for k, r in roles.items() if r == "on_board_now"),
         )
 
 
@@ -243,6 +247,9 @@ def _high_factors(
         high.append(f"time pressure: {pressure.kind} ('{pressure.snippet}')")
     if category in ("complaint", "query") and not past:
         on_board = incident & kinds.on_board
+        now = incident & kinds.on_board_now
+        if now and not pf.told_in_past(analysis):
+            on_board |= now
         if on_board and not pf.after_the_fact(analysis):
             high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
         if (

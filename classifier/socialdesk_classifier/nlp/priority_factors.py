@@ -34,6 +34,7 @@ __all__ = [
     "still_coming",
     "stuck_at_the_pickup",
     "time_pressure",
+    "told_in_past",
 ]
 
 #: The rider has since found their own way, or got there in the end: no longer stranded.
@@ -142,6 +143,21 @@ _DONE_EARLIER = re.compile(
     r"\b(this (morning|afternoon)|earlier today)\b",
     re.IGNORECASE,
 )
+
+
+#: A trip told in the past tense ("the toilet was broken", "got us home at 3am", "寒すぎた"):
+#: what went wrong on board is over, not a trip in trouble now.
+_TOLD_IN_PAST = re.compile(
+    r"\b(was|were|wasn'?t|weren'?t|had|got|made|did|didn'?t|couldn'?t|fue|estaba|estuvo|hubo|"
+    r"tuvimos|foi|estava|tivemos|était|a été|avons eu|on a eu|war|waren|hatten)\b|"
+    r"上次|那次|前回|(?:た|かった|でした)(?:[。！!…]|$)",
+    re.IGNORECASE,
+)
+
+
+def told_in_past(analysis: Analysis) -> bool:
+    """The post tells its trip in the past tense (read only after an on-board kind fired)."""
+    return _TOLD_IN_PAST.search(analysis.clean.text) is not None
 
 
 @dataclass(frozen=True, slots=True)

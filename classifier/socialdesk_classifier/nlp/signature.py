@@ -62,6 +62,9 @@ _PURCHASE = "purchase_time"
 _CODE = re.compile(
     r"(?<![A-Za-z0-9_-])(?!(?:US|SR|RT|RTE|HWY|NY|NJ|PA|CT|MA|VT|DC|CR|ROUTE)\d)[A-Z]{2,10}\d{1,4}(?![A-Za-z0-9_-])"
 )
+#: What riders add to an event's name or leave off ("Harvest Moon Fest", "#HarvestMoon"):
+#: an unknown name is keyed without it, so both spellings name one event.
+_EVENT_SUFFIX = re.compile(r"(?<=\w{4})(?:musicfestival|festival|fest|concert|show|tour)$")
 #: Facets that date a post's trip to an earlier day.
 _DATED = frozenset({"earlier", "long_ago", "another_day"})
 
@@ -115,8 +118,10 @@ class SignatureExtractor:
         #: grouping-only families priority reads too: riders stranded, or a trip under way in
         #: trouble ("the bus left early", "rain coming through the roof")
         self.priority_role = {str(n): str(b["priority"]) for n, b in meta.items() if b.get("priority")}
-        if not set(self.priority_role.values()) <= {"stranding", "on_board"}:
-            raise ValueError(f"grouping.yaml: priority must be stranding or on_board: {self.priority_role}")
+        if not set(self.priority_role.values()) <= {"stranding", "on_board", "on_board_now"}:
+            raise ValueError(
+                f"grouping.yaml: priority must be stranding, on_board or on_board_now: {self.priority_role}"
+            )
         #: kind -> kinds (or classes) it overrides when both are read: "promo code invalid" is
         #: not a ticket refused at boarding; a refund still missing for a cancelled trip is not
         #: a rider stranded by the cancellation
@@ -254,7 +259,7 @@ class SignatureExtractor:
             stop=self._stop,
             language=language,
         ):
-            entities.setdefault(name, _UNKNOWN_ENTITY_WEIGHT)
+            entities.setdefault(_EVENT_SUFFIX.sub("", name), _UNKNOWN_ENTITY_WEIGHT)
         for m in _HASHTAG.finditer(text):
             tag = m.group(1)
             spaced = _CAMEL.sub(" ", tag).lower()
@@ -262,7 +267,7 @@ class SignatureExtractor:
                 key, weight = self._aliases[spaced]
                 entities[key] = weight
             elif tag.lower() not in self._stop:
-                entities.setdefault(tag.lower(), _UNKNOWN_ENTITY_WEIGHT)
+                entities.setdefault(_EVENT_SUFFIX.sub("", tag.lower()), _UNKNOWN_ENTITY_WEIGHT)
         for code in _CODE.findall(text):
             entities[code.lower()] = 1.0
         return IncidentSignature(types, entities, frozenset(facets), mentions, departure_times(lower))
