@@ -241,13 +241,14 @@ class Grouper:
                 )
                 or _LATER in sig.facets
                 or not specific
+                # only a departure time in common: the same hour on another route is another bus
+                or (not specific_place and place_conflict(where, group))
                 # a refund wave's places are where riders were going, not where it happens
                 or group.top in self._undated
-                # a time in common is one bus's: not a system fault reported from everywhere
-                or (
-                    not specific_place
-                    and (self._type_scope.get(group.top) == "system" or _WEEKDAY in sig.facets)
-                )
+                # a system fault is reported from everywhere: where a rider stood, or a time
+                # in common (one bus's), says nothing about it
+                or self._type_scope.get(group.top) == "system"
+                or (not specific_place and _WEEKDAY in sig.facets)
                 or age > (s.earlier_window_seconds if told_next_day else s.specific_window_seconds)
             ):
                 return None

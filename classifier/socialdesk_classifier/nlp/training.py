@@ -62,10 +62,17 @@ DEVELOPMENT_FILES = (
     "eval_july.jsonl",
     # session 8's sealed11, scored in sessions 8 and 9 (README), read at the end of session 9
     "eval_april.jsonl",
+    # session 10's sealed15 (September), written from a new brief with dev.jsonl's conventions,
+    # scored on the session's start commit, then read: its incidents are mostly told without a
+    # kind's usual words (a flooded stop, a driver out of hours, a drunk rider)
+    "eval_september.jsonl",
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
+    # session 10, written from a new brief (README) while the session's first changes were
+    # made, scored on the session's start commit and after; never read
+    "eval_sealed14.jsonl",
     # session 9, two sets written with dev.jsonl's conventions while the session's first
     # changes were made, scored on the session's start commit and after (README); never read
     "eval_sealed13.jsonl",
