@@ -63,3 +63,43 @@ def test_an_event_named_with_or_without_fest_or_show_is_one_place(a: str, b: str
     extractor = SignatureExtractor.from_file(DATA_DIR / "grouping.yaml")
     unknown = {k for k in extractor.extract(a).entities if k not in extractor.place_label}
     assert unknown and unknown <= set(extractor.extract(b).entities), (a, b)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@OurBus waiting at the Albany stop for the 4:10 to NYC, it hasn't come yet and the app says nothing",
+        "@OurBus el bus de las 6 a Hartford todavía no llega, estamos en la parada",
+        "@OurBus 去奥尔巴尼的车还没来，我们在车站等着",
+        "@OurBus オールバニ行きのバスがまだ来ません。バス停で待っています。",
+    ],
+)
+def test_a_bus_not_here_yet_is_late_high_not_stranded(classify: Classify, text: str) -> None:
+    assert classify(text).priority == "high", classify(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@OurBus waited two hours at the Albany stop and the bus still hasn't come, nobody answers",
+        "@OurBus the 4:10 to NYC left without us and the next one hasn't come yet, we're stuck at the stop",
+    ],
+)
+def test_a_wait_of_hours_or_a_bus_gone_is_still_stranded(classify: Classify, text: str) -> None:
+    assert classify(text).priority == "critical", classify(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@OurBus do you guys ever go to Burlington Vermont or just the big cities?",
+        "@OurBus is there a bus from Albany to Montreal?",
+        "@OurBus do you have a student discount?",
+        "@OurBus vocês têm desconto pra estudante?",
+        "@OurBus 有从纽约到蒙特利尔的车吗？",
+    ],
+)
+def test_a_question_whether_the_network_serves_a_place_is_general_low(classify: Classify, text: str) -> None:
+    decision = classify(text)
+    assert decision.category == "query"
+    assert decision.priority == "low", decision.reasons

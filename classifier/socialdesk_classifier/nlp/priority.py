@@ -164,6 +164,13 @@ def decide_priority(
     faq = next((c for c in _FAQ_TOPICS if c in cues), None)
     if faq is not None:
         return PriorityDecision("low", 0.7, (f"a plain FAQ ({faq}) with no time pressure",))
+    if "coverage_ask" in cues and post.brand != "rally":
+        # "do you go to Montreal?", "is there a night bus to Boston?", "a student discount?":
+        # whether the network serves a place is general information (a rally question names
+        # one event instead, and stays with the particular ones below).
+        return PriorityDecision(
+            "low", 0.6, (f"a general question about the network ('{_snip(analysis, 'coverage_ask')}')",)
+        )
     if places:
         # A particular route, stop, town or event ("does the Ithaca bus stop in Binghamton?"):
         # one of the "most queries" the taxonomy calls medium, not a general information one.
@@ -254,7 +261,7 @@ def _high_factors(
             high.append(f"a trip under way in trouble: {', '.join(sorted(on_board))}")
         if (
             (incident & kinds.stranding or "stranded_now" in cues)
-            and pf.minutes_overdue(analysis.clean.text) is not None
+            and (pf.minutes_overdue(analysis.clean.text) is not None or pf.still_coming(analysis))
             and not pf.after_the_fact(analysis)
         ):
             high.append("a bus overdue now: riders waiting for it")

@@ -57,7 +57,13 @@ _RESOLVED = re.compile(
     r"terpaksa naik|naik (uber|kereta|bus berikutnya))\b"
     r"|打车回|坐了出租|最后到了|タクシーで帰|結局(着|間に合)"
     r"|(自己|只好|只能)(坐|打|叫).{0,4}(火车|高铁|出租|车|uber|滴滴)|坐火车去了|打车去了"
-    r"|タクシー(代|で)|電車で(行|帰)|次の便に乗れ|新幹線で",
+    r"|タクシー(代|で)|電車で(行|帰)|次の便に乗れ|新幹線で"
+    # boarded or moving in the end: the trouble is over (session 10)
+    r"|\b(finally (moving|rolling|boarded|on the (bus|road|way))|(we'?re|we are) (finally )?(moving|rolling) again|"
+    r"ended up (leaving|boarding)|on a fini par (partir|monter|embarquer)|(al final|por fin) (salimos|subimos|arrancamos)|"
+    r"(no fim|finalmente) (sa[ií]mos|embarcamos)|(endlich|schlie(ß|ss)lich) (losgefahren|eingestiegen)|"
+    r"akhirnya (berangkat|bisa naik|jalan lagi))\b"
+    r"|(最后|终于)(还是)?(上车|出发)了|結局乗れ|やっと(乗れ|出発)",
     re.IGNORECASE,
 )
 #: The bus is late but still coming, or the departure is still ahead: a trip in trouble
@@ -238,10 +244,26 @@ def still_coming(analysis: Analysis) -> bool:
     text = analysis.clean.text
     if _STILL_COMING.search(text) is not None:
         return True
+    if _NOT_YET.search(text) is not None and _GONE.search(text) is None and _HOURS.search(text) is None:
+        return True
     late = minutes_overdue(text)
     return late is not None and late <= _FEW_MINUTES and _GONE.search(text) is None
 
 
+#: "Not here yet": the rider still expects the bus (late, high), unless it left or was
+#: cancelled (then stranded, critical).
+_NOT_YET = re.compile(
+    r"\b((has|have)n'?t (come|arrived|shown up|showed up|turned up) yet|(is|isn'?t|not) here yet|"
+    r"(not|no) (sign of it|bus) yet|todav[ií]a no (llega|ha llegado|viene|aparece)|a[uú]n no (llega|ha llegado|viene)|"
+    r"ainda n[aã]o (chegou|veio|apareceu)|(toujours|pas encore) (pas )?(arriv[ée]|l[àa])|"
+    r"noch nicht (da|gekommen|angekommen)|belum (datang|sampai|nongol|muncul|dateng))\b|"
+    r"还没(来|到)|还不来|まだ来(ない|ません|てない|ていない)|まだ(着か|到着し)",
+    re.IGNORECASE,
+)
+#: A wait told in hours: past "late", whatever words say it has not come yet.
+_HOURS = re.compile(
+    r"\b(an? hour|hours?|\d+ ?hrs?|horas?|heures?|stunden?|jam)\b|小时|钟头|時間", re.IGNORECASE
+)
 #: Minutes a bus may be overdue and still read as late rather than not coming.
 _FEW_MINUTES = 25
 _OVERDUE = re.compile(
