@@ -75,6 +75,10 @@ _WEEKDAY = "weekday"
 _LATER = "later_day"
 #: Categories whose posts join a group only through what they say happened, not a place alone.
 _ASKS = frozenset({"request", "promo"})
+#: Classes that are what any trouble does to a trip (late, no-show, held at a rest area):
+#: a post of another kind at the same stop or road within the hour or two may be their cause
+#: told from another side; two causes (a toilet, a fight) stay two incidents.
+_CONSEQUENCES = frozenset({"no_ride", "stalled"})
 
 
 #: What release 2 of the layout called an open group: such snapshots still unpickle, then
@@ -229,7 +233,17 @@ class Grouper:
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
-                set(sig.types) - {PROBLEM}
+                # a kind of its own: another incident, unless it names the same stop, venue
+                # or road within the hour or two and one side is only a consequence (a bus
+                # late or held) of what the other reports
+                (
+                    any(w >= 1.0 for t, w in sig.types.items() if t != PROBLEM)
+                    and not (
+                        specific_place
+                        and age <= s.cross_kind_window_seconds
+                        and (group.core <= _CONSEQUENCES or set(sig.types) - {PROBLEM} <= _CONSEQUENCES)
+                    )
+                )
                 or (open_problem and not sig.types)
                 # an ask about a booking at the place ("resend my Gillette ticket") is not a report
                 or (category in _ASKS and not shared_times)

@@ -43,6 +43,10 @@ class GroupingSettings(BaseModel):
     #: joins a group of its incident type with a place in common this close to the group's
     #: last post: riders write the next day.
     earlier_window_seconds: int = Field(default=30 * 3600, ge=60)
+    #: A post that reports another kind of trouble joins a group through a specific place in
+    #: common (a stop, a venue, a rest area) only this close to the group's last post: the
+    #: riders of one stalled bus report the heat, the wait and the replacement (0: never).
+    cross_kind_window_seconds: int = Field(default=2 * 3600, ge=0)
 
 
 class TrendSettings(BaseModel):

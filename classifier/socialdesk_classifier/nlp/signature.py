@@ -48,6 +48,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _GAZ_WORD = re.compile(
     r"[^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+(?:[-.'’][^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+)*"
 )
+_ELIDED = re.compile(r"^(?:l|d|qu|j|s|n|dell|all|dall|nell|sull)['’](?=\w)")
 _NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _UNKNOWN_ENTITY_WEIGHT = UNKNOWN_PLACE_WEIGHT
 #: Lexicon names of grouping-only word families carry this prefix (one prefiltered pass
@@ -181,7 +182,8 @@ class SignatureExtractor:
 
     def _gazetteer(self, lower: str) -> tuple[dict[str, float], set[str]]:
         """Places named in the text: word n-gram lookups plus substrings for CJK aliases."""
-        words = _GAZ_WORD.findall(lower)
+        # French and Italian elide an article onto a name ("l'US Open", "d'Ithaca", "all'aeroporto").
+        words = [_ELIDED.sub("", w) for w in _GAZ_WORD.findall(lower)]
         found: dict[str, float] = {}
         covered: set[str] = set()
         aliases = self._aliases
