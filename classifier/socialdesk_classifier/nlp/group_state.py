@@ -140,15 +140,12 @@ _PROBLEM_CATEGORIES = frozenset({"complaint", "safety"})
 
 def problem_report(sig: IncidentSignature, category: str | None, known: frozenset[str]) -> bool:
     """A complaint or safety report with no known kind of fault, at a specific place (a known
-    town, stop or venue, or a numbered road or street) or on one bus (a departure time and a
-    known place of its route): it may open a group (see PROBLEM)."""
-    if sig.types or category not in _PROBLEM_CATEGORIES:
-        return False
-    if any(w >= _PROBLEM_PLACE and (e in known or _NUMBERED.match(e)) for e, w in sig.entities.items()):
-        return True
-    # One bus: a departure time and a place it runs from or to ("the 11pm Buffalo → NYC parked
-    # at a gas station"), whatever went wrong on it.
-    return any(e[0] == DEPARTURE for e in sig.entities) and any(e in known for e in sig.entities)
+    town, stop or venue, or a numbered road or street): it may open a group (see PROBLEM)."""
+    return (
+        not sig.types
+        and category in _PROBLEM_CATEGORIES
+        and any(w >= _PROBLEM_PLACE and (e in known or _NUMBERED.match(e)) for e, w in sig.entities.items())
+    )
 
 
 def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:

@@ -71,7 +71,9 @@ DEVELOPMENT_FILES = (
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
     # session 10, written from a new brief (README) while the session's first changes were
-    # made, scored on the session's start commit and after; never read
+    # made, scored on the session's start commit and after; never read (sealed16 is the
+    # default --holdout)
+    "eval_sealed16.jsonl",
     "eval_sealed14.jsonl",
     # session 9, two sets written with dev.jsonl's conventions while the session's first
     # changes were made, scored on the session's start commit and after (README); never read
