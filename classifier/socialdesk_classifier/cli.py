@@ -162,9 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "--holdout",
         nargs="?",
         type=Path,
-        const=Path(__file__).resolve().parents[1] / "data" / "eval_sealed16.jsonl",
+        const=Path(__file__).resolve().parents[1] / "data" / "eval_sealed17.jsonl",
         default=None,
-        help="train on every training file and score this held-out file (default data/eval_sealed16.jsonl)",
+        help="train on every training file and score this held-out file (default data/eval_sealed17.jsonl)",
     )
     p_eval.add_argument(
         "--untimed", action="store_true", help="with --holdout: ignore created_at and shuffle the file order"

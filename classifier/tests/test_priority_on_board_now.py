@@ -103,3 +103,17 @@ def test_a_question_whether_the_network_serves_a_place_is_general_low(classify: 
     decision = classify(text)
     assert decision.category == "query"
     assert decision.priority == "low", decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "its so hot in the city today, cant wait for fall lol @OurBus",
+        "hace un calor horrible hoy en Nueva York jaja @OurBus",
+        "@OurBus 今天好热啊，夏天什么时候结束",
+    ],
+)
+def test_hot_weather_without_a_bus_is_not_a_trip_in_trouble(classify: Classify, text: str) -> None:
+    decision = classify(text)
+    assert decision.priority != "high" or "hot_on_board" not in " ".join(decision.reasons), decision.reasons
+    assert not (decision.category == "complaint" and any("rule incident" in r for r in decision.reasons))

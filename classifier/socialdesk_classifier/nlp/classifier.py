@@ -90,7 +90,7 @@ class Classifier:
         if incidents is None:
             incidents = grouper.extractor if grouper is not None else _default_incidents()
         self.incidents = incidents
-        self._priority_kinds = PriorityKinds.of(incidents.priority_role)
+        self._priority_kinds = PriorityKinds.of(incidents.priority_role, incidents.type_weight)
         self._indexer = FeatureIndexer(model.index)
         self._auto_replier = AutoReplier(templates, self.settings)
 
@@ -198,7 +198,7 @@ class Classifier:
                 category, cat_conf = next((c, p) for c, p in ranked if c not in ("safety", "legal"))
             reasons.append(f"model category={category} p={cat_conf:.2f}")
             category, cat_conf = self._category_checks(
-                analysis, category, cat_conf, ranked, reasons, incident
+                analysis, category, cat_conf, ranked, reasons, incident - self._priority_kinds.on_board_now
             )
 
         priority, pri_conf = self._priority(

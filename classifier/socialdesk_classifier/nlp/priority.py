@@ -61,15 +61,20 @@ class PriorityKinds(NamedTuple):
     #: discomforts riders also report after the trip ("the toilet was broken"): a trip in
     #: trouble only when the post does not tell them in the past
     on_board_now: frozenset[str] = frozenset()
+    #: ... of which the weak ones ("so hot", "freezing") also need a bus named: else weather
+    weak_now: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, roles: Mapping[str, str]) -> PriorityKinds:
+    def of(cls, roles: Mapping[str, str], weights: Mapping[str, float] | None = None) -> PriorityKinds:
         """The built-in types plus grouping's families by their ``priority`` role
-        (``stranding`` / ``on_board`` / ``on_board_now``); built once per classifier, not per post."""
+        (``stranding`` / ``on_board`` / ``on_board_now``) and, for the last, their weight;
+        built once per classifier, not per post."""
+        now = frozenset(k for k, r in roles.items() if r == "on_board_now")
         return cls(
             _STRANDING.union(k for k, r in roles.items() if r == "stranding"),
             _ON_BOARD.union(k for k, r in roles.items() if r == "on_board"),
-            frozenset(k for k, r in roles.items() if r == "on_board_now"),
+            now,
+            frozenset(k for k in now if (weights or {}).get(k, 1.0) < 1.0),
         )
 
 
@@ -255,6 +260,8 @@ def _high_factors(
     if category in ("complaint", "query") and not past:
         on_board = incident & kinds.on_board
         now = incident & kinds.on_board_now
+        if now & kinds.weak_now and not pf.names_a_vehicle(analysis):
+            now = now - kinds.weak_now  # "so hot in the city today": the weather, not a trip
         if now and not pf.told_in_past(analysis):
             on_board |= now
         if on_board and not pf.after_the_fact(analysis):
