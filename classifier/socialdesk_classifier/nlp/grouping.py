@@ -19,11 +19,17 @@ A post joins an open group of its brand when they share an incident type and
 - or one side names no place at all and the type is distinctive: within
   ``unplaced_window_seconds``.
 
+A post of another kind joins through a specific place in common too, within
+``cross_kind_window_seconds``, when one side is only a consequence of the other (a bus late
+or held at a rest area, the heat or the fault that held it): a toilet and a fight on one bus
+stay two incidents.
+
 "Incident type" here is the type's *class* (signature): what the post reports (its types)
 or merely mentions (grouping-only word families: "thanks for handling the breakdown"), so a
 complaint, a safety report, a question and a thank-you about one incident compare alike.
-A post with no incident class of its own (a question about the stop) joins a group only
-through a specific place it names, and not when it asks for something (a request) or is
+A post with no incident class of its own (a question about the stop), or only a weak one
+("late"), joins a group only through a specific place it names, never a system fault's group,
+and not when it asks for something (a request) or is
 about another day's trip ("Monday's bus", "next Sunday", "last week"). A post about a trip
 days or weeks ago ("3 weeks ago") joins no local incident and opens none; "yesterday" and
 "last night" only keep a post from joining through a type alone (riders report last night's
