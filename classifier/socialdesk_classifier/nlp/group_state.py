@@ -20,6 +20,7 @@ __all__ = [
     "OpenGroup",
     "Where",
     "compared",
+    "consequence",
     "endpoint_conflict",
     "facet_conflict",
     "group_keys",
@@ -27,6 +28,7 @@ __all__ = [
     "place_conflict",
     "post_keys",
     "problem_report",
+    "summarise",
 ]
 
 #: The incident type of a complaint or safety report that names a specific place but no
@@ -146,6 +148,38 @@ def problem_report(sig: IncidentSignature, category: str | None, known: frozense
         and category in _PROBLEM_CATEGORIES
         and any(w >= _PROBLEM_PLACE and (e in known or _NUMBERED.match(e)) for e, w in sig.entities.items())
     )
+
+
+#: Classes that are what any trouble does to a trip (late, no-show, held at a rest area):
+#: a post of another kind at the same stop or road within the hour or two may be their cause
+#: told from another side; two causes (a toilet, a fight) stay two incidents.
+_CONSEQUENCES = frozenset({"no_ride", "stalled"})
+
+
+def consequence(sig: IncidentSignature, group: OpenGroup) -> bool:
+    """One side is only a consequence of the other: the group is about a bus late or held,
+    or the post reports nothing else (see Grouper's cross-kind joins)."""
+    return group.core <= _CONSEQUENCES or set(sig.types) - {PROBLEM} <= _CONSEQUENCES
+
+
+def summarise(group: OpenGroup, type_label: dict[str, str], place_label: dict[str, str]) -> GroupSummary:
+    """The group's type, place (its two commonest known places), first/last seen and size."""
+    # Ties broken by name: counts are filled from sets, whose order follows the hash seed.
+    ranked = [t for t, _ in sorted(group.labels.items(), key=_by_count) if t != PROBLEM]
+    top_type = ranked[0] if ranked else (PROBLEM if group.types else "unknown")
+    places = [p for p, _ in sorted(group.entities.items(), key=_by_count) if p in place_label][:2]
+    return GroupSummary(
+        group.group_id,
+        type_label.get(top_type, "problem reported" if top_type == PROBLEM else top_type),
+        " / ".join(place_label[p] for p in places) if places else None,
+        group.first_seen,
+        group.last_seen,
+        group.size,
+    )
+
+
+def _by_count(item: tuple[str, float]) -> tuple[float, str]:
+    return (-item[1], item[0])
 
 
 def join_score(sig: IncidentSignature, types: list[str], places: list[str]) -> tuple[float, list[str]]:

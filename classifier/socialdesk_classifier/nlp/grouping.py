@@ -55,6 +55,7 @@ from socialdesk_classifier.nlp.group_state import (
     OpenGroup,
     Where,
     compared,
+    consequence,
     endpoint_conflict,
     facet_conflict,
     group_keys,
@@ -62,6 +63,7 @@ from socialdesk_classifier.nlp.group_state import (
     place_conflict,
     post_keys,
     problem_report,
+    summarise,
 )
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
@@ -81,10 +83,6 @@ _WEEKDAY = "weekday"
 _LATER = "later_day"
 #: Categories whose posts join a group only through what they say happened, not a place alone.
 _ASKS = frozenset({"request", "promo"})
-#: Classes that are what any trouble does to a trip (late, no-show, held at a rest area):
-#: a post of another kind at the same stop or road within the hour or two may be their cause
-#: told from another side; two causes (a toilet, a fight) stay two incidents.
-_CONSEQUENCES = frozenset({"no_ride", "stalled"})
 
 
 #: What release 2 of the layout called an open group: such snapshots still unpickle, then
@@ -239,15 +237,12 @@ class Grouper:
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
-                # a kind of its own: another incident, unless it names the same stop, venue
-                # or road within the hour or two and one side is only a consequence (a bus
-                # late or held) of what the other reports
+                # a kind of its own: another incident, unless at the same stop, venue or road
+                # within the hour or two one side is a consequence (a bus late or held)
                 (
                     any(w >= 1.0 for t, w in sig.types.items() if t != PROBLEM)
                     and not (
-                        specific_place
-                        and age <= s.cross_kind_window_seconds
-                        and (group.core <= _CONSEQUENCES or set(sig.types) - {PROBLEM} <= _CONSEQUENCES)
+                        specific_place and age <= s.cross_kind_window_seconds and consequence(sig, group)
                     )
                 )
                 or (open_problem and not sig.types)
@@ -319,20 +314,7 @@ class Grouper:
 
     def summary(self, group: OpenGroup) -> GroupSummary:
         """The group's type, place, first/last seen and size."""
-        ex = self._extractor
-        # Ties broken by name: counts are filled from sets, whose order follows the hash seed.
-        ranked = [t for t, _ in sorted(group.labels.items(), key=_by_count) if t != PROBLEM]
-        top_type = ranked[0] if ranked else (PROBLEM if group.types else "unknown")
-        places = [p for p, _ in sorted(group.entities.items(), key=_by_count) if p in self._places][:2]
-        place = " / ".join(ex.place_label[p] for p in places) if places else None
-        return GroupSummary(
-            group.group_id,
-            ex.type_label.get(top_type, "problem reported" if top_type == PROBLEM else top_type),
-            place,
-            group.first_seen,
-            group.last_seen,
-            group.size,
-        )
+        return summarise(group, self._extractor.type_label, self._extractor.place_label)
 
     def assign(
         self,
@@ -415,7 +397,3 @@ class Grouper:
                 index.setdefault(key, set()).add(best.group_id)
         groups.move_to_end(best.group_id)
         return GroupAssignment(best.group_id, best.size, best_score, tuple(best_shared), self.summary(best))
-
-
-def _by_count(item: tuple[str, float]) -> tuple[float, str]:
-    return (-item[1], item[0])

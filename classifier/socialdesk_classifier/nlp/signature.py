@@ -182,8 +182,10 @@ class SignatureExtractor:
 
     def _gazetteer(self, lower: str) -> tuple[dict[str, float], set[str]]:
         """Places named in the text: word n-gram lookups plus substrings for CJK aliases."""
-        # French and Italian elide an article onto a name ("l'US Open", "d'Ithaca", "all'aeroporto").
-        words = [_ELIDED.sub("", w) for w in _GAZ_WORD.findall(lower)]
+        words = _GAZ_WORD.findall(lower)
+        if "'" in lower or "’" in lower:
+            # French and Italian elide an article onto a name ("l'US Open", "d'Ithaca", "all'aeroporto").
+            words = [_ELIDED.sub("", w) for w in words]
         found: dict[str, float] = {}
         covered: set[str] = set()
         aliases = self._aliases
