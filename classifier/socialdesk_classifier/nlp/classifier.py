@@ -337,6 +337,7 @@ class Classifier:
             incident=incident,
             places=places,
             kinds=self._priority_kinds,
+            model_high=self.settings.priority_model_high,
         )
         reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
         return decided.level, decided.confidence

@@ -104,12 +104,15 @@ def decide_priority(
     incident: frozenset[str] = frozenset(),
     places: bool = False,
     kinds: PriorityKinds = _BUILT_IN,
+    model_high: float = 0.0,
 ) -> PriorityDecision:
     """Decide priority for a post of ``category``.
 
     ``incident`` holds the incident types the post reports happening now (empty for a post
     about an earlier trip). ``probs`` (the model's priority head) only sets the confidence of
-    a decision no factor raised: every level comes from a named factor. ``places``: the post
+    a decision no factor raised, except where ``model_high`` (0 never) is reached: a complaint
+    or question no named factor raised above medium is high when the head puts at least that
+    much on high and critical together. ``places``: the post
     names a place, stop, route or venue; ``kinds``: what strands riders or puts a trip in
     trouble (:meth:`PriorityKinds.of` adds grouping's word families to the built-in types)."""
     cues = analysis.cues
@@ -138,6 +141,13 @@ def decide_priority(
             (f"repeated contact ('{_snip(analysis, 'repeat_contact')}'): one step up from medium",),
         )
     medium = probs.get("medium", 0.0)
+    urgent = probs.get("high", 0.0) + probs.get("critical", 0.0)
+    if model_high and category in ("complaint", "query") and urgent >= model_high:
+        # The factors above read a trip in trouble from patterns; riders tell it in more ways
+        # ("the heater is stuck on full blast", "which gate is it??") than patterns carry.
+        return PriorityDecision(
+            "high", min(0.75, urgent), (f"the wording reads as a trip in trouble now (model p={urgent:.2f})",)
+        )
     if category == "request":
         return PriorityDecision("medium", 0.75, ("a request with no trip today",))
     if category == "complaint":
