@@ -21,14 +21,16 @@ _CALM = {"low": 0.2, "medium": 0.55, "high": 0.2, "critical": 0.05}
 _TEXT = "the seats on the philly bus were kind of worn out, not great"
 
 
-def _decide(category: str, probs: dict[str, float], model_high: float = 0.5) -> tuple[str, tuple[str, ...]]:
+def _decide(
+    category: str, probs: dict[str, float], model_high: float = 0.5, text: str = _TEXT
+) -> tuple[str, tuple[str, ...]]:
     post = Post(
         id="p",
         brand="ourbus",
         platform="x",
         kind="mention",
         author_followers=40,
-        text=_TEXT,
+        text=text,
         created_at=datetime(2026, 5, 2, 12, tzinfo=UTC),
     )
     analysis = build_analyser(DATA_DIR).analyse(post)
@@ -55,6 +57,17 @@ def test_zero_turns_the_head_off() -> None:
 @pytest.mark.parametrize(("category", "level"), [("praise", "low"), ("other", "low"), ("safety", "critical"), ("request", "medium")])
 def test_fixed_levels_and_requests_ignore_the_head(category: str, level: str) -> None:
     assert _decide(category, _URGENT)[0] == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the 8am bus never showed up, we did get there in the end by train. poor",
+        "last month's bus to Albany had no working outlets the whole way",
+    ],
+)
+def test_a_settled_or_past_trip_stays_with_the_factors(text: str) -> None:
+    assert _decide("complaint", _URGENT, text=text)[0] == "medium"
 
 
 def test_the_default_setting_is_on() -> None:

@@ -198,7 +198,7 @@ class Classifier:
                 category, cat_conf = next((c, p) for c, p in ranked if c not in ("safety", "legal"))
             reasons.append(f"model category={category} p={cat_conf:.2f}")
             category, cat_conf = self._category_checks(
-                analysis, category, cat_conf, ranked, reasons, incident - self._priority_kinds.on_board_now
+                analysis, category, cat_conf, ranked, reasons, incident - self._priority_kinds.weak_now
             )
 
         priority, pri_conf = self._priority(

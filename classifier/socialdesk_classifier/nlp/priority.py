@@ -142,7 +142,15 @@ def decide_priority(
         )
     medium = probs.get("medium", 0.0)
     urgent = probs.get("high", 0.0) + probs.get("critical", 0.0)
-    if model_high and category in ("complaint", "query") and urgent >= model_high:
+    if (
+        model_high
+        and category in ("complaint", "query")
+        and urgent >= model_high
+        # the factors' own word that it is over: a trip in the past, a rider who got there
+        and "past_trip" not in cues
+        and not pf.after_the_fact(analysis)
+        and not (incident & kinds.on_board_now and pf.told_in_past(analysis))
+    ):
         # The factors above read a trip in trouble from patterns; riders tell it in more ways
         # ("the heater is stuck on full blast", "which gate is it??") than patterns carry.
         return PriorityDecision(

@@ -66,10 +66,19 @@ DEVELOPMENT_FILES = (
     # scored on the session's start commit, then read: its incidents are mostly told without a
     # kind's usual words (a flooded stop, a driver out of hours, a drunk rider)
     "eval_september.jsonl",
+    # session 11: written from session 10's brief as training data (August, November, New
+    # Year), each scored once before being read (README), then trained on
+    "eval_august.jsonl",
+    "eval_november.jsonl",
+    "eval_newyear.jsonl",
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
+    # session 11 (February, June): written at the session's start, scored on its start commit
+    # and at its end; never read
+    "eval_sealed18.jsonl",
+    "eval_sealed19.jsonl",
     # session 10, written from a new brief (README) while the session's changes were made,
     # scored on the session's start commit and at its end; never read (sealed17 is the
     # default --holdout: it was used for nothing else)
