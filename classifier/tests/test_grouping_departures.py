@@ -186,3 +186,28 @@ def test_a_problem_report_on_a_numbered_road_opens_an_incident_others_there_join
         ],
     )
     assert ids[0] is not None and ids[0] == ids[1], ids
+
+
+def test_the_same_hour_on_another_route_is_another_bus(extractor: SignatureExtractor) -> None:
+    """Session 11: a post with no incident of its own shares only "7am" and "NYC" with a DC
+    no-show; it names Ithaca, which the group never named, while the group lies in
+    Washington: another route's 7am, not this incident."""
+    g = Grouper(extractor)
+    dc = [
+        "@OurBus 7am from Union Station to NYC never came, 40 of us still waiting",
+        "still no bus at Union Station for the 7am to New York, app says nothing",
+    ]
+    first = [
+        g.assign(brand="ourbus", text=t, at=T0 + timedelta(minutes=5 * i)).group_id for i, t in enumerate(dc)
+    ]
+    assert first[0] is not None and first[0] == first[1]
+    other = g.assign(
+        brand="ourbus",
+        text="where is the 7am to NYC picking up?? the usual Ithaca spot is fenced off",
+        at=T0 + timedelta(minutes=20),
+    )
+    assert other.group_id != first[0]
+    same = g.assign(
+        brand="ourbus", text="anyone know if the 7am to NYC from DC is coming?", at=T0 + timedelta(minutes=25)
+    )
+    assert same.group_id == first[0]

@@ -54,7 +54,10 @@ def test_zero_turns_the_head_off() -> None:
     assert _decide("complaint", _URGENT, model_high=0.0)[0] == "medium"
 
 
-@pytest.mark.parametrize(("category", "level"), [("praise", "low"), ("other", "low"), ("safety", "critical"), ("request", "medium")])
+@pytest.mark.parametrize(
+    ("category", "level"),
+    [("praise", "low"), ("other", "low"), ("safety", "critical"), ("request", "medium")],
+)
 def test_fixed_levels_and_requests_ignore_the_head(category: str, level: str) -> None:
     assert _decide(category, _URGENT)[0] == level
 

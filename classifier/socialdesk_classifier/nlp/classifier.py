@@ -259,7 +259,9 @@ class Classifier:
             c for c in ("double_charge", "refund_overdue", "stranded_now", "data_breach") if c in cues
         ]
         asks = "question" in cues
-        if strong_problem and (category in ("praise", "other") or (category == "query" and not asks)):
+        # a thank-you to the driver who waited for riders "stuck behind the runners" stays praise
+        chatter = ("other",) if "praise_words" in cues else ("praise", "other")
+        if strong_problem and (category in chatter or (category == "query" and not asks)):
             reasons.append(
                 f"rule {strong_problem[0]}: a reported problem is a complaint (model said {category})"
             )
@@ -285,37 +287,22 @@ class Classifier:
 
     def _no_text(self, post: Post, analysis: Analysis) -> _Core:
         text = analysis.clean.text
-        if "?" in text:
-            # Taxonomy: very short asks ("??") are a cx query at medium priority.
-            return _Core(
+        # (category, priority, sentiment, queue/category/priority/sentiment confidence, why)
+        if "?" in text:  # taxonomy: very short asks ("??") are a cx query at medium priority
+            c, p, s, conf, why = (
                 "query",
                 "medium",
                 "neutral",
-                "und",
-                None,
-                {"queue": 0.6, "category": 0.6, "priority": 0.6, "sentiment": 0.8, "language": 0.0},
-                ["no words, only a question mark: a very short ask"],
+                (0.6, 0.6, 0.6, 0.8),
+                "no words, only a question mark: a very short ask",
             )
-        if text:
-            sentiment = analysis.sentiment.bucket
-            return _Core(
-                "other",
-                "low",
-                sentiment,
-                "und",
-                None,
-                {"queue": 0.7, "category": 0.6, "priority": 0.9, "sentiment": 0.6, "language": 0.0},
-                ["no words (emoji or symbols only): nothing to act on"],
-            )
-        return _Core(
-            "unknown",
-            "low",
-            "neutral",
-            "und",
-            None,
-            {"queue": 0.5, "category": 0.0, "priority": 0.5, "sentiment": 0.5, "language": 0.0},
-            ["empty or unreadable text"],
-        )
+        elif text:
+            c, p, s, conf = "other", "low", analysis.sentiment.bucket, (0.7, 0.6, 0.9, 0.6)
+            why = "no words (emoji or symbols only): nothing to act on"
+        else:
+            c, p, s, conf, why = "unknown", "low", "neutral", (0.5, 0.0, 0.5, 0.5), "empty or unreadable text"
+        fields = ("queue", "category", "priority", "sentiment")
+        return _Core(c, p, s, "und", None, {**dict(zip(fields, conf, strict=True)), "language": 0.0}, [why])
 
     def _priority(
         self,

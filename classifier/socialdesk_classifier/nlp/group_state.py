@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -224,6 +225,19 @@ def place_conflict(where: Where, group: OpenGroup) -> bool:
     # Both name a town, stop, road or venue: they must share one, or one must lie in the
     # other's (a stop in its town, a team's game at its stadium).
     return where.named_specific and group.named_specific and not where.around_specific & group.around_specific
+
+
+def other_route(where: Where, group: OpenGroup, weight: Callable[[str], float]) -> bool:
+    """True when the post names a route endpoint the group never named while the group
+    names, or lies in, one the post does not: NYC-Ithaca against NYC-Washington."""
+    if not where.endpoints or all(p in group.around for p in where.endpoints):
+        return False
+    return any(0.0 < weight(q) < SPECIFIC_PLACE and q not in where.around for q in group.around)
+
+
+def route_conflict(where: Where, group: OpenGroup, weight: Callable[[str], float]) -> bool:
+    """Either conflict: places apart, or another route with an endpoint in common."""
+    return place_conflict(where, group) or other_route(where, group, weight)
 
 
 def endpoint_conflict(where: Where, group: OpenGroup) -> bool:

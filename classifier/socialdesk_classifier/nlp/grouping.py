@@ -63,6 +63,7 @@ from socialdesk_classifier.nlp.group_state import (
     place_conflict,
     post_keys,
     problem_report,
+    route_conflict,
     summarise,
 )
 from socialdesk_classifier.nlp.settings import GroupingSettings
@@ -233,7 +234,7 @@ class Grouper:
         ):
             return None
         if not shared_types:
-            told_next_day = last_night and _DAY not in sig.facets
+            told_next_day, weight = last_night and _DAY not in sig.facets, self._extractor.place_weight
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
@@ -257,7 +258,7 @@ class Grouper:
                 or _LATER in sig.facets
                 or not specific
                 # only a departure time in common: the same hour on another route is another bus
-                or (not specific_place and place_conflict(where, group))
+                or (not specific_place and route_conflict(where, group, weight))
                 # a refund wave's places are where riders were going, not where it happens
                 or group.top in self._undated
                 # a system fault is reported from everywhere: where a rider stood, or a time

@@ -71,6 +71,15 @@ DEVELOPMENT_FILES = (
     "eval_august.jsonl",
     "eval_november.jsonl",
     "eval_newyear.jsonl",
+    # ... and two more (late July, St Patrick's week), scored once at c5af028 before being read
+    "eval_latejuly.jsonl",
+    "eval_stpatrick.jsonl",
+    # ... and four more (Memorial Day, Labor Day, Halloween, cherry blossoms), scored once
+    # before being read, with late July and St Patrick's trained on
+    "eval_memorialday.jsonl",
+    "eval_laborday.jsonl",
+    "eval_halloween.jsonl",
+    "eval_cherryblossom.jsonl",
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
