@@ -80,3 +80,19 @@ def test_decision_carries_the_group_summary(clf: Classifier) -> None:
     assert fields["group_size"] == 2 and fields["group_place"] == "Allentown"
     assert fields["group_first_seen"] == t0
     assert d.as_dict()["group_summary"]["incident_type"] == "bus did not come"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how early should I get to the stop if I have a big suitcase?",
+        "¿Con cuánto tiempo de anticipación tengo que llegar a la parada si llevo maleta grande?",
+        "Com quanta antecedência preciso chegar se levar mala grande?",
+        "大きいスーツケースがあるんですが、何分前に着けばいいですか？",
+    ],
+)
+def test_how_early_to_arrive_is_no_saved_answer(clf: Classifier, text: str) -> None:
+    """Session 11: no template says how early to be at the stop, so a luggage question that
+    asks it too goes to a person (written for this test)."""
+    d = clf.classify(_post(text))
+    assert d.auto_reply is None, d.reasons

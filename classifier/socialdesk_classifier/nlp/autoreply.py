@@ -35,6 +35,7 @@ _NO_AUTO_REPLY_CUES = (
     "act_on_account",
     "booking_ref",
     "status_ask",
+    "arrival_ask",
     "own_trouble",
     "fault_report",
 )
