@@ -96,3 +96,19 @@ def test_how_early_to_arrive_is_no_saved_answer(clf: Classifier, text: str) -> N
     asks it too goes to a person (written for this test)."""
     d = clf.classify(_post(text))
     assert d.auto_reply is None, d.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you resend my e-ticket to a different email? I can't get into the old one",
+        "¿Me pueden mandar el boleto a mi correo nuevo? el otro ya no existe",
+        "Bisa kirim ulang tiketnya ke email baru saya? yang lama sudah tidak aktif",
+        "is the wifi on this bus real or just decorative @OurBus",
+    ],
+)
+def test_a_ticket_to_another_address_or_a_jibe_gets_no_saved_answer(clf: Classifier, text: str) -> None:
+    """Session 11: sending a ticket to another address changes the booking (a person); a
+    question that is a jibe is a complaint (written for this test)."""
+    d = clf.classify(_post(text))
+    assert d.auto_reply is None, d.reasons
