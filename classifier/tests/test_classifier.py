@@ -183,7 +183,8 @@ def test_empty_and_emoji_only_are_dismissed_not_guessed(clf: Classifier) -> None
 def test_per_brand_auto_reply_settings() -> None:
     settings = ClassifierSettings(
         brands={
-            "rally": BrandSettings(auto_reply_min_confidence=0.999),
+            # above the head's p for the question below (0.9994 with the session-11 model)
+            "rally": BrandSettings(auto_reply_min_confidence=0.99995),
             "ourbus": BrandSettings(auto_reply_enabled=False),
         }
     )
@@ -195,7 +196,7 @@ def test_per_brand_auto_reply_settings() -> None:
     assert default.classify(ourbus_q).auto_reply == "pets_policy"
     assert clf.classify(rally_q).auto_reply is None
     assert clf.classify(ourbus_q).auto_reply is None
-    assert settings.auto_reply_threshold("rally") == 0.999
+    assert settings.auto_reply_threshold("rally") == 0.99995
     assert settings.auto_reply_threshold("ourbus") == settings.auto_reply_min_confidence
 
 

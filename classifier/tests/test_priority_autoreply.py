@@ -112,3 +112,13 @@ def test_a_ticket_to_another_address_or_a_jibe_gets_no_saved_answer(clf: Classif
     question that is a jibe is a complaint (written for this test)."""
     d = clf.classify(_post(text))
     assert d.auto_reply is None, d.reasons
+
+
+def test_what_if_my_rally_is_cancelled_is_the_rally_faq(clf: Classifier) -> None:
+    """Session 11: a cancellation asked about as a possibility is no incident under way."""
+    d = clf.classify(_post("what happens if my rally gets cancelled?", brand="rally"))
+    assert not any("incident under way" in r for r in d.reasons), d.reasons
+    mine = clf.classify(
+        _post("how does a rally tip if mine said TIPPED and still got cancelled?", brand="rally")
+    )
+    assert mine.auto_reply is None, mine.reasons

@@ -39,10 +39,16 @@ def ask(clf: Classifier, text: str, brand: str) -> tuple[str | None, list[str]]:
 
 
 def test_a_brand_template_takes_over_a_refund_question_for_its_brand_only(clf: Classifier) -> None:
-    rally, reasons = ask(clf, NO_TIP_REFUND, "rally")
-    assert rally == "rally_how_it_works"
-    assert "refund question about a rally not running: rally_how_it_works" in reasons
+    assert ask(clf, NO_TIP_REFUND, "rally")[0] == "rally_how_it_works"
     assert ask(clf, NO_TIP_REFUND, "ourbus")[0] == "refund_policy"
+    # The take-over itself, whatever the model's head says: the head picks refund_policy.
+    post = Post(id="q", brand="rally", platform="x", kind="dm", author_followers=10, text=NO_TIP_REFUND)
+    analysis = clf.analyser.analyse(post)
+    reasons: list[str] = []
+    probs = {"refund_policy": 0.9, "rally_how_it_works": 0.05, "none": 0.05}
+    chosen, _ = clf._auto_replier.choose(post, analysis, "query", 0.9, "neutral", probs, reasons, frozenset())
+    assert chosen == "rally_how_it_works"
+    assert "refund question about a rally not running: rally_how_it_works" in reasons
 
 
 def test_a_brand_template_is_not_sent_for_another_brand(clf: Classifier) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from socialdesk_classifier.nlp.features import Analysis
+from socialdesk_classifier.nlp.priority_factors import conditional
 from socialdesk_classifier.nlp.settings import ClassifierSettings
 from socialdesk_classifier.nlp.types import Post
 
@@ -153,7 +154,7 @@ class AutoReplier:
         why_not = None
         if blocked:
             why_not = f"blocked by {', '.join(blocked)}"
-        elif incident:
+        elif incident and not conditional(analysis):  # "what if my rally gets cancelled?" asks
             why_not = f"reports an incident under way ({', '.join(sorted(incident))})"
         elif sentiment == "negative" or analysis.sentiment.compound <= -0.3:
             why_not = "negative tone"

@@ -80,6 +80,15 @@ DEVELOPMENT_FILES = (
     "eval_laborday.jsonl",
     "eval_halloween.jsonl",
     "eval_cherryblossom.jsonl",
+    # ... a second wave of training writers (early June, foliage, lake-effect snow, ski week,
+    # finals week, the Fourth of July, the Boston Marathon), each scored once before being read
+    "eval_earlyjune.jsonl",
+    "eval_foliage.jsonl",
+    "eval_lakeeffect.jsonl",
+    "eval_skiweek.jsonl",
+    "eval_finals.jsonl",
+    "eval_fourth.jsonl",
+    "eval_marathon.jsonl",
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
