@@ -90,7 +90,8 @@ def test_model_artifact_is_fresh() -> None:
     model = LinearModel.load(DATA_DIR / "model.npz")
     expected = fingerprint([*training_files(DATA_DIR), DATA_DIR / "lexicon.yaml"])
     assert model.meta == expected, "run `python -m socialdesk_classifier.cli train`"
-    assert (DATA_DIR / "model.npz").stat().st_size < 2_000_000
+    # a few MB at most: session 11 more than doubled the training posts (8,877 -> 2.2 MB)
+    assert (DATA_DIR / "model.npz").stat().st_size < 4_000_000
 
 
 def test_linear_model_learns_and_round_trips(tmp_path: Path) -> None:
