@@ -46,21 +46,26 @@ def development_texts() -> list[str]:
     return texts
 
 
+def _mention(text: str) -> Post:
+    return Post(
+        id="p",
+        brand="ourbus",
+        platform="x",
+        kind="mention",
+        author_followers=40,
+        text=text,
+        created_at=datetime(2025, 7, 1, 12, tzinfo=UTC),
+    )
+
+
+@pytest.fixture(scope="session")
+def mention() -> Callable[[str], Post]:
+    """A text as a 40-follower OurBus mention."""
+    return _mention
+
+
 @pytest.fixture(scope="module")
 def classify() -> Callable[[str], Decision]:
     """Classify a text as a 40-follower OurBus mention, with one classifier per test module."""
     clf = load_default_classifier()
-
-    def run(text: str) -> Decision:
-        post = Post(
-            id="p",
-            brand="ourbus",
-            platform="x",
-            kind="mention",
-            author_followers=40,
-            text=text,
-            created_at=datetime(2025, 7, 1, 12, tzinfo=UTC),
-        )
-        return clf.classify(post)
-
-    return run
+    return lambda text: clf.classify(_mention(text))

@@ -234,7 +234,7 @@ class Grouper:
         ):
             return None
         if not shared_types:
-            told_next_day, weight = last_night and _DAY not in sig.facets, self._extractor.place_weight
+            told_next_day = last_night and _DAY not in sig.facets
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
@@ -258,7 +258,7 @@ class Grouper:
                 or _LATER in sig.facets
                 or not specific
                 # only a departure time in common: the same hour on another route is another bus
-                or (not specific_place and route_conflict(where, group, weight))
+                or (not specific_place and route_conflict(where, group, self._extractor.place_weight))
                 # a refund wave's places are where riders were going, not where it happens
                 or group.top in self._undated
                 # a system fault is reported from everywhere: where a rider stood, or a time
