@@ -144,6 +144,19 @@ def _train() -> int:
     path = DATA_DIR / "model.npz"
     model.save(path)
     print(f"trained on {len(rows)} posts from {len(files)} files; {len(model.vocab)} features -> {path}")
+    from socialdesk_classifier.nlp.join_training import train_joiner_on_files
+    from socialdesk_classifier.nlp.settings import ClassifierSettings
+
+    joiner = train_joiner_on_files(
+        files,
+        build_analyser(DATA_DIR),
+        model,
+        DATA_DIR,
+        ClassifierSettings(),
+        meta=fingerprint([*files, DATA_DIR / "lexicon.yaml", DATA_DIR / "grouping.yaml"]),
+    )
+    joiner.save(DATA_DIR / "join.npz")
+    print(f"learned joins: {joiner.n_trees} trees of depth {joiner.depth} -> {DATA_DIR / 'join.npz'}")
     return 0
 
 

@@ -125,8 +125,10 @@ class Engine:
 
     def restore(self, blob: bytes) -> None:
         state: Any = pickle.loads(blob)
-        grouper = state[0]
-        if grouper is not None and getattr(grouper, "state_version", 0) != Grouper.STATE_VERSION:
+        grouper, current = state[0], self.classifier.grouper
+        # The layout this release pickles: the rules' Grouper or the IncidentLinker around it.
+        version = getattr(type(current), "STATE_VERSION", Grouper.STATE_VERSION)
+        if grouper is not None and getattr(grouper, "state_version", 0) != version:
             return  # a snapshot of an older grouping layout: start afresh (the replay refills it)
         self.classifier.grouper, self.trends, self.spikes = state
 

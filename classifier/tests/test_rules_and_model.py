@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from socialdesk_classifier.nlp.classifier import DATA_DIR
+from socialdesk_classifier.nlp.join_model import TreeEnsemble
 from socialdesk_classifier.nlp.model import LinearModel, fit_linear_model
 from socialdesk_classifier.nlp.rules import Lexicon, load_lexicon
 from socialdesk_classifier.nlp.signature import SignatureExtractor
@@ -92,6 +93,11 @@ def test_model_artifact_is_fresh() -> None:
     assert model.meta == expected, "run `python -m socialdesk_classifier.cli train`"
     # a few MB at most: session 11 more than doubled the training posts (8,877 -> 2.2 MB)
     assert (DATA_DIR / "model.npz").stat().st_size < 4_000_000
+    # the learned joins read the incident head and the grouping rules' output (decision 0110)
+    joiner = TreeEnsemble.load(DATA_DIR / "join.npz")
+    assert joiner.meta == fingerprint(
+        [*training_files(DATA_DIR), DATA_DIR / "lexicon.yaml", DATA_DIR / "grouping.yaml"]
+    )
 
 
 def test_linear_model_learns_and_round_trips(tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ from pathlib import Path
 from socialdesk_classifier.nlp.autoreply import AutoReplier, Template, load_templates
 from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexer
 from socialdesk_classifier.nlp.grouping import Grouper, IncidentSignature, SignatureExtractor
+from socialdesk_classifier.nlp.incidents import IncidentLinker
+from socialdesk_classifier.nlp.join_model import TreeEnsemble
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
 from socialdesk_classifier.nlp.priority import PriorityKinds, decide_priority
@@ -78,7 +80,7 @@ class Classifier:
         analyser: Analyser,
         model: LinearModel,
         templates: Mapping[str, Template],
-        grouper: Grouper | None = None,
+        grouper: Grouper | IncidentLinker | None = None,
         settings: ClassifierSettings | None = None,
         incidents: SignatureExtractor | None = None,
     ) -> None:
@@ -124,6 +126,11 @@ class Classifier:
                 post_id=post.id,
                 category=core.category,
                 signature=signature,
+                **(
+                    {"incident_p": confidence.get("incident", 0.0)}
+                    if isinstance(self.grouper, IncidentLinker)
+                    else {}
+                ),
             )
             group_id, summary = assignment.group_id, assignment.summary
             if group_id is not None:
@@ -221,6 +228,8 @@ class Classifier:
             "language": round(analysis.language_confidence, 4),
             "auto_reply": round(ar_conf, 4),
         }
+        if "incident" in probs:  # how likely the post is about an incident (the learned joins)
+            confidence["incident"] = round(probs["incident"].get("yes", 0.0), 4)
         if analysis.clean.truncated:
             reasons.append("text truncated for analysis")
         return _Core(category, priority, sentiment, lang, auto_reply, confidence, reasons)
@@ -377,7 +386,11 @@ def load_default_classifier(
         raise FileNotFoundError(
             f"{model_path} is missing: run `python -m socialdesk_classifier.cli train` to build it"
         )
-    grouper = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings.grouping)
+    rules = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings.grouping)
+    join_path = data_dir / "join.npz"
+    if not join_path.exists():
+        raise FileNotFoundError(f"{join_path} is missing: run `python -m socialdesk_classifier.cli train`")
+    grouper = IncidentLinker(rules, TreeEnsemble.load(join_path), settings.grouping)
     analyser = build_analyser(data_dir, extra_cues=settings.extra_cues)
     return Classifier(
         analyser=analyser,

@@ -47,6 +47,11 @@ class GroupingSettings(BaseModel):
     #: common (a stop, a venue, a rest area) only this close to the group's last post: the
     #: riders of one stalled bus report the heat, the wait and the replacement (0: never).
     cross_kind_window_seconds: int = Field(default=2 * 3600, ge=0)
+    #: Learned joins after the rules (decision 0110): a post the rules leave alone joins the
+    #: recent incident the join model gives at least this probability. 0.9 kept pair precision
+    #: where the rules alone had it, leaving one set out (decision 0110).
+    learned_joins: bool = True
+    learned_join_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
 
 
 class TrendSettings(BaseModel):

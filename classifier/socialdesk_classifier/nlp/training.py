@@ -26,12 +26,13 @@ __all__ = [
     "DEVELOPMENT_FILES",
     "SEALED_FILES",
     "base_files",
+    "incident_label",
     "load_labelled",
     "train_model",
     "training_files",
 ]
 
-HEADS = ("category", "priority", "sentiment", "auto_reply")
+HEADS = ("category", "priority", "sentiment", "auto_reply", "incident")
 
 
 #: Written blind, read while writing rules since, trained on (oldest first).
@@ -155,11 +156,20 @@ def fingerprint(paths: Iterable[Path]) -> str:
     return h.hexdigest()[:16]
 
 
+def incident_label(row: dict[str, Any]) -> str | None:
+    """The ``incident`` head's label: whether the post belongs to an incident (None: unknown)."""
+    if "incident" not in row:
+        return None
+    return "yes" if row["incident"] else "no"
+
+
 def _targets(rows: Sequence[dict[str, Any]]) -> dict[str, list[str | None]]:
     return {
         "category": [r["category"] for r in rows],
         "priority": [r["priority"] for r in rows],
         "sentiment": [r["sentiment"] for r in rows],
+        # Whether a post is about an incident at all: the learned joins read it (decision 0110).
+        "incident": [incident_label(r) for r in rows],
         # The template head learns only from posts that could get one.
         "auto_reply": [
             (r.get("auto_reply") or "none") if r["category"] in ("query", "request") else None for r in rows
