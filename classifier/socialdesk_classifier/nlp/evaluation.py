@@ -201,6 +201,8 @@ def _group(
             text=analysis.clean.text,
             at=post.created_at,
             category=preds[i]["category"],
+            # as Classifier.classify reads it (the language filters capitalised names)
+            signature=grouper.extractor.extract(analysis.clean.text, language=analysis.language),
             incident_p=preds[i].get("incident_p", 0.0),
         )
         groups.append(assigned.group_id)

@@ -81,11 +81,13 @@ def join_examples(
             continue
         post = Post.from_mapping(row)
         current[0] = row.get("incident")
+        analysis = analyser.analyse(post)
         found = linker.assign(
             brand=post.brand,
-            text=analyser.analyse(post).clean.text,
+            text=analysis.clean.text,
             at=post.created_at,
             category=category,
+            signature=extractor.extract(analysis.clean.text, language=analysis.language),
             incident_p=p,
         )
         if found.group_id is not None and current[0]:
