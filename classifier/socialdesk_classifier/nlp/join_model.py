@@ -58,7 +58,8 @@ class TreeEnsemble:
             f = self.feature[trees, node]
             go_left = rows[cols, f] <= self.threshold[trees, node]
             node = np.where(go_left, self.left[trees, node], self.right[trees, node])
-        raw = self.baseline + self.value[trees, node].sum(axis=1)
+        # clipped: exp() of a very sure "no" would overflow (the probability is 0 either way)
+        raw = np.clip(self.baseline + self.value[trees, node].sum(axis=1), -50.0, 50.0)
         out: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
         return out
 
