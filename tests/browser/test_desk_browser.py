@@ -85,6 +85,7 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     first = await arrive(svc, "My bus left without me at Port Authority!", group_id="g-pa")
     await arrive(svc, "Wifi is down again", priority="low")
+    await arrive(svc, "The 5pm at Port Authority just left, half of us still here", group_id="g-pa")
     owner = next(
         e.agent_id
         for e in await emitted(svc)
@@ -119,6 +120,8 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
             await page.click(f'tr[data-ticket="{first.ticket_id}"] a')
             await page.wait_for_selector("#conversation")
             assert "My bus left without me" in await page.inner_text("#conversation")
+            # two tickets in its incident group: the group and its one answer are offered
+            assert await page.locator("text=Answer the whole group").count() == 1
             await page.fill(
                 "textarea[name=text][placeholder^='Only the team']", "Called the depot; driver confirmed"
             )

@@ -254,6 +254,14 @@ async def test_the_ticket_page_shows_the_whole_conversation_and_its_context(svc:
     assert body["message_count"] == 2 and body["status"] == "assigned"
 
 
+async def test_a_group_of_one_ticket_is_not_shown_as_an_incident(svc: Booted) -> None:
+    """The classifier opens a pending group for a post it cannot place yet (decision 0110)."""
+    alone = await arrive(svc, "where is everyone??", group_id="g-pending-1")
+    assert (await page(svc, alone.ticket_id))["group"] is None
+    await arrive(svc, "nobody at the stop either", group_id="g-pending-1")
+    assert (await page(svc, alone.ticket_id))["group"]["tickets"] == 2
+
+
 async def test_a_failed_delivery_shows_its_reason(svc: Booted) -> None:
     message = await arrive(svc)
     await emitted(svc)

@@ -88,7 +88,9 @@ async def page_context(
 ) -> dict[str, Any]:
     row = (await uow.conn.execute(_PAGE, {"t": ticket_id, "c": customer_id, "b": brand, "g": group_id})).one()
     group = None
-    if group_id is not None:
+    # The classifier gives a post it cannot yet place a pending group of its own (decision
+    # 0110): a group of one ticket is no incident to show or answer as a whole.
+    if group_id is not None and (row.group_tickets or 0) >= 2:
         trend = row.trend or {}
         group = {
             "group_id": group_id,
