@@ -199,3 +199,27 @@ def test_learned_joins_can_be_switched_off() -> None:
         _post(4, "still walking around the lots looking for our return bus, nobody from rally here", 5)
     )
     assert first.group_id is None and second.group_id is None  # the rules read nothing here
+
+
+def test_a_rule_group_whose_incident_was_evicted_keeps_its_members_together(
+    extractor: SignatureExtractor,
+) -> None:
+    """An alias to an incident gone from memory is dropped, not followed again and again."""
+    settings = GroupingSettings(max_groups_per_brand=10)
+    linker = IncidentLinker(Grouper(extractor, settings), None, settings, chooser=_always_first)
+    linker.assign(
+        brand="ourbus", text="nobody at the stop, been waiting forever", at=T0, category="complaint"
+    )
+    text = "bus broke down on I-81 near Binghamton"
+    linker.assign(brand="ourbus", text=text, at=T0 + timedelta(minutes=1), category="complaint")
+    # the aliased incident is evicted by 20 other incidents (the linker keeps 2 x 10)
+    linker._chooser = lambda rows, candidates: None
+    for i in range(21):
+        linker.assign(
+            brand="ourbus", text=f"question number {i}", at=T0 + timedelta(minutes=2 + i), category="query"
+        )
+    later = [
+        linker.assign(brand="ourbus", text=text, at=T0 + timedelta(minutes=30 + i), category="complaint")
+        for i in range(2)
+    ]
+    assert later[0].group_id == later[1].group_id and later[1].size == 2

@@ -155,6 +155,7 @@ class IncidentLinker:
             if ruled.group_id is None and (self._model is None and self._chooser is None):
                 return ruled
             gid = ruled.group_id or self._pending_id(brand, post_id, at, text)
+            self._alias.pop(gid, None)  # its incident was evicted: it is its own again
             found = Incident(OpenGroup(gid, brand, at, at), pending=ruled.group_id is None)
             incidents[gid] = found
         elif ruled.group_id is not None and ruled.size == 1:
