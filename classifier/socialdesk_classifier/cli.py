@@ -144,10 +144,10 @@ def _train() -> int:
     path = DATA_DIR / "model.npz"
     model.save(path)
     print(f"trained on {len(rows)} posts from {len(files)} files; {len(model.vocab)} features -> {path}")
-    from socialdesk_classifier.nlp.join_training import train_joiner_on_files
+    from socialdesk_classifier.nlp.join_training import train_joiner
     from socialdesk_classifier.nlp.settings import ClassifierSettings
 
-    joiner = train_joiner_on_files(
+    joiner = train_joiner(
         files,
         build_analyser(DATA_DIR),
         model,

@@ -14,6 +14,7 @@ from socialdesk_classifier.nlp import Post, SignatureExtractor, load_default_cla
 from socialdesk_classifier.nlp.autoreply import load_templates
 from socialdesk_classifier.nlp.classifier import DATA_DIR, Classifier, build_analyser
 from socialdesk_classifier.nlp.evaluation import _group, _predict
+from socialdesk_classifier.nlp.group_state import GroupAssignment
 from socialdesk_classifier.nlp.grouping import Grouper
 from socialdesk_classifier.nlp.incidents import JOIN_FEATURES, Incident, IncidentLinker
 from socialdesk_classifier.nlp.join_model import TreeEnsemble
@@ -47,25 +48,23 @@ def _linker(extractor: SignatureExtractor, **kw: object) -> IncidentLinker:
     return IncidentLinker(Grouper(extractor, GroupingSettings()), None, GroupingSettings(), **kw)  # type: ignore[arg-type]
 
 
+def _complaint(
+    grouper: IncidentLinker | Grouper, text: str, minutes: float, brand: str = "ourbus"
+) -> GroupAssignment:
+    """A complaint ``minutes`` after T0."""
+    return grouper.assign(brand=brand, text=text, at=T0 + timedelta(minutes=minutes), category="complaint")
+
+
 def test_a_post_the_rules_leave_alone_can_join_through_the_chooser(extractor: SignatureExtractor) -> None:
     linker = _linker(extractor, chooser=_always_first)
-    first = linker.assign(
-        brand="rally", text="where are the return buses?? lot K is empty", at=T0, category="complaint"
-    )
+    first = _complaint(linker, "where are the return buses?? lot K is empty", 0, brand="rally")
     # no kind, no place the rules know: a pending incident of its own, size 1
     assert first.group_id is not None and first.size == 1
-    second = linker.assign(
-        brand="rally",
-        text="an hour walking the lots and still no bus",
-        at=T0 + timedelta(minutes=9),
-        category="complaint",
-    )
+    second = _complaint(linker, "an hour walking the lots and still no bus", 9, brand="rally")
     assert second.group_id == first.group_id and second.size == 2
     assert second.shared == ("model:1.00",)
     # another brand's incidents are never candidates
-    other = linker.assign(
-        brand="ourbus", text="still no bus", at=T0 + timedelta(minutes=10), category="complaint"
-    )
+    other = _complaint(linker, "still no bus", 10)
     assert other.group_id != first.group_id
 
 
@@ -77,14 +76,8 @@ def test_without_a_model_the_linker_answers_as_the_rules(extractor: SignatureExt
         "where are the return buses?? lot K is empty",
         "our bus broke down outside Binghamton, anyone know when the replacement comes",
     ]
-    mine = [
-        linker.assign(brand="ourbus", text=t, at=T0 + timedelta(minutes=i), category="complaint")
-        for i, t in enumerate(texts)
-    ]
-    theirs = [
-        rules.assign(brand="ourbus", text=t, at=T0 + timedelta(minutes=i), category="complaint")
-        for i, t in enumerate(texts)
-    ]
+    mine = [_complaint(linker, t, i) for i, t in enumerate(texts)]
+    theirs = [_complaint(rules, t, i) for i, t in enumerate(texts)]
     assert [a.group_id for a in mine] == [a.group_id for a in theirs]
     assert mine[0].group_id == mine[2].group_id and mine[1].group_id is None
 
@@ -92,22 +85,10 @@ def test_without_a_model_the_linker_answers_as_the_rules(extractor: SignatureExt
 def test_rule_joins_stand_and_follow_a_learned_alias(extractor: SignatureExtractor) -> None:
     """A rule group the chooser attached to an earlier incident takes its later members along."""
     linker = _linker(extractor, chooser=_always_first)
-    first = linker.assign(
-        brand="ourbus", text="nobody at the stop, been waiting forever", at=T0, category="complaint"
-    )
-    broke = linker.assign(
-        brand="ourbus",
-        text="bus broke down on I-81 near Binghamton",
-        at=T0 + timedelta(minutes=5),
-        category="complaint",
-    )
+    first = _complaint(linker, "nobody at the stop, been waiting forever", 0)
+    broke = _complaint(linker, "bus broke down on I-81 near Binghamton", 5)
     assert broke.group_id == first.group_id  # the rules opened a group; the chooser joined it here
-    again = linker.assign(
-        brand="ourbus",
-        text="we broke down near Binghamton on 81, no AC either",
-        at=T0 + timedelta(minutes=9),
-        category="complaint",
-    )
+    again = _complaint(linker, "we broke down near Binghamton on 81, no AC either", 9)
     assert again.group_id == first.group_id and again.size == 3
 
 
@@ -207,19 +188,14 @@ def test_a_rule_group_whose_incident_was_evicted_keeps_its_members_together(
     """An alias to an incident gone from memory is dropped, not followed again and again."""
     settings = GroupingSettings(max_groups_per_brand=10)
     linker = IncidentLinker(Grouper(extractor, settings), None, settings, chooser=_always_first)
-    linker.assign(
-        brand="ourbus", text="nobody at the stop, been waiting forever", at=T0, category="complaint"
-    )
+    _complaint(linker, "nobody at the stop, been waiting forever", 0)
     text = "bus broke down on I-81 near Binghamton"
-    linker.assign(brand="ourbus", text=text, at=T0 + timedelta(minutes=1), category="complaint")
+    _complaint(linker, text, 1)
     # the aliased incident is evicted by 20 other incidents (the linker keeps 2 x 10)
     linker._chooser = lambda rows, candidates: None
     for i in range(21):
         linker.assign(
             brand="ourbus", text=f"question number {i}", at=T0 + timedelta(minutes=2 + i), category="query"
         )
-    later = [
-        linker.assign(brand="ourbus", text=text, at=T0 + timedelta(minutes=30 + i), category="complaint")
-        for i in range(2)
-    ]
+    later = [_complaint(linker, text, 30 + i) for i in range(2)]
     assert later[0].group_id == later[1].group_id and later[1].size == 2

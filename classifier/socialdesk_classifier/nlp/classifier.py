@@ -29,7 +29,6 @@ from socialdesk_classifier.nlp.autoreply import AutoReplier, Template, load_temp
 from socialdesk_classifier.nlp.features import Analyser, Analysis, FeatureIndexer
 from socialdesk_classifier.nlp.grouping import Grouper, IncidentSignature, SignatureExtractor
 from socialdesk_classifier.nlp.incidents import IncidentLinker
-from socialdesk_classifier.nlp.join_model import TreeEnsemble
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
 from socialdesk_classifier.nlp.priority import PriorityKinds, decide_priority
@@ -386,11 +385,7 @@ def load_default_classifier(
         raise FileNotFoundError(
             f"{model_path} is missing: run `python -m socialdesk_classifier.cli train` to build it"
         )
-    rules = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings.grouping)
-    join_path = data_dir / "join.npz"
-    if not join_path.exists():
-        raise FileNotFoundError(f"{join_path} is missing: run `python -m socialdesk_classifier.cli train`")
-    grouper = IncidentLinker(rules, TreeEnsemble.load(join_path), settings.grouping)
+    grouper = IncidentLinker.from_data(data_dir, settings.grouping)
     analyser = build_analyser(data_dir, extra_cues=settings.extra_cues)
     return Classifier(
         analyser=analyser,

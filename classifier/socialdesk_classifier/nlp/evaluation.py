@@ -29,7 +29,7 @@ from socialdesk_classifier.nlp.classifier import DATA_DIR, Classifier, build_ana
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.incidents import IncidentLinker
 from socialdesk_classifier.nlp.join_model import TreeEnsemble
-from socialdesk_classifier.nlp.join_training import incident_out_of_fold, train_joiner_on_files
+from socialdesk_classifier.nlp.join_training import incident_by_file, timed_parts, train_joiner
 from socialdesk_classifier.nlp.settings import ClassifierSettings
 from socialdesk_classifier.nlp.training import SEALED_FILES, load_labelled, train_model, training_files
 from socialdesk_classifier.nlp.types import CATEGORY_QUEUE, Post
@@ -239,11 +239,7 @@ def _incident_cache(data_dir: Path, analyser: Any) -> dict[str, list[float]]:
     process: leaving one set out then reuses heads that saw it (a second-order leak on one
     feature, accepted to keep ``make eval`` near its time; decision 0110)."""
     if not _INCIDENT_P:
-        parts = [load_labelled([f]) for f in training_files(data_dir)]
-        names = [f.name for f in training_files(data_dir)]
-        timed = [i for i, p in enumerate(parts) if p and all("created_at" in r for r in p)]
-        scored = incident_out_of_fold([parts[i] for i in timed], analyser)
-        _INCIDENT_P.update({names[i]: v for i, v in zip(timed, scored, strict=True)})
+        _INCIDENT_P.update(incident_by_file(timed_parts(training_files(data_dir)), analyser))
     return _INCIDENT_P
 
 
@@ -266,8 +262,8 @@ def _evaluate(
     templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
     clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
     preds = [_predict(clf, row) for row in rows]
-    joiner = train_joiner_on_files(
-        files, analyser, model, data_dir, settings, incident_cache=_incident_cache(data_dir, analyser)
+    joiner = train_joiner(
+        files, analyser, model, data_dir, settings, incident_p=_incident_cache(data_dir, analyser)
     )
     groups = _group(rows, preds, analyser, settings, data_dir, timed=timed, joiner=joiner)
     return _score(rows, preds, groups, folds=0, source=f"{path.name} (model trained on {trained})")

@@ -24,6 +24,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -114,7 +115,19 @@ class IncidentLinker:
     def extractor(self) -> SignatureExtractor:
         return self.grouper.extractor
 
+    @classmethod
+    def from_data(cls, data_dir: Path, settings: GroupingSettings) -> IncidentLinker:
+        """The rules of ``grouping.yaml`` and the join trees ``cli train`` wrote to ``join.npz``."""
+        path = data_dir / "join.npz"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `python -m socialdesk_classifier.cli train`")
+        rules = Grouper(SignatureExtractor.from_file(data_dir / "grouping.yaml"), settings)
+        return cls(rules, TreeEnsemble.load(path), settings)
+
     def __len__(self) -> int:
+        """Open incidents (the rules' open groups when learned joins are off)."""
+        if self._model is None and self._chooser is None:
+            return len(self.grouper)
         return sum(len(v) for v in self._incidents.values())
 
     def assign(
@@ -133,18 +146,21 @@ class IncidentLinker:
         ruled = self.grouper.assign(
             brand=brand, text=text, at=at, post_id=post_id, category=category, signature=raw
         )
+        if self._model is None and self._chooser is None:
+            return ruled  # learned joins off: the rules' answer as it is
         incidents = self._evict(brand, at)
         sig = compared(raw, self.grouper.extractor.type_class)
         found: Incident | None = None
         score, shared = ruled.score, ruled.shared
         if ruled.group_id is not None and ruled.size > 1:
             found = incidents.get(self._alias.get(ruled.group_id, ruled.group_id))
-        if found is None and (self._model is not None or self._chooser is not None):
+        if found is None:
             candidates = self._recent(incidents, at)
             if candidates and (incident_p >= self._min_p or self._chooser is not None):
+                part = self._post_part(sig, category, ruled)
                 rows = np.array(
                     [
-                        self._features(sig, c, at, category, incident_p, ruled, len(candidates), i == 0)
+                        self._features(sig, c, at, part, incident_p, len(candidates), i == 0)
                         for i, c in enumerate(candidates)
                     ]
                 )
@@ -152,8 +168,6 @@ class IncidentLinker:
                 if pick is not None:
                     found, score, shared = candidates[pick], p, (f"model:{p:.2f}",)
         if found is None:
-            if ruled.group_id is None and (self._model is None and self._chooser is None):
-                return ruled
             gid = ruled.group_id or self._pending_id(brand, post_id, at, text)
             self._alias.pop(gid, None)  # its incident was evicted: it is its own again
             found = Incident(OpenGroup(gid, brand, at, at), pending=ruled.group_id is None)
@@ -188,13 +202,22 @@ class IncidentLinker:
         return out
 
     @staticmethod
+    def _post_part(sig: IncidentSignature, category: str | None, ruled: GroupAssignment) -> list[float]:
+        """The features that depend on the post alone (the same for every candidate)."""
+        return [
+            *(f in sig.facets for f in _FACETS),
+            *(category == c for c in _CATEGORIES),
+            ruled.group_id is not None,
+            ruled.group_id is None,
+        ]
+
+    @staticmethod
     def _features(
         sig: IncidentSignature,
         inc: Incident,
         at: datetime,
-        category: str | None,
+        post_part: list[float],
         incident_p: float,
-        ruled: GroupAssignment,
         n_open: int,
         most_recent: bool,
     ) -> list[float]:
@@ -206,7 +229,6 @@ class IncidentLinker:
         disjoint = bool(sig.entities) and bool(places) and not any(e in places for e in sig.entities)
         kinds = [t for t in sig.types if t != PROBLEM]
         shared = sum(1 for t in kinds if g.types.get(t))
-        has_kinds = any(t != PROBLEM for t in g.types)
         negative = sum(n for c, n in inc.categories.items() if c in _NEGATIVE) / max(1, g.size)
         recent = sum(1 for t in inc.times if (at - t).total_seconds() <= 3600)
         return [
@@ -219,15 +241,12 @@ class IncidentLinker:
             bool(places),
             disjoint,
             min(shared, 3),
-            bool(kinds) and has_kinds and not shared,
+            bool(kinds) and bool(g.types) and not shared,  # an incident's types never hold PROBLEM
             bool(kinds),
             negative,
             n_open,
             most_recent,
-            *(f in sig.facets for f in _FACETS),
-            *(category == c for c in _CATEGORIES),
-            ruled.group_id is not None,
-            ruled.group_id is None,
+            *post_part,
             inc.pending,
             incident_p,
             inc.incident_p / max(1, g.size),

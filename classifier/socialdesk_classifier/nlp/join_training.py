@@ -14,7 +14,7 @@ folds of files (:func:`incident_out_of_fold`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from socialdesk_classifier.nlp.signature import SignatureExtractor
 from socialdesk_classifier.nlp.training import incident_label, load_labelled
 from socialdesk_classifier.nlp.types import Post
 
-__all__ = ["incident_out_of_fold", "join_examples", "train_joiner", "train_joiner_on_files"]
+__all__ = ["incident_by_file", "incident_out_of_fold", "join_examples", "timed_parts", "train_joiner"]
 
 
 def incident_out_of_fold(
@@ -95,32 +95,20 @@ def join_examples(
     return xs, ys
 
 
+def timed_parts(files: Sequence[Path]) -> dict[str, list[dict[str, Any]]]:
+    """The labelled files whose every post carries ``created_at`` (a stream to replay), by name."""
+    parts = {f.name: load_labelled([f]) for f in files}
+    return {name: rows for name, rows in parts.items() if rows and all("created_at" in r for r in rows)}
+
+
+def incident_by_file(
+    parts: Mapping[str, Sequence[dict[str, Any]]], analyser: Analyser
+) -> dict[str, list[float]]:
+    """Each file's posts scored by an incident head trained on the other folds of files."""
+    return dict(zip(parts, incident_out_of_fold(list(parts.values()), analyser), strict=True))
+
+
 def train_joiner(
-    parts: Sequence[Sequence[dict[str, Any]]],
-    categories: Sequence[Sequence[str]],
-    analyser: Analyser,
-    data_dir: Path,
-    settings: GroupingSettings,
-    *,
-    meta: str = "",
-    incident_p: Sequence[Sequence[float]] | None = None,
-) -> TreeEnsemble:
-    """Fit the join trees on the timed files among ``parts`` (their posts' categories given)."""
-    extractor = SignatureExtractor.from_file(data_dir / "grouping.yaml")
-    timed = [i for i, part in enumerate(parts) if part and all("created_at" in r for r in part)]
-    if incident_p is None:
-        scored = incident_out_of_fold([parts[i] for i in timed], analyser)
-        incident_p = [scored[timed.index(i)] if i in timed else [] for i in range(len(parts))]
-    xs: list[list[float]] = []
-    ys: list[bool] = []
-    for i in timed:
-        x, y = join_examples(parts[i], categories[i], incident_p[i], analyser, extractor, settings)
-        xs.extend(x)
-        ys.extend(y)
-    return TreeEnsemble.fit(np.array(xs, dtype=np.float64), np.array(ys), meta=meta)
-
-
-def train_joiner_on_files(
     files: Sequence[Path],
     analyser: Analyser,
     model: LinearModel,
@@ -128,14 +116,14 @@ def train_joiner_on_files(
     settings: ClassifierSettings,
     *,
     meta: str = "",
-    incident_cache: dict[str, list[float]] | None = None,
+    incident_p: Mapping[str, list[float]] | None = None,
 ) -> TreeEnsemble:
-    """Fit the join trees on ``files``: categories from ``model``; the incident probabilities
-    out of fold (from ``incident_cache`` by file name when it holds them all, filled if given)."""
+    """Fit the join trees on the timed ``files``: categories from ``model``; the incident
+    probabilities out of fold (``incident_p`` by file name when given, else computed here)."""
     from socialdesk_classifier.nlp.autoreply import load_templates
     from socialdesk_classifier.nlp.classifier import Classifier
 
-    parts = [load_labelled([f]) for f in files]
+    parts = timed_parts(files)
     clf = Classifier(
         analyser=analyser,
         model=model,
@@ -143,19 +131,13 @@ def train_joiner_on_files(
         grouper=None,
         settings=settings,
     )
-    timed = [i for i, part in enumerate(parts) if part and all("created_at" in r for r in part)]
-    categories = [
-        [clf.classify(Post.from_mapping(r)).category for r in part] if i in timed else []
-        for i, part in enumerate(parts)
-    ]
-    names = [files[i].name for i in timed]
-    if incident_cache is None or not all(n in incident_cache for n in names):
-        scored = dict(zip(names, incident_out_of_fold([parts[i] for i in timed], analyser), strict=True))
-        if incident_cache is not None:
-            incident_cache.update(scored)
-    else:
-        scored = {n: incident_cache[n] for n in names}
-    incident_p = [scored[files[i].name] if i in timed else [] for i in range(len(parts))]
-    return train_joiner(
-        parts, categories, analyser, data_dir, settings.grouping, meta=meta, incident_p=incident_p
-    )
+    scored = incident_p if incident_p is not None else incident_by_file(parts, analyser)
+    extractor = SignatureExtractor.from_file(data_dir / "grouping.yaml")
+    xs: list[list[float]] = []
+    ys: list[bool] = []
+    for name, rows in parts.items():
+        categories = [clf.classify(Post.from_mapping(r)).category for r in rows]
+        x, y = join_examples(rows, categories, scored[name], analyser, extractor, settings.grouping)
+        xs.extend(x)
+        ys.extend(y)
+    return TreeEnsemble.fit(np.array(xs, dtype=np.float64), np.array(ys), meta=meta)
