@@ -157,6 +157,18 @@ def _train() -> int:
     )
     joiner.save(DATA_DIR / "join.npz")
     print(f"learned joins: {joiner.n_trees} trees of depth {joiner.depth} -> {DATA_DIR / 'join.npz'}")
+    from socialdesk_classifier.nlp.priority_calibration import PriorityCalibrator, calibration_examples
+
+    examples = calibration_examples(files, build_analyser(DATA_DIR), DATA_DIR)
+    calibrator = PriorityCalibrator.fit(
+        [e for v in examples.values() for e in v],
+        meta=fingerprint([*files, DATA_DIR / "lexicon.yaml", DATA_DIR / "grouping.yaml"]),
+    )
+    calibrator.save(DATA_DIR / "priority.npz")
+    n = sum(map(len, examples.values()))
+    print(
+        f"priority calibration: {n} decisions, {len(calibrator.rules)} rules -> {DATA_DIR / 'priority.npz'}"
+    )
     return 0
 
 

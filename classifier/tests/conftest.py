@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialdesk_classifier.nlp import Decision, Post, SignatureExtractor, load_default_classifier
+from socialdesk_classifier.nlp import (
+    ClassifierSettings,
+    Decision,
+    Post,
+    SignatureExtractor,
+    load_default_classifier,
+)
 from socialdesk_classifier.nlp.classifier import DATA_DIR
 from socialdesk_classifier.nlp.group_state import compared
 from socialdesk_classifier.nlp.training import SEALED_FILES
@@ -66,6 +72,8 @@ def mention() -> Callable[[str], Post]:
 
 @pytest.fixture(scope="module")
 def classify() -> Callable[[str], Decision]:
-    """Classify a text as a 40-follower OurBus mention, with one classifier per test module."""
-    clf = load_default_classifier()
+    """Classify a text as a 40-follower OurBus mention, with one classifier per test module.
+    Priority is the named factors' own level (calibration off): these modules test the factors;
+    ``test_priority_calibration.py`` tests the calibrated level."""
+    clf = load_default_classifier(ClassifierSettings(priority_calibration=False))
     return lambda text: clf.classify(_mention(text))

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialdesk_classifier.nlp import Classifier, Decision, Post, load_default_classifier
+from socialdesk_classifier.nlp import Classifier, ClassifierSettings, Decision, Post, load_default_classifier
 
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return load_default_classifier()
+    # the named factors' own levels (calibration off; test_priority_calibration.py)
+    return load_default_classifier(ClassifierSettings(priority_calibration=False))
 
 
 def _post(text: str, *, brand: str = "ourbus", followers: int = 40) -> Post:

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from socialdesk_classifier.nlp import Classifier, Post, load_default_classifier
+from socialdesk_classifier.nlp import Classifier, ClassifierSettings, Post, load_default_classifier
 from socialdesk_classifier.nlp.language import LanguageDetector
 
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    return load_default_classifier()
+    # the named factors' own levels (calibration off; test_priority_calibration.py)
+    return load_default_classifier(ClassifierSettings(priority_calibration=False))
 
 
 def _post(text: str, *, followers: int = 50) -> Post:

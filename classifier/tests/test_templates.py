@@ -59,7 +59,7 @@ def test_a_brand_template_is_not_sent_for_another_brand(clf: Classifier) -> None
 
 
 def test_a_third_brand_is_a_data_change(tmp_path: Path) -> None:
-    for name in ("lexicon.yaml", "grouping.yaml", "model.npz", "join.npz", "templates.yaml"):
+    for name in ("lexicon.yaml", "grouping.yaml", "model.npz", "join.npz", "priority.npz", "templates.yaml"):
         shutil.copy(DATA_DIR / name, tmp_path / name)
     spec = yaml.safe_load((tmp_path / "templates.yaml").read_text(encoding="utf-8"))
     spec["rally_how_it_works"]["brands"].append("busco")

@@ -11,8 +11,9 @@ How a post is decided, in order (each step adds a human-readable reason):
    spam, and marketing-owned collaboration / press / contest posts.
 4. The taxonomy's conventions fix queue from category and constrain priority and sentiment
    (safety/legal critical; praise/promo/spam/other low; spam neutral; a complaint negative).
-   Critical beyond safety/legal comes only from explicit cues: stranded now, personal data
-   exposed or account taken over, a big audience broadcasting a complaint.
+   Named factors decide the rest (stranded now, data exposed, a big audience: critical), and
+   the deciding factor's level is calibrated to the labellers' (:mod:`.priority_calibration`)
+   for complaints, questions and requests.
 5. An auto-reply is proposed only for a calm query whose FAQ topic cue fires and whose
    template probability clears the brand's threshold; never for complaints or anger
    (:class:`~socialdesk_classifier.nlp.autoreply.AutoReplier`, templates from the lexicon).
@@ -32,6 +33,7 @@ from socialdesk_classifier.nlp.incidents import IncidentLinker
 from socialdesk_classifier.nlp.language import LanguageDetector
 from socialdesk_classifier.nlp.model import LinearModel
 from socialdesk_classifier.nlp.priority import PriorityKinds, decide_priority
+from socialdesk_classifier.nlp.priority_calibration import Calibrates, PriorityCalibrator
 from socialdesk_classifier.nlp.priority_factors import TODAY
 from socialdesk_classifier.nlp.rules import load_lexicon
 from socialdesk_classifier.nlp.sentiment import SentimentScorer
@@ -82,8 +84,10 @@ class Classifier:
         grouper: Grouper | IncidentLinker | None = None,
         settings: ClassifierSettings | None = None,
         incidents: SignatureExtractor | None = None,
+        calibrator: Calibrates | None = None,
     ) -> None:
         self.analyser = analyser
+        self.calibrator = calibrator
         self.model = model
         self.settings = settings or ClassifierSettings()
         self.grouper = grouper
@@ -334,6 +338,8 @@ class Classifier:
             kinds=self._priority_kinds,
             model_high=self.settings.priority_model_high,
         )
+        if self.calibrator is not None and self.settings.priority_calibration:
+            decided = self.calibrator.calibrate(decided, post, category, probs)
         reasons.append(f"priority {decided.level}: {'; '.join(decided.factors)}")
         return decided.level, decided.confidence
 
@@ -382,15 +388,13 @@ def load_default_classifier(
     settings = settings or ClassifierSettings()
     model_path = data_dir / "model.npz"
     if not model_path.exists():
-        raise FileNotFoundError(
-            f"{model_path} is missing: run `python -m socialdesk_classifier.cli train` to build it"
-        )
-    grouper = IncidentLinker.from_data(data_dir, settings.grouping)
+        raise FileNotFoundError(f"{model_path} is missing: run `python -m socialdesk_classifier.cli train`")
     analyser = build_analyser(data_dir, extra_cues=settings.extra_cues)
     return Classifier(
         analyser=analyser,
         model=LinearModel.load(model_path),
         templates=load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names),
-        grouper=grouper,
+        grouper=IncidentLinker.from_data(data_dir, settings.grouping),
         settings=settings,
+        calibrator=PriorityCalibrator.from_data(data_dir),
     )

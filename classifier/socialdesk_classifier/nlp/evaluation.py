@@ -26,10 +26,11 @@ from typing import Any
 
 from socialdesk_classifier.nlp.autoreply import load_templates
 from socialdesk_classifier.nlp.classifier import DATA_DIR, Classifier, build_analyser
+from socialdesk_classifier.nlp.eval_cache import calibrator_leaving_out, incident_cache
 from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.incidents import IncidentLinker
 from socialdesk_classifier.nlp.join_model import TreeEnsemble
-from socialdesk_classifier.nlp.join_training import incident_by_file, timed_parts, train_joiner
+from socialdesk_classifier.nlp.join_training import train_joiner
 from socialdesk_classifier.nlp.settings import ClassifierSettings
 from socialdesk_classifier.nlp.training import SEALED_FILES, load_labelled, train_model, training_files
 from socialdesk_classifier.nlp.types import CATEGORY_QUEUE, Post
@@ -126,11 +127,21 @@ def cross_validate(
     analyser = build_analyser(data_dir)
     templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
     fold_of = _folds(rows, k, seed)
+    names = [f.name for f, part in zip(files, per_file, strict=True) for _ in part]
     preds: list[dict[str, Any]] = [{} for _ in rows]
     for fold in range(k):
         train_rows = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
         model = train_model(train_rows, analyser)
-        clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
+        held = {(n, r["id"]) for n, r, f in zip(names, rows, fold_of, strict=True) if f == fold}
+        calibrator = calibrator_leaving_out(data_dir, analyser, settings, lambda n, e: (n, e.post_id) in held)  # noqa: B023
+        clf = Classifier(
+            analyser=analyser,
+            model=model,
+            templates=templates,
+            grouper=None,
+            settings=settings,
+            calibrator=calibrator,
+        )
         for i, row in enumerate(rows):
             if fold_of[i] == fold:
                 preds[i] = _predict(clf, row)
@@ -231,18 +242,6 @@ def evaluate_holdout(
     return _evaluate(path, files, data_dir, settings, timed=timed, shuffle_seed=shuffle_seed, trained="all")
 
 
-_INCIDENT_P: dict[str, list[float]] = {}
-
-
-def _incident_cache(data_dir: Path, analyser: Any) -> dict[str, list[float]]:
-    """Out-of-fold incident probabilities of every timed training file, computed once per
-    process: leaving one set out then reuses heads that saw it (a second-order leak on one
-    feature, accepted to keep ``make eval`` near its time; decision 0110)."""
-    if not _INCIDENT_P:
-        _INCIDENT_P.update(incident_by_file(timed_parts(training_files(data_dir)), analyser))
-    return _INCIDENT_P
-
-
 def _evaluate(
     path: Path,
     files: Sequence[Path],
@@ -260,10 +259,19 @@ def _evaluate(
     analyser = build_analyser(data_dir)
     model = train_model(load_labelled(files), analyser)
     templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
-    clf = Classifier(analyser=analyser, model=model, templates=templates, grouper=None, settings=settings)
+    trained_on = {f.name for f in files}
+    calibrator = calibrator_leaving_out(data_dir, analyser, settings, lambda n, e: n not in trained_on)
+    clf = Classifier(
+        analyser=analyser,
+        model=model,
+        templates=templates,
+        grouper=None,
+        settings=settings,
+        calibrator=calibrator,
+    )
     preds = [_predict(clf, row) for row in rows]
     joiner = train_joiner(
-        files, analyser, model, data_dir, settings, incident_p=_incident_cache(data_dir, analyser)
+        files, analyser, model, data_dir, settings, incident_p=incident_cache(data_dir, analyser)
     )
     groups = _group(rows, preds, analyser, settings, data_dir, timed=timed, joiner=joiner)
     return _score(rows, preds, groups, folds=0, source=f"{path.name} (model trained on {trained})")

@@ -95,6 +95,8 @@ class ClassifierSettings(BaseModel):
     #: priority head puts at least this on high and critical together (0: factors only).
     #: 0.5 raised priority accuracy leave-one-set-out from 0.831 to 0.842 (decision 0109).
     priority_model_high: float = Field(default=0.5, ge=0.0, le=1.0)
+    #: The factors' level calibrated to the labellers' (``priority.npz``, decision 0111).
+    priority_calibration: bool = True
     brands: dict[str, BrandSettings] = Field(default_factory=dict)
     #: A deployment's own patterns added to existing lexicon cues, per language
     #: (``{"marketing_collab": {"en": ["\\bbrand deal\\b"]}}``). Regular expressions.
