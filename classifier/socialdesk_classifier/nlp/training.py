@@ -100,6 +100,15 @@ DEVELOPMENT_FILES = (
     "eval_worldseries.jsonl",
     "eval_thanksgiv2.jsonl",
     "eval_unga.jsonl",
+    # session 13: a fourth wave (Valentine's week, back to school, homecoming, commencement,
+    # the MLK weekend, an August heat dome), each scored once at f2e2e9e and once with the
+    # priority calibration (fitted without them) before being trained on; never read
+    "eval_valentine.jsonl",
+    "eval_backtoschool.jsonl",
+    "eval_homecoming.jsonl",
+    "eval_commencement.jsonl",
+    "eval_mlk.jsonl",
+    "eval_augustheat.jsonl",
 )
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
