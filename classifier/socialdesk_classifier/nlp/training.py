@@ -113,6 +113,10 @@ DEVELOPMENT_FILES = (
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
+    # session 13 (December, late April): written at the session's start from session 11's
+    # brief, scored on its start commit (f2e2e9e) and at its end; never read
+    "eval_sealed20.jsonl",
+    "eval_sealed21.jsonl",
     # session 11 (February, June): written at the session's start, scored on its start commit
     # and at its end; never read
     "eval_sealed18.jsonl",
