@@ -135,39 +135,30 @@ def _eval(
 
 def _train() -> int:
     from socialdesk_classifier.nlp.classifier import DATA_DIR, build_analyser
+    from socialdesk_classifier.nlp.join_training import train_joiner
+    from socialdesk_classifier.nlp.priority_calibration import PriorityCalibrator, calibration_examples
+    from socialdesk_classifier.nlp.settings import ClassifierSettings
     from socialdesk_classifier.nlp.training import fingerprint, load_labelled, train_model, training_files
 
     files = training_files(DATA_DIR)
     rows = load_labelled(files)
+    analyser = build_analyser(DATA_DIR)
     # The lexicon shapes the features (cue tokens), so it is part of the fingerprint too.
-    model = train_model(rows, build_analyser(DATA_DIR), meta=fingerprint([*files, DATA_DIR / "lexicon.yaml"]))
+    model = train_model(rows, analyser, meta=fingerprint([*files, DATA_DIR / "lexicon.yaml"]))
     path = DATA_DIR / "model.npz"
     model.save(path)
     print(f"trained on {len(rows)} posts from {len(files)} files; {len(model.vocab)} features -> {path}")
-    from socialdesk_classifier.nlp.join_training import train_joiner
-    from socialdesk_classifier.nlp.settings import ClassifierSettings
-
-    joiner = train_joiner(
-        files,
-        build_analyser(DATA_DIR),
-        model,
-        DATA_DIR,
-        ClassifierSettings(),
-        meta=fingerprint([*files, DATA_DIR / "lexicon.yaml", DATA_DIR / "grouping.yaml"]),
-    )
+    # The joins and the calibration also read what grouping.yaml's incident types report.
+    meta = fingerprint([*files, DATA_DIR / "lexicon.yaml", DATA_DIR / "grouping.yaml"])
+    joiner = train_joiner(files, analyser, model, DATA_DIR, ClassifierSettings(), meta=meta)
     joiner.save(DATA_DIR / "join.npz")
     print(f"learned joins: {joiner.n_trees} trees of depth {joiner.depth} -> {DATA_DIR / 'join.npz'}")
-    from socialdesk_classifier.nlp.priority_calibration import PriorityCalibrator, calibration_examples
-
-    examples = calibration_examples(files, build_analyser(DATA_DIR), DATA_DIR)
-    calibrator = PriorityCalibrator.fit(
-        [e for v in examples.values() for e in v],
-        meta=fingerprint([*files, DATA_DIR / "lexicon.yaml", DATA_DIR / "grouping.yaml"]),
-    )
+    examples = [e for v in calibration_examples(files, analyser, DATA_DIR).values() for e in v]
+    calibrator = PriorityCalibrator.fit(examples, meta=meta)
     calibrator.save(DATA_DIR / "priority.npz")
-    n = sum(map(len, examples.values()))
     print(
-        f"priority calibration: {n} decisions, {len(calibrator.rules)} rules -> {DATA_DIR / 'priority.npz'}"
+        f"priority calibration: {len(examples)} decisions, {len(calibrator.rules)} rules"
+        f" -> {DATA_DIR / 'priority.npz'}"
     )
     return 0
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
@@ -31,6 +31,7 @@ from socialdesk_classifier.nlp.grouping import Grouper, SignatureExtractor
 from socialdesk_classifier.nlp.incidents import IncidentLinker
 from socialdesk_classifier.nlp.join_model import TreeEnsemble
 from socialdesk_classifier.nlp.join_training import train_joiner
+from socialdesk_classifier.nlp.priority_calibration import CalibrationExample
 from socialdesk_classifier.nlp.settings import ClassifierSettings
 from socialdesk_classifier.nlp.training import SEALED_FILES, load_labelled, train_model, training_files
 from socialdesk_classifier.nlp.types import CATEGORY_QUEUE, Post
@@ -133,15 +134,7 @@ def cross_validate(
         train_rows = [r for r, f in zip(rows, fold_of, strict=True) if f != fold]
         model = train_model(train_rows, analyser)
         held = {(n, r["id"]) for n, r, f in zip(names, rows, fold_of, strict=True) if f == fold}
-        calibrator = calibrator_leaving_out(data_dir, analyser, settings, lambda n, e: (n, e.post_id) in held)  # noqa: B023
-        clf = Classifier(
-            analyser=analyser,
-            model=model,
-            templates=templates,
-            grouper=None,
-            settings=settings,
-            calibrator=calibrator,
-        )
+        clf = _scorer(analyser, model, templates, settings, data_dir, _posts_in(held))
         for i, row in enumerate(rows):
             if fold_of[i] == fold:
                 preds[i] = _predict(clf, row)
@@ -168,6 +161,32 @@ def leave_one_set_out(
     path = data_dir / name
     files = [f for f in training_files(data_dir) if f.name != name]
     return _evaluate(path, files, data_dir, settings, timed=True, shuffle_seed=None, trained="all other sets")
+
+
+def _scorer(
+    analyser: Any,
+    model: Any,
+    templates: Any,
+    settings: ClassifierSettings,
+    data_dir: Path,
+    leave_out: Callable[[str, CalibrationExample], bool],
+) -> Classifier:
+    """A classifier without grouping for ``model``, its priority calibration fitted on every
+    out-of-fold decision but those ``leave_out`` names (file name, example)."""
+    calibrator = calibrator_leaving_out(data_dir, analyser, settings, leave_out)
+    return Classifier(
+        analyser=analyser,
+        model=model,
+        templates=templates,
+        grouper=None,
+        settings=settings,
+        calibrator=calibrator,
+    )
+
+
+def _posts_in(held: set[tuple[str, str]]) -> Callable[[str, CalibrationExample], bool]:
+    """Leave out the examples of these (file name, post id)s."""
+    return lambda name, example: (name, example.post_id) in held
 
 
 def _predict(clf: Classifier, row: dict[str, Any]) -> dict[str, Any]:
@@ -260,15 +279,7 @@ def _evaluate(
     model = train_model(load_labelled(files), analyser)
     templates = load_templates(data_dir / "templates.yaml", cues=analyser.lexicon.names)
     trained_on = {f.name for f in files}
-    calibrator = calibrator_leaving_out(data_dir, analyser, settings, lambda n, e: n not in trained_on)
-    clf = Classifier(
-        analyser=analyser,
-        model=model,
-        templates=templates,
-        grouper=None,
-        settings=settings,
-        calibrator=calibrator,
-    )
+    clf = _scorer(analyser, model, templates, settings, data_dir, lambda n, e: n not in trained_on)
     preds = [_predict(clf, row) for row in rows]
     joiner = train_joiner(
         files, analyser, model, data_dir, settings, incident_p=incident_cache(data_dir, analyser)
