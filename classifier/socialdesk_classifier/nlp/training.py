@@ -113,6 +113,10 @@ DEVELOPMENT_FILES = (
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
+    # session 14 (early March, early October): written at the session's start from session
+    # 13's brief, scored on its start commit (2e105f6) and at its end; never read
+    "eval_sealed22.jsonl",
+    "eval_sealed23.jsonl",
     # session 13 (December, late April): written at the session's start from session 11's
     # brief, scored on its start commit (f2e2e9e) and at its end; never read
     "eval_sealed20.jsonl",
