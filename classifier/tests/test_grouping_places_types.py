@@ -157,3 +157,19 @@ def test_german_nouns_are_not_place_names_when_the_post_is_detected_as_german(
     assert "boston" in extractor.extract(text, language="de").entities
     # an English post keeps its unknown names ("Sheetz" is a stop people name)
     assert "sheetz" in extractor.extract("waiting at the Sheetz in Altoona, no bus", language="en").entities
+
+
+@pytest.mark.parametrize(
+    ("text", "crash"),
+    [
+        ("our bus got hit by a truck on I-95", True),
+        ("we got hit, everyone is ok", True),
+        ("friday my card got hit twice for one ticket", False),
+        ("my account got hit with a fee for changing seats", False),
+    ],
+)
+def test_a_card_that_got_hit_twice_is_a_charge_not_a_crash(
+    extractor: SignatureExtractor, text: str, crash: bool
+) -> None:
+    sig = extractor.extract(text)
+    assert ("accident" in sig.types or "accident" in sig.mentions) is crash

@@ -39,6 +39,39 @@ def test_trees_score_exactly_as_scikit_learn_and_round_trip(tmp_path: Path) -> N
     assert np.array_equal(again.predict(rows[:50]), trees.predict(rows[:50]))
 
 
+def test_a_bag_averages_its_members_and_round_trips_with_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    parts = []
+    for _ in range(6):  # six "files" of rows
+        rows = rng.normal(size=(300, 4))
+        parts.append((rows, rows[:, 0] - rows[:, 1] + rng.normal(scale=0.7, size=300) > 0))
+    bag = TreeEnsemble.fit_bagged(parts, size=3, seed=1, meta="b", max_iter=20)
+    assert list(bag.members) == [20, 20, 20] and bag.n_trees == 60
+    probe = rng.normal(size=(40, 4))
+    one = [
+        TreeEnsemble(
+            bag.feature[a : a + 20],
+            bag.threshold[a : a + 20],
+            bag.left[a : a + 20],
+            bag.right[a : a + 20],
+            bag.value[a : a + 20],
+            bag.baseline[i],
+            bag.depth,
+        ).predict(probe)
+        for i, a in enumerate((0, 20, 40))
+    ]
+    assert np.allclose(bag.predict(probe), np.mean(one, axis=0))
+    assert not np.allclose(one[0], one[1])  # members saw different draws of the files
+    bag.save(tmp_path / "bag.npz")
+    again = TreeEnsemble.load(tmp_path / "bag.npz")
+    assert list(again.members) == [20, 20, 20]
+    assert np.array_equal(again.predict(probe), bag.predict(probe))
+    with pytest.raises(ValueError, match="members must count every tree"):
+        TreeEnsemble(
+            bag.feature, bag.threshold, bag.left, bag.right, bag.value, [0.0], bag.depth, members=[20, 40]
+        )
+
+
 def _always_first(rows: np.ndarray, candidates: Sequence[Incident]) -> int | None:
     assert rows.shape == (len(candidates), len(JOIN_FEATURES))
     return 0

@@ -94,7 +94,7 @@ class IncidentLinker:
         model: TreeEnsemble | None,
         settings: GroupingSettings | None = None,
         *,
-        window_seconds: int = 8 * 3600,
+        window_seconds: int | None = None,
         candidates: int = 16,
         min_incident_p: float = 0.3,
         chooser: JoinChooser | None = None,
@@ -104,7 +104,7 @@ class IncidentLinker:
         self._settings = settings or GroupingSettings()
         self._model = model if self._settings.learned_joins else None
         self._threshold = self._settings.learned_join_threshold
-        self._window = window_seconds
+        self._window = window_seconds or self._settings.learned_join_window_seconds
         self._candidates = candidates
         self._min_p = min_incident_p
         self._chooser = chooser

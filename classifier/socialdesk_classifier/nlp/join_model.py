@@ -5,10 +5,15 @@ per-call overhead alone exceeds a post's budget, as for the linear heads in
 :mod:`~socialdesk_classifier.nlp.model`). The trees are padded to one depth and stored as
 plain arrays in an ``.npz`` (no pickle): scoring the candidate groups of one post walks every
 tree at once, ``depth`` numpy steps in all.
+
+The shipped model is a *bag* (decision 0112): several ensembles, each fit on the timed files
+drawn with replacement, whose probabilities are averaged. One ensemble moved pair precision on
+a held-out set by up to 0.14 when a fifth of its training files changed; the bag by 0.04.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +22,14 @@ import numpy as np
 __all__ = ["TreeEnsemble"]
 
 
+#: The gradient boosting's settings (decision 0110) and the bag's size (decision 0112).
+BOOSTING: dict[str, Any] = {"max_iter": 60, "max_depth": 5, "learning_rate": 0.15, "random_state": 0}
+BAG_SIZE = 5
+
+
 class TreeEnsemble:
-    """Binary classifier: ``sigmoid(baseline + sum of one leaf value per tree)``.
+    """Binary classifier: the mean over its members of ``sigmoid(baseline + sum of one leaf
+    value per tree)``; ``members`` counts each member's trees, in order.
 
     Node arrays are ``(n_trees, n_nodes)``; a leaf points to itself on both sides, so every
     row walks exactly ``depth`` steps."""
@@ -30,19 +41,24 @@ class TreeEnsemble:
         left: np.ndarray,
         right: np.ndarray,
         value: np.ndarray,
-        baseline: float,
+        baseline: float | Sequence[float] | np.ndarray,
         depth: int,
         meta: str = "",
+        members: Sequence[int] | np.ndarray | None = None,
     ) -> None:
         self.feature = feature.astype(np.int32)
         self.threshold = threshold.astype(np.float64)
         self.left = left.astype(np.int32)
         self.right = right.astype(np.int32)
         self.value = value.astype(np.float64)
-        self.baseline = float(baseline)
+        self.baseline = np.atleast_1d(np.asarray(baseline, dtype=np.float64))
+        self.members = np.asarray(members if members is not None else [self.feature.shape[0]], dtype=np.int64)
+        if len(self.members) != len(self.baseline) or int(self.members.sum()) != self.feature.shape[0]:
+            raise ValueError("members must count every tree once, one baseline each")
         self.depth = int(depth)
         self.meta = meta
         self._trees = np.arange(self.feature.shape[0])[None, :]
+        self._starts = np.concatenate([[0], np.cumsum(self.members)[:-1]])
 
     @property
     def n_trees(self) -> int:
@@ -58,25 +74,48 @@ class TreeEnsemble:
             f = self.feature[trees, node]
             go_left = rows[cols, f] <= self.threshold[trees, node]
             node = np.where(go_left, self.left[trees, node], self.right[trees, node])
+        leaves = self.value[trees, node]
+        sums = (
+            np.add.reduceat(leaves, self._starts, axis=1)
+            if len(self.members) > 1
+            else leaves.sum(axis=1)[:, None]
+        )
         # clipped: exp() of a very sure "no" would overflow (the probability is 0 either way)
-        raw = np.clip(self.baseline + self.value[trees, node].sum(axis=1), -50.0, 50.0)
-        out: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
+        raw = np.clip(self.baseline + sums, -50.0, 50.0)
+        out: np.ndarray = (1.0 / (1.0 + np.exp(-raw))).mean(axis=1)
         return out
 
     @classmethod
     def fit(cls, rows: np.ndarray, labels: np.ndarray, *, meta: str = "", **params: Any) -> TreeEnsemble:
         """Fit scikit-learn's histogram gradient boosting and keep its trees."""
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        settings: dict[str, Any] = {"max_iter": 60, "max_depth": 5, "learning_rate": 0.15, "random_state": 0}
-        settings.update(params)
-        model = HistGradientBoostingClassifier(**settings).fit(rows, labels)
-        return cls.from_sklearn(model, meta=meta)
+        return cls.from_sklearn(_boosted(rows, labels, params), meta=meta)
 
     @classmethod
-    def from_sklearn(cls, model: Any, *, meta: str = "") -> TreeEnsemble:
-        """The trees of a fitted binary ``HistGradientBoostingClassifier`` (no missing values)."""
-        trees = [predictors[0].nodes for predictors in model._predictors]
+    def fit_bagged(
+        cls,
+        parts: Sequence[tuple[np.ndarray, np.ndarray]],
+        *,
+        size: int = BAG_SIZE,
+        seed: int = 0,
+        meta: str = "",
+        **params: Any,
+    ) -> TreeEnsemble:
+        """A bag of ``size`` ensembles, each fit on ``parts`` (rows, labels of one file) drawn
+        with replacement: what one file teaches cannot swing the whole model."""
+        rng = np.random.default_rng(seed)
+        models = []
+        for _ in range(size):
+            drawn = rng.integers(0, len(parts), size=len(parts))
+            rows = np.concatenate([parts[i][0] for i in drawn])
+            labels = np.concatenate([parts[i][1] for i in drawn])
+            models.append(_boosted(rows, labels, params))
+        return cls.from_sklearn(*models, meta=meta)
+
+    @classmethod
+    def from_sklearn(cls, *models: Any, meta: str = "") -> TreeEnsemble:
+        """The trees of fitted binary ``HistGradientBoostingClassifier``s (no missing values),
+        one member each."""
+        trees = [predictors[0].nodes for model in models for predictors in model._predictors]
         width = max(len(t) for t in trees)
         shape = (len(trees), width)
         feature = np.zeros(shape, dtype=np.int32)
@@ -94,8 +133,9 @@ class TreeEnsemble:
             left[i, :n] = np.where(leaf, np.arange(n), nodes["left"])
             right[i, :n] = np.where(leaf, np.arange(n), nodes["right"])
             depth = max(depth, int(nodes["depth"].max()))
-        baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
-        return cls(feature, threshold, left, right, value, baseline, depth, meta)
+        baselines = [float(np.asarray(m._baseline_prediction).ravel()[0]) for m in models]
+        members = [len(m._predictors) for m in models]
+        return cls(feature, threshold, left, right, value, baselines, depth, meta, members)
 
     def save(self, path: Path) -> None:
         """Write the trees as an ``.npz`` of arrays."""
@@ -106,7 +146,8 @@ class TreeEnsemble:
             left=self.left.astype(np.int16),
             right=self.right.astype(np.int16),
             value=self.value,
-            baseline=np.array([self.baseline]),
+            baseline=self.baseline,
+            members=self.members,
             depth=np.array([self.depth]),
             meta=np.frombuffer(self.meta.encode("utf-8"), dtype=np.uint8),
         )
@@ -121,7 +162,14 @@ class TreeEnsemble:
                 data["left"],
                 data["right"],
                 data["value"],
-                float(data["baseline"][0]),
+                data["baseline"],
                 int(data["depth"][0]),
                 bytes(data["meta"]).decode("utf-8"),
+                data["members"] if "members" in data.files else None,
             )
+
+
+def _boosted(rows: np.ndarray, labels: np.ndarray, params: dict[str, Any]) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(**{**BOOSTING, **params}).fit(rows, labels)

@@ -4,7 +4,8 @@ Each timed labelled file is replayed through an :class:`IncidentLinker` whose ch
 labels: every post the rules leave alone is scored against the recent incidents, each
 candidate row labelled by whether most of that incident's posts so far belong to the post's
 incident, and the post joins the right one if it is among them (the state a good model
-would build). The trees are fit on all rows.
+would build). The trees are a bag: each member fit on the files drawn with replacement
+(decision 0112).
 
 The ``post_incident_p`` feature must look like it will in production, where the incident head
 never saw the post: each file's posts are scored by an incident head trained on the other
@@ -133,11 +134,10 @@ def train_joiner(
     )
     scored = incident_p if incident_p is not None else incident_by_file(parts, analyser)
     extractor = SignatureExtractor.from_file(data_dir / "grouping.yaml")
-    xs: list[list[float]] = []
-    ys: list[bool] = []
+    examples: list[tuple[np.ndarray, np.ndarray]] = []
     for name, rows in parts.items():
         categories = [clf.classify(Post.from_mapping(r)).category for r in rows]
         x, y = join_examples(rows, categories, scored[name], analyser, extractor, settings.grouping)
-        xs.extend(x)
-        ys.extend(y)
-    return TreeEnsemble.fit(np.array(xs, dtype=np.float64), np.array(ys), meta=meta)
+        if x:
+            examples.append((np.array(x, dtype=np.float64), np.array(y)))
+    return TreeEnsemble.fit_bagged(examples, meta=meta)
