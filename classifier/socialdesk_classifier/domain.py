@@ -130,7 +130,9 @@ class Engine:
         version = getattr(type(current), "STATE_VERSION", Grouper.STATE_VERSION)
         if grouper is not None and getattr(grouper, "state_version", 0) != version:
             return  # a snapshot of an older grouping layout: start afresh (the replay refills it)
-        self.classifier.grouper, self.trends, self.spikes = state
+        if grouper is not None and current is not None:
+            current.adopt(grouper)  # the snapshot's groups under this release's rules and model
+        self.trends, self.spikes = state[1], state[2]
 
 
 @dataclass

@@ -66,10 +66,39 @@ def test_a_bag_averages_its_members_and_round_trips_with_them(tmp_path: Path) ->
     again = TreeEnsemble.load(tmp_path / "bag.npz")
     assert list(again.members) == [20, 20, 20]
     assert np.array_equal(again.predict(probe), bag.predict(probe))
-    with pytest.raises(ValueError, match="members must count every tree"):
-        TreeEnsemble(
-            bag.feature, bag.threshold, bag.left, bag.right, bag.value, [0.0], bag.depth, members=[20, 40]
-        )
+    for members, baselines in (([20, 40], [0.0]), ([20, 20], [0.0, 0.0]), ([0, 60], [0.0, 0.0])):
+        with pytest.raises(ValueError, match="members must count every tree"):
+            TreeEnsemble(
+                bag.feature,
+                bag.threshold,
+                bag.left,
+                bag.right,
+                bag.value,
+                baselines,
+                bag.depth,
+                members=members,
+            )
+
+
+def test_a_join_file_written_before_bags_still_loads(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(500, 3))
+    fitted = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(rows, rows[:, 0] > 0)
+    trees = TreeEnsemble.from_sklearn(fitted)
+    np.savez_compressed(  # session 13's layout: one baseline, no members
+        tmp_path / "old.npz",
+        feature=trees.feature.astype(np.int16),
+        threshold=trees.threshold,
+        left=trees.left.astype(np.int16),
+        right=trees.right.astype(np.int16),
+        value=trees.value,
+        baseline=trees.baseline[:1],
+        depth=np.array([trees.depth]),
+        meta=np.frombuffer(b"old", dtype=np.uint8),
+    )
+    old = TreeEnsemble.load(tmp_path / "old.npz")
+    assert list(old.members) == [10]
+    assert np.allclose(old.predict(rows[:30]), fitted.predict_proba(rows[:30])[:, 1], atol=1e-12)
 
 
 def _always_first(rows: np.ndarray, candidates: Sequence[Incident]) -> int | None:
@@ -232,3 +261,22 @@ def test_a_rule_group_whose_incident_was_evicted_keeps_its_members_together(
         )
     later = [_complaint(linker, text, 30 + i) for i in range(2)]
     assert later[0].group_id == later[1].group_id and later[1].size == 2
+
+
+@pytest.mark.parametrize(("hours", "candidate"), [(24, True), (8, False)])
+def test_candidates_are_the_incidents_active_within_the_join_window(
+    extractor: SignatureExtractor, hours: int, candidate: bool
+) -> None:
+    """An incident last reported 10 h ago is a candidate within the 24 h default, not 8 h."""
+    seen: list[int] = []
+
+    def record(rows: np.ndarray, candidates: Sequence[Incident]) -> int | None:
+        seen.append(len(candidates))
+        return None
+
+    settings = GroupingSettings(learned_join_window_seconds=hours * 3600)
+    linker = IncidentLinker(Grouper(extractor, settings), None, settings, chooser=record)
+    _complaint(linker, "where are the return buses?? lot K is empty", 0, brand="rally")
+    seen.clear()
+    _complaint(linker, "still no word from anyone, we slept in the car", 600, brand="rally")
+    assert seen == ([1] if candidate else [])

@@ -36,3 +36,19 @@ def test_current_layout_is_restored() -> None:
     fresh = Engine(load_default_classifier())
     fresh.restore(old.snapshot())
     assert fresh.classifier.grouper is not None and len(fresh.classifier.grouper) == 1
+
+
+def test_a_restore_keeps_this_release_s_rules_and_join_model() -> None:
+    """A snapshot carries the open groups only: a release's lexicon, settings and join model
+    apply to the groups it restores (and the snapshot stays small)."""
+    old = Engine(load_default_classifier())
+    old.classifier.classify(_post("bus broke down on I-81 near Binghamton"))
+    blob = old.snapshot()
+    assert b"TreeEnsemble" not in blob and b"SignatureExtractor" not in blob
+    fresh = Engine(load_default_classifier())
+    linker = fresh.classifier.grouper
+    assert linker is not None
+    model, extractor = linker._model, linker.extractor  # type: ignore[union-attr]
+    fresh.restore(blob)
+    assert fresh.classifier.grouper is linker and len(linker) == 1
+    assert linker._model is model and linker.extractor is extractor  # type: ignore[union-attr]

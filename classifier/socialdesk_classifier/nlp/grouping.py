@@ -104,7 +104,11 @@ class Grouper:
     """
 
     #: Bumped when the pickled layout changes: an older snapshot is then not restored.
-    STATE_VERSION = 3
+    #: 4: a snapshot carries the open groups only (``__getstate__``), never the configuration.
+    STATE_VERSION = 4
+    #: What a snapshot carries: a restart keeps the open groups and this release's lexicon and
+    #: settings (:meth:`adopt`).
+    _STATE = ("state_version", "_groups", "_index")
 
     def __init__(self, extractor: SignatureExtractor, settings: GroupingSettings | None = None) -> None:
         self.state_version = self.STATE_VERSION
@@ -131,6 +135,13 @@ class Grouper:
     def extractor(self) -> SignatureExtractor:
         """What reads incident types and places from a post's text."""
         return self._extractor
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: self.__dict__[k] for k in self._STATE}
+
+    def adopt(self, restored: Grouper) -> None:
+        """Take a restored snapshot's open groups; keep this instance's configuration."""
+        self._groups, self._index = restored._groups, restored._index
 
     def __len__(self) -> int:
         return sum(len(g) for g in self._groups.values())

@@ -87,6 +87,9 @@ class IncidentLinker:
 
     #: Bumped when the pickled layout changes (see domain.Engine.restore).
     STATE_VERSION = Grouper.STATE_VERSION * 100 + 1
+    #: What a snapshot carries: the incidents, never the join model nor the settings (a
+    #: restart applies this release's, :meth:`adopt`).
+    _STATE = ("state_version", "grouper", "_incidents", "_alias")
 
     def __init__(
         self,
@@ -104,7 +107,9 @@ class IncidentLinker:
         self._settings = settings or GroupingSettings()
         self._model = model if self._settings.learned_joins else None
         self._threshold = self._settings.learned_join_threshold
-        self._window = window_seconds or self._settings.learned_join_window_seconds
+        self._window = (
+            self._settings.learned_join_window_seconds if window_seconds is None else window_seconds
+        )
         self._candidates = candidates
         self._min_p = min_incident_p
         self._chooser = chooser
@@ -114,6 +119,14 @@ class IncidentLinker:
     @property
     def extractor(self) -> SignatureExtractor:
         return self.grouper.extractor
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: self.__dict__[k] for k in self._STATE}
+
+    def adopt(self, restored: IncidentLinker) -> None:
+        """Take a restored snapshot's incidents; keep this instance's rules, model and settings."""
+        self.grouper.adopt(restored.grouper)
+        self._incidents, self._alias = restored._incidents, restored._alias
 
     @classmethod
     def from_data(cls, data_dir: Path, settings: GroupingSettings) -> IncidentLinker:

@@ -7,8 +7,9 @@ plain arrays in an ``.npz`` (no pickle): scoring the candidate groups of one pos
 tree at once, ``depth`` numpy steps in all.
 
 The shipped model is a *bag* (decision 0112): several ensembles, each fit on the timed files
-drawn with replacement, whose probabilities are averaged. One ensemble moved pair precision on
-a held-out set by up to 0.14 when a fifth of its training files changed; the bag by 0.04.
+drawn with replacement, whose probabilities are averaged. Fit on two random 80 % subsets of
+the training files, one ensemble's pair precision on held-out sets differed by 0.14 at the
+90th percentile; the bag's by 0.04.
 """
 
 from __future__ import annotations
@@ -51,9 +52,14 @@ class TreeEnsemble:
         self.left = left.astype(np.int32)
         self.right = right.astype(np.int32)
         self.value = value.astype(np.float64)
-        self.baseline = np.atleast_1d(np.asarray(baseline, dtype=np.float64))
+        self.baseline = np.asarray(baseline, dtype=np.float64).reshape(-1)
         self.members = np.asarray(members if members is not None else [self.feature.shape[0]], dtype=np.int64)
-        if len(self.members) != len(self.baseline) or int(self.members.sum()) != self.feature.shape[0]:
+        if (
+            self.members.ndim != 1
+            or not (self.members > 0).all()
+            or len(self.members) != len(self.baseline)
+            or int(self.members.sum()) != self.feature.shape[0]
+        ):
             raise ValueError("members must count every tree once, one baseline each")
         self.depth = int(depth)
         self.meta = meta
@@ -102,6 +108,8 @@ class TreeEnsemble:
     ) -> TreeEnsemble:
         """A bag of ``size`` ensembles, each fit on ``parts`` (rows, labels of one file) drawn
         with replacement: what one file teaches cannot swing the whole model."""
+        if size < 1 or not parts:
+            raise ValueError("a bag needs at least one member and one file")
         rng = np.random.default_rng(seed)
         models = []
         for _ in range(size):
