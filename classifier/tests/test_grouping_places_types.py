@@ -166,6 +166,13 @@ def test_german_nouns_are_not_place_names_when_the_post_is_detected_as_german(
         ("we got hit, everyone is ok", True),
         ("friday my card got hit twice for one ticket", False),
         ("my account got hit with a fee for changing seats", False),
+        ("the bus got hit again by a car on the way back", True),
+        ("got hit twice by the same driver on I-95", True),
+        ("the bus was hit from behind at the light", True),
+        ("I got hit with a $35 change fee", False),
+        ("we got hit with a double charge", False),
+        ("I was hit with a late fee", False),
+        ("got hit twice for one ticket", False),
     ],
 )
 def test_a_card_that_got_hit_twice_is_a_charge_not_a_crash(
