@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -15,7 +15,13 @@ from socialdesk_classifier.nlp.departures import DEPARTURE, DEPARTURE_WEIGHT
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature
 
 __all__ = [
+    "ANOTHER_DAY",
+    "EARLIER",
+    "LATER_DAY",
+    "LONG_AGO",
+    "OTHER_DAY",
     "PROBLEM",
+    "WEEKDAY",
     "GroupAssignment",
     "GroupSummary",
     "OpenGroup",
@@ -30,12 +36,28 @@ __all__ = [
     "post_keys",
     "problem_report",
     "summarise",
+    "where_of",
 ]
 
 #: The incident type of a complaint or safety report that names a specific place but no
 #: known kind of fault ("still stuck in Worcester"): it may open a group that later posts at
 #: that place join, whatever they report.
 PROBLEM = "problem"
+
+# The dating facets grouping compares (grouping.yaml's ``facets``).
+#: About an earlier trip, "yesterday" included (also feeds priority).
+EARLIER = "earlier"
+#: About another day's trip.
+ANOTHER_DAY = "another_day"
+#: Days, weeks or months ago: no local join at all (grouping-only facet).
+LONG_AGO = "long_ago"
+#: ... or an earlier day (riders report last night's stranding the next morning: with an
+#: incident of its own and a place in common such a post still joins).
+OTHER_DAY = frozenset({EARLIER, ANOTHER_DAY, LONG_AGO})
+#: A weekday named ("the Sunday 5pm"): a departure time in common is then that day's bus.
+WEEKDAY = "weekday"
+#: A trip on a later day ("tomorrow", "next Sunday"): a question about it is not about today.
+LATER_DAY = "later_day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +136,19 @@ class Where(NamedTuple):
     endpoints: tuple[str, ...]
 
 
+def where_of(
+    places: Iterable[str], scope: Mapping[str, frozenset[str]], weight: Callable[[str], float]
+) -> Where:
+    """Known ``places`` (of a post or a group) as the conflict checks read them."""
+    known = [p for p in places if p in scope]
+    return Where(
+        frozenset(q for p in known for q in scope[p]),
+        frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p]),
+        any(weight(p) >= 1.0 for p in known),
+        tuple(p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE),
+    )
+
+
 def compared(sig: IncidentSignature, class_of: dict[str, str]) -> IncidentSignature:
     """What grouping compares of a post: the classes of its types and word families (the
     highest weight of each), ``long_ago`` read as ``earlier`` too, and its departure times
@@ -124,8 +159,8 @@ def compared(sig: IncidentSignature, class_of: dict[str, str]) -> IncidentSignat
         if weight > kinds.get(kind, 0.0):
             kinds[kind] = weight
     facets = sig.facets
-    if "long_ago" in facets:  # "3 weeks ago" is also earlier
-        facets |= {"earlier"}
+    if LONG_AGO in facets:  # "3 weeks ago" is also earlier
+        facets |= {EARLIER}
     entities = sig.entities
     if sig.departures:
         entities = {**entities, **dict.fromkeys(sig.departures, DEPARTURE_WEIGHT)}
@@ -257,9 +292,7 @@ def facet_conflict(
     with the group (a bag wet in an overflowing toilet is the toilet's incident: ``luggage``
     does not count)."""
     ignored = (
-        {"later_day", "weekday"}
-        | ({"earlier"} if next_day else set())
-        | ({"luggage"} if distinctive else set())
+        {LATER_DAY, WEEKDAY} | ({EARLIER} if next_day else set()) | ({"luggage"} if distinctive else set())
     )
     for facet in (set(sig.facets) | set(group.facets)) - ignored:
         if (facet in sig.facets) != (group.facets[facet] * 2 > group.size):

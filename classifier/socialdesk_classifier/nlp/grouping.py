@@ -49,7 +49,13 @@ from datetime import datetime
 
 from socialdesk_classifier.nlp.departures import DEPARTURE
 from socialdesk_classifier.nlp.group_state import (
+    ANOTHER_DAY,
+    EARLIER,
+    LATER_DAY,
+    LONG_AGO,
+    OTHER_DAY,
     PROBLEM,
+    WEEKDAY,
     GroupAssignment,
     GroupSummary,
     OpenGroup,
@@ -65,23 +71,13 @@ from socialdesk_classifier.nlp.group_state import (
     problem_report,
     route_conflict,
     summarise,
+    where_of,
 )
 from socialdesk_classifier.nlp.settings import GroupingSettings
 from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignature, SignatureExtractor
 
 __all__ = ["PROBLEM", "GroupAssignment", "GroupSummary", "Grouper", "IncidentSignature", "SignatureExtractor"]
 
-#: Facets that say the post is about another day's trip (``earlier`` also feeds priority).
-_DAY = "another_day"
-#: Days, weeks or months ago: no local join at all (grouping-only facet).
-_LONG_AGO = "long_ago"
-#: ... or an earlier day, "yesterday" included (riders report last night's stranding the next
-#: morning: with an incident of its own and a place in common such a post still joins).
-_OTHER_DAY = frozenset({"earlier", _DAY, _LONG_AGO})
-#: A weekday named ("the Sunday 5pm"): a departure time in common is then that day's bus.
-_WEEKDAY = "weekday"
-#: A trip on a later day ("tomorrow", "next Sunday"): a question about it is not about today.
-_LATER = "later_day"
 #: Categories whose posts join a group only through what they say happened, not a place alone.
 _ASKS = frozenset({"request", "promo"})
 
@@ -170,35 +166,18 @@ class Grouper:
             drop()
         return groups
 
-    def _places_of(self, sig: IncidentSignature) -> Where:
-        """The post's known places as the conflict checks read them (once per post)."""
-        scope = self._extractor.place_scope
-        weight = self._extractor.place_weight
-        known = [p for p in sig.entities if p in scope]
-        return Where(
-            frozenset(q for p in known for q in scope[p]),
-            frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p]),
-            any(weight(p) >= 1.0 for p in known),
-            tuple(p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE),
-        )
-
     def _refresh(self, group: OpenGroup) -> None:
         """Recompute what candidate posts read of ``group`` after a post joined it."""
-        scope = self._extractor.place_scope
-        weight = self._extractor.place_weight
-        known = [p for p in group.entities if p in scope]
+        where = where_of(group.entities, self._extractor.place_scope, self._extractor.place_weight)
         group.local_most = max(
             (n for t, n in group.types.items() if self._type_scope.get(t, "local") == "local"), default=0
         )
         group.top = max(group.types, key=lambda t: (group.types[t], t != PROBLEM, t))
         group.core = frozenset(t for t, n in group.types.items() if n * 3 >= group.size and t != PROBLEM)
-        group.around = frozenset(q for p in known for q in scope[p])
-        group.around_specific = frozenset(q for p in known if weight(p) >= SPECIFIC_PLACE for q in scope[p])
-        group.placed = bool(known)
-        group.named_specific = any(weight(p) >= 1.0 for p in known)
-        group.endpoints = frozenset(
-            p for p in known if 0.0 < weight(p) < SPECIFIC_PLACE and group.entities[p] * 2 >= group.size
-        )
+        group.around, group.around_specific = where.around, where.around_specific
+        group.placed = bool(where.around)  # a known place's scope holds at least itself
+        group.named_specific = where.named_specific
+        group.endpoints = frozenset(p for p in where.endpoints if group.entities[p] * 2 >= group.size)
 
     def _score(
         self,
@@ -233,7 +212,7 @@ class Grouper:
             return None
         # The day after, with the incident's type and a place in common: the same incident
         # told the next morning ("the bus that hit the curb in State College last night").
-        last_night = "earlier" in sig.facets and _LONG_AGO not in sig.facets  # yesterday, not weeks ago
+        last_night = EARLIER in sig.facets and LONG_AGO not in sig.facets  # yesterday, not weeks ago
         next_day = bool(shared_types and shared_places) and last_night
         distinctive = any(
             sig.types[t] >= 1.0 for t in shared_types if t != PROBLEM and self._type_scope.get(t) == "local"
@@ -245,7 +224,7 @@ class Grouper:
         ):
             return None
         if not shared_types:
-            told_next_day = last_night and _DAY not in sig.facets
+            told_next_day = last_night and ANOTHER_DAY not in sig.facets
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
             if (
@@ -264,9 +243,9 @@ class Grouper:
                 # (yesterday's or last night's is the incident told the next morning)
                 or any(
                     f in sig.facets and group.facets[f] * 2 <= group.size
-                    for f in (_OTHER_DAY - {"earlier"} if told_next_day else _OTHER_DAY)
+                    for f in (OTHER_DAY - {EARLIER} if told_next_day else OTHER_DAY)
                 )
-                or _LATER in sig.facets
+                or LATER_DAY in sig.facets
                 or not specific
                 # only a departure time in common: the same hour on another route is another bus
                 or (not specific_place and route_conflict(where, group, self._extractor.place_weight))
@@ -275,7 +254,7 @@ class Grouper:
                 # a system fault is reported from everywhere: where a rider stood, or a time
                 # in common (one bus's), says nothing about it
                 or self._type_scope.get(group.top) == "system"
-                or (not specific_place and _WEEKDAY in sig.facets)
+                or (not specific_place and WEEKDAY in sig.facets)
                 or age > (s.earlier_window_seconds if told_next_day else s.specific_window_seconds)
             ):
                 return None
@@ -295,7 +274,7 @@ class Grouper:
         # riders of one cancelled event waiting for refunds came from many towns
         if not shared_types or (not undated and place_conflict(where, group)):
             return None
-        if _LONG_AGO in sig.facets and group.facets[_LONG_AGO] * 2 <= group.size and not undated:
+        if LONG_AGO in sig.facets and group.facets[LONG_AGO] * 2 <= group.size and not undated:
             return None  # days or weeks ago: not today's incident here, whatever it reports
         if next_day and not endpoint_conflict(where, group):
             limit = s.earlier_window_seconds
@@ -348,7 +327,7 @@ class Grouper:
         if sig.empty:
             self._evict(brand, at)
             return GroupAssignment(None, 0, 0.0, ())
-        if problem_report(sig, category, self._places) and not sig.facets & _OTHER_DAY:
+        if problem_report(sig, category, self._places) and not sig.facets & OTHER_DAY:
             sig = IncidentSignature({PROBLEM: 0.5}, sig.entities, sig.facets)
         groups = self._evict(brand, at)
         if sig.empty:
@@ -357,7 +336,11 @@ class Grouper:
         candidate_ids: set[str] = set()
         for key in post_keys(sig):
             candidate_ids.update(index.get(key, ()))
-        where = self._places_of(sig) if candidate_ids else _NOWHERE
+        where = (
+            where_of(sig.entities, self._extractor.place_scope, self._extractor.place_weight)
+            if candidate_ids
+            else _NOWHERE
+        )
         best: OpenGroup | None = None
         best_rank: tuple[float, int, datetime] | None = None
         best_shared: list[str] = []
@@ -375,9 +358,9 @@ class Grouper:
         if best is None:
             if (
                 not sig.types
-                or (_LONG_AGO in sig.facets and self._undated.isdisjoint(sig.types))
+                or (LONG_AGO in sig.facets and self._undated.isdisjoint(sig.types))
                 # a question or request about a later day's trip ("next month, is there AC?")
-                or (_LATER in sig.facets and category in ("query", "request"))
+                or (LATER_DAY in sig.facets and category in ("query", "request"))
                 or (
                     max(sig.types.values()) < 1.0
                     and not any(w >= SPECIFIC_PLACE for w in sig.entities.values())

@@ -28,7 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from socialdesk_classifier.nlp.group_state import PROBLEM, GroupAssignment, OpenGroup, compared, summarise
+from socialdesk_classifier.nlp.group_state import (
+    ANOTHER_DAY,
+    EARLIER,
+    LATER_DAY,
+    LONG_AGO,
+    PROBLEM,
+    GroupAssignment,
+    OpenGroup,
+    compared,
+    summarise,
+)
 from socialdesk_classifier.nlp.grouping import Grouper
 from socialdesk_classifier.nlp.join_model import TreeEnsemble
 from socialdesk_classifier.nlp.settings import GroupingSettings
@@ -37,7 +47,7 @@ from socialdesk_classifier.nlp.signature import SPECIFIC_PLACE, IncidentSignatur
 __all__ = ["JOIN_FEATURES", "Incident", "IncidentLinker", "JoinChooser"]
 
 _CATEGORIES = ("complaint", "safety", "query", "request", "praise", "legal", "other", "promo")
-_FACETS = ("earlier", "long_ago", "later_day", "another_day")
+_FACETS = (EARLIER, LONG_AGO, LATER_DAY, ANOTHER_DAY)
 _NEGATIVE = frozenset({"complaint", "safety", "query"})
 
 JOIN_FEATURES = (

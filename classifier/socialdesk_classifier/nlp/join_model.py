@@ -81,11 +81,7 @@ class TreeEnsemble:
             go_left = rows[cols, f] <= self.threshold[trees, node]
             node = np.where(go_left, self.left[trees, node], self.right[trees, node])
         leaves = self.value[trees, node]
-        sums = (
-            np.add.reduceat(leaves, self._starts, axis=1)
-            if len(self.members) > 1
-            else leaves.sum(axis=1)[:, None]
-        )
+        sums = np.add.reduceat(leaves, self._starts, axis=1)
         # clipped: exp() of a very sure "no" would overflow (the probability is 0 either way)
         raw = np.clip(self.baseline + sums, -50.0, 50.0)
         out: np.ndarray = (1.0 / (1.0 + np.exp(-raw))).mean(axis=1)
