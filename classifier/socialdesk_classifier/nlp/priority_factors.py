@@ -30,6 +30,7 @@ __all__ = [
     "luggage_left_now",
     "minutes_overdue",
     "names_a_vehicle",
+    "over_by_now",
     "shouts",
     "still_coming",
     "stuck_at_the_pickup",
@@ -166,6 +167,33 @@ def told_in_past(analysis: Analysis) -> bool:
     return _TOLD_IN_PAST.search(analysis.clean.text) is not None
 
 
+#: The words for "today" the active-trip cue reads: they date a post, they do not say a
+#: danger is still going on (classifier.decide, safety against legal).
+TODAY = frozenset({"today", "hoy", "hoje", "aujourd'hui", "heute", "hari ini", "今天", "今日"})
+
+#: Words that keep a trip going on in a post told otherwise in the past ("still", "waiting",
+#: "bus comes in 20 minutes"), in every language the classifier reads.
+_STILL_GOING = re.compile(
+    r"\b(now|rn|still|currently|waiting|stuck|standing|sitting|in \d+ ?(min|mins|minutes|minuten|minutos)|"
+    r"ahora|todav[ií]a|a[uú]n|esperando|agora|ainda|maintenant|toujours|j'attends|jetzt|immer noch|"
+    r"warte|warten|sekarang|masih|nunggu|menunggu)\b|现在|还在|还没|まだ|今も|いま|待って",
+    re.IGNORECASE,
+)
+#: The day words that date a trip (``active_trip``'s "today", "tonight"), not what is going on.
+_DAY_WORDS = TODAY | {"tonight", "esta noche"}
+
+
+def over_by_now(analysis: Analysis, snippet: str) -> bool:
+    """Only a day word ("today", "heute") puts the trip in the present, and the post tells it
+    in the past tense with nothing still going on: the trip is over (a past trip: medium)."""
+    return (
+        snippet.lower() in _DAY_WORDS
+        and told_in_past(analysis)
+        and _STILL_GOING.search(analysis.clean.text) is None
+        and "stranded_now" not in analysis.cues
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TimePressure:
     """A time word that puts pressure on this post, and what it was."""
@@ -194,7 +222,10 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
     if category == "request" and "topic_refund" in cues and not at_pickup_now(analysis):
         return None  # the money back for today's failed trip: an ordinary request (medium)
     if "active_trip" in cues:
-        return TimePressure("now", cues["active_trip"].snippet)
+        snippet = cues["active_trip"].snippet
+        if category == "complaint" and over_by_now(analysis, snippet):
+            return None  # "today's bus had no wifi": a trip of today's, told once it was over
+        return TimePressure("now", snippet)
     if "same_day" not in cues:
         return None
     if category == "query" or (category == "request" and _DONE_EARLIER.search(analysis.clean.text) is None):
@@ -221,10 +252,6 @@ def after_the_fact(analysis: Analysis) -> bool:
     _AFTER_LAST = (analysis, answer)
     return answer
 
-
-#: The words for "today" the active-trip cue reads: they date a post, they do not say a
-#: danger is still going on (classifier.decide, safety against legal).
-TODAY = frozenset({"today", "hoy", "hoje", "aujourd'hui", "heute", "hari ini", "今天", "今日"})
 
 #: Shouting: a long word or a phrase in capitals ("SCREAMED", "THE NIGHT BEFORE"), not an
 #: acronym ("NYC", "QR").
