@@ -35,9 +35,10 @@ from socialdesk_schemas import (
     dead_letter_topic,
     encode_event,
 )
+from tests.integration.runtime_helpers import CONNECTIONS_RETURNED
 from tests.support import TEST_CONFIG, config_for_tests
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, *CONNECTIONS_RETURNED]
 
 _meta = MetaData()
 seen = Table("seen", _meta, Column("event_id", Uuid, primary_key=True), Column("text", String(200)))
@@ -257,9 +258,13 @@ async def test_relay_publishes_in_order_and_keeps_rows_it_could_not_publish(
 
     producer = make_producer(kafka.bootstrap_servers, client_id="t")
     await producer.start()
+    relay = OutboxRelay(engine, producer, metrics)
     try:
-        assert await OutboxRelay(engine, producer, metrics).publish_pending() == 20
+        assert await relay.publish_pending() == 20
     finally:
+        # A relay driven by hand keeps its lock connection between batches (run() lets it
+        # go when it stops): give it back before the relay is dropped.
+        await relay._release_lock()
         await producer.stop()
     async with engine.connect() as conn:
         pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
