@@ -1,13 +1,13 @@
 """Static checks of deploy/: no container engine or cluster exists here, so what
-`docker compose config`, `kubectl apply --dry-run` and Prometheus would catch at deploy
-time is checked here, against the code's own names (services, ports, metrics, topics).
+`docker compose config` and `kubectl apply --dry-run` would catch at deploy time is checked
+here, against the code's own names (services, ports, topics). Prometheus, alerts and
+Grafana are checked in test_monitoring.
 
-promtool and kubectl are used when installed (rule unit tests, kustomize build).
+kubectl is used when installed (kustomize build).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import json
@@ -15,49 +15,27 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import stamina
 import yaml
-from prometheus_client import CollectorRegistry
 
-from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_schemas.topics import SERVICES
-
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
-K8S = DEPLOY / "k8s"
-
-
-@dataclass(frozen=True)
-class Svc:
-    name: str
-    port: int
-
-    @property
-    def snake(self) -> str:  # module suffix, metrics prefix and database name
-        return self.name.replace("-", "_")
-
-    @property
-    def module(self) -> str:
-        return f"socialdesk_{self.snake}"
-
-    @property
-    def env(self) -> str:
-        return self.snake.upper()
-
-
-PORTS = {"ingest": 8081, "classifier": 8082, "assigner": 8083, "sla-monitor": 8084, "notifier": 8085}
-SVCS = [Svc(name, PORTS[name]) for name in SERVICES]
-SVC_IDS = [s.name for s in SVCS]
-
-
-def load_yaml_docs(path: Path) -> list[Any]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+from tests.deploy.manifests import (
+    DEPLOY,
+    K8S,
+    PORTS,
+    ROOT,
+    SVC_IDS,
+    SVCS,
+    Svc,
+    compose,
+    find,
+    k8s_objects,
+    load_yaml_docs,
+)
 
 
 def deploy_files(*suffixes: str) -> list[Path]:
@@ -84,17 +62,6 @@ def test_service_list_matches_the_contract() -> None:
 
 # ---------------------------------------------------------------------------------------
 # Kubernetes
-
-
-@functools.cache
-def k8s_objects() -> list[dict[str, Any]]:
-    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in load_yaml_docs(path)]
-
-
-def find(kind: str, name: str, objects: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    matches = [o for o in (objects or k8s_objects()) if o["kind"] == kind and o["metadata"]["name"] == name]
-    assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
-    return matches[0]
 
 
 def pod_containers(workload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -210,13 +177,6 @@ def test_kustomize_builds_and_wires_the_generated_config_map() -> None:
 # compose, Dockerfile, database init
 
 
-@functools.cache
-def compose() -> dict[str, Any]:
-    doc = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert isinstance(doc, dict)
-    return doc
-
-
 @pytest.mark.parametrize("svc", SVCS, ids=SVC_IDS)
 def test_compose_service_command_env_healthcheck(svc: Svc) -> None:
     service = compose()["services"][svc.name]
@@ -304,158 +264,3 @@ async def test_create_topics_script_waits_for_the_broker_then_uses_the_runtime(
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
     with stamina.set_testing(True, attempts=5):
         assert await script.main() == 0
-    assert calls == ["kafka:9092"] * 3
-
-
-# ---------------------------------------------------------------------------------------
-# Prometheus, alerts, Grafana: every metric named exists in the code, prefix and all
-
-
-@functools.cache
-def code_metric_names() -> frozenset[str]:
-    """Every series name the services can export (runtime metrics plus each service's own)."""
-    names = {"up"}
-    for svc in SVCS:
-        registry = CollectorRegistry()
-        RuntimeMetrics.create(svc.name, registry=registry)
-        if importlib.util.find_spec(f"{svc.module}.metrics") is not None:
-            module = importlib.import_module(f"{svc.module}.metrics")
-            for value in vars(module).values():
-                if (
-                    isinstance(value, type)
-                    and value.__module__ == module.__name__
-                    and hasattr(value, "create")
-                ):
-                    value.create(registry)
-        for family in registry.collect():
-            suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}.get(
-                family.type, [""]
-            )
-            names.update(family.name + s for s in suffixes)
-    return frozenset(names)
-
-
-_LABELS = re.compile(r"\{[^}]*\}")
-_RANGES = re.compile(r"\[[^\]]*\]")
-_GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
-_IDENT = re.compile(r"(?<![\w$.])([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()")
-_KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "inf", "nan"}
-
-
-def metric_names(expr: str) -> set[str]:
-    stripped = _GROUPING.sub(" ", _RANGES.sub(" ", _LABELS.sub(" ", expr)))
-    return {m for m in _IDENT.findall(stripped) if m.lower() not in _KEYWORDS}
-
-
-def alert_rules() -> list[dict[str, Any]]:
-    doc = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
-    return [rule for group in doc["groups"] for rule in group["rules"]]
-
-
-def dashboard_exprs() -> Iterator[tuple[str, str]]:
-    dashboard = json.loads((DEPLOY / "grafana" / "socialdesk.json").read_text())
-    for panel in dashboard["panels"]:
-        for target in panel.get("targets", []):
-            yield panel["title"], target["expr"]
-
-
-def test_metric_name_extraction() -> None:
-    expr = 'histogram_quantile(0.95, sum by (service, le) (rate(a_b_bucket{x="y"}[5m]) or rate(c_total[5m]))) > 5'
-    assert metric_names(expr) == {"a_b_bucket", "c_total"}
-
-
-def test_alert_and_dashboard_metrics_exist_in_the_code() -> None:
-    known = code_metric_names()
-    used = {(r["alert"], n) for r in alert_rules() for n in metric_names(r["expr"])}
-    used |= {(title, n) for title, expr in dashboard_exprs() for n in metric_names(expr)}
-
-    unknown = sorted((where, name) for where, name in used if name not in known)
-    assert unknown == []
-    prefixes = {s.snake for s in SVCS}
-    for _where, name in used - {(w, "up") for w, _ in used}:
-        assert any(name.startswith(p + "_") for p in prefixes), name
-        assert "-" not in name
-
-
-def test_alerts_cover_what_an_sre_must_hear_about() -> None:
-    rules = alert_rules()
-    text = " ".join(r["expr"] for r in rules)
-    for needed in (
-        "up{",
-        "_deadletter_events_total",
-        "_consumer_lag_events",
-        "_outbox_pending_events",
-        "sla_monitor_breaches_total",
-        'notifier_deliveries_total{outcome="failed"}',
-    ):
-        assert needed in text, needed
-    for rule in rules:
-        assert rule["labels"]["severity"] in {"warning", "critical"}
-        assert rule["annotations"]["summary"]
-        families = {
-            re.sub(r"^(ingest|classifier|assigner|sla_monitor|notifier)_", "", n)
-            for n in metric_names(rule["expr"])
-        }
-        for family in families & {
-            "deadletter_events_total",
-            "consumer_lag_events",
-            "outbox_pending_events",
-            "consumer_batch_seconds_bucket",
-        }:
-            assert all(f"{s.snake}_{family}" in rule["expr"] for s in SVCS), (
-                f"{rule['alert']} misses a service's {family}"
-            )
-
-
-@pytest.mark.parametrize("config", ["prometheus.yml", "prometheus-k8s.yml"])
-def test_prometheus_scrapes_all_five_services(config: str) -> None:
-    doc = yaml.safe_load((DEPLOY / "prometheus" / config).read_text())
-    (job,) = [j for j in doc["scrape_configs"] if j["job_name"] == "socialdesk"]
-    assert doc["rule_files"] == ["/etc/prometheus/alerts.yml"]
-    if "static_configs" in job:
-        scraped = {(c["labels"]["service"], tuple(c["targets"])) for c in job["static_configs"]}
-        assert scraped == {(s.name, (f"{s.name}:{s.port}",)) for s in SVCS}
-    else:  # Kubernetes: every Deployment carries the labels and annotations the relabelling keeps
-        kept = {
-            r["source_labels"][0]: r["regex"] for r in job["relabel_configs"] if r.get("action") == "keep"
-        }
-        assert kept["__meta_kubernetes_pod_label_app_kubernetes_io_part_of"] == "socialdesk"
-        for svc in SVCS:
-            meta = find("Deployment", svc.name)["spec"]["template"]["metadata"]
-            assert meta["labels"]["app.kubernetes.io/part-of"] == "socialdesk"
-            assert (
-                meta["annotations"]["prometheus.io/scrape"]
-                == kept["__meta_kubernetes_pod_annotation_prometheus_io_scrape"]
-            )
-
-
-def test_compose_prometheus_mounts_the_rules_where_the_config_expects_them() -> None:
-    volumes = compose()["services"]["prometheus"]["volumes"]
-    assert "./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro" in volumes
-
-
-@pytest.mark.skipif(
-    shutil.which("promtool") is None, reason="promtool not installed (apt-get install prometheus)"
-)
-def test_promtool_checks_rules_unit_tests_and_dashboard_queries(tmp_path: Path) -> None:
-    prom = DEPLOY / "prometheus"
-
-    def promtool(*args: str) -> None:
-        result = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60, cwd=prom)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    promtool("check", "rules", "alerts.yml")
-    promtool("test", "rules", "alerts.test.yml")
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        (prom / "prometheus.yml").read_text().replace("/etc/prometheus/alerts.yml", str(prom / "alerts.yml"))
-    )
-    promtool("check", "config", str(config))
-    # Dashboard queries parse as PromQL (Grafana's $__rate_interval stands for a duration).
-    rules = [
-        {"record": f"dashboard:q{i}", "expr": e.replace("$__rate_interval", "5m")}
-        for i, (_, e) in enumerate(dashboard_exprs())
-    ]
-    queries = tmp_path / "dashboard-queries.yml"
-    queries.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
-    promtool("check", "rules", str(queries))

@@ -19,23 +19,23 @@ echoes its own changes back would show::
 
 Routes: tickets (create, list by requester, view, update), notes, reply, conversations,
 contacts (create with ``unique_external_id`` unique: 409 ``duplicate_value``; list by
-``unique_external_id``), search by tag.
+``unique_external_id``), search by tag. The records behind them, and the validation
+Freshdesk applies to them: :mod:`tests.fakes.freshdesk_records`.
 """
 
 from __future__ import annotations
 
 import base64
-import itertools
 import math
 import re
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from tests.fakes._http import FakeServer, Reply, Request
+from tests.fakes.freshdesk_records import FreshdeskRecords, Invalid, now_iso, validation_error
 
 __all__ = ["FakeFreshdesk"]
 
@@ -43,24 +43,6 @@ _TICKET = re.compile(r"^/api/v2/tickets/(\d+)$")
 _TICKET_SUB = re.compile(r"^/api/v2/tickets/(\d+)/(notes|reply|conversations)$")
 _SEARCH_TAG = re.compile(r"tag:'([^']+)'")
 STATUS_NAMES = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
-
-
-class _Invalid(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(str(body))
-        self.status = status
-        self.body = body
-
-
-def _validation(field: str, message: str, code: str = "invalid_value", status: int = 400) -> _Invalid:
-    return _Invalid(
-        status,
-        {"description": "Validation failed", "errors": [{"field": field, "message": message, "code": code}]},
-    )
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FakeFreshdesk(FakeServer):
@@ -79,21 +61,19 @@ class FakeFreshdesk(FakeServer):
     ) -> None:
         super().__init__()
         self.api_key = api_key
-        self.groups = set(groups)
-        self.agents = dict(agents or {})
+        self.records = FreshdeskRecords(groups=set(groups), agents=dict(agents or {}))
+        # The records' own collections, under the names tests read.
+        self.groups, self.agents = self.records.groups, self.records.agents
+        self.tickets, self.contacts = self.records.tickets, self.records.contacts
+        self.conversations, self.emails = self.records.conversations, self.records.emails
         self.per_window = per_window
         self.create_cap = create_cap
         self.window_seconds = window_seconds
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.webhook_header = webhook_header
-        self.tickets: dict[int, dict[str, Any]] = {}
-        self.contacts: dict[int, dict[str, Any]] = {}
-        self.conversations: dict[int, list[dict[str, Any]]] = {}
-        self.emails: list[dict[str, Any]] = []  # replies Freshdesk e-mailed to a requester
         self.webhooks: list[tuple[dict[str, Any], int]] = []  # fired (body, status answered)
         self.throttled = 0  # 429s given
-        self._ids = itertools.count(1001)
         self._window_start = 0.0
         self._used = 0
         self._creates = 0
@@ -129,10 +109,10 @@ class FakeFreshdesk(FakeServer):
         """An agent replies in Freshdesk's UI: Freshdesk e-mails it (if it can) and the rule fires."""
         with self._changed:
             ticket = self.tickets[ticket_id]
-            conversation = self._conversation(
+            conversation = self.records.conversation(
                 ticket_id, body, private=False, incoming=False, user_id=agent_id
             )
-            self._email(ticket, body)
+            self.records.email(ticket, body)
             self._changed.notify_all()
         self._fire(ticket, "reply", body=body, agent_id=agent_id, conversation_id=conversation["id"])
         return conversation
@@ -141,7 +121,7 @@ class FakeFreshdesk(FakeServer):
         with self._changed:
             ticket = self.tickets[ticket_id]
             ticket["status"] = status
-            ticket["updated_at"] = _now()
+            ticket["updated_at"] = now_iso()
             self._changed.notify_all()
         self._fire(ticket, "status", agent_id=agent_id)
 
@@ -251,14 +231,14 @@ class FakeFreshdesk(FakeServer):
             return route, {}, Reply(400, {"description": "Invalid JSON"}, headers)
         try:
             status, body = self._answer(request, route, args)
-        except _Invalid as exc:
+        except Invalid as exc:
             status, body = exc.status, exc.body
         return route, args if isinstance(args, dict) else {}, Reply(status, body, headers)
 
     def _answer(self, request: Request, route: str, args: Any) -> tuple[int, Any]:
         path, query = request.path, request.query
         if route == "POST tickets":
-            return 201, self._create_ticket(args)
+            return 201, self.records.create_ticket(args)
         if route == "GET tickets":
             requester = int(query["requester_id"]) if "requester_id" in query else None
             return 200, [dict(t) for t in self.tickets.values() if requester in (None, t["requester_id"])]
@@ -267,148 +247,39 @@ class FakeFreshdesk(FakeServer):
             found = [dict(t) for t in self.tickets.values() if all(tag in t["tags"] for tag in tags)]
             return 200, {"results": found, "total": len(found)}
         if route == "POST contacts":
-            return 201, self._create_contact(args)
+            return 201, self.records.create_contact(args)
         if route == "GET contacts":
             uid = query.get("unique_external_id")
             return 200, [dict(c) for c in self.contacts.values() if uid in (None, c["unique_external_id"])]
         if (m := _TICKET.match(path)) is not None:
-            ticket = self._ticket(int(m.group(1)))
+            ticket = self.records.ticket(int(m.group(1)))
             if request.method == "GET":
                 return 200, dict(ticket)
             if request.method == "PUT":
-                return 200, self._update(ticket, args)
+                before = ticket["status"]
+                updated = self.records.update(ticket, args)
+                if ticket["status"] != before:  # the "Status is changed" rule fires for API updates too
+                    self._fire(ticket, "status")
+                return 200, updated
         if (m := _TICKET_SUB.match(path)) is not None:
-            ticket = self._ticket(int(m.group(1)))
+            ticket = self.records.ticket(int(m.group(1)))
             what = m.group(2)
             if what == "conversations" and request.method == "GET":
                 return 200, [dict(c) for c in self.conversations.get(ticket["id"], [])]
             if request.method == "POST" and what in ("notes", "reply"):
                 text = args.get("body") if isinstance(args, dict) else None
                 if not isinstance(text, str) or not text.strip():
-                    raise _validation("body", "It should be a non-empty string", "missing_field")
+                    raise validation_error("body", "It should be a non-empty string", "missing_field")
                 if what == "reply":
-                    self._email(ticket, text)
-                    return 201, self._conversation(
+                    self.records.email(ticket, text)
+                    return 201, self.records.conversation(
                         ticket["id"], text, private=False, incoming=False, user_id=None
                     )
-                return 201, self._conversation(
+                return 201, self.records.conversation(
                     ticket["id"],
                     text,
                     private=bool(args.get("private", True)),
                     incoming=bool(args.get("incoming", False)),
                     user_id=args.get("user_id"),
                 )
-        raise _Invalid(404, {"description": "Resource not found", "errors": []})
-
-    def _ticket(self, ticket_id: int) -> dict[str, Any]:
-        ticket = self.tickets.get(ticket_id)
-        if ticket is None:
-            raise _Invalid(404, {"description": "Resource not found", "errors": []})
-        return ticket
-
-    def _check_common(self, args: dict[str, Any]) -> None:
-        if "group_id" in args and args["group_id"] not in self.groups:
-            raise _validation("group_id", "There is no group matching the given group_id")
-        if "priority" in args and args["priority"] not in (1, 2, 3, 4):
-            raise _validation("priority", "It should be one of these values: '1,2,3,4'", "invalid_value")
-        if "status" in args and args["status"] not in (2, 3, 4, 5):
-            raise _validation("status", "It should be one of these values: '2,3,4,5'", "invalid_value")
-        if "responder_id" in args and args["responder_id"] not in self.agents:
-            raise _validation("responder_id", "There is no agent matching the given responder_id")
-        tags = args.get("tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 32 for t in tags):
-            raise _validation("tags", "It should contain elements of type string of at most 32 characters")
-
-    def _create_ticket(self, args: Any) -> dict[str, Any]:
-        if not isinstance(args, dict):
-            raise _validation("body", "It should be a JSON object", "datatype_mismatch")
-        for name in ("subject", "description"):
-            if not isinstance(args.get(name), str) or not args[name].strip():
-                raise _validation(name, "It should be a non-empty string", "missing_field")
-        self._check_common(args)
-        uid = args.get("unique_external_id")
-        if not uid and not args.get("requester_id") and not args.get("email"):
-            raise _validation(
-                "requester_id",
-                "Please fill at least 1 of email, requester_id, phone, twitter_id, "
-                "facebook_id, unique_external_id fields",
-                "missing_field",
-            )
-        if uid:
-            contact = next((c for c in self.contacts.values() if c["unique_external_id"] == uid), None)
-            if contact is None:  # Freshdesk makes the contact from the ticket's requester fields
-                contact = self._create_contact({"name": args.get("name") or uid, "unique_external_id": uid})
-            requester = contact["id"]
-        else:
-            requester = int(args.get("requester_id") or 0)
-        ticket_id = next(self._ids)
-        ticket = {
-            "id": ticket_id,
-            "subject": args["subject"],
-            "description": args["description"],
-            "requester_id": requester,
-            "group_id": args.get("group_id"),
-            "responder_id": args.get("responder_id"),
-            "priority": args.get("priority", 1),
-            "status": args.get("status", 2),
-            "source": args.get("source", 2),
-            "tags": list(args.get("tags", [])),
-            "custom_fields": dict(args.get("custom_fields") or {}),
-            "created_at": _now(),
-            "updated_at": _now(),
-        }
-        self.tickets[ticket_id] = ticket
-        self.conversations[ticket_id] = []
-        return dict(ticket)
-
-    def _create_contact(self, args: Any) -> dict[str, Any]:
-        if not isinstance(args, dict) or not args.get("name"):
-            raise _validation("name", "It should be a non-empty string", "missing_field")
-        uid = args.get("unique_external_id")
-        if uid and any(c["unique_external_id"] == uid for c in self.contacts.values()):
-            raise _validation(
-                "unique_external_id", "It should be a unique value", "duplicate_value", status=409
-            )
-        contact = {
-            "id": next(self._ids),
-            "name": args["name"],
-            "unique_external_id": uid,
-            "email": args.get("email"),
-        }
-        self.contacts[contact["id"]] = contact
-        return dict(contact)
-
-    def _update(self, ticket: dict[str, Any], args: Any) -> dict[str, Any]:
-        if not isinstance(args, dict):
-            raise _validation("body", "It should be a JSON object", "datatype_mismatch")
-        self._check_common(args)
-        before = ticket["status"]
-        for name in ("priority", "status", "group_id", "responder_id", "tags", "subject"):
-            if name in args:
-                ticket[name] = list(args[name]) if name == "tags" else args[name]
-        ticket["updated_at"] = _now()
-        if ticket["status"] != before:  # the "Status is changed" rule fires for API updates too
-            self._fire(ticket, "status")
-        return dict(ticket)
-
-    def _email(self, ticket: dict[str, Any], body: str) -> None:
-        """A reply is e-mailed to the requester, when the requester has an e-mail address
-        (a contact known only by ``unique_external_id`` has none: nothing is sent)."""
-        contact = self.contacts.get(ticket["requester_id"])
-        if contact is not None and contact.get("email"):
-            self.emails.append({"ticket_id": ticket["id"], "body": body, "to": contact["email"]})
-
-    def _conversation(
-        self, ticket_id: int, body: str, *, private: bool, incoming: bool, user_id: Any
-    ) -> dict[str, Any]:
-        conversation = {
-            "id": next(self._ids),
-            "ticket_id": ticket_id,
-            "body": body,
-            "private": private,
-            "incoming": incoming,
-            "user_id": user_id,
-            "created_at": _now(),
-        }
-        self.conversations.setdefault(ticket_id, []).append(conversation)
-        return dict(conversation)
+        raise Invalid(404, {"description": "Resource not found", "errors": []})

@@ -25,24 +25,24 @@ Messaging windows are not tracked from webhooks (the fake sees no inbound traffi
 :meth:`FakeMeta.close_window` to make a user's 24 h window closed. A closed WhatsApp
 window answers 131047 synchronously; in production it may also arrive later as a
 ``failed`` status webhook (api-notes §4), which this fake does not send.
+
+What each send API accepts, and the Graph error envelope: :mod:`tests.fakes.meta_sends`.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from tests.fakes._http import FakeServer, Fault, Reply, Request
+from tests.fakes.meta_sends import Api, GraphError, SendRules, param_error
 
 __all__ = ["FakeMeta", "MetaSend"]
 
-Api = Literal["messenger", "instagram", "whatsapp", "comments", "instagram_replies"]
 _ROUTE: dict[Api, str] = {
     "messenger": "messenger.send",
     "instagram": "instagram.send",
@@ -56,11 +56,6 @@ _MENTIONED = re.compile(
     r"^(?P<edge>mentioned_comment|mentioned_media)\.(?:comment_id|media_id)\((?P<id>[^)]+)\)"
 )
 _PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/(?P<edge>messages|comments|replies)/?$")
-MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
-MESSAGE_TAGS = frozenset(
-    {"HUMAN_AGENT", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "CUSTOMER_FEEDBACK"}
-)
-_IG_FORBIDDEN_TAGS = frozenset({"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE"})
 _THROTTLE_MESSAGES = {
     4: "(#4) Application request limit reached",
     17: "(#17) User request limit reached",
@@ -79,28 +74,6 @@ class MetaSend:
     object_id: str
     payload: dict[str, Any]
     response: dict[str, Any]
-
-
-class GraphError(Exception):
-    """Raised inside the fake; becomes the Graph error envelope."""
-
-    def __init__(
-        self, code: int, message: str, *, subcode: int | None = None, status: int = 400, **extra: Any
-    ) -> None:
-        super().__init__(message)
-        self.code, self.message, self.subcode, self.status, self.extra = code, message, subcode, status, extra
-
-    def reply(self, headers: Mapping[str, str] | None = None) -> Reply:
-        error: dict[str, Any] = {"message": self.message, "type": "OAuthException", "code": self.code}
-        if self.subcode is not None:
-            error["error_subcode"] = self.subcode
-        error.update(self.extra)
-        error["fbtrace_id"] = "Fake" + secrets.token_hex(6)
-        return Reply(self.status, {"error": error}, dict(headers or {}))
-
-
-def _param(message: str) -> GraphError:
-    return GraphError(100, f"(#100) {message}")
 
 
 def _maybe_json(value: Any) -> Any:
@@ -140,9 +113,7 @@ class FakeMeta(FakeServer):
         self.ig_accounts = frozenset(ig_accounts)
         self.phone_numbers = frozenset(phone_numbers)
         self._sends: list[MetaSend] = []
-        self._closed_windows: set[str] = set()
-        self._private_replied: set[str] = set()
-        self._ids = itertools.count(1)
+        self._rules = SendRules()  # what each send API accepts; closed windows
         self._objects: dict[str, dict[str, Any]] = {}
         self._conversations: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -166,11 +137,11 @@ class FakeMeta(FakeServer):
     def close_window(self, user_id: str) -> None:
         """The user's 24 h messaging window is closed (PSID, IGSID or WhatsApp wa_id)."""
         with self._lock:
-            self._closed_windows.add(user_id)
+            self._rules.closed_windows.add(user_id)
 
     def open_window(self, user_id: str) -> None:
         with self._lock:
-            self._closed_windows.discard(user_id)
+            self._rules.closed_windows.discard(user_id)
 
     def error_next(
         self,
@@ -338,18 +309,11 @@ class FakeMeta(FakeServer):
                     "exist, cannot be loaded due to missing permissions, or does not support this operation.",
                     subcode=33,
                 )
-            handler = {
-                "messenger": self._messaging_send,
-                "instagram": self._messaging_send,
-                "whatsapp": self._whatsapp_send,
-                "comments": self._comment_reply,
-                "instagram_replies": self._comment_reply,
-            }[api]
-            response = handler(api, match["object_id"], args)
+            response = self._rules.answer(api, match["object_id"], args)
         except GraphError as exc:
             return route, args, exc.reply()
         except ValueError:
-            return route, args, _param("Invalid JSON for postbody").reply()
+            return route, args, param_error("Invalid JSON for postbody").reply()
         self._sends.append(MetaSend(api, match["object_id"], copy.deepcopy(args), copy.deepcopy(response)))
         return route, args, Reply(200, response)
 
@@ -365,103 +329,3 @@ class FakeMeta(FakeServer):
             else:
                 args.update({k: _maybe_json(v) for k, v in request.form().items()})
         return args
-
-    def _new_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):06d}{secrets.token_hex(4)}"
-
-    # APIs ------------------------------------------------------------------------------
-    def _messaging_send(self, api: Api, _object_id: str, args: dict[str, Any]) -> dict[str, Any]:
-        recipient = args.get("recipient")
-        if not isinstance(recipient, dict) or not recipient:
-            raise _param("param recipient must be non-empty.")
-        message, action = args.get("message"), args.get("sender_action")
-        if (message is None) == (action is None):
-            raise _param("Must send either message or sender_action")
-        private = recipient.get("comment_id") or recipient.get("post_id")
-        if private:
-            if action is not None:
-                raise _param("sender_action is not supported for private replies")
-            if private in self._private_replied:
-                raise GraphError(10900, "Activity already replied to")
-        else:
-            user = str(recipient.get("id") or "")
-            if not user:
-                raise _param("param recipient[id] must be non-empty.")
-            if action is not None:
-                return {"recipient_id": user}
-            self._check_messaging_type(api, args, user)
-        if not isinstance(message, dict):
-            raise _param("param message must be an object.")
-        text = message.get("text")
-        if text is None and "attachment" not in message:
-            raise _param("Must provide message text or attachment")
-        if text is not None and len(str(text)) >= 2000:
-            raise _param("Length of param message[text] must be less than or equal to 2000")
-        if len(str(message.get("metadata", ""))) >= 1000:
-            raise _param("Length of param message[metadata] must be less than or equal to 1000")
-        if len(message.get("quick_replies", [])) > 13:
-            raise _param("param message[quick_replies] must have at most 13 elements")
-        if private:
-            self._private_replied.add(private)
-            return {"recipient_id": f"fake-commenter-{private}", "message_id": self._new_id("m_Fake")}
-        return {"recipient_id": str(recipient["id"]), "message_id": self._new_id("m_Fake")}
-
-    def _check_messaging_type(self, api: Api, args: Mapping[str, Any], user: str) -> None:
-        kind = args.get("messaging_type")
-        if api == "messenger" and kind is None:
-            raise _param("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
-        if kind is not None and kind not in MESSAGING_TYPES:
-            raise _param("param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
-        tag = args.get("tag")
-        if kind == "MESSAGE_TAG" and (
-            tag not in MESSAGE_TAGS or (api == "instagram" and tag in _IG_FORBIDDEN_TAGS)
-        ):
-            raise _param("param tag must be a valid message tag")
-        if user in self._closed_windows and tag != "HUMAN_AGENT":
-            # api-notes §1.2: the pair (#10, 2018278) for "outside the allowed window"
-            raise GraphError(10, "(#10) This message is sent outside of allowed window.", subcode=2018278)
-
-    def _whatsapp_send(self, _api: Api, _object_id: str, args: dict[str, Any]) -> dict[str, Any]:
-        if args.get("messaging_product") != "whatsapp":
-            raise _param("The parameter messaging_product is required.")
-        if args.get("status") == "read":
-            if not args.get("message_id"):
-                raise _param("The parameter message_id is required.")
-            return {"success": True}
-        to = str(args.get("to") or "")
-        if not to:
-            raise _param("The parameter to is required.")
-        kind = args.get("type", "text")
-        if kind == "text":
-            body = (args.get("text") or {}).get("body")
-            if not body:
-                raise _param("The parameter text['body'] is required.")
-            if len(body) > 4096:
-                raise _param("Param text['body'] must be at most 4096 characters long.")
-        elif kind == "template":
-            template = args.get("template") or {}
-            if not template.get("name") or not (template.get("language") or {}).get("code"):
-                raise _param("The parameter template['name'] and template['language']['code'] are required.")
-        if to in self._closed_windows and kind != "template":
-            raise GraphError(
-                131047,
-                "(#131047) Re-engagement message",
-                error_data={
-                    "messaging_product": "whatsapp",
-                    "details": "Message failed to send because more than 24 hours have passed since the "
-                    "customer last replied to this number.",
-                },
-            )
-        return {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to}],
-            "messages": [{"id": self._new_id("wamid.HBgFake")}],
-        }
-
-    def _comment_reply(self, api: Api, object_id: str, args: dict[str, Any]) -> dict[str, Any]:
-        if not str(args.get("message") or "").strip() and "attachment_url" not in args:
-            raise _param("Missing message or attachment")
-        if api == "comments":
-            post = object_id.split("_")[0]
-            return {"id": f"{post}_{self._new_id('')}"}
-        return {"id": self._new_id("18")}

@@ -1,4 +1,6 @@
-"""The shared runtime on the real broker and PostgreSQL: inbox, outbox relay, dead letters."""
+"""The shared runtime on the real broker and PostgreSQL: inbox, outbox relay, dead letters.
+
+A batch handler's poison and transient failures, without a broker: test_runtime_batches."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from pathlib import Path
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import Column, MetaData, String, Table, Uuid, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_runtime.consumer import Batch, ConsumerLoop, process_batch
-from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory, create_engine, messaging_metadata
+from socialdesk_runtime.consumer import ConsumerLoop
+from socialdesk_runtime.db import UnitOfWorkFactory
 from socialdesk_runtime.embedded import EmbeddedKafka
 from socialdesk_runtime.kafka import make_consumer, make_producer
 from socialdesk_runtime.metrics import RuntimeMetrics
@@ -25,52 +27,25 @@ from socialdesk_runtime.outbox import OutboxRelay
 from socialdesk_runtime.service import Runtime, ServiceParts, ServiceSpec
 from socialdesk_runtime.service import _main as run_until_started
 from socialdesk_runtime.settings import ServiceSettings
-from socialdesk_runtime.tests.events import consumer_records, received
+from socialdesk_runtime.tests.events import received
 from socialdesk_schemas import (
     TOPICS,
     MessageClassified,
     MessageReceived,
     SlaBreached,
-    TicketAssigned,
     dead_letter_topic,
     encode_event,
 )
+from tests.integration.runtime_helpers import CONNECTIONS_RETURNED, consumed, record, runtime_engine, seen
 from tests.support import TEST_CONFIG, config_for_tests
 
-pytestmark = pytest.mark.integration
-
-_meta = MetaData()
-seen = Table("seen", _meta, Column("event_id", Uuid, primary_key=True), Column("text", String(200)))
+pytestmark = [pytest.mark.integration, *CONNECTIONS_RETURNED]
 
 
 @pytest.fixture
 async def engine(fresh_db: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(fresh_db, pool_size=5)
-    async with eng.begin() as conn:
-        await conn.run_sync(messaging_metadata.create_all)
-        await conn.run_sync(_meta.create_all)
-    yield eng
-    await eng.dispose()
-
-
-async def record(event: MessageReceived, uow: UnitOfWork) -> None:
-    """A handler: remembers the event, emits a follow-up, and chokes on poison."""
-    if event.text == "poison":
-        raise ValueError("this event cannot be handled")
-    await uow.conn.execute(seen.insert().values(event_id=event.event_id, text=event.text))
-    uow.emit(
-        event.caused(
-            TicketAssigned,
-            producer="assigner",
-            occurred_at=event.occurred_at,
-            brand="ourbus",
-            platform="x",
-            agent_id="a",
-            agent_level="L1",
-            priority="low",
-            received_at=event.received_at,
-        )
-    )
+    async with runtime_engine(fresh_db) as eng:
+        yield eng
 
 
 async def produce(kafka: EmbeddedKafka, topic: str, items: list[tuple[str, bytes]]) -> None:
@@ -151,10 +126,6 @@ def total_consumed(metrics: RuntimeMetrics) -> float:
         for sample in m.samples
         if sample.name.endswith("_total")
     )
-
-
-def consumed(metrics: RuntimeMetrics, outcome: str) -> float:
-    return metrics.events_consumed.labels(outcome=outcome)._value.get()
 
 
 async def test_duplicates_change_nothing_and_poison_goes_to_dead_letters(
@@ -257,9 +228,13 @@ async def test_relay_publishes_in_order_and_keeps_rows_it_could_not_publish(
 
     producer = make_producer(kafka.bootstrap_servers, client_id="t")
     await producer.start()
+    relay = OutboxRelay(engine, producer, metrics)
     try:
-        assert await OutboxRelay(engine, producer, metrics).publish_pending() == 20
+        assert await relay.publish_pending() == 20
     finally:
+        # A relay driven by hand keeps its lock connection between batches (run() lets it
+        # go when it stops): give it back before the relay is dropped.
+        await relay._release_lock()
         await producer.stop()
     async with engine.connect() as conn:
         pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
@@ -281,89 +256,6 @@ def _json_or_none(value: bytes) -> dict[str, object] | None:
     except orjson.JSONDecodeError:
         return None  # another test's deliberately malformed record
     return data if isinstance(data, dict) else None
-
-
-# --- process_batch without a broker: a batch handler's poison, transient failures ------------
-
-
-async def record_all(events: list[MessageReceived], uow: UnitOfWork) -> None:
-    """A batch handler: one statement for the whole run, as the services' batch handlers do."""
-    for event in events:
-        if event.text == "poison":
-            # Not a network error: poison, even though it is an OSError (see errors.py).
-            raise FileNotFoundError(2, "No such file or directory", "/templates/poison.txt")
-        if event.text == "network":
-            raise ConnectionResetError(104, "Connection reset by peer")
-    await uow.conn.execute(seen.insert(), [{"event_id": e.event_id, "text": e.text} for e in events])
-
-
-async def _batch(
-    engine: AsyncEngine, events: list[MessageReceived], metrics: RuntimeMetrics
-) -> dict[str, int]:
-    return await process_batch(
-        consumer_records([encode_event(e) for e in events]),
-        service="classifier",
-        handlers={MessageReceived: Batch(record_all)},
-        uow_factory=UnitOfWorkFactory(engine),
-        clock=FakeClock(),
-        metrics=metrics,
-    )
-
-
-async def test_batch_handler_poison_is_isolated_and_the_partition_moves_on(engine: AsyncEngine) -> None:
-    metrics = RuntimeMetrics.create("batchpoison")
-    events = [received(text=t) for t in ("b0", "b1", "poison", "b3", "b4")]
-
-    counts = await _batch(engine, events, metrics)  # returns: the loop commits the offsets
-
-    assert counts == {"duplicate": 0, "processed": 4, "deadlettered": 1}
-    async with engine.connect() as conn:
-        stored = sorted(r.text for r in await conn.execute(select(seen.c.text)))
-        outbox = (await conn.execute(text("SELECT topic, value FROM outbox ORDER BY id"))).all()
-    assert stored == ["b0", "b1", "b3", "b4"], "the rest of the batch was processed and committed"
-    dead = [orjson.loads(r.value) for r in outbox if r.topic == dead_letter_topic("classifier").name]
-    assert [d["reason"] for d in dead] == ["handler"]
-    assert "FileNotFoundError" in dead[0]["error"]
-    assert orjson.loads(dead[0]["payload"])["event_id"] == str(events[2].event_id)
-    assert metrics.deadletter_events.labels(reason="handler")._value.get() == 1
-
-    # Redelivered (no offset commit yet, a rebalance): nothing runs twice, poison included.
-    assert await _batch(engine, events, metrics) == {"duplicate": 5, "processed": 0, "deadlettered": 0}
-
-
-async def test_transient_failure_of_a_batch_commits_nothing_and_is_retried(engine: AsyncEngine) -> None:
-    events = [received(text="t0"), received(text="network"), received(text="t2")]
-
-    with pytest.raises(ConnectionResetError):
-        await _batch(engine, events, RuntimeMetrics.create("batchtransient"))
-
-    async with engine.connect() as conn:
-        assert (await conn.execute(text("SELECT count(*) FROM seen"))).scalar_one() == 0
-        assert (await conn.execute(text("SELECT count(*) FROM inbox"))).scalar_one() == 0, (
-            "retry sees them new"
-        )
-        assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0, (
-            "nothing dead-lettered"
-        )
-
-
-async def test_unknown_event_type_is_counted_and_logged_with_its_type(
-    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
-) -> None:
-    metrics = RuntimeMetrics.create("unknowntype")
-    future = orjson.dumps({"event_type": "TicketTeleported", "event_id": str(uuid.uuid4())})
-    with caplog.at_level(logging.DEBUG, logger="socialdesk_runtime.consumer"):
-        counts = await process_batch(
-            consumer_records([future]),
-            service="classifier",
-            handlers={MessageReceived: record},
-            uow_factory=UnitOfWorkFactory(engine),
-            clock=FakeClock(),
-            metrics=metrics,
-        )
-    assert counts["ignored_unknown_type"] == 1
-    assert consumed(metrics, "ignored_unknown_type") == 1
-    assert any("'TicketTeleported'" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
 
 
 # --- run_service refuses a service that would write another service's topic ----------------

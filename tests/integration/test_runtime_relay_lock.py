@@ -20,8 +20,9 @@ from socialdesk_runtime.kafka import make_producer
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.outbox import OutboxRelay
 from socialdesk_runtime.tests.events import received
+from tests.integration.runtime_helpers import CONNECTIONS_RETURNED
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, *CONNECTIONS_RETURNED]
 
 
 @pytest.fixture
@@ -56,9 +57,9 @@ async def test_a_relay_that_lost_its_lock_connection_publishes_nothing_until_it_
 ) -> None:
     producer = make_producer(kafka.bootstrap_servers, client_id="lock-test")
     await producer.start()
+    first = OutboxRelay(engine, producer, RuntimeMetrics.create(f"a{uuid.uuid4().hex[:6]}"))
+    second = OutboxRelay(engine, producer, RuntimeMetrics.create(f"b{uuid.uuid4().hex[:6]}"))
     try:
-        first = OutboxRelay(engine, producer, RuntimeMetrics.create(f"a{uuid.uuid4().hex[:6]}"))
-        second = OutboxRelay(engine, producer, RuntimeMetrics.create(f"b{uuid.uuid4().hex[:6]}"))
         assert await first.publish_pending() == 0
         assert first.holds_lock
         assert await second.publish_pending() == 0
@@ -83,4 +84,7 @@ async def test_a_relay_that_lost_its_lock_connection_publishes_nothing_until_it_
         assert await second.publish_pending() == 10
         assert await _pending(engine) == 0
     finally:
+        # Relays driven by hand keep their lock connection (run() lets it go when it stops).
+        for relay in (first, second):
+            await relay._release_lock()
         await producer.stop()

@@ -14,9 +14,10 @@ from socialdesk_ingest.bootstrap import SPEC
 from socialdesk_runtime.db import inbox_table, outbox_table
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.outbox import OutboxRelay
+from tests.integration.runtime_helpers import CONNECTIONS_RETURNED
 from tests.support import service_store
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, *CONNECTIONS_RETURNED]
 
 DAY = timedelta(days=1)
 
