@@ -108,41 +108,50 @@ class OutboxRelay:
         return self._lock_conn is not None
 
     async def run(self) -> None:
-        """Run until :meth:`stop`; then publish what is left and return."""
-        while not self._control.stopping:
-            try:
-                if not await self._hold_lock():
-                    await self._sleep(self._poll_seconds * 4)
-                    continue
-                published = await self.publish_pending()
-                await self._prune_if_due()
-                if published < self._batch_size:
-                    await self._sleep(self._poll_seconds)
-            except Exception as exc:
-                self._next_check = 0.0  # whatever went wrong, look at the broker before sending again
-                if isinstance(exc, TopicUnavailable):
-                    self.held += 1
-                    log.warning("outbox relay holds: %s", exc)
-                elif not is_transient(exc):
-                    log.exception("outbox relay failed; retrying")
-                else:
-                    log.warning("outbox relay: %s; retrying", exc)
-                await self._release_lock()
-                await self._sleep(1.0)
-        # Drain: a clean shutdown leaves nothing committed-but-unpublished behind.
+        """Run until :meth:`stop`; then publish what is left and return. Cancelled or not, the
+        lock connection is given back on the way out (:meth:`close`)."""
         try:
-            if await self._hold_lock():
-                while await self.publish_pending() > 0:
-                    pass
-                if self._lock_conn is not None and self._ledger is not None:
-                    await self._save_ledger(self._lock_conn, self._ledger, force=True)
-                    await self._lock_conn.commit()
-        except Exception:
-            log.exception("outbox relay: final drain failed; rows stay for the next start")
+            while not self._control.stopping:
+                try:
+                    if not await self._hold_lock():
+                        await self._sleep(self._poll_seconds * 4)
+                        continue
+                    published = await self.publish_pending()
+                    await self._prune_if_due()
+                    if published < self._batch_size:
+                        await self._sleep(self._poll_seconds)
+                except Exception as exc:
+                    self._next_check = 0.0  # whatever went wrong, look at the broker before sending again
+                    if isinstance(exc, TopicUnavailable):
+                        self.held += 1
+                        log.warning("outbox relay holds: %s", exc)
+                    elif not is_transient(exc):
+                        log.exception("outbox relay failed; retrying")
+                    else:
+                        log.warning("outbox relay: %s; retrying", exc)
+                    await self._release_lock()
+                    await self._sleep(1.0)
+            # Drain: a clean shutdown leaves nothing committed-but-unpublished behind.
+            try:
+                if await self._hold_lock():
+                    while await self.publish_pending() > 0:
+                        pass
+                    if self._lock_conn is not None and self._ledger is not None:
+                        await self._save_ledger(self._lock_conn, self._ledger, force=True)
+                        await self._lock_conn.commit()
+            except Exception:
+                log.exception("outbox relay: final drain failed; rows stay for the next start")
         finally:
-            await self._release_lock()
-            if self._watch is not None:
-                await self._watch.close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Give back the lock (another replica may take over) and stop watching the broker.
+
+        :meth:`run` does it on its way out; a caller driving :meth:`publish_pending` by hand
+        calls it when done, or the lock's connection stays checked out of the pool."""
+        await self._release_lock()
+        if self._watch is not None:
+            await self._watch.close()
 
     def stop(self) -> None:
         self._control.stop()

@@ -234,7 +234,7 @@ async def test_relay_publishes_in_order_and_keeps_rows_it_could_not_publish(
     finally:
         # A relay driven by hand keeps its lock connection between batches (run() lets it
         # go when it stops): give it back before the relay is dropped.
-        await relay._release_lock()
+        await relay.close()
         await producer.stop()
     async with engine.connect() as conn:
         pending = "SELECT count(*) FROM outbox WHERE published_at IS NULL"

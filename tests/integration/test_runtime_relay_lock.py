@@ -7,6 +7,8 @@ relays interleave (and double) a ticket's events.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -86,5 +88,33 @@ async def test_a_relay_that_lost_its_lock_connection_publishes_nothing_until_it_
     finally:
         # Relays driven by hand keep their lock connection (run() lets it go when it stops).
         for relay in (first, second):
-            await relay._release_lock()
+            await relay.close()
+        await producer.stop()
+
+
+async def test_a_relay_cancelled_while_it_runs_gives_its_lock_back(
+    kafka: EmbeddedKafka, engine: AsyncEngine
+) -> None:
+    producer = make_producer(kafka.bootstrap_servers, client_id="lock-cancel-test")
+    await producer.start()
+    first = OutboxRelay(
+        engine, producer, RuntimeMetrics.create(f"c{uuid.uuid4().hex[:6]}"), poll_seconds=0.05
+    )
+    second = OutboxRelay(engine, producer, RuntimeMetrics.create(f"d{uuid.uuid4().hex[:6]}"))
+    task = asyncio.create_task(first.run())
+    try:
+        for _ in range(100):
+            if first.holds_lock:
+                break
+            await asyncio.sleep(0.05)
+        assert first.holds_lock
+        task.cancel()  # not stop(): a shutdown past its grace period
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert not first.holds_lock
+        assert await second.publish_pending() == 0
+        assert second.holds_lock, "the cancelled relay's lock was given back at once"
+    finally:
+        task.cancel()
+        await second.close()
         await producer.stop()

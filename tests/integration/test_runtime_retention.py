@@ -58,7 +58,7 @@ async def test_old_outbox_rows_and_inbox_ids_are_pruned_and_recent_or_pending_on
             assert await relay.prune(now) == (2, 3)
             assert await relay.prune(now) == (0, 0), "nothing more is old enough"
         finally:
-            await relay._release_lock()
+            await relay.close()
         async with engine.connect() as conn:
             kept = (await conn.execute(select(inbox_table.c.event_id))).scalars().all()
             assert not set(kept) & set(old_ids) and len(kept) == 1
