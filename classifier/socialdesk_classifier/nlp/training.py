@@ -120,6 +120,10 @@ DEVELOPMENT_FILES = (
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
+    # session 15 (mid-January, late June): written at the session's start from session 14's
+    # brief, scored on its start commit (aa8f7e2) and at its end; never read
+    "eval_sealed24.jsonl",
+    "eval_sealed25.jsonl",
     # session 14 (early March, early October): written at the session's start from session
     # 13's brief, scored on its start commit (2e105f6) and at its end; never read
     "eval_sealed22.jsonl",
