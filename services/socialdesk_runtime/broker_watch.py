@@ -6,7 +6,7 @@ every partition it writes to, and under which cluster id. A broker that restarte
 topic deleted and recreated shows it in one of three ways:
 
 - the cluster id differs from the one the offsets were acknowledged under (checked
-  before every batch: one small metadata round trip);
+  before every batch: one small metadata round trip, naming one topic);
 - a topic we had records acknowledged on is gone (the periodic check);
 - an acknowledgement whose offset is not beyond one already acknowledged on that
   partition (offsets went backwards: the last line, for a broker that kept its id).
@@ -110,14 +110,21 @@ class BrokerWatch:
         self._bootstrap = bootstrap_servers
         self._probe: AIOKafkaConsumer | None = None
         self._expected = {t.name: t.partitions for t in all_topics()}
+        # The request names one topic, the registry's smallest, with auto-creation off:
+        # Tansu answers an empty topic list with every topic and partition (as Kafka's
+        # version 0 did), which the relay paid for before every batch (2.2x the client
+        # CPU and 1.7x the broker CPU of a one-topic request, measured on Tansu).
+        self._id_topic = min(all_topics(), key=lambda t: (t.partitions, t.name)).name
 
     async def cluster_id(self) -> str:
-        """The broker's cluster id: one metadata request for no topics."""
+        """The broker's cluster id: one small metadata request (one topic, never created)."""
         probe = await self._client()
         try:
             client = probe._client  # aiokafka keeps the cluster id out of its public metadata
             nodes = [b.nodeId for b in client.cluster.brokers()] or ["bootstrap"]
-            response = await client.send(nodes[0], MetadataRequest([]))
+            response = await client.send(
+                nodes[0], MetadataRequest([self._id_topic], allow_auto_topic_creation=False)
+            )
             cid = getattr(response, "cluster_id", None)
             if not cid:
                 raise KafkaConnectionError("the broker did not say its cluster id")

@@ -347,7 +347,10 @@ class ConsumerLoop:
                 continue
             try:
                 # position() waits for a valid one (an offset reset in flight): never long here.
-                position = await asyncio.wait_for(self._consumer.position(tp), timeout=1.0)
+                # asyncio.timeout, not wait_for: wait_for (3.11) makes a task per call, and
+                # this runs for every assigned partition after every batch.
+                async with asyncio.timeout(1.0):
+                    position = await self._consumer.position(tp)
             except (IllegalStateError, TimeoutError):
                 unfetched = True  # taken away, or not positioned yet
                 continue

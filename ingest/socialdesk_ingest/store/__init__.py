@@ -11,7 +11,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -77,6 +78,41 @@ _INSERT_RAW_ARRAYS = (
     " FROM unnest($1::varchar[], $2::bytea[]) WITH ORDINALITY AS d(source, body, n)"
     " ORDER BY d.n RETURNING id"
 )
+
+
+def _keys_table(name: str, *columns: str) -> Any:
+    """(brand, platform, x) keys as a table of text arrays (``unnest``) to join: one
+    statement text whatever the number of keys, and a join PostgreSQL answers with a
+    lookup of the unique index per key (or, before its first ANALYZE, one hash join). A
+    row-value ``IN`` list of N keys is a new statement for every N, filtered by an OR of
+    N conjunctions per row: O(rows x N) while the table's statistics are young."""
+    arrays = [bindparam(f"{name}_{c}", type_=ARRAY(String)) for c in columns]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+
+
+_WANTED_CONVERSATIONS = _keys_table("wanted_conversations", "brand", "platform", "thread_key")
+_LOCK_CONVERSATIONS = (
+    select(conversations)
+    .join(
+        _WANTED_CONVERSATIONS,
+        and_(
+            conversations.c.brand == _WANTED_CONVERSATIONS.c.brand,
+            conversations.c.platform == _WANTED_CONVERSATIONS.c.platform,
+            conversations.c.thread_key == _WANTED_CONVERSATIONS.c.thread_key,
+        ),
+    )
+    .order_by(conversations.c.id)
+    .with_for_update(of=conversations)
+)
+
+
+def _key_arrays(
+    name: str, columns: tuple[str, str, str], keys: Collection[tuple[str, str, str]]
+) -> dict[str, list[str]]:
+    """The parameters of a :func:`_keys_table`: one list per column (keys given once each)."""
+    unique = list(dict.fromkeys(keys))
+    return {f"{name}_{c}": [k[i] for k in unique] for i, c in enumerate(columns)}
+
 
 _INSERT_MESSAGES = (
     pg_insert(messages).on_conflict_do_nothing(constraint="messages_platform_id_key").returning(messages.c.id)
@@ -152,14 +188,8 @@ class IngestStore:
         the messages of one thread serialise here.
         """
         rows = await self._uow.conn.execute(
-            select(conversations)
-            .where(
-                tuple_(conversations.c.brand, conversations.c.platform, conversations.c.thread_key).in_(
-                    list(keys)
-                )
-            )
-            .order_by(conversations.c.id)
-            .with_for_update()
+            _LOCK_CONVERSATIONS,
+            _key_arrays("wanted_conversations", ("brand", "platform", "thread_key"), keys),
         )
         out: dict[ConversationKey, Conversation] = {}
         for r in rows:
