@@ -72,10 +72,7 @@ def test_a_trip_still_in_trouble_told_in_german_or_french_is_under_time_pressure
         "@OurBus オールバニ行きのバスが時間より早く出発してしまいました。まだ乗り場にいます。",
     ],
 )
-def test_riders_refused_or_left_at_the_stop_now_are_still_stranded(
-    classify: Classify, text: str
-) -> None:
+def test_riders_refused_or_left_at_the_stop_now_are_still_stranded(classify: Classify, text: str) -> None:
     decision = classify(text)
     assert decision.category in ("complaint", "query"), decision.reasons
     assert decision.priority == "critical", decision.reasons
-
