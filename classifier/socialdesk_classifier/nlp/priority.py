@@ -150,7 +150,7 @@ def decide_priority(
         and "past_trip" not in cues
         and not pf.after_the_fact(analysis)
         and not (incident & kinds.on_board_now and pf.told_in_past(analysis))
-        and not (category == "complaint" and _over_today(analysis))
+        and not (category == "complaint" and pf.over_by_now(analysis))
     ):
         # The factors above read a trip in trouble from patterns; riders tell it in more ways
         # ("the heater is stuck on full blast", "which gate is it??") than patterns carry.
@@ -204,12 +204,6 @@ def decide_priority(
         max(0.5, 1.0 - medium),
         ("a general information question: no time pressure, no booking of the asker's own",),
     )
-
-
-def _over_today(analysis: Analysis) -> bool:
-    """The post dates its trip today and tells it as over (see :func:`pf.over_by_now`)."""
-    hit = analysis.cues.get("active_trip")
-    return hit is not None and pf.over_by_now(analysis, hit.snippet)
 
 
 def _stranding(analysis: Analysis, incident: frozenset[str], kinds: PriorityKinds) -> frozenset[str]:

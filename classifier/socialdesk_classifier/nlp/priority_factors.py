@@ -183,11 +183,14 @@ _STILL_GOING = re.compile(
 _DAY_WORDS = TODAY | {"tonight", "esta noche"}
 
 
-def over_by_now(analysis: Analysis, snippet: str) -> bool:
-    """Only a day word ("today", "heute") puts the trip in the present, and the post tells it
-    in the past tense with nothing still going on: the trip is over (a past trip: medium)."""
+def over_by_now(analysis: Analysis) -> bool:
+    """Only a day word ("today", "heute") puts the trip in the present (the active-trip cue's
+    first match), and the post tells it in the past tense with nothing still going on: the
+    trip is over (a past trip: medium)."""
+    hit = analysis.cues.get("active_trip")
     return (
-        snippet.lower() in _DAY_WORDS
+        hit is not None
+        and hit.snippet.lower() in _DAY_WORDS
         and told_in_past(analysis)
         and _STILL_GOING.search(analysis.clean.text) is None
         and "stranded_now" not in analysis.cues
@@ -222,10 +225,9 @@ def time_pressure(analysis: Analysis, category: str) -> TimePressure | None:
     if category == "request" and "topic_refund" in cues and not at_pickup_now(analysis):
         return None  # the money back for today's failed trip: an ordinary request (medium)
     if "active_trip" in cues:
-        snippet = cues["active_trip"].snippet
-        if category == "complaint" and over_by_now(analysis, snippet):
+        if category == "complaint" and over_by_now(analysis):
             return None  # "today's bus had no wifi": a trip of today's, told once it was over
-        return TimePressure("now", snippet)
+        return TimePressure("now", cues["active_trip"].snippet)
     if "same_day" not in cues:
         return None
     if category == "query" or (category == "request" and _DONE_EARLIER.search(analysis.clean.text) is None):
