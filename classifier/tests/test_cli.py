@@ -62,3 +62,27 @@ def test_classify_file_with_bad_lines(tmp_path: Path) -> None:
 
 def test_unreadable_input_exits_non_zero(tmp_path: Path) -> None:
     assert main(["classify", str(tmp_path / "missing.jsonl"), str(tmp_path / "o.jsonl")]) != 0
+
+
+def test_created_at_as_epoch_seconds_or_milliseconds(tmp_path: Path) -> None:
+    """Platforms send epoch numbers (Meta's seconds, WhatsApp's strings, X's ms): all one time."""
+    base = {"brand": "ourbus", "platform": "x", "kind": "mention", "author_followers": 5}
+    text = "the 3pm bus from Ithaca to NYC never came, 30 of us waiting at the stop"
+    lines = [
+        {**base, "id": "iso", "text": text, "created_at": "2028-06-21T14:03:11Z"},
+        {**base, "id": "s", "text": text, "created_at": 1845208991},
+        {**base, "id": "ms", "text": text, "created_at": 1845208991000},
+        {**base, "id": "str", "text": text, "created_at": "1845208991"},
+        {**base, "id": "bad", "text": text, "created_at": 1e30},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["classify", str(src), str(out)]) == 0
+    records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert "out of range" in records["bad"]["error"]
+    # One stream, one time: the four reports of one no-show land in one incident.
+    assert len({records[k]["group"] for k in ("iso", "s", "ms", "str")}) == 1
+    summary = records["str"]["group_summary"]
+    assert summary["size"] == 4
+    assert summary["first_seen"] == summary["last_seen"]  # the same instant, four spellings

@@ -28,6 +28,17 @@ CATEGORY_QUEUE: dict[str, Queue] = {
 }
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: An epoch number above this is in milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
+_EPOCH_MS_FROM = 1e11
+
+
+def _from_epoch(value: float) -> datetime:
+    """An epoch time in seconds or milliseconds (as platforms send them) as an aware datetime."""
+    seconds = value / 1000 if abs(value) >= _EPOCH_MS_FROM else value
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"created_at is out of range: {value!r}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +46,8 @@ class Post:
     """One social-media message as the classifier sees it.
 
     ``created_at`` drives grouping and trend/spike windows (time is injected, never read from
-    the wall clock); a naive datetime is taken as UTC.
+    the wall clock); a naive datetime is taken as UTC. The ``make classify`` input may give it
+    as ISO-8601 text or as an epoch number in seconds or milliseconds.
     """
 
     id: str
@@ -59,6 +71,8 @@ class Post:
             when = default_time or _EPOCH
         elif isinstance(created, datetime):
             when = created
+        elif (isinstance(created, int | float) and not isinstance(created, bool)) or (isinstance(created, str) and created.strip().isdigit()):
+            when = _from_epoch(float(created))
         else:
             try:
                 when = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
