@@ -124,3 +124,38 @@ def test_what_if_my_rally_is_cancelled_is_the_rally_faq(clf: Classifier) -> None
         _post("how does a rally tip if mine said TIPPED and still got cancelled?", brand="rally")
     )
     assert mine.auto_reply is None, mine.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (
+            "Can my dog ride with me? He's a 35 kg lab, any chance of an exception if he stays at my feet?",
+            "can i bring my cat in a carrier?",
+        ),
+        (
+            "Are there power outlets on the bus? I need to plug in my CPAP machine for the overnight trip.",
+            "Is there wifi and power outlets on the bus?",
+        ),
+        (
+            "¿Hay enchufes en el bus? Llevo un concentrador de oxígeno y necesito cargarlo durante el viaje.",
+            "Is there wifi and power outlets on the bus?",
+        ),
+        (
+            "Wie viele Gepäckstücke darf ich mitnehmen? Wegen meines Rollstuhls brauche ich eine Ausnahme.",
+            "how many bags can I bring?",
+        ),
+        (
+            "バスに電源はありますか？酸素の機械を使うので充電が必要です。",
+            "Is there wifi and power outlets on the bus?",
+        ),
+    ],
+)
+def test_an_exception_or_a_medical_need_goes_to_a_person(clf: Classifier, text: str, plain: str) -> None:
+    """Session 16: the saved policy answer does not settle an exception, oxygen or a wheelchair
+    (rule written after reading two errors of probe set ar16a; ar16b stayed unread). The plain
+    question still gets its saved answer."""
+    d = clf.classify(_post(text))
+    assert d.auto_reply is None
+    assert any("exception or a medical or accessibility need" in r for r in d.reasons), d.reasons
+    assert clf.classify(_post(plain)).auto_reply is not None

@@ -8,6 +8,7 @@ template's question it answers better all come from ``data/templates.yaml``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,28 @@ _NO_AUTO_REPLY_CUES = (
 )
 #: Share of upper-case letters from which a post reads as shouting (no saved answer).
 _SHOUTING = 0.5
+
+#: An exception to a policy ("is an exception possible for my 30 kg dog?"), or a medical or
+#: accessibility need (oxygen, a wheelchair, a doctor's note): the saved policy answer does
+#: not settle it, a person does. Read here, not as a lexicon cue, so the model's features
+#: (and every other decision) stay as they are.
+_EXCEPTION_OR_NEED = re.compile(
+    r"\b(exceptions?|special (permission|arrangement|accommodation|case)s?|"
+    r"oxygen|cpap|bipap|nebuli[sz]er|ventilator|dialysis|insulin|wheelchair|mobility scooter|"
+    r"medical (device|equipment|condition|need|reasons?)|doctor'?s (note|letter|orders?)|"
+    r"excepci[oó]n(es)?|permiso especial|caso especial|ox[ií]geno|silla de ruedas|insulina|"
+    r"di[aá]lisis|receta m[eé]dica|certificado m[eé]dico|mi m[eé]dico|"
+    r"exce[cç][aã]o|exce[cç][oõ]es|permiss[aã]o especial|oxig[eê]nio|cadeira de rodas|di[aá]lise|"
+    r"atestado m[eé]dico|meu m[eé]dico|"
+    r"autorisation sp[eé]ciale|cas particulier|oxyg[eè]ne|fauteuil roulant|insuline|dialyse|"
+    r"certificat m[eé]dical|mon m[eé]decin|"
+    r"ausnahme\w*|sondergenehmigung|sonderfall|sauerstoff\w*|rollstuhl\w*|ärztlich\w*|attest|"
+    r"mein arzt|meine ärztin|"
+    r"pengecualian|izin khusus|kasus khusus|oksigen|kursi roda|dokter|medis|cuci darah)\b|"
+    r"例外|破例|特殊情况|特批|通融|制氧机|氧气|轮椅|医生说|医嘱|胰岛素|透析|特別に|特例|酸素|車椅子|車いす|"
+    r"医師|医者|インスリン",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +183,8 @@ class AutoReplier:
             why_not = "negative tone"
         elif analysis.clean.caps_ratio >= _SHOUTING:
             why_not = "shouting (caps)"
+        elif (need := _EXCEPTION_OR_NEED.search(analysis.clean.text)) is not None:
+            why_not = f"asks for an exception or a medical or accessibility need ('{need.group(0)}')"
         elif cat_conf < 0.5:
             # A saved answer sent to a post that is not really a question is worse than none.
             why_not = f"unsure it is a {category} (p={cat_conf:.2f})"

@@ -71,7 +71,9 @@ class Post:
             when = default_time or _EPOCH
         elif isinstance(created, datetime):
             when = created
-        elif (isinstance(created, int | float) and not isinstance(created, bool)) or (isinstance(created, str) and created.strip().isdigit()):
+        elif (isinstance(created, int | float) and not isinstance(created, bool)) or (
+            isinstance(created, str) and created.strip().isdigit()
+        ):
             when = _from_epoch(float(created))
         else:
             try:
