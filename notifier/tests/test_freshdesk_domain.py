@@ -12,6 +12,7 @@ from socialdesk_notifier.freshdesk.domain.inbound import (
     inbound_key,
     is_our_status,
     is_our_text,
+    is_reopening,
     is_resolution,
     parse_webhook,
     plain_text,
@@ -26,9 +27,10 @@ from socialdesk_notifier.freshdesk.domain.ops import (
 )
 from socialdesk_notifier.freshdesk.domain.outcomes import Answer, Done, Failed, Paused, Retry, decide
 from socialdesk_notifier.freshdesk.domain.pacing import RateBudget
-from socialdesk_notifier.freshdesk.domain.plans import plans_for_priority_raised
+from socialdesk_notifier.freshdesk.domain.plans import plans_for_priority_raised, plans_for_reopened
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config.freshdesk import FreshdeskBrand
+from socialdesk_schemas.desk import TicketReopened
 from tests.support import priority_raised
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -206,3 +208,39 @@ def test_our_own_changes_are_recognised() -> None:
     assert not is_our_status(resolved, mirror(state="open"))
     note = parse_webhook({"ticket_id": 1, "event": "reply", "body": "<p>Sorry!</p>"})
     assert is_our_text(note, ["<p>Sorry!</p>"]) and not is_our_text(note, ["<p>Other</p>"])
+
+
+def test_open_or_pending_on_a_ticket_resolved_here_is_a_reopen_and_our_own_reopen_is_not() -> None:
+    opened = parse_webhook({"ticket_id": 1, "event": "status", "status": "Open"})
+    pending = parse_webhook({"ticket_id": 1, "event": "status", "status": "Pending"})
+    assert is_reopening(opened, mirror(state="resolved")) and is_reopening(pending, mirror(state="resolved"))
+    # socialdesk reopened it (the customer wrote): the mirror is open before our status update.
+    assert not is_reopening(opened, mirror(state="open", fd_status=4))
+    assert not is_reopening(parse_webhook({"ticket_id": 1, "event": "status", "status": "Closed"}), mirror())
+    assert not is_resolution(opened)
+
+
+def _reopened(reason: str = "customer_wrote") -> TicketReopened:
+    return TicketReopened(
+        producer="assigner",
+        occurred_at=NOW,
+        ticket_id=uuid.UUID(int=5),
+        correlation_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        priority="high",
+        agent_id="ob-ana",
+        reopened_at=NOW,
+        reason=reason,  # type: ignore[arg-type]  # test data
+    )
+
+
+def test_a_reopen_here_opens_the_freshdesk_ticket_with_why_unless_it_was_reopened_there() -> None:
+    note, update = plans_for_reopened(_reopened(), mirror(state="resolved", fd_status=4))
+    assert update.kind == "update" and update.payload == {"status": 2}
+    assert note.payload["private"] and "the customer wrote again" in note.payload["body"]
+    by_agent = plans_for_reopened(_reopened("agent"), mirror(state="resolved", fd_status=4))
+    assert "by ob-ana" in by_agent[0].payload["body"]
+    # Set Open in Freshdesk first (the webhook marked the mirror open, status 2): nothing owed.
+    assert plans_for_reopened(_reopened("agent"), mirror(state="open", fd_status=2)) == []
+    assert plans_for_reopened(_reopened(), None) == []

@@ -112,6 +112,35 @@ class HelpdeskTicketResolved(Event):
     resolved_at: AwareDatetime
 
 
+class HelpdeskNoteReceived(Event):
+    """An agent wrote a private note on the ticket in the helpdesk: the desk shows it as an
+    internal note (never sent to the customer). The connector does not note it back."""
+
+    event_type: Literal["HelpdeskNoteReceived"] = "HelpdeskNoteReceived"
+    brand: str
+    helpdesk: Literal["freshdesk"] = "freshdesk"
+    helpdesk_ticket_id: str
+    note_id: uuid.UUID
+    """Stable per helpdesk note: the ``InternalNoteAdded`` the assigner makes of it carries it."""
+    agent_id: str | None
+    helpdesk_agent: str | None = None
+    text: str = Field(min_length=1)
+    added_at: AwareDatetime
+
+
+class HelpdeskTicketReopened(Event):
+    """An agent set a ticket resolved or closed here back to Open or Pending in the helpdesk:
+    the assigner reopens it as a desk reopen would (its clocks re-arm)."""
+
+    event_type: Literal["HelpdeskTicketReopened"] = "HelpdeskTicketReopened"
+    brand: str
+    helpdesk: Literal["freshdesk"] = "freshdesk"
+    helpdesk_ticket_id: str
+    agent_id: str | None
+    helpdesk_agent: str | None = None
+    reopened_at: AwareDatetime
+
+
 class HelpdeskConnectorHealthChanged(Event):
     """A brand's helpdesk connector stopped (a wrong API key, a deleted group) or works
     again (issue 13). Keyed by a stable id per brand and helpdesk, not a ticket's."""
@@ -135,6 +164,8 @@ DELIVERIES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     HelpdeskReplyReceived,
     HelpdeskTicketResolved,
     HelpdeskConnectorHealthChanged,
+    HelpdeskNoteReceived,
+    HelpdeskTicketReopened,
 )
 
 __all__ = [
@@ -143,7 +174,9 @@ __all__ = [
     "DeliverySucceeded",
     "EscalationAcknowledged",
     "HelpdeskConnectorHealthChanged",
+    "HelpdeskNoteReceived",
     "HelpdeskReplyReceived",
+    "HelpdeskTicketReopened",
     "HelpdeskTicketResolved",
     "OwnershipRequested",
     "ReplyStatusChanged",

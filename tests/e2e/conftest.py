@@ -15,6 +15,7 @@ import pytest
 from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
+from tests.e2e.freshdesk_stack import FdStack, started_fd_stack
 from tests.fakes.slack import FakeSlack
 from tests.support import TEST_CONFIG, TEST_ENV
 
@@ -100,3 +101,10 @@ def intake(stack: Stack) -> Iterator[httpx.Client]:
 def desk(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.url("assigner", ""), timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="package")
+def fd_stack(postgres: EmbeddedPostgres) -> Iterator[FdStack]:
+    """The Freshdesk stack (tests/e2e/freshdesk_stack.py), shared by the Freshdesk modules."""
+    with started_fd_stack(postgres) as stack:
+        yield stack

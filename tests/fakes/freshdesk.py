@@ -9,10 +9,10 @@ requests count too), a separate ticket-create cap, and 429 with ``Retry-After``.
 window is 60 s at Freshdesk; tests shorten it.
 
 Agents' actions the test triggers (:meth:`FakeFreshdesk.agent_reply`,
-:meth:`FakeFreshdesk.agent_set_status`) fire the Automation-rule webhook the README
-documents to ``webhook_url``, with the secret header. So does a status change made
-through the API (Freshdesk's rules fire on any update), which is how a connector that
-echoes its own changes back would show::
+:meth:`FakeFreshdesk.agent_note`, :meth:`FakeFreshdesk.agent_set_status`) fire the
+Automation-rule webhooks the README documents to ``webhook_url``, with the secret header.
+So do a status change and a private note made through the API (Freshdesk's rules fire on
+any update), which is how a connector that echoes its own changes back would show::
 
     with FakeFreshdesk(api_key="k", groups={7}) as fd:
         httpx.post(fd.url + "/api/v2/tickets", auth=("k", "X"), json={...})
@@ -116,6 +116,15 @@ class FakeFreshdesk(FakeServer):
             self._changed.notify_all()
         self._fire(ticket, "reply", body=body, agent_id=agent_id, conversation_id=conversation["id"])
         return conversation
+
+    def agent_note(self, ticket_id: int, body: str, *, agent_id: int) -> dict[str, Any]:
+        """An agent adds a private note in Freshdesk's UI: the "private note is added" rule fires."""
+        with self._changed:
+            ticket = self.tickets[ticket_id]
+            note = self.records.conversation(ticket_id, body, private=True, incoming=False, user_id=agent_id)
+            self._changed.notify_all()
+        self._fire(ticket, "note", body=body, agent_id=agent_id, conversation_id=note["id"])
+        return note
 
     def agent_set_status(self, ticket_id: int, status: int, *, agent_id: int) -> None:
         with self._changed:
@@ -275,11 +284,14 @@ class FakeFreshdesk(FakeServer):
                     return 201, self.records.conversation(
                         ticket["id"], text, private=False, incoming=False, user_id=None
                     )
-                return 201, self.records.conversation(
+                note = self.records.conversation(
                     ticket["id"],
                     text,
                     private=bool(args.get("private", True)),
                     incoming=bool(args.get("incoming", False)),
                     user_id=args.get("user_id"),
                 )
+                if note["private"]:  # the "private note is added" rule fires for API notes too
+                    self._fire(ticket, "note", body=text, conversation_id=note["id"])
+                return 201, note
         raise Invalid(404, {"description": "Resource not found", "errors": []})

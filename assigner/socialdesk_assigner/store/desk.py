@@ -112,10 +112,12 @@ class DeskStore:
 
     # -- notes, history, follow-ups --
 
-    async def add_note(self, **values: Any) -> None:
-        await self._uow.conn.execute(
+    async def add_note(self, **values: Any) -> bool:
+        """False when a note with this id is there already (the same note delivered again)."""
+        result = await self._uow.conn.execute(
             pg_insert(notes).values(**values).on_conflict_do_nothing(index_elements=["note_id"])
         )
+        return bool(result.rowcount)
 
     async def add_history(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:

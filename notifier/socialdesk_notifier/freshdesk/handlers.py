@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from socialdesk_notifier.freshdesk.domain import plans
-from socialdesk_notifier.freshdesk.domain.ops import Mirror, OpPlan, ticket_tags
+from socialdesk_notifier.freshdesk.domain.ops import OPEN, Mirror, OpPlan, ticket_tags
 from socialdesk_notifier.freshdesk.store import FreshdeskStore, Owed
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
@@ -35,7 +35,7 @@ from socialdesk_schemas import (
     TicketEscalated,
     TicketResolved,
 )
-from socialdesk_schemas.desk import InternalNoteAdded, TicketPriorityRaised
+from socialdesk_schemas.desk import InternalNoteAdded, TicketPriorityRaised, TicketReopened
 
 __all__ = ["FreshdeskHandlers"]
 
@@ -59,6 +59,7 @@ class FreshdeskHandlers:
             TicketPriorityRaised: Batch(self.on_priority_raised),
             SlaBreached: Batch(self.on_breached),
             TicketResolved: Batch(self.on_resolved),
+            TicketReopened: Batch(self.on_reopened),
         }
 
     def _on(self, brand: str) -> bool:
@@ -145,10 +146,17 @@ class FreshdeskHandlers:
         await store.enqueue(owed, now=self.clock.now())
 
     async def on_notes(self, events: list[InternalNoteAdded], uow: UnitOfWork) -> None:
+        """Desk notes as private notes, except those that came from Freshdesk (not noted back)."""
+        store = FreshdeskStore(uow)
+        ours = [e for e in events if self._on(e.brand)]
+        came_back = await store.inbound_replies([e.note_id for e in ours])
         owed = [
-            o for e in events if self._on(e.brand) for o in self._owed(e, e.brand, plans.plans_for_note(e))
+            o
+            for e in ours
+            if e.note_id not in came_back
+            for o in self._owed(e, e.brand, plans.plans_for_note(e))
         ]
-        await FreshdeskStore(uow).enqueue(owed, now=self.clock.now())
+        await store.enqueue(owed, now=self.clock.now())
 
     async def on_escalated(self, events: list[TicketEscalated], uow: UnitOfWork) -> None:
         """A note, and the priority one step up (decided in record order within the batch)."""
@@ -205,4 +213,26 @@ class FreshdeskHandlers:
             if self._on(e.brand)
             for o in self._owed(e, e.brand, plans.plans_for_resolved(e))
         ]
+        await store.enqueue(owed, now=self.clock.now())
+
+    async def on_reopened(self, events: list[TicketReopened], uow: UnitOfWork) -> None:
+        """Open again in Freshdesk (unless it was reopened there), and a later resolve made
+        in Freshdesk is news again."""
+        store = FreshdeskStore(uow)
+        mirrors = await store.mirrors({e.ticket_id for e in events}, lock=True)
+        owed: list[Owed] = []
+        for e in events:
+            mirror = mirrors.get(e.ticket_id)
+            if mirror is None:
+                continue
+            reopen = plans.plans_for_reopened(e, mirror) if self._on(e.brand) else []
+            owed.extend(self._owed(e, e.brand, reopen))
+            if mirror.fd_ticket_id is not None:
+                await store.forget_statuses(e.brand, mirror.fd_ticket_id)
+            # Decided now (a second reopen in this batch owes nothing more); the worker
+            # records Freshdesk's status once the update is done.
+            mirrors[e.ticket_id] = replace(
+                mirror, state="open", fd_status=OPEN if reopen else mirror.fd_status
+            )
+            await store.decided(e.ticket_id, state="open")
         await store.enqueue(owed, now=self.clock.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_notifier.bulk import any_of
@@ -33,12 +33,21 @@ class InboundStore:
         return row.first() is not None
 
     async def our_public_note_bodies(self, ticket_id: uuid.UUID) -> list[str]:
+        return await self.our_note_bodies(ticket_id, private=False)
+
+    async def our_note_bodies(self, ticket_id: uuid.UUID, *, private: bool | None = None) -> list[str]:
+        """The bodies of the notes the connector wrote on this ticket (``private``: only those
+        of that kind; ``None``: all)."""
         rows = await self._uow.conn.execute(
             select(freshdesk_ops.c.payload).where(
                 freshdesk_ops.c.ticket_id == ticket_id, freshdesk_ops.c.kind == "note"
             )
         )
-        return [str(p.get("body", "")) for (p,) in rows if isinstance(p, dict) and not p.get("private", True)]
+        return [
+            str(p.get("body", ""))
+            for (p,) in rows
+            if isinstance(p, dict) and (private is None or bool(p.get("private", True)) == private)
+        ]
 
     async def remember_inbound(
         self,
@@ -65,6 +74,17 @@ class InboundStore:
             .returning(freshdesk_inbound.c.key)
         )
         return result.first() is not None
+
+    async def forget_statuses(self, brand: str, fd_ticket_id: int) -> None:
+        """A reopened ticket may be resolved in Freshdesk again: that resolve is news, not
+        the repeat of the first one."""
+        await self._uow.conn.execute(
+            delete(freshdesk_inbound).where(
+                freshdesk_inbound.c.brand == brand,
+                freshdesk_inbound.c.fd_ticket_id == fd_ticket_id,
+                freshdesk_inbound.c.key.like(f"{brand}:{fd_ticket_id}:status:%"),
+            )
+        )
 
     async def inbound_replies(self, reply_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these replies came from Freshdesk (an agent answered there)."""

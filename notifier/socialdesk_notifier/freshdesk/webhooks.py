@@ -2,8 +2,10 @@
 
 An agent's reply on a ticket we synced becomes ``HelpdeskReplyReceived`` (the assigner
 sends it to the customer on their platform and stops the SLA clock), a resolve becomes
-``HelpdeskTicketResolved``. What the connector made itself is recognised and ignored; a
-ticket we do not know is ignored and counted; a repeated webhook changes nothing.
+``HelpdeskTicketResolved``, a private note ``HelpdeskNoteReceived`` (an internal note on the
+desk), Open or Pending on a ticket resolved here ``HelpdeskTicketReopened``. What the
+connector made itself is recognised and ignored; a ticket we do not know is ignored and
+counted; a repeated webhook changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from socialdesk_notifier.freshdesk.domain.inbound import (
     inbound_key,
     is_our_status,
     is_our_text,
+    is_reopening,
     is_resolution,
     plain_text,
     reply_id_for,
@@ -24,7 +27,12 @@ from socialdesk_notifier.freshdesk.store import FreshdeskStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
-from socialdesk_schemas.outbound import HelpdeskReplyReceived, HelpdeskTicketResolved
+from socialdesk_schemas.outbound import (
+    HelpdeskNoteReceived,
+    HelpdeskReplyReceived,
+    HelpdeskTicketReopened,
+    HelpdeskTicketResolved,
+)
 
 __all__ = ["Outcome", "receive"]
 
@@ -110,5 +118,58 @@ async def receive(
             )
         )
         return "accepted", {"accepted": "resolved"}
-    # Private notes and other status changes stay in Freshdesk.
+    if inbound.event == "note":
+        if inbound.conversation_id and await store.our_note(brand, inbound.conversation_id):
+            return "echo", {"ignored": "made by socialdesk"}
+        if is_our_text(inbound, await store.our_note_bodies(mirror.ticket_id)):
+            return "echo", {"ignored": "made by socialdesk"}
+        text = plain_text(inbound.body)
+        if not text:
+            return "ignored", {"ignored": "empty note"}
+        note_id = reply_id_for(key)
+        if not await store.remember_inbound(
+            key,
+            brand=brand,
+            fd_ticket_id=inbound.fd_ticket_id,
+            ticket_id=mirror.ticket_id,
+            ref=note_id,
+            at=now,
+        ):
+            return "duplicate", {"ignored": "already received"}
+        uow.emit(
+            HelpdeskNoteReceived(
+                producer=PRODUCER,
+                occurred_at=now,
+                ticket_id=mirror.ticket_id,
+                correlation_id=uuid.uuid4(),
+                brand=brand,
+                helpdesk_ticket_id=str(inbound.fd_ticket_id),
+                note_id=note_id,
+                agent_id=agent,
+                helpdesk_agent=helpdesk_agent,
+                text=text,
+                added_at=now,
+            )
+        )
+        return "accepted", {"accepted": "note", "note_id": str(note_id)}
+    if is_reopening(inbound, mirror):
+        # The mirror is open again from here on: the assigner's TicketReopened owes
+        # Freshdesk nothing (its status is already Open or Pending).
+        await store.decided(mirror.ticket_id, state="open", fd_status=inbound.status)
+        await store.forget_statuses(brand, inbound.fd_ticket_id)
+        uow.emit(
+            HelpdeskTicketReopened(
+                producer=PRODUCER,
+                occurred_at=now,
+                ticket_id=mirror.ticket_id,
+                correlation_id=uuid.uuid4(),
+                brand=brand,
+                helpdesk_ticket_id=str(inbound.fd_ticket_id),
+                agent_id=agent,
+                helpdesk_agent=helpdesk_agent,
+                reopened_at=now,
+            )
+        )
+        return "accepted", {"accepted": "reopened"}
+    # Other status changes (Pending on an open ticket, a custom status) stay in Freshdesk.
     return "ignored", {"ignored": f"{inbound.event} not synced back"}

@@ -29,7 +29,9 @@ from socialdesk_runtime.service import Runtime
 from socialdesk_schemas import Event
 from socialdesk_schemas.outbound import (
     HelpdeskConnectorHealthChanged,
+    HelpdeskNoteReceived,
     HelpdeskReplyReceived,
+    HelpdeskTicketReopened,
     HelpdeskTicketResolved,
 )
 
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 FRESHDESK_EMITS: tuple[type[Event], ...] = (
     HelpdeskReplyReceived,
     HelpdeskTicketResolved,
+    HelpdeskNoteReceived,
+    HelpdeskTicketReopened,
     HelpdeskConnectorHealthChanged,
 )
 

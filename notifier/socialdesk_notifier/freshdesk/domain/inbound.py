@@ -7,9 +7,11 @@ Freshdesk's), with the secret in a custom header::
      "body": "{{ticket.latest_public_comment}}", "agent_email": "{{ticket.agent.email}}",
      "agent_id": "{{ticket.agent.id}}", "conversation_id": "..."}
 
-``event`` is ``reply`` (an agent replied), ``note`` or ``status`` (the status changed).
-A change the connector itself made (a note whose id is in the ops log, a body equal to a
-public note we wrote, a status we set) is recognised and not echoed back.
+``event`` is ``reply`` (an agent replied), ``note`` (an agent added a private note: the
+body is ``{{ticket.latest_private_comment}}``) or ``status`` (the status changed: resolved
+or closed resolves; Open or Pending on a ticket resolved here reopens it). A change the
+connector itself made (a note whose id is in the ops log, a body equal to a note we wrote,
+a status we set) is recognised and not echoed back.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from socialdesk_notifier.freshdesk.domain.ops import RESOLVED, Mirror
+from socialdesk_notifier.freshdesk.domain.ops import OPEN, RESOLVED, Mirror
 
 __all__ = [
     "Inbound",
     "WebhookError",
     "inbound_key",
+    "is_reopening",
     "is_resolution",
     "parse_webhook",
     "plain_text",
@@ -116,6 +119,17 @@ def reply_id_for(key: str) -> uuid.UUID:
 
 def is_resolution(inbound: Inbound) -> bool:
     return inbound.event == "status" and inbound.status in (RESOLVED, 5)
+
+
+#: Freshdesk's Pending: the agent waits on the customer, the ticket is not done.
+PENDING = 3
+
+
+def is_reopening(inbound: Inbound, mirror: Mirror) -> bool:
+    """An agent set a ticket resolved here back to Open or Pending in Freshdesk. Our own
+    reopen (the customer wrote back) marks the mirror open before it sets the status, so its
+    echo is not one."""
+    return inbound.event == "status" and inbound.status in (OPEN, PENDING) and mirror.state == "resolved"
 
 
 def is_our_status(inbound: Inbound, mirror: Mirror) -> bool:

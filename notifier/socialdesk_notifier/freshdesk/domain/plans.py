@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from socialdesk_notifier.freshdesk.domain.ops import (
     BREACH_TAG,
+    OPEN,
     RESOLVED,
     Mirror,
     OpPlan,
@@ -26,7 +27,7 @@ from socialdesk_schemas import (
     TicketEscalated,
     TicketResolved,
 )
-from socialdesk_schemas.desk import InternalNoteAdded, TicketPriorityRaised
+from socialdesk_schemas.desk import InternalNoteAdded, TicketPriorityRaised, TicketReopened
 
 __all__ = [
     "plans_for_assigned",
@@ -36,6 +37,7 @@ __all__ = [
     "plans_for_later_message",
     "plans_for_note",
     "plans_for_priority_raised",
+    "plans_for_reopened",
     "plans_for_reply",
     "plans_for_resolved",
 ]
@@ -137,3 +139,15 @@ def plans_for_priority_raised(
     if current != priority:
         plans.append(OpPlan("update", "priority", {"priority": priority}))
     return plans, priority
+
+
+def plans_for_reopened(event: TicketReopened, mirror: Mirror | None) -> list[OpPlan]:
+    """Open in Freshdesk again, with why as a private note; nothing when Freshdesk is where it
+    was reopened (the mirror already holds its Open or Pending)."""
+    if mirror is None or (mirror.state != "resolved" and mirror.fd_status not in (RESOLVED, 5)):
+        return []
+    why = "the customer wrote again" if event.reason == "customer_wrote" else f"by {event.agent_id}"
+    return [
+        OpPlan("note", "reopened", {"body": note_body(f"Reopened in socialdesk: {why}."), "private": True}),
+        OpPlan("update", "reopen", {"status": OPEN}),
+    ]
