@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -80,6 +82,36 @@ async def clear_outbox(engine: AsyncEngine) -> None:
 async def count(engine: AsyncEngine, table: str) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def log_ends(
+    bootstrap_servers: str, partitions: Iterable[TopicPartition], *, timeout: float = 10.0
+) -> dict[TopicPartition, int]:
+    """Where the next record of each partition will land: the high watermark of a fetch.
+
+    Not ``end_offsets()`` or ``seek_to_end()``: Tansu (0.6) answers ListOffsets "latest"
+    with the last record batch's base offset plus one, short of the end whenever that batch
+    held several records, as an outbox relay's batches do (see
+    ``socialdesk_runtime.broker_watch``). That answer is still inside the last batch, so a
+    fetch from it reads at most that batch and brings back the true high watermark.
+
+    Usage::
+
+        ends = await log_ends(kafka.bootstrap_servers, [TopicPartition(TOPICS.messages.name, 0)])
+    """
+    parts = list(partitions)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        for tp, below_end in (await consumer.end_offsets(parts)).items():
+            consumer.seek(tp, below_end)
+        async with asyncio.timeout(timeout):
+            while any(consumer.highwater(tp) is None for tp in parts):
+                await consumer.getmany(*parts, timeout_ms=100)
+        return {tp: int(consumer.highwater(tp) or 0) for tp in parts}
+    finally:
+        await consumer.stop()
 
 
 def metrics(service: str) -> RuntimeMetrics:

@@ -30,18 +30,9 @@ from tests.bench.broker import measure_broker
 from tests.bench.classifier import measure_classifier
 from tests.bench.desk import DESK_KEYS, measure_desk_in_child
 from tests.bench.http import IntakeClient
-from tests.bench.load import (
-    AssignmentWatcher,
-    LatencyResult,
-    MessageFactory,
-    ThroughputResult,
-    closed_loop,
-    intake_client,
-    latency_result,
-    open_loop,
-    throughput_result,
-)
+from tests.bench.load import AssignmentWatcher, MessageFactory, closed_loop, intake_client, open_loop
 from tests.bench.procstat import cpu_seconds, cpu_share
+from tests.bench.results import LatencyResult, ThroughputResult, latency_result, throughput_result
 from tests.bench.scrape import HopStats, hop_stats, scrape
 from tests.bench.settle import settle
 from tests.bench.stack import BenchStack

@@ -30,7 +30,7 @@ from typing import Any
 from socialdesk_ingest.domain.platforms import meta_signature
 from socialdesk_runtime.embedded import free_port
 from tests.bench.http import HttpError, IntakeClient
-from tests.bench.load import percentile
+from tests.bench.results import percentile
 from tests.support import TEST_ENV
 
 __all__ = ["WEBHOOK_KEYS", "measure_acks", "measure_webhooks"]

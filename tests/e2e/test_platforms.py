@@ -18,7 +18,7 @@ from socialdesk_schemas import Event, MessageReceived, decode_event
 from socialdesk_schemas.platforms import OwnMessageSeen, PlatformDeliveryReported
 from socialdesk_schemas.topics import TOPICS
 from tests.e2e.conftest import Stack
-from tests.support import TEST_ENV
+from tests.support import TEST_ENV, log_ends
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,7 @@ async def _read_until(bootstrap: str, done: Any, timeout: float = 45.0) -> list[
             assert loop.time() < deadline, f"ticket.messages: not all seen in time ({len(events)} events)"
             batch = await consumer.getmany(timeout_ms=300)
             events += [decode_event(r.value) for rs in batch.values() for r in rs if r.value is not None]
-        end = await consumer.end_offsets(parts)
+        end = await log_ends(bootstrap, parts)
         while [tp for tp in parts if await consumer.position(tp) < end[tp]]:
             batch = await consumer.getmany(timeout_ms=300)
             events += [decode_event(r.value) for rs in batch.values() for r in rs if r.value is not None]

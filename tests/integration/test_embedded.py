@@ -22,6 +22,7 @@ from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, create_
 from socialdesk_schemas import TOPICS, MessageReceived, decode_event, encode_event
 from socialdesk_schemas._events import Author
 from socialdesk_schemas.topics import all_topics
+from tests.support import log_ends
 
 pytestmark = pytest.mark.integration
 
@@ -78,14 +79,16 @@ async def _drain(consumer: AIOKafkaConsumer, *, want: int, within: float = 15.0)
     return got
 
 
-async def _drain_to_end(consumer: AIOKafkaConsumer, *, within: float = 15.0) -> list[MessageReceived]:
+async def _drain_to_end(
+    kafka: EmbeddedKafka, consumer: AIOKafkaConsumer, *, within: float = 15.0
+) -> list[MessageReceived]:
     """Everything the consumer reads until its position reaches the end of every partition."""
     got: list[MessageReceived] = []
     deadline = asyncio.get_running_loop().time() + within
     while not consumer.assignment():
         assert asyncio.get_running_loop().time() < deadline, "no partitions assigned in time"
         got += await _drain(consumer, want=1, within=0.2)
-    ends = await consumer.end_offsets(list(consumer.assignment()))
+    ends = await log_ends(kafka.bootstrap_servers, consumer.assignment())
     while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
         assert asyncio.get_running_loop().time() < deadline, "did not reach the end of the topic in time"
         got += await _drain(consumer, want=1, within=0.2)
@@ -139,7 +142,7 @@ async def test_round_trip_keeps_ticket_order_and_committed_offsets(kafka: Embedd
         second = _consumer(kafka, group)
         await second.start()
         try:
-            again = [e for e in await _drain_to_end(second) if e.ticket_id in tickets]
+            again = [e for e in await _drain_to_end(kafka, second) if e.ticket_id in tickets]
             partitions = second.assignment()
             committed = {tp: await second.committed(tp) for tp in partitions}
         finally:
