@@ -20,7 +20,7 @@ from socialdesk_notifier.metrics import NotifierMetrics
 from socialdesk_notifier.retention import RetentionWorker
 from socialdesk_notifier.senders import Sender, Senders
 from socialdesk_notifier.senders.local import LocalSink
-from socialdesk_notifier.senders.pacing import Pacer
+from socialdesk_notifier.senders.pacing import Pace, Pacer
 from socialdesk_notifier.senders.platforms import PlatformApis, PlatformSender
 from socialdesk_notifier.senders.slack import SlackApi
 from socialdesk_notifier.senders.slack_threads import SlackSender
@@ -68,6 +68,7 @@ def _slack(runtime: Runtime, settings: NotifierSettings, sink: LocalSink) -> Sen
         clock=runtime.clock,
         desk_url=settings.desk_base_url,
         interval=settings.slack_channel_interval_seconds,
+        updates_per_minute=settings.slack_updates_per_minute,
         # Hold a leased delivery in the pacer for at most 40% of its lease: it still has more
         # than half of it left to send (DeliveryPolicy.may_send), and a short test lease
         # (3 s) still lets a delivery wait one channel turn (1.1 s) instead of missing it.
@@ -136,9 +137,15 @@ def _platforms(
     apis = PlatformApis(
         graph=settings.graph_base_url, x=settings.x_base_url, graph_version=settings.graph_version
     )
+    # One lane per sending account, shared by every replica (the account's limit is the platform's).
     pacer = Pacer(
-        rate_per_second=settings.platform_rate_per_second,
-        recipient_interval=settings.recipient_interval_seconds,
+        runtime.uow_factory,
+        Pace(
+            ceiling=settings.platform_rate_per_second,
+            recipient_interval=settings.recipient_interval_seconds,
+            adaptive=True,
+        ),
+        kind="account",
     )
     senders: dict[str, Sender] = {}
     for platform in PLATFORMS:

@@ -37,7 +37,8 @@ class NotifierSettings(ServiceSettings):
     graph_base_url: str = "https://graph.facebook.com"
     graph_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
     x_base_url: str = "https://api.x.com"
-    # The pace per sending account (halved on each throttle, then recovering) and per recipient.
+    # The pace per sending account (halved on each throttle, then recovering) and per
+    # recipient, kept by all replicas together.
     platform_rate_per_second: float = Field(default=20.0, gt=0, le=1000)
     recipient_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     # How long an ambiguous platform send (timeout, 5xx, crash) waits for its echo through
@@ -45,10 +46,12 @@ class NotifierSettings(ServiceSettings):
     echo_wait_seconds: float = Field(default=120.0, ge=0, le=86400)
     platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Slack (issue 11): links in messages point at the desk; posts per channel are spaced
-    # (Slack allows ~1/s per channel); a flood of alerts over the threshold in the window
-    # becomes one digest.
+    # (Slack allows ~1/s per channel) and chat.update calls kept within the workspace's
+    # budget (Tier 3: about 50 a minute), by all replicas together; a flood of alerts over
+    # the threshold in the window becomes one digest.
     desk_base_url: str = "http://127.0.0.1:8083"
     slack_channel_interval_seconds: float = Field(default=1.1, ge=1.0, le=60)
+    slack_updates_per_minute: float = Field(default=50.0, gt=0, le=600)
     slack_digest_threshold: int = Field(default=10, ge=1, le=10_000)
     slack_digest_window_seconds: float = Field(default=60.0, gt=0, le=3600)
 

@@ -9,7 +9,6 @@ import pytest
 
 from socialdesk_notifier.domain.platform_errors import graph_verdict, x_verdict
 from socialdesk_notifier.domain.receipts import advances, apply_receipt, reply_id_of_key
-from socialdesk_notifier.senders.pacing import Pacer
 from socialdesk_schemas.outbound import DeliveryFailed, ReplyStatusChanged
 from socialdesk_schemas.platforms import PlatformDeliveryReported
 
@@ -120,71 +119,3 @@ def test_a_whatsapp_failed_status_fails_its_reply_with_the_code() -> None:
     assert isinstance(status, ReplyStatusChanged) and status.status == "failed"
     assert isinstance(failed, DeliveryFailed)
     assert (failed.reason, failed.platform_error_code) == ("window_closed", 131047)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def test_pacer_spaces_sends_per_account_and_per_recipient() -> None:
-    clock = Clock()
-    pacer = Pacer(rate_per_second=2, recipient_interval=1.0, monotonic=clock)
-    assert pacer.reserve("page", "a", max_wait=10) == 0
-    assert pacer.reserve("page", "b", max_wait=10) == 0.5
-    assert pacer.reserve("page", "a", max_wait=10) == 1.0
-    assert pacer.reserve("other", "a", max_wait=10) == 0
-
-
-def test_pacer_refuses_a_wait_longer_than_allowed_and_reserves_nothing() -> None:
-    clock = Clock()
-    pacer = Pacer(rate_per_second=1, recipient_interval=0, monotonic=clock)
-    pacer.throttled("page", None, hold_seconds=30)
-    assert pacer.reserve("page", "a", max_wait=5) is None
-    clock.t += 30
-    assert pacer.reserve("page", "a", max_wait=5) == 0
-
-
-def test_pacer_halves_the_rate_on_a_throttle_and_recovers_on_clean_sends() -> None:
-    pacer = Pacer(rate_per_second=20, recipient_interval=0, monotonic=Clock())
-    pacer.throttled("page", None, hold_seconds=0)
-    assert pacer.rate("page") == 10
-    for _ in range(20):
-        pacer.sent("page")
-    assert pacer.rate("page") == 20
-
-
-def test_a_burst_of_throttles_cuts_the_rate_once_and_an_explicit_reset_not_at_all() -> None:
-    clock = Clock()
-    pacer = Pacer(rate_per_second=20, recipient_interval=0, monotonic=clock)
-    for _ in range(20):  # 429s answered to sends already in flight: one overload
-        pacer.throttled("page", None, hold_seconds=0)
-    assert pacer.rate("page") == 10
-    clock.t += 1
-    pacer.throttled("page", None, hold_seconds=0)
-    assert pacer.rate("page") == 5
-    # X says when its window resets: wait for it, keep the rate (issue 7: throttling fault).
-    pacer.throttled("x", None, hold_seconds=2, explicit=True)
-    assert pacer.rate("x") == 20
-    assert pacer.reserve("x", "a", max_wait=1) is None
-    clock.t += 2
-    assert pacer.reserve("x", "a", max_wait=1) == 0
-
-
-def test_pacer_pair_throttle_holds_only_that_recipient() -> None:
-    clock = Clock()
-    pacer = Pacer(rate_per_second=100, recipient_interval=0, monotonic=clock)
-    pacer.throttled("phone", "wa1", hold_seconds=6)
-    assert pacer.reserve("phone", "wa1", max_wait=1) is None
-    assert pacer.reserve("phone", "wa2", max_wait=1) == 0
-
-
-def test_pacer_tells_how_long_a_refused_reservation_must_wait() -> None:
-    clock = Clock()
-    pacer = Pacer(rate_per_second=10, recipient_interval=0, monotonic=clock)
-    pacer.hold("page", 12.5)
-    assert pacer.reserve("page", "a", max_wait=5) is None
-    assert pacer.wait_needed("page", "a") == 12.5

@@ -107,3 +107,25 @@ async def test_unknown_event_type_is_counted_and_logged_with_its_type(
     assert counts["ignored_unknown_type"] == 1
     assert consumed(metrics, "ignored_unknown_type") == 1
     assert any("'TicketTeleported'" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+
+
+async def test_an_autocommit_unit_of_work_commits_each_statement_and_cannot_emit(engine: AsyncEngine) -> None:
+    uow_factory = UnitOfWorkFactory(engine, service="classifier")
+    txid = text("SELECT txid_current()")
+    txids: list[int] = []
+
+    async def insert_then_fail() -> None:
+        async with uow_factory.autocommit() as uow:
+            txids.extend([await uow.conn.scalar(txid), await uow.conn.scalar(txid)])
+            await uow.conn.execute(seen.insert(), [{"event_id": uuid.uuid4(), "text": "kept"}])
+            with pytest.raises(RuntimeError, match="cannot emit"):
+                uow.emit(received())
+            raise ZeroDivisionError  # nothing is rolled back: the insert committed on its own
+
+    with pytest.raises(ZeroDivisionError):
+        await insert_then_fail()
+    assert txids[0] != txids[1], "each statement is its own transaction: no BEGIN, no COMMIT"
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(seen.c.text))).scalars().all() == ["kept"]
+    async with uow_factory() as uow:  # the pool's connections are transactional again
+        assert await uow.conn.scalar(txid) == await uow.conn.scalar(txid)

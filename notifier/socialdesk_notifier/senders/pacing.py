@@ -1,113 +1,99 @@
-"""Pacing of platform sends: never faster than a platform allows, per sending account and
-per recipient, and slower after the platform said "too fast".
+"""Pacing of sends, shared by every notifier replica on one database (decision 0403).
 
-Each account has a rate (sends per second) that halves when the platform throttles it
-and creeps back up (by a tenth per clean send) to the configured ceiling; a throttle
-also holds the account (or one recipient, for WhatsApp's pair limit) until the back-off
-ends, so the deliveries queued behind it wait here instead of collecting more 429s.
+One :class:`Pacer` per kind of limit: Slack posts per channel, the workspace's
+``chat.update`` budget, platform sends per sending account (and per recipient). The slot
+arithmetic is :mod:`socialdesk_notifier.domain.pacing`'s; the lanes live in the
+notifier's database (:class:`~socialdesk_notifier.pacing_store.PacingStore`), so two
+replicas together keep a channel's or an account's pace, and a throttle one of them saw
+(its hold, its rate cut) slows the other too.
+
+A reservation is one autocommit statement (one round trip). A throttle, a hold, and a
+clean send while a cut rate recovers lock the lane's row instead (rare). Recipients are
+kept in the lane hashed: no customer id is stored for pacing.
 
 Usage::
 
-    pacer = Pacer(rate_per_second=20, recipient_interval=1.0)
-    wait = pacer.reserve("730011223344556", "6123456789012345", max_wait=5)
-    if wait is None: ...      # too long: reschedule the delivery instead of holding its lease
-    await asyncio.sleep(wait); ...send...
-    pacer.throttled("730011223344556", None, hold_seconds=4)   # after a 613
-
-A hand-written slot scheduler rather than a token-bucket library: what it needs beyond a
-bucket (holds after a throttle, adaptive rates, refusing waits longer than a lease) is
-most of its code either way. Single process: each replica paces its own sends.
+    pacer = Pacer(uow_factory, Pace(ceiling=20, recipient_interval=1.0, adaptive=True), kind="account")
+    turn = await pacer.reserve("730011223344556", recipient="6123456789012345", max_wait=5)
+    if not turn.granted: ...  # too long: reschedule after turn.wait instead of holding the lease
+    await asyncio.sleep(turn.wait); ...send...
+    await pacer.sent("730011223344556", turn)                           # a clean send
+    await pacer.throttled("730011223344556", hold_seconds=4)            # after a 613
 """
 
 from __future__ import annotations
 
-import time
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
-__all__ = ["Pacer"]
+from socialdesk_notifier.domain import pacing
+from socialdesk_notifier.domain.pacing import Lane, Pace, Turn
+from socialdesk_notifier.pacing_store import PacingStore
+from socialdesk_runtime.db import UnitOfWorkFactory
+
+__all__ = ["Pace", "Pacer", "Turn"]
 
 
-@dataclass
-class _Lane:
-    rate: float
-    next_at: float = 0.0
-    #: When the rate was last cut: throttles answered to sends already in flight then
-    #: (a burst of 429s for one overload) cut it once, not once each.
-    cut_at: float = float("-inf")
+def _recipient_key(recipient: str | None) -> str | None:
+    if recipient is None:
+        return None
+    return hashlib.blake2b(recipient.encode(), digest_size=8).hexdigest()
 
 
 class Pacer:
-    def __init__(
-        self,
-        *,
-        rate_per_second: float,
-        recipient_interval: float,
-        monotonic: Callable[[], float] = time.monotonic,
+    """Lanes of one ``kind`` (the prefix of their keys in the store), all paced by ``pace``."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, pace: Pace, *, kind: str) -> None:
+        self._uow_factory = uow_factory
+        self.pace = pace
+        self._kind = kind
+
+    def _key(self, lane: str) -> str:
+        return f"{self._kind}:{lane}"
+
+    async def reserve(
+        self, lane: str, *, max_wait: float, recipient: str | None = None, ahead: float = 0.0
+    ) -> Turn:
+        """The next slot of ``lane`` (and ``recipient``); refused (nothing reserved) when
+        it is more than ``max_wait`` seconds away. ``ahead``: see ``domain.pacing``."""
+        async with self._uow_factory.autocommit() as uow:
+            return await PacingStore(uow).reserve(
+                self._key(lane),
+                self.pace,
+                max_wait=max_wait,
+                recipient=_recipient_key(recipient),
+                ahead=ahead,
+            )
+
+    async def sent(self, lane: str, turn: Turn) -> None:
+        """A clean send on ``turn``: a rate cut by a throttle recovers a little."""
+        if turn.rate < self.pace.ceiling:  # at the ceiling (nearly always): nothing to write
+            await self._change(lane, lambda state, _now: pacing.sent(state, self.pace))
+
+    async def throttled(
+        self, lane: str, *, hold_seconds: float, recipient: str | None = None, explicit: bool = False
     ) -> None:
-        self._ceiling = rate_per_second
-        self._recipient_interval = recipient_interval
-        self._now = monotonic
-        self._accounts: dict[str, _Lane] = {}
-        self._recipients: dict[tuple[str, str], float] = {}
+        """Hold the recipient (or the lane) ``hold_seconds``; ``explicit``: see ``domain.pacing``."""
+        key = _recipient_key(recipient)
+        await self._change(
+            lane,
+            lambda state, now: pacing.throttled(
+                state, self.pace, now=now, hold=hold_seconds, recipient=key, explicit=explicit
+            ),
+        )
 
-    def _lane(self, account: str) -> _Lane:
-        lane = self._accounts.get(account)
-        if lane is None:
-            lane = self._accounts[account] = _Lane(self._ceiling)
-        return lane
+    async def hold(self, lane: str, seconds: float) -> None:
+        """No send on ``lane`` for ``seconds`` (the other side said its budget is spent)."""
+        await self._change(lane, lambda state, now: pacing.held(state, now=now, seconds=seconds))
 
-    def reserve(self, account: str, recipient: str | None, *, max_wait: float) -> float | None:
-        """Seconds to wait before this send; ``None`` (nothing reserved) if over ``max_wait``."""
-        now = self._now()
-        lane = self._lane(account)
-        at = max(now, lane.next_at)
-        key = (account, recipient or "")
-        if recipient is not None:
-            at = max(at, self._recipients.get(key, 0.0))
-        wait = at - now
-        if wait > max_wait:
-            return None
-        lane.next_at = at + 1.0 / lane.rate
-        if recipient is not None:
-            self._recipients[key] = at + self._recipient_interval
-        if len(self._recipients) > 50_000:  # forget recipients whose slot has passed
-            self._recipients = {k: v for k, v in self._recipients.items() if v > now}
-        return wait
+    async def lane(self, lane: str) -> Lane:
+        """The lane's state now (for operators and tests)."""
+        async with self._uow_factory.quiet() as uow:
+            return await PacingStore(uow).lane(self._key(lane)) or Lane()
 
-    def wait_needed(self, account: str, recipient: str | None) -> float:
-        """How long until a send to ``recipient`` from ``account`` could start (nothing reserved)."""
-        at = self._lane(account).next_at
-        if recipient is not None:
-            at = max(at, self._recipients.get((account, recipient), 0.0))
-        return max(0.0, at - self._now())
-
-    def sent(self, account: str) -> None:
-        lane = self._lane(account)
-        lane.rate = min(self._ceiling, lane.rate * 1.1)
-
-    def throttled(
-        self, account: str, recipient: str | None, *, hold_seconds: float, explicit: bool = False
-    ) -> None:
-        """A throttle: hold the recipient (or the account) ``hold_seconds``. ``explicit``: the
-        platform said when its window resets (X): waiting for it is enough, the rate is
-        not cut; otherwise the rate is halved, at most once a second."""
-        now = self._now()
-        until = now + hold_seconds
-        if recipient is not None:
-            key = (account, recipient)
-            self._recipients[key] = max(self._recipients.get(key, 0.0), until)
-            return
-        lane = self._lane(account)
-        if not explicit and now - lane.cut_at >= 1.0:
-            lane.rate = max(self._ceiling / 64, lane.rate / 2)
-            lane.cut_at = now
-        lane.next_at = max(lane.next_at, until)
-
-    def hold(self, account: str, seconds: float) -> None:
-        """No send for ``account`` for ``seconds`` (the platform said its budget is spent)."""
-        lane = self._lane(account)
-        lane.next_at = max(lane.next_at, self._now() + seconds)
-
-    def rate(self, account: str) -> float:
-        return self._lane(account).rate
+    async def _change(self, lane: str, change: Callable[[Lane, float], Lane]) -> None:
+        async with self._uow_factory.quiet() as uow:
+            store = PacingStore(uow)
+            state, now = await store.locked(self._key(lane))
+            await store.save(self._key(lane), change(state, now))
+            await uow.commit()

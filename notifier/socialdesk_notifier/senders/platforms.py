@@ -140,21 +140,22 @@ class PlatformSender:
             async with self._uow_factory.quiet() as uow:
                 refs = await DeliveryStore(uow).part_refs(delivery.id)
         for call in plan.calls[len(refs) :]:
-            wait = self._pacer.reserve(plan.account, request.recipient, max_wait=self._max_wait)
-            if wait is None:
+            turn = await self._pacer.reserve(
+                plan.account, recipient=request.recipient, max_wait=self._max_wait
+            )
+            if not turn.granted:
                 # Waiting here would outlive the lease: come back when the pace allows.
-                pending = self._pacer.wait_needed(plan.account, request.recipient)
                 return SendResult(
-                    ok=False, error="paced: waiting for the platform's rate", retry_after=pending
+                    ok=False, error="paced: waiting for the platform's rate", retry_after=turn.wait
                 )
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if turn.wait > 0:
+                await asyncio.sleep(turn.wait)
             answer = await self._call(call, token)
             if not answer.ok:
-                return self._refused(delivery, plan, request, answer)
-            self._pacer.sent(plan.account)
+                return await self._refused(delivery, plan, request, answer)
+            await self._pacer.sent(plan.account, turn)
             if answer.reset_in is not None:  # X: this window's budget is spent
-                self._pacer.hold(plan.account, answer.reset_in)
+                await self._pacer.hold(plan.account, answer.reset_in)
             assert answer.ref is not None
             refs.append(answer.ref)
             if len(plan.calls) > 1:
@@ -214,16 +215,16 @@ class PlatformSender:
             self._metrics.observe_send(self.channel, (self._clock.now() - started).total_seconds())
         return _read_x(response) if call.api == "x" else _read_graph(response)
 
-    def _refused(
+    async def _refused(
         self, delivery: Delivery, plan: ReplyPlan, request: ReplyRequest, answer: _Answer
     ) -> SendResult:
         verdict = answer.verdict or Verdict("permanent", "platform_error")
         error = f"{request.platform}: {answer.error}"
         if verdict.kind == "throttled":
             hold = answer.reset_in if answer.reset_in is not None else backoff_seconds(delivery.throttles + 1)
-            self._pacer.throttled(
+            await self._pacer.throttled(
                 plan.account,
-                request.recipient if verdict.per_recipient else None,
+                recipient=request.recipient if verdict.per_recipient else None,
                 hold_seconds=hold,
                 explicit=answer.reset_in is not None,
             )

@@ -7,14 +7,18 @@ ts once that is known; until then it waits a second without counting as a failed
 An update delivery (``payload["op"] == "update"``) re-renders the parent from the ticket's
 current facts and ``chat.update``s it: only a ts from our own thread table is ever updated.
 
-Posts to one channel are paced to Slack's ~1 per second (``interval`` seconds apart, per
-process); a delivery whose turn is further away than ``max_wait`` is handed back to the
-worker to try again at its turn, and a 429 holds the channel for its ``Retry-After``.
+Posts to one channel are paced to Slack's ~1 per second (``interval`` seconds apart) and
+``chat.update`` to the workspace's budget (``updates_per_minute``, Slack allows about 50),
+by every notifier replica on the database together (:mod:`~socialdesk_notifier.senders.pacing`);
+a delivery whose turn is further away than ``max_wait`` is handed back to the worker to
+try again at its turn, and a 429 holds the channel (or the update budget) for its
+``Retry-After``, for every replica.
 
 Usage::
 
     sender = SlackSender(api=SlackApi(token=..., base_url=...), uow_factory=..., config=..., clock=...,
-                         desk_url="http://127.0.0.1:8083", interval=1.1, max_wait=7.5)
+                         desk_url="http://127.0.0.1:8083", interval=1.1, updates_per_minute=50,
+                         max_wait=7.5)
     result = await sender.send(delivery)
 """
 
@@ -30,7 +34,7 @@ from socialdesk_notifier.domain import Delivery, SendResult
 from socialdesk_notifier.domain.alerts import UPDATE
 from socialdesk_notifier.domain.cards import parent_card
 from socialdesk_notifier.domain.threads import Parent, Posted, Reply, Wait, thread_step
-from socialdesk_notifier.senders.pacing import Pacer
+from socialdesk_notifier.senders.pacing import Pace, Pacer
 from socialdesk_notifier.senders.slack import SlackApi
 from socialdesk_notifier.slack_store import SlackStore
 from socialdesk_runtime.clock import Clock
@@ -42,6 +46,8 @@ __all__ = ["SlackSender"]
 
 log = logging.getLogger(__name__)
 
+#: The ``chat.update`` lane: one budget for the workspace (the bot's token is one workspace's).
+_WORKSPACE: Final = "workspace"
 #: How long a reply waits before asking again whether its thread's parent is posted.
 PARENT_WAIT_SECONDS: Final = 1.0
 
@@ -63,6 +69,7 @@ class SlackSender:
         clock: Clock,
         desk_url: str,
         interval: float = 1.1,
+        updates_per_minute: float = 50.0,
         max_wait: float = 7.5,
     ) -> None:
         self._api = api
@@ -71,7 +78,8 @@ class SlackSender:
         self._clock = clock
         self._desk_url = desk_url
         self._max_wait = max_wait
-        self._pacer = Pacer(rate_per_second=1.0 / interval, recipient_interval=0.0)
+        self._posts = Pacer(uow_factory, Pace(ceiling=1.0 / interval), kind="slack-post")
+        self._updates = Pacer(uow_factory, Pace(ceiling=updates_per_minute / 60.0), kind="slack-update")
         #: Seconds spent waiting for a channel's turn, by delivery id (the bench excludes them).
         self.paced_seconds: dict[str, float] = {}
         #: The owed updates a sent render of each thread parent covered, by (ticket, channel).
@@ -91,11 +99,11 @@ class SlackSender:
             if isinstance(step, Reply):
                 thread_ts = step.thread_ts
             parent = isinstance(step, Parent)
-        turn = await self._turn(delivery.destination, delivery)
+        turn = await self._turn(self._posts, delivery.destination, delivery)
         if turn is not None:
             return turn
         result = await self._api.post(delivery, thread_ts=thread_ts)
-        self._after(delivery.destination, result)
+        await self._after(self._posts, delivery.destination, result)
         if result.ok and parent and result.external_ref:
             await self._parent_posted(delivery, result.external_ref)
         return result
@@ -152,12 +160,12 @@ class SlackSender:
         key = (str(delivery.ticket_id), delivery.destination)
         if self._covered(key, delivery):
             return SendResult(ok=True, external_ref=ts)
-        # chat.update has no per-channel limit (it is Tier 3 per workspace): routine updates
-        # share one lane per channel; a click's update has its own, so it never waits
-        # behind a flood's backlog (clicks come at human speed).
-        urgent = "urgent-" if delivery.payload.get("urgent") else ""
-        lane = f"{urgent}update:{delivery.destination}"
-        turn = await self._turn(lane, delivery)
+        # chat.update has no per-channel limit: it is Tier 3, one budget per workspace. A
+        # click's update may go up to max_wait ahead of the routine ones (as far as they can
+        # have reserved), so it never waits behind a flood's backlog; clicks come at human
+        # speed, and each still takes its slot, so the budget holds over the minute.
+        ahead = self._max_wait if delivery.payload.get("urgent") else 0.0
+        turn = await self._turn(self._updates, _WORKSPACE, delivery, ahead=ahead)
         if turn is not None:
             return turn
         if self._covered(key, delivery):  # another update went out while this one waited
@@ -173,7 +181,7 @@ class SlackSender:
             return SendResult(ok=True, external_ref=None)
         content = parent_card(ctx, config=self._config, now=rendered_at, desk_url=self._desk_url, kind=kind)
         result = await self._api.update(delivery.destination, ts, content)
-        self._after(lane, result)
+        await self._after(self._updates, _WORKSPACE, result)
         if result.ok:
             if len(self._shown) > 10_000:
                 self._shown.clear()
@@ -189,19 +197,21 @@ class SlackSender:
 
     # --- pacing ---------------------------------------------------------------------------------
 
-    async def _turn(self, lane: str, delivery: Delivery) -> SendResult | None:
+    async def _turn(
+        self, pacer: Pacer, lane: str, delivery: Delivery, *, ahead: float = 0.0
+    ) -> SendResult | None:
         """Wait for the lane's turn; a turn too far away goes back to the worker instead."""
-        wait = self._pacer.reserve(lane, None, max_wait=self._max_wait)
-        if wait is None:
-            return _wait(self._pacer.wait_needed(lane, None), f"paced: {lane} is busy")
-        if wait > 0:
-            self.paced_seconds[str(delivery.id)] = wait
+        turn = await pacer.reserve(lane, max_wait=self._max_wait, ahead=ahead)
+        if not turn.granted:
+            return _wait(turn.wait, f"paced: {lane} is busy")
+        if turn.wait > 0:
+            self.paced_seconds[str(delivery.id)] = turn.wait
             if len(self.paced_seconds) > 10_000:
                 self.paced_seconds.clear()
-            await asyncio.sleep(wait)
+            await asyncio.sleep(turn.wait)
         return None
 
-    def _after(self, lane: str, result: SendResult) -> None:
+    async def _after(self, pacer: Pacer, lane: str, result: SendResult) -> None:
         if result.throttled and result.retry_after is not None:
             log.warning("slack throttled %s: holding it %.1f s", lane, result.retry_after)
-            self._pacer.hold(lane, result.retry_after)
+            await pacer.hold(lane, result.retry_after)
