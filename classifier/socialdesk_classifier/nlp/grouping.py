@@ -186,6 +186,7 @@ class Grouper:
         group: OpenGroup,
         at: datetime,
         category: str | None = None,
+        incident_p: float | None = None,
     ) -> tuple[float, list[str]] | None:
         """The match score of a post against an open group, or None when it may not join."""
         s = self._settings
@@ -224,6 +225,8 @@ class Grouper:
         ):
             return None
         if not shared_types:
+            if incident_p is not None and incident_p < s.place_only_min_incident_p:
+                return None  # unlikely about an incident: the learned joins judge it (0114)
             told_next_day = last_night and ANOTHER_DAY not in sig.facets
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.
@@ -316,12 +319,15 @@ class Grouper:
         post_id: str = "",
         category: str | None = None,
         signature: IncidentSignature | None = None,
+        incident_p: float | None = None,
     ) -> GroupAssignment:
         """Put one post into the best matching open group, or open a new one.
 
         ``category`` (the post's decided category, when known) lets a complaint or safety
         report that names a specific place but no known fault open a group (see PROBLEM);
-        ``signature`` is the text's signature when the caller already extracted it."""
+        ``signature`` is the text's signature when the caller already extracted it;
+        ``incident_p`` (the incident head's probability, when known) gates joins through a
+        place alone (``place_only_min_incident_p``)."""
         raw = signature if signature is not None else self._extractor.extract(text)
         sig = compared(raw, self._class_of)
         if sig.empty:
@@ -349,7 +355,7 @@ class Grouper:
             group = groups[gid]
             if not group.types:
                 continue
-            found = self._score(sig, where, group, at, category)
+            found = self._score(sig, where, group, at, category, incident_p)
             if found is None:
                 continue
             rank = (found[0], group.size, group.last_seen)

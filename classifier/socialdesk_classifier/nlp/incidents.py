@@ -167,7 +167,13 @@ class IncidentLinker:
         """The rules' group when they join one; else the best learned join, or a new incident."""
         raw = signature if signature is not None else self.grouper.extractor.extract(text)
         ruled = self.grouper.assign(
-            brand=brand, text=text, at=at, post_id=post_id, category=category, signature=raw
+            brand=brand,
+            text=text,
+            at=at,
+            post_id=post_id,
+            category=category,
+            signature=raw,
+            incident_p=incident_p if self._model is not None or self._chooser is not None else None,
         )
         if self._model is None and self._chooser is None:
             return ruled  # learned joins off: the rules' answer as it is
