@@ -74,6 +74,7 @@ def test_created_at_as_epoch_seconds_or_milliseconds(tmp_path: Path) -> None:
         {**base, "id": "ms", "text": text, "created_at": 1845208991000},
         {**base, "id": "str", "text": text, "created_at": "1845208991"},
         {**base, "id": "bad", "text": text, "created_at": 1e30},
+        {**base, "id": "basic", "text": text, "created_at": "20280621"},
     ]
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in lines) + "\n", encoding="utf-8")
@@ -81,6 +82,8 @@ def test_created_at_as_epoch_seconds_or_milliseconds(tmp_path: Path) -> None:
     assert main(["classify", str(src), str(out)]) == 0
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert "out of range" in records["bad"]["error"]
+    # eight digits are ISO 8601's basic date, not an epoch
+    assert records["basic"]["group_summary"]["first_seen"].startswith("2028-06-21")
     # One stream, one time: the four reports of one no-show land in one incident.
     assert len({records[k]["group"] for k in ("iso", "s", "ms", "str")}) == 1
     summary = records["str"]["group_summary"]

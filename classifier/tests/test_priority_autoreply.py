@@ -159,3 +159,21 @@ def test_an_exception_or_a_medical_need_goes_to_a_person(clf: Classifier, text: 
     assert d.auto_reply is None
     assert any("exception or a medical or accessibility need" in r for r in d.reasons), d.reasons
     assert clf.classify(_post(plain)).auto_reply is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many bags can I bring, with the exception of a stroller?",
+        "bagages : combien par personne, à l'exception des poussettes ?",
+        "¿cuántas maletas puedo llevar, a excepción de la mochila?",
+        "Wie viele Koffer darf ich mitnehmen, mit Ausnahme vom Rucksack?",
+        "行李有什么规定吗？无一例外都要托运吗",
+    ],
+)
+def test_a_policy_asked_about_with_its_own_exception_wording_is_no_exception_ask(
+    clf: Classifier, text: str
+) -> None:
+    """Session 16 (review): "with the exception of" is the policy's wording, not an ask."""
+    d = clf.classify(_post(text))
+    assert not any("exception or a medical" in r for r in d.reasons), d.reasons

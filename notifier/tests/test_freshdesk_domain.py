@@ -27,9 +27,14 @@ from socialdesk_notifier.freshdesk.domain.ops import (
 )
 from socialdesk_notifier.freshdesk.domain.outcomes import Answer, Done, Failed, Paused, Retry, decide
 from socialdesk_notifier.freshdesk.domain.pacing import RateBudget
-from socialdesk_notifier.freshdesk.domain.plans import plans_for_priority_raised, plans_for_reopened
+from socialdesk_notifier.freshdesk.domain.plans import (
+    plans_for_priority_raised,
+    plans_for_reopened,
+    plans_for_resolved,
+)
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config.freshdesk import FreshdeskBrand
+from socialdesk_schemas import TicketResolved
 from socialdesk_schemas.desk import TicketReopened
 from tests.support import priority_raised
 
@@ -214,8 +219,10 @@ def test_open_or_pending_on_a_ticket_resolved_here_is_a_reopen_and_our_own_reope
     opened = parse_webhook({"ticket_id": 1, "event": "status", "status": "Open"})
     pending = parse_webhook({"ticket_id": 1, "event": "status", "status": "Pending"})
     assert is_reopening(opened, mirror(state="resolved")) and is_reopening(pending, mirror(state="resolved"))
-    # socialdesk reopened it (the customer wrote): the mirror is open before our status update.
-    assert not is_reopening(opened, mirror(state="open", fd_status=4))
+    # Resolved in Freshdesk and set Open there before socialdesk heard of the resolve.
+    assert is_reopening(opened, mirror(state="open", fd_status=4))
+    # Open all along: Open again is no news. (The echo of our own Open: the ops log says.)
+    assert not is_reopening(opened, mirror(state="open", fd_status=2))
     assert not is_reopening(parse_webhook({"ticket_id": 1, "event": "status", "status": "Closed"}), mirror())
     assert not is_resolution(opened)
 
@@ -244,3 +251,23 @@ def test_a_reopen_here_opens_the_freshdesk_ticket_with_why_unless_it_was_reopene
     # Set Open in Freshdesk first (the webhook marked the mirror open, status 2): nothing owed.
     assert plans_for_reopened(_reopened("agent"), mirror(state="open", fd_status=2)) == []
     assert plans_for_reopened(_reopened(), None) == []
+
+
+def test_a_resolve_made_in_freshdesk_is_not_set_there_again() -> None:
+    """Setting Resolved again could undo a reopen the agent made there meanwhile."""
+    resolved = TicketResolved.model_validate(
+        {
+            "producer": "assigner",
+            "occurred_at": NOW,
+            "ticket_id": uuid.UUID(int=5),
+            "correlation_id": uuid.uuid4(),
+            "brand": "ourbus",
+            "agent_id": "ob-ana",
+            "root_cause": "other: resolved in Freshdesk",
+            "resolved_at": NOW,
+        }
+    )
+    here = plans_for_resolved(resolved, mirror(state="open", fd_status=2))
+    assert [p.kind for p in here] == ["note", "update"] and here[1].payload == {"status": 4}
+    there = plans_for_resolved(resolved, mirror(state="open", fd_status=4))
+    assert [p.kind for p in there] == ["note"]

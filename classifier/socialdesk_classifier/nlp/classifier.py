@@ -130,7 +130,7 @@ class Classifier:
                 category=core.category,
                 signature=signature,
                 **(
-                    {"incident_p": confidence.get("incident", 0.0)}
+                    {"incident_p": confidence.get("incident")}
                     if isinstance(self.grouper, IncidentLinker)
                     else {}
                 ),

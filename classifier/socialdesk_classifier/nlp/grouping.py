@@ -226,7 +226,7 @@ class Grouper:
             return None
         if not shared_types:
             if incident_p is not None and incident_p < s.place_only_min_incident_p:
-                return None  # unlikely about an incident: the learned joins judge it (0114)
+                return None  # unlikely to be about an incident at all (decision 0114)
             told_next_day = last_night and ANOTHER_DAY not in sig.facets
             # No incident of its own (a question about the stop, a thanks, a type-less problem
             # report): a specific place only.

@@ -162,9 +162,14 @@ class IncidentLinker:
         post_id: str = "",
         category: str | None = None,
         signature: IncidentSignature | None = None,
-        incident_p: float = 0.0,
+        incident_p: float | None = None,
     ) -> GroupAssignment:
-        """The rules' group when they join one; else the best learned join, or a new incident."""
+        """The rules' group when they join one; else the best learned join, or a new incident.
+
+        ``incident_p``: the model's incident head on this post; unknown (``None``), the rules'
+        place-alone joins are not gated and the learned joins read it as 0."""
+        known_p = incident_p
+        incident_p = incident_p if incident_p is not None else 0.0
         raw = signature if signature is not None else self.grouper.extractor.extract(text)
         ruled = self.grouper.assign(
             brand=brand,
@@ -173,7 +178,7 @@ class IncidentLinker:
             post_id=post_id,
             category=category,
             signature=raw,
-            incident_p=incident_p if self._model is not None or self._chooser is not None else None,
+            incident_p=known_p if self._model is not None or self._chooser is not None else None,
         )
         if self._model is None and self._chooser is None:
             return ruled  # learned joins off: the rules' answer as it is

@@ -48,10 +48,11 @@ class GroupingSettings(BaseModel):
     #: riders of one stalled bus report the heat, the wait and the replacement (0: never).
     cross_kind_window_seconds: int = Field(default=2 * 3600, ge=0)
     #: A post that shares no incident type with a group joins it through a specific place
-    #: alone (a thanks, a question about the stop) only when the model's incident head gives
-    #: it at least this probability of being about an incident at all (decision 0114: such
-    #: joins were right 41 % of the time below 0.5, 83 % above); the learned joins judge the
-    #: others. Not applied when the probability is unknown (the rules alone).
+    #: (or a departure time) alone (a thanks, a question about the stop) only when the
+    #: model's incident head gives it at least this probability of being about an incident at
+    #: all (decision 0114: such joins were right 41 % of the time below 0.5, 83 % above).
+    #: With the default 0.3 (the learned joins' own ``min_incident_p``) a post below it joins
+    #: nothing: it opens a pending incident. Not applied when the probability is unknown.
     place_only_min_incident_p: float = Field(default=0.3, ge=0.0, le=1.0)
     #: Learned joins after the rules (decision 0110): a post the rules leave alone joins the
     #: recent incident the join model gives at least this probability: 0.8 with the gate above

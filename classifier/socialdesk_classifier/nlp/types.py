@@ -72,7 +72,9 @@ class Post:
         elif isinstance(created, datetime):
             when = created
         elif (isinstance(created, int | float) and not isinstance(created, bool)) or (
-            isinstance(created, str) and created.strip().isdigit()
+            # epoch seconds (9-10 digits) or milliseconds (12-13) as text; "20280621" is
+            # ISO 8601's basic date
+            isinstance(created, str) and created.strip().isdigit() and 9 <= len(created.strip()) <= 13
         ):
             when = _from_epoch(float(created))
         else:

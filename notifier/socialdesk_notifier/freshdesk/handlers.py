@@ -206,12 +206,24 @@ class FreshdeskHandlers:
 
     async def on_resolved(self, events: list[TicketResolved], uow: UnitOfWork) -> None:
         store = FreshdeskStore(uow)
-        await store.resolved([e.ticket_id for e in events])
+        mirrors = await store.mirrors({e.ticket_id for e in events})
+        # A resolve an agent undid in Freshdesk since (it travels on another topic than the
+        # desk's reopen): stale, neither recorded nor sent.
+        stale: set[uuid.UUID] = set()
+        for e in events:
+            m = mirrors.get(e.ticket_id)
+            if (
+                m is not None
+                and m.fd_ticket_id is not None
+                and await store.reopened_there_since(e.brand, m.fd_ticket_id, e.resolved_at)
+            ):
+                stale.add(e.event_id)
+        await store.resolved([e.ticket_id for e in events if e.event_id not in stale])
         owed = [
             o
             for e in events
-            if self._on(e.brand)
-            for o in self._owed(e, e.brand, plans.plans_for_resolved(e))
+            if self._on(e.brand) and e.event_id not in stale
+            for o in self._owed(e, e.brand, plans.plans_for_resolved(e, mirrors.get(e.ticket_id)))
         ]
         await store.enqueue(owed, now=self.clock.now())
 
@@ -225,9 +237,13 @@ class FreshdeskHandlers:
             mirror = mirrors.get(e.ticket_id)
             if mirror is None:
                 continue
-            reopen = plans.plans_for_reopened(e, mirror) if self._on(e.brand) else []
+            there = mirror.fd_ticket_id is not None and await store.take_reopened_there(
+                e.brand, mirror.fd_ticket_id, e.event_id
+            )
+            # Reopened in Freshdesk: the desk followed, Freshdesk is owed nothing.
+            reopen = plans.plans_for_reopened(e, mirror) if self._on(e.brand) and not there else []
             owed.extend(self._owed(e, e.brand, reopen))
-            if mirror.fd_ticket_id is not None:
+            if mirror.fd_ticket_id is not None and not there:
                 await store.forget_statuses(e.brand, mirror.fd_ticket_id)
             # Decided now (a second reopen in this batch owes nothing more); the worker
             # records Freshdesk's status once the update is done.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_notifier.bulk import any_of
@@ -74,6 +74,63 @@ class InboundStore:
             .returning(freshdesk_inbound.c.key)
         )
         return result.first() is not None
+
+    async def our_status_change(self, ticket_id: uuid.UUID, status: int, *, since: datetime) -> bool:
+        """The connector is setting this status on the ticket, or set it since ``since``: a
+        status webhook for it is the echo of our own update, whatever the mirror says now (the
+        queue can drain faster than Freshdesk's webhooks arrive)."""
+        row = await self._uow.conn.execute(
+            select(freshdesk_ops.c.id)
+            .where(
+                freshdesk_ops.c.ticket_id == ticket_id,
+                freshdesk_ops.c.kind == "update",
+                freshdesk_ops.c.payload["status"].as_string() == str(status),
+                (freshdesk_ops.c.status.in_(("pending", "sending"))) | (freshdesk_ops.c.done_at >= since),
+            )
+            .limit(1)
+        )
+        return row.first() is not None
+
+    async def reopened_there(
+        self, brand: str, fd_ticket_id: int, ticket_id: uuid.UUID, *, at: datetime
+    ) -> None:
+        """An agent reopened the ticket in Freshdesk: the desk's reopen that follows owes
+        Freshdesk nothing, and a resolve decided before it is stale (one row per ticket)."""
+        key = f"{brand}:{fd_ticket_id}:reopened-there"
+        await self._uow.conn.execute(
+            pg_insert(freshdesk_inbound)
+            .values(
+                key=key,
+                brand=brand,
+                fd_ticket_id=fd_ticket_id,
+                ticket_id=ticket_id,
+                event_id=None,
+                received_at=at,
+            )
+            .on_conflict_do_update(index_elements=["key"], set_={"received_at": at, "event_id": None})
+        )
+
+    async def take_reopened_there(self, brand: str, fd_ticket_id: int, event_id: uuid.UUID) -> bool:
+        """True once for the desk's reopen that follows a reopen in Freshdesk (marks it taken)."""
+        result = await self._uow.conn.execute(
+            update(freshdesk_inbound)
+            .where(
+                freshdesk_inbound.c.key == f"{brand}:{fd_ticket_id}:reopened-there",
+                freshdesk_inbound.c.event_id.is_(None),
+            )
+            .values(event_id=event_id)
+        )
+        return bool(result.rowcount)
+
+    async def reopened_there_since(self, brand: str, fd_ticket_id: int, at: datetime) -> bool:
+        """An agent reopened the ticket in Freshdesk after ``at``."""
+        row = await self._uow.conn.execute(
+            select(freshdesk_inbound.c.key).where(
+                freshdesk_inbound.c.key == f"{brand}:{fd_ticket_id}:reopened-there",
+                freshdesk_inbound.c.received_at > at,
+            )
+        )
+        return row.first() is not None
 
     async def forget_statuses(self, brand: str, fd_ticket_id: int) -> None:
         """A reopened ticket may be resolved in Freshdesk again: that resolve is news, not

@@ -11,6 +11,7 @@ counted; a repeated webhook changes nothing.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, Literal
 
 from socialdesk_notifier.freshdesk.domain.inbound import (
@@ -37,6 +38,8 @@ from socialdesk_schemas.outbound import (
 __all__ = ["Outcome", "receive"]
 
 PRODUCER = "notifier"
+#: A status webhook this soon after our own update to that status is its echo.
+ECHO_WINDOW = timedelta(minutes=2)
 Outcome = Literal["accepted", "echo", "unknown_ticket", "duplicate", "ignored"]
 
 
@@ -95,8 +98,13 @@ async def receive(
             )
         )
         return "accepted", {"accepted": "reply", "reply_id": str(reply_id)}
+    ours = (
+        inbound.event == "status"
+        and inbound.status is not None
+        and (await store.our_status_change(mirror.ticket_id, inbound.status, since=now - ECHO_WINDOW))
+    )
     if is_resolution(inbound):
-        if is_our_status(inbound, mirror):
+        if ours or is_our_status(inbound, mirror):
             return "echo", {"ignored": "made by socialdesk"}
         if not await store.remember_inbound(
             key, brand=brand, fd_ticket_id=inbound.fd_ticket_id, ticket_id=mirror.ticket_id, ref=None, at=now
@@ -153,10 +161,13 @@ async def receive(
         )
         return "accepted", {"accepted": "note", "note_id": str(note_id)}
     if is_reopening(inbound, mirror):
+        if ours:
+            return "echo", {"ignored": "made by socialdesk"}
         # The mirror is open again from here on: the assigner's TicketReopened owes
         # Freshdesk nothing (its status is already Open or Pending).
         await store.decided(mirror.ticket_id, state="open", fd_status=inbound.status)
         await store.forget_statuses(brand, inbound.fd_ticket_id)
+        await store.reopened_there(brand, inbound.fd_ticket_id, mirror.ticket_id, at=now)
         uow.emit(
             HelpdeskTicketReopened(
                 producer=PRODUCER,

@@ -126,10 +126,14 @@ PENDING = 3
 
 
 def is_reopening(inbound: Inbound, mirror: Mirror) -> bool:
-    """An agent set a ticket resolved here back to Open or Pending in Freshdesk. Our own
-    reopen (the customer wrote back) marks the mirror open before it sets the status, so its
-    echo is not one."""
-    return inbound.event == "status" and inbound.status in (OPEN, PENDING) and mirror.state == "resolved"
+    """An agent set a ticket resolved (here, or in Freshdesk and not yet here) back to Open or
+    Pending in Freshdesk. The echo of our own Open is told apart by the ops log (the
+    webhook handler asks it first)."""
+    return (
+        inbound.event == "status"
+        and inbound.status in (OPEN, PENDING)
+        and (mirror.state == "resolved" or mirror.fd_status in (RESOLVED, 5))
+    )
 
 
 def is_our_status(inbound: Inbound, mirror: Mirror) -> bool:

@@ -117,13 +117,14 @@ def plans_for_breach(event: SlaBreached, mirror: Mirror | None) -> tuple[list[Op
     return [plan], None if tags is None else [*tags, BREACH_TAG]
 
 
-def plans_for_resolved(event: TicketResolved) -> list[OpPlan]:
-    """Resolved in Freshdesk too, with the root cause as a private note."""
+def plans_for_resolved(event: TicketResolved, mirror: Mirror | None = None) -> list[OpPlan]:
+    """Resolved in Freshdesk too, with the root cause as a private note; no status update
+    when Freshdesk is where it was resolved (setting it again could undo a reopen there)."""
     text = f"Resolved in socialdesk by {event.agent_id}. Root cause: {event.root_cause}"
-    return [
-        OpPlan("note", "root_cause", {"body": note_body(text), "private": True}),
-        OpPlan("update", "resolve", {"status": RESOLVED}),
-    ]
+    plans = [OpPlan("note", "root_cause", {"body": note_body(text), "private": True})]
+    if mirror is None or mirror.fd_status not in (RESOLVED, 5):
+        plans.append(OpPlan("update", "resolve", {"status": RESOLVED}))
+    return plans
 
 
 def plans_for_priority_raised(
