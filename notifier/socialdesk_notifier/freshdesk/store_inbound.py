@@ -32,9 +32,6 @@ class InboundStore:
         )
         return row.first() is not None
 
-    async def our_public_note_bodies(self, ticket_id: uuid.UUID) -> list[str]:
-        return await self.our_note_bodies(ticket_id, private=False)
-
     async def our_note_bodies(self, ticket_id: uuid.UUID, *, private: bool | None = None) -> list[str]:
         """The bodies of the notes the connector wrote on this ticket (``private``: only those
         of that kind; ``None``: all)."""

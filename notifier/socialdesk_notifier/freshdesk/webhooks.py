@@ -41,6 +41,7 @@ PRODUCER = "notifier"
 #: A status webhook this soon after our own update to that status is its echo.
 ECHO_WINDOW = timedelta(minutes=2)
 Outcome = Literal["accepted", "echo", "unknown_ticket", "duplicate", "ignored"]
+_ECHO: tuple[Outcome, dict[str, Any]] = ("echo", {"ignored": "made by socialdesk"})
 
 
 def _our_agent(config: SocialdeskConfig, brand: str, inbound: Inbound) -> str | None:
@@ -64,123 +65,61 @@ async def receive(
     agent = _our_agent(config, brand, inbound)
     helpdesk_agent = inbound.agent_email or (str(inbound.agent_id) if inbound.agent_id else None)
     key = inbound_key(brand, inbound)
-    if inbound.event == "reply":
+    # What every event made of a webhook says: whose ticket, which helpdesk ticket, who acted.
+    common: dict[str, Any] = {
+        "producer": PRODUCER,
+        "occurred_at": now,
+        "ticket_id": mirror.ticket_id,
+        "correlation_id": uuid.uuid4(),
+        "brand": brand,
+        "helpdesk_ticket_id": str(inbound.fd_ticket_id),
+        "agent_id": agent,
+        "helpdesk_agent": helpdesk_agent,
+    }
+    if inbound.event in ("reply", "note"):
+        # An agent's text: a reply is sent to the customer, a note shown on the desk.
         if inbound.conversation_id and await store.our_note(brand, inbound.conversation_id):
-            return "echo", {"ignored": "made by socialdesk"}
-        if is_our_text(inbound, await store.our_public_note_bodies(mirror.ticket_id)):
-            return "echo", {"ignored": "made by socialdesk"}
+            return _ECHO
+        ours_written = await store.our_note_bodies(
+            mirror.ticket_id, private=False if inbound.event == "reply" else None
+        )
+        if is_our_text(inbound, ours_written):
+            return _ECHO
         text = plain_text(inbound.body)
         if not text:
-            return "ignored", {"ignored": "empty reply"}
-        reply_id = reply_id_for(key)
+            return "ignored", {"ignored": f"empty {inbound.event}"}
+        ref = reply_id_for(key)
         if not await store.remember_inbound(
-            key,
-            brand=brand,
-            fd_ticket_id=inbound.fd_ticket_id,
-            ticket_id=mirror.ticket_id,
-            ref=reply_id,
-            at=now,
+            key, brand=brand, fd_ticket_id=inbound.fd_ticket_id, ticket_id=mirror.ticket_id, ref=ref, at=now
         ):
             return "duplicate", {"ignored": "already received"}
-        uow.emit(
-            HelpdeskReplyReceived(
-                producer=PRODUCER,
-                occurred_at=now,
-                ticket_id=mirror.ticket_id,
-                correlation_id=uuid.uuid4(),
-                brand=brand,
-                helpdesk_ticket_id=str(inbound.fd_ticket_id),
-                reply_id=reply_id,
-                agent_id=agent,
-                helpdesk_agent=helpdesk_agent,
-                text=text,
-                replied_at=now,
-            )
-        )
-        return "accepted", {"accepted": "reply", "reply_id": str(reply_id)}
-    ours = (
-        inbound.event == "status"
-        and inbound.status is not None
-        and (await store.our_status_change(mirror.ticket_id, inbound.status, since=now - ECHO_WINDOW))
+        if inbound.event == "reply":
+            uow.emit(HelpdeskReplyReceived(**common, reply_id=ref, text=text, replied_at=now))
+            return "accepted", {"accepted": "reply", "reply_id": str(ref)}
+        uow.emit(HelpdeskNoteReceived(**common, note_id=ref, text=text, added_at=now))
+        return "accepted", {"accepted": "note", "note_id": str(ref)}
+    ours = inbound.status is not None and await store.our_status_change(
+        mirror.ticket_id, inbound.status, since=now - ECHO_WINDOW
     )
     if is_resolution(inbound):
         if ours or is_our_status(inbound, mirror):
-            return "echo", {"ignored": "made by socialdesk"}
+            return _ECHO
         if not await store.remember_inbound(
             key, brand=brand, fd_ticket_id=inbound.fd_ticket_id, ticket_id=mirror.ticket_id, ref=None, at=now
         ):
             return "duplicate", {"ignored": "already received"}
         await store.decided(mirror.ticket_id, fd_status=inbound.status)
-        uow.emit(
-            HelpdeskTicketResolved(
-                producer=PRODUCER,
-                occurred_at=now,
-                ticket_id=mirror.ticket_id,
-                correlation_id=uuid.uuid4(),
-                brand=brand,
-                helpdesk_ticket_id=str(inbound.fd_ticket_id),
-                agent_id=agent,
-                helpdesk_agent=helpdesk_agent,
-                root_cause=inbound.root_cause,
-                resolved_at=now,
-            )
-        )
+        uow.emit(HelpdeskTicketResolved(**common, root_cause=inbound.root_cause, resolved_at=now))
         return "accepted", {"accepted": "resolved"}
-    if inbound.event == "note":
-        if inbound.conversation_id and await store.our_note(brand, inbound.conversation_id):
-            return "echo", {"ignored": "made by socialdesk"}
-        if is_our_text(inbound, await store.our_note_bodies(mirror.ticket_id)):
-            return "echo", {"ignored": "made by socialdesk"}
-        text = plain_text(inbound.body)
-        if not text:
-            return "ignored", {"ignored": "empty note"}
-        note_id = reply_id_for(key)
-        if not await store.remember_inbound(
-            key,
-            brand=brand,
-            fd_ticket_id=inbound.fd_ticket_id,
-            ticket_id=mirror.ticket_id,
-            ref=note_id,
-            at=now,
-        ):
-            return "duplicate", {"ignored": "already received"}
-        uow.emit(
-            HelpdeskNoteReceived(
-                producer=PRODUCER,
-                occurred_at=now,
-                ticket_id=mirror.ticket_id,
-                correlation_id=uuid.uuid4(),
-                brand=brand,
-                helpdesk_ticket_id=str(inbound.fd_ticket_id),
-                note_id=note_id,
-                agent_id=agent,
-                helpdesk_agent=helpdesk_agent,
-                text=text,
-                added_at=now,
-            )
-        )
-        return "accepted", {"accepted": "note", "note_id": str(note_id)}
     if is_reopening(inbound, mirror):
         if ours:
-            return "echo", {"ignored": "made by socialdesk"}
-        # The mirror is open again from here on: the assigner's TicketReopened owes
-        # Freshdesk nothing (its status is already Open or Pending).
+            return _ECHO
+        # The mirror is open again from here on; the marker tells the desk's reopen that
+        # follows that Freshdesk is owed nothing, and an older resolve that it is stale.
         await store.decided(mirror.ticket_id, state="open", fd_status=inbound.status)
         await store.forget_statuses(brand, inbound.fd_ticket_id)
         await store.reopened_there(brand, inbound.fd_ticket_id, mirror.ticket_id, at=now)
-        uow.emit(
-            HelpdeskTicketReopened(
-                producer=PRODUCER,
-                occurred_at=now,
-                ticket_id=mirror.ticket_id,
-                correlation_id=uuid.uuid4(),
-                brand=brand,
-                helpdesk_ticket_id=str(inbound.fd_ticket_id),
-                agent_id=agent,
-                helpdesk_agent=helpdesk_agent,
-                reopened_at=now,
-            )
-        )
+        uow.emit(HelpdeskTicketReopened(**common, reopened_at=now))
         return "accepted", {"accepted": "reopened"}
     # Other status changes (Pending on an open ticket, a custom status) stay in Freshdesk.
     return "ignored", {"ignored": f"{inbound.event} not synced back"}
