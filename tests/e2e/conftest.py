@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
-from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres
+from socialdesk_runtime.stack.services import StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
 from tests.e2e.freshdesk_stack import FdStack, started_fd_stack
 from tests.fakes.slack import FakeSlack
+from tests.stack_support import service_databases, service_ports
 from tests.support import TEST_CONFIG, TEST_ENV
 
 SLACK_TOKEN = "xoxb-e2e"
@@ -45,13 +45,8 @@ def stack(postgres: EmbeddedPostgres) -> Iterator[Stack]:
     root = Path(tempfile.mkdtemp(prefix="socialdesk-e2e-"))
     kafka = EmbeddedKafka(log_path=root / "tansu.log")
     kafka.start()
-    suffix = uuid.uuid4().hex[:8]
-    urls = {}
-    for svc in STACK_SERVICES:
-        name = f"e2e_{svc.database}_{suffix}"
-        postgres.create_database(name)
-        urls[svc.name] = postgres.url(name)
-    ports = {svc.name: free_port() for svc in STACK_SERVICES}
+    urls = service_databases(postgres, "e2e")
+    ports = service_ports()
     slack = FakeSlack(
         token=SLACK_TOKEN,
         channels=["C0OBL1", "C0OBLEAD", "C0OBMGR", "C0TMT", "C0OBWARN", "C0RALEAD", "C0RAWARN"],

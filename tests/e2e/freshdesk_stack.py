@@ -22,13 +22,14 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
-from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres
+from socialdesk_runtime.stack.services import StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
 from tests.fakes.freshdesk import FakeFreshdesk
 from tests.fakes.meta import FakeMeta
 from tests.fakes.slack import FakeSlack
 from tests.freshdesk_support import API_KEY, FD_AGENTS, FRESHDESK_ENV, GROUP_ID, WEBHOOK_SECRET, write_config
+from tests.stack_support import service_databases, service_ports
 from tests.support import TEST_ENV
 
 __all__ = [
@@ -79,13 +80,8 @@ def started_fd_stack(postgres: EmbeddedPostgres) -> Iterator[FdStack]:
     root = Path(tempfile.mkdtemp(prefix="socialdesk-e2e-freshdesk-"))
     kafka = EmbeddedKafka(log_path=root / "tansu.log")
     kafka.start()
-    suffix = uuid.uuid4().hex[:8]
-    urls = {}
-    for svc in STACK_SERVICES:
-        name = f"e2e_fd_{svc.database}_{suffix}"
-        postgres.create_database(name)
-        urls[svc.name] = postgres.url(name)
-    ports = {svc.name: free_port() for svc in STACK_SERVICES}
+    urls = service_databases(postgres, "e2e_fd")
+    ports = service_ports()
     fd = FakeFreshdesk(
         api_key=API_KEY,
         groups={GROUP_ID},

@@ -22,13 +22,14 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
-from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres
+from socialdesk_runtime.stack.services import StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
 from socialdesk_schemas import Event, MessageReceived, ReplyRequested, encode_event, topic_for_event
 from tests.fakes.meta import FakeMeta
 from tests.fakes.slack import FakeSlack
 from tests.fakes.x import FakeX
+from tests.stack_support import service_databases, service_ports
 from tests.support import TEST_CONFIG, TEST_ENV
 
 PAGE, IG, PHONE, X_USER = "730011223344556", "17841400000000001", "408877665544332", "3300112233"
@@ -76,13 +77,8 @@ def reply_stack(postgres: EmbeddedPostgres) -> Iterator[ReplyStack]:
     root = Path(tempfile.mkdtemp(prefix="socialdesk-e2e-replies-"))
     kafka = EmbeddedKafka(log_path=root / "tansu.log")
     kafka.start()
-    suffix = uuid.uuid4().hex[:8]
-    urls = {}
-    for svc in STACK_SERVICES:
-        name = f"e2e_r_{svc.database}_{suffix}"
-        postgres.create_database(name)
-        urls[svc.name] = postgres.url(name)
-    ports = {svc.name: free_port() for svc in STACK_SERVICES}
+    urls = service_databases(postgres, "e2e_r")
+    ports = service_ports()
     meta = FakeMeta(token=META_TOKEN, pages={PAGE}, ig_accounts={IG}, phone_numbers={PHONE}).start()
     x = FakeX(user_token=X_TOKEN, user_id=X_USER).start()
     slack = FakeSlack(

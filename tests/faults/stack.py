@@ -12,7 +12,6 @@ import shutil
 import signal
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,11 +20,12 @@ from typing import Any
 
 import yaml
 
-from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
-from socialdesk_runtime.stack.services import STACK_SERVICES, StackEndpoints, service_specs
+from socialdesk_runtime.embedded import EmbeddedKafka, EmbeddedPostgres
+from socialdesk_runtime.stack.services import StackEndpoints, service_specs
 from socialdesk_runtime.stack.supervisor import RestartPolicy, Supervisor
 from tests.fakes.slack import FakeSlack
 from tests.fakes.x import FakeX
+from tests.stack_support import service_databases, service_ports
 from tests.support import TEST_CONFIG, TEST_ENV
 
 __all__ = ["SLACK_CHANNELS", "X_TOKEN", "FaultStack", "fault_stack"]
@@ -110,13 +110,8 @@ def fault_stack(
     try:
         kafka.start()
         postgres.start()
-        suffix = uuid.uuid4().hex[:6]
-        urls = {}
-        for svc in STACK_SERVICES:
-            name = f"faults_{svc.database}_{suffix}"
-            postgres.create_database(name)
-            urls[svc.name] = postgres.url(name)
-        ports = {svc.name: free_port() for svc in STACK_SERVICES}
+        urls = service_databases(postgres, "faults")
+        ports = service_ports()
         slack.start()
         x.start()
         env = {
