@@ -21,41 +21,24 @@ import logging
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from socialdesk_runtime.broker_watch import AckLedger, BrokerWatch, TopicUnavailable
-from socialdesk_runtime.db import inbox_table, outbox_broker_table, outbox_table
+from socialdesk_runtime.db import outbox_broker_table, outbox_table
 from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.metrics import RuntimeMetrics
+from socialdesk_runtime.retention import mark_for_republish, prune_messaging
 from socialdesk_runtime.workers import LoopControl
 
-__all__ = ["OutboxRelay", "mark_for_republish"]
+__all__ = ["OutboxRelay"]
 
 log = logging.getLogger(__name__)
 _LOCK_KEY = zlib.crc32(b"socialdesk-outbox-relay")
-_PRUNE_CHUNK = 5_000
 _MARK_PUBLISHED = text("UPDATE outbox SET published_at = :now WHERE id = ANY(:ids)")
-
-
-async def mark_for_republish(
-    conn: AsyncConnection, *, topics: set[str] | None = None, since: datetime | None = None
-) -> int:
-    """Mark retained, published rows unpublished again (all, of ``topics``, or since a time).
-
-    The relay then sends them in id order before anything newer. Returns the row count.
-    """
-    stmt = update(outbox_table).where(outbox_table.c.published_at.is_not(None))
-    if topics is not None:
-        stmt = stmt.where(outbox_table.c.topic.in_(sorted(topics)))
-    if since is not None:
-        stmt = stmt.where(outbox_table.c.published_at >= since)
-    result = await conn.execute(stmt.values(published_at=None))
-    return int(result.rowcount)
 
 
 class OutboxRelay:
@@ -360,35 +343,6 @@ class OutboxRelay:
         check that), so a republished event is still recognised as seen."""
         if not await self._hold_lock() or self._lock_conn is None:
             return 0, 0
-        conn = self._lock_conn
-        published = outbox_table.c.published_at
-        outbox = await _delete_chunks(
-            conn,
-            outbox_table,
-            outbox_table.c.id,
-            (published.is_not(None), published < now - self._retention),
-            order_by=outbox_table.c.id,
+        return await prune_messaging(
+            self._lock_conn, now, outbox_retention=self._retention, inbox_retention=self._inbox_retention
         )
-        inbox = await _delete_chunks(
-            conn,
-            inbox_table,
-            inbox_table.c.event_id,
-            (inbox_table.c.processed_at < now - self._inbox_retention,),
-        )
-        return outbox, inbox
-
-
-async def _delete_chunks(
-    conn: AsyncConnection, table: Table, key: Any, where: tuple[Any, ...], *, order_by: Any = None
-) -> int:
-    """Delete the rows matching ``where``, ``_PRUNE_CHUNK`` at a time (short transactions)."""
-    total = 0
-    while True:
-        chunk = select(key).where(*where).limit(_PRUNE_CHUNK)
-        if order_by is not None:
-            chunk = chunk.order_by(order_by)
-        result = await conn.execute(table.delete().where(key.in_(chunk.scalar_subquery())))
-        await conn.commit()
-        total += result.rowcount
-        if result.rowcount < _PRUNE_CHUNK:
-            return total

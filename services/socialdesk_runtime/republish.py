@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_runtime.db import create_engine, outbox_table
-from socialdesk_runtime.outbox import mark_for_republish
+from socialdesk_runtime.retention import mark_for_republish
 from socialdesk_runtime.stack.services import STACK_SERVICES
 
 __all__ = ["Marked", "mark_since", "parse_since", "republish_command", "unpublished_up_to"]
