@@ -7,6 +7,8 @@ command-line modules, mounts them beside the runtime's own::
 
     socialdesk config check deploy/config/socialdesk.example.yaml
     socialdesk republish --since 2h          # outbox rows again, after a broker lost data
+    socialdesk outbox refused                # rows the broker refused for good, parked
+    socialdesk outbox retry --service ingest # ... back at the end of the outbox
     socialdesk replay --since 2h             # stored webhook deliveries, extracted again
     socialdesk deliveries failed             # replies and pages the notifier gave up on
     socialdesk deliveries redrive --all
@@ -26,6 +28,7 @@ from socialdesk_ingest.cli import replay_command
 from socialdesk_notifier.cli import app as deliveries_app
 from socialdesk_notifier.freshdesk.cli import app as freshdesk_app
 from socialdesk_runtime.cli import config_app
+from socialdesk_runtime.outbox_cli import outbox_app
 from socialdesk_runtime.republish import republish_command
 
 __all__ = ["app", "main"]
@@ -33,6 +36,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(name="socialdesk", no_args_is_help=True, add_completion=False)
 app.add_typer(config_app, name="config")
 app.command("republish")(republish_command)
+app.add_typer(outbox_app, name="outbox")
 app.command("replay")(replay_command)
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(freshdesk_app, name="freshdesk")

@@ -1,7 +1,7 @@
 """``socialdesk``: the operator's command line (console script of the project).
 
 One typer app with a sub-app per area, so later commands (``replay``, ``republish``,
-``redrive`` of dead letters) join as siblings of ``config``.
+``outbox``, ``redrive`` of dead letters) join as siblings of ``config``.
 
 Usage::
 
@@ -20,6 +20,7 @@ from typing import Annotated
 import typer
 
 from socialdesk_runtime.config import ConfigError, load_config
+from socialdesk_runtime.outbox_cli import outbox_app
 from socialdesk_runtime.republish import republish_command
 
 __all__ = ["app", "main"]
@@ -28,6 +29,7 @@ app = typer.Typer(name="socialdesk", no_args_is_help=True, add_completion=False)
 config_app = typer.Typer(no_args_is_help=True, help="The deployment's configuration file.")
 app.add_typer(config_app, name="config")
 app.command("republish")(republish_command)
+app.add_typer(outbox_app, name="outbox")
 
 
 @config_app.command("check")

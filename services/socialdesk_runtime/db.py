@@ -9,7 +9,10 @@ Every service database holds two runtime tables beside its own:
   records can be given them again;
 - ``outbox_broker``: per topic partition, the highest offset the broker acknowledged to
   this database's relay and the cluster id it did so under: another cluster id, or an
-  offset that goes backwards, proves the broker lost data.
+  offset that goes backwards, proves the broker lost data;
+- ``outbox_refused``: outbox rows the broker refused for good (too large, invalid), moved
+  out of the outbox so later events are not held back; an operator sends them again with
+  ``socialdesk outbox retry`` (see :mod:`socialdesk_runtime.outbox_refusals`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "inbox_table",
     "messaging_metadata",
     "outbox_broker_table",
+    "outbox_refused_table",
     "outbox_table",
 ]
 
@@ -86,6 +90,20 @@ outbox_broker_table = Table(
     Column("partition", Integer, primary_key=True, autoincrement=False),
     Column("acked_offset", BigInteger, nullable=False),
     Column("cluster_id", String(200), nullable=False),
+)
+
+outbox_refused_table = Table(
+    "outbox_refused",
+    messaging_metadata,
+    # The outbox id it had: what the dead letter and the relay's log name.
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("topic", String(128), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("event_id", Uuid, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("refused_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("error", Text, nullable=False),
 )
 
 

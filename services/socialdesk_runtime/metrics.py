@@ -36,6 +36,7 @@ class RuntimeMetrics:
     outbox_publish_failures: Counter
     outbox_broker_losses: Counter
     outbox_republished_events: Counter
+    outbox_refused_events: Counter
     handler_retries: Counter
 
     @classmethod
@@ -97,6 +98,12 @@ class RuntimeMetrics:
             outbox_republished_events=Counter(
                 f"{p}_outbox_republished_events_total",
                 "Retained outbox rows marked for publishing again after a broker loss",
+                registry=reg,
+            ),
+            outbox_refused_events=Counter(
+                f"{p}_outbox_refused_events_total",
+                "Outbox rows the broker refused for good, even sent alone: parked in "
+                "outbox_refused with a dead letter (alert on any; socialdesk outbox retry)",
                 registry=reg,
             ),
             handler_retries=Counter(

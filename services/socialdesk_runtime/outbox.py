@@ -12,17 +12,21 @@ of a service never interleave one ticket's events. The relay reads and marks row
 very connection that holds the lock: if that connection drops (and with it the lock,
 which another replica may then take), its next statement fails and it stops publishing
 until it holds the lock again.
+
+A row the broker refuses for good (too large, invalid) is sent once more alone and, refused
+again, parked with a dead letter so later rows go on (:mod:`socialdesk_runtime.outbox_refusals`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -31,6 +35,7 @@ from socialdesk_runtime.broker_watch import AckLedger, BrokerWatch, TopicUnavail
 from socialdesk_runtime.db import outbox_broker_table, outbox_table
 from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.metrics import RuntimeMetrics
+from socialdesk_runtime.outbox_refusals import OutboxRow, is_refused_record, send_in_order, settle_refused
 from socialdesk_runtime.retention import mark_for_republish, prune_messaging
 from socialdesk_runtime.workers import LoopControl
 
@@ -46,7 +51,8 @@ class OutboxRelay:
 
     With a ``watch`` it checks the broker every ``check_seconds`` (and after any failure)
     and republishes what a broker lost; rows published more than ``retention_seconds``
-    ago are pruned every ``prune_seconds``.
+    ago are pruned every ``prune_seconds``. A refused row's dead letter goes to
+    ``service``'s dead-letter topic (none without a ``service``).
     """
 
     def __init__(
@@ -62,6 +68,7 @@ class OutboxRelay:
         inbox_retention_seconds: float = 30 * 24 * 3600.0,
         check_seconds: float = 2.0,
         prune_seconds: float = 60.0,
+        service: str | None = None,
     ) -> None:
         self._engine = engine
         self._producer = producer
@@ -73,6 +80,7 @@ class OutboxRelay:
         self._inbox_retention = timedelta(seconds=inbox_retention_seconds)
         self._check_seconds = check_seconds
         self._prune_seconds = prune_seconds
+        self._service = service
         self._control = LoopControl()
         self.notify = self._control.notify  # something committed: publish now, not at the poll
         self._lock_conn: AsyncConnection | None = None
@@ -222,30 +230,27 @@ class OutboxRelay:
                 # worse land on a topic made with the wrong shape: hold until it exists.
                 self._next_check = 0.0
                 raise TopicUnavailable(f"topics not on the broker (yet): {', '.join(sorted(missing))}")
-        futures = [
-            await self._producer.send(row.topic, key=row.key.encode(), value=row.value) for row in rows
-        ]
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        results = await send_in_order(self._producer, rows)
         # Mark only the prefix that was acknowledged: a failed row and everything after it
         # stay pending, so they are retried in order (never a later event first).
         failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
         done = rows if failed is None else rows[:failed]
-        lost: set[str] = set()
-        for result in results[: len(done)]:
-            if not ledger.acknowledged(result.topic, result.partition, result.offset, cluster_id):  # type: ignore[union-attr]  # prefix has no exceptions
-                lost.add(result.topic)  # type: ignore[union-attr]
-        if done:
-            # One array parameter, not 500 bound values: the statement stays one small string.
-            await conn.execute(_MARK_PUBLISHED, {"now": datetime.now(UTC), "ids": [r.id for r in done]})
-            await self._save_ledger(conn, ledger)
-            await conn.commit()
-        if lost:
-            await self._republish(conn, ledger, lost, "acknowledged offsets went backwards")
+        await self._mark_published(conn, ledger, done, results[: len(done)], cluster_id)
         if failed is not None:
             self._metrics.outbox_publish_failures.inc()
             error = results[failed]
             assert isinstance(error, BaseException)
-            raise error
+            if not is_refused_record(error):
+                raise error
+            # The record itself may be at fault: alone it is published or parked, and the
+            # rows after it go in the next batch, behind it.
+            alone = await settle_refused(
+                conn, self._producer, rows[failed], error, service=self._service, metrics=self._metrics
+            )
+            if alone is not None:
+                await self._mark_published(conn, ledger, [rows[failed]], [alone], cluster_id)
+            self._metrics.outbox_published_events.inc(len(done) + (alone is not None))
+            return len(done) + 1
         if len(rows) == self._batch_size:
             pending = (
                 await conn.execute(
@@ -261,6 +266,31 @@ class OutboxRelay:
         self._metrics.outbox_published_events.inc(len(rows))  # whole batch acknowledged
         self._metrics.outbox_publish_seconds.observe(time.perf_counter() - started)
         return len(rows)
+
+    async def _mark_published(
+        self,
+        conn: AsyncConnection,
+        ledger: AckLedger,
+        rows: Sequence[OutboxRow],
+        results: Sequence[RecordMetadata | BaseException],
+        cluster_id: str,
+    ) -> None:
+        """Mark ``rows`` published, given the broker's answers to them (no exception among
+        them), and remember the acknowledged offsets; offsets that went backwards mean the
+        broker lost what it had, and those topics are republished."""
+        if not rows:
+            return
+        lost: set[str] = set()
+        for result in results:
+            assert isinstance(result, RecordMetadata)
+            if not ledger.acknowledged(result.topic, result.partition, result.offset, cluster_id):
+                lost.add(result.topic)
+        # One array parameter, not 500 bound values: the statement stays one small string.
+        await conn.execute(_MARK_PUBLISHED, {"now": datetime.now(UTC), "ids": [r.id for r in rows]})
+        await self._save_ledger(conn, ledger)
+        await conn.commit()
+        if lost:
+            await self._republish(conn, ledger, lost, "acknowledged offsets went backwards")
 
     async def _check_broker(self, conn: AsyncConnection, ledger: AckLedger) -> str:
         """Before every batch: the broker's cluster id (one small round trip). When it

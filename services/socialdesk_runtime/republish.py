@@ -29,7 +29,7 @@ from socialdesk_runtime.db import create_engine, outbox_table
 from socialdesk_runtime.retention import mark_for_republish
 from socialdesk_runtime.stack.services import STACK_SERVICES
 
-__all__ = ["Marked", "mark_since", "parse_since", "republish_command", "unpublished_up_to"]
+__all__ = ["Marked", "database_urls", "mark_since", "parse_since", "republish_command", "unpublished_up_to"]
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -108,7 +108,12 @@ async def _run(
             await engine.dispose()
 
 
-def _urls(services: Sequence[str], database_url: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+def database_urls(
+    services: Sequence[str], database_url: str | None, environ: Mapping[str, str]
+) -> dict[str, str]:
+    """The database of each chosen service (all when none is), for the operator's commands
+    that work on every service's outbox (``republish``, ``outbox refused|retry``): from
+    ``<SERVICE>_DATABASE_URL``, or ``database_url`` for exactly one ``--service``."""
     known = {s.name: s for s in STACK_SERVICES}
     unknown = [s for s in services if s not in known]
     if unknown:
@@ -137,6 +142,6 @@ def republish_command(
 ) -> None:
     """Publish again every retained event published since SINCE (consumers dedupe)."""
     when = parse_since(since, now=datetime.now(UTC))
-    urls = _urls(service or [], database_url, os.environ)
+    urls = database_urls(service or [], database_url, os.environ)
     code = asyncio.run(_run(urls, when, wait=wait, timeout_s=timeout, console=Console()))
     raise typer.Exit(code)

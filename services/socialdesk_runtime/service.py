@@ -159,6 +159,7 @@ async def _main(spec: ServiceSpec, settings: ServiceSettings, config: Socialdesk
         retention_seconds=settings.outbox_retention_seconds,
         inbox_retention_seconds=settings.inbox_retention_seconds,
         check_seconds=settings.broker_check_seconds,
+        service=spec.name,  # its dead-letter topic takes what the broker refuses for good
     )
     uow_factory.on_publish(relay.notify)
     runtime = Runtime(

@@ -254,6 +254,9 @@ async def test_relay_publishes_in_order_and_keeps_rows_it_could_not_publish(
         doomed.stop()
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 20
+        # A broker away is no refusal of a record: the relay holds, it parks nothing.
+        assert (await conn.execute(text("SELECT count(*) FROM outbox_refused"))).scalar_one() == 0
+    assert metrics.outbox_refused_events._value.get() == 0
 
     producer = make_producer(kafka.bootstrap_servers, client_id="t")
     await producer.start()

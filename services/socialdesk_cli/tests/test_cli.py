@@ -14,8 +14,10 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "config" / "socialdes
 def test_every_operator_command_is_mounted() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("config", "republish", "replay", "deliveries"):
+    for command in ("config", "republish", "replay", "deliveries", "outbox"):
         assert command in result.output
+    outbox = CliRunner().invoke(app, ["outbox", "--help"])
+    assert "refused" in outbox.output and "retry" in outbox.output
     deliveries = CliRunner().invoke(app, ["deliveries", "--help"])
     assert "redrive" in deliveries.output and "failed" in deliveries.output
 

@@ -71,3 +71,21 @@ def test_republish_names_the_database_variables_it_needs() -> None:
     )
     assert result.exit_code == 2
     assert "NOTIFIER_DATABASE_URL" in result.output
+
+
+def test_outbox_retry_by_id_needs_exactly_one_service() -> None:
+    result = runner.invoke(app, ["outbox", "retry", "--id", "3"])
+    assert result.exit_code == 2
+    assert "--id needs exactly one --service" in result.output
+    result = runner.invoke(
+        app, ["outbox", "retry", "--service", "ingest", "--service", "notifier", "--id", "3"]
+    )
+    assert result.exit_code == 2
+
+
+def test_outbox_refused_names_the_database_variables_it_needs() -> None:
+    result = runner.invoke(
+        app, ["outbox", "refused", "--service", "notifier"], env={"NOTIFIER_DATABASE_URL": ""}
+    )
+    assert result.exit_code == 2
+    assert "NOTIFIER_DATABASE_URL" in result.output
