@@ -212,7 +212,10 @@ class FakeMeta(FakeServer):
         """A customer's comment under ``account`` (a Page or IG account id; default: the only
         Page, or the only IG account for an id without ``_``), with no replies yet."""
         with self._lock:
-            self._threads.add(comment_id, account or self._threads.owner(comment_id, None))
+            owner = account or self._threads.owner(comment_id, None)
+            if owner is None:
+                raise ValueError(f"say which account comment {comment_id} is under (account=...)")
+            self._threads.add(comment_id, owner)
 
     def add_comment_reply(
         self, parent: str, *, text: str, author_id: str, author_name: str = "", ig: bool = False

@@ -81,26 +81,24 @@ class CommentThreads:
         self.replies.setdefault(comment_id, [])
         self.deleted.discard(comment_id)
 
-    def owner(self, comment_id: str, api: Api | None) -> str:
+    def owner(self, comment_id: str, api: Api | None) -> str | None:
         """The account a comment is under: registered, else the only Page (or IG account, for
-        the ``replies`` edge or an id without ``_``)."""
+        the ``replies`` edge or an id without ``_``); ``None`` when the fake cannot tell."""
         known = self.owners.get(comment_id)
         if known is not None:
             return known
         ig = api == "instagram_replies" if api is not None else "_" not in comment_id
         candidates = self._ig_accounts if ig else self._pages
-        if len(candidates) != 1:
-            raise GraphError(
-                100, f"(#100) fake: say which account comment {comment_id} is under (add_comment)"
-            )
-        (account,) = candidates
-        return account
+        return next(iter(candidates)) if len(candidates) == 1 else None
 
     def ours(self, api: Api, parent: str, reply_id: str, text: str, *, at: datetime) -> None:
-        """Record the reply we posted: authored by the account the comment is under."""
+        """Record the reply we posted: authored by the account the comment is under (a
+        placeholder author when the fake cannot tell: a lookup will not count it as ours)."""
         account = self.owner(parent, api)
-        self.owners.setdefault(parent, account)
-        author = {"id": account, "name": f"Page {account}", "username": f"account_{account}"}
+        if account is not None:
+            self.owners.setdefault(parent, account)
+        author_id = account or "unknown-account"
+        author = {"id": author_id, "name": f"Page {author_id}", "username": f"account_{author_id}"}
         self.reply(api, parent, reply_id, text, author=author, at=at)
 
     def check_open(self, comment_id: str) -> None:
