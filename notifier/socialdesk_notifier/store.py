@@ -298,6 +298,17 @@ class ConversationStore:
         found = (await self._uow.conn.execute(by_text.limit(1))).scalar_one_or_none()
         return None if found is None else str(found)
 
+    async def recorded_replies(self, *, platform: str, ids: list[str]) -> frozenset[str]:
+        """Which of ``ids`` are recorded as sent by a delivery already (not another's to claim)."""
+        if not ids:
+            return frozenset()
+        rows = await self._uow.conn.execute(
+            select(reply_messages.c.platform_message_id).where(
+                reply_messages.c.platform == platform, reply_messages.c.platform_message_id.in_(ids)
+            )
+        )
+        return frozenset(str(r) for r in rows.scalars())
+
     async def sent_replies(
         self,
         *,

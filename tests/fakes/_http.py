@@ -64,6 +64,8 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: No answer at all: the connection is closed (an answer lost on the way back).
+    drop: bool = False
 
     def encode(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -140,6 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
             body=self._read_body(),
         )
         reply = self.server.owner._handle(request)
+        if reply.drop:
+            self.close_connection = True
+            return
         payload, content_type = reply.encode()
         self.send_response(reply.status)
         headers = {"Content-Type": content_type, **reply.headers}

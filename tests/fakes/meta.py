@@ -7,6 +7,8 @@ Paths as on ``graph.facebook.com`` / ``graph.instagram.com`` (any ``v<N>.<M>`` v
     POST /<ver>/<PHONE_NUMBER_ID>/messages  WhatsApp send / mark-read       "whatsapp.send"
     POST /<ver>/<comment-id>/comments       Facebook public comment reply    "comments.reply"
     POST /<ver>/<ig-comment-id>/replies     Instagram public comment reply   "instagram.reply"
+    GET  /<ver>/<comment-id>/comments       a comment's replies (Facebook)    "comments.list"
+    GET  /<ver>/<ig-comment-id>/replies     a comment's replies (Instagram)   "instagram.replies"
     GET  /<ver>/<post-id>                   a post (FB post mentions)         "graph.read"
     GET  /<ver>/<PAGE_ID|IG_ID>/conversations  recent conversations (polling)  "graph.conversations"
     GET  /<ver>/<IG_ID>?fields=mentioned_comment.comment_id(<id>){...}      "graph.read"
@@ -26,7 +28,14 @@ Messaging windows are not tracked from webhooks (the fake sees no inbound traffi
 window answers 131047 synchronously; in production it may also arrive later as a
 ``failed`` status webhook (api-notes §4), which this fake does not send.
 
-What each send API accepts, and the Graph error envelope: :mod:`tests.fakes.meta_sends`.
+Comment replies the fake accepted are listed by the two GET edges above, authored by the
+Page or IG account the comment is under (:meth:`FakeMeta.add_comment`, or the only one
+configured), stamped by ``clock`` (a test gives its fake clock). :meth:`FakeMeta.lose_answer_next`
+makes a call take effect and then cuts the connection without an answer: a send whose
+answer was lost.
+
+What each send API accepts, and the Graph error envelope: :mod:`tests.fakes.meta_sends`;
+the comment edges: :mod:`tests.fakes.meta_comments`.
 """
 
 from __future__ import annotations
@@ -36,9 +45,11 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.fakes._http import FakeServer, Fault, Reply, Request
+from tests.fakes.meta_comments import CommentThreads, unknown_object
 from tests.fakes.meta_sends import Api, GraphError, SendRules, param_error
 
 __all__ = ["FakeMeta", "MetaSend"]
@@ -50,6 +61,7 @@ _ROUTE: dict[Api, str] = {
     "comments": "comments.reply",
     "instagram_replies": "instagram.reply",
 }
+_LIST_ROUTE: dict[Api, str] = {"comments": "comments.list", "instagram_replies": "instagram.replies"}
 _CONVERSATIONS_PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/conversations/?$")
 _READ_PATH = re.compile(r"^/v\d+\.\d+/(?P<object_id>[^/]+)/?$")
 _MENTIONED = re.compile(
@@ -94,9 +106,11 @@ class FakeMeta(FakeServer):
         pages: Facebook Page ids (``/<PAGE_ID>/messages`` is Messenger).
         ig_accounts: Instagram account ids (``/<IG_ID>/messages`` is Instagram).
         phone_numbers: WhatsApp phone number ids (``/<PHONE_NUMBER_ID>/messages``).
+        clock: when comment replies are created (default: the wall clock, UTC).
 
     Recording: :attr:`sends` (accepted sends), :attr:`calls` (everything). Faults:
-    :meth:`rate_limit_next`, :meth:`error_next`, :meth:`fail_next`.
+    :meth:`rate_limit_next`, :meth:`error_next`, :meth:`fail_next`, :meth:`lose_answer_next`
+    (each for one ``api``, GETs of its edges included, or for any call).
     """
 
     def __init__(
@@ -106,8 +120,10 @@ class FakeMeta(FakeServer):
         pages: Iterable[str] = (),
         ig_accounts: Iterable[str] = (),
         phone_numbers: Iterable[str] = (),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.token = token
         self.pages = frozenset(pages)
         self.ig_accounts = frozenset(ig_accounts)
@@ -116,6 +132,7 @@ class FakeMeta(FakeServer):
         self._rules = SendRules()  # what each send API accepts; closed windows
         self._objects: dict[str, dict[str, Any]] = {}
         self._conversations: dict[str, dict[str, dict[str, Any]]] = {}
+        self._threads = CommentThreads(pages=self.pages, ig_accounts=self.ig_accounts)
 
     # public helpers --------------------------------------------------------------------
     @property
@@ -184,6 +201,49 @@ class FakeMeta(FakeServer):
         )
         error = GraphError(code, message, status=status, is_transient=True)
         self._inject(Fault(n, lambda _r: error.reply(), self._api_matcher(api)))
+
+    def lose_answer_next(self, n: int, *, api: Api | None = None) -> None:
+        """The next ``n`` calls (to ``api``, or any) take effect, then the connection is cut
+        with no answer: the client cannot tell whether its send went out."""
+        self._inject(Fault(n, lambda _r: Reply(0, drop=True), self._api_matcher(api), processed=True))
+
+    # comments (the replies a comment holds) ---------------------------------------------
+    def add_comment(self, comment_id: str, *, account: str | None = None) -> None:
+        """A customer's comment under ``account`` (a Page or IG account id; default: the only
+        Page, or the only IG account for an id without ``_``), with no replies yet."""
+        with self._lock:
+            owner = account or self._threads.owner(comment_id, None)
+            if owner is None:
+                raise ValueError(f"say which account comment {comment_id} is under (account=...)")
+            self._threads.add(comment_id, owner)
+
+    def add_comment_reply(
+        self, parent: str, *, text: str, author_id: str, author_name: str = "", ig: bool = False
+    ) -> str:
+        """Someone's reply under ``parent`` (a customer's, or one typed in Meta's inbox); its id."""
+        api: Api = "instagram_replies" if ig else "comments"
+        with self._lock:
+            reply_id = self._rules.new_id("18" if ig else f"{parent.split('_')[0]}_")
+            author = {"id": author_id, "name": author_name, "username": author_name}
+            self._threads.reply(api, parent, reply_id, text, author=author, at=self.clock())
+        return reply_id
+
+    def delete_comment(self, comment_id: str) -> None:
+        """The comment is gone: replying to it or listing its replies is Graph's 100/33."""
+        with self._lock:
+            self._threads.deleted.add(comment_id)
+
+    def comment_replies(self, parent: str) -> list[dict[str, Any]]:
+        """The replies under ``parent`` (ours and others'), oldest first."""
+        with self._lock:
+            items = self._threads.replies.get(parent, [])
+            return [{k: v for k, v in item.items() if k != "_at"} for item in copy.deepcopy(items)]
+
+    def _comment_reply(self, api: Api, parent: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        self._threads.check_open(parent)
+        response = self._rules.answer(api, parent, dict(args))
+        self._threads.ours(api, parent, str(response["id"]), str(args.get("message") or ""), at=self.clock())
+        return response
 
     # reads (enrichment of id-only webhooks) ------------------------------------------------
     def add_post(
@@ -280,6 +340,8 @@ class FakeMeta(FakeServer):
 
     def _route_of(self, request: Request) -> str:
         api = self._api_of(request)
+        if api in _LIST_ROUTE and request.method == "GET":
+            return _LIST_ROUTE[api]
         return _ROUTE[api] if api else request.path
 
     def _dispatch(self, request: Request) -> tuple[str, dict[str, Any], Reply]:
@@ -301,15 +363,17 @@ class FakeMeta(FakeServer):
                 return "graph.read", args, Reply(200, self._read(read["object_id"], args))
             match = _PATH.match(request.path)
             api = self._api_of(request)
-            if request.method != "POST" or match is None or api is None:
-                object_id = match["object_id"] if match else request.path
-                raise GraphError(
-                    100,
-                    f"Unsupported {request.method.lower()} request. Object with ID '{object_id}' does not "
-                    "exist, cannot be loaded due to missing permissions, or does not support this operation.",
-                    subcode=33,
+            if request.method == "GET" and match is not None and api in _LIST_ROUTE:
+                listing = self._threads.listing(
+                    api, match["object_id"], args, base_url=self.url, path=request.path
                 )
-            response = self._rules.answer(api, match["object_id"], args)
+                return _LIST_ROUTE[api], args, Reply(200, listing)
+            if request.method != "POST" or match is None or api is None:
+                raise unknown_object(match["object_id"] if match else request.path, request.method.lower())
+            if api in _LIST_ROUTE:
+                response = self._comment_reply(api, match["object_id"], args)
+            else:
+                response = self._rules.answer(api, match["object_id"], args)
         except GraphError as exc:
             return route, args, exc.reply()
         except ValueError:

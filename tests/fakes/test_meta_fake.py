@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -187,3 +188,87 @@ def test_reads_serve_posts_and_instagram_mentions_and_refuse_unknown_objects(met
     missing = HTTP.get(f"{meta.url}/v23.0/99_99", params={"fields": "id"}, headers=AUTH)
     assert graph_error(missing) == (400, 100, 33)
     assert HTTP.get(f"{meta.url}/v23.0/44_55").status_code == 400  # no token
+
+
+# --- comment replies listed: the Facebook "comments" and IG "replies" edges -------------------
+
+
+def list_replies(meta: FakeMeta, path: str, **params: str) -> httpx.Response:
+    return HTTP.get(f"{meta.url}/v23.0/{path}", params=params, headers=AUTH)
+
+
+def test_our_comment_replies_are_listed_as_graph_lists_them(meta: FakeMeta) -> None:
+    clock = iter(datetime(2026, 1, 1, 9, 0, s, tzinfo=UTC) for s in range(60))
+    meta.clock = lambda: next(clock)
+    meta.add_comment_reply("880011_990022", text="Same here", author_id="5550001112223", author_name="Dana")
+    ours = post(meta, "880011_990022/comments", {"message": "Checking now."}).json()["id"]
+    ig = HTTP.post(f"{meta.url}/v23.0/18012345678901234/replies", params={"message": "Thanks"}, headers=AUTH)
+
+    fields = "id,message,from,created_time"
+    newest = list_replies(meta, "880011_990022/comments", fields=fields, order="reverse_chronological")
+    assert newest.json()["data"][0] == {
+        "id": ours,
+        "message": "Checking now.",
+        "from": {"id": PAGE, "name": f"Page {PAGE}"},
+        "created_time": "2026-01-01T09:00:01+0000",
+    }
+    assert [c["from"]["id"] for c in newest.json()["data"]] == [PAGE, "5550001112223"]
+    only = list_replies(meta, "880011_990022/comments", fields="id,message").json()["data"]
+    assert only == [{"id": only[0]["id"], "message": "Same here"}, {"id": ours, "message": "Checking now."}]
+    (reply,) = list_replies(
+        meta, "18012345678901234/replies", fields="id,text,from,username,timestamp"
+    ).json()["data"]
+    assert reply == {
+        "id": ig.json()["id"],
+        "text": "Thanks",
+        "from": {"id": IG, "username": f"account_{IG}"},
+        "username": f"account_{IG}",
+        "timestamp": "2026-01-01T09:00:02+0000",
+    }
+    assert [c.route for c in meta.calls if c.request.method == "GET"] == [
+        "comments.list",
+        "comments.list",
+        "instagram.replies",
+    ]
+
+
+def test_replies_come_in_pages_with_cursors(meta: FakeMeta) -> None:
+    for i in range(3):
+        post(meta, "880011_990022/comments", {"message": f"m{i}"})
+    first = list_replies(meta, "880011_990022/comments", fields="message", limit="2").json()
+    assert [c["message"] for c in first["data"]] == ["m0", "m1"]
+    assert first["paging"]["next"].startswith(meta.url)
+    after = first["paging"]["cursors"]["after"]
+    rest = list_replies(meta, "880011_990022/comments", fields="message", limit="2", after=after).json()
+    assert [c["message"] for c in rest["data"]] == ["m2"]
+    assert "next" not in rest["paging"]
+
+
+def test_unknown_or_deleted_comments_and_unknown_fields_are_graph_errors(meta: FakeMeta) -> None:
+    assert graph_error(list_replies(meta, "880011_000000/comments")) == (400, 100, 33)
+    meta.add_comment("880011_990022")
+    assert list_replies(meta, "880011_990022/comments").json() == {"data": []}
+    assert graph_error(list_replies(meta, "880011_990022/comments", fields="id,text"))[1] == 100
+    meta.delete_comment("880011_990022")
+    assert graph_error(list_replies(meta, "880011_990022/comments")) == (400, 100, 33)
+    assert graph_error(post(meta, "880011_990022/comments", {"message": "x"})) == (400, 100, 33)
+    assert meta.sends == []
+
+
+def test_api_scoped_faults_hit_the_listing_too(meta: FakeMeta) -> None:
+    meta.add_comment("18012345678901234")
+    meta.rate_limit_next(1, api="instagram_replies", status=429)
+    meta.fail_next(1, status=503, api="instagram_replies")
+    assert graph_error(list_replies(meta, "18012345678901234/replies")) == (429, 613, None)
+    assert list_replies(meta, "18012345678901234/replies").status_code == 503
+    assert list_replies(meta, "18012345678901234/replies").json() == {"data": []}
+
+
+def test_a_lost_answer_takes_effect_but_the_client_sees_no_answer(meta: FakeMeta) -> None:
+    meta.lose_answer_next(1, api="comments")
+    with pytest.raises(httpx.RemoteProtocolError):
+        post(meta, "880011_990022/comments", {"message": "Checking now."})
+    (send,) = meta.sends
+    (reply,) = meta.comment_replies("880011_990022")
+    assert reply["id"] == send.response["id"]
+    assert post(meta, "880011_990022/comments", {"message": "again"}).status_code == 200

@@ -4,7 +4,8 @@ The domain plans the calls (window, parts, template: :mod:`socialdesk_notifier.d
 this adapter paces and makes them, reads the answers, and says what they mean
 (:mod:`socialdesk_notifier.domain.platform_errors`). Each part sent is recorded at once,
 so a retry never sends a part twice; a send whose answer was lost is found again through
-its echo (which ingest turns into ``OwnMessageSeen``) before anything is re-sent.
+its echo (which ingest turns into ``OwnMessageSeen``) or, for a public comment reply, in the
+comment's replies (:mod:`socialdesk_notifier.senders.comment_lookup`) before anything is re-sent.
 
 Usage::
 
@@ -26,6 +27,7 @@ from typing import Any
 import httpx
 
 from socialdesk_notifier.domain import Delivery, SendResult, backoff_seconds
+from socialdesk_notifier.domain.comment_lookup import CommentLookup, comment_lookup, our_reply
 from socialdesk_notifier.domain.planning import plan_reply
 from socialdesk_notifier.domain.platform_errors import Verdict, graph_verdict, x_verdict
 from socialdesk_notifier.domain.replies import (
@@ -36,7 +38,8 @@ from socialdesk_notifier.domain.replies import (
     text_sha,
 )
 from socialdesk_notifier.metrics import NotifierMetrics
-from socialdesk_notifier.senders.errors import EchoPending
+from socialdesk_notifier.senders.comment_lookup import CommentLookupThrottled, list_replies
+from socialdesk_notifier.senders.errors import EchoPending, LookupImpossible
 from socialdesk_notifier.senders.pacing import Pacer
 from socialdesk_notifier.store import ConversationStore, DeliveryStore
 from socialdesk_runtime.clock import Clock
@@ -190,10 +193,57 @@ class PlatformSender:
             if len(refs) + 1 < len(plan.calls):
                 return None  # that part went out; send() continues with the next one
             return refs[0] if refs else found
-        ambiguous_since = delivery.ambiguous_since or since
-        if self._clock.now() - ambiguous_since < self._echo_wait:
+        waiting = self._clock.now() - (delivery.ambiguous_since or since) < self._echo_wait
+        lookup = comment_lookup(request, plan)
+        if lookup is not None:
+            found = await self._find_comment_reply(delivery, plan, lookup, since=since, waiting=waiting)
+            if found is not None:
+                return found
+        if waiting:
             raise EchoPending(f"no echo yet of {call.key}; waiting up to {self._echo_wait} before a resend")
         return None
+
+    async def _find_comment_reply(
+        self, delivery: Delivery, plan: ReplyPlan, lookup: CommentLookup, *, since: datetime, waiting: bool
+    ) -> str | None:
+        """Our public comment reply, asked of the platform (it carries no key to echo).
+
+        Asked on every look while the echo may still come, so a reply that went out is
+        settled at once; not found, the echo wait still runs out before a resend (Graph's
+        listing may lag its write). Decision 0404.
+        """
+        token = self._config.secret(plan.token_env) if plan.token_env else None
+        if not token:
+            return None  # send() refuses it: no_credentials
+        try:
+            listed = await list_replies(
+                self._http,
+                self._apis.graph,
+                lookup,
+                token=token,
+                since=since,
+                fallback_hold=backoff_seconds(delivery.throttles + 1),
+            )
+        except CommentLookupThrottled as exc:
+            # The account's budget is spent for its sends too (Graph counts reads with writes).
+            await self._pacer.throttled(plan.account, hold_seconds=exc.retry_after, explicit=exc.explicit)
+            raise
+        except LookupImpossible as exc:
+            if waiting:  # an echo through ingest may still settle it
+                raise EchoPending(f"{exc}; waiting for an echo up to {self._echo_wait}") from exc
+            raise
+        ours = [c.id for c in listed if c.author_id == lookup.account]
+        async with self._uow_factory.quiet() as uow:
+            taken = await ConversationStore(uow).recorded_replies(platform=delivery.channel, ids=ours)
+        found = our_reply(listed, account=lookup.account, text=lookup.text, since=since, taken=taken)
+        if found is not None:
+            log.info(
+                "delivery %s: its comment reply %s is on %s already; not sent again",
+                delivery.id,
+                found,
+                self.channel,
+            )
+        return found
 
     # --- HTTP -----------------------------------------------------------------------------
 
