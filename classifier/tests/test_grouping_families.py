@@ -44,6 +44,9 @@ def _stream(
         ("stuck on Route 17 near the mall", "hwy17"),
         ("waiting at 30th Street Station", "thirtieth_street"),
         ("at 30th St. since 7", "thirtieth_street"),
+        # "on" before a number reads a road ("on 81"), but not before an ordinal street
+        ("standing on 10th Ave for an hour", "street10"),
+        ("the stop on 1st Avenue moved", "street1"),
         ("在宾汉姆顿没装行李", "binghamton"),
         ("サラトガのコンサート", "saratoga"),
         ("ペンステートの試合", "state_college"),

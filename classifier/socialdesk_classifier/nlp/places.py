@@ -31,7 +31,7 @@ _ROAD_BEFORE = re.compile(
 )
 _ON_BEFORE = re.compile(r"\bon $")
 _NOT_ROAD_AFTER = re.compile(
-    r"[:.,]?\d|%| ?(?:am|pm|min|mins|minutes|hours|people|riders|passengers|seats|of us|dollars|bucks|times)\b"
+    r"[:.,]?\d|%|(?:st|nd|rd|th)\b| ?(?:am|pm|min|mins|minutes|hours|people|riders|passengers|seats|of us|dollars|bucks|times)\b"
 )
 _ROAD_AFTER = re.compile(r"\s*号(?:州际)?(?:公路|高速|国道|線)")
 _STREET_AFTER = re.compile(
