@@ -14,14 +14,14 @@ from aiokafka.protocol.metadata import MetadataRequest
 
 from socialdesk_schemas.topics import Topic, all_topics
 
-__all__ = ["create_topics", "forbid_topic_auto_creation", "make_consumer", "make_producer"]
+__all__ = ["MAX_BATCH_BYTES", "create_topics", "forbid_topic_auto_creation", "make_consumer", "make_producer"]
 
 _log = logging.getLogger(__name__)
 
 #: Kafka's TOPIC_ALREADY_EXISTS error code: creating a topic twice is not an error for us.
 _TOPIC_ALREADY_EXISTS = 36
 #: Bytes of records per partition the producer gathers into one record batch.
-_MAX_BATCH_BYTES = 256 * 1024
+MAX_BATCH_BYTES = 256 * 1024
 
 
 class _NoAutoCreateMetadataRequest(MetadataRequest):  # type: ignore[misc]  # aiokafka.protocol is untyped
@@ -65,7 +65,7 @@ def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer
         acks="all",
         enable_idempotence=False,
         linger_ms=1,
-        max_batch_size=_MAX_BATCH_BYTES,
+        max_batch_size=MAX_BATCH_BYTES,
         request_timeout_ms=15_000,
         retry_backoff_ms=200,
     )

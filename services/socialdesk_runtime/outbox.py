@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from socialdesk_runtime.broker_watch import AckLedger, BrokerWatch, TopicUnavailable
 from socialdesk_runtime.db import outbox_broker_table, outbox_table
 from socialdesk_runtime.errors import is_transient
+from socialdesk_runtime.kafka import MAX_BATCH_BYTES
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.outbox_refusals import OutboxRow, is_refused_record, send_in_order, settle_refused
 from socialdesk_runtime.retention import mark_for_republish, prune_messaging
@@ -81,6 +82,9 @@ class OutboxRelay:
         self._check_seconds = check_seconds
         self._prune_seconds = prune_seconds
         self._service = service
+        # Set when a batch was refused where its rows pass alone (the broker's batch limit is
+        # below the producer's): from then on rows go one by one, in order (decision 0008).
+        self._one_by_one = False
         self._control = LoopControl()
         self.notify = self._control.notify  # something committed: publish now, not at the poll
         self._lock_conn: AsyncConnection | None = None
@@ -230,7 +234,7 @@ class OutboxRelay:
                 # worse land on a topic made with the wrong shape: hold until it exists.
                 self._next_check = 0.0
                 raise TopicUnavailable(f"topics not on the broker (yet): {', '.join(sorted(missing))}")
-        results = await send_in_order(self._producer, rows)
+        results = await send_in_order(self._producer, rows, one_by_one=self._one_by_one)
         # Mark only the prefix that was acknowledged: a failed row and everything after it
         # stay pending, so they are retried in order (never a later event first).
         failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
@@ -248,6 +252,14 @@ class OutboxRelay:
                 conn, self._producer, rows[failed], error, service=self._service, metrics=self._metrics
             )
             if alone is not None:
+                if not self._one_by_one:
+                    log.warning(
+                        "the broker refused a record batch whose row passes alone: its batch "
+                        "limit is below the producer's %d bytes; this relay now sends row by "
+                        "row (slower) until restarted. Raise the topic's max.message.bytes.",
+                        MAX_BATCH_BYTES,
+                    )
+                self._one_by_one = True
                 await self._mark_published(conn, ledger, [rows[failed]], [alone], cluster_id)
             self._metrics.outbox_published_events.inc(len(done) + (alone is not None))
             return len(done) + 1

@@ -38,7 +38,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     BrokerResponseError,
     CorruptRecordException,
-    InvalidTimestampError,
     MessageSizeTooLargeError,
     RecordListTooLargeError,
 )
@@ -70,12 +69,13 @@ _REFUSED_TYPES = (
     MessageSizeTooLargeError,  # 10 MESSAGE_TOO_LARGE, and the client's own size check
     CorruptRecordException,  # 2 CORRUPT_MESSAGE (InvalidMessageError is the same class)
     RecordListTooLargeError,  # 18 RECORD_LIST_TOO_LARGE
-    InvalidTimestampError,  # 32 INVALID_TIMESTAMP
+    # Not INVALID_TIMESTAMP (32): the producer stamps records with this host's clock, so it
+    # says the clock is off against the broker's limits, not that the row is bad: hold.
 )
 # The same refusals by Kafka error code, for a client that maps a code to another class.
 # INVALID_RECORD (87) has no class in aiokafka 0.14: it arrives as UnknownError (code -1)
 # and so keeps holding, like any error the relay cannot read.
-_REFUSED_ERRNOS = frozenset({2, 10, 18, 32, 87})
+_REFUSED_ERRNOS = frozenset({2, 10, 18, 87})
 
 _PARK = text(
     "WITH gone AS (DELETE FROM outbox WHERE id = :id "
@@ -118,23 +118,31 @@ def is_refused_record(exc: BaseException) -> bool:
 
 
 async def send_in_order(
-    producer: AIOKafkaProducer, rows: Sequence[OutboxRow]
+    producer: AIOKafkaProducer, rows: Sequence[OutboxRow], *, one_by_one: bool = False
 ) -> list[RecordMetadata | BaseException]:
     """Send ``rows`` in order and wait for every answer: one result per row sent.
 
     A ``send()`` that raises ends the list with its exception and the rows after it are not
-    sent, so the rows before it are still answered and the acknowledged prefix marked."""
+    sent, so the rows before it are still answered and the acknowledged prefix marked.
+
+    ``one_by_one``: each row's answer is awaited before the next is sent (a round trip per
+    row). For a broker that refuses the producer's record batches whose rows pass alone: a
+    refused batch frees its partition and the producer sends the next one, so later events
+    would land before the refused ones."""
+    results: list[RecordMetadata | BaseException] = []
     futures: list[asyncio.Future[RecordMetadata]] = []
-    refused: Exception | None = None
+    refused: BaseException | None = None
     for row in rows:
         try:
-            futures.append(await producer.send(row.topic, key=row.key.encode(), value=row.value))
+            future = await producer.send(row.topic, key=row.key.encode(), value=row.value)
+            if one_by_one:
+                results.append(await future)
+            else:
+                futures.append(future)
         except Exception as exc:
             refused = exc
             break
-    results: list[RecordMetadata | BaseException] = list(
-        await asyncio.gather(*futures, return_exceptions=True)
-    )
+    results += await asyncio.gather(*futures, return_exceptions=True)
     return results if refused is None else [*results, refused]
 
 

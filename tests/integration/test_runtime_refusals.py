@@ -31,6 +31,7 @@ from socialdesk_runtime.embedded import EmbeddedKafka
 from socialdesk_runtime.kafka import make_producer
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.outbox import OutboxRelay
+from socialdesk_runtime.outbox_refusals import send_in_order
 from socialdesk_runtime.tests.events import received
 from socialdesk_schemas import TOPICS, MessageReceived, dead_letter_topic
 from tests.integration.runtime_helpers import CONNECTIONS_RETURNED
@@ -160,3 +161,23 @@ async def test_retry_of_an_id_that_is_not_parked_fails_and_says_so(fresh_db: str
     assert unknown.exit_code == 1
     assert "ingest: 0 refused rows back in the outbox" in unknown.output
     assert "1 of the given ids are not refused rows" in unknown.output
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+async def test_send_in_order_answers_the_prefix_then_the_refusal_and_sends_nothing_after_it(
+    producer: AIOKafkaProducer, one_by_one: bool
+) -> None:
+    """Both ways a relay sends a batch (pipelined, or one row's answer awaited before the
+    next is sent, after a batch refusal): the rows before a refused one are answered by the
+    real broker, the refusal is the last result, the rows after it are not sent."""
+    topic = TOPICS.messages.name
+
+    class Row:
+        def __init__(self, id: int, value: bytes) -> None:
+            self.id, self.topic, self.key, self.value = id, topic, f"k{uuid.uuid4()}", value
+
+    rows = [Row(1, b"{}"), Row(2, b"{}"), Row(3, BIG_TEXT.encode()), Row(4, b"{}")]
+    results = await send_in_order(producer, rows, one_by_one=one_by_one)
+    assert len(results) == 3
+    assert [getattr(r, "topic", None) for r in results[:2]] == [topic, topic]
+    assert type(results[2]).__name__ == "MessageSizeTooLargeError"
