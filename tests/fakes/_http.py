@@ -281,6 +281,12 @@ class FakeServer:
         reply = Reply(status, body if body is not None else {"ok": False, "error": "service_unavailable"})
         self._inject(Fault(1 << 62, lambda _r: reply, lambda _r: time.monotonic() < until))
 
+    def answer_next(
+        self, n: int, reply: Reply, *, matches: Callable[[Request], bool] = lambda _req: True
+    ) -> None:
+        """The next ``n`` matching calls get ``reply`` as it is (a proxy's HTML page, a cut body)."""
+        self._inject(Fault(n, lambda _r: reply, matches))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()

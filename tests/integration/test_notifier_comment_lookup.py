@@ -11,6 +11,7 @@ from sqlalchemy import select
 from socialdesk_notifier.tables import deliveries
 from socialdesk_schemas import ReplyRequested
 from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded
+from tests.fakes._http import Reply
 from tests.fakes.meta import FakeMeta
 from tests.integration.test_notifier_replies import (  # fixtures too: pytest finds them here
     IGSID,
@@ -186,3 +187,24 @@ async def test_the_same_words_sent_by_another_delivery_are_not_taken_for_ours(
     assert isinstance(sent, DeliverySucceeded)
     assert sent.platform_message_id == lost.response["id"] != earlier.response["id"]
     assert len(meta.sends) == 2
+
+
+@pytest.mark.parametrize("body", ["<html>502 Bad Gateway</html>", {"paging": {}}])
+async def test_a_listing_without_graphs_data_is_no_answer_and_sends_nothing(
+    notifier: Booted, meta: FakeMeta, body: object
+) -> None:
+    worker = worker_of(notifier)
+    meta.lose_answer_next(1, api="comments")
+    await notifier.feed(comment_reply(notifier, meta))
+    await worker.run_once()
+    clock_of(notifier).advance(seconds=180)  # past the echo wait: only the lookup stands in the way
+    meta.answer_next(
+        1, Reply(200, body), matches=lambda r: r.method == "GET" and r.path.endswith("/comments")
+    )
+    await worker.run_once()
+    assert len(meta.sends) == 1, "a 200 without a data list is not 'no replies'"
+    assert await notifier.emitted() == []
+    clock_of(notifier).advance(seconds=10)
+    await worker.run_once()
+    assert len(meta.sends) == 1
+    assert isinstance(await outcome(notifier), DeliverySucceeded)

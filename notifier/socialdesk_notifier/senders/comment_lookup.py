@@ -23,7 +23,6 @@ from socialdesk_notifier.domain.comment_lookup import (
     ListedComment,
     after_cursor,
     listed_comments,
-    our_reply,
     reaches_before,
 )
 from socialdesk_notifier.domain.platform_errors import graph_verdict
@@ -54,16 +53,16 @@ async def list_replies(
     since: datetime,
     fallback_hold: float,
 ) -> list[ListedComment]:
-    """The comment's replies, read until one could be ours, the listing ends, a newest-first
-    listing reaches before ``since``, or :data:`MAX_PAGES` were read."""
+    """The comment's replies, read until the listing ends, a newest-first listing reaches
+    before ``since``, or :data:`MAX_PAGES` were read. Not until a first match: that one may
+    be another delivery's reply with the same words (the caller excludes those), and ours
+    on a later page."""
     listed: list[ListedComment] = []
     params = dict(lookup.params)
     for _ in range(MAX_PAGES):
         body = await _get(http, base_url.rstrip("/") + lookup.path, params, token, fallback_hold)
         page = listed_comments(body)
         listed.extend(page)
-        if our_reply(page, account=lookup.account, text=lookup.text, since=since) is not None:
-            break
         if lookup.newest_first and reaches_before(page, since):
             break
         cursor = after_cursor(body)
@@ -86,6 +85,12 @@ async def _get(
         parsed = None
     body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
     if response.is_success and "error" not in body:
+        if not isinstance(body.get("data"), list):
+            # A 2xx without Graph's listing (a proxy's page, a cut answer) says nothing of
+            # what is there: never read as "no replies", which would let a resend double it.
+            raise EchoPending(
+                f"comment lookup answered {response.status_code} without a data list; asking again later"
+            )
         return body
     error: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
