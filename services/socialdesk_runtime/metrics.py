@@ -37,6 +37,7 @@ class RuntimeMetrics:
     outbox_broker_losses: Counter
     outbox_republished_events: Counter
     outbox_refused_events: Counter
+    outbox_refused_rows: Gauge
     handler_retries: Counter
 
     @classmethod
@@ -104,6 +105,12 @@ class RuntimeMetrics:
                 f"{p}_outbox_refused_events_total",
                 "Outbox rows the broker refused for good, even sent alone: parked in "
                 "outbox_refused with a dead letter (alert on any; socialdesk outbox retry)",
+                registry=reg,
+            ),
+            outbox_refused_rows=Gauge(
+                f"{p}_outbox_refused_rows",
+                "Outbox rows parked in outbox_refused, waiting for socialdesk outbox retry "
+                "(counted at each prune, about every minute, and on each park)",
                 registry=reg,
             ),
             handler_retries=Counter(

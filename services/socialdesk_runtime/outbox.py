@@ -36,7 +36,13 @@ from socialdesk_runtime.db import outbox_broker_table, outbox_table
 from socialdesk_runtime.errors import is_transient
 from socialdesk_runtime.kafka import MAX_BATCH_BYTES
 from socialdesk_runtime.metrics import RuntimeMetrics
-from socialdesk_runtime.outbox_refusals import OutboxRow, is_refused_record, send_in_order, settle_refused
+from socialdesk_runtime.outbox_refusals import (
+    OutboxRow,
+    count_refused,
+    is_refused_record,
+    send_in_order,
+    settle_refused,
+)
 from socialdesk_runtime.retention import mark_for_republish, prune_messaging
 from socialdesk_runtime.workers import LoopControl
 
@@ -385,6 +391,9 @@ class OutboxRelay:
         check that), so a republished event is still recognised as seen."""
         if not await self._hold_lock() or self._lock_conn is None:
             return 0, 0
-        return await prune_messaging(
+        pruned = await prune_messaging(
             self._lock_conn, now, outbox_retention=self._retention, inbox_retention=self._inbox_retention
         )
+        self._metrics.outbox_refused_rows.set(await count_refused(self._lock_conn))  # and retried ones gone
+        await self._lock_conn.commit()
+        return pruned

@@ -51,6 +51,7 @@ from socialdesk_schemas import dead_letter_topic
 __all__ = [
     "REFUSED_REASON",
     "RefusedRow",
+    "count_refused",
     "is_refused_record",
     "list_refused",
     "park",
@@ -169,6 +170,8 @@ async def settle_refused(
             raise
         await park(conn, row.id, again, service=service, now=datetime.now(UTC))
         metrics.outbox_refused_events.inc()
+        metrics.outbox_refused_rows.set(await count_refused(conn))
+        await conn.commit()
         return None
 
 
@@ -207,6 +210,11 @@ async def park(
         f", dead letter on {dead_letter}" if dead_letter else "",
         message,
     )
+
+
+async def count_refused(conn: AsyncConnection) -> int:
+    """How many rows wait in ``outbox_refused`` (the alert's gauge: they stay until retried)."""
+    return int((await conn.execute(text("SELECT count(*) FROM outbox_refused"))).scalar_one())
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -114,6 +115,7 @@ async def test_a_record_too_large_is_parked_with_a_dead_letter_and_later_events_
     assert big.event_id not in {r.event_id for r in outbox}
     assert all(r.published_at is not None for r in outbox), "nothing held back"
     assert metrics.outbox_refused_events._value.get() == 1
+    assert metrics.outbox_refused_rows._value.get() == 1, "the alert's gauge: one row waits"
 
     dlq = dead_letter_topic("ingest").name
     values = await drain(kafka, dlq, until=lambda got: bool(_dead_letters_of(big.event_id, got)))
@@ -144,9 +146,12 @@ async def test_a_record_too_large_is_parked_with_a_dead_letter_and_later_events_
     assert [r.event_id for r in back][-1] == big.event_id, "retried rows go to the end of the queue"
     relay = OutboxRelay(engine, producer, metrics, service="ingest")
     try:
+        await relay.prune(datetime.now(UTC))
+        assert metrics.outbox_refused_rows._value.get() == 0, "retried: the alert clears"
         await _publish_all(relay)
     finally:
         await relay.close()
+    assert metrics.outbox_refused_rows._value.get() == 1
     (again,) = await _refused(engine)
     assert again.event_id == big.event_id and again.id > big_id, "parked again under its new outbox id"
     assert metrics.outbox_refused_events._value.get() == 2
