@@ -5,6 +5,8 @@ echo settles them here. Fixtures and helpers come from :mod:`tests.integration.t
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -44,6 +46,15 @@ def comment_reply(svc: Booted, meta: FakeMeta, platform: str = "facebook") -> Re
 
 def lookups(meta: FakeMeta) -> int:
     return len(meta.calls_to("comments.list")) + len(meta.calls_to("instagram.replies"))
+
+
+async def a_lost_reply(svc: Booted, meta: FakeMeta) -> Any:
+    """A Facebook comment reply Meta posts but whose answer never comes back; the worker."""
+    worker = worker_of(svc)
+    meta.lose_answer_next(1, api="comments")
+    await svc.feed(comment_reply(svc, meta))
+    await worker.run_once()
+    return worker
 
 
 async def row(svc: Booted) -> tuple[str, int]:
@@ -87,10 +98,7 @@ async def test_a_comment_reply_whose_answer_was_lost_is_found_on_the_comment_not
 async def test_a_throttled_lookup_sends_nothing_and_asks_again_later(
     notifier: Booted, meta: FakeMeta
 ) -> None:
-    worker = worker_of(notifier)
-    meta.lose_answer_next(1, api="comments")
-    await notifier.feed(comment_reply(notifier, meta))
-    await worker.run_once()
+    worker = await a_lost_reply(notifier, meta)
     meta.rate_limit_next(1, api="comments", status=429)  # the lookup itself is throttled
     clock_of(notifier).advance(seconds=2)
     await worker.run_once()
@@ -109,10 +117,7 @@ async def test_a_throttled_lookup_sends_nothing_and_asks_again_later(
 async def test_a_failing_lookup_after_the_echo_wait_still_sends_nothing(
     notifier: Booted, meta: FakeMeta
 ) -> None:
-    worker = worker_of(notifier)
-    meta.lose_answer_next(1, api="comments")
-    await notifier.feed(comment_reply(notifier, meta))
-    await worker.run_once()
+    worker = await a_lost_reply(notifier, meta)
     clock_of(notifier).advance(seconds=180)
     meta.fail_next(1, status=503, api="comments")
     await worker.run_once()
@@ -151,10 +156,7 @@ async def test_a_reply_the_lookup_does_not_find_is_sent_again_once_the_echo_wait
 async def test_a_deleted_comment_cannot_be_checked_and_fails_unverifiable(
     notifier: Booted, meta: FakeMeta
 ) -> None:
-    worker = worker_of(notifier)
-    meta.lose_answer_next(1, api="comments")
-    await notifier.feed(comment_reply(notifier, meta))
-    await worker.run_once()
+    worker = await a_lost_reply(notifier, meta)
     meta.delete_comment(FB_COMMENT)
     clock_of(notifier).advance(seconds=2)
     await worker.run_once()  # 100/33: an echo may still come, so it waits
@@ -193,10 +195,7 @@ async def test_the_same_words_sent_by_another_delivery_are_not_taken_for_ours(
 async def test_a_listing_without_graphs_data_is_no_answer_and_sends_nothing(
     notifier: Booted, meta: FakeMeta, body: object
 ) -> None:
-    worker = worker_of(notifier)
-    meta.lose_answer_next(1, api="comments")
-    await notifier.feed(comment_reply(notifier, meta))
-    await worker.run_once()
+    worker = await a_lost_reply(notifier, meta)
     clock_of(notifier).advance(seconds=180)  # past the echo wait: only the lookup stands in the way
     meta.answer_next(
         1, Reply(200, body), matches=lambda r: r.method == "GET" and r.path.endswith("/comments")

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_notifier.bulk import any_of
@@ -58,15 +59,7 @@ class InboundStore:
     ) -> bool:
         """False when this webhook was handled before (Freshdesk retries, rules fire twice)."""
         result = await self._uow.conn.execute(
-            pg_insert(freshdesk_inbound)
-            .values(
-                key=key,
-                brand=brand,
-                fd_ticket_id=fd_ticket_id,
-                ticket_id=ticket_id,
-                event_id=ref,
-                received_at=at,
-            )
+            _inbound_row(key, brand, fd_ticket_id, ticket_id, ref, at)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(freshdesk_inbound.c.key)
         )
@@ -95,16 +88,9 @@ class InboundStore:
         Freshdesk nothing, and a resolve decided before it is stale (one row per ticket)."""
         key = f"{brand}:{fd_ticket_id}:reopened-there"
         await self._uow.conn.execute(
-            pg_insert(freshdesk_inbound)
-            .values(
-                key=key,
-                brand=brand,
-                fd_ticket_id=fd_ticket_id,
-                ticket_id=ticket_id,
-                event_id=None,
-                received_at=at,
+            _inbound_row(key, brand, fd_ticket_id, ticket_id, None, at).on_conflict_do_update(
+                index_elements=["key"], set_={"received_at": at, "event_id": None}
             )
-            .on_conflict_do_update(index_elements=["key"], set_={"received_at": at, "event_id": None})
         )
 
     async def take_reopened_there(self, brand: str, fd_ticket_id: int, event_id: uuid.UUID) -> bool:
@@ -155,3 +141,22 @@ class InboundStore:
             select(text("1")).select_from(freshdesk_inbound).where(freshdesk_inbound.c.event_id == reply_id)
         )
         return row.first() is not None
+
+
+def _inbound_row(
+    key: str,
+    brand: str,
+    fd_ticket_id: int,
+    ticket_id: uuid.UUID | None,
+    event_id: uuid.UUID | None,
+    at: datetime,
+) -> Insert:
+    """One ``freshdesk_inbound`` row to insert; the caller says what a conflict on its key does."""
+    return pg_insert(freshdesk_inbound).values(
+        key=key,
+        brand=brand,
+        fd_ticket_id=fd_ticket_id,
+        ticket_id=ticket_id,
+        event_id=event_id,
+        received_at=at,
+    )
