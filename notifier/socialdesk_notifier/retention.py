@@ -4,7 +4,8 @@ older than ``NOTIFIER_RETENTION_SECONDS`` and will never be needed again.
 - deliveries sent, failed or folded into a digest (a failed one can no longer be
   re-driven after that), except the parents of Slack threads still kept;
 - Slack threads, ticket facts and clicks of tickets resolved that long ago;
-- Freshdesk operations done; our own outbound message ids (echo matching).
+- Freshdesk operations done; our own outbound message ids (echo matching);
+- pacing lanes nobody asked a slot of for a day (soft state, whatever the window).
 
 Never pending or in-flight work, never an open ticket's thread. The window is at least
 the inbox's (the runtime's ``INBOX_RETENTION_SECONDS``): an event still recognised as

@@ -1,7 +1,9 @@
 """The SQL of the notifier's retention (:mod:`socialdesk_notifier.retention`).
 
 Each kind of row is deleted in chunks of ``CHUNK`` (short transactions, no long locks on
-tables the delivery worker uses every half second).
+tables the delivery worker uses every half second). Pacing lanes are soft state on the
+database's clock: one idle for ``LANE_IDLE_SECONDS`` goes whatever the retention window (its
+recipients' slots are long past, and a throttle that old says nothing of today's limit).
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, exists, select
+from sqlalchemy import Table, and_, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from socialdesk_notifier.domain.delivery import FAILED, SENT
 from socialdesk_notifier.freshdesk.tables import freshdesk_ops
+from socialdesk_notifier.pacing_tables import pacing_lanes
 from socialdesk_notifier.slack_store import DIGESTED
 from socialdesk_notifier.slack_tables import slack_clicks, slack_threads, slack_tickets
 from socialdesk_notifier.tables import deliveries, own_messages
 
-__all__ = ["CHUNK", "RetentionStore"]
+__all__ = ["CHUNK", "LANE_IDLE_SECONDS", "RetentionStore"]
 
 CHUNK = 2_000
+#: A pacing lane nobody asked for a slot this long (on the database's clock) is forgotten.
+LANE_IDLE_SECONDS = 86_400.0
 #: Deliveries that will never be claimed again.
 FINAL = (SENT, FAILED, DIGESTED)
 
@@ -59,6 +64,16 @@ class RetentionStore:
             ),
             "own_messages": await self._chunks(
                 own_messages, own_messages.c.id, own_messages.c.seen_at < cutoff
+            ),
+            "pacing_lanes": await self._chunks(
+                pacing_lanes,
+                pacing_lanes.c.lane,
+                func.greatest(
+                    pacing_lanes.c.asked_at,
+                    pacing_lanes.c.next_at,
+                    func.coalesce(pacing_lanes.c.cut_at, pacing_lanes.c.asked_at),
+                )
+                < literal_column("CAST(extract(epoch FROM statement_timestamp()) AS float8)") - LANE_IDLE_SECONDS,
             ),
         }
         # A ticket's facts go with its last thread (a resolved ticket never threaded has none left).

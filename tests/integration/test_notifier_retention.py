@@ -3,9 +3,15 @@ finished and old is forgotten; open tickets' threads and unfinished work are kep
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+
+from socialdesk_notifier.domain.pacing import Pace
+from socialdesk_notifier.pacing_store import PacingStore
+from socialdesk_notifier.pacing_tables import pacing_lanes
 
 from socialdesk_notifier.retention import RetentionWorker
 from socialdesk_notifier.settings import NotifierSettings
@@ -71,6 +77,33 @@ async def test_a_resolved_tickets_slack_state_goes_after_the_window_and_an_open_
     assert await count(notifier, deliveries, deliveries.c.status == "pending") == owed
     await drain(notifier, rounds=4)  # and the rung still goes out, in the kept thread
     assert [m for m in slack.messages("C0OBMGR") if str(still_open) in str(m)]
+
+
+async def test_a_pacing_lane_idle_for_a_day_is_forgotten_and_a_busy_or_throttled_one_stays(
+    notifier: Booted,
+) -> None:
+    """Lanes are keyed by channel, account and workspace, on the database's clock: one
+    nobody asked a slot of for a day goes; one in use, or still paying for a recent
+    throttle, stays."""
+    async with notifier.runtime.engine.connect() as conn:
+        now = float(await conn.scalar(text("SELECT extract(epoch FROM statement_timestamp())")))
+    pace = Pace(ceiling=20.0, recipient_interval=1.0, adaptive=True)
+    asked = {"account:old": now - 2 * DAY, "account:busy": now - 60.0, "account:cut": now - 2 * DAY}
+    for lane, at in asked.items():
+        async with notifier.uow_factory.autocommit() as uow:
+            await PacingStore(uow).reserve(lane, pace, max_wait=5.0, recipient="r", now=at)
+    async with notifier.uow_factory.quiet() as uow:  # a throttle an hour ago on an old lane
+        store = PacingStore(uow)
+        lane, _ = await store.locked("account:cut")
+        await store.save("account:cut", replace(lane, rate=10.0, cut_at=now - 3600.0))
+        await uow.commit()
+
+    counts = await retention_of(notifier).run_once()
+
+    assert counts["pacing_lanes"] == 1
+    async with notifier.runtime.engine.connect() as conn:
+        kept = set((await conn.execute(select(pacing_lanes.c.lane))).scalars())
+    assert kept == {"account:busy", "account:cut"}
 
 
 def test_deliveries_are_kept_at_least_as_long_as_the_inbox_remembers_events() -> None:
