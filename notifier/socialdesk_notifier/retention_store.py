@@ -73,7 +73,8 @@ class RetentionStore:
                     pacing_lanes.c.next_at,
                     func.coalesce(pacing_lanes.c.cut_at, pacing_lanes.c.asked_at),
                 )
-                < literal_column("CAST(extract(epoch FROM statement_timestamp()) AS float8)") - LANE_IDLE_SECONDS,
+                < literal_column("CAST(extract(epoch FROM statement_timestamp()) AS float8)")
+                - LANE_IDLE_SECONDS,
             ),
         }
         # A ticket's facts go with its last thread (a resolved ticket never threaded has none left).

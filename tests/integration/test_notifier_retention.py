@@ -12,7 +12,6 @@ from sqlalchemy import func, select, text
 from socialdesk_notifier.domain.pacing import Pace
 from socialdesk_notifier.pacing_store import PacingStore
 from socialdesk_notifier.pacing_tables import pacing_lanes
-
 from socialdesk_notifier.retention import RetentionWorker
 from socialdesk_notifier.settings import NotifierSettings
 from socialdesk_notifier.slack_tables import slack_threads, slack_tickets
