@@ -120,6 +120,10 @@ DEVELOPMENT_FILES = (
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
+    # session 18 (early February, late August): written at the session's start from session
+    # 17's brief, scored on its start commit (ef8c8e7, the classifier of dc45dca); never read
+    "eval_sealed32.jsonl",
+    "eval_sealed33.jsonl",
     # session 17, late (mid-July, late October): written after the session's last classifier
     # change, scored once on its start commit (594afbe) and once on its end; never read
     "eval_sealed30.jsonl",
