@@ -12,6 +12,7 @@ reads the stored body later (decision 0201).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -94,9 +95,7 @@ class WebhookReceiver:
             self._count["unauthorized"].inc()
             await _json(send, 401, "unauthorized", f"missing or wrong {self._display_header}")
             return
-        try:
-            orjson.loads(raw)
-        except orjson.JSONDecodeError:
+        if not _is_json(raw):
             self._count["invalid"].inc()
             await _json(send, 400, "invalid_body", "body is not JSON")
             return
@@ -138,6 +137,24 @@ class WebhookReceiver:
     async def _refuse_too_large(self, send: Send) -> None:
         self._count["too_large"].inc()
         await _json(send, 413, "payload_too_large", f"body exceeds {self._max} bytes")
+
+
+def _is_json(raw: bytes) -> bool:
+    """Whether ``raw`` is JSON as the extraction reads it (the standard library's parser).
+
+    orjson, the fast path, refuses a lone UTF-16 surrogate escape (half an emoji), which
+    JSON's grammar allows and platforms send; refusing would lose the whole POST, and every
+    retry of it, over one character (the extraction replaces it: ``clean_text``)."""
+    try:
+        orjson.loads(raw)
+        return True
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        json.loads(raw)
+        return True
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return False
 
 
 async def _json(

@@ -192,6 +192,19 @@ async def test_not_json_is_400_and_over_3_mib_is_413(hooks: Hooks) -> None:
     assert (await hooks.meta(ok)).status_code == 200
 
 
+async def test_half_an_emoji_or_a_nul_does_not_refuse_the_delivery(hooks: Hooks) -> None:
+    """JSON allows a lone surrogate escape; orjson does not. The POST is taken and the
+    broken character replaced, never the whole batch refused (and refused again on retry)."""
+    mid = f"m_{uid()}"
+    raw = json.dumps(dm(mid, text="bus late SPLIT end NUL")).encode()
+    raw = raw.replace(b"SPLIT", b"\\ud83d").replace(b"NUL", b"\\u0000")
+    r = await hooks.meta(raw)
+    assert (r.status_code, r.text) == (200, "EVENT_RECEIVED")
+    (event,) = await hooks.extract()
+    assert isinstance(event, MessageReceived)
+    assert event.text == "bus late \ufffd end "
+
+
 async def test_a_body_streamed_in_chunks_is_verified_and_stored_whole(hooks: Hooks) -> None:
     mid = f"m_{uid()}"
     raw = json.dumps(dm(mid, text="chunked " * 2000)).encode()
