@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from socialdesk_ingest.domain.platforms.extract import incoming
 from socialdesk_ingest.domain.platforms.items import (
     CustomerMessage,
     DeliveryFact,
@@ -167,3 +168,98 @@ def test_unknown_object_and_field_are_ignored() -> None:
         {"object": "page", "entry": [{"id": PAGE, "time": 1, "changes": [{"field": "ratings", "value": {}}]}]}
     )
     assert isinstance(item, Ignored) and item.reason == "unknown_field:ratings"
+
+
+def test_a_user_who_withheld_their_number_is_kept_under_their_business_scoped_id() -> None:
+    """Usernames (2026): no ``from``, the contact carries only ``user_id`` (a BSUID)."""
+    bsuid = "US.13491208655302741918"
+    item = one(
+        wa(
+            {
+                "contacts": [{"profile": {"name": "Jo", "username": "@jo.rides"}, "user_id": bsuid}],
+                "messages": [
+                    {
+                        "id": "wamid.Bs01",
+                        "timestamp": "1767225600",
+                        "type": "text",
+                        "text": {"body": "is the 3pm running?"},
+                    }
+                ],
+            }
+        )
+    )
+    assert isinstance(item, CustomerMessage)
+    assert (item.author.platform_user_id, item.author.handle, item.author.display_name) == (
+        bsuid,
+        "@jo.rides",
+        "Jo",
+    )
+    assert item.text == "is the 3pm running?"
+    # Named on the message itself, it wins over the contacts block.
+    item = one(
+        wa(
+            {
+                "contacts": [
+                    {"profile": {"name": "A"}, "user_id": "US.1"},
+                    {"profile": {}, "user_id": "US.2"},
+                ],
+                "messages": [
+                    {"from_user_id": "US.2", "id": "wamid.Bs02", "type": "text", "text": {"body": "hi"}}
+                ],
+            }
+        )
+    )
+    assert isinstance(item, CustomerMessage) and item.author.platform_user_id == "US.2"
+    # Two contacts and no sender named: whose it is cannot be told, so it is skipped, counted.
+    item = one(
+        wa(
+            {
+                "contacts": [{"user_id": "US.1"}, {"user_id": "US.2"}],
+                "messages": [{"id": "wamid.Bs03", "type": "text", "text": {"body": "hi"}}],
+            }
+        )
+    )
+    assert isinstance(item, Skipped)
+
+
+def test_a_flow_form_and_other_interactive_answers_are_readable() -> None:
+    def interactive(body: dict) -> object:
+        return one(
+            wa(
+                {
+                    "contacts": [{"wa_id": "447700900123"}],
+                    "messages": [
+                        {"from": "447700900123", "id": "wamid.F1", "type": "interactive", "interactive": body}
+                    ],
+                }
+            )
+        )
+
+    form = interactive(
+        {
+            "type": "nfm_reply",
+            "nfm_reply": {
+                "name": "flow",
+                "body": "Sent",
+                "response_json": '{"flow_token": "tok-1", "booking": "OB-5512", "seats": 2, "issue": "bus late"}',
+            },
+        }
+    )
+    assert isinstance(form, CustomerMessage)
+    assert form.text == "[form] booking: OB-5512; seats: 2; issue: bus late"
+    broken = interactive({"type": "nfm_reply", "nfm_reply": {"body": "Sent", "response_json": "{not json"}})
+    assert isinstance(broken, CustomerMessage) and broken.text == "[form] Sent"
+    call = interactive({"type": "call_permission_reply", "call_permission_reply": {"response": "accept"}})
+    assert isinstance(call, CustomerMessage) and call.text == "[call_permission_reply reply: accept]"
+
+
+def test_a_business_scoped_id_is_never_read_as_a_phone_number() -> None:
+    def author(sender: str) -> object:
+        item = one(
+            wa({"messages": [{"from": sender, "id": "wamid.P", "type": "text", "text": {"body": "x"}}]})
+        )
+        assert isinstance(item, CustomerMessage)
+        return incoming(item, "ourbus").author
+
+    assert author("447700900123").phone == "447700900123"  # the same-phone rule links by it
+    assert author("US.1349120865530274").phone is None

@@ -133,13 +133,16 @@ def incoming(item: CustomerMessage, brand: str) -> IncomingMessage:
         platform=item.platform,
         kind=item.kind,
         platform_message_id=item.platform_message_id,
-        # A WhatsApp user id is their phone number: what the same-phone rule links by.
+        # A WhatsApp user id is their phone number (what the same-phone rule links by), unless
+        # it is a business-scoped id (a user who withheld their number: letters and dots).
         author=IncomingAuthor(
             a.platform_user_id,
             a.handle,
             a.display_name,
             a.followers,
-            phone=a.platform_user_id if item.platform == "whatsapp" else None,
+            phone=a.platform_user_id
+            if item.platform == "whatsapp" and a.platform_user_id.isdigit()
+            else None,
         ),
         text=item.text,
         sent_at=item.sent_at,

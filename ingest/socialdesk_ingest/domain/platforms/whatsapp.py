@@ -1,8 +1,14 @@
 """WhatsApp Cloud API deliveries (``object: whatsapp_business_account``): messages of
-every type, statuses (with error codes), and ``smb_message_echoes``."""
+every type, statuses (with error codes), and ``smb_message_echoes``.
+
+A user who adopted a WhatsApp username may withhold their phone number: the message then
+carries no ``from`` and the contact only a business-scoped user id (BSUID, ``user_id``).
+That id is the author then (never taken for a phone number), so the message is kept.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,16 +51,47 @@ def whatsapp_entry(entry: dict[str, Any]) -> Iterator[Item]:
         if phone_id is None:
             yield Skipped("whatsapp", "missing_field", "metadata.phone_number_id missing")
             continue
-        names = {
-            str_id(c.get("wa_id")): text_of(as_dict(c.get("profile")).get("name")) or None
-            for c in (as_dict(x) for x in as_list(value.get("contacts")))
-        }
+        contacts = _contacts(as_list(value.get("contacts")))
         for m in as_list(value.get("messages")):
-            yield from guard("whatsapp", _wa_message, phone_id, as_dict(m), names)
+            yield from guard("whatsapp", _wa_message, phone_id, as_dict(m), contacts)
         for s in as_list(value.get("statuses")):
             yield from guard("whatsapp", _wa_status, phone_id, as_dict(s))
         for m in as_list(value.get("message_echoes")):
             yield from guard("whatsapp", _wa_echo, phone_id, as_dict(m))
+
+
+#: What a change's ``contacts`` say of each sender: display name and username.
+_Contacts = dict[str, tuple[str | None, str | None]]
+
+
+def _contacts(items: list[object]) -> tuple[_Contacts, str | None]:
+    """The senders the change names (by phone ``wa_id`` and by BSUID ``user_id``), and the one
+    contact's id when there is exactly one (a message without ``from`` is theirs)."""
+    people: _Contacts = {}
+    ids: list[str] = []
+    for c in (as_dict(x) for x in items):
+        profile = as_dict(c.get("profile"))
+        person = (text_of(profile.get("name")) or None, text_of(profile.get("username")) or None)
+        keys = [k for k in (str_id(c.get("wa_id")), str_id(c.get("user_id"))) if k]
+        people.update(dict.fromkeys(keys, person))
+        if keys:
+            ids.append(keys[0])
+    return people, ids[0] if len(ids) == 1 else None
+
+
+def _flow_answer(reply: dict[str, object]) -> str:
+    """A WhatsApp Flow's submitted form (``nfm_reply``): its answers, not the flow's token."""
+    try:
+        answers = json.loads(text_of(reply.get("response_json")) or "{}")
+    except ValueError:
+        answers = {}
+    fields = [
+        f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+        for k, v in as_dict(answers).items()
+        if k != "flow_token"
+    ]
+    body = text_of(reply.get("body"))
+    return f"[form] {'; '.join(fields)}" if fields else f"[form] {body or 'submitted'}"
 
 
 def _wa_content(m: dict[str, Any]) -> tuple[str, tuple[Attachment, ...]]:
@@ -80,7 +117,13 @@ def _wa_content(m: dict[str, Any]) -> tuple[str, tuple[Attachment, ...]]:
         return f"[contacts: {', '.join(p for p in people if p) or 'shared'}]", (Attachment("contacts"),)
     if kind == "interactive":
         reply = as_dict(body.get("button_reply")) or as_dict(body.get("list_reply"))
-        return text_of(reply.get("title")) or text_of(reply.get("id")), ()
+        if reply:
+            return text_of(reply.get("title")) or text_of(reply.get("id")), ()
+        sub = text_of(body.get("type"))
+        if sub == "nfm_reply":
+            return _flow_answer(as_dict(body.get("nfm_reply"))), ()
+        answer = text_of(as_dict(body.get(sub)).get("response")) if sub else ""
+        return f"[{sub or 'interactive'} reply{': ' + answer if answer else ''}]", ()
     if kind == "button":
         return text_of(body.get("text")) or text_of(body.get("payload")), ()
     if kind == "order":
@@ -88,7 +131,7 @@ def _wa_content(m: dict[str, Any]) -> tuple[str, tuple[Attachment, ...]]:
     return f"[{kind or 'unknown'} message]", ()
 
 
-def _wa_message(phone_id: str, m: dict[str, Any], names: dict[str | None, str | None]) -> Iterator[Item]:
+def _wa_message(phone_id: str, m: dict[str, Any], contacts: tuple[_Contacts, str | None]) -> Iterator[Item]:
     kind = text_of(m.get("type"))
     if kind == "reaction":
         yield Ignored("whatsapp", "reaction", phone_id)
@@ -97,7 +140,9 @@ def _wa_message(phone_id: str, m: dict[str, Any], names: dict[str | None, str | 
         yield Ignored("whatsapp", "system", phone_id)
         return
     wamid = require_id(m.get("id"), "messages[].id")
-    sender = require_id(m.get("from"), "messages[].from")
+    people, only = contacts
+    sender = require_id(m.get("from") or m.get("from_user_id") or only, "messages[].from")
+    name, username = people.get(sender, (None, None))
     text, attachments = _wa_content(m)
     context = as_dict(m.get("context"))
     yield CustomerMessage(
@@ -105,7 +150,7 @@ def _wa_message(phone_id: str, m: dict[str, Any], names: dict[str | None, str | 
         kind="dm",
         account_id=phone_id,
         platform_message_id=wamid,
-        author=Person(sender, handle=sender, display_name=names.get(sender)),
+        author=Person(sender, handle=username or sender, display_name=name),
         text=text,
         sent_at=from_s(m.get("timestamp")),
         in_reply_to=str_id(context.get("id")),
