@@ -131,6 +131,14 @@ def test_whatsapp_text_inside_the_window_quotes_and_carries_our_key() -> None:
     assert call.body["biz_opaque_callback_data"] == f"sd:{uuid.UUID(int=7)}"
 
 
+def test_whatsapp_to_a_phone_number_or_a_business_scoped_id() -> None:
+    (call,) = plan(req("whatsapp")).calls
+    assert call.body["to"] == "4400556677" and "recipient" not in call.body
+    # A user who withheld their number behind a username is reached by their BSUID.
+    (call,) = plan(req("whatsapp", recipient="US.13491208655302741918")).calls
+    assert call.body["recipient"] == "US.13491208655302741918" and "to" not in call.body
+
+
 def test_whatsapp_outside_the_window_sends_the_configured_template_with_its_parameters() -> None:
     result = plan(req("whatsapp"), age=timedelta(hours=25))
     assert result.mode == "template"

@@ -132,7 +132,8 @@ class SendRules:
             if not args.get("message_id"):
                 raise param_error("The parameter message_id is required.")
             return {"success": True}
-        to = str(args.get("to") or "")
+        # "to" a phone number, or "recipient" a business-scoped user id; "to" wins when both.
+        to = str(args.get("to") or args.get("recipient") or "")
         if not to:
             raise param_error("The parameter to is required.")
         kind = args.get("type", "text")
@@ -160,7 +161,7 @@ class SendRules:
             )
         return {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to}],
+            "contacts": [{"input": to, "wa_id" if args.get("to") else "user_id": to}],
             "messages": [{"id": self.new_id("wamid.HBgFake")}],
         }
 

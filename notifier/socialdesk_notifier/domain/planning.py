@@ -174,10 +174,13 @@ def _whatsapp(
     if account is None:
         return no_account(request)
     path = f"/{version}/{account.phone_number_id}/messages"
+    # A phone number goes in "to"; a business-scoped user id (a user who withheld their
+    # number behind a username: letters and dots) in "recipient".
+    address = "to" if request.recipient.lstrip("+").isdigit() else "recipient"
     base: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": request.recipient,
+        address: request.recipient,
     }
     if not request.text.strip():
         return Refusal("empty_text", "the reply has no text")
