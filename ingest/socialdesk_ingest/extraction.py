@@ -154,6 +154,10 @@ async def _messages(
         root = roots.get((m.brand, m.platform, m.in_reply_to or "")) if m.kind != "dm" else None
         if root is not None:
             m = dataclasses.replace(m, thread_root=root)
+        elif m.kind != "dm" and m.in_reply_to and m.thread_root == m.in_reply_to:
+            # An answer to something that is no customer's message we know (our own post or
+            # tweet, someone else's): each author is their own conversation under it.
+            m = dataclasses.replace(m, thread_root=domain.per_author_root(m))
         if m.thread_root:
             roots[(m.brand, m.platform, m.platform_message_id)] = m.thread_root
         joined.append((m, raw_id))
@@ -173,6 +177,35 @@ async def _messages(
     )
     out.messages += len(joined)
     out.to_enrich.extend(to_enrich)
+
+
+async def _answered_tickets(
+    facts: list[BrandFact], hooks: WebhookStore
+) -> dict[tuple[str, str, str], uuid.UUID]:
+    """Our public replies on X, by (brand, platform, id) → the ticket of the thread they answer.
+
+    Only X: its tweets say which app posted them, so one socialdesk sent is not also taken
+    for an agent's reply typed in X (Meta's comment webhooks do not say; those stay apart).
+    """
+    own = [
+        (f.brand, f.item)
+        for f in facts
+        if isinstance(f.item, OwnMessage)
+        and f.item.platform == "x"
+        and f.item.kind != "dm"
+        and f.item.in_reply_to
+    ]
+    if not own:
+        return {}
+    threads = await hooks.threads_of({(b, i.platform, i.in_reply_to or "") for b, i in own})
+    tickets = await hooks.tickets_of({(k[0], k[1], t) for k, t in threads.items()})
+    out: dict[tuple[str, str, str], uuid.UUID] = {}
+    for brand, item in own:
+        thread = threads.get((brand, item.platform, item.in_reply_to or ""))
+        ticket = tickets.get((brand, item.platform, thread)) if thread else None
+        if ticket is not None:
+            out[(brand, item.platform, item.platform_message_id)] = ticket
+    return out
 
 
 def _dm_thread(fact: BrandFact, recipient: str | None) -> tuple[str, str, str]:
@@ -199,6 +232,7 @@ async def _facts(
     tickets = await hooks.tickets_of(
         {_dm_thread(f, f.item.recipient_id) for f in facts if not isinstance(f.item, MessageChanged)}
     )
+    answered = await _answered_tickets(facts, hooks)
     keyed: list[_Keyed] = []
     for f in facts:
         item = f.item
@@ -217,8 +251,14 @@ async def _facts(
             else:
                 keyed.append(_Keyed(f, fact_key(f), changed.ticket_id, changed))
             continue
-        ticket = tickets.get(_dm_thread(f, item.recipient_id)) or recipient_ticket(
-            f.brand, item.platform, item.recipient_id
+        ticket = (
+            (
+                answered.get((f.brand, item.platform, item.platform_message_id))
+                if isinstance(item, OwnMessage)
+                else None
+            )
+            or tickets.get(_dm_thread(f, item.recipient_id))
+            or recipient_ticket(f.brand, item.platform, item.recipient_id)
         )
         keyed.append(_Keyed(f, fact_key(f), ticket))
     new = await hooks.record_facts(

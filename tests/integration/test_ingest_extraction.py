@@ -220,3 +220,44 @@ async def test_media_only_whatsapp_message_is_a_readable_customer_message(hooks:
     (event,) = await hooks.extract()
     assert isinstance(event, MessageReceived) and event.text == "[location: Port Authority (40.75,-73.99)]"
     assert event.platform == "whatsapp" and event.author.display_name == "Priya N"
+
+
+def _tweet(tid: str, reply_to: str | None, *, author: str = "4400556677") -> dict[str, Any]:
+    tweet: dict[str, Any] = {
+        "id_str": tid,
+        "text": "@OurBus where is my bus" if author != X_USER else "@samo on its way, 10 min",
+        "in_reply_to_status_id_str": reply_to,
+        "user": {"id_str": author, "screen_name": "samo" if author != X_USER else "OurBus", "name": "x"},
+        "timestamp_ms": "1767258900000",
+    }
+    return {"for_user_id": X_USER, "tweet_create_events": [tweet]}
+
+
+async def test_a_customer_answering_our_reply_on_x_stays_on_their_ticket(hooks: Hooks) -> None:
+    """Customer mentions us, we answer (typed in X: filed on their ticket), they answer our
+    answer: one conversation, one ticket, not a second ticket per turn."""
+    first, ours, theirs = uid(), uid(), uid()
+    await hooks.x(_tweet(first, None))
+    (opened,) = await hooks.extract()
+    assert isinstance(opened, MessageReceived)
+    await hooks.x(_tweet(ours, first, author=X_USER))
+    (seen,) = await hooks.extract()
+    assert isinstance(seen, OwnMessageSeen) and seen.ticket_id == opened.ticket_id
+    await hooks.x(_tweet(theirs, ours))
+    (answer,) = await hooks.extract()
+    assert isinstance(answer, MessageReceived)
+    assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
+
+
+async def test_customers_answering_a_tweet_we_do_not_know_are_each_their_own_conversation(
+    hooks: Hooks,
+) -> None:
+    """Replies to our announcement (or anyone's tweet) by two people: two tickets, each
+    answered to its own author; the same person answering again stays on theirs."""
+    announcement = uid()
+    await hooks.x(_tweet(uid(), announcement, author="111"))
+    await hooks.x(_tweet(uid(), announcement, author="222"))
+    await hooks.x(_tweet(uid(), announcement, author="111"))
+    a1, b, a2 = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
+    assert a1.ticket_id != b.ticket_id and a1.opens_ticket and b.opens_ticket
+    assert a2.ticket_id == a1.ticket_id and not a2.opens_ticket

@@ -28,6 +28,7 @@ from socialdesk_ingest.domain.conversations import (
     conversation_key,
     is_idle,
     new_conversations,
+    per_author_root,
     thread,
     thread_key,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "message_received",
     "new_conversations",
     "outcomes",
+    "per_author_root",
     "thread",
     "thread_key",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "conversation_key",
     "is_idle",
     "new_conversations",
+    "per_author_root",
     "thread",
     "thread_key",
 ]
@@ -45,6 +46,12 @@ def thread_key(msg: IncomingMessage) -> str:
         # A comment thread or a reply chain: one ticket for the thread, whoever writes.
         return f"thread:{msg.thread_root}"
     return f"public:{msg.author.platform_user_id}"
+
+
+def per_author_root(msg: IncomingMessage) -> str:
+    """The thread of one author's answers under a message that is no customer's we know:
+    two customers answering our announcement are two conversations, not one."""
+    return f"{msg.in_reply_to}~{msg.author.platform_user_id}"
 
 
 def conversation_key(msg: IncomingMessage) -> ConversationKey:

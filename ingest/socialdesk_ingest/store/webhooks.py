@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from socialdesk_ingest.domain.platforms.extract import OWN_FACT as OWN
 from socialdesk_ingest.tables import conversations, messages, platform_facts, raw_deliveries
 from socialdesk_runtime.db import UnitOfWork
 
@@ -74,7 +75,9 @@ class WebhookStore:
             )
 
     async def threads_of(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
-        """(brand, platform, platform message id) → the thread key of its conversation."""
+        """(brand, platform, platform message id) → the thread key of its conversation: a
+        customer's message's, or for one of our own messages the conversation of the ticket
+        it was filed on (a customer answering our reply stays in that thread)."""
         if not keys:
             return {}
         rows = await self._uow.conn.execute(
@@ -89,7 +92,30 @@ class WebhookStore:
                 tuple_(messages.c.brand, messages.c.platform, messages.c.platform_message_id).in_(list(keys))
             )
         )
-        return {(r.brand, r.platform, r.platform_message_id): r.thread_key for r in rows}
+        found = {(r.brand, r.platform, r.platform_message_id): r.thread_key for r in rows}
+        own = {(b, p, f"{OWN}{pmid}"): (b, p, pmid) for b, p, pmid in keys if (b, p, pmid) not in found}
+        if own:
+            rows = await self._uow.conn.execute(
+                select(
+                    platform_facts.c.brand,
+                    platform_facts.c.platform,
+                    platform_facts.c.fact_key,
+                    conversations.c.thread_key,
+                )
+                .join(
+                    conversations,
+                    (conversations.c.ticket_id == platform_facts.c.ticket_id)
+                    & (conversations.c.brand == platform_facts.c.brand)
+                    & (conversations.c.platform == platform_facts.c.platform),
+                )
+                .where(
+                    tuple_(platform_facts.c.brand, platform_facts.c.platform, platform_facts.c.fact_key).in_(
+                        list(own)
+                    )
+                )
+            )
+            found.update({own[(r.brand, r.platform, r.fact_key)]: r.thread_key for r in rows})
+        return found
 
     async def tickets_of(
         self, keys: Collection[tuple[str, str, str]]

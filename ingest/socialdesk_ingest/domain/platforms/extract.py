@@ -31,6 +31,7 @@ from socialdesk_schemas import Platform
 from socialdesk_schemas.platforms import OwnMessageSeen, PlatformDeliveryReported
 
 __all__ = [
+    "OWN_FACT",
     "BrandFact",
     "Plan",
     "delivery_reported",
@@ -152,6 +153,10 @@ def incoming(item: CustomerMessage, brand: str) -> IncomingMessage:
     )
 
 
+#: The fact key prefix of one of our own messages (what a reply to it is looked up by).
+OWN_FACT = "own:"
+
+
 def fact_key(fact: BrandFact) -> str:
     """The identity of a fact: a second delivery of it changes nothing.
 
@@ -160,7 +165,7 @@ def fact_key(fact: BrandFact) -> str:
     """
     item = fact.item
     if isinstance(item, OwnMessage):
-        return f"own:{item.platform_message_id}"
+        return f"{OWN_FACT}{item.platform_message_id}"
     if isinstance(item, DeliveryFact):
         ids = ",".join(item.platform_message_ids)
         if not ids:

@@ -81,6 +81,8 @@ class OwnMessage:
     """What we attached when sending (our delivery key), when the platform echoes it."""
     typed_in_platform_inbox: bool = False
     """A person answered in Meta's or X's own inbox, not through socialdesk."""
+    in_reply_to: str | None = None
+    """The public message (a tweet) this one answers, when the platform says."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,6 +192,7 @@ def _tweet(account: str, tw: dict[str, Any], user_has_blocked: Any) -> Iterator[
             text,
             at,
             typed_in_platform_inbox=True,
+            in_reply_to=str_id(tw.get("in_reply_to_status_id_str")),
         )
         return
     if author_id is None:
