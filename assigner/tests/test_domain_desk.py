@@ -20,8 +20,10 @@ from socialdesk_assigner.domain import (
     reply_id_for,
     resolve,
 )
+from socialdesk_assigner.domain.desk import add_note
+from socialdesk_assigner.domain.errors import Unprocessable
 from socialdesk_assigner.domain.permissions import rank
-from socialdesk_assigner.domain.ticket import assign, reopen
+from socialdesk_assigner.domain.ticket import assign, reopen, root_cause_of
 from socialdesk_runtime.config import Agent
 from socialdesk_schemas import (
     LADDER,
@@ -140,6 +142,25 @@ def test_a_retried_request_is_the_same_reply(agent: AgentOf) -> None:
     assert reply_id_for(tid, "ana", "k1") == reply_id_for(tid, "ana", "k1")
     assert reply_id_for(tid, "ana", "k1") != reply_id_for(tid, "ben", "k1")
     assert reply_id_for(tid, "ana", "k1") != reply_id_for(tid, "ana", "k2")
+
+
+def test_a_blank_reply_or_note_is_refused_not_sent(agent: AgentOf, ticket: TicketFactory) -> None:
+    """Spaces would reach the customer as nothing, and still stop the first-response clock."""
+    owned = ticket(status="assigned", agent_id="ana")
+    for blank in ("", "    ", "\n\t "):
+        with pytest.raises(Unprocessable, match="the reply is blank"):
+            reply(owned, agent("ana"), reply_id=uuid.uuid4(), text=blank, now=NOW)
+        with pytest.raises(Unprocessable, match="the note is blank"):
+            add_note(owned, agent("ana"), note_id=uuid.uuid4(), text=blank, now=NOW)
+    assert reply(owned, agent("ana"), reply_id=uuid.uuid4(), text=" ok ", now=NOW).events
+
+
+def test_a_root_cause_needs_words_and_keeps_its_category() -> None:
+    assert root_cause_of("  bus swapped ", "delay") == "delay: bus swapped"
+    assert root_cause_of("bus swapped", None) == "bus swapped"
+    for blank in ("   ", " a ", "ab"):
+        with pytest.raises(Unprocessable, match="the root cause"):
+            root_cause_of(blank, "delay")
 
 
 # --- resolve, reopen, routing guards ------------------------------------------------------

@@ -86,6 +86,22 @@ async def test_saved_replies_with_placeholders(svc: Booted) -> None:
     assert requests[1].text.startswith("Each rider may bring")
 
 
+async def test_blank_replies_notes_and_root_causes_are_refused_and_nothing_is_emitted(svc: Booted) -> None:
+    message = await arrive(svc)
+    owner = next(e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned))
+    base = f"/v1/tickets/{message.ticket_id}"
+    reply = await svc.client.post(f"{base}/reply", json={"text": "    "}, headers=auth(owner))
+    note = await svc.client.post(f"{base}/notes", json={"text": " \n "}, headers=auth(owner))
+    resolve = await svc.client.post(
+        f"{base}/resolve", json={"root_cause": "    ", "category": "delay"}, headers=auth(owner)
+    )
+    assert [r.status_code for r in (reply, note, resolve)] == [422, 422, 422]
+    assert "blank" in reply.json()["detail"] and "root cause" in resolve.json()["detail"]
+    assert await emitted(svc) == []
+    ticket = await page(svc, message.ticket_id)
+    assert ticket["status"] != "resolved" and not ticket["notes"]
+
+
 async def test_claim_hand_off_pending_resolve_reopen(svc: Booted) -> None:
     # Rally: Hugo has two slots; the third ticket waits unowned.
     for _ in range(2):

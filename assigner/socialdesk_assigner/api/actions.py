@@ -23,6 +23,7 @@ from socialdesk_assigner.domain.desk import (
     promise_follow_up,
     reopen_by_agent,
 )
+from socialdesk_assigner.domain.ticket import root_cause_of
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.store import DeskStore
 from socialdesk_runtime.db import UnitOfWork
@@ -166,7 +167,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
             raise HTTPException(
                 status_code=422, detail=f"unknown root-cause category; use one of {', '.join(causes)}"
             )
-        root = body.root_cause if body.category is None else f"{body.category}: {body.root_cause}"
+        root = desk.decide("resolve", lambda: root_cause_of(body.root_cause, body.category))
 
         async def work(uow: UnitOfWork) -> Outcome:
             ticket = await desk.load(uow, ticket_id, agent, "resolve")

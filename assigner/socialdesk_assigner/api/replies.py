@@ -28,6 +28,7 @@ from socialdesk_assigner.domain.desk import (
 )
 from socialdesk_assigner.domain.errors import DomainError, InvalidTransition, Unprocessable
 from socialdesk_assigner.domain.replies import fill, group_reply_identity, saved_reply_for, text_in
+from socialdesk_assigner.domain.ticket import require_words
 from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_runtime.config import Agent
 from socialdesk_runtime.db import UnitOfWork
@@ -104,7 +105,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
                 lambda: _replied(ticket, agent, reply_id=reply_id, text=text, template=template, now=now),
             )
         else:  # checked like a reply; an unowned ticket is claimed now, the reply waits
-            desk.decide("reply", lambda: _require_answerable(ticket, agent))
+            desk.decide("reply", lambda: _require_answerable(ticket, agent, text))
             step = (
                 desk.decide("reply", lambda: claim(ticket, agent, now=now))
                 if ticket.agent_id is None
@@ -338,8 +339,9 @@ def _replied(
     return Step(step.ticket, events, step.transition)
 
 
-def _require_answerable(ticket: Ticket, agent: Agent) -> None:
+def _require_answerable(ticket: Ticket, agent: Agent, text: str) -> None:
     check_may_act(agent, ticket)
+    require_words(text, "the reply")
     if ticket.queue != "cx" or ticket.status not in ("open", "assigned", "pending"):
         raise InvalidTransition(f"ticket is {ticket.status}; reopen it first")
 

@@ -15,7 +15,14 @@ from typing import Literal
 from socialdesk_assigner.domain import facts
 from socialdesk_assigner.domain.errors import Forbidden, InvalidTransition
 from socialdesk_assigner.domain.permissions import check_may_act, may_see, rank
-from socialdesk_assigner.domain.ticket import AssignReason, Step, Ticket, _require_workable, claim
+from socialdesk_assigner.domain.ticket import (
+    AssignReason,
+    Step,
+    Ticket,
+    _require_workable,
+    claim,
+    require_words,
+)
 from socialdesk_runtime.config import Agent
 from socialdesk_schemas import AgentReplied, Event, TicketEscalated, TicketQueued
 from socialdesk_schemas.desk import FollowUpPromised, InternalNoteAdded, TicketPending
@@ -133,6 +140,7 @@ def add_note(ticket: Ticket, agent: Agent, *, note_id: uuid.UUID, text: str, now
     """An internal note: anyone who may see the ticket may write one; never sent."""
     if not may_see(agent, ticket):
         raise Forbidden("this ticket belongs to a brand you do not work for")
+    require_words(text, "the note")
     event = InternalNoteAdded(
         **facts.envelope(ticket, now),
         note_id=note_id,

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Literal
 
 from socialdesk_assigner.domain import facts
-from socialdesk_assigner.domain.errors import AlreadyResolved, InvalidTransition
+from socialdesk_assigner.domain.errors import AlreadyResolved, InvalidTransition, Unprocessable
 from socialdesk_assigner.domain.permissions import check_may_act
 from socialdesk_runtime.config import Agent
 from socialdesk_schemas import (
@@ -67,7 +67,9 @@ __all__ = [
     "reopen",
     "reply",
     "reply_id_for",
+    "require_words",
     "resolve",
+    "root_cause_of",
     "route_to_marketing",
 ]
 
@@ -286,10 +288,28 @@ def claim(ticket: Ticket, agent: Agent, *, now: datetime) -> Step:
     return Step(replace(ticket, status="assigned", agent_id=agent.id), (event,), "claim")
 
 
+def require_words(text: str, what: str, *, at_least: int = 1) -> str:
+    """``text`` stripped, refused when it has fewer than ``at_least`` visible characters: a
+    reply of spaces would reach the customer as nothing and still count as an answer."""
+    words = text.strip()
+    if len(words) < at_least:
+        raise Unprocessable(
+            f"{what} is blank" if not words else f"{what} needs at least {at_least} characters"
+        )
+    return words
+
+
+def root_cause_of(cause: str, category: str | None) -> str:
+    """The root cause as recorded: what went wrong and what fixed it, under its category."""
+    words = require_words(cause, "the root cause", at_least=3)
+    return words if category is None else f"{category}: {words}"
+
+
 def reply(ticket: Ticket, agent: Agent, *, reply_id: uuid.UUID, text: str, now: datetime) -> Step:
     """An agent answers the customer; answering an unowned ticket claims it."""
     check_may_act(agent, ticket)
     _require_workable(ticket)
+    require_words(text, "the reply")
     events: list[Event] = []
     if ticket.agent_id is None:
         claimed = claim(ticket, agent, now=now)
