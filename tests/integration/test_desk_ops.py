@@ -22,7 +22,7 @@ from socialdesk_schemas import (
     TicketQueued,
     TrendDetected,
 )
-from socialdesk_schemas.sla import SlaClockArmed
+from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev, page
 from tests.support import booted
 
@@ -281,8 +281,18 @@ async def test_reports_per_agent_brand_and_channel_as_json_and_csv(fresh_db: str
                 score=5.1,
             ),
         )
+        # Resolved after its breach, the clock is cancelled by sla-monitor: still a breach.
+        await svc.feed(
+            SlaClockStopped(
+                **ev(svc, tickets[0].ticket_id),
+                brand="ourbus",
+                clock="first_response",
+                outcome="cancelled",
+                stopped_at=clock.now(),
+            )
+        )
         cockpit = (await svc.client.get("/v1/reports/cockpit", headers=auth("ob-lead"))).json()
-        assert cockpit["sla"]["breached"] == 1
+        assert cockpit["sla"]["breached"] == 1 and cockpit["sla"]["compliance"] == 0.0
         assert (
             cockpit["hot_topics"][0]["group_id"] == "g-turnpike" and cockpit["hot_topics"][0]["volume"] == 14
         )

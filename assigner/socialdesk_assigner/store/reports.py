@@ -150,12 +150,21 @@ class ReportStore:
                 .group_by(col, state)
             ):
                 counts[dim].setdefault(r.k, {})[r.s] = r.n
+        # A clock that breached stays breached for the tally when the ticket is then resolved
+        # without an answer (sla-monitor cancels it): resolving must not improve compliance.
+        judged_state = case(
+            (
+                sla_clocks.c.breached_at.is_not(None) & (sla_clocks.c.state == "cancelled"),
+                literal("breached"),
+            ),
+            else_=sla_clocks.c.state,
+        )
         met = (
             await self._uow.conn.execute(
-                select(sla_clocks.c.state, func.count().label("n"))
+                select(judged_state.label("state"), func.count().label("n"))
                 .select_from(sla_clocks.join(tickets, tickets.c.ticket_id == sla_clocks.c.ticket_id))
-                .where(sla_clocks.c.state.in_(("met", "met_late", "breached")), *scope)
-                .group_by(sla_clocks.c.state)
+                .where(judged_state.in_(("met", "met_late", "breached")), *scope)
+                .group_by(judged_state)
             )
         ).all()
         tally = {r.state: r.n for r in met}
