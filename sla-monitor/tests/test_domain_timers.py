@@ -18,6 +18,7 @@ from socialdesk_schemas import (
     TicketEscalated,
     TicketQueued,
 )
+from socialdesk_schemas.desk import TicketReopened
 from socialdesk_sla_monitor.domain import (
     FIRST_RESPONSE,
     Timer,
@@ -204,6 +205,31 @@ def test_a_reopening_within_a_batch_arms_the_later_episode(config: SocialdeskCon
     later = assigned(ticket).model_copy(update={"received_at": at(30)})
     (timer,) = first_responses([assigned(ticket), later], config, set())
     assert (timer.started_at, timer.deadline) == (at(30), at(34))
+
+
+@pytest.mark.parametrize(
+    ("reason", "clocks"), [("customer_wrote", ["first_response", "resolution"]), ("agent", ["resolution"])]
+)
+def test_a_reopening_by_the_customer_owes_an_answer_and_one_by_an_agent_does_not(
+    config: SocialdeskConfig, reason: str, clocks: list[str]
+) -> None:
+    """An agent reopening a ticket to finish work is not a customer waiting: no first-response
+    clock (it would breach and take the ticket from its owner), only the resolution one."""
+    reopened = TicketReopened(
+        producer="assigner",
+        occurred_at=at(60),
+        ticket_id=uuid.uuid4(),
+        correlation_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="instagram",
+        priority="high",
+        agent_id="ob-ana",
+        reopened_at=at(60),
+        reason=reason,
+    )
+    timers = arm_many([opening(reopened, config)], config=config, hot_groups=set())
+    assert [t.metric for t in timers] == clocks
+    assert all(t.started_at == at(60) for t in timers)
 
 
 # --- stopping ---------------------------------------------------------------------------

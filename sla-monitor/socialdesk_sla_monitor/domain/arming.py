@@ -1,7 +1,9 @@
 """Arming: which clocks a ticket's events start, due when, by the policy and calendar.
 
-An opening (a ticket assigned or queued, or reopened) starts the first-response and the
-resolution clock; a customer message after an answer starts the next-response clock.
+An opening (a ticket assigned or queued, or reopened because the customer wrote) starts the
+first-response and the resolution clock; an agent's reopening only the resolution clock (no
+customer is waiting for an answer); a customer message after an answer starts the
+next-response clock.
 Targets come from :func:`~socialdesk_sla_monitor.domain.policy.target_seconds` with what
 is known of the ticket (:class:`Facts`), and are counted in the hours of its calendar.
 """
@@ -61,6 +63,8 @@ class Opening:
     agent_id: str | None = None
     agent_level: Level | None = None
     group_id: str | None = None
+    #: The clocks it starts.
+    clocks: tuple[SlaMetric, ...] = OPENING_CLOCKS
 
 
 def _level_of(config: SocialdeskConfig, agent_id: str | None) -> Level | None:
@@ -95,6 +99,7 @@ def opening(event: Opened, config: SocialdeskConfig, about: tuple[Kind, Category
             event.reopened_at,
             agent_id=event.agent_id,
             agent_level=_level_of(config, event.agent_id),
+            clocks=OPENING_CLOCKS if event.reason == "customer_wrote" else (RESOLUTION,),
         )
     owner = event if isinstance(event, TicketAssigned) else None
     return Opening(
@@ -164,7 +169,7 @@ def arm_many(openings: Sequence[Opening], *, config: SocialdeskConfig, hot_group
     return [
         arm(opened, metric=metric, config=config, hot=opened.group_id in hot_groups)
         for opened in latest.values()
-        for metric in OPENING_CLOCKS
+        for metric in opened.clocks
     ]
 
 
