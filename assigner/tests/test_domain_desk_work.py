@@ -85,6 +85,15 @@ def test_hand_off_needs_a_colleague_of_the_brand(ticket: TicketFactory, agent: A
     assert lead.ticket.status == "assigned"
 
 
+def test_no_hand_off_to_someone_offline(ticket: TicketFactory, agent: AgentOf) -> None:
+    t = ticket(status="assigned", agent_id="ana")
+    with pytest.raises(InvalidTransition, match="offline"):
+        hand_off(t, agent("lead"), agent("ben"), now=NOW, to_presence="offline")
+    # away for a moment is still at work; taking it oneself is always possible
+    assert hand_off(t, agent("lead"), agent("ben"), now=NOW, to_presence="away").ticket.agent_id == "ben"
+    assert hand_off(t, agent("lead"), agent("lead"), now=NOW, to_presence="offline").ticket.agent_id == "lead"
+
+
 def test_follow_up_and_notes(ticket: TicketFactory, agent: AgentOf) -> None:
     t = ticket(status="assigned", agent_id="ana")
     step = promise_follow_up(

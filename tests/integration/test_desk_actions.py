@@ -86,7 +86,9 @@ async def test_saved_replies_with_placeholders(svc: Booted) -> None:
     assert requests[1].text.startswith("Each rider may bring")
 
 
-async def test_blank_replies_notes_and_root_causes_are_refused_and_nothing_is_emitted(svc: Booted) -> None:
+async def test_blank_words_and_a_hand_off_to_someone_offline_are_refused_and_nothing_is_emitted(
+    svc: Booted,
+) -> None:
     message = await arrive(svc)
     owner = next(e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned))
     base = f"/v1/tickets/{message.ticket_id}"
@@ -95,6 +97,8 @@ async def test_blank_replies_notes_and_root_causes_are_refused_and_nothing_is_em
     resolve = await svc.client.post(
         f"{base}/resolve", json={"root_cause": "    ", "category": "delay"}, headers=auth(owner)
     )
+    offline = await svc.client.post(f"{base}/assign", json={"agent_id": "ob-cid"}, headers=auth("ob-lead"))
+    assert offline.status_code == 409 and "offline" in offline.json()["detail"]
     assert [r.status_code for r in (reply, note, resolve)] == [422, 422, 422]
     assert "blank" in reply.json()["detail"] and "root cause" in resolve.json()["detail"]
     assert await emitted(svc) == []

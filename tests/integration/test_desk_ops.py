@@ -304,7 +304,11 @@ async def test_an_agent_removed_from_the_configuration_breaks_nothing(fresh_db: 
     async with booted(SPEC, fresh_db, clock=FakeClock()) as svc:
         message = await arrive(svc)
         await emitted(svc)
-        # the lead hands the ticket to Cid, then Cid leaves the company (and the file)
+        # Cid comes online, the lead hands the ticket to Cid, then Cid leaves the company (and the file)
+        online = await svc.client.put(
+            "/v1/agents/me/status", json={"status": "online"}, headers=auth("ob-cid")
+        )
+        assert online.status_code == 200, online.text
         await svc.client.post(
             f"/v1/tickets/{message.ticket_id}/assign", json={"agent_id": "ob-cid"}, headers=auth("ob-lead")
         )

@@ -142,7 +142,8 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
                     status_code=422, detail=f"no agent {body.agent_id!r} in the configuration"
                 )
             now = desk.clock.now()
-            step = desk.decide("assign", lambda: hand_off(ticket, agent, to, now=now))
+            status = (await DeskStore(uow).presence()).get(to.id, "online" if to.online else "offline")
+            step = desk.decide("assign", lambda: hand_off(ticket, agent, to, now=now, to_presence=status))
             await desk.apply(uow, step)
             if body.note:
                 await DeskStore(uow).add_note(

@@ -95,12 +95,17 @@ def reopen_by_agent(ticket: Ticket, agent: Agent, *, now: datetime) -> Step:
     return Step(reopened, tuple(events), "reopen")
 
 
-def hand_off(ticket: Ticket, actor: Agent, to: Agent, *, now: datetime) -> Step:
-    """Give the ticket to ``to`` (the hand-off note travels as an internal note)."""
+def hand_off(ticket: Ticket, actor: Agent, to: Agent, *, now: datetime, to_presence: str = "online") -> Step:
+    """Give the ticket to ``to`` (the hand-off note travels as an internal note).
+
+    Never to someone offline (or on leave): nobody would answer it, and the offline policy
+    would hand it straight back on."""
     check_may_act(actor, ticket)
     _require_workable(ticket)
     if to.level != "TMT" and ticket.brand not in to.brands:
         raise Forbidden(f"{to.name} does not work for brand {ticket.brand!r}")
+    if to_presence == "offline" and to.id != actor.id:
+        raise InvalidTransition(f"{to.name} is offline: hand it to someone at work, or leave it in the queue")
     if ticket.agent_id == to.id:
         raise InvalidTransition(f"ticket is already {to.name}'s")
     if actor.id != to.id and rank(actor.level) < rank("L3") and ticket.agent_id is None:
