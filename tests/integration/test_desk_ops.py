@@ -300,6 +300,40 @@ async def test_reports_per_agent_brand_and_channel_as_json_and_csv(fresh_db: str
         assert cockpit["by_brand"]["ourbus"]["in_progress"] == 1
 
 
+async def test_a_breach_counts_against_whoever_owned_the_ticket_when_it_breached(fresh_db: str) -> None:
+    clock = FakeClock()
+    async with booted(SPEC, fresh_db, clock=clock) as svc:
+        start = clock.now()
+        message = await arrive(svc)
+        owner = next(e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned))
+        await svc.feed(
+            SlaBreached(
+                **ev(svc, message.ticket_id),
+                brand="ourbus",
+                platform="instagram",
+                metric="first_response",
+                priority="high",
+                deadline=start + timedelta(seconds=4),
+                breached_at=start + timedelta(seconds=4),
+                agent_id=owner,
+            )
+        )
+        # the escalation gives it to the lead, who then owns it
+        taken = await svc.client.post(
+            f"/v1/tickets/{message.ticket_id}/assign", json={"agent_id": "ob-lead"}, headers=auth("ob-lead")
+        )
+        assert taken.status_code == 200, taken.text
+        q = {
+            "since": (start - timedelta(minutes=1)).isoformat(),
+            "until": (start + timedelta(minutes=5)).isoformat(),
+        }
+        rows = (
+            await svc.client.get("/v1/reports/summary", params={**q, "by": "agent"}, headers=auth("ob-lead"))
+        ).json()["rows"]
+        breaches = {r["key"]: r["sla_breaches"] for r in rows}
+        assert breaches.get(owner) == 1 and not breaches.get("ob-lead")
+
+
 async def test_an_agent_removed_from_the_configuration_breaks_nothing(fresh_db: str) -> None:
     async with booted(SPEC, fresh_db, clock=FakeClock()) as svc:
         message = await arrive(svc)

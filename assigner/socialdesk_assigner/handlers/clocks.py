@@ -97,6 +97,7 @@ async def on_breached(events: list[SlaBreached], uow: UnitOfWork) -> None:
                 "state": "breached",
                 "due_at": e.deadline,
                 "breached_at": e.breached_at,
+                "breached_agent_id": e.agent_id,
             }
             for e in events
         ],

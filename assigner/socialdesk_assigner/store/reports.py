@@ -98,11 +98,18 @@ class ReportStore:
         ):
             row(r.k)["replies"] = r.n
 
+        # A breach counts against whoever owned the ticket when it breached (the escalation
+        # that follows gives the ticket to someone else).
+        breach_key = (
+            func.coalesce(sla_clocks.c.breached_agent_id, tickets.c.agent_id, literal("unassigned"))
+            if by == "agent"
+            else key
+        )
         for r in await self._uow.conn.execute(
-            select(key.label("k"), func.count().label("n"))
+            select(breach_key.label("k"), func.count().label("n"))
             .select_from(sla_clocks.join(tickets, tickets.c.ticket_id == sla_clocks.c.ticket_id))
             .where(sla_clocks.c.breached_at >= since, sla_clocks.c.breached_at < until, *scope)
-            .group_by(key)
+            .group_by(breach_key)
         ):
             row(r.k)["sla_breaches"] = r.n
 
