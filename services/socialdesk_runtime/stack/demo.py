@@ -89,8 +89,9 @@ class LooseConfig:
     def with_fast_sla(self, first_response_seconds: int) -> tuple[dict[str, Any], float]:
         """A copy whose SLA durations are scaled so first response takes the given seconds.
 
-        Every ``*_seconds`` under ``sla`` (the defaults and the per-priority and
-        per-platform overrides) is scaled by the same factor, so their proportions stay;
+        Every ``*_seconds`` under ``sla`` (the defaults, the per-priority and per-platform
+        overrides, the policies and the ladder) is scaled by the same factor, so their
+        proportions stay;
         brands' business hours become 24/7 so that a demo at night still breaches. Only
         existing keys are changed: the strict validator sees nothing new.
         """
@@ -102,7 +103,10 @@ class LooseConfig:
         factor = first_response_seconds / float(base)
 
         def scale(node: Any) -> None:
-            if isinstance(node, dict):
+            if isinstance(node, list):
+                for item in node:
+                    scale(item)
+            elif isinstance(node, dict):
                 for key, value in node.items():
                     if (
                         key.endswith("_seconds")
@@ -110,9 +114,8 @@ class LooseConfig:
                         and not isinstance(value, bool)
                     ):
                         node[key] = max(1, round(value * factor))
-                    elif key in ("by_priority", "by_platform"):
-                        for override in value.values() if isinstance(value, dict) else []:
-                            scale(override)
+                    else:
+                        scale(value)
 
         scale(sla)
         for brand in raw.get("brands") or []:
