@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage
 from socialdesk_ingest.domain.platforms.enrichment import (
     enriched,
@@ -57,6 +59,10 @@ def test_enrichment_reads_and_answers() -> None:
     post = graph_read(mention("facebook", "44_55"), ig_account=None)
     assert post is not None and post.object_id == "44_55" and post.edge is None
     assert graph_read(mention("x", "1"), ig_account="178") is None
+    # a Facebook comment whose author Meta withheld is read the same way as a mention
+    withheld = dataclasses.replace(mention("facebook", "880011_1"), kind="comment")
+    read = graph_read(withheld, ig_account=None)
+    assert read is not None and read.object_id == "880011_1" and "from" in read.fields
 
     found = parse_graph_answer(
         comment,

@@ -147,6 +147,34 @@ def test_feed_comment_add_edit_remove_and_own_comment() -> None:
     assert isinstance(reaction, Ignored)
 
 
+def test_a_feed_item_whose_author_meta_withheld_is_kept_for_enrichment() -> None:
+    """No ``from`` (the commenter's privacy): kept under a placeholder of that item alone,
+    read from the Graph API later; two such people never become one customer."""
+
+    def feed(value: dict) -> dict:
+        return {
+            "object": "page",
+            "entry": [{"id": PAGE, "time": 1767225800, "changes": [{"field": "feed", "value": value}]}],
+        }
+
+    comment = {"item": "comment", "verb": "add", "post_id": f"{PAGE}_880011", "created_time": 1767225799}
+    first = one(feed({**comment, "comment_id": "880011_1", "message": "bus never came"}))
+    second = one(feed({**comment, "comment_id": "880011_2", "message": "same here"}))
+    assert isinstance(first, CustomerMessage) and isinstance(second, CustomerMessage)
+    assert first.needs_enrichment and first.text == "bus never came"
+    assert first.author.platform_user_id != second.author.platform_user_id
+    assert first.author.platform_user_id == "unknown:880011_1"
+    # the older sender_id / sender_name shape names the author
+    legacy = one(feed({**comment, "comment_id": "880011_3", "sender_id": "42", "sender_name": "Ana"}))
+    assert isinstance(legacy, CustomerMessage) and not legacy.needs_enrichment
+    assert (legacy.author.platform_user_id, legacy.author.display_name) == ("42", "Ana")
+    # a visitor's post without from is a customer's too, not taken for the Page's own
+    post = one(feed({"item": "status", "verb": "add", "post_id": f"{PAGE}_77", "message": "refund?"}))
+    assert isinstance(post, CustomerMessage) and post.needs_enrichment
+    edited = one(feed({"item": "status", "verb": "edit", "post_id": f"{PAGE}_77", "message": "refund??"}))
+    assert isinstance(edited, MessageChanged) and edited.change == "edited"
+
+
 def test_page_mention_needs_enrichment() -> None:
     item = one(
         {

@@ -49,7 +49,8 @@ def graph_read(msg: IncomingMessage, *, ig_account: str | None) -> GraphRead | N
             f"mentioned_media.media_id({msg.platform_message_id}){{id,caption,timestamp,username}}",
             "mentioned_media",
         )
-    if msg.platform == "facebook" and msg.kind == "mention":
+    if msg.platform == "facebook" and msg.kind in ("mention", "comment"):
+        # a mention named by id, or a comment or visitor post whose author Meta withheld
         return GraphRead(msg.platform_message_id, "id,message,from,created_time")
     return None
 

@@ -19,6 +19,7 @@ from .items import (
     require_id,
     str_id,
     text_of,
+    unidentified,
 )
 from .messaging import guard, messaging
 
@@ -88,7 +89,7 @@ def _ig_mention(account_id: str, v: dict[str, Any]) -> Iterator[Item]:
         kind="mention",
         account_id=account_id,
         platform_message_id=mid,
-        author=Person("unknown"),
+        author=unidentified(mid),
         text="",
         sent_at=None,
         in_reply_to=media_id if comment_id else None,

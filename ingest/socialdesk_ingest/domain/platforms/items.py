@@ -43,6 +43,13 @@ class Person:
     followers: int | None = None
 
 
+def unidentified(message_id: str) -> Person:
+    """The author of a message the platform delivered without one (an Instagram mention, a
+    comment whose ``from`` Meta withheld): a placeholder of that message alone, so two
+    unknown people never become one customer. Enrichment names them when it can."""
+    return Person(f"unknown:{message_id}")
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerMessage:
     platform: Platform

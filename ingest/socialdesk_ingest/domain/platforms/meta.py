@@ -18,7 +18,6 @@ from .items import (
     Ignored,
     Item,
     MessageChanged,
-    MissingField,
     OwnMessage,
     Parsed,
     Person,
@@ -29,6 +28,7 @@ from .items import (
     require_id,
     str_id,
     text_of,
+    unidentified,
 )
 from .messaging import PAGE_INBOX_APP_IDS, guard, messaging, text_or_media
 from .whatsapp import whatsapp_entry
@@ -122,26 +122,27 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
                 typed_in_platform_inbox=True,
             )
             return
-        if from_id is None:
-            raise MissingField("from.id missing")
         attachments = _feed_attachments(v)
+        # Meta may withhold ``from`` (the commenter's privacy): the comment is kept, its
+        # author read from the Graph API (enrichment) when it can be.
         yield CustomerMessage(
             platform="facebook",
             kind="comment",
             account_id=page_id,
             platform_message_id=comment_id,
-            author=Person(from_id, display_name=text_of(author.get("name")) or None),
+            author=_author(from_id, author, v, comment_id),
             text=text_or_media(text_of(v.get("message")), attachments),
             sent_at=at,
             in_reply_to=parent,
             thread_root=comment_id if top_level else parent,
             attachments=attachments,
+            needs_enrichment=_sender(from_id, v) is None,
             raw_kind="feed",
         )
         return
     if item in ("post", "status", "photo", "video", "share") and verb == "add":
         post_id = require_id(v.get("post_id"), "post_id")
-        if from_id == page_id or from_id is None:
+        if from_id == page_id:
             yield Ignored("facebook", "own_post", page_id)
             return
         attachments = _feed_attachments(v)
@@ -151,15 +152,16 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
             kind="comment",
             account_id=page_id,
             platform_message_id=post_id,
-            author=Person(from_id, display_name=text_of(author.get("name")) or None),
+            author=_author(from_id, author, v, post_id),
             text=text_or_media(text_of(v.get("message")), attachments),
             sent_at=from_s(v.get("created_time")),
             thread_root=post_id,
             attachments=attachments,
+            needs_enrichment=_sender(from_id, v) is None,
             raw_kind="feed",
         )
         return
-    if item in ("post", "status", "photo", "video", "share") and verb in ("edited", "remove"):
+    if item in ("post", "status", "photo", "video", "share") and verb in ("edited", "edit", "remove"):
         post_id = require_id(v.get("post_id"), "post_id")
         yield MessageChanged(
             "facebook",
@@ -171,6 +173,19 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
         )
         return
     yield Ignored("facebook", f"feed_{item}_{verb}"[:60], page_id)
+
+
+def _sender(from_id: str | None, v: dict[str, Any]) -> str | None:
+    """Who wrote a feed item: ``from``, else the older ``sender_id`` shape."""
+    return from_id or str_id(v.get("sender_id"))
+
+
+def _author(from_id: str | None, author: dict[str, Any], v: dict[str, Any], item_id: str) -> Person:
+    sender = _sender(from_id, v)
+    if sender is None:
+        return unidentified(item_id)
+    name = text_of(author.get("name")) or text_of(v.get("sender_name")) or None
+    return Person(sender, display_name=name)
 
 
 def _feed_attachments(v: dict[str, Any]) -> tuple[Attachment, ...]:
@@ -200,7 +215,9 @@ def _page_mention(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
         kind="mention",
         account_id=page_id,
         platform_message_id=mid,
-        author=Person(sender or "unknown", display_name=text_of(v.get("sender_name")) or None),
+        author=Person(sender, display_name=text_of(v.get("sender_name")) or None)
+        if sender
+        else unidentified(mid),
         text=text,
         sent_at=from_s(v.get("created_time")),
         thread_root=mid,
