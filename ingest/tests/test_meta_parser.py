@@ -175,6 +175,23 @@ def test_a_feed_item_whose_author_meta_withheld_is_kept_for_enrichment() -> None
     assert isinstance(edited, MessageChanged) and edited.change == "edited"
 
 
+def test_a_comment_naming_the_page_under_its_own_post_is_taken_from_the_feed() -> None:
+    """Delivered as a mention and as a feed comment; the feed copy has its thread, so the
+    mention copy steps aside (whichever came first would otherwise win the dedup)."""
+
+    def mention(post_id: str) -> dict:
+        value = {"item": "comment", "verb": "add", "comment_id": "c9", "post_id": post_id, "sender_id": "42"}
+        return {
+            "object": "page",
+            "entry": [{"id": PAGE, "time": 1, "changes": [{"field": "mention", "value": value}]}],
+        }
+
+    own = one(mention(f"{PAGE}_880011"))
+    assert isinstance(own, Ignored) and own.reason == "mention_in_own_feed"
+    elsewhere = one(mention("99887766_1"))  # under another Page's post: only the mention tells us
+    assert isinstance(elsewhere, CustomerMessage) and elsewhere.kind == "mention"
+
+
 def test_page_mention_needs_enrichment() -> None:
     item = one(
         {

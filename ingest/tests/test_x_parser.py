@@ -94,6 +94,29 @@ def test_x_dm_mention_own_and_favourite() -> None:
     assert isinstance(fav, Ignored)
 
 
+def test_a_long_tweets_media_are_read_from_its_extended_tweet() -> None:
+    photo = {"id_str": "77", "type": "photo"}
+    body = {
+        "for_user_id": "3300112233",
+        "tweet_create_events": [
+            {
+                "id_str": "1",
+                "text": "@OurBus look at this seat…",
+                "truncated": True,
+                "extended_tweet": {
+                    "full_text": "@OurBus look at this seat, torn",
+                    "extended_entities": {"media": [photo]},
+                },
+                "user": {"id_str": "44", "screen_name": "sam"},
+            }
+        ],
+    }
+    (tweet,) = parse_x(body).items
+    assert isinstance(tweet, CustomerMessage)
+    assert tweet.text == "@OurBus look at this seat, torn"
+    assert [(a.type, a.id) for a in tweet.attachments] == [("image", "77")]
+
+
 def test_signatures() -> None:
     raw = b'{"a":"caf\\u00e9"}'
     assert verify_meta(raw, meta_signature(raw, "s2"), ["s1", "s2"])

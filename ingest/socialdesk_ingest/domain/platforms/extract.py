@@ -65,6 +65,7 @@ _REASONS = frozenset(
         "blocked_author",
         "own_post",
         "own_mention",
+        "mention_in_own_feed",
         "own_read",
         "system",
         "missing_field",

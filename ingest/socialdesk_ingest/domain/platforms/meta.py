@@ -203,6 +203,11 @@ def _page_mention(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
     item = v.get("item")
     if item == "comment":
         mid = require_id(v.get("comment_id"), "comment_id")
+        if (str_id(v.get("post_id")) or "").startswith(f"{page_id}_"):
+            # A comment under our own post that names the Page: the feed delivers it too, with
+            # its thread; taken from there, it joins that thread as a comment.
+            yield Ignored("facebook", "mention_in_own_feed", page_id)
+            return
     else:
         mid = require_id(v.get("post_id"), "post_id")
     sender = str_id(v.get("sender_id"))

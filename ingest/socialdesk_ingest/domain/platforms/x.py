@@ -205,7 +205,16 @@ def _tweet(account: str, tw: dict[str, Any], user_has_blocked: Any) -> Iterator[
         yield Ignored("x", "blocked_author", account)
         return
     followers = user.get("followers_count")
-    media = as_list(as_dict(tw.get("extended_entities") or tw.get("entities")).get("media"))
+    # A long tweet's media are in its extended_tweet; a short one's in extended_entities.
+    extended = as_dict(tw.get("extended_tweet"))
+    media = as_list(
+        as_dict(
+            extended.get("extended_entities")
+            or extended.get("entities")
+            or tw.get("extended_entities")
+            or tw.get("entities")
+        ).get("media")
+    )
     attachments = tuple(
         Attachment(
             "image" if as_dict(m).get("type") == "photo" else "video", id=str_id(as_dict(m).get("id_str"))
