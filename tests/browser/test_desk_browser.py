@@ -9,20 +9,15 @@ over HTTP (uvicorn); events come in through the runtime's ``process_batch``. Deb
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_runtime.http import create_app
 from socialdesk_schemas import TicketAssigned
+from tests.browser.desk_support import ARTIFACTS, CHROMIUM, FLAGS, serving, sign_in
 from tests.integration.test_desk import arrive, emitted
 from tests.support import Booted, booted
 
@@ -30,49 +25,8 @@ playwright_api = pytest.importorskip("playwright.async_api")
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).parent / "artifacts"
-
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serving(svc: Booted) -> AsyncIterator[str]:
-    """The booted assigner's real app over HTTP on a free local port."""
-    app = create_app(
-        SPEC.name,
-        registry=svc.runtime.metrics.registry,
-        routers=svc.parts.routers,
-        max_body_bytes=svc.parts.max_body_bytes,
-    )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture
@@ -98,9 +52,9 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
             page = await browser.new_page(viewport={"width": 1360, "height": 900})
             # sign in with the agent token
             await page.goto(f"{base}/desk/queue")
-            assert page.url.endswith("/desk")  # not signed in: sent to sign in
+            assert "/desk?next=" in page.url  # not signed in: sent to sign in, and back after
             await page.fill("input[name=token]", token)
-            await page.click("button[type=submit]")
+            await page.click("#signin button[type=submit]")
             await page.wait_for_url(f"{base}/desk/queue")
             row = page.locator(f'tr[data-ticket="{first.ticket_id}"]')
             await row.wait_for()
@@ -127,6 +81,17 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
             )
             await page.click("text=Add note")
             await page.wait_for_selector("text=Called the depot; driver confirmed")
+            # what was done is said after the page reloads, and stays said
+            await page.wait_for_timeout(600)
+            assert await page.inner_text("#flash") == "Note added."
+            assert await page.get_attribute("#flash", "class") == "flash-ok"
+            # a refusal is shown with its reason next to the button that caused it, and on top
+            await page.fill("input[name=due_at]", "2025-12-01T10:00")
+            await page.click("form[data-url$='/follow-up'] button")
+            await page.wait_for_selector("form[data-url$='/follow-up'] .form-error")
+            assert "due in the future" in await page.inner_text("form[data-url$='/follow-up'] .form-error")
+            assert "due in the future" in await page.inner_text("#flash")
+            assert await page.is_enabled("form[data-url$='/follow-up'] button")  # free to try again
             await page.fill(
                 "#reply-form textarea[name=text]", "So sorry! We have rebooked you on the 6pm bus."
             )
@@ -138,17 +103,18 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
             await page.click("form[data-url$='/resolve'] button")
             await page.wait_for_function("document.getElementById('status').textContent === 'resolved'")
             await page.screenshot(path=str(ARTIFACTS / "ticket.png"), full_page=True)
-            # a refusal is shown with its reason
-            await page.fill("input[name=root_cause]", "again")
-            await page.click("form[data-url$='/resolve'] button")
-            await page.wait_for_selector(".flash-bad")
-            assert "already resolved" in await page.inner_text("#flash")
+            # a resolved ticket offers what works on it: reopen, not resolve, claim or reply
+            assert await page.inner_text("#flash") == "Resolved."
+            assert await page.locator("form[data-url$='/resolve']").count() == 0
+            assert await page.locator("form[data-url$='/claim']").count() == 0
+            assert await page.locator("#reply-form").count() == 0
+            assert "reopen it to answer" in await page.inner_text("#reply-closed")
+            await page.click("form[data-url$='/reopen'] button")
+            await page.wait_for_function("document.getElementById('status').textContent === 'assigned'")
+            assert await page.locator("form[data-url$='/reopen']").count() == 0
             # the manager's cockpit, as the brand lead
             lead = await browser.new_page(viewport={"width": 1360, "height": 900})
-            await lead.goto(f"{base}/desk")
-            await lead.fill("input[name=token]", "tok-lead")
-            await lead.click("button[type=submit]")
-            await lead.wait_for_url(f"{base}/desk/queue")
+            await sign_in(lead, base, "tok-lead")
             await lead.goto(f"{base}/desk/cockpit")
             await lead.wait_for_selector("#kpi-open")
             assert int(await lead.inner_text("#kpi-open")) >= 2
@@ -156,9 +122,13 @@ async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:
             await lead.screenshot(path=str(ARTIFACTS / "cockpit.png"), full_page=True)
             csv_text = await lead.evaluate("fetch('/desk/reports.csv?by=agent').then(r => r.text())")
             assert csv_text.startswith("agent,handled")
-            # an L1 has no cockpit
-            await page.goto(f"{base}/desk/cockpit")
-            assert "for brand leads" in await page.inner_text("body")
+            # an L1 has no cockpit: not offered, and the address says why, with the way back
+            assert await page.locator("header a[href='/desk/cockpit']").count() == 0
+            response = await page.goto(f"{base}/desk/cockpit")
+            assert response is not None and response.status == 403
+            assert "for brand leads" in await page.inner_text("main")
+            await page.click("#back")
+            await page.wait_for_url(f"{base}/desk/queue")
         finally:
             await browser.close()
 
@@ -178,23 +148,21 @@ async def test_approvals_hand_off_and_presence_in_a_browser(fresh_db: str) -> No
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
             try:
                 agent = await browser.new_page(viewport={"width": 1360, "height": 900})
-                await agent.goto(f"{base}/desk")
-                await agent.fill("input[name=token]", token)
-                await agent.click("button[type=submit]")
-                await agent.wait_for_url(f"{base}/desk/queue")
+                await sign_in(agent, base, token)
                 await agent.goto(f"{base}/desk/tickets/{first.ticket_id}")
                 await agent.fill(
                     "#reply-form textarea[name=text]", "We are very sorry; the driver has been spoken to."
                 )
                 await agent.click("text=Send reply")
                 await agent.wait_for_selector(".msg.reply >> text=pending_approval")
-                assert await agent.locator("button[data-url$='/approve']").count() == 1
+                # said as it is: held, not sent; and its author is not offered to approve it
+                assert (await agent.inner_text("#flash")).startswith("Held for approval by a lead")
+                assert await agent.locator("button[data-url$='/approve']").count() == 0
+                assert await agent.locator("button[data-url$='/reject']").count() == 0
+                assert "Waiting for a peer or lead" in await agent.inner_text(".msg.reply")
                 # the lead approves it from the same page
                 lead = await browser.new_page(viewport={"width": 1360, "height": 900})
-                await lead.goto(f"{base}/desk")
-                await lead.fill("input[name=token]", "tok-lead")
-                await lead.click("button[type=submit]")
-                await lead.wait_for_url(f"{base}/desk/queue")
+                await sign_in(lead, base, "tok-lead")
                 await lead.goto(f"{base}/desk/tickets/{first.ticket_id}")
                 await lead.click("button[data-url$='/approve']")
                 await lead.wait_for_selector(".msg.reply >> text=requested")
@@ -217,10 +185,8 @@ async def test_approvals_hand_off_and_presence_in_a_browser(fresh_db: str) -> No
                 )
                 tokens = {"ob-ana": "tok-ana", "ob-ben": "tok-ben", "ob-dee": "tok-dee"}
                 agent = await browser.new_page(viewport={"width": 1360, "height": 900})
-                await agent.goto(f"{base}/desk")
-                await agent.fill("input[name=token]", tokens[holder])
-                await agent.click("button[type=submit]")
-                await agent.wait_for_url(f"{base}/desk/queue")
+                await sign_in(agent, base, tokens[holder])
+                assert await agent.input_value("#presence") == "online"
                 await agent.locator(f'tr[data-ticket="{second.ticket_id}"]').wait_for()
                 await agent.select_option("#presence", "offline")
                 await agent.wait_for_selector(".flash-ok")
@@ -232,5 +198,8 @@ async def test_approvals_hand_off_and_presence_in_a_browser(fresh_db: str) -> No
                     state="detached", timeout=15000
                 )
                 await agent.screenshot(path=str(ARTIFACTS / "queue-offline.png"), full_page=True)
+                # the header says the presence she set, after a reload too
+                await agent.reload()
+                assert await agent.input_value("#presence") == "offline"
             finally:
                 await browser.close()

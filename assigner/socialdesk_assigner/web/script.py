@@ -1,0 +1,271 @@
+"""The desk's script, served as ``/desk/assets/desk.js`` (no build step, no inline script).
+
+- Who acts is who is shown: the only copy of the token is the ``desk_token`` cookie the
+  server rendered the page for; the script sends it to the API and refuses to act (and
+  reloads, or goes to sign in) once another tab signed in as someone else or signed out.
+- One ``Idempotency-Key`` per submission: kept while the same content is retried, new when
+  the content changes or after success; the button is disabled while its request runs.
+- What happened is said after the reload (a flash kept in ``sessionStorage``), and a
+  refusal is shown next to the button that caused it as well as at the top.
+- Times are shown in the browser's zone, labelled; the follow-up picker is in that zone too.
+"""
+
+__all__ = ["JS"]
+
+JS = r"""
+(function () {
+'use strict';
+const COOKIE = /(?:^|;\s*)desk_token=([^;]*)/;
+function cookieToken() { const m = document.cookie.match(COOKIE); return m ? m[1] : ''; }
+// The agent this page was rendered for: the server read this same cookie.
+const pageToken = cookieToken();
+try { sessionStorage.removeItem('desk_token'); } catch (e) { /* older pages kept a second copy */ }
+
+class Gone extends Error {}
+const busy = new WeakSet();
+
+function newKey() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs https; this does not
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+}
+function flash(text, ok) {
+  const f = document.getElementById('flash');
+  if (f) { f.textContent = text; f.className = ok ? 'flash-ok' : 'flash-bad'; }
+}
+function flashNext(text, ok) {
+  try { sessionStorage.setItem('desk_flash', JSON.stringify({ text: text, ok: ok, path: location.pathname })); } catch (e) {}
+}
+function showKeptFlash() {
+  let kept = null;
+  try { kept = JSON.parse(sessionStorage.getItem('desk_flash') || 'null'); sessionStorage.removeItem('desk_flash'); } catch (e) {}
+  if (kept && kept.path === location.pathname) flash(kept.text, kept.ok);
+}
+function signinUrl() {
+  return '/desk?lost=1&next=' + encodeURIComponent(location.pathname + location.search);
+}
+function checkSession() {
+  const now = cookieToken();
+  if (!now) { location.href = signinUrl(); throw new Gone('signed out'); }
+  if (now !== pageToken) {
+    flashNext('Someone else signed in on this browser (another tab). This page now shows who is signed in; nothing was done.', false);
+    location.reload();
+    throw new Gone('another agent');
+  }
+}
+function detail(data, status) {
+  const d = data && data.detail;
+  if (typeof d === 'string') return d;
+  if (Array.isArray(d)) return d.map((x) => (x.loc ? x.loc[x.loc.length - 1] + ': ' : '') + x.msg).join('; ');
+  return 'The desk refused it (HTTP ' + status + ').';
+}
+async function call(method, url, body, key) {
+  checkSession();
+  const headers = { 'Authorization': 'Bearer ' + decodeURIComponent(pageToken), 'Content-Type': 'application/json' };
+  if (method !== 'GET') headers['Idempotency-Key'] = key || newKey();
+  let r;
+  try {
+    r = await fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new Error('The desk did not answer. Try again: the same request is never done twice.');
+  }
+  let data = {};
+  try { data = await r.json(); } catch (e) {}
+  if (r.status === 401) { location.href = signinUrl(); throw new Gone('signed out'); }
+  if (!r.ok) throw new Error(detail(data, r.status));
+  return data;
+}
+function doneMessage(done, data) {
+  if (data && data.status === 'pending_approval') {
+    return 'Held for approval by a lead' + (data.reason ? ' (' + data.reason + ')' : '') + '; it is sent once approved.';
+  }
+  if (data && Array.isArray(data.replies)) {
+    const held = data.replies.filter((x) => x.status === 'pending_approval').length;
+    let text = (done || 'Done') + ': ' + (data.replies.length - held) + ' sent';
+    if (held) text += ', ' + held + ' held for approval by a lead';
+    if (data.skipped && data.skipped.length) text += ', ' + data.skipped.length + ' left to their owners';
+    return text + '.';
+  }
+  return (done || 'Done') + '.';
+}
+function errorBox(owner) {
+  const host = owner.tagName === 'FORM' ? owner : owner.parentElement;
+  let box = host.querySelector(':scope > .form-error');
+  if (!box) {
+    box = document.createElement('p'); box.className = 'form-error'; box.setAttribute('role', 'alert');
+    host.appendChild(box);
+  }
+  return box;
+}
+function showError(owner, text) { errorBox(owner).textContent = text; flash(text, false); }
+function clearError(owner) {
+  const host = owner.tagName === 'FORM' ? owner : owner.parentElement;
+  const box = host && host.querySelector(':scope > .form-error');
+  if (box) box.remove();
+}
+// The same content again (a retry) keeps its key; new content gets a new one.
+function keyFor(owner, body) {
+  const content = JSON.stringify(body);
+  if (!owner._desk || owner._desk.content !== content) owner._desk = { content: content, key: newKey() };
+  return owner._desk.key;
+}
+async function act(owner, buttons, method, url, body, done) {
+  if (busy.has(owner)) return;
+  busy.add(owner);
+  buttons.forEach((b) => { b.disabled = true; });
+  owner.setAttribute('aria-busy', 'true');
+  clearError(owner);
+  try {
+    const data = await call(method, url, body, keyFor(owner, body));
+    owner._desk = null;
+    flashNext(doneMessage(done, data), true);
+    if (owner.tagName === 'FORM') owner.reset(); // the browser would restore it on reload
+    location.reload(); // still busy: nothing more is sent until the page is back
+  } catch (e) {
+    if (e instanceof Gone) return;
+    busy.delete(owner);
+    buttons.forEach((b) => { b.disabled = false; });
+    owner.removeAttribute('aria-busy');
+    showError(owner, e.message);
+  }
+}
+function formBody(form) {
+  const out = {}; const placeholders = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    const blank = el.value.trim() === '';
+    if (blank && el.required) throw new Error((el.getAttribute('aria-label') || el.name) + ' is blank.');
+    if (blank) continue;
+    if (el.name.startsWith('ph_')) { placeholders[el.name.slice(3)] = el.value; continue; }
+    out[el.name] = el.type === 'datetime-local' ? new Date(el.value).toISOString() : el.value;
+  }
+  if (Object.keys(placeholders).length) out.placeholders = placeholders;
+  if (form.id === 'reply-form' && !out.text && !out.saved_reply) throw new Error('Write a reply or choose a saved reply.');
+  return out;
+}
+document.addEventListener('submit', (ev) => {
+  const form = ev.target;
+  if (!form.dataset.url) return; // sign in, sign out, filters: ordinary forms
+  ev.preventDefault();
+  if (busy.has(form)) return;
+  let body;
+  try { body = formBody(form); } catch (e) { showError(form, e.message); return; }
+  act(form, Array.from(form.querySelectorAll('button')), form.dataset.method || 'POST', form.dataset.url, body, form.dataset.done);
+});
+document.addEventListener('click', (ev) => {
+  const b = ev.target.closest('button[data-url]');
+  if (!b) return;
+  ev.preventDefault();
+  if (busy.has(b)) return;
+  const body = b.dataset.body ? JSON.parse(b.dataset.body) : {};
+  if (b.dataset.ask) {
+    const reason = prompt(b.dataset.ask);
+    if (!reason || !reason.trim()) return;
+    body.reason = reason.trim();
+  }
+  act(b, [b], b.dataset.method || 'POST', b.dataset.url, body, b.dataset.done);
+});
+function count(form) {
+  const c = document.getElementById('reply-count');
+  if (!c || !form) return;
+  const limit = Number(c.dataset.limit);
+  const area = form.elements.text;
+  const preview = document.getElementById('reply-preview');
+  const n = Array.from(area.disabled ? preview.textContent : area.value).length; // code points, as the notifier counts
+  c.textContent = n + ' / ' + limit + ' (' + c.dataset.by + ')';
+  c.classList.toggle('over', n > limit);
+  const warn = document.getElementById('reply-over');
+  warn.hidden = n <= limit;
+  warn.textContent = n > limit ? 'Too long by ' + (n - limit) + ' characters for ' + c.dataset.by + ': shorten it or it will not be sent.' : '';
+}
+function savedReplyChosen(sel) {
+  const form = sel.form; const area = form.elements.text;
+  const preview = document.getElementById('reply-preview');
+  const previous = sel.dataset.previous || '';
+  if (sel.value) {
+    if (!previous && area.value.trim()) {
+      const title = sel.selectedOptions[0].textContent;
+      if (!confirm('Replace what you typed with the saved reply "' + title + '"? Your text will be discarded.')) {
+        sel.value = previous; return;
+      }
+    }
+    area.value = ''; area.disabled = true;
+    area.placeholder = 'The saved reply above is sent; choose "— saved reply —" to write your own.';
+    preview.textContent = sel.selectedOptions[0].dataset.text || ''; preview.hidden = false;
+  } else {
+    preview.textContent = ''; preview.hidden = true;
+    area.disabled = false; area.placeholder = area.dataset.placeholder || '';
+  }
+  sel.dataset.previous = sel.value;
+  count(form);
+}
+document.addEventListener('input', (ev) => { if (ev.target.closest('#reply-form')) count(ev.target.form); });
+document.addEventListener('change', (ev) => {
+  const sel = ev.target;
+  if (sel.id === 'saved-reply') savedReplyChosen(sel);
+  if (sel.id === 'presence') {
+    const before = sel.dataset.current || '';
+    sel.disabled = true;
+    call('PUT', '/v1/agents/me/status', { status: sel.value })
+      .then((r) => {
+        sel.dataset.current = r.status; sel.disabled = false;
+        flash('You are ' + r.status + (r.tickets_moved ? '; ' + r.tickets_moved + ' tickets moved' : '') + '.', true);
+      })
+      .catch((e) => { if (e instanceof Gone) return; sel.value = before; sel.disabled = false; flash(e.message, false); });
+  }
+});
+function pad(n) { return String(n).padStart(2, '0'); }
+function zoneOf(d) {
+  try {
+    const p = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName');
+    return p ? p.value : '';
+  } catch (e) { return ''; }
+}
+function localTime(d, seconds) {
+  return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' +
+    pad(d.getMinutes()) + (seconds ? ':' + pad(d.getSeconds()) : '') + ' ' + zoneOf(d);
+}
+function localize(root) {
+  for (const t of root.querySelectorAll('time[datetime]')) {
+    const d = new Date(t.getAttribute('datetime'));
+    if (isNaN(d.getTime())) continue;
+    if (!t.title) t.title = t.textContent; // the UTC time on hover
+    t.textContent = localTime(d, true);
+  }
+  const zone = (Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time');
+  for (const z of root.querySelectorAll('.tz-name')) z.textContent = 'your time, ' + zone;
+}
+function live(target, seconds) {
+  const timer = setInterval(async () => {
+    const now = cookieToken();
+    if (!now) { clearInterval(timer); location.href = signinUrl(); return; }
+    if (now !== pageToken) {
+      clearInterval(timer);
+      flashNext('Someone else signed in on this browser (another tab); this is their queue.', false);
+      location.reload(); return;
+    }
+    const url = new URL(location.href); url.searchParams.set('fragment', '1');
+    let r;
+    try { r = await fetch(url, { credentials: 'same-origin', redirect: 'manual' }); } catch (e) { return; }
+    if (r.status === 401 || r.type === 'opaqueredirect') { clearInterval(timer); location.href = signinUrl(); return; }
+    if (!r.ok) return;
+    target.innerHTML = await r.text();
+    localize(target);
+    const s = document.getElementById('updated');
+    if (s) s.textContent = localTime(new Date(), true);
+  }, seconds * 1000);
+}
+document.addEventListener('DOMContentLoaded', () => {
+  showKeptFlash();
+  localize(document);
+  const saved = document.getElementById('saved-reply');
+  if (saved) saved.value = '';
+  const area = document.querySelector('#reply-form textarea[name=text]');
+  if (area) { area.dataset.placeholder = area.placeholder; area.disabled = false; count(area.form); }
+  const rows = document.querySelector('[data-live]');
+  if (rows) live(rows, Number(rows.dataset.live) || 3);
+});
+})();
+"""

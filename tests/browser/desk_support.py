@@ -1,0 +1,109 @@
+"""What the desk's browser tests share: the booted assigner served over HTTP, Debian's
+chromium, signing in, and measuring what a page shows (overflow, screenshots)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from socialdesk_assigner.bootstrap import SPEC
+from socialdesk_runtime.http import create_app
+from tests.support import Booted
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+TOKENS = {
+    "ob-ana": "tok-ana",
+    "ob-ben": "tok-ben",
+    "ob-dee": "tok-dee",
+    "ob-lead": "tok-lead",
+    "ob-mgr": "tok-mgr",
+    "ra-lead": "tok-ralead",
+}
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving(svc: Booted) -> AsyncIterator[str]:
+    """The booted assigner's real app over HTTP on a free local port."""
+    app = create_app(
+        SPEC.name,
+        registry=svc.runtime.metrics.registry,
+        routers=svc.parts.routers,
+        max_body_bytes=svc.parts.max_body_bytes,
+    )
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def chromium(pw: Any) -> AsyncIterator[Any]:
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    try:
+        yield browser
+    finally:
+        await browser.close()
+
+
+async def sign_in(page: Any, base: str, token: str) -> None:
+    await page.goto(f"{base}/desk")
+    await page.fill("input[name=token]", token)
+    await page.click("#signin button[type=submit]")
+    await page.wait_for_url(f"{base}/desk/queue")
+
+
+async def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+#: Elements whose right edge is past the window, outside the boxes that scroll on purpose.
+_CUT_OFF = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.closest('.table-wrap')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > width + 1) out.push(el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' + Math.round(r.right));
+  }
+  return {scroll: document.documentElement.scrollWidth, width, out: out.slice(0, 10)};
+}"""
+
+
+async def cut_off(page: Any) -> dict[str, Any]:
+    """How wide the page scrolls and what sticks out of the window (nothing, when it fits)."""
+    found: dict[str, Any] = await page.evaluate(_CUT_OFF)
+    return found
