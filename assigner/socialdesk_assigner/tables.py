@@ -95,6 +95,8 @@ desk_messages = Table(
     Column("at", _TS, nullable=False),
     Column("edited_at", _TS),
     Column("deleted_at", _TS),
+    # [{type, url, id}] of what the customer sent besides words (MessageReceived.attachments)
+    Column("attachments", JSONB),
 )
 
 classifications = Table(

@@ -15,6 +15,7 @@ from socialdesk_schemas._envelope import Event, new_event_id, utc_now
 from socialdesk_schemas._events import (
     LADDER,
     AgentReplied,
+    Attachment,
     Author,
     Category,
     Channel,
@@ -48,6 +49,7 @@ __all__ = [
     "LADDER",
     "TOPICS",
     "AgentReplied",
+    "Attachment",
     "Author",
     "Category",
     "Channel",

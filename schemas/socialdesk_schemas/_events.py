@@ -42,6 +42,18 @@ class Author(BaseModel):
     followers: int | None = Field(default=None, ge=0)
 
 
+class Attachment(BaseModel):
+    """What a customer sent besides words: an image, a video, a story, a file. ``url`` is
+    where the platform serves it (Meta's CDN links expire after a while); ``id`` the
+    platform's media id where it gives one (WhatsApp: fetched with the account's token)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: str = Field(min_length=1, max_length=40)
+    url: str | None = Field(default=None, max_length=4096)
+    id: str | None = Field(default=None, max_length=256)
+
+
 # --- ingest → ticket.messages -------------------------------------------------------
 
 
@@ -62,6 +74,7 @@ class MessageReceived(Event):
     sent_at: AwareDatetime | None = None
     opens_ticket: bool = True
     in_reply_to: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
 
 
 # --- classifier → ticket.classified, signals.trends ----------------------------------

@@ -15,6 +15,7 @@ from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_schemas import (
+    Attachment,
     Author,
     Event,
     MessageClassified,
@@ -260,6 +261,17 @@ async def test_a_group_of_one_ticket_is_not_shown_as_an_incident(svc: Booted) ->
     assert (await page(svc, alone.ticket_id))["group"] is None
     await arrive(svc, "nobody at the stop either", group_id="g-pending-1")
     assert (await page(svc, alone.ticket_id))["group"]["tickets"] == 2
+
+
+async def test_what_the_customer_sent_besides_words_is_on_the_ticket_page(svc: Booted) -> None:
+    message = classified(svc)
+    photo = Attachment(type="image", url="https://scontent.xx.fbcdn.net/seat.jpg", id=None)
+    with_photo = received(svc, message, "look at this seat").model_copy(update={"attachments": [photo]})
+    await svc.feed(with_photo, message)
+    (item,) = [c for c in (await page(svc, message.ticket_id))["conversation"] if c["type"] == "message"]
+    assert item["attachments"] == [
+        {"type": "image", "url": "https://scontent.xx.fbcdn.net/seat.jpg", "id": None}
+    ]
 
 
 async def test_a_failed_delivery_shows_its_reason(svc: Booted) -> None:

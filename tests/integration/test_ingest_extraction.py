@@ -261,3 +261,17 @@ async def test_customers_answering_a_tweet_we_do_not_know_are_each_their_own_con
     a1, b, a2 = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
     assert a1.ticket_id != b.ticket_id and a1.opens_ticket and b.opens_ticket
     assert a2.ticket_id == a1.ticket_id and not a2.opens_ticket
+
+
+async def test_a_customers_photo_travels_with_its_link(hooks: Hooks) -> None:
+    """Messenger serves an attachment by URL only: the event carries it, so the desk can
+    show what the customer sent, not just "[image]"."""
+    photo = "https://scontent.xx.fbcdn.net/v/t1.15752-9/seat.jpg?_nc_cat=1&oh=abc"
+    body = dm(f"m_{uid()}", text="look at this seat")
+    body["entry"][0]["messaging"][0]["message"]["attachments"] = [
+        {"type": "image", "payload": {"url": photo}}
+    ]
+    await hooks.meta(body)
+    (event,) = await hooks.extract()
+    assert isinstance(event, MessageReceived) and event.text == "look at this seat"
+    assert [(a.type, a.url) for a in event.attachments] == [("image", photo)]

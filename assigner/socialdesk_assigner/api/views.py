@@ -208,6 +208,7 @@ async def ticket_page(desk: Desk, uow: UnitOfWork, ticket: Ticket) -> dict[str, 
                 "original_text": m["original_text"],
                 "deleted": deleted,
                 "deleted_at": m["deleted_at"],
+                "attachments": [] if deleted else (m.get("attachments") or []),
             }
         )
     for r in sent:

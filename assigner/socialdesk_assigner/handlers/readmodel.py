@@ -99,6 +99,7 @@ class ReadModelHandlers:
                     "at": e.received_at,
                     "edited_at": None,
                     "deleted_at": None,
+                    "attachments": [a.model_dump(mode="json") for a in e.attachments] or None,
                 }
                 for e in events
             ]

@@ -101,8 +101,8 @@ class IncomingMessage:
     thread_root: str | None = None
     """A public thread (a top-level comment and its replies, a tweet and its replies) this
     message belongs to; ``None`` for DMs and for sources that know no threads."""
-    attachments: tuple[tuple[str, str | None], ...] = ()
-    """(type, platform id) of each attachment; the text already renders them readably."""
+    attachments: tuple[tuple[str, str | None, str | None], ...] = ()
+    """(type, platform id, url) of each attachment; the text already renders them readably."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "brand", self.brand.strip().lower())

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from socialdesk_ingest.domain.conversations import Placement
 from socialdesk_ingest.domain.incoming import CustomerKey, IncomingAuthor, IncomingMessage, MessageKey
-from socialdesk_schemas import Author, MessageReceived
+from socialdesk_schemas import Attachment, Author, MessageReceived
 
 __all__ = [
     "Accepted",
@@ -99,6 +99,16 @@ def message_received(msg: IncomingMessage, placement: Placement, *, now: datetim
         sent_at=msg.sent_at,
         opens_ticket=placement.opens_ticket,
         in_reply_to=msg.in_reply_to,
+        attachments=[_attachment(*a) for a in msg.attachments[:20]],
+    )
+
+
+def _attachment(kind: str, media_id: str | None, url: str | None) -> Attachment:
+    """An attachment the event can carry: what does not fit is left out, never the message."""
+    return Attachment(
+        type=(kind or "file")[:40],
+        id=media_id if media_id and len(media_id) <= 256 else None,
+        url=url if url and len(url) <= 4096 else None,
     )
 
 

@@ -150,7 +150,7 @@ def incoming(item: CustomerMessage, brand: str) -> IncomingMessage:
         sent_at=item.sent_at,
         in_reply_to=item.in_reply_to,
         thread_root=item.thread_root,
-        attachments=tuple((att.type, att.id) for att in item.attachments),
+        attachments=tuple((att.type, att.id, att.url) for att in item.attachments),
     )
 
 

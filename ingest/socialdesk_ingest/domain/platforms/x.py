@@ -217,7 +217,9 @@ def _tweet(account: str, tw: dict[str, Any], user_has_blocked: Any) -> Iterator[
     )
     attachments = tuple(
         Attachment(
-            "image" if as_dict(m).get("type") == "photo" else "video", id=str_id(as_dict(m).get("id_str"))
+            "image" if as_dict(m).get("type") == "photo" else "video",
+            id=str_id(as_dict(m).get("id_str")),
+            url=text_of(as_dict(m).get("media_url_https")) or None,
         )
         for m in media
     )
