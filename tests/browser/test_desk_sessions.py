@@ -13,9 +13,10 @@ import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import NotificationDelivered, ReplyRequested, TicketAssigned
+from socialdesk_schemas import Attachment, NotificationDelivered, ReplyRequested, TicketAssigned
 from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
-from tests.integration.test_desk import arrive, emitted, ev
+from tests.integration.test_assigner import classified
+from tests.integration.test_desk import arrive, emitted, ev, received
 from tests.support import Booted, booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -142,7 +143,13 @@ async def test_the_agent_shown_is_the_agent_who_acts_and_signs_out(svc: Booted) 
 
 
 async def test_a_page_offers_what_works_and_says_what_happened(svc: Booted) -> None:
-    first = await arrive(svc, "Refund please")
+    first = classified(svc)
+    sent = [
+        Attachment(type="image", url="https://scontent.xx.fbcdn.net/seat.jpg"),
+        Attachment(type="file", url="javascript:alert(1)"),
+        Attachment(type="audio", id="wamid-77"),
+    ]
+    await svc.feed(received(svc, first, "Refund please").model_copy(update={"attachments": sent}), first)
     owner = await owner_of(svc, first.ticket_id)
     other = None
     for _ in range(4):  # round robin: soon a colleague's ticket
@@ -161,6 +168,16 @@ async def test_a_page_offers_what_works_and_says_what_happened(svc: Booted) -> N
         assert (await page.get_attribute("link[rel=icon]", "href") or "").startswith("data:image/svg+xml")
         await page.goto(f"{base}/desk/tickets/{first.ticket_id}")
         assert failures == []
+        # what the customer sent besides words: a link where it is served, never a script link
+        attachments = page.locator(".msg.customer .attachments")
+        assert await attachments.locator("a").count() == 1
+        assert (
+            await attachments.locator("a").get_attribute("href") == "https://scontent.xx.fbcdn.net/seat.jpg"
+        )
+        assert "audio (media id wamid-77)" in await attachments.inner_text()
+        # nobody hands a ticket to someone offline: Cid is, and says so
+        cid = page.locator("select[name=agent_id] option[value='ob-cid']")
+        assert await cid.is_disabled() and "offline" in await cid.inner_text()
         # her own assigned ticket: no Claim, no Reopen; Resolve and Pending are there
         assert await page.locator("form[data-url$='/claim']").count() == 0
         assert await page.locator("form[data-url$='/reopen']").count() == 0

@@ -185,7 +185,8 @@ def desk_pages(desk: Desk) -> APIRouter:
             found = await TicketStore(uow).ticket(tid)
             visible = found is not None and may_see(agent, found)
             page = plain(await ticket_page(desk, uow, found)) if found is not None and visible else {}
-            presence = await presence_of(uow, agent)
+            statuses = await desk.roster.statuses(uow, desk.clock.now())
+        presence = statuses.get(agent.id, "offline")
         if found is None:
             return await failed(agent, 404, "No such ticket", "There is no ticket with this id.")
         if not visible:
@@ -224,6 +225,7 @@ def desk_pages(desk: Desk) -> APIRouter:
             refusal=refusal,
             presence=presence,
             reviewable=reviewable,
+            statuses=statuses,
             max_chars=config.desk.max_text_chars,
         )
         return HTMLResponse(ticket_html(viewer, page, saved, colleagues), headers=_NO_STORE)

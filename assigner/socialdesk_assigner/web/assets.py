@@ -44,6 +44,7 @@ a { color:var(--accent); }
 .msg.customer { background:#f2f4f7; } .msg.reply { background:#e0eaff; margin-left:auto; }
 .msg .meta { font-size:.78rem; color:var(--muted); overflow-wrap:anywhere; }
 .msg.deleted .text { text-decoration: line-through; color:var(--muted); }
+.attachments { margin:.25rem 0 0; padding-left:1.1rem; font-size:.85rem; }
 .delivery.d-failed, .delivery.d-rejected { color:var(--bad); } .delivery.d-local { color:var(--warn); }
 .delivery.d-sent, .delivery.d-delivered, .delivery.d-read { color:var(--ok); }
 .note { background:#fffaeb; border-left:3px solid #fdb022; padding:.4rem .6rem; margin:.35rem 0; }

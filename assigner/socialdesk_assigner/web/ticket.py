@@ -41,6 +41,8 @@ class Viewer:
     presence: str
     reviewable: Collection[str]
     max_chars: int
+    #: Everyone's presence: nobody hands a ticket to someone offline (the API refuses it).
+    statuses: Mapping[str, str]
 
 
 def reply_limit(platform: str, kind: str, desk_max: int) -> tuple[int, str]:
@@ -69,6 +71,19 @@ def _confidence(scores: Any) -> str:
     return table(
         "<tr><th>Signal</th><th>Confidence</th></tr>", "".join(rows), attrs=' id="confidence" class="compact"'
     )
+
+
+def _attachments(items: Any) -> str:
+    """What the customer sent besides words: a link where the platform serves it (only
+    http(s): a link is never script), else its media id."""
+    shown = []
+    for item in items if isinstance(items, list) else []:
+        kind, url, media = e(item.get("type") or "file"), str(item.get("url") or ""), item.get("id")
+        if url.startswith(("https://", "http://")):
+            shown.append(f'<li><a href="{e(url)}" target="_blank" rel="noopener noreferrer">{kind}</a></li>')
+        else:
+            shown.append(f"<li>{kind}{' (media id ' + e(media) + ')' if media else ''}</li>")
+    return f'<ul class="attachments">{"".join(shown)}</ul>' if shown else ""
 
 
 def _conversation(items: Sequence[Mapping[str, Any]], viewer: Viewer) -> str:
@@ -107,7 +122,7 @@ def _conversation(items: Sequence[Mapping[str, Any]], viewer: Viewer) -> str:
         deleted = " deleted" if c.get("deleted") else ""
         out.append(
             f'<div class="msg {who}{deleted}"><div class="meta">{" · ".join(meta)}</div>'
-            f'<div class="text">{e(c["text"])}</div>{review}</div>'
+            f'<div class="text">{e(c["text"])}</div>{_attachments(c.get("attachments"))}{review}</div>'
         )
     return "".join(out) or '<p class="muted">No messages yet.</p>'
 
@@ -146,7 +161,12 @@ def _work(page: Mapping[str, Any], viewer: Viewer, colleagues: Sequence[Agent], 
         )
     handoff = [a for a in colleagues if a.id != page.get("agent_id")]
     if workable and handoff and (page.get("agent_id") is not None or rank(agent.level) >= rank("L3")):
-        opts = _options([(a.id, f"{a.name} ({a.level})") for a in handoff])
+        opts = "".join(
+            f'<option value="{e(a.id)}"'
+            + (" disabled" if viewer.statuses.get(a.id) == "offline" and a.id != agent.id else "")
+            + f">{e(a.name)} ({e(a.level)}) · {e(viewer.statuses.get(a.id, 'offline').replace('_', ' '))}</option>"
+            for a in handoff
+        )
         forms.append(
             f'<form class="action" data-url="{url}/assign" data-done="Handed off">'
             f'<select name="agent_id" aria-label="assign to">{opts}</select>'
