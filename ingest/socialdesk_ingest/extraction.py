@@ -42,7 +42,7 @@ from socialdesk_ingest.domain.platforms import (
 from socialdesk_ingest.domain.platforms.enrichment import Enrichment, enriched
 from socialdesk_ingest.handlers import Linking, place_messages
 from socialdesk_ingest.store import IngestStore
-from socialdesk_ingest.store.webhooks import PendingDelivery, StoredChange, WebhookStore
+from socialdesk_ingest.store.webhooks import OURS, PendingDelivery, StoredChange, WebhookStore
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas.platforms import MessageDeleted, MessageEdited
 
@@ -154,9 +154,16 @@ async def _messages(
         root = roots.get((m.brand, m.platform, m.in_reply_to or "")) if m.kind != "dm" else None
         if root is not None:
             m = dataclasses.replace(m, thread_root=root)
-        elif m.kind != "dm" and m.in_reply_to and m.thread_root == m.in_reply_to:
-            # An answer to something that is no customer's message we know (our own post or
-            # tweet, someone else's): each author is their own conversation under it.
+        elif (
+            m.kind != "dm"
+            and m.in_reply_to
+            and m.thread_root == m.in_reply_to
+            and (m.platform == "x" or parents.get((m.brand, m.platform, m.in_reply_to)) == OURS)
+        ):
+            # An answer to one of our own messages in no conversation (an announcement), or
+            # on X to any tweet we do not know: each author is their own conversation under
+            # it. On Facebook and Instagram an unknown parent is most likely a customer's
+            # comment not seen yet (webhooks are not ordered): its thread, as before.
             m = dataclasses.replace(m, thread_root=domain.per_author_root(m))
         if m.thread_root:
             roots[(m.brand, m.platform, m.platform_message_id)] = m.thread_root

@@ -275,3 +275,26 @@ async def test_a_customers_photo_travels_with_its_link(hooks: Hooks) -> None:
     (event,) = await hooks.extract()
     assert isinstance(event, MessageReceived) and event.text == "look at this seat"
     assert [(a.type, a.url) for a in event.attachments] == [("image", photo)]
+
+
+async def test_on_facebook_a_reply_seen_before_its_comment_still_joins_its_thread(hooks: Hooks) -> None:
+    """Webhooks are not ordered: a reply to a comment not stored yet is that comment's
+    thread, so the comment arriving after it lands on the same ticket."""
+    top = f"880011_{uid()}"
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=top, author="777", text="same here")))
+    (reply,) = await hooks.extract()
+    await hooks.meta(feed(comment(top, text="bus never came")))
+    (first,) = await hooks.extract()
+    assert isinstance(reply, MessageReceived) and isinstance(first, MessageReceived)
+    assert first.ticket_id == reply.ticket_id
+
+
+async def test_people_answering_the_pages_own_comment_are_each_their_own_conversation(hooks: Hooks) -> None:
+    ours = f"880011_{uid()}"
+    await hooks.meta(feed(comment(ours, author=PAGE, text="Service update: 3pm delayed")))
+    (seen,) = await hooks.extract()
+    assert isinstance(seen, OwnMessageSeen)
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=ours, author="111", text="how long?")))
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=ours, author="222", text="refund me")))
+    a, b = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
+    assert a.ticket_id != b.ticket_id and a.opens_ticket and b.opens_ticket

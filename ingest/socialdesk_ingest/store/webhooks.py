@@ -15,7 +15,7 @@ from socialdesk_ingest.domain.platforms.extract import OWN_FACT as OWN
 from socialdesk_ingest.tables import conversations, messages, platform_facts, raw_deliveries
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
+__all__ = ["OURS", "DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
 
 WEBHOOK_SOURCES = ("meta", "x", "meta_poll", "x_poll")
 
@@ -38,6 +38,10 @@ class PendingDelivery:
 class StoredChange:
     message_id: uuid.UUID
     ticket_id: uuid.UUID
+
+
+#: What :meth:`WebhookStore.threads_of` says of one of our own messages in no conversation.
+OURS = "ours"
 
 
 class WebhookStore:
@@ -77,7 +81,8 @@ class WebhookStore:
     async def threads_of(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """(brand, platform, platform message id) → the thread key of its conversation: a
         customer's message's, or for one of our own messages the conversation of the ticket
-        it was filed on (a customer answering our reply stays in that thread)."""
+        it was filed on (a customer answering our reply stays in that thread); one of ours
+        filed in no conversation (an announcement) → :data:`OURS`."""
         if not keys:
             return {}
         rows = await self._uow.conn.execute(
@@ -102,7 +107,7 @@ class WebhookStore:
                     platform_facts.c.fact_key,
                     conversations.c.thread_key,
                 )
-                .join(
+                .outerjoin(
                     conversations,
                     (conversations.c.ticket_id == platform_facts.c.ticket_id)
                     & (conversations.c.brand == platform_facts.c.brand)
@@ -114,7 +119,7 @@ class WebhookStore:
                     )
                 )
             )
-            found.update({own[(r.brand, r.platform, r.fact_key)]: r.thread_key for r in rows})
+            found.update({own[(r.brand, r.platform, r.fact_key)]: r.thread_key or OURS for r in rows})
         return found
 
     async def tickets_of(
