@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -70,9 +71,16 @@ class Extracted:
     to_enrich: list[IncomingMessage] = field(default_factory=list)
 
 
+#: A JSON escape of a UTF-16 surrogate or a control character (what ``cleaned`` removes).
+_SUSPECT = re.compile(rb"\\u(?:[dD][89a-fA-F]|00[01]|007[fF])")
+
+
 def parse_delivery(source: str, body: bytes) -> Parsed:
-    """The items of one stored delivery (its body was checked to be JSON at intake)."""
+    """The items of one stored delivery (its body was checked to be JSON at intake). A body
+    with half an emoji or a control character escaped in it is cleaned whole first."""
     data = json.loads(body)
+    if _SUSPECT.search(body):
+        data = domain.cleaned(data)
     return parse_x(data) if source in ("x", "x_poll") else parse_meta(data)  # meta, meta_poll
 
 

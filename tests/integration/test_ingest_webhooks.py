@@ -20,6 +20,7 @@ from socialdesk_ingest.extraction_worker import ExtractionWorker
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.db import create_engine
 from socialdesk_schemas import Event, MessageReceived
+from socialdesk_schemas.platforms import MessageEdited
 from tests.support import TEST_ENV, Booted, booted, count, uid
 
 pytestmark = pytest.mark.integration
@@ -203,6 +204,21 @@ async def test_half_an_emoji_or_a_nul_does_not_refuse_the_delivery(hooks: Hooks)
     (event,) = await hooks.extract()
     assert isinstance(event, MessageReceived)
     assert event.text == "bus late \ufffd end "
+    # Anywhere in the body: an edit's text beside another customer's new comment.
+    top = f"880011_{uid()}"
+    await hooks.meta(feed(comment(top, text="first")))
+    await hooks.extract()
+    body = json.dumps(
+        feed(
+            comment(top, verb="edited", text="first SPLIT"),
+            comment(f"880011_{uid()}", author="9", text="mine"),
+        )
+    ).encode()
+    assert (await hooks.meta(body.replace(b"SPLIT", b"\\ud83d\\u0000"))).status_code == 200
+    events = await hooks.extract()
+    assert sorted(type(e).__name__ for e in events) == ["MessageEdited", "MessageReceived"]
+    edited = next(e for e in events if isinstance(e, MessageEdited))
+    assert edited.text == "first \ufffd"
 
 
 async def test_a_body_streamed_in_chunks_is_verified_and_stored_whole(hooks: Hooks) -> None:

@@ -39,6 +39,7 @@ from socialdesk_ingest.domain.incoming import (
     IncomingMessage,
     MessageKey,
     clean_text,
+    cleaned,
 )
 from socialdesk_ingest.domain.intake import (
     Accepted,
@@ -65,6 +66,7 @@ __all__ = [
     "Threading",
     "api_key_matches",
     "clean_text",
+    "cleaned",
     "conversation_key",
     "first_copies",
     "is_idle",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from socialdesk_schemas import Kind, Platform
 
@@ -19,6 +20,7 @@ __all__ = [
     "IncomingMessage",
     "MessageKey",
     "clean_text",
+    "cleaned",
     "normalise_phone",
 ]
 
@@ -42,6 +44,19 @@ def clean_text(value: str) -> str:
     """
     value = _SURROGATES.sub("\ufffd", value)
     return _CONTROL.sub("", value)
+
+
+def cleaned(value: Any) -> Any:
+    """A decoded JSON value with every string (keys too) :func:`clean_text`-ed: what every
+    parser reads, so no field (an edit's text, an echo, a status's error title, a URL) can
+    carry half an emoji or a NUL into the database or an event."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k) if isinstance(k, str) else k: cleaned(v) for k, v in value.items()}
+    return value
 
 
 def normalise_phone(value: str | None) -> str | None:
