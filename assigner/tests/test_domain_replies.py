@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from socialdesk_assigner.domain import auto_reply_text
-from socialdesk_assigner.domain.replies import saved_reply_for, text_in
+from socialdesk_assigner.domain.replies import is_echo_of, saved_reply_for, text_in
 from socialdesk_runtime.config import SavedReply, SocialdeskConfig, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "config" / "socialdesk.example.yaml"
@@ -43,3 +43,11 @@ def test_the_example_deployments_saved_replies_answer_in_each_language() -> None
     rally = auto_reply_text(example, "rally_how_it_works", brand="rally", language="es-MX")
     assert rally == example.saved_replies["rally_how_it_works"].text["es"]
     assert auto_reply_text(example, "rally_how_it_works", brand="ourbus", language="en") is None
+
+
+def test_an_echo_is_our_reply_with_the_platforms_mentions_set_aside() -> None:
+    assert is_echo_of("On its way,  10 min", "@maria On its way, 10 min")
+    assert is_echo_of("On its way", "On its way")
+    assert is_echo_of("On its way", "@maria @OurBus On its way")
+    assert not is_echo_of("On its way", "@maria typed in X by Farah")
+    assert not is_echo_of("", "@maria")

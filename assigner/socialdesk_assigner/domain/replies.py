@@ -21,6 +21,7 @@ __all__ = [
     "fill",
     "fits",
     "group_reply_identity",
+    "is_echo_of",
     "saved_replies_for",
     "saved_reply_for",
     "text_in",
@@ -122,3 +123,17 @@ def fill(text: str, values: Mapping[str, str]) -> str:
     if missing:
         raise Unprocessable(f"fill the placeholders: {', '.join(missing)}")
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+_LEADING_MENTIONS = re.compile(r"^(?:@\w+\s+)+")
+
+
+def is_echo_of(sent: str, seen: str) -> bool:
+    """Whether ``seen``, one of our account's messages coming back from the platform, is the
+    reply we sent with ``sent``: the same words, whitespace aside, once the mentions a
+    platform puts before a public reply ("@maria ...") are set aside. Platforms that do not
+    say which app posted (Meta's comments, X's tweets) are matched this way, so a reply the
+    desk sent is not shown a second time as one typed in the platform's inbox."""
+    words = " ".join(sent.split())
+    back = " ".join(seen.split())
+    return bool(words) and (back == words or _LEADING_MENTIONS.sub("", back) == words)

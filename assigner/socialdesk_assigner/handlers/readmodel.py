@@ -7,9 +7,11 @@ ticket's history."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from socialdesk_assigner.domain.desk import escalate
+from socialdesk_assigner.domain.replies import is_echo_of
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.handlers import clocks
 from socialdesk_assigner.handlers.words import apply_late_words
@@ -42,6 +44,8 @@ from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 __all__ = ["ReadModelHandlers"]
 
 _INBOX_NS = uuid.UUID("0f3c5bb8-9d7e-4a57-8f0e-7b8f2a1d6c44")
+#: How far back a reply of ours may be that an echo without our key settles.
+_ECHO_WINDOW = timedelta(hours=1)
 
 
 class ReadModelHandlers:
@@ -156,6 +160,8 @@ class ReadModelHandlers:
                     ]
                 )
             return
+        if await self._settles_our_reply(event, at, uow):
+            return
         await ReadModelStore(uow).add_messages(
             [
                 {
@@ -192,6 +198,29 @@ class ReadModelHandlers:
                 }
             ]
         )
+
+    @staticmethod
+    async def _settles_our_reply(event: OwnMessageSeen, at: datetime, uow: UnitOfWork) -> bool:
+        """Whether a message "typed in the platform's inbox" is in fact the echo of a reply
+        the desk sent within the hour (same platform id, or the same words): then that reply
+        is marked sent and nothing is shown twice."""
+        store = ReadModelStore(uow)
+        for reply in await store.recent_replies(event.ticket_id, at - _ECHO_WINDOW):
+            mine = reply["platform_message_id"] == event.platform_message_id
+            if mine or (reply["platform_message_id"] is None and is_echo_of(reply["text"], event.text)):
+                await store.reply_status(
+                    [
+                        {
+                            "b_reply_id": reply["reply_id"],
+                            "b_status": "sent",
+                            "b_at": at,
+                            "b_pmid": event.platform_message_id,
+                            "b_reason": None,
+                        }
+                    ]
+                )
+                return True
+        return False
 
     # -- escalation --
 

@@ -216,6 +216,21 @@ class ReadModelStore:
             [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
         )
 
+    async def recent_replies(self, ticket_id: uuid.UUID, since: datetime) -> list[dict[str, Any]]:
+        """Our replies on ``ticket_id`` asked for since ``since`` and not refused, newest first:
+        what an echo without our key may be (their id, text, platform message id)."""
+        rows = await self._uow.conn.execute(
+            select(replies.c.reply_id, replies.c.text, replies.c.platform_message_id)
+            .where(
+                replies.c.ticket_id == ticket_id,
+                replies.c.created_at >= since,
+                replies.c.status.not_in(("pending_approval", "rejected", "failed")),
+            )
+            .order_by(replies.c.created_at.desc())
+            .limit(50)
+        )
+        return [dict(r._mapping) for r in rows]
+
     async def reply_status_by_request(self, rows: Sequence[dict[str, Any]]) -> None:
         """Move the replies ``ReplyRequested`` events asked for (matched by their event id):
         ``b_request``, ``b_status``, ``b_at``, ``b_reason``."""
