@@ -168,6 +168,10 @@ def test_a_feed_item_whose_author_meta_withheld_is_kept_for_enrichment() -> None
     legacy = one(feed({**comment, "comment_id": "880011_3", "sender_id": "42", "sender_name": "Ana"}))
     assert isinstance(legacy, CustomerMessage) and not legacy.needs_enrichment
     assert (legacy.author.platform_user_id, legacy.author.display_name) == ("42", "Ana")
+    # ... and the Page itself in that shape is still the Page's own
+    assert isinstance(one(feed({**comment, "comment_id": "880011_4", "sender_id": PAGE})), OwnMessage)
+    own_post = one(feed({"item": "status", "verb": "add", "post_id": f"{PAGE}_78", "sender_id": PAGE}))
+    assert isinstance(own_post, Ignored) and own_post.reason == "own_post"
     # a visitor's post without from is a customer's too, not taken for the Page's own
     post = one(feed({"item": "status", "verb": "add", "post_id": f"{PAGE}_77", "message": "refund?"}))
     assert isinstance(post, CustomerMessage) and post.needs_enrichment

@@ -110,7 +110,7 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
         # A top-level comment's parent is the post; a reply's is the comment it answers
         # (Facebook nests one level), whose thread it joins.
         top_level = parent is None or parent == post_id
-        if from_id == page_id:
+        if _sender(from_id, v) == page_id:
             yield OwnMessage(
                 "facebook",
                 "comment",
@@ -142,7 +142,7 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
         return
     if item in ("post", "status", "photo", "video", "share") and verb == "add":
         post_id = require_id(v.get("post_id"), "post_id")
-        if from_id == page_id:
+        if _sender(from_id, v) == page_id:
             yield Ignored("facebook", "own_post", page_id)
             return
         attachments = _feed_attachments(v)
