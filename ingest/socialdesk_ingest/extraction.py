@@ -166,12 +166,16 @@ async def _messages(
             m.kind != "dm"
             and m.in_reply_to
             and m.thread_root == m.in_reply_to
-            and (m.platform == "x" or parents.get((m.brand, m.platform, m.in_reply_to)) == OURS)
+            and (
+                parents.get((m.brand, m.platform, m.in_reply_to)) == OURS
+                or (m.platform == "x" and m.in_reply_to_author != m.author.platform_user_id)
+            )
         ):
             # An answer to one of our own messages in no conversation (an announcement), or
-            # on X to any tweet we do not know: each author is their own conversation under
-            # it. On Facebook and Instagram an unknown parent is most likely a customer's
-            # comment not seen yet (webhooks are not ordered): its thread, as before.
+            # on X to someone else's tweet we do not know: each author is their own
+            # conversation under it. A reply to one's own tweet, and on Facebook and
+            # Instagram an unknown parent (most likely a customer's comment not seen yet:
+            # webhooks are not ordered), keep the parent's thread.
             m = dataclasses.replace(m, thread_root=domain.per_author_root(m))
         if m.thread_root:
             roots[(m.brand, m.platform, m.platform_message_id)] = m.thread_root

@@ -222,11 +222,14 @@ async def test_media_only_whatsapp_message_is_a_readable_customer_message(hooks:
     assert event.platform == "whatsapp" and event.author.display_name == "Priya N"
 
 
-def _tweet(tid: str, reply_to: str | None, *, author: str = "4400556677") -> dict[str, Any]:
+def _tweet(
+    tid: str, reply_to: str | None, *, author: str = "4400556677", reply_to_user: str | None = None
+) -> dict[str, Any]:
     tweet: dict[str, Any] = {
         "id_str": tid,
         "text": "@OurBus where is my bus" if author != X_USER else "@samo on its way, 10 min",
         "in_reply_to_status_id_str": reply_to,
+        "in_reply_to_user_id_str": reply_to_user,
         "user": {"id_str": author, "screen_name": "samo" if author != X_USER else "OurBus", "name": "x"},
         "timestamp_ms": "1767258900000",
     }
@@ -298,3 +301,15 @@ async def test_people_answering_the_pages_own_comment_are_each_their_own_convers
     await hooks.meta(feed(comment(f"880011_{uid()}", parent=ours, author="222", text="refund me")))
     a, b = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
     assert a.ticket_id != b.ticket_id and a.opens_ticket and b.opens_ticket
+
+
+async def test_an_x_thread_of_ones_own_tweets_seen_out_of_order_is_one_ticket(hooks: Hooks) -> None:
+    """ "2/2" (a reply to one's own "1/2") extracted first keeps 1/2's thread: when 1/2
+    arrives (late webhook, the poller's backfill) it lands on the same ticket."""
+    first, second = uid(), uid()
+    await hooks.x(_tweet(second, first, author="555", reply_to_user="555"))
+    (late,) = await hooks.extract()
+    await hooks.x(_tweet(first, None, author="555"))
+    (opener,) = await hooks.extract()
+    assert isinstance(late, MessageReceived) and isinstance(opener, MessageReceived)
+    assert opener.ticket_id == late.ticket_id

@@ -118,6 +118,9 @@ class IncomingMessage:
     message belongs to; ``None`` for DMs and for sources that know no threads."""
     attachments: tuple[tuple[str, str | None, str | None], ...] = ()
     """(type, platform id, url) of each attachment; the text already renders them readably."""
+    in_reply_to_author: str | None = None
+    """Who wrote the message this one answers, when the platform says (X): a reply to one's
+    own earlier post stays in its thread even when that post is not stored yet."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "brand", self.brand.strip().lower())

@@ -151,6 +151,7 @@ def incoming(item: CustomerMessage, brand: str) -> IncomingMessage:
         in_reply_to=item.in_reply_to,
         thread_root=item.thread_root,
         attachments=tuple((att.type, att.id, att.url) for att in item.attachments),
+        in_reply_to_author=item.in_reply_to_author,
     )
 
 

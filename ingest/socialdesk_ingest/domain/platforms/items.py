@@ -70,6 +70,8 @@ class CustomerMessage:
     must be read from the Graph API; the message is ticketed with what is known meanwhile."""
     raw_kind: str = ""
     """What the platform called it (``messages``, ``feed``, ``comments``, ``postback``...)."""
+    in_reply_to_author: str | None = None
+    """Who wrote the message this one answers, when the platform says (X)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,6 +242,7 @@ def _tweet(account: str, tw: dict[str, Any], user_has_blocked: Any) -> Iterator[
         thread_root=str_id(tw.get("in_reply_to_status_id_str")) or tweet_id,
         attachments=attachments,
         raw_kind="tweet",
+        in_reply_to_author=str_id(tw.get("in_reply_to_user_id_str")),
     )
 
 
