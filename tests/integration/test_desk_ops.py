@@ -332,6 +332,24 @@ async def test_a_breach_counts_against_whoever_owned_the_ticket_when_it_breached
         ).json()["rows"]
         breaches = {r["key"]: r["sla_breaches"] for r in rows}
         assert breaches.get(owner) == 1 and not breaches.get("ob-lead")
+        # a breach while the ticket waited unowned is nobody's, not the lead's who has it now
+        await svc.feed(
+            SlaBreached(
+                **ev(svc, message.ticket_id),
+                brand="ourbus",
+                platform="instagram",
+                metric="resolution",
+                priority="high",
+                deadline=start + timedelta(seconds=60),
+                breached_at=start + timedelta(seconds=60),
+                agent_id=None,
+            )
+        )
+        rows = (
+            await svc.client.get("/v1/reports/summary", params={**q, "by": "agent"}, headers=auth("ob-lead"))
+        ).json()["rows"]
+        breaches = {r["key"]: r["sla_breaches"] for r in rows}
+        assert (breaches.get(owner), breaches.get("unassigned"), breaches.get("ob-lead", 0)) == (1, 1, 0)
 
 
 async def test_an_agent_removed_from_the_configuration_breaks_nothing(fresh_db: str) -> None:
