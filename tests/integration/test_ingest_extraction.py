@@ -313,3 +313,21 @@ async def test_an_x_thread_of_ones_own_tweets_seen_out_of_order_is_one_ticket(ho
     (opener,) = await hooks.extract()
     assert isinstance(late, MessageReceived) and isinstance(opener, MessageReceived)
     assert opener.ticket_id == late.ticket_id
+
+
+async def test_answering_our_older_x_reply_finds_its_thread_after_the_thread_moved_ticket(
+    hooks: Hooks,
+) -> None:
+    """Mention, our reply R1, the customer comes back two hours later (idle: the thread gets a
+    new ticket), then answers R1: that answer is the thread's, on its current ticket."""
+    first, ours = uid(), uid()
+    await hooks.x(_tweet(first, None))
+    await hooks.x(_tweet(ours, first, author=X_USER))
+    await hooks.extract()
+    hooks.clock.advance(seconds=2 * 3600)
+    await hooks.x(_tweet(uid(), first, reply_to_user="4400556677"))
+    (back,) = await hooks.extract()
+    await hooks.x(_tweet(uid(), ours, reply_to_user=X_USER))
+    (answer,) = await hooks.extract()
+    assert isinstance(back, MessageReceived) and isinstance(answer, MessageReceived)
+    assert back.opens_ticket and answer.ticket_id == back.ticket_id and not answer.opens_ticket

@@ -100,6 +100,14 @@ class WebhookStore:
         found = {(r.brand, r.platform, r.platform_message_id): r.thread_key for r in rows}
         own = {(b, p, f"{OWN}{pmid}"): (b, p, pmid) for b, p, pmid in keys if (b, p, pmid) not in found}
         if own:
+            # The conversation of a customer message on the ticket ours was filed on: still
+            # right after the conversation moved to a newer ticket (it went idle).
+            conversation = (
+                select(messages.c.conversation_id)
+                .where(messages.c.ticket_id == platform_facts.c.ticket_id)
+                .limit(1)
+                .scalar_subquery()
+            )
             rows = await self._uow.conn.execute(
                 select(
                     platform_facts.c.brand,
@@ -107,12 +115,8 @@ class WebhookStore:
                     platform_facts.c.fact_key,
                     conversations.c.thread_key,
                 )
-                .outerjoin(
-                    conversations,
-                    (conversations.c.ticket_id == platform_facts.c.ticket_id)
-                    & (conversations.c.brand == platform_facts.c.brand)
-                    & (conversations.c.platform == platform_facts.c.platform),
-                )
+                .select_from(platform_facts)
+                .outerjoin(conversations, conversations.c.id == conversation)
                 .where(
                     tuple_(platform_facts.c.brand, platform_facts.c.platform, platform_facts.c.fact_key).in_(
                         list(own)
