@@ -10,7 +10,7 @@ scheduler (``wake``): the commit wakes it if one is due before its planned wake-
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -30,6 +30,7 @@ from socialdesk_schemas import (
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
 from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketPriorityRaised, TicketReopened
 from socialdesk_schemas.outbound import EscalationAcknowledged
+from socialdesk_schemas.sla import Clock
 from socialdesk_sla_monitor import domain
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.store import TimerStore
@@ -77,7 +78,17 @@ async def _arm(
 ) -> None:
     store = TimerStore(uow)
     known = await store.facts_of(e.ticket_id for e in events)
-    openings = [domain.opening(e, config, _about(known.get(e.ticket_id))) for e in events]
+    by_agent = [e.ticket_id for e in events if isinstance(e, TicketReopened) and e.reason == "agent"]
+    clocks = await store.clocks_of(by_agent) if by_agent else {}
+    openings = [
+        domain.opening(
+            e,
+            config,
+            _about(known.get(e.ticket_id)),
+            answered=_answered(clocks.get(e.ticket_id, {})),
+        )
+        for e in events
+    ]
     hot = await store.hot_among(o.group_id for o in openings if o.group_id is not None)
     armed = {(t.ticket_id, t.metric): t for t in domain.arm_many(openings, config=config, hot_groups=hot)}
     stored = await store.arm(list(armed.values()))
@@ -100,6 +111,12 @@ async def _arm(
             told.append(timer)  # inserted now (or the same clock re-owned: the desk is told again)
     await store.save(changed)
     _tell_armed(uow, told, now, wake)
+
+
+def _answered(clocks: Mapping[Clock, domain.Timer]) -> bool:
+    """Whether the ticket's first response was met (a ticket not in the store: assume so)."""
+    first = clocks.get(domain.FIRST_RESPONSE)
+    return first is None or first.state == "met"
 
 
 def _about(known: tuple[str, str] | None) -> tuple[Kind, Category] | None:

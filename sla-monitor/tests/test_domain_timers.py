@@ -230,6 +230,9 @@ def test_a_reopening_by_the_customer_owes_an_answer_and_one_by_an_agent_does_not
     timers = arm_many([opening(reopened, config)], config=config, hot_groups=set())
     assert [t.metric for t in timers] == clocks
     assert all(t.started_at == at(60) for t in timers)
+    # a ticket nobody ever answered still owes its first response, whoever reopens it
+    never = arm_many([opening(reopened, config, answered=False)], config=config, hot_groups=set())
+    assert [t.metric for t in never] == ["first_response", "resolution"]
 
 
 # --- stopping ---------------------------------------------------------------------------

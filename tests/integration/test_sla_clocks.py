@@ -260,6 +260,39 @@ async def test_resolving_meets_the_resolution_clock_and_reopening_arms_both_agai
         assert [e.metric for e in of(fired, SlaBreached)] == ["first_response"]  # type: ignore[attr-defined]
 
 
+async def test_an_agents_reopening_arms_first_response_only_if_nobody_ever_answered(
+    fresh_db: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    async with running(fresh_db, clock, config=config_with(tmp_path)) as sla:
+        answered, never = uuid.uuid4(), uuid.uuid4()
+        await sla.handle(assigned(clock, answered), assigned(clock, never))
+        clock.advance(seconds=1)
+        await sla.handle(replied(clock, answered))
+        await sla.handle(resolved(clock, answered), resolved(clock, never))
+        await emitted(sla.svc, clocks=True)
+        clock.advance(seconds=30)
+
+        def by_agent(ticket: uuid.UUID) -> TicketReopened:
+            return TicketReopened(
+                **envelope(clock, ticket),
+                brand="ourbus",
+                platform="x",
+                priority="medium",
+                agent_id="ob-ana",
+                reopened_at=clock.now(),
+                reason="agent",
+            )
+
+        await sla.handle(by_agent(answered), by_agent(never))
+        armed = of(await emitted(sla.svc, clocks=True), SlaClockArmed)
+        assert sorted((e.ticket_id == never, e.clock) for e in armed) == [  # type: ignore[attr-defined]
+            (False, "resolution"),
+            (True, "first_response"),
+            (True, "resolution"),
+        ]
+
+
 def promised(clock: FakeClock, ticket: uuid.UUID, in_seconds: float) -> FollowUpPromised:
     return FollowUpPromised(
         **envelope(clock, ticket),

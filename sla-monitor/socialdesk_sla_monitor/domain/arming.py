@@ -76,10 +76,18 @@ def _level_of(config: SocialdeskConfig, agent_id: str | None) -> Level | None:
         return None
 
 
-def opening(event: Opened, config: SocialdeskConfig, about: tuple[Kind, Category] | None = None) -> Opening:
+def opening(
+    event: Opened,
+    config: SocialdeskConfig,
+    about: tuple[Kind, Category] | None = None,
+    *,
+    answered: bool = True,
+) -> Opening:
     """The opening an assignment, a queueing or a reopening is.
 
     ``about`` adds what the classification said (kind, category) when it was read.
+    ``answered``: whether the ticket's first response was ever met; an agent reopening a
+    ticket nobody answered owes the customer a first response still.
     A brand the configuration does not know is refused (``KeyError``: the runtime
     dead-letters that event): its breach could never be escalated.
     """
@@ -99,7 +107,7 @@ def opening(event: Opened, config: SocialdeskConfig, about: tuple[Kind, Category
             event.reopened_at,
             agent_id=event.agent_id,
             agent_level=_level_of(config, event.agent_id),
-            clocks=OPENING_CLOCKS if event.reason == "customer_wrote" else (RESOLUTION,),
+            clocks=OPENING_CLOCKS if event.reason == "customer_wrote" or not answered else (RESOLUTION,),
         )
     owner = event if isinstance(event, TicketAssigned) else None
     return Opening(
