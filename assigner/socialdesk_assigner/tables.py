@@ -140,8 +140,6 @@ sla_clocks = Table(
     Column("warned_at", _TS),
     Column("breached_at", _TS),
     Column("stopped_at", _TS),
-    # who owned the ticket when it breached (the breach counts against them in reports)
-    Column("breached_agent_id", String(64)),
 )
 
 notes = Table(

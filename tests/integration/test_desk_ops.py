@@ -350,6 +350,20 @@ async def test_a_breach_counts_against_whoever_owned_the_ticket_when_it_breached
         ).json()["rows"]
         breaches = {r["key"]: r["sla_breaches"] for r in rows}
         assert (breaches.get(owner), breaches.get("unassigned"), breaches.get("ob-lead", 0)) == (1, 1, 0)
+        # the clock re-armed later (the customer wrote again) keeps the earlier breach on record
+        await svc.feed(
+            SlaClockArmed(
+                **ev(svc, message.ticket_id),
+                brand="ourbus",
+                clock="first_response",
+                due_at=start + timedelta(seconds=120),
+                armed_at=start + timedelta(seconds=100),
+            )
+        )
+        rows = (
+            await svc.client.get("/v1/reports/summary", params={**q, "by": "agent"}, headers=auth("ob-lead"))
+        ).json()["rows"]
+        assert {r["key"]: r["sla_breaches"] for r in rows}.get(owner) == 1
 
 
 async def test_an_agent_removed_from_the_configuration_breaks_nothing(fresh_db: str) -> None:

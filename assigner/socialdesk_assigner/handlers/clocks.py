@@ -19,9 +19,6 @@ from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import SlaBreached, SlaWarning
 from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 
-#: Who a breach counts against when the ticket had no owner (the reports' key too).
-UNASSIGNED = "unassigned"
-
 __all__ = ["on_breached", "on_clock_armed", "on_clock_stopped", "on_follow_up_due", "on_warning"]
 
 
@@ -100,8 +97,6 @@ async def on_breached(events: list[SlaBreached], uow: UnitOfWork) -> None:
                 "state": "breached",
                 "due_at": e.deadline,
                 "breached_at": e.breached_at,
-                # nobody's while it waited in the queue: not the lead it is escalated to
-                "breached_agent_id": e.agent_id or UNASSIGNED,
             }
             for e in events
         ],

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 
-from socialdesk_assigner.tables import incident_groups, replies, sla_clocks, spikes, tickets
+from socialdesk_assigner.tables import history, incident_groups, replies, sla_clocks, spikes, tickets
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["By", "ReportStore"]
@@ -98,17 +98,15 @@ class ReportStore:
         ):
             row(r.k)["replies"] = r.n
 
-        # A breach counts against whoever owned the ticket when it breached (the escalation
-        # that follows gives the ticket to someone else).
-        breach_key = (
-            func.coalesce(sla_clocks.c.breached_agent_id, tickets.c.agent_id, literal("unassigned"))
-            if by == "agent"
-            else key
-        )
+        # Breaches from the ticket's history, one line per breach (a clock re-armed later
+        # keeps its earlier breach), each against whoever owned the ticket when it breached
+        # (the line's actor: the escalation that follows gives the ticket to someone else;
+        # none while it waited in the queue).
+        breach_key = func.coalesce(history.c.actor, literal("unassigned")) if by == "agent" else key
         for r in await self._uow.conn.execute(
             select(breach_key.label("k"), func.count().label("n"))
-            .select_from(sla_clocks.join(tickets, tickets.c.ticket_id == sla_clocks.c.ticket_id))
-            .where(sla_clocks.c.breached_at >= since, sla_clocks.c.breached_at < until, *scope)
+            .select_from(history.join(tickets, tickets.c.ticket_id == history.c.ticket_id))
+            .where(history.c.kind == "SlaBreached", history.c.at >= since, history.c.at < until, *scope)
             .group_by(breach_key)
         ):
             row(r.k)["sla_breaches"] = r.n

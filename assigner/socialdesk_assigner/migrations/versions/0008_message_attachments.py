@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0008_message_attachments"
-down_revision = "0007_breach_owner"
+down_revision = "0007_breach_history"
 branch_labels = None
 depends_on = None
 
