@@ -92,7 +92,9 @@ class RetentionStore:
         while True:
             chunk = select(key).where(and_(*where)).limit(CHUNK).scalar_subquery()
             async with self._engine.begin() as conn:
-                result = await conn.execute(table.delete().where(key.in_(chunk)))
+                # The conditions again on the rows deleted: one taken up meanwhile (a lane
+                # just reserved, a delivery re-driven) is re-checked under its lock and kept.
+                result = await conn.execute(table.delete().where(key.in_(chunk), *where))
             total += result.rowcount
             if result.rowcount < CHUNK:
                 return total
