@@ -112,7 +112,9 @@ async def test_the_agent_shown_is_the_agent_who_acts_and_signs_out(svc: Booted) 
         await a.wait_for_selector(".note >> text=written as the lead")
         assert "ob-lead" in await a.inner_text(".note")
         await shot(a, "two-tabs-one-identity")
-        # a queue open in a third tab; tab B signs out (a POST that clears the cookie)
+        # tab A has text typed (so it does not leave by itself); a queue is open in a third
+        # tab; tab B signs out (a POST that clears the cookie)
+        await a.fill("textarea[aria-label='internal note']", "after sign out")
         q = await context.new_page()
         await q.goto(f"{base}/desk/queue")
         await q.wait_for_selector("#queue")
@@ -126,7 +128,6 @@ async def test_the_agent_shown_is_the_agent_who_acts_and_signs_out(svc: Booted) 
         assert await q.evaluate("fetch('/desk/queue?fragment=1').then(r => r.status)") == 401
         await shot(q, "queue-after-sign-out")
         # and tab A's next action goes to sign in instead of acting
-        await a.fill("textarea[aria-label='internal note']", "after sign out")
         await a.click("text=Add note")
         await a.wait_for_url(re.compile(r".*/desk\?lost=1.*"))
         # a wrong token says so on the sign-in page

@@ -246,3 +246,33 @@ class DeskStore:
             )
             .on_conflict_do_nothing(index_elements=["agent_id", "key"])
         )
+
+    # -- read-only views of the desk's pages --
+
+    async def ticket_activity(self, ticket_id: uuid.UUID) -> dict[str, Any] | None:
+        """What a ticket's open page must notice, cheaply (it asks every few seconds): the
+        owner and state, the customer's messages (count, latest write, edit or deletion),
+        our replies (count, latest delivery change) and the last line of its history."""
+        m, r, h, t = desk_messages, replies, history, tickets
+
+        def one(column: Any, *where: Any) -> Any:
+            return select(column).where(*where).scalar_subquery()
+
+        stmt = select(
+            t.c.status,
+            t.c.agent_id,
+            t.c.escalation_level,
+            t.c.priority,
+            t.c.last_activity_at,
+            one(func.count(), m.c.ticket_id == t.c.ticket_id, m.c.direction == "customer").label("messages"),
+            one(
+                func.max(func.greatest(m.c.at, m.c.edited_at, m.c.deleted_at)), m.c.ticket_id == t.c.ticket_id
+            ).label("messages_at"),
+            one(func.count(), r.c.ticket_id == t.c.ticket_id).label("replies"),
+            one(func.max(func.greatest(r.c.created_at, r.c.status_at)), r.c.ticket_id == t.c.ticket_id).label(
+                "replies_at"
+            ),
+            one(func.max(h.c.id), h.c.ticket_id == t.c.ticket_id).label("history"),
+        ).where(t.c.ticket_id == ticket_id)
+        row = (await self._uow.conn.execute(stmt)).first()
+        return None if row is None else _plain(row)

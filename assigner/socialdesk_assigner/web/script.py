@@ -8,11 +8,14 @@
 - What happened is said after the reload (a flash kept in ``sessionStorage``), and a
   refusal is shown next to the button that caused it as well as at the top.
 - Times are shown in the browser's zone, labelled; the follow-up picker is in that zone too.
+- The ticket page notices changes by itself (``script_live``).
 """
+
+from socialdesk_assigner.web.script_live import LIVE
 
 __all__ = ["JS"]
 
-JS = r"""
+_CORE = r"""
 (function () {
 'use strict';
 const COOKIE = /(?:^|;\s*)desk_token=([^;]*)/;
@@ -23,6 +26,7 @@ try { sessionStorage.removeItem('desk_token'); } catch (e) { /* older pages kept
 
 class Gone extends Error {}
 const busy = new WeakSet();
+let inflight = 0; // actions running: the ticket page does not reload under them
 
 function newKey() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -117,6 +121,7 @@ async function act(owner, buttons, method, url, body, done) {
   buttons.forEach((b) => { b.disabled = true; });
   owner.setAttribute('aria-busy', 'true');
   clearError(owner);
+  inflight++;
   try {
     const data = await call(method, url, body, keyFor(owner, body));
     owner._desk = null;
@@ -125,6 +130,7 @@ async function act(owner, buttons, method, url, body, done) {
     location.reload(); // still busy: nothing more is sent until the page is back
   } catch (e) {
     if (e instanceof Gone) return;
+    inflight--;
     busy.delete(owner);
     buttons.forEach((b) => { b.disabled = false; });
     owner.removeAttribute('aria-busy');
@@ -257,6 +263,7 @@ function live(target, seconds) {
     if (s) s.textContent = localTime(new Date(), true);
   }, seconds * 1000);
 }
+/*LIVE*/
 document.addEventListener('DOMContentLoaded', () => {
   showKeptFlash();
   localize(document);
@@ -266,6 +273,11 @@ document.addEventListener('DOMContentLoaded', () => {
   if (area) { area.dataset.placeholder = area.placeholder; area.disabled = false; count(area.form); }
   const rows = document.querySelector('[data-live]');
   if (rows) live(rows, Number(rows.dataset.live) || 3);
+  restoreDrafts();
+  const box = document.getElementById('live');
+  if (box) watchTicket(box);
 });
 })();
 """
+
+JS = _CORE.replace("/*LIVE*/", LIVE)

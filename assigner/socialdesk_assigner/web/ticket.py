@@ -11,7 +11,7 @@ from socialdesk_assigner.domain.permissions import rank
 from socialdesk_assigner.web.html import e, layout, table, when
 from socialdesk_runtime.config import Agent
 
-__all__ = ["Viewer", "reply_limit", "ticket_html"]
+__all__ = ["Live", "Viewer", "reply_limit", "ticket_html"]
 
 _WORKABLE = ("open", "assigned", "pending")
 #: Characters per message each platform takes, and whether a longer text may go in parts.
@@ -43,6 +43,17 @@ class Viewer:
     max_chars: int
     #: Everyone's presence: nobody hands a ticket to someone offline (the API refuses it).
     statuses: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Live:
+    """How the open page notices that the ticket changed: it asks ``url`` every ``every``
+    seconds and compares the answer's version with ``version`` (what it shows)."""
+
+    url: str
+    version: str
+    messages: int
+    every: int
 
 
 def reply_limit(platform: str, kind: str, desk_max: int) -> tuple[int, str]:
@@ -206,8 +217,29 @@ def _work(page: Mapping[str, Any], viewer: Viewer, colleagues: Sequence[Agent], 
     return "".join(forms)
 
 
+def _live(page: Mapping[str, Any], viewer: Viewer, live: Live) -> str:
+    """What the page compares with the ticket's state, and where it says that it changed."""
+    owner = page.get("owner") or {}
+    data = {
+        "url": live.url,
+        "version": live.version,
+        "messages": live.messages,
+        "owner": owner.get("id") or "",
+        "owner-name": owner.get("name") or owner.get("id") or "",
+        "status": page["status"],
+        "may-act": "1" if viewer.may_act else "",
+        "every": live.every,
+    }
+    attrs = "".join(f' data-{k}="{e(v)}"' for k, v in data.items())
+    return f'<div id="live" hidden{attrs}></div><div id="changed" class="banner" role="alert" hidden></div>'
+
+
 def ticket_html(
-    viewer: Viewer, page: Mapping[str, Any], saved: Sequence[Mapping[str, Any]], colleagues: Sequence[Agent]
+    viewer: Viewer,
+    page: Mapping[str, Any],
+    saved: Sequence[Mapping[str, Any]],
+    colleagues: Sequence[Agent],
+    live: Live,
 ) -> str:
     tid = e(page["ticket_id"])
     url = f"/v1/tickets/{tid}"
@@ -261,7 +293,8 @@ def ticket_html(
     group_html = (
         f'<div class="group"><p>Incident group <b>{e(group["group_id"])}</b>: {e(group["tickets"])} tickets, '
         f"{e(group['open_tickets'])} open.</p>"
-        f'<form class="action" data-url="/v1/groups/{e(group["group_id"])}/reply" data-done="Sent to the group">'
+        f'<form class="action" id="group-form" data-url="/v1/groups/{e(group["group_id"])}/reply" '
+        'data-done="Sent to the group">'
         f'<input type="hidden" name="brand" value="{e(page["brand"])}"><select name="saved_reply" required aria-label="group saved reply">'
         f"{saved_opts}</select><button>Answer the whole group</button></form></div>"
         if group and group.get("open_tickets") and viewer.may_act
@@ -272,7 +305,7 @@ def ticket_html(
 <p>{f'<span class="pill p-{e(page["priority"])}">{e(page["priority"])}</span>'} <span class="pill">{e(page["category"])}</span>
 <b id="status">{e(page["status"])}</b> · owner: <b id="owner">{e(owner.get("name") or owner.get("id") or "unowned")}</b>
 {" · escalated to " + e(page["escalation_level"]) if page.get("escalation_level") else ""}</p>
-<div class="grid"><section>
+{_live(page, viewer, live)}<div class="grid"><section>
 <div class="card" id="conversation"><h2>Conversation</h2>{_conversation(page["conversation"], viewer)}</div>
 <div class="card"><h2>Reply</h2>{reply}{group_html}</div>
 <div class="card" id="work"><h2>Work the ticket</h2>{_work(page, viewer, colleagues, url)}</div>

@@ -1,0 +1,140 @@
+"""The ticket page's routes: the page itself, and the small state the open page asks for
+every few seconds to notice a new message, a new owner or any other change
+(``/desk/tickets/{id}/state``)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from socialdesk_assigner.api.common import plain
+from socialdesk_assigner.api.views import ticket_page
+from socialdesk_assigner.domain import DomainError, Ticket, check_may_act, may_see
+from socialdesk_assigner.domain.approvals import check_may_review
+from socialdesk_assigner.domain.replies import saved_replies_for
+from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.web.session import NO_STORE, Pages
+from socialdesk_assigner.web.ticket import Live, Viewer, ticket_html
+from socialdesk_runtime.config import Agent
+
+__all__ = ["ticket_routes"]
+
+#: How often an open ticket page asks whether the ticket changed.
+POLL_SECONDS = 5
+
+
+def version_of(activity: dict[str, Any]) -> str:
+    """One short string that changes whenever anything the page shows may have changed."""
+    return hashlib.sha256(orjson.dumps(plain(activity), option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def _may_act(agent: Agent, ticket: Ticket) -> tuple[bool, str]:
+    try:
+        check_may_act(agent, ticket)
+    except DomainError as exc:
+        return False, exc.reason
+    return True, ""
+
+
+def ticket_routes(router: APIRouter, pages: Pages) -> None:
+    desk = pages.desk
+    config = desk.config
+
+    @router.get("/tickets/{ticket_id}/state")
+    async def state(ticket_id: str, request: Request) -> Response:
+        """What the open page compares with what it shows (JSON; 401 once signed out)."""
+        agent = pages.signed_in(request)
+        if agent is None:
+            return JSONResponse({"detail": "signed out"}, status_code=401, headers=NO_STORE)
+        try:
+            tid = uuid.UUID(ticket_id)
+        except ValueError:
+            return JSONResponse({"detail": "no such ticket"}, status_code=404, headers=NO_STORE)
+        async with desk.uow_factory() as uow:
+            found = await TicketStore(uow).ticket(tid)
+            activity = await DeskStore(uow).ticket_activity(tid)
+        if found is None or activity is None:
+            return JSONResponse({"detail": "no such ticket"}, status_code=404, headers=NO_STORE)
+        if not may_see(agent, found):
+            return JSONResponse({"detail": "not your brand"}, status_code=403, headers=NO_STORE)
+        may_act, refusal = _may_act(agent, found)
+        owner = desk.roster.known(found.agent_id)
+        return JSONResponse(
+            {
+                "version": version_of(activity),
+                "status": found.status,
+                "owner_id": found.agent_id,
+                "owner_name": owner.name if owner else found.agent_id,
+                "messages": activity["messages"],
+                "may_act": may_act,
+                "refusal": refusal,
+            },
+            headers=NO_STORE,
+        )
+
+    @router.get("/tickets/{ticket_id}")
+    async def ticket(ticket_id: str, request: Request) -> Response:
+        agent = pages.signed_in(request)
+        if agent is None:
+            return pages.to_signin(request)
+        try:
+            tid = uuid.UUID(ticket_id)
+        except ValueError:
+            return await pages.failed(agent, 404, "No such ticket", f"{ticket_id!r} is not a ticket id.")
+        async with desk.uow_factory() as uow:
+            # read first: a change while the page is built shows as a change, never as none
+            activity = await DeskStore(uow).ticket_activity(tid)
+            found = await TicketStore(uow).ticket(tid)
+            visible = found is not None and may_see(agent, found)
+            page = plain(await ticket_page(desk, uow, found)) if found is not None and visible else {}
+            statuses = await desk.roster.statuses(uow, desk.clock.now())
+        presence = statuses.get(agent.id, "offline")
+        if found is None or activity is None:
+            return await pages.failed(agent, 404, "No such ticket", "There is no ticket with this id.")
+        if not visible:
+            return await pages.failed(
+                agent, 403, "Not your brand", "This ticket belongs to a brand you do not work for."
+            )
+        may_act, refusal = _may_act(agent, found)
+        reviewable = set()
+        for item in page["conversation"]:
+            if item.get("delivery") == "pending_approval":
+                try:
+                    check_may_review(
+                        config.desk.approvals,
+                        agent,
+                        author_id=item["agent_id"],
+                        ticket=found,
+                        status="pending_approval",
+                    )
+                    reviewable.add(str(item["reply_id"]))
+                except DomainError:
+                    pass
+        saved = [
+            {"key": v.key, "title": v.title, "text": v.text}
+            for v in saved_replies_for(
+                config, brand=found.brand, language=found.language, platform=found.platform
+            )
+        ]
+        colleagues = [a for a in config.agents if a.level == "TMT" or found.brand in a.brands]
+        viewer = Viewer(
+            agent=agent,
+            may_act=may_act,
+            refusal=refusal,
+            presence=presence,
+            reviewable=reviewable,
+            statuses=statuses,
+            max_chars=config.desk.max_text_chars,
+        )
+        live = Live(
+            url=f"/desk/tickets/{tid}/state",
+            version=version_of(activity),
+            messages=int(activity["messages"] or 0),
+            every=POLL_SECONDS,
+        )
+        return HTMLResponse(ticket_html(viewer, page, saved, colleagues, live), headers=NO_STORE)

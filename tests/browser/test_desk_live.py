@@ -1,0 +1,145 @@
+"""The desk in a browser: the ticket page notices changes by itself (the walk-through of
+session 18, second list: item 1)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from socialdesk_assigner.bootstrap import SPEC
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_schemas import TicketAssigned
+from tests.browser.desk_support import (
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    TOKENS,
+    chromium,
+    cut_off,
+    serving,
+    shot,
+    sign_in,
+)
+from tests.integration.test_assigner import classified
+from tests.integration.test_desk import arrive, auth, emitted, received
+from tests.support import Booted, booted
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+#: The page asks every 5 s; two rounds and the page's own reload.
+CHANGE_SEEN_MS = 15000
+
+
+@pytest.fixture
+async def svc(fresh_db: str) -> AsyncIterator[Booted]:
+    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
+        yield service
+
+
+async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
+    return next(
+        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
+    )
+
+
+async def both(page: Any, name: str) -> None:
+    """A screenshot at a laptop's size and at a phone's; the page fits the phone."""
+    await shot(page, f"{name}-1280")
+    await page.set_viewport_size(PHONE)
+    found = await cut_off(page)
+    assert found["scroll"] <= found["width"] + 1, found
+    await shot(page, f"{name}-390")
+    await page.set_viewport_size(DESKTOP)
+
+
+async def test_the_ticket_page_notices_a_new_message_and_a_new_owner(svc: Booted) -> None:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    first = await arrive(svc, "My bus is 2 hours late", group_id="g-late")
+    tid = first.ticket_id
+    owner = await owner_of(svc, tid)
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        await page.goto(f"{base}/desk/tickets/{tid}")
+        # the customer writes again: nothing typed on the page, so it reloads by itself
+        clock.advance(seconds=30)
+        more = classified(
+            svc,
+            ticket_id=tid,
+            opens_ticket=False,
+            platform_message_id="m-more",
+            customer_id=first.customer_id,
+        )
+        await svc.feed(received(svc, more, "Still waiting at gate 4, anyone there?"), more)
+        await page.wait_for_selector(".msg.customer >> text=Still waiting at gate 4", timeout=CHANGE_SEEN_MS)
+        assert "a new message from the customer" in await page.inner_text("#flash")
+        assert await page.is_hidden("#changed")
+        # she types an answer; meanwhile the lead hands the ticket to a colleague
+        await page.fill("#reply-form textarea[name=text]", "We are sending a bus to gate 4 now.")
+        clock.advance(seconds=30)
+        to = "ob-dee" if owner != "ob-dee" else "ob-ben"
+        moved = await svc.client.post(
+            f"/v1/tickets/{tid}/assign",
+            json={"agent_id": to, "note": "Dee knows the gate staff"},
+            headers=auth("ob-lead"),
+        )
+        assert moved.status_code == 200, moved.text
+        # no reload under her text: a banner says what changed, before she presses Send
+        banner = page.locator("#changed")
+        await banner.wait_for(state="visible", timeout=CHANGE_SEEN_MS)
+        said = await banner.inner_text()
+        assert "new owner: Dee" in said or "new owner: Ben" in said
+        assert "no longer yours to act on" in await page.inner_text("#no-longer-yours")
+        assert await page.inner_text("#owner") in ("Dee", "Ben")  # the status line says it too
+        assert await page.is_disabled("#reply-form button[type=submit]")
+        assert (
+            await page.input_value("#reply-form textarea[name=text]") == "We are sending a bus to gate 4 now."
+        )
+        await both(page, "live-banner-new-owner")
+        # reloading keeps her text: its box is gone (not hers now), so it is shown to copy
+        await page.click("#reload-kept")
+        await page.wait_for_selector("#changed pre.kept")
+        assert "We are sending a bus to gate 4 now." in await page.inner_text("#changed pre.kept")
+        assert await page.locator("#reply-form").count() == 0
+        assert "owned by another agent" in await page.inner_text("#may-not-act")
+        # the state the page asks for is small and says the same
+        state = await page.evaluate(f"fetch('/desk/tickets/{tid}/state').then(r => r.json())")
+        assert state["owner_id"] == to and state["may_act"] is False and state["messages"] == 2
+
+
+async def test_typed_text_survives_a_reload_and_nothing_reloads_under_it(svc: Booted) -> None:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    first = await arrive(svc, "Where is my refund?")
+    tid = first.ticket_id
+    owner = await owner_of(svc, tid)
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        await page.goto(f"{base}/desk/tickets/{tid}")
+        await page.fill("textarea[aria-label='internal note']", "Checked the payment system")
+        await page.fill("#reply-form textarea[name=text]", "Your refund is on its way")
+        clock.advance(seconds=30)
+        more = classified(
+            svc, ticket_id=tid, opens_ticket=False, platform_message_id="m-r2", customer_id=first.customer_id
+        )
+        await svc.feed(received(svc, more, "Hello??"), more)
+        await page.locator("#changed").wait_for(state="visible", timeout=CHANGE_SEEN_MS)
+        assert "a new message from the customer" in await page.inner_text("#changed")
+        assert await page.locator("#no-longer-yours").count() == 0  # still hers: Send still works
+        assert await page.is_enabled("#reply-form button[type=submit]")
+        await page.click("#reload-kept")
+        await page.wait_for_selector(".msg.customer >> text=Hello??")
+        assert await page.input_value("#reply-form textarea[name=text]") == "Your refund is on its way"
+        assert await page.input_value("textarea[aria-label='internal note']") == "Checked the payment system"
+        assert "25 / " in await page.inner_text("#reply-count")
