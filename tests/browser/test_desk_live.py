@@ -1,5 +1,6 @@
-"""The desk in a browser: the ticket page notices changes by itself (the walk-through of
-session 18, second list: item 1)."""
+"""The desk in a browser: the ticket page notices changes by itself, and one-to-many or
+one-shot sends (the group answer, the feedback survey) never go out twice from the page (the
+walk-through of session 18, second list: items 1 and 2)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import TicketAssigned
+from socialdesk_schemas import ReplyRequested, TicketAssigned
 from tests.browser.desk_support import (
     CHROMIUM,
     DESKTOP,
@@ -143,3 +144,80 @@ async def test_typed_text_survives_a_reload_and_nothing_reloads_under_it(svc: Bo
         assert await page.input_value("#reply-form textarea[name=text]") == "Your refund is on its way"
         assert await page.input_value("textarea[aria-label='internal note']") == "Checked the payment system"
         assert "25 / " in await page.inner_text("#reply-count")
+
+
+async def test_a_group_answer_and_a_survey_are_sent_once(svc: Booted) -> None:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    first = await arrive(svc, "Bus to Boston cancelled?", group_id="g-boston")
+    owner = await owner_of(svc, first.ticket_id)
+    theirs = None
+    for _ in range(4):  # round robin: soon a colleague's ticket in the same group
+        other = await arrive(svc, "Boston bus not here", group_id="g-boston")
+        if await owner_of(svc, other.ticket_id) != owner:
+            theirs = other
+            break
+    assert theirs is not None
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        keys: list[str | None] = []
+        page.on(
+            "request",
+            lambda r: keys.append(r.headers.get("idempotency-key")) if "/v1/groups/" in r.url else None,
+        )
+        await sign_in(page, base, TOKENS[owner])
+        await page.goto(f"{base}/desk/tickets/{first.ticket_id}")
+        await page.select_option("select[aria-label='group saved reply']", "luggage_policy")
+        await page.click("text=Answer the whole group")
+        await page.wait_for_selector("#flash-items")
+        # what happened, ticket by ticket: hers sent, the colleague's left to them and why
+        mine = page.locator(f"#flash-items li:has(a[href$='{first.ticket_id}'])")
+        assert "sent" in await mine.inner_text()
+        left = page.locator(f"#flash-items li:has(a[href$='{theirs.ticket_id}'])")
+        assert "owned by another agent" in await left.inner_text()
+        assert "1 sent" in await page.inner_text("#flash")
+        await both(page, "group-answer-first")
+        # the same answer again (a second click, another tab): nobody gets it twice
+        await page.select_option("select[aria-label='group saved reply']", "luggage_policy")
+        await page.click("text=Answer the whole group")
+        await page.wait_for_selector("#flash-items .r-already")
+        assert "not sent again" in await mine.inner_text()
+        assert "already answered, not sent again" in await page.inner_text("#flash")
+        await shot(page, "group-answer-again-1280")
+        sent = [e for e in await emitted(svc) if isinstance(e, ReplyRequested)]
+        assert [e.ticket_id for e in sent] == [first.ticket_id]
+        assert keys == [None, None]  # keyed by its content at the desk, not by a new key per click
+        # a survey asks first; declined, nothing is sent
+        answers: list[str] = []
+
+        async def answer(dialog: Any) -> None:
+            answers.append(dialog.message)
+            await (dialog.dismiss() if len(answers) == 1 else dialog.accept())
+
+        page.on("dialog", answer)
+        await page.click("#feedback button")
+        await page.wait_for_timeout(300)
+        assert answers and "satisfaction survey" in answers[0]
+        assert not [e for e in await emitted(svc) if isinstance(e, ReplyRequested)]
+        # accepted: sent once, and the page offers no second survey (after a reload too)
+        await page.click("#feedback button")
+        await page.wait_for_selector("#feedback-asked")
+        assert await page.locator("#feedback").count() == 0
+        await page.reload()
+        assert "Feedback asked" in await page.inner_text("#feedback-asked")
+        surveys = [e for e in await emitted(svc) if isinstance(e, ReplyRequested)]
+        assert len(surveys) == 1 and "How did we do" in surveys[0].text
+        await both(page, "feedback-asked")
+        # a stale page (another tab) that still offers it: the survey's key is per ticket
+        again = await page.evaluate(
+            """async (tid) => {
+                const key = document.cookie.match(/desk_token=([^;]*)/)[1];
+                const r = await fetch('/v1/tickets/' + tid + '/feedback', {method: 'POST',
+                  headers: {'Authorization': 'Bearer ' + decodeURIComponent(key),
+                            'Idempotency-Key': 'feedback:' + tid + ':0'}});
+                return r.status;
+            }""",
+            str(first.ticket_id),
+        )
+        assert again == 202
+        assert not [e for e in await emitted(svc) if isinstance(e, ReplyRequested)]

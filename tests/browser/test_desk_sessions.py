@@ -85,7 +85,7 @@ async def test_a_double_click_or_a_retry_sends_once(svc: Booted) -> None:
         posts.clear()
         await page.select_option("select[aria-label='group saved reply']", "luggage_policy")
         await page.dblclick("text=Answer the whole group")
-        await page.wait_for_selector("#flash.flash-ok >> text=Sent to the group")
+        await page.wait_for_selector("#flash.flash-ok >> text=Answered the group")
         assert len([u for u in posts if "/v1/groups/" in u]) == 1
 
 

@@ -8,6 +8,9 @@
 - What happened is said after the reload (a flash kept in ``sessionStorage``), and a
   refusal is shown next to the button that caused it as well as at the top.
 - Times are shown in the browser's zone, labelled; the follow-up picker is in that zone too.
+- A form may fix its key (``data-key``: one survey per ticket) or send none
+  (``data-keyless``: the group answer, which the desk makes idempotent by its content), and
+  may ask first (``data-confirm``). The group answer says what happened to each ticket.
 - The ticket page notices changes by itself (``script_live``).
 """
 
@@ -35,17 +38,30 @@ function newKey() {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
 }
-function flash(text, ok) {
+// items: [{ticket, kind, text}], one line per ticket (the group answer)
+function flash(text, ok, items) {
   const f = document.getElementById('flash');
-  if (f) { f.textContent = text; f.className = ok ? 'flash-ok' : 'flash-bad'; }
+  if (!f) return;
+  f.textContent = text; f.className = ok ? 'flash-ok' : 'flash-bad';
+  if (!items || !items.length) return;
+  const list = document.createElement('ul'); list.id = 'flash-items';
+  for (const it of items) {
+    const li = document.createElement('li'); li.className = 'r-' + it.kind;
+    if (it.ticket) {
+      const a = document.createElement('a'); a.href = '/desk/tickets/' + it.ticket; a.className = 'mono';
+      a.textContent = String(it.ticket).slice(0, 8); li.append(a, ': ');
+    }
+    li.append(it.text); list.appendChild(li);
+  }
+  f.appendChild(list);
 }
-function flashNext(text, ok) {
-  try { sessionStorage.setItem('desk_flash', JSON.stringify({ text: text, ok: ok, path: location.pathname })); } catch (e) {}
+function flashNext(text, ok, items) {
+  try { sessionStorage.setItem('desk_flash', JSON.stringify({ text: text, ok: ok, items: items || null, path: location.pathname })); } catch (e) {}
 }
 function showKeptFlash() {
   let kept = null;
   try { kept = JSON.parse(sessionStorage.getItem('desk_flash') || 'null'); sessionStorage.removeItem('desk_flash'); } catch (e) {}
-  if (kept && kept.path === location.pathname) flash(kept.text, kept.ok);
+  if (kept && kept.path === location.pathname) flash(kept.text, kept.ok, kept.items);
 }
 function signinUrl() {
   return '/desk?lost=1&next=' + encodeURIComponent(location.pathname + location.search);
@@ -68,7 +84,7 @@ function detail(data, status) {
 async function call(method, url, body, key) {
   checkSession();
   const headers = { 'Authorization': 'Bearer ' + decodeURIComponent(pageToken), 'Content-Type': 'application/json' };
-  if (method !== 'GET') headers['Idempotency-Key'] = key || newKey();
+  if (method !== 'GET' && key !== null) headers['Idempotency-Key'] = key || newKey(); // null: keyless
   let r;
   try {
     r = await fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -81,18 +97,37 @@ async function call(method, url, body, key) {
   if (!r.ok) throw new Error(detail(data, r.status));
   return data;
 }
+const STATE = { requested: 'sent', accepted: 'sent', pending_approval: 'waiting for approval' };
+// What a group answer did, ticket by ticket: sent, held, answered before (not again), skipped.
+function groupOutcome(done, data) {
+  const items = []; const n = { sent: 0, held: 0, already: 0, skipped: 0 };
+  for (const x of data.replies) {
+    if (x.already) {
+      n.already++;
+      items.push({ ticket: x.ticket_id, kind: 'already', text: 'already had this answer (' + (STATE[x.status] || x.status) + '): not sent again' });
+    } else if (x.status === 'pending_approval') {
+      n.held++;
+      items.push({ ticket: x.ticket_id, kind: 'held', text: 'held for approval by a lead' + (x.reason ? ' (' + x.reason + ')' : '') });
+    } else {
+      n.sent++; items.push({ ticket: x.ticket_id, kind: 'sent', text: 'sent' });
+    }
+  }
+  for (const x of data.skipped || []) {
+    n.skipped++; items.push({ ticket: x.ticket_id, kind: 'skipped', text: 'not answered: ' + x.reason });
+  }
+  const parts = [];
+  if (n.sent) parts.push(n.sent + ' sent');
+  if (n.held) parts.push(n.held + ' held for approval by a lead');
+  if (n.already) parts.push(n.already + ' already answered, not sent again');
+  if (n.skipped) parts.push(n.skipped + ' left to their owners');
+  return { text: (done || 'Done') + ': ' + (parts.join(', ') || 'nothing to send') + '.', items: items };
+}
 function doneMessage(done, data) {
   if (data && data.status === 'pending_approval') {
-    return 'Held for approval by a lead' + (data.reason ? ' (' + data.reason + ')' : '') + '; it is sent once approved.';
+    return { text: 'Held for approval by a lead' + (data.reason ? ' (' + data.reason + ')' : '') + '; it is sent once approved.' };
   }
-  if (data && Array.isArray(data.replies)) {
-    const held = data.replies.filter((x) => x.status === 'pending_approval').length;
-    let text = (done || 'Done') + ': ' + (data.replies.length - held) + ' sent';
-    if (held) text += ', ' + held + ' held for approval by a lead';
-    if (data.skipped && data.skipped.length) text += ', ' + data.skipped.length + ' left to their owners';
-    return text + '.';
-  }
-  return (done || 'Done') + '.';
+  if (data && Array.isArray(data.replies)) return groupOutcome(done, data);
+  return { text: (done || 'Done') + '.' };
 }
 function errorBox(owner) {
   const host = owner.tagName === 'FORM' ? owner : owner.parentElement;
@@ -109,8 +144,11 @@ function clearError(owner) {
   const box = host && host.querySelector(':scope > .form-error');
   if (box) box.remove();
 }
-// The same content again (a retry) keeps its key; new content gets a new one.
+// The same content again (a retry) keeps its key; new content gets a new one. A form may
+// fix its key (data-key) or send none (data-keyless: the desk keys it by its content).
 function keyFor(owner, body) {
+  if (owner.dataset.keyless) return null;
+  if (owner.dataset.key) return owner.dataset.key;
   const content = JSON.stringify(body);
   if (!owner._desk || owner._desk.content !== content) owner._desk = { content: content, key: newKey() };
   return owner._desk.key;
@@ -125,7 +163,8 @@ async function act(owner, buttons, method, url, body, done) {
   try {
     const data = await call(method, url, body, keyFor(owner, body));
     owner._desk = null;
-    flashNext(doneMessage(done, data), true);
+    const said = doneMessage(done, data);
+    flashNext(said.text, true, said.items);
     if (owner.tagName === 'FORM') owner.reset(); // the browser would restore it on reload
     location.reload(); // still busy: nothing more is sent until the page is back
   } catch (e) {
@@ -158,6 +197,7 @@ document.addEventListener('submit', (ev) => {
   if (busy.has(form)) return;
   let body;
   try { body = formBody(form); } catch (e) { showError(form, e.message); return; }
+  if (form.dataset.confirm && !confirm(form.dataset.confirm)) return;
   act(form, Array.from(form.querySelectorAll('button')), form.dataset.method || 'POST', form.dataset.url, body, form.dataset.done);
 });
 document.addEventListener('click', (ev) => {

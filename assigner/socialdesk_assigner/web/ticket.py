@@ -7,11 +7,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# the feedback survey's key and default text: how the page knows a survey was sent already
+from socialdesk_assigner.api.replies import _FEEDBACK_DEFAULT, _FEEDBACK_KEY
 from socialdesk_assigner.domain.permissions import rank
 from socialdesk_assigner.web.html import e, layout, table, when
 from socialdesk_runtime.config import Agent
 
-__all__ = ["Live", "Viewer", "reply_limit", "ticket_html"]
+__all__ = ["Live", "Viewer", "feedback_asked", "reply_limit", "ticket_html"]
 
 _WORKABLE = ("open", "assigned", "pending")
 #: Characters per message each platform takes, and whether a longer text may go in parts.
@@ -54,6 +56,24 @@ class Live:
     version: str
     messages: int
     every: int
+
+
+def _surveys(conversation: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Our feedback surveys on this ticket: the saved reply ``feedback_request``, or the
+    desk's default survey text when none is configured."""
+    return [
+        item
+        for item in conversation
+        if item.get("delivery") is not None
+        and (item.get("template_key") == _FEEDBACK_KEY or item.get("text") == _FEEDBACK_DEFAULT)
+    ]
+
+
+def feedback_asked(conversation: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The survey already sent (or waiting for approval) on this ticket, if any; a rejected
+    or failed one may be asked again."""
+    live = [s for s in _surveys(conversation) if s.get("delivery") not in ("rejected", "failed")]
+    return live[0] if live else None
 
 
 def reply_limit(platform: str, kind: str, desk_max: int) -> tuple[int, str]:
@@ -208,8 +228,23 @@ def _work(page: Mapping[str, Any], viewer: Viewer, colleagues: Sequence[Agent], 
             '<input type="datetime-local" name="due_at" required aria-label="follow-up due"></label>'
             '<input name="note" placeholder="what we promised" aria-label="what we promised">'
             '<button class="secondary">Promise follow-up</button></form>'
-            f'<form class="action" data-url="{url}/feedback" data-done="Feedback asked"><button class="secondary">Ask for feedback</button></form>'
         )
+        asked = feedback_asked(page["conversation"])
+        if asked is None:
+            forms.append(
+                # one key per ticket and attempt: a second page (another tab, a stale one)
+                # asking again is answered with the first survey, not a second one
+                f'<form class="action" data-url="{url}/feedback" data-done="Feedback asked" id="feedback" '
+                f'data-key="feedback:{e(page["ticket_id"])}:{len(_surveys(page["conversation"]))}" '
+                'data-confirm="Send the customer a satisfaction survey now? It goes to them at once.">'
+                '<button class="secondary">Ask for feedback</button></form>'
+            )
+        else:
+            held = " (waiting for approval)" if asked.get("delivery") == "pending_approval" else ""
+            forms.append(
+                f'<p class="muted" id="feedback-asked">Feedback asked {when(asked.get("at"))}{held}; '
+                "the survey is sent once per ticket from here.</p>"
+            )
     forms.append(
         f'<form class="action" data-url="{url}/testimonial" data-done="Marked as testimonial">'
         '<input name="note" placeholder="why" aria-label="why a testimonial"><button class="secondary">Mark testimonial</button></form>'
@@ -293,8 +328,10 @@ def ticket_html(
     group_html = (
         f'<div class="group"><p>Incident group <b>{e(group["group_id"])}</b>: {e(group["tickets"])} tickets, '
         f"{e(group['open_tickets'])} open.</p>"
+        # no Idempotency-Key: the desk derives each customer's reply from the group, the saved
+        # reply and the caller, so a second click sends nobody the same answer twice
         f'<form class="action" id="group-form" data-url="/v1/groups/{e(group["group_id"])}/reply" '
-        'data-done="Sent to the group">'
+        'data-done="Answered the group" data-keyless="1">'
         f'<input type="hidden" name="brand" value="{e(page["brand"])}"><select name="saved_reply" required aria-label="group saved reply">'
         f"{saved_opts}</select><button>Answer the whole group</button></form></div>"
         if group and group.get("open_tickets") and viewer.may_act
