@@ -9,7 +9,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, delete, func, literal, or_, select, update
+from sqlalchemy import Uuid, and_, any_, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_assigner.domain import Ticket
@@ -21,6 +22,7 @@ from socialdesk_assigner.tables import (
     follow_ups,
     history,
     idempotency,
+    incident_groups,
     notes,
     presence,
     replies,
@@ -276,3 +278,70 @@ class DeskStore:
         ).where(t.c.ticket_id == ticket_id)
         row = (await self._uow.conn.execute(stmt)).first()
         return None if row is None else _plain(row)
+
+    async def held_with_reason(
+        self, brands: Collection[str] | None, *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Replies waiting for approval, oldest first, each with why it was held (the history
+        line written with it: same ticket, author and instant)."""
+        reason = (
+            select(history.c.detail)
+            .where(
+                history.c.ticket_id == replies.c.ticket_id,
+                history.c.kind == "ReplyHeldForApproval",
+                history.c.actor == replies.c.agent_id,
+                history.c.at == replies.c.created_at,
+            )
+            .order_by(history.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        shown = ("reply_id", "ticket_id", "agent_id", "text", "created_at")
+        stmt = (
+            select(
+                *(replies.c[n] for n in shown), tickets.c.brand, tickets.c.platform, reason.label("reason")
+            )
+            .join(tickets, tickets.c.ticket_id == replies.c.ticket_id)
+            .where(replies.c.status == "pending_approval")
+            .order_by(replies.c.created_at)
+            .limit(limit)
+        )
+        if brands is not None:
+            stmt = stmt.where(tickets.c.brand.in_(sorted(brands)))
+        return [_plain(r) for r in await self._uow.conn.execute(stmt)]
+
+    async def busy_groups(
+        self, brands: Collection[str] | None, *, least: int = 2, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """Incident groups with at least ``least`` open tickets in the desk's queue, the
+        biggest first: each with its oldest open ticket and the trend's volume and sample
+        when the classifier reported one (else ``None``)."""
+        count = func.count()
+        oldest = func.array_agg(
+            aggregate_order_by(tickets.c.ticket_id, tickets.c.received_at), type_=ARRAY(Uuid)
+        )
+        trend = (func.max(incident_groups.c.volume), func.max(incident_groups.c.sample_text))
+        stmt = (
+            select(tickets.c.brand, tickets.c.group_id, count.label("open_tickets"))
+            .add_columns(oldest[1].label("oldest_ticket_id"), func.min(tickets.c.received_at).label("since"))
+            .add_columns(trend[0].label("volume"), trend[1].label("sample_text"))
+            .select_from(
+                tickets.outerjoin(
+                    incident_groups,
+                    and_(
+                        incident_groups.c.brand == tickets.c.brand,
+                        incident_groups.c.group_id == tickets.c.group_id,
+                    ),
+                )
+            )
+            .where(
+                tickets.c.group_id.is_not(None), tickets.c.status.in_(OPEN_STATES), tickets.c.queue == "cx"
+            )
+            .group_by(tickets.c.brand, tickets.c.group_id)
+            .having(count >= least)
+            .order_by(count.desc(), func.min(tickets.c.received_at))
+            .limit(limit)
+        )
+        if brands is not None:
+            stmt = stmt.where(tickets.c.brand.in_(sorted(brands)))
+        return [_plain(r) for r in await self._uow.conn.execute(stmt)]

@@ -28,7 +28,8 @@ from socialdesk_assigner.domain.views import queue_scope
 from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_assigner.store.reports import By, ReportStore
 from socialdesk_assigner.web.assets import CSS
-from socialdesk_assigner.web.render import cockpit_html, queue_html, queue_rows, signin_html
+from socialdesk_assigner.web.cockpit import cockpit_html
+from socialdesk_assigner.web.render import queue_html, queue_rows, signin_html
 from socialdesk_assigner.web.script import JS
 from socialdesk_assigner.web.session import COOKIE, NO_STORE, Pages, safe_next
 from socialdesk_assigner.web.tickets import ticket_routes
@@ -113,6 +114,8 @@ def desk_pages(desk: Desk) -> APIRouter:
         platform: str = "",
         escalated: str = "",
         owner: str = "",
+        group: str = "",
+        brand: str = "",
         fragment: int = 0,
     ) -> Response:
         agent = signed_in(request)
@@ -127,6 +130,8 @@ def desk_pages(desk: Desk) -> APIRouter:
             "platform": platform or None,
             "escalated": {"true": True, "false": False}.get(escalated),
             "owner": agent.id if owner == "me" else owner or None,
+            "group_id": group or None,  # an incident group (the cockpit's hot topics link here)
+            "brand": brand or None,
         }
         async with desk.uow_factory() as uow:
             rows = await DeskStore(uow).queue(queue_scope(agent), filters, limit=200)
@@ -142,6 +147,8 @@ def desk_pages(desk: Desk) -> APIRouter:
             "platform": platform,
             "escalated": escalated,
             "owner": owner,
+            "group": group,
+            "brand": brand,
         }
         return HTMLResponse(queue_html(agent, html, shown, presence=presence), headers=NO_STORE)
 
@@ -163,7 +170,8 @@ def desk_pages(desk: Desk) -> APIRouter:
             )
             statuses = await desk.roster.statuses(uow, now)
             load = await TicketStore(uow).open_load([a.id for a in config.agents])
-            held = await DeskStore(uow).held_replies(brands)
+            held = await DeskStore(uow).held_with_reason(brands)
+            groups = await DeskStore(uow).busy_groups(brands)
         people = [
             {
                 "name": a.name,
@@ -175,8 +183,18 @@ def desk_pages(desk: Desk) -> APIRouter:
             for a in config.agents
             if brands is None or set(a.brands) & set(brands)
         ]
+        names = {a.id: a.name for a in config.agents}
         return HTMLResponse(
-            cockpit_html(agent, plain(data), people, len(held), presence=statuses.get(agent.id, "offline")),
+            cockpit_html(
+                agent,
+                plain(data),
+                people,
+                held=held,
+                groups=groups,
+                names=names,
+                now=now,
+                presence=statuses.get(agent.id, "offline"),
+            ),
             headers=NO_STORE,
         )
 

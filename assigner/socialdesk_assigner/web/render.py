@@ -14,7 +14,6 @@ from socialdesk_runtime.config import Agent
 
 __all__ = [
     "Viewer",
-    "cockpit_html",
     "error_html",
     "layout",
     "queue_html",
@@ -22,10 +21,6 @@ __all__ = [
     "signin_html",
     "ticket_html",
 ]
-
-
-_HOT = "<tr><th>Brand</th><th>Group</th><th>Open</th><th>Volume</th><th>Sample</th></tr>"
-_SPIKES = "<tr><th>Brand</th><th>Severity</th><th>Volume</th><th>Baseline</th><th>Negative share</th><th>When</th></tr>"
 
 
 def _priority(p: str) -> str:
@@ -69,64 +64,26 @@ def queue_html(agent: Agent, rows: str, filters: Mapping[str, str], *, presence:
         + field("platform", ("facebook", "instagram", "messenger", "whatsapp", "x", "generic"))
         + field("escalated", ("true", "false"))
         + field("owner", ("me", "none"))
+        + "".join(
+            f'<input type="hidden" name="{k}" value="{e(filters[k])}">'
+            for k in ("group", "brand")
+            if filters.get(k)
+        )
         + '<button type="submit" class="secondary">Filter</button></form>'
+    )
+    group = filters.get("group")
+    only = (
+        f'<p id="group-filter">Only incident group <b>{e(group)}</b>'
+        f"{' of ' + e(filters['brand']) if filters.get('brand') else ''} · "
+        '<a href="/desk/queue">show the whole queue</a></p>'
+        if group
+        else ""
     )
     head = (
         "<thead><tr><th>Ticket</th><th>Brand</th><th>Channel</th><th>Priority</th><th>Category</th>"
         "<th>Status</th><th>Owner</th><th>SLA due</th><th>Received</th></tr></thead>"
     )
     body = f"""<h1>Your queue</h1><p class="muted">Most urgent first (SLA due time, then priority).
-Updated <span id="updated">now</span>; refreshes by itself.</p>{filters_form}
+Updated <span id="updated">now</span>; refreshes by itself.</p>{only}{filters_form}
 {table(head, f'<tbody id="queue-body" data-live="3">{rows}</tbody>', attrs=' id="queue"')}"""
     return layout("Queue", body, agent, presence=presence)
-
-
-def cockpit_html(
-    agent: Agent,
-    data: Mapping[str, Any],
-    agents: Sequence[Mapping[str, Any]],
-    held: int,
-    *,
-    presence: str | None = None,
-) -> str:
-    states = ("waiting", "in_progress", "answered", "pending", "stalled", "at_risk", "breached")
-
-    def by(title: str, rows: Mapping[str, Mapping[str, int]]) -> str:
-        head = "".join(f"<th>{e(s)}</th>" for s in states)
-        body = "".join(
-            f"<tr><td>{e(k)}</td>" + "".join(f"<td>{e(v.get(s, 0))}</td>" for s in states) + "</tr>"
-            for k, v in sorted(rows.items())
-        )
-        return f"<h2>By {title}</h2>" + table(f"<tr><th>{title}</th>{head}</tr>", body)
-
-    sla = data["sla"]
-    compliance = "–" if sla["compliance"] is None else f"{sla['compliance'] * 100:.1f}%"
-    open_total = sum(sum(v.values()) for v in data["by_brand"].values())
-    hot = "".join(
-        f"<tr><td>{e(g['brand'])}</td><td>{e(g['group_id'])}</td><td>{e(g['open_tickets'])}</td>"
-        f"<td>{e(g['volume'])}</td><td>{e(g['sample_text'])}</td></tr>"
-        for g in data["hot_topics"]
-    )
-    spikes = "".join(
-        f'<tr><td>{e(s["brand"])}</td><td class="s-breached">{e(s["severity"])}</td><td>{e(s["volume"])}</td>'
-        f"<td>{e(s['baseline_volume'])}</td><td>{e(s['negative_share'])}</td><td>{_when(s['at'])}</td></tr>"
-        for s in data.get("spikes", [])
-    )
-    people = "".join(
-        f"<tr><td>{e(a['name'])}</td><td>{e(a['level'])}</td><td>{e(a['status'])}</td>"
-        f"<td>{e(a['open_tickets'])} / {e(a['capacity'])}</td></tr>"
-        for a in agents
-    )
-    body = f"""<h1>Cockpit</h1><div class="kpis">
-<div class="kpi">open<b id="kpi-open">{open_total}</b></div>
-<div class="kpi">SLA compliance<b id="kpi-sla">{compliance}</b></div>
-<div class="kpi">breaches<b>{e(sla["breached"])}</b></div>
-<div class="kpi">online<b>{sum(a["status"] == "online" for a in agents)}</b></div>
-<div class="kpi">awaiting approval<b>{held}</b></div></div>
-{by("brand", data["by_brand"])}{by("channel", data["by_platform"])}{by("agent", data["by_agent"])}
-<h2>Hot topics and spikes</h2>{table(_HOT, hot or '<tr><td colspan="5" class="muted">No incident groups open.</td></tr>')}
-<h2>Volume spikes (last 24 h)</h2>{table(_SPIKES, spikes or '<tr><td colspan="6" class="muted">No spikes.</td></tr>')}
-<h2>Who is on</h2>{table("<tr><th>Agent</th><th>Level</th><th>Status</th><th>Load</th></tr>", people)}
-<h2>Reports (last 7 days)</h2><p><a href="/desk/reports.csv?by=agent" id="csv">per agent (CSV)</a> ·
-<a href="/desk/reports.csv?by=brand">per brand (CSV)</a> · <a href="/desk/reports.csv?by=platform">per channel (CSV)</a></p>"""
-    return layout("Cockpit", body, agent, presence=presence)

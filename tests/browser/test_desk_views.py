@@ -1,0 +1,99 @@
+"""The desk in a browser: the cockpit's held replies and hot topics, (the walk-through of
+session 18, second list: item 3)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from socialdesk_assigner.bootstrap import SPEC
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_schemas import TicketAssigned, TrendDetected
+from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
+from tests.browser.test_desk_live import both
+from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev
+from tests.support import Booted, booted
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+async def svc(fresh_db: str) -> AsyncIterator[Booted]:
+    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
+        yield service
+
+
+async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
+    return next(
+        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
+    )
+
+
+async def test_the_cockpit_lists_held_replies_and_groups_worth_a_look(fresh_db: str) -> None:
+    config = desk_config({"approvals": {"new_agents": ["ob-ana", "ob-ben", "ob-dee"]}})
+    async with booted(SPEC, fresh_db, clock=FakeClock(), config=config) as svc:
+        clock = svc.runtime.clock
+        assert isinstance(clock, FakeClock)
+        first = await arrive(svc, "Port Authority bus left early", group_id="g-pa")
+        owner = await owner_of(svc, first.ticket_id)
+        clock.advance(seconds=60)
+        second = await arrive(svc, "Left behind at Port Authority", group_id="g-pa")
+        await arrive(svc, "Wifi is slow", group_id="g-solo")  # a group of one: no hot topic
+        await svc.feed(
+            TrendDetected(
+                **ev(svc, first.ticket_id),
+                brand="ourbus",
+                group_id="g-pa",
+                volume=7,
+                window_seconds=900,
+                sample_text="bus left early from Port Authority",
+            )
+        )
+        held = await svc.client.post(
+            f"/v1/tickets/{first.ticket_id}/reply", json={"text": "We are on it"}, headers=auth(owner)
+        )
+        assert held.json()["status"] == "pending_approval", held.text
+        clock.advance(seconds=720)
+        async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+            lead = await browser.new_page(viewport=DESKTOP)
+            await sign_in(lead, base, TOKENS["ob-lead"])
+            await lead.goto(f"{base}/desk/cockpit")
+            # what waits for approval: which ticket, whose reply, why, for how long
+            assert await lead.inner_text("#kpi-held") == "1"
+            row = lead.locator("#held-list tbody tr, #held-list tr[data-reply]").last
+            text = await row.inner_text()
+            names = {"ob-ana": "Ana", "ob-ben": "Ben", "ob-dee": "Dee"}
+            assert str(first.ticket_id)[:8] in text and names[owner] in text
+            assert "is a new agent" in text and "12 min" in text
+            # hot topics: only groups of two or more open tickets; nothing said when unknown
+            groups = lead.locator("#hot-topics tr[data-group]")
+            assert await groups.count() == 1
+            assert await lead.get_attribute("#hot-topics tr[data-group]", "data-group") == "g-pa"
+            said = await groups.first.inner_text()
+            assert "7 posts in the trend" in said and "bus left early" in said
+            assert "Volume" not in await lead.inner_text("#hot-topics")
+            # the by-agent table names people
+            by_agent = await lead.inner_text("#by-agent")
+            assert names[owner] in by_agent and "ob-" not in by_agent
+            await both(lead, "cockpit-held-and-hot-topics")
+            # a group opens its queue, and its oldest ticket is one click away
+            await lead.click("#hot-topics tr[data-group] td:nth-child(2) a")
+            await lead.wait_for_selector("#group-filter")
+            shown = {await r.get_attribute("data-ticket") for r in await lead.locator("#queue-body tr").all()}
+            assert shown == {str(first.ticket_id), str(second.ticket_id)}
+            await shot(lead, "queue-one-group-1280")
+            await lead.go_back()
+            await lead.click("#hot-topics tr[data-group] td:nth-child(4) a")
+            await lead.wait_for_url(f"{base}/desk/tickets/{first.ticket_id}")
+            # the held reply's link goes to its ticket
+            await lead.goto(f"{base}/desk/cockpit")
+            await lead.click("#held-list tr[data-reply] a")
+            await lead.wait_for_url(f"{base}/desk/tickets/{first.ticket_id}")
