@@ -1,5 +1,5 @@
-"""The desk in a browser: the cockpit's held replies and hot topics, (the walk-through of
-session 18, second list: item 3)."""
+"""The desk in a browser: the cockpit's held replies and hot topics, short ticket ids (the
+walk-through of session 18, second list: items 3 and 4)."""
 
 from __future__ import annotations
 
@@ -97,3 +97,29 @@ async def test_the_cockpit_lists_held_replies_and_groups_worth_a_look(fresh_db: 
             await lead.goto(f"{base}/desk/cockpit")
             await lead.click("#held-list tr[data-reply] a")
             await lead.wait_for_url(f"{base}/desk/tickets/{first.ticket_id}")
+
+
+async def test_a_short_id_opens_its_ticket(svc: Booted) -> None:
+    one = await arrive(svc, "First of two", ticket_id=uuid.UUID("abcdef01-1111-4111-8111-111111111111"))
+    await arrive(svc, "Second of two", ticket_id=uuid.UUID("abcdef01-2222-4222-8222-222222222222"))
+    third = await arrive(svc, "Only one starts like this")
+    owner = await owner_of(svc, third.ticket_id)
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        short = str(third.ticket_id)[:8]
+        response = await page.goto(f"{base}/desk/tickets/{short}")
+        assert response is not None and response.status == 200
+        assert page.url == f"{base}/desk/tickets/{third.ticket_id}"
+        # more digits tell two apart; too few, or none that match, is the 404 page
+        await page.goto(f"{base}/desk/tickets/abcdef0111")
+        assert page.url == f"{base}/desk/tickets/{one.ticket_id}"
+        for given, words in [("abcdef01", "More than one ticket"), ("0000dead", "No ticket starts with")]:
+            response = await page.goto(f"{base}/desk/tickets/{given}")
+            assert response is not None and response.status == 404
+            assert words in await page.inner_text("main")
+        # the header's box takes a short id, with or without '#'
+        await page.fill("#go-ticket", f"#{short}")
+        await page.press("#go-ticket", "Enter")
+        await page.wait_for_url(f"{base}/desk/tickets/{third.ticket_id}")
+        await both(page, "go-to-ticket")

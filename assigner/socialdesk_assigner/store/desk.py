@@ -279,6 +279,21 @@ class DeskStore:
         row = (await self._uow.conn.execute(stmt)).first()
         return None if row is None else _plain(row)
 
+    async def ticket_ids_starting(self, prefix: str, *, limit: int = 2) -> list[uuid.UUID]:
+        """Ticket ids whose hex digits start with ``prefix`` (the short ids the desk shows);
+        a range on the primary key, so no scan."""
+        digits = prefix.replace("-", "").lower()
+        if not 1 <= len(digits) <= 32 or any(c not in "0123456789abcdef" for c in digits):
+            return []
+        low, high = uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+        rows = await self._uow.conn.execute(
+            select(tickets.c.ticket_id)
+            .where(tickets.c.ticket_id.between(low, high))
+            .order_by(tickets.c.ticket_id)
+            .limit(limit)
+        )
+        return [row.ticket_id for row in rows]
+
     async def held_with_reason(
         self, brands: Collection[str] | None, *, limit: int = 100
     ) -> list[dict[str, Any]]:

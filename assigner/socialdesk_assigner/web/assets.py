@@ -68,6 +68,8 @@ button:disabled { opacity:.55; cursor:progress; }
 .signin { max-width:26rem; margin:4rem auto; }
 .error-page { max-width:40rem; }
 .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size:.9em; }
+header form.go { display:flex; gap:.3rem; margin:0; }
+header form.go input { width:11rem; padding:.2rem .45rem; font-size:.85rem; }
 .banner { background:#fffaeb; border:1px solid #fdb022; border-radius:8px; padding:.6rem .9rem; margin:0 0 1rem; }
 .banner p { margin:.1rem 0 .4rem; } .banner .lost { color:var(--bad); font-weight:600; }
 b.changed { background:#fef0c7; border-radius:4px; padding:0 .25rem; }
@@ -84,5 +86,6 @@ a.kpi { color:inherit; text-decoration:none; } a.kpi:hover { border-color:var(--
   form.action > input:not([type=hidden]), form.action > select, form.action > label.stack { flex:1 1 12rem; min-width:0; }
   .signin { margin:1.5rem auto; }
   .kpi { min-width:7rem; flex:1 1 7rem; }
+  header form.go { width:100%; } header form.go input { flex:1 1 auto; width:auto; }
 }
 """

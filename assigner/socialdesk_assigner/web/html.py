@@ -61,6 +61,9 @@ def _header(agent: Agent | None, presence: str | None) -> str:
         )
     return f"""<header><a class="brand" href="/desk/queue">socialdesk</a>
 <nav><a href="/desk/queue">Queue</a>{cockpit}<a href="/docs">API</a></nav>
+<form method="get" action="/desk/go" class="go" role="search"><input name="ticket" id="go-ticket"
+placeholder="ticket id, e.g. 4b37eda1" aria-label="go to ticket" autocomplete="off" required
+title="the ticket's id or its first 8 characters"><button type="submit" class="link">Go to ticket</button></form>
 <div class="who"><span id="whoami" data-agent="{e(agent.id)}">{e(agent.name)} · {e(agent.level)}</span>
 {select}
 <form method="post" action="/desk/signout" class="signout"><button type="submit" class="link" id="signout">Sign out</button></form>

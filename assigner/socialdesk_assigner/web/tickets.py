@@ -1,16 +1,18 @@
-"""The ticket page's routes: the page itself, and the small state the open page asks for
-every few seconds to notice a new message, a new owner or any other change
-(``/desk/tickets/{id}/state``)."""
+"""The ticket page's routes: the page itself (also under a short id: the first 8 or more hex
+digits the desk shows), and the small state the open page asks for every few seconds to
+notice a new message, a new owner or any other change (``/desk/tickets/{id}/state``)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from socialdesk_assigner.api.common import plain
 from socialdesk_assigner.api.views import ticket_page
@@ -24,6 +26,8 @@ from socialdesk_runtime.config import Agent
 
 __all__ = ["ticket_routes"]
 
+#: A short id: 8 or more of the id's hex digits, dashes where the id has them.
+_SHORT = re.compile(r"[0-9a-f]{8}(?:-?[0-9a-f]{0,4}){0,6}", re.IGNORECASE)
 #: How often an open ticket page asks whether the ticket changed.
 POLL_SECONDS = 5
 
@@ -44,6 +48,29 @@ def _may_act(agent: Agent, ticket: Ticket) -> tuple[bool, str]:
 def ticket_routes(router: APIRouter, pages: Pages) -> None:
     desk = pages.desk
     config = desk.config
+
+    async def by_prefix(agent: Agent, given: str) -> Response:
+        """A short id: its one ticket's page; none or several is the 404 page."""
+        if _SHORT.fullmatch(given) is None:
+            return await pages.failed(agent, 404, "No such ticket", f"{given!r} is not a ticket id.")
+        async with desk.uow_factory() as uow:
+            found = await DeskStore(uow).ticket_ids_starting(given, limit=2)
+        if len(found) == 1:
+            return RedirectResponse(f"/desk/tickets/{found[0]}", status_code=303)
+        why = (
+            f"More than one ticket starts with {given}: give more of its id."
+            if found
+            else f"No ticket starts with {given}."
+        )
+        return await pages.failed(agent, 404, "No such ticket", why)
+
+    @router.get("/go")
+    async def go(request: Request, ticket: str = "") -> Response:
+        """The header's "Go to ticket" box: a full or short id (a leading ``#`` is fine)."""
+        given = ticket.strip().lstrip("#").strip()
+        if not given:
+            return RedirectResponse("/desk/queue", status_code=303)
+        return RedirectResponse(f"/desk/tickets/{quote(given, safe='')}", status_code=303)
 
     @router.get("/tickets/{ticket_id}/state")
     async def state(ticket_id: str, request: Request) -> Response:
@@ -85,7 +112,7 @@ def ticket_routes(router: APIRouter, pages: Pages) -> None:
         try:
             tid = uuid.UUID(ticket_id)
         except ValueError:
-            return await pages.failed(agent, 404, "No such ticket", f"{ticket_id!r} is not a ticket id.")
+            return await by_prefix(agent, ticket_id)
         async with desk.uow_factory() as uow:
             # read first: a change while the page is built shows as a change, never as none
             activity = await DeskStore(uow).ticket_activity(tid)
