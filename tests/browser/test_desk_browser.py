@@ -166,7 +166,7 @@ async def test_approvals_hand_off_and_presence_in_a_browser(fresh_db: str) -> No
                 await lead.goto(f"{base}/desk/tickets/{first.ticket_id}")
                 await lead.click("button[data-url$='/approve']")
                 await lead.wait_for_selector(".msg.reply >> text=requested")
-                assert "approved by ob-lead" in await lead.inner_text(".msg.reply .meta")
+                assert "approved by Farah" in await lead.inner_text(".msg.reply .meta")
                 await lead.screenshot(path=str(ARTIFACTS / "ticket-approved.png"), full_page=True)
                 # the lead hands the ticket to Dee (or Ben) with a note
                 to = "ob-dee" if owner != "ob-dee" else "ob-ben"

@@ -1,5 +1,5 @@
-"""The desk in a browser: the cockpit's held replies and hot topics, short ticket ids (the
-walk-through of session 18, second list: items 3 and 4)."""
+"""The desk in a browser: the cockpit's held replies and hot topics, short ticket ids, the
+history in words (the walk-through of session 18, second list: items 3 to 5)."""
 
 from __future__ import annotations
 
@@ -123,3 +123,49 @@ async def test_a_short_id_opens_its_ticket(svc: Booted) -> None:
         await page.press("#go-ticket", "Enter")
         await page.wait_for_url(f"{base}/desk/tickets/{third.ticket_id}")
         await both(page, "go-to-ticket")
+
+
+async def test_history_and_notes_say_who_did_what_by_name(svc: Booted) -> None:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    first = await arrive(svc, "Driver was rude")
+    tid = first.ticket_id
+    owner = await owner_of(svc, tid)
+    names = {"ob-ana": "Ana", "ob-ben": "Ben", "ob-dee": "Dee"}
+    to = "ob-dee" if owner != "ob-dee" else "ob-ben"
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        await page.goto(f"{base}/desk/tickets/{tid}")
+        clock.advance(seconds=20)
+        await page.fill("textarea[aria-label='internal note']", "Asked the depot for the driver's name")
+        await page.click("text=Add note")
+        await page.wait_for_selector(".note")
+        clock.advance(seconds=20)
+        await page.fill("#reply-form textarea[name=text]", "We are sorry; we are looking into it.")
+        await page.click("#reply-form button[type=submit]")
+        await page.wait_for_selector(".msg.reply")
+        clock.advance(seconds=20)
+        # a hand-off asks for its note (it says who handed off)
+        await page.select_option("select[name=agent_id]", to)
+        await page.click("form[data-url$='/assign'] button")
+        assert await page.locator("form[data-url$='/assign'] input[name=note]:invalid").count() == 1
+        assert await page.locator("#may-not-act").count() == 0  # not handed off
+        await page.fill("input[name=note]", "Dee handles driver complaints")
+        await page.click("form[data-url$='/assign'] button")
+        await page.wait_for_selector("#may-not-act")
+        rows = [
+            [await c.inner_text() for c in await r.locator("td").all()]
+            for r in await page.locator("#history tr:has(td)").all()
+        ]
+        said = {r[1]: r for r in rows}
+        assert said[f"Assigned to {names[owner]} (round robin)"][2] == "automatic"
+        assert said["Note added"][2] == names[owner]
+        assert said["Reply requested"][2] == names[owner]
+        assert said["Handed off"][2] == names[owner]
+        assert said["Handed off"][3].startswith(f"to {names[to]}")
+        history = await page.inner_text("#history")
+        assert "TicketAssigned" not in history and "ob-" not in history
+        notes = await page.locator(".note").all_inner_texts()
+        assert all("ob-" not in n for n in notes) and any(names[owner] in n for n in notes)
+        await both(page, "history-in-words")

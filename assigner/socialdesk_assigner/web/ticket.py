@@ -11,6 +11,7 @@ from typing import Any
 from socialdesk_assigner.api.replies import _FEEDBACK_DEFAULT, _FEEDBACK_KEY
 from socialdesk_assigner.domain.permissions import rank
 from socialdesk_assigner.web.html import e, layout, table, when
+from socialdesk_assigner.web.wording import history_lines
 from socialdesk_runtime.config import Agent
 
 __all__ = ["Live", "Viewer", "feedback_asked", "reply_limit", "ticket_html"]
@@ -45,6 +46,8 @@ class Viewer:
     max_chars: int
     #: Everyone's presence: nobody hands a ticket to someone offline (the API refuses it).
     statuses: Mapping[str, str]
+    #: Agents' names by id: people are shown by name.
+    names: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def _conversation(items: Sequence[Mapping[str, Any]], viewer: Viewer) -> str:
             style = "flash-bad" if delivery == "failed" else "muted"
             meta.append(f'<span class="{style} reason">{e(c["failure_reason"])}</span>')
         if c.get("approved_by") and not c.get("rejected_reason"):
-            meta.append(f"approved by {e(c['approved_by'])}")
+            meta.append(f"approved by {e(viewer.names.get(c['approved_by'], c['approved_by']))}")
         if c.get("rejected_reason"):
             meta.append(f'<span class="flash-bad">rejected: {e(c["rejected_reason"])}</span>')
         review = ""
@@ -201,7 +204,8 @@ def _work(page: Mapping[str, Any], viewer: Viewer, colleagues: Sequence[Agent], 
         forms.append(
             f'<form class="action" data-url="{url}/assign" data-done="Handed off">'
             f'<select name="agent_id" aria-label="assign to">{opts}</select>'
-            '<input name="note" placeholder="hand-off note" size="40" aria-label="hand-off note"><button>Assign</button></form>'
+            '<input name="note" placeholder="hand-off note: what they need to know" size="40" required '
+            'aria-label="hand-off note"><button>Assign</button></form>'
         )
     if workable and status != "pending":
         forms.append(
@@ -276,6 +280,7 @@ def ticket_html(
     colleagues: Sequence[Agent],
     live: Live,
 ) -> str:
+    names = viewer.names
     tid = e(page["ticket_id"])
     url = f"/v1/tickets/{tid}"
     cls = page.get("classification") or {}
@@ -299,17 +304,18 @@ def ticket_html(
         or '<tr><td colspan="3" class="muted">no clock reported yet</td></tr>'
     )
     follow_ups = "".join(
-        f"<li>due {when(f['due_at'])} · {e(f['agent_id'])}{': ' + e(f['note']) if f.get('note') else ''}</li>"
+        f"<li>due {when(f['due_at'])} · {e(names.get(f['agent_id'], f['agent_id']))}{': ' + e(f['note']) if f.get('note') else ''}</li>"
         for f in page.get("follow_ups") or []
     )
     notes = "".join(
-        f'<div class="note"><span class="muted">{e(n["agent_id"])} · {when(n["added_at"])} · {e(n["kind"])}</span>'
+        f'<div class="note"><span class="muted">{e(names.get(n["agent_id"], n["agent_id"]))} · {when(n["added_at"])}'
+        f"{'' if n['kind'] == 'note' else ' · ' + e(n['kind'])}</span>"
         f"<br>{e(n['text'])}</div>"
         for n in page["notes"]
     )
     history = "".join(
-        f"<tr><td>{when(h['at'])}</td><td>{e(h['kind'])}</td><td>{e(h['actor'])}</td><td>{e(h['detail'])}</td></tr>"
-        for h in page["history"]
+        f"<tr><td>{at}</td><td>{what}</td><td>{who}</td><td>{detail}</td></tr>"
+        for at, what, who, detail in history_lines(page["history"], page["notes"], names)
     )
     saved_opts = _options(
         [("", "— saved reply —")] + [(s["key"], s["title"]) for s in saved],
@@ -356,5 +362,5 @@ def ticket_html(
 <div class="card"><h2>Internal notes</h2>{notes}<form class="action" data-url="{url}/notes" data-done="Note added">
 <textarea name="text" placeholder="Only the team sees this" aria-label="internal note" required></textarea><button>Add note</button></form></div>
 </aside></div>
-<div class="card"><h2>History</h2>{table("<tr><th>When</th><th>What</th><th>Who</th><th>Detail</th></tr>", history)}</div>"""
+<div class="card"><h2>History</h2>{table("<tr><th>When</th><th>What</th><th>Who</th><th>Detail</th></tr>", history, attrs=' id="history"')}</div>"""
     return layout(f"Ticket {str(page['ticket_id'])[:8]}", body, viewer.agent, presence=viewer.presence)

@@ -157,6 +157,7 @@ def ticket_routes(router: APIRouter, pages: Pages) -> None:
             reviewable=reviewable,
             statuses=statuses,
             max_chars=config.desk.max_text_chars,
+            names={a.id: a.name for a in config.agents},
         )
         live = Live(
             url=f"/desk/tickets/{tid}/state",
