@@ -1,5 +1,6 @@
 """The desk in a browser: the cockpit's held replies and hot topics, short ticket ids, the
-history in words (the walk-through of session 18, second list: items 3 to 5)."""
+history in words and the queue's customer and excerpt (the walk-through of session 18,
+second list: items 3 to 6)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import TicketAssigned, TrendDetected
 from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
 from tests.browser.test_desk_live import both
-from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev
+from tests.integration.test_assigner import classified
+from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev, received
 from tests.support import Booted, booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -23,6 +25,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+LONG = (
+    "The 7:15 from Port Authority to Albany never showed up and nobody at the counter knows "
+    "anything, we have been waiting for over an hour"
+)
 
 
 @pytest.fixture
@@ -169,3 +176,31 @@ async def test_history_and_notes_say_who_did_what_by_name(svc: Booted) -> None:
         notes = await page.locator(".note").all_inner_texts()
         assert all("ob-" not in n for n in notes) and any(names[owner] in n for n in notes)
         await both(page, "history-in-words")
+
+
+async def test_the_queue_shows_the_customer_and_their_latest_words(svc: Booted) -> None:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    first = await arrive(svc, LONG)
+    owner = await owner_of(svc, first.ticket_id)
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        row = page.locator(f'tr[data-ticket="{first.ticket_id}"] td.customer')
+        assert "Maria Lopez" in await row.inner_text()
+        excerpt = await row.locator(".excerpt").inner_text()
+        assert excerpt.startswith(LONG[:60]) and excerpt.endswith("…") and len(excerpt) <= 80
+        # the customer writes again: the live queue shows their newest words
+        clock.advance(seconds=30)
+        more = classified(
+            svc,
+            ticket_id=first.ticket_id,
+            opens_ticket=False,
+            platform_message_id="m-q2",
+            customer_id=first.customer_id,
+        )
+        await svc.feed(received(svc, more, "Now it is two hours."), more)
+        await page.wait_for_selector(
+            f'tr[data-ticket="{first.ticket_id}"] .excerpt >> text=Now it is two hours.', timeout=15000
+        )
+        await both(page, "queue-customer-excerpt")

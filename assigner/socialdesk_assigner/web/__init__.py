@@ -134,7 +134,7 @@ def desk_pages(desk: Desk) -> APIRouter:
             "brand": brand or None,
         }
         async with desk.uow_factory() as uow:
-            rows = await DeskStore(uow).queue(queue_scope(agent), filters, limit=200)
+            rows = await DeskStore(uow).queue_page(queue_scope(agent), filters, limit=200)
             presence = None if fragment else await presence_of(uow, agent)
         tickets = [ticket_summary(t, extra) for t, extra in rows]
         names = {a.id: a.name for a in config.agents}

@@ -76,6 +76,7 @@ b.changed { background:#fef0c7; border-radius:4px; padding:0 .25rem; }
 .banner pre.kept { background:#fff; border:1px solid var(--line); padding:.4rem; }
 #flash-items { margin:.3rem 0 0; padding-left:1.2rem; color:var(--ink); font-size:.9rem; }
 #flash-items .r-skipped, #flash-items .r-held { color:var(--warn); } #flash-items .r-already { color:var(--muted); }
+td.customer { min-width:12rem; max-width:24rem; } .excerpt { color:var(--muted); font-size:.85rem; overflow-wrap:anywhere; }
 a.kpi { color:inherit; text-decoration:none; } a.kpi:hover { border-color:var(--accent); }
 @media (max-width: 800px) {
   .grid { grid-template-columns: minmax(0, 1fr); }

@@ -23,13 +23,21 @@ __all__ = [
 ]
 
 
+_EXCERPT = 80  # characters of the customer's latest message shown in the queue
+
+
+def _short(text: Any, chars: int) -> str:
+    words = " ".join(str(text or "").split())
+    return words if len(words) <= chars else words[: chars - 1].rstrip() + "…"
+
+
 def _priority(p: str) -> str:
     return f'<span class="pill p-{e(p)}">{e(p)}</span>'
 
 
 def queue_rows(tickets: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -> str:
     if not tickets:
-        return '<tr><td colspan="9" class="muted">Nothing waiting. Well done.</td></tr>'
+        return '<tr><td colspan="10" class="muted">Nothing waiting. Well done.</td></tr>'
     rows = []
     for t in tickets:
         sla = t.get("sla_state") or ""
@@ -40,9 +48,15 @@ def queue_rows(tickets: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -
             if t.get("escalation_level")
             else ""
         )
+        said = _short(t.get("latest_text"), _EXCERPT)
+        customer = (
+            f'<td class="customer"><b>{e(t.get("customer_name") or "–")}</b>'
+            + (f'<div class="excerpt">{e(said)}</div>' if said else "")
+            + "</td>"
+        )
         rows.append(
-            f'<tr data-ticket="{e(t["ticket_id"])}"><td><a href="/desk/tickets/{e(t["ticket_id"])}">'
-            f"{e(str(t['ticket_id'])[:8])}</a></td><td>{e(t['brand'])}</td><td>{e(t['platform'])} {e(t['kind'])}</td>"
+            f'<tr data-ticket="{e(t["ticket_id"])}"><td><a href="/desk/tickets/{e(t["ticket_id"])}" class="mono">'
+            f"{e(str(t['ticket_id'])[:8])}</a></td>{customer}<td>{e(t['brand'])}</td><td>{e(t['platform'])} {e(t['kind'])}</td>"
             f"<td>{_priority(t['priority'])}</td><td>{e(t['category'])}</td><td>{e(t['status'])}{esc}</td>"
             f'<td>{owner}</td><td class="s-{e(sla)}">{due} {e(sla)}</td><td>{_when(t["received_at"])}</td></tr>'
         )
@@ -80,7 +94,7 @@ def queue_html(agent: Agent, rows: str, filters: Mapping[str, str], *, presence:
         else ""
     )
     head = (
-        "<thead><tr><th>Ticket</th><th>Brand</th><th>Channel</th><th>Priority</th><th>Category</th>"
+        "<thead><tr><th>Ticket</th><th>Customer and latest message</th><th>Brand</th><th>Channel</th><th>Priority</th><th>Category</th>"
         "<th>Status</th><th>Owner</th><th>SLA due</th><th>Received</th></tr></thead>"
     )
     body = f"""<h1>Your queue</h1><p class="muted">Most urgent first (SLA due time, then priority).
