@@ -125,6 +125,7 @@ async def test_a_short_id_opens_its_ticket(svc: Booted) -> None:
             response = await page.goto(f"{base}/desk/tickets/{given}")
             assert response is not None and response.status == 404
             assert words in await page.inner_text("main")
+            await shot(page, f"short-id-404-{given}-1280")
         # the header's box takes a short id, with or without '#'
         await page.fill("#go-ticket", f"#{short}")
         await page.press("#go-ticket", "Enter")
@@ -190,6 +191,7 @@ async def test_the_queue_shows_the_customer_and_their_latest_words(svc: Booted) 
         assert "Maria Lopez" in await row.inner_text()
         excerpt = await row.locator(".excerpt").inner_text()
         assert excerpt.startswith(LONG[:60]) and excerpt.endswith("…") and len(excerpt) <= 80
+        await both(page, "queue-customer-excerpt-long")
         # the customer writes again: the live queue shows their newest words
         clock.advance(seconds=30)
         more = classified(
