@@ -15,7 +15,6 @@ from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_schemas import (
-    Attachment,
     Author,
     Event,
     MessageClassified,
@@ -255,61 +254,12 @@ async def test_the_ticket_page_shows_the_whole_conversation_and_its_context(svc:
     assert body["message_count"] == 2 and body["status"] == "assigned"
 
 
-async def test_our_public_reply_coming_back_without_our_key_is_not_shown_twice(svc: Booted) -> None:
-    """X's tweets and Meta's comments carry no key of ours: the echo of a reply the desk sent
-    (same words, after the "@handle" the platform puts first) settles that reply; a message
-    someone typed in the platform's own inbox is still shown as theirs."""
-    message = await arrive(svc, platform="x", kind="mention")
-    owner = next(e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned))
-    tid = message.ticket_id
-    sent = await svc.client.post(
-        f"/v1/tickets/{tid}/reply", json={"text": "On its way,  10 min"}, headers=auth(owner)
-    )
-    assert sent.status_code == 202, sent.text
-
-    def echo(pmid: str, text: str) -> OwnMessageSeen:
-        return OwnMessageSeen(
-            **ev(svc, tid),
-            brand="ourbus",
-            platform="x",
-            kind="mention",
-            platform_message_id=pmid,
-            text=text,
-            sent_at=svc.runtime.clock.now(),
-            typed_in_platform_inbox=True,
-        )
-
-    clock = svc.runtime.clock
-    assert isinstance(clock, FakeClock)
-    clock.advance(seconds=2)
-    await svc.feed(echo("1900000000000000001", "@maria On its way, 10 min"))
-    await svc.feed(echo("1900000000000000002", "@maria typed in X by Farah"))
-    talk = (await page(svc, tid))["conversation"]
-    replies = [c for c in talk if c["type"] == "reply"]
-    assert [(c["from"], c["text"]) for c in replies] == [
-        ("agent", "On its way,  10 min"),
-        ("platform_inbox", "@maria typed in X by Farah"),
-    ]
-    assert (replies[0]["delivery"], replies[0]["platform_message_id"]) == ("sent", "1900000000000000001")
-
-
 async def test_a_group_of_one_ticket_is_not_shown_as_an_incident(svc: Booted) -> None:
     """The classifier opens a pending group for a post it cannot place yet (decision 0110)."""
     alone = await arrive(svc, "where is everyone??", group_id="g-pending-1")
     assert (await page(svc, alone.ticket_id))["group"] is None
     await arrive(svc, "nobody at the stop either", group_id="g-pending-1")
     assert (await page(svc, alone.ticket_id))["group"]["tickets"] == 2
-
-
-async def test_what_the_customer_sent_besides_words_is_on_the_ticket_page(svc: Booted) -> None:
-    message = classified(svc)
-    photo = Attachment(type="image", url="https://scontent.xx.fbcdn.net/seat.jpg", id=None)
-    with_photo = received(svc, message, "look at this seat").model_copy(update={"attachments": [photo]})
-    await svc.feed(with_photo, message)
-    (item,) = [c for c in (await page(svc, message.ticket_id))["conversation"] if c["type"] == "message"]
-    assert item["attachments"] == [
-        {"type": "image", "url": "https://scontent.xx.fbcdn.net/seat.jpg", "id": None}
-    ]
 
 
 async def test_a_failed_delivery_shows_its_reason(svc: Booted) -> None:
