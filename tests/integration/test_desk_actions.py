@@ -204,6 +204,11 @@ async def test_follow_up_feedback_and_testimonial(svc: Booted) -> None:
     assert isinstance(events[0], FollowUpPromised)
     asks = [e for e in events if isinstance(e, ReplyRequested)]
     assert len(asks) == 1 and "How did we do" in asks[0].text
+    # one survey per ticket, whoever asks: the lead's click answers with the one sent
+    twice = await svc.client.post(f"/v1/tickets/{tid}/feedback", headers=auth("ob-lead", "fb-lead"))
+    assert twice.status_code == 200 and twice.json()["already"] is True
+    assert twice.json()["reply_id"] == feedback.json()["reply_id"]
+    assert [e for e in await emitted(svc) if isinstance(e, ReplyRequested)] == []
     await svc.feed(
         FollowUpDue(
             **ev(svc, tid),
@@ -241,6 +246,22 @@ async def test_one_saved_reply_answers_a_whole_incident_group(svc: Booted) -> No
         headers=auth("ob-lead", "g-1"),
     )
     assert again.json() == response.json()
+    assert [e for e in await emitted(svc) if isinstance(e, ReplyRequested)] == []
+    # Without a key, the same answer from anyone is the same request: sent once, in all.
+    first = await svc.client.post(
+        "/v1/groups/g-storm/reply",
+        json={"brand": "ourbus", "saved_reply": "luggage_policy", "placeholders": {"note": "storm"}},
+        headers=auth("ob-lead"),
+    )
+    assert first.status_code == 202, first.text
+    assert len([e for e in await emitted(svc) if isinstance(e, ReplyRequested)]) == 3
+    by_manager = await svc.client.post(
+        "/v1/groups/g-storm/reply",
+        json={"brand": "ourbus", "saved_reply": "luggage_policy", "placeholders": {"note": "storm"}},
+        headers=auth("ob-mgr"),
+    )
+    assert by_manager.status_code == 202, by_manager.text
+    assert all(r.get("already") for r in by_manager.json()["replies"])
     assert [e for e in await emitted(svc) if isinstance(e, ReplyRequested)] == []
     assert (
         await svc.client.post(

@@ -29,7 +29,7 @@ from socialdesk_assigner.domain.desk import (
 from socialdesk_assigner.domain.errors import DomainError, InvalidTransition, Unprocessable
 from socialdesk_assigner.domain.replies import fill, group_reply_identity, saved_reply_for, text_in
 from socialdesk_assigner.domain.ticket import require_words
-from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
 from socialdesk_runtime.config import Agent
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import ReplyRequested
@@ -170,8 +170,10 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
         to the group again on purpose, give a new ``Idempotency-Key``."""
         agent = desk.authenticate(request)
         key = request.headers.get("idempotency-key")
-        # what makes this request the same one again: its key, else its content
+        # What makes this request the same one again: its key (the caller's), else its content
+        # from anyone: a lead repeating an agent's answer to the group sends nobody a second.
         identity = key if key is not None else group_reply_identity(body.saved_reply, body.placeholders)
+        caller = agent.id if key is not None else "anyone"
 
         async def work(uow: UnitOfWork) -> Outcome:
             if agent.level != "TMT" and body.brand not in agent.brands:
@@ -184,7 +186,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
             sent: list[dict[str, Any]] = []
             skipped: list[dict[str, Any]] = []
             rids = {
-                t.ticket_id: uuid.uuid5(reply_id_for(t.ticket_id, agent.id, group_id), identity)
+                t.ticket_id: uuid.uuid5(reply_id_for(t.ticket_id, caller, group_id), identity)
                 for t in tickets
             }
             made = await DeskStore(uow).reply_states(rids.values())
@@ -221,6 +223,16 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
 
         async def work(uow: UnitOfWork) -> Outcome:
             ticket = await desk.load(uow, ticket_id, agent, "feedback")
+            # One survey per ticket, whoever asks (the ticket is locked): one asked already and
+            # not failed or refused is the answer, and nothing is sent again.
+            asked = await ReadModelStore(uow).survey_of(ticket_id, _FEEDBACK_KEY, _FEEDBACK_DEFAULT)
+            if asked is not None:
+                return 200, {
+                    "reply_id": asked["reply_id"],
+                    "status": asked["status"],
+                    "already": True,
+                    "kind": "feedback_request",
+                }
             saved = saved_reply_for(
                 config.saved_replies, _FEEDBACK_KEY, brand=ticket.brand, platform=ticket.platform
             )

@@ -231,6 +231,25 @@ class ReadModelStore:
         )
         return [dict(r._mapping) for r in rows]
 
+    async def survey_of(
+        self, ticket_id: uuid.UUID, template_key: str, default_text: str
+    ) -> dict[str, Any] | None:
+        """The feedback survey asked on ``ticket_id`` (by its saved reply, or the default
+        text) and not failed or refused, if any: its reply id and status."""
+        row = (
+            await self._uow.conn.execute(
+                select(replies.c.reply_id, replies.c.status)
+                .where(
+                    replies.c.ticket_id == ticket_id,
+                    (replies.c.template_key == template_key) | (replies.c.text == default_text),
+                    replies.c.status.not_in(("rejected", "failed")),
+                )
+                .order_by(replies.c.created_at)
+                .limit(1)
+            )
+        ).one_or_none()
+        return None if row is None else dict(row._mapping)
+
     async def reply_status_by_request(self, rows: Sequence[dict[str, Any]]) -> None:
         """Move the replies ``ReplyRequested`` events asked for (matched by their event id):
         ``b_request``, ``b_status``, ``b_at``, ``b_reason``."""
