@@ -164,8 +164,8 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
         customer gets their own message, with their own name filled in, in their platform's tone.
 
         Safe to retry: without an ``Idempotency-Key`` each ticket's reply is derived from the
-        group, the saved reply, its placeholders and the caller, so the same request again
-        sends nothing twice (tickets already answered are listed with ``"already": true``;
+        group, the saved reply and its placeholders, whoever calls, so the same request again
+        (by anyone) sends nothing twice (tickets already answered are listed with ``"already": true``;
         a ticket that joined the group since gets its reply). To send the same saved reply
         to the group again on purpose, give a new ``Idempotency-Key``."""
         agent = desk.authenticate(request)
