@@ -121,6 +121,7 @@ async def extract_deliveries(
         now=now,
         idle_seconds=idle_seconds,
         linking=linking,
+        ours=_our_replies(facts),
     )
     await _facts(facts, hooks, uow, out, now=now)
     await hooks.mark_extracted([d.id for d in deliveries], at=now)
@@ -139,9 +140,14 @@ async def _messages(
     now: datetime,
     idle_seconds: float,
     linking: Linking | None,
+    ours: dict[tuple[str, str, str], str] | None = None,
 ) -> None:
+    """``ours``: our public replies in the same batch, (brand, platform, id) → the message
+    each answers; an answer to one of them is threaded like an answer to that message (the
+    replies' facts are recorded after the customer messages)."""
     if not customer:
         return
+    ours = ours or {}
     batch = [m for m, _ in customer]
     stored = await store.stored_messages({m.key for m in batch})
     fresh_at = domain.first_copies(batch, stored)
@@ -150,8 +156,12 @@ async def _messages(
         return
     fresh = [customer[i] for i in fresh_at]
     # A reply joins the thread of the message it answers when that one is stored.
+    asked = {(m.brand, m.platform, m.in_reply_to) for m, _ in fresh if m.kind != "dm" and m.in_reply_to}
     parents = await hooks.threads_of(
-        {(m.brand, m.platform, m.in_reply_to) for m, _ in fresh if m.kind != "dm" and m.in_reply_to}
+        {(b, p, ours.get((b, p, i), i)) for b, p, i in asked}  # our same-batch reply: its parent
+    )
+    parents.update(
+        {k: parents[(k[0], k[1], ours[k])] for k in asked if k in ours and (k[0], k[1], ours[k]) in parents}
     )
     # ... or in this batch, earlier (a reply to a reply arriving together).
     roots: dict[tuple[str, str, str], str] = {
@@ -196,6 +206,15 @@ async def _messages(
     )
     out.messages += len(joined)
     out.to_enrich.extend(to_enrich)
+
+
+def _our_replies(facts: Sequence[BrandFact]) -> dict[tuple[str, str, str], str]:
+    """Our public replies among ``facts``: (brand, platform, id) → the message each answers."""
+    return {
+        (f.brand, f.item.platform, f.item.platform_message_id): f.item.in_reply_to
+        for f in facts
+        if isinstance(f.item, OwnMessage) and f.item.kind != "dm" and f.item.in_reply_to
+    }
 
 
 async def _answered_tickets(

@@ -331,3 +331,14 @@ async def test_answering_our_older_x_reply_finds_its_thread_after_the_thread_mov
     (answer,) = await hooks.extract()
     assert isinstance(back, MessageReceived) and isinstance(answer, MessageReceived)
     assert back.opens_ticket and answer.ticket_id == back.ticket_id and not answer.opens_ticket
+
+
+async def test_an_answer_to_our_x_reply_in_the_same_batch_stays_on_the_ticket(hooks: Hooks) -> None:
+    first, ours = uid(), uid()
+    await hooks.x(_tweet(first, None))
+    (opened,) = await hooks.extract()
+    await hooks.x(_tweet(ours, first, author=X_USER))
+    await hooks.x(_tweet(uid(), ours, reply_to_user=X_USER))
+    (answer,) = [e for e in await hooks.extract() if isinstance(e, MessageReceived)]
+    assert isinstance(opened, MessageReceived)
+    assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
