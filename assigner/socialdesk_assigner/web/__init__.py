@@ -8,7 +8,9 @@ to ``/desk``) that the server sets at sign-in (``POST /desk``) and clears at sig
 script reads the same cookie for the API's ``Authorization`` header, refusing to act when
 it changed since the page was rendered (another tab signed in or out), so the agent shown
 is the agent who acts. The API itself only accepts the header, so a cross-site form cannot
-act on an agent's behalf.
+act on an agent's behalf; the two form posts (sign in, sign out) are refused unless they
+come from the desk's own page (``from_the_desk``). Every desk answer carries a
+``Content-Security-Policy`` that runs only the desk's own script file.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from socialdesk_assigner.api.views import ticket_summary
 from socialdesk_assigner.domain.permissions import rank
 from socialdesk_assigner.domain.views import queue_scope
 from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.store.lookup import DeskLookup
 from socialdesk_assigner.store.reports import By, ReportStore
 from socialdesk_assigner.web.assets import CSS
 from socialdesk_assigner.web.cockpit import cockpit_html
 from socialdesk_assigner.web.render import queue_html, queue_rows, signin_html
 from socialdesk_assigner.web.script import JS
-from socialdesk_assigner.web.session import COOKIE, NO_STORE, Pages, safe_next
+from socialdesk_assigner.web.session import COOKIE, NO_STORE, DeskRoute, Pages, from_the_desk, safe_next
 from socialdesk_assigner.web.tickets import ticket_routes
 
 __all__ = ["desk_pages"]
@@ -40,7 +43,7 @@ _SIGNIN_BODY_MAX = 8192
 
 
 def desk_pages(desk: Desk) -> APIRouter:
-    router = APIRouter(prefix="/desk", include_in_schema=False)
+    router = APIRouter(prefix="/desk", include_in_schema=False, route_class=DeskRoute)
     config = desk.config
     pages = Pages(desk)
     signed_in, to_signin, presence_of, failed = (
@@ -66,8 +69,10 @@ def desk_pages(desk: Desk) -> APIRouter:
 
     @router.post("")
     async def signin_post(request: Request) -> Response:
-        if request.headers.get("sec-fetch-site") == "cross-site":  # no signing in from another site
-            return HTMLResponse(signin_html("Sign in from the desk's own page."), status_code=403)
+        if not from_the_desk(request):  # no signing in from another site (or another port)
+            return HTMLResponse(
+                signin_html("Sign in from the desk's own page."), status_code=403, headers=NO_STORE
+            )
         raw = (await request.body())[:_SIGNIN_BODY_MAX]
         form = parse_qs(raw.decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0].strip()
@@ -94,6 +99,8 @@ def desk_pages(desk: Desk) -> APIRouter:
 
     @router.post("/signout")
     async def signout(request: Request) -> Response:
+        if not from_the_desk(request):  # another site's page may not sign the agent out
+            return await failed(signed_in(request), 403, "Sign out", "Sign out from the desk's own page.")
         response = RedirectResponse("/desk?signed_out=1", status_code=303)
         response.delete_cookie(COOKIE, path="/desk", samesite="strict")
         return response
@@ -171,6 +178,7 @@ def desk_pages(desk: Desk) -> APIRouter:
             statuses = await desk.roster.statuses(uow, now)
             load = await TicketStore(uow).open_load([a.id for a in config.agents])
             held = await DeskStore(uow).held_with_reason(brands)
+            held_total = await DeskLookup(uow).held_count(brands)
             groups = await DeskStore(uow).busy_groups(brands)
         people = [
             {
@@ -190,6 +198,7 @@ def desk_pages(desk: Desk) -> APIRouter:
                 plain(data),
                 people,
                 held=held,
+                held_total=held_total,
                 groups=groups,
                 names=names,
                 now=now,

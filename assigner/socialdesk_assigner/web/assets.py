@@ -65,7 +65,7 @@ button:disabled { opacity:.55; cursor:progress; }
 .muted { color:var(--muted); } .kpis { display:flex; gap:1rem; flex-wrap:wrap; }
 .kpi { background:#fff; border:1px solid var(--line); border-radius:8px; padding:.6rem 1rem; min-width:9rem; }
 .kpi b { display:block; font-size:1.4rem; }
-.signin { max-width:26rem; margin:4rem auto; }
+.signin { max-width:26rem; margin:4rem auto; } .signin input[name=token] { width:100%; }
 .error-page { max-width:40rem; }
 .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size:.9em; }
 header form.go { display:flex; gap:.3rem; margin:0; }
@@ -73,6 +73,7 @@ header form.go input { width:11rem; padding:.2rem .45rem; font-size:.85rem; }
 .banner { background:#fffaeb; border:1px solid #fdb022; border-radius:8px; padding:.6rem .9rem; margin:0 0 1rem; }
 .banner p { margin:.1rem 0 .4rem; } .banner .lost { color:var(--bad); font-weight:600; }
 b.changed { background:#fef0c7; border-radius:4px; padding:0 .25rem; }
+.live-paused { color:var(--muted); font-size:.9em; margin:0 0 .6rem; }
 .banner pre.kept { background:#fff; border:1px solid var(--line); padding:.4rem; }
 #flash-items { margin:.3rem 0 0; padding-left:1.2rem; color:var(--ink); font-size:.9rem; }
 #flash-items .r-skipped, #flash-items .r-held { color:var(--warn); } #flash-items .r-already { color:var(--muted); }

@@ -40,8 +40,7 @@ def _short(text: Any, chars: int = 80) -> str:
 
 
 def _ticket_link(ticket_id: Any) -> str:
-    tid = e(ticket_id)
-    return f'<a href="/desk/tickets/{tid}" class="mono">{tid[:8]}</a>'
+    return f'<a href="/desk/tickets/{e(ticket_id)}" class="mono">{e(str(ticket_id)[:8])}</a>'
 
 
 def _held(held: Sequence[Mapping[str, Any]], names: Mapping[str, str], now: datetime) -> str:
@@ -82,6 +81,7 @@ def cockpit_html(
     agents: Sequence[Mapping[str, Any]],
     *,
     held: Sequence[Mapping[str, Any]],
+    held_total: int | None = None,
     groups: Sequence[Mapping[str, Any]],
     names: Mapping[str, str],
     now: datetime,
@@ -112,13 +112,20 @@ def cockpit_html(
         for a in agents
     )
     agent_names = {**names, "unassigned": "unowned"}
+    waiting = max(len(held), held_total or 0)
+    more = (
+        f'<p class="muted" id="held-more">The oldest {len(held)} of {waiting} replies waiting for approval; '
+        "approve or reject these to see the rest.</p>"
+        if waiting > len(held)
+        else ""
+    )
     body = f"""<h1>Cockpit</h1><div class="kpis">
 <div class="kpi">open<b id="kpi-open">{open_total}</b></div>
 <div class="kpi">SLA compliance<b id="kpi-sla">{compliance}</b></div>
 <div class="kpi">breaches<b>{e(sla["breached"])}</b></div>
 <div class="kpi">online<b>{sum(a["status"] == "online" for a in agents)}</b></div>
-<a class="kpi" href="#held">awaiting approval<b id="kpi-held">{len(held)}</b></a></div>
-<h2 id="held">Awaiting approval</h2>{_held(held, names, now)}
+<a class="kpi" href="#held">awaiting approval<b id="kpi-held">{waiting}</b></a></div>
+<h2 id="held">Awaiting approval</h2>{more}{_held(held, names, now)}
 {by("brand", data["by_brand"])}{by("channel", data["by_platform"])}{by("agent", data["by_agent"], agent_names)}
 <h2>Hot topics</h2><p class="muted">Incident groups with two or more open tickets; a group opens its queue.</p>
 {_groups(groups)}

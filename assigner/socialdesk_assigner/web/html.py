@@ -93,7 +93,7 @@ def signin_html(
         f"""<div class="card signin"><h1>Sign in to the desk</h1>{note}{current}
 <form id="signin" method="post" action="/desk"><input type="hidden" name="next" value="{e(after)}">
 <p><label>Your agent token<br><input name="token" type="password" autocomplete="off" required
-style="width:100%" autofocus></label></p><button type="submit">Sign in</button></form>
+autofocus></label></p><button type="submit">Sign in</button></form>
 <p class="muted">Your token is the one your lead gave you (the desk API's bearer token).</p></div>""",
         agent,
         presence=presence,

@@ -42,7 +42,8 @@ def queue_rows(tickets: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -
     for t in tickets:
         sla = t.get("sla_state") or ""
         due = _when(t.get("sla_due_at")) or '<span class="muted">–</span>'
-        owner = names.get(t["agent_id"] or "", t["agent_id"] or "") or '<span class="muted">unowned</span>'
+        owned_by = t.get("agent_id")
+        owner = e(names.get(owned_by, owned_by)) if owned_by else '<span class="muted">unowned</span>'
         esc = (
             f' <span class="pill p-critical">{e(t["escalation_level"])}</span>'
             if t.get("escalation_level")

@@ -19,7 +19,9 @@ from socialdesk_assigner.api.views import ticket_page
 from socialdesk_assigner.domain import DomainError, Ticket, check_may_act, may_see
 from socialdesk_assigner.domain.approvals import check_may_review
 from socialdesk_assigner.domain.replies import saved_replies_for
+from socialdesk_assigner.domain.views import queue_scope
 from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.store.lookup import DeskLookup
 from socialdesk_assigner.web.session import NO_STORE, Pages
 from socialdesk_assigner.web.ticket import Live, Viewer, ticket_html
 from socialdesk_runtime.config import Agent
@@ -54,7 +56,8 @@ def ticket_routes(router: APIRouter, pages: Pages) -> None:
         if _SHORT.fullmatch(given) is None:
             return await pages.failed(agent, 404, "No such ticket", f"{given!r} is not a ticket id.")
         async with desk.uow_factory() as uow:
-            found = await DeskStore(uow).ticket_ids_starting(given, limit=2)
+            # only the brands the agent sees: nobody is sent to another brand's 403 page
+            found = await DeskLookup(uow).ticket_ids_starting(given, brands=queue_scope(agent).brands)
         if len(found) == 1:
             return RedirectResponse(f"/desk/tickets/{found[0]}", status_code=303)
         why = (
