@@ -55,20 +55,31 @@ function flash(text, ok, items) {
   }
   f.appendChild(list);
 }
-function flashNext(text, ok, items) {
-  try { sessionStorage.setItem('desk_flash', JSON.stringify({ text: text, ok: ok, items: items || null, path: location.pathname })); } catch (e) {}
+// a flash for the next page at ``path`` (this one, reloaded, by default)
+function flashNext(text, ok, items, path) {
+  try { sessionStorage.setItem('desk_flash', JSON.stringify({ text: text, ok: ok, items: items || null, path: path || location.pathname })); } catch (e) {}
 }
 function showKeptFlash() {
   let kept = null;
-  try { kept = JSON.parse(sessionStorage.getItem('desk_flash') || 'null'); sessionStorage.removeItem('desk_flash'); } catch (e) {}
-  if (kept && kept.path === location.pathname) flash(kept.text, kept.ok, kept.items);
+  try { kept = JSON.parse(sessionStorage.getItem('desk_flash') || 'null'); } catch (e) {}
+  if (!kept || kept.path !== location.pathname) return; // another page's: left for it
+  try { sessionStorage.removeItem('desk_flash'); } catch (e) {}
+  flash(kept.text, kept.ok, kept.items);
 }
 function signinUrl() {
   return '/desk?lost=1&next=' + encodeURIComponent(location.pathname + location.search);
 }
+// Signed out: to sign in, keeping unsent text (and its key) for this page's return.
+function toSignin() {
+  if (unsent()) {
+    keepDrafts();
+    flashNext('Your unsent text is kept: it is back on the page once you sign in again.', true, null, '/desk');
+  }
+  location.href = signinUrl();
+}
 function checkSession() {
   const now = cookieToken();
-  if (!now) { location.href = signinUrl(); throw new Gone('signed out'); }
+  if (!now) { toSignin(); throw new Gone('signed out'); }
   if (now !== pageToken) {
     flashNext('Someone else signed in on this browser (another tab). This page now shows who is signed in; nothing was done.', false);
     location.reload();
@@ -93,7 +104,7 @@ async function call(method, url, body, key) {
   }
   let data = {};
   try { data = await r.json(); } catch (e) {}
-  if (r.status === 401) { location.href = signinUrl(); throw new Gone('signed out'); }
+  if (r.status === 401) { toSignin(); throw new Gone('signed out'); }
   if (!r.ok) throw new Error(detail(data, r.status));
   return data;
 }
@@ -283,25 +294,41 @@ function localize(root) {
   const zone = (Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time');
   for (const z of root.querySelectorAll('.tz-name')) z.textContent = 'your time, ' + zone;
 }
+// The queue's rows, every few seconds: one request at a time, none while the tab is hidden
+// (at once when it is shown again), less often while the desk does not answer.
 function live(target, seconds) {
-  const timer = setInterval(async () => {
+  let running = false; let stopped = false; let timer = 0; let failures = 0;
+  function schedule(ms) { clearTimeout(timer); if (!stopped) timer = setTimeout(run, ms); }
+  function leave(to) { stopped = true; clearTimeout(timer); if (to) location.href = to; else location.reload(); }
+  async function refresh() {
     const now = cookieToken();
-    if (!now) { clearInterval(timer); location.href = signinUrl(); return; }
+    if (!now) { leave(signinUrl()); return; }
     if (now !== pageToken) {
-      clearInterval(timer);
       flashNext('Someone else signed in on this browser (another tab); this is their queue.', false);
-      location.reload(); return;
+      leave(''); return;
     }
     const url = new URL(location.href); url.searchParams.set('fragment', '1');
     let r;
-    try { r = await fetch(url, { credentials: 'same-origin', redirect: 'manual' }); } catch (e) { return; }
-    if (r.status === 401 || r.type === 'opaqueredirect') { clearInterval(timer); location.href = signinUrl(); return; }
-    if (!r.ok) return;
-    target.innerHTML = await r.text();
+    try { r = await fetch(url, { credentials: 'same-origin', redirect: 'manual', cache: 'no-store' }); } catch (e) { failures++; return; }
+    if (r.status === 401 || r.type === 'opaqueredirect') { leave(signinUrl()); return; }
+    if (!r.ok) { failures++; return; }
+    const html = await r.text();
+    failures = 0;
+    target.innerHTML = html; // the server escaped every value in it
     localize(target);
     const s = document.getElementById('updated');
     if (s) s.textContent = localTime(new Date(), true);
-  }, seconds * 1000);
+  }
+  async function run() {
+    if (running || stopped) return;
+    if (!document.hidden) {
+      running = true;
+      try { await refresh(); } finally { running = false; }
+    }
+    schedule(Math.min(seconds * 1000 * (1 + failures), 60000));
+  }
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && !running) schedule(0); });
+  schedule(seconds * 1000);
 }
 /*LIVE*/
 document.addEventListener('DOMContentLoaded', () => {
@@ -309,6 +336,7 @@ document.addEventListener('DOMContentLoaded', () => {
   localize(document);
   const saved = document.getElementById('saved-reply');
   if (saved) saved.value = '';
+  markChoices();
   const area = document.querySelector('#reply-form textarea[name=text]');
   if (area) { area.dataset.placeholder = area.placeholder; area.disabled = false; count(area.form); }
   const rows = document.querySelector('[data-live]');

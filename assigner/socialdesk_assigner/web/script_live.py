@@ -11,42 +11,63 @@ changed (a customer's message, a new owner, a reply's delivery, a note, a clock)
   the buttons that would be refused are disabled, before anyone presses Send.
 
 Nothing is asked while the tab is hidden or an action is running; a hidden tab asks at
-once when it is shown again.
+once when it is shown again. One question at a time, later and later while the desk does
+not answer, and after three failures in a row the page says its live updates are paused.
+A signed-out page with typed text keeps it (and each form's retry key) for sign-in.
 """
 
 __all__ = ["LIVE"]
 
 LIVE = r"""
 const DRAFTS = 'desk_drafts';
+// Boxes an agent may have typed into or chosen in; a drop-down counts once changed from
+// what the page was rendered with (markChoices records it).
 function draftFields() {
   const out = [];
   for (const form of document.querySelectorAll('form[data-url]')) {
     for (const el of form.elements) {
-      if (!el.name || el.disabled || el.type === 'hidden' || el.tagName === 'BUTTON' || el.tagName === 'SELECT') continue;
+      if (!el.name || el.disabled || el.type === 'hidden' || el.tagName === 'BUTTON') continue;
       out.push({ el: el, key: form.dataset.url + '|' + el.name });
     }
   }
   return out;
 }
-function unsent() {
-  if (draftFields().some((f) => f.el.value.trim() !== '')) return true;
-  const saved = document.getElementById('saved-reply');
-  return !!(saved && saved.value);
+function markChoices() {
+  for (const f of draftFields()) if (f.el.tagName === 'SELECT') f.el.dataset.initial = f.el.value;
 }
+function typed(el) {
+  if (el.tagName === 'SELECT') return el.dataset.initial !== undefined && el.value !== el.dataset.initial;
+  return el.value.trim() !== '';
+}
+function unsent() { return draftFields().some((f) => typed(f.el)); }
+// The unsent text, and each form's retry key with the content it was for: after a reload,
+// sending the same content again is the same request (never a second reply).
 function keepDrafts() {
-  const fields = {};
-  for (const f of draftFields()) if (f.el.value.trim()) fields[f.key] = f.el.value;
-  try { sessionStorage.setItem(DRAFTS, JSON.stringify({ path: location.pathname, fields: fields })); } catch (e) {}
+  const fields = {}; const keys = {};
+  for (const f of draftFields()) if (typed(f.el)) fields[f.key] = f.el.value;
+  for (const form of document.querySelectorAll('form[data-url]')) if (form._desk) keys[form.dataset.url] = form._desk;
+  try { sessionStorage.setItem(DRAFTS, JSON.stringify({ path: location.pathname, fields: fields, keys: keys })); } catch (e) {}
 }
 function restoreDrafts() {
   let kept = null;
-  try { kept = JSON.parse(sessionStorage.getItem(DRAFTS) || 'null'); sessionStorage.removeItem(DRAFTS); } catch (e) {}
-  if (!kept || kept.path !== location.pathname) return;
+  try { kept = JSON.parse(sessionStorage.getItem(DRAFTS) || 'null'); } catch (e) {}
+  if (!kept || kept.path !== location.pathname) return; // another page's (sign-in's): left for it
+  try { sessionStorage.removeItem(DRAFTS); } catch (e) {}
+  for (const form of document.querySelectorAll('form[data-url]')) {
+    const k = (kept.keys || {})[form.dataset.url];
+    if (k && k.content && k.key) form._desk = { content: k.content, key: k.key };
+  }
   const boxes = new Map(draftFields().map((f) => [f.key, f.el]));
   const lost = [];
   for (const [key, value] of Object.entries(kept.fields || {})) {
     const el = boxes.get(key);
-    if (!el) { lost.push(value); continue; }
+    if (el && el.tagName === 'SELECT') {
+      if (!Array.from(el.options).some((o) => o.value === value && !o.disabled)) continue; // gone: nothing to copy
+      el.value = value;
+      if (el.id === 'saved-reply') savedReplyChosen(el);
+      continue;
+    }
+    if (!el || el.disabled) { lost.push(value); continue; }
     el.value = value;
     if (el.form && el.form.id === 'reply-form') count(el.form);
   }
@@ -68,8 +89,12 @@ function describeChange(box, s) {
   return what.join('; ');
 }
 const GUARDED = '#reply-form button, #work button, #group-form button, .review button';
-function showChanged(what, refusal) {
+// The banner, rebuilt only when what it says changes (a screen reader reads it again then).
+function showChanged(what, refusal, signedOut) {
   const b = document.getElementById('changed');
+  const said = JSON.stringify([what, refusal || '', !!signedOut]);
+  if (!b.hidden && b.dataset.said === said) return;
+  b.dataset.said = said;
   b.replaceChildren();
   const p = document.createElement('p'); p.className = 'what';
   p.textContent = 'This ticket changed (' + what + '). Your unsent text is still here.';
@@ -84,29 +109,54 @@ function showChanged(what, refusal) {
     else if (btn.dataset.lost) { btn.disabled = false; delete btn.dataset.lost; btn.title = ''; }
   }
   const again = document.createElement('button'); again.type = 'button'; again.id = 'reload-kept';
-  again.textContent = 'Reload (keeps your text)';
-  again.addEventListener('click', () => { keepDrafts(); location.reload(); });
+  again.textContent = signedOut ? 'Sign in again (keeps your text)' : 'Reload (keeps your text)';
+  again.addEventListener('click', () => { if (signedOut) { toSignin(); return; } keepDrafts(); location.reload(); });
   b.appendChild(again);
   b.hidden = false;
 }
+// Said under the status line while the desk does not answer the page's questions.
+function livePaused(box, paused, seconds) {
+  let note = document.getElementById('live-paused');
+  if (!paused) { if (note) note.remove(); return; }
+  if (!note) {
+    note = document.createElement('p'); note.id = 'live-paused'; note.className = 'live-paused'; note.setAttribute('role', 'status');
+    box.after(note);
+  }
+  const text = 'Live updates paused: the desk did not answer; trying again every ' + seconds + ' s. Reload to see the latest.';
+  if (note.textContent !== text) note.textContent = text;
+}
+const PAUSED_AFTER = 3; // failed questions in a row before the page says it stopped noticing
+// One question at a time: the next is asked a few seconds after the answer, later and later
+// (up to a minute) while the desk does not answer.
 function watchTicket(box) {
   const every = Math.max(1, Number(box.dataset.every) || 5) * 1000;
-  let stopped = false;
-  function leave(to) { stopped = true; if (to) location.href = to; else location.reload(); }
+  let stopped = false; let running = false; let timer = 0; let failures = 0;
+  function leave(to) { stopped = true; clearTimeout(timer); if (to) location.href = to; else location.reload(); }
+  function failed() { failures++; if (failures >= PAUSED_AFTER) livePaused(box, true, Math.round(wait() / 1000)); }
+  function wait() { return Math.min(every * (1 + failures), 60000); }
   async function tick() {
     if (stopped || document.hidden || inflight) return;
     const now = cookieToken();
     if (now !== pageToken) { // signed out, or someone else signed in, in another tab
-      if (unsent()) { showChanged('you were signed out or another agent signed in, in another tab', 'this page is not signed in as you any more'); return; }
+      if (unsent()) {
+        showChanged('you were signed out or another agent signed in, in another tab', 'this page is not signed in as you any more', !now);
+        return;
+      }
       if (now) flashNext('Someone else signed in on this browser (another tab). This page now shows who is signed in.', false);
       leave(now ? '' : signinUrl()); return;
     }
     let r;
-    try { r = await fetch(box.dataset.url, { credentials: 'same-origin', cache: 'no-store' }); } catch (e) { return; }
-    if (r.status === 401 && !unsent()) { leave(signinUrl()); return; }
-    if (!r.ok) return;
+    try { r = await fetch(box.dataset.url, { credentials: 'same-origin', cache: 'no-store' }); } catch (e) { failed(); return; }
+    if (r.status === 401) {
+      if (!unsent()) { leave(signinUrl()); return; }
+      keepDrafts(); // the token is no longer the desk's: Send would be refused too
+      showChanged('you are signed out', 'you are not signed in any more', true);
+      return;
+    }
+    if (!r.ok) { failed(); return; }
     let s;
-    try { s = await r.json(); } catch (e) { return; }
+    try { s = await r.json(); } catch (e) { failed(); return; }
+    if (failures) { failures = 0; livePaused(box, false); }
     if (s.version === box.dataset.version || inflight) return;
     const what = describeChange(box, s);
     if (!unsent()) {
@@ -120,7 +170,13 @@ function watchTicket(box) {
     }
     showChanged(what, box.dataset.mayAct && !s.may_act ? s.refusal : '');
   }
-  setInterval(tick, every);
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) tick(); });
+  function schedule(ms) { clearTimeout(timer); if (!stopped) timer = setTimeout(run, ms); }
+  async function run() {
+    if (running || stopped) return;
+    running = true;
+    try { await tick(); } finally { running = false; schedule(wait()); }
+  }
+  schedule(every);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && !running) schedule(0); });
 }
 """
