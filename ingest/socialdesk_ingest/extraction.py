@@ -154,7 +154,7 @@ async def _messages(
     out.duplicates += len(batch) - len(fresh_at)
     if not fresh_at:
         return
-    fresh = [customer[i] for i in fresh_at]
+    fresh = await _known_by(hooks, [customer[i] for i in fresh_at], now=now)
     # A reply joins the thread of the message it answers when that one is stored.
     asked = {(m.brand, m.platform, m.in_reply_to) for m, _ in fresh if m.kind != "dm" and m.in_reply_to}
     parents = await hooks.threads_of(
@@ -206,6 +206,40 @@ async def _messages(
     )
     out.messages += len(joined)
     out.to_enrich.extend(to_enrich)
+
+
+def _hidden(platform: str, user_id: str | None) -> bool:
+    """A WhatsApp user named by their business-scoped id, not a phone number."""
+    return platform == "whatsapp" and bool(user_id) and not (user_id or "").isdigit()
+
+
+async def _known_by(
+    hooks: WebhookStore, msgs: list[tuple[IncomingMessage, int]], *, now: datetime
+) -> list[tuple[IncomingMessage, int]]:
+    """Messages with their authors named as they are known: a WhatsApp user who once wrote
+    with their phone and business-scoped id, and now hides the phone, is still that phone's
+    customer (decision 0203). Remembers the aliases the batch shows."""
+    seen = {
+        (m.brand, m.platform, m.author.alias): m.author.platform_user_id for m, _ in msgs if m.author.alias
+    }
+    await hooks.remember_aliases([(b, p, a, u) for (b, p, a), u in seen.items()], at=now)
+    hidden = {
+        (m.brand, m.platform, m.author.platform_user_id)
+        for m, _ in msgs
+        if _hidden(m.platform, m.author.platform_user_id)
+    }
+    known: dict[tuple[str, str, str], str] = await hooks.known_as(hidden)
+    known.update((k, v) for k, v in seen.items() if k in hidden)
+    out = []
+    for m, raw_id in msgs:
+        user = known.get((m.brand, m.platform, m.author.platform_user_id))
+        if user is not None:
+            author = dataclasses.replace(
+                m.author, platform_user_id=user, alias=m.author.platform_user_id, phone=user
+            )
+            m = dataclasses.replace(m, author=author)
+        out.append((m, raw_id))
+    return out
 
 
 def _our_replies(facts: Sequence[BrandFact]) -> dict[tuple[str, str, str], str]:
@@ -267,8 +301,21 @@ async def _facts(
 ) -> None:
     if not facts:
         return
+    # A receipt or echo naming a WhatsApp user by their business-scoped id: the user they are known as.
+    known = await hooks.known_as(
+        {
+            (f.brand, f.item.platform, f.item.recipient_id or "")
+            for f in facts
+            if not isinstance(f.item, MessageChanged) and _hidden(f.item.platform, f.item.recipient_id)
+        }
+    )
+
+    def recipient(f: BrandFact) -> str | None:
+        assert not isinstance(f.item, MessageChanged)
+        return known.get((f.brand, f.item.platform, f.item.recipient_id or ""), f.item.recipient_id)
+
     tickets = await hooks.tickets_of(
-        {_dm_thread(f, f.item.recipient_id) for f in facts if not isinstance(f.item, MessageChanged)}
+        {_dm_thread(f, recipient(f)) for f in facts if not isinstance(f.item, MessageChanged)}
     )
     answered = await _answered_tickets(facts, hooks)
     keyed: list[_Keyed] = []
@@ -295,8 +342,8 @@ async def _facts(
                 if isinstance(item, OwnMessage)
                 else None
             )
-            or tickets.get(_dm_thread(f, item.recipient_id))
-            or recipient_ticket(f.brand, item.platform, item.recipient_id)
+            or tickets.get(_dm_thread(f, recipient(f)))
+            or recipient_ticket(f.brand, item.platform, recipient(f))
         )
         keyed.append(_Keyed(f, fact_key(f), ticket))
     new = await hooks.record_facts(

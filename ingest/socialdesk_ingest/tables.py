@@ -89,6 +89,18 @@ messages = Table(
     UniqueConstraint("brand", "platform", "platform_message_id", name="messages_platform_id_key"),
 )
 
+# Another id of a platform user -> the id they are known by (WhatsApp: business-scoped id ->
+# phone), so a user who later hides their number stays the same customer.
+platform_aliases = Table(
+    "platform_aliases",
+    metadata,
+    Column("brand", String(64), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("alias", String(256), primary_key=True),
+    Column("platform_user_id", String(256), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
 platform_facts = Table(
     "platform_facts",
     metadata,

@@ -222,6 +222,26 @@ def test_a_user_who_withheld_their_number_is_kept_under_their_business_scoped_id
     assert isinstance(item, Skipped)
 
 
+def test_a_user_known_by_phone_carries_their_business_scoped_id_as_an_alias() -> None:
+    bsuid = "US.13491208655302741918"
+    item = one(
+        wa(
+            {
+                "contacts": [{"profile": {"name": "Jo"}, "wa_id": "447700900123", "user_id": bsuid}],
+                "messages": [
+                    {"from": "447700900123", "id": "wamid.A1", "type": "text", "text": {"body": "hi"}}
+                ],
+            }
+        )
+    )
+    assert isinstance(item, CustomerMessage)
+    assert (item.author.platform_user_id, item.author.alias) == ("447700900123", bsuid)
+    status = one(
+        wa({"statuses": [{"id": "wamid.O1", "status": "read", "timestamp": "1", "recipient_user_id": bsuid}]})
+    )
+    assert isinstance(status, DeliveryFact) and status.recipient_id == bsuid
+
+
 def test_a_flow_form_and_other_interactive_answers_are_readable() -> None:
     def interactive(body: dict) -> object:
         return one(

@@ -342,3 +342,66 @@ async def test_an_answer_to_our_x_reply_in_the_same_batch_stays_on_the_ticket(ho
     (answer,) = [e for e in await hooks.extract() if isinstance(e, MessageReceived)]
     assert isinstance(opened, MessageReceived)
     assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
+
+
+def _wa(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "301",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"phone_number_id": WA_PHONE},
+                            **value,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+async def test_a_whatsapp_user_who_later_hides_their_number_stays_the_same_customer(hooks: Hooks) -> None:
+    """First with phone and business-scoped id, then (username adopted) with the id alone:
+    one customer, one conversation; a status naming only the id is that ticket's."""
+    bsuid, phone = f"US.{uid()}", "447700900555"
+    await hooks.meta(
+        _wa(
+            {
+                "contacts": [{"profile": {"name": "Jo"}, "wa_id": phone, "user_id": bsuid}],
+                "messages": [
+                    {"from": phone, "id": f"wamid.{uid()}", "type": "text", "text": {"body": "bus late"}}
+                ],
+            }
+        )
+    )
+    (first,) = await hooks.extract()
+    await hooks.meta(
+        _wa(
+            {
+                "contacts": [{"profile": {"name": "Jo", "username": "@jo"}, "user_id": bsuid}],
+                "messages": [
+                    {"from_user_id": bsuid, "id": f"wamid.{uid()}", "type": "text", "text": {"body": "still"}}
+                ],
+                "statuses": [
+                    {
+                        "id": "wamid.ours1",
+                        "status": "read",
+                        "timestamp": "1767225700",
+                        "recipient_user_id": bsuid,
+                    }
+                ],
+            }
+        )
+    )
+    events = await hooks.extract()
+    (second,) = [e for e in events if isinstance(e, MessageReceived)]
+    (status,) = [e for e in events if isinstance(e, PlatformDeliveryReported)]
+    assert isinstance(first, MessageReceived)
+    assert (second.customer_id, second.ticket_id) == (first.customer_id, first.ticket_id)
+    assert second.author.platform_user_id == phone and not second.opens_ticket
+    assert status.ticket_id == first.ticket_id

@@ -84,6 +84,8 @@ class IncomingAuthor:
     followers: int | None = None
     phone: str | None = None
     """Digits only, country code first (a WhatsApp ``wa_id``, or what a source knows)."""
+    alias: str | None = None
+    """Another id of the same person on the platform (WhatsApp: their business-scoped id)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "platform_user_id", clean_text(self.platform_user_id))

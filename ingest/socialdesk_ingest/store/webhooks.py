@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_ingest.domain.platforms.extract import OWN_FACT as OWN
-from socialdesk_ingest.tables import conversations, messages, platform_facts, raw_deliveries
+from socialdesk_ingest.tables import conversations, messages, platform_aliases, platform_facts, raw_deliveries
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["OURS", "DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
@@ -125,6 +125,41 @@ class WebhookStore:
             )
             found.update({own[(r.brand, r.platform, r.fact_key)]: r.thread_key or OURS for r in rows})
         return found
+
+    async def known_as(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """(brand, platform, alias) → the id that user is known by (see :meth:`remember_aliases`)."""
+        if not keys:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(
+                platform_aliases.c.brand,
+                platform_aliases.c.platform,
+                platform_aliases.c.alias,
+                platform_aliases.c.platform_user_id,
+            ).where(
+                tuple_(platform_aliases.c.brand, platform_aliases.c.platform, platform_aliases.c.alias).in_(
+                    list(keys)
+                )
+            )
+        )
+        return {(r.brand, r.platform, r.alias): r.platform_user_id for r in rows}
+
+    async def remember_aliases(self, rows: Collection[tuple[str, str, str, str]], *, at: datetime) -> None:
+        """(brand, platform, alias, platform user id): the alias now names that user."""
+        if not rows:
+            return
+        latest = {(b, p, a): u for b, p, a, u in rows}  # one row per alias: one upsert
+        stmt = pg_insert(platform_aliases)
+        await self._uow.conn.execute(
+            stmt.on_conflict_do_update(
+                constraint="platform_aliases_pkey",
+                set_={"platform_user_id": stmt.excluded.platform_user_id, "seen_at": stmt.excluded.seen_at},
+            ),
+            [
+                {"brand": b, "platform": p, "alias": a, "platform_user_id": u, "seen_at": at}
+                for (b, p, a), u in sorted(latest.items())
+            ],
+        )
 
     async def tickets_of(
         self, keys: Collection[tuple[str, str, str]]

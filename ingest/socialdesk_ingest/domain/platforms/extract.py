@@ -145,6 +145,7 @@ def incoming(item: CustomerMessage, brand: str) -> IncomingMessage:
             phone=a.platform_user_id
             if item.platform == "whatsapp" and a.platform_user_id.isdigit()
             else None,
+            alias=a.alias,
         ),
         text=item.text,
         sent_at=item.sent_at,

@@ -41,6 +41,9 @@ class Person:
     handle: str | None = None
     display_name: str | None = None
     followers: int | None = None
+    alias: str | None = None
+    """Another id of the same person on the platform (WhatsApp: the business-scoped id of a
+    user also known by phone, what they are known by once they hide their number)."""
 
 
 def unidentified(message_id: str) -> Person:

@@ -60,19 +60,21 @@ def whatsapp_entry(entry: dict[str, Any]) -> Iterator[Item]:
             yield from guard("whatsapp", _wa_echo, phone_id, as_dict(m))
 
 
-#: What a change's ``contacts`` say of each sender: display name and username.
-_Contacts = dict[str, tuple[str | None, str | None]]
+#: What a change's ``contacts`` say of each sender, by phone ``wa_id`` and by business-scoped
+#: ``user_id``: display name, username, and the business-scoped id.
+_Contacts = dict[str, tuple[str | None, str | None, str | None]]
 
 
 def _contacts(items: list[object]) -> tuple[_Contacts, str | None]:
-    """The senders the change names (by phone ``wa_id`` and by BSUID ``user_id``), and the one
-    contact's id when there is exactly one (a message without ``from`` is theirs)."""
+    """The senders the change names, and the one contact's id when there is exactly one (a
+    message without ``from`` is theirs)."""
     people: _Contacts = {}
     ids: list[str] = []
     for c in (as_dict(x) for x in items):
         profile = as_dict(c.get("profile"))
-        person = (text_of(profile.get("name")) or None, text_of(profile.get("username")) or None)
-        keys = [k for k in (str_id(c.get("wa_id")), str_id(c.get("user_id"))) if k]
+        bsuid = str_id(c.get("user_id"))
+        person = (text_of(profile.get("name")) or None, text_of(profile.get("username")) or None, bsuid)
+        keys = [k for k in (str_id(c.get("wa_id")), bsuid) if k]
         people.update(dict.fromkeys(keys, person))
         if keys:
             ids.append(keys[0])
@@ -142,7 +144,11 @@ def _wa_message(phone_id: str, m: dict[str, Any], contacts: tuple[_Contacts, str
     wamid = require_id(m.get("id"), "messages[].id")
     people, only = contacts
     sender = require_id(m.get("from") or m.get("from_user_id") or only, "messages[].from")
-    name, username = people.get(sender, (None, None))
+    name, username, bsuid = people.get(sender, (None, None, None))
+    bsuid = str_id(m.get("from_user_id")) or bsuid
+    # Known by phone: the phone is who they are (the same-phone rule, replies "to" it), their
+    # business-scoped id an alias, what they are known by once they hide their number.
+    alias = bsuid if bsuid and bsuid != sender else None
     text, attachments = _wa_content(m)
     context = as_dict(m.get("context"))
     yield CustomerMessage(
@@ -150,7 +156,7 @@ def _wa_message(phone_id: str, m: dict[str, Any], contacts: tuple[_Contacts, str
         kind="dm",
         account_id=phone_id,
         platform_message_id=wamid,
-        author=Person(sender, handle=username or sender, display_name=name),
+        author=Person(sender, handle=username or sender, display_name=name, alias=alias),
         text=text,
         sent_at=from_s(m.get("timestamp")),
         in_reply_to=str_id(context.get("id")),
@@ -173,7 +179,8 @@ def _wa_status(phone_id: str, s: dict[str, Any]) -> Iterator[Item]:
         status=status,  # type: ignore[arg-type]  # checked against the literal's values above
         at=from_s(s.get("timestamp")),
         platform_message_ids=(wamid,),
-        recipient_id=str_id(s.get("recipient_id")),
+        # a user who hides their number is named by their business-scoped id only
+        recipient_id=str_id(s.get("recipient_id")) or str_id(s.get("recipient_user_id")),
         error_code=code if isinstance(code, int) else None,
         error_title=(text_of(errors[0].get("title")) or text_of(errors[0].get("message")) or None)
         if errors
@@ -190,7 +197,7 @@ def _wa_echo(phone_id: str, m: dict[str, Any]) -> Iterator[Item]:
         "dm",
         phone_id,
         wamid,
-        str_id(m.get("to")),
+        str_id(m.get("to")) or str_id(m.get("to_user_id")),
         text,
         from_s(m.get("timestamp")),
         typed_in_platform_inbox=True,
