@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
+import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,7 @@ from socialdesk_runtime.clock import Clock, FakeClock
 from socialdesk_runtime.config import SocialdeskConfig, load_config
 from socialdesk_runtime.consumer import process_batch
 from socialdesk_runtime.db import UnitOfWorkFactory, create_engine, outbox_table
+from socialdesk_runtime.embedded.process import free_port
 from socialdesk_runtime.http import create_app
 from socialdesk_runtime.metrics import RuntimeMetrics
 from socialdesk_runtime.migrations import upgrade_to_head
@@ -265,3 +267,30 @@ async def booted(
                     await hook()
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def served(svc: Booted, *, access_log: bool = True) -> AsyncIterator[str]:
+    """The booted service's real app over HTTP on a free local port (for a browser or a
+    bench that needs a socket); yields its base URL."""
+    app = create_app(
+        svc.spec.name,
+        registry=svc.runtime.metrics.registry,
+        routers=svc.parts.routers,
+        max_body_bytes=svc.parts.max_body_bytes,
+        front=svc.parts.front,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=access_log, lifespan="off"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -17,30 +17,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import shutil
-import socket
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import text
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.embedded import EmbeddedPostgres
-from socialdesk_runtime.http import create_app
 from socialdesk_schemas import MessageClassified
 from tests.bench.child import run_child
-from tests.support import Booted, booted
+from tests.support import Booted, booted, served
 
 __all__ = [
     "DESK_KEYS",
@@ -141,30 +136,6 @@ VALUES (:t, 'first_response', 'met', now(), now()), (:t, 'resolution', 'armed', 
         await conn.execute(text("ANALYZE"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def _serving(svc: Booted) -> AsyncIterator[str]:
-    app = create_app(SPEC.name, registry=svc.runtime.metrics.registry, routers=svc.parts.routers)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 def _p99(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
@@ -206,7 +177,7 @@ async def _measure(
         await _seed_conversations(svc, [t for t, _ in targets], conversation)
         lead = {"ourbus": "tok-0", "rally": "tok-1"}
         page_ms: list[float] = []
-        async with _serving(svc) as base, httpx.AsyncClient(base_url=base) as client:
+        async with served(svc, access_log=False) as base, httpx.AsyncClient(base_url=base) as client:
             for i in range(requests + 20):
                 tid, brand = targets[i % len(targets)]
                 started = time.perf_counter()

@@ -3,19 +3,27 @@ chromium, signing in, and measuring what a page shows (overflow, screenshots).""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from tests.support import served as serving
 
-from socialdesk_assigner.bootstrap import SPEC
-from socialdesk_runtime.http import create_app
-from tests.support import Booted
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM",
+    "DESKTOP",
+    "FLAGS",
+    "PHONE",
+    "TOKENS",
+    "chromium",
+    "cut_off",
+    "serving",
+    "shot",
+    "sign_in",
+]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -39,34 +47,6 @@ TOKENS = {
 }
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serving(svc: Booted) -> AsyncIterator[str]:
-    """The booted assigner's real app over HTTP on a free local port."""
-    app = create_app(
-        SPEC.name,
-        registry=svc.runtime.metrics.registry,
-        routers=svc.parts.routers,
-        max_body_bytes=svc.parts.max_body_bytes,
-    )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.asynccontextmanager
