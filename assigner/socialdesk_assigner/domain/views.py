@@ -12,7 +12,7 @@ from socialdesk_assigner.domain.permissions import rank
 from socialdesk_runtime.config import Agent
 from socialdesk_schemas import Event, Priority
 
-__all__ = ["PRIORITY_ORDER", "QueueScope", "describe", "history_rows", "queue_scope"]
+__all__ = ["DESCRIBED", "PRIORITY_ORDER", "QueueScope", "describe", "history_rows", "queue_scope"]
 
 #: Most urgent first.
 PRIORITY_ORDER: dict[Priority, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -41,7 +41,8 @@ def queue_scope(agent: Agent) -> QueueScope:
     return QueueScope(frozenset(agent.brands), agent.id)
 
 
-_DESCRIBED = (
+#: The event fields a history line's detail names, in this order (``name=value; ...``).
+DESCRIBED = (
     "reason",
     "previous_agent_id",
     "metric",
@@ -71,7 +72,7 @@ def describe(event: Event) -> tuple[str, str | None, str]:
     first was a good share of the routing path's CPU."""
     actor = getattr(event, "agent_id", None) or getattr(event, "to_agent_id", None)
     parts: list[str] = []
-    for name in _DESCRIBED:
+    for name in DESCRIBED:
         value = getattr(event, name, None)
         if value not in (None, ""):
             parts.append(f"{name}={_shown(value)}")

@@ -12,24 +12,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from socialdesk_assigner.domain.views import DESCRIBED
 from socialdesk_assigner.web.html import e, when
 
 __all__ = ["History", "history_lines"]
 
-_KEYS = (
-    "reason",
-    "previous_agent_id",
-    "metric",
-    "clock",
-    "outcome",
-    "from_level",
-    "to_level",
-    "root_cause",
-    "due_at",
-    "status",
-    "category",
-)
-_PAIR = re.compile(rf"(?:^|; )({'|'.join(_KEYS)})=")
+_PAIR = re.compile(rf"(?:^|; )({'|'.join(DESCRIBED)})=")
 _ASSIGNED = {
     "round_robin": "round robin",
     "same_customer": "the customer's usual agent",
