@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Column, Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_ingest.domain.platforms.extract import OWN_FACT as OWN
@@ -128,21 +129,9 @@ class WebhookStore:
 
     async def known_as(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """(brand, platform, alias) → the id that user is known by (see :meth:`remember_aliases`)."""
-        if not keys:
-            return {}
-        rows = await self._uow.conn.execute(
-            select(
-                platform_aliases.c.brand,
-                platform_aliases.c.platform,
-                platform_aliases.c.alias,
-                platform_aliases.c.platform_user_id,
-            ).where(
-                tuple_(platform_aliases.c.brand, platform_aliases.c.platform, platform_aliases.c.alias).in_(
-                    list(keys)
-                )
-            )
+        return await self._by_key(
+            platform_aliases, platform_aliases.c.alias, platform_aliases.c.platform_user_id, keys
         )
-        return {(r.brand, r.platform, r.alias): r.platform_user_id for r in rows}
 
     async def remember_aliases(self, rows: Collection[tuple[str, str, str, str]], *, at: datetime) -> None:
         """(brand, platform, alias, platform user id): the alias now names that user."""
@@ -165,21 +154,20 @@ class WebhookStore:
         self, keys: Collection[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], uuid.UUID]:
         """(brand, platform, thread key) → the conversation's current ticket."""
+        return await self._by_key(conversations, conversations.c.thread_key, conversations.c.ticket_id, keys)
+
+    async def _by_key(
+        self, table: Table, key: Column[Any], value: Column[Any], keys: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], Any]:
+        """(brand, platform, ``key``) → ``value`` of ``table``'s rows so keyed, one statement."""
         if not keys:
             return {}
         rows = await self._uow.conn.execute(
-            select(
-                conversations.c.brand,
-                conversations.c.platform,
-                conversations.c.thread_key,
-                conversations.c.ticket_id,
-            ).where(
-                tuple_(conversations.c.brand, conversations.c.platform, conversations.c.thread_key).in_(
-                    list(keys)
-                )
+            select(table.c.brand, table.c.platform, key, value).where(
+                tuple_(table.c.brand, table.c.platform, key).in_(list(keys))
             )
         )
-        return {(r.brand, r.platform, r.thread_key): r.ticket_id for r in rows}
+        return {(r[0], r[1], r[2]): r[3] for r in rows}
 
     async def record_facts(
         self, facts: Sequence[tuple[str, str, str, uuid.UUID]], *, seen_at: datetime
