@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from socialdesk_schemas import TicketAssigned
+from tests.support import Booted
 from tests.support import served as serving
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "TOKENS",
     "chromium",
     "cut_off",
+    "owner_of",
     "serving",
     "shot",
     "sign_in",
@@ -87,3 +91,10 @@ async def cut_off(page: Any) -> dict[str, Any]:
     """How wide the page scrolls and what sticks out of the window (nothing, when it fits)."""
     found: dict[str, Any] = await page.evaluate(_CUT_OFF)
     return found
+
+
+async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
+    """Who the assigner gave ``ticket_id`` to (read from what it emitted)."""
+    return next(
+        e.agent_id for e in await svc.emitted() if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
+    )

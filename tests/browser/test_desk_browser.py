@@ -9,7 +9,6 @@ over HTTP (uvicorn); events come in through the runtime's ``process_batch``. Deb
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture
-async def svc(fresh_db: str) -> AsyncIterator[Booted]:
-    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
-        yield service
 
 
 async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:

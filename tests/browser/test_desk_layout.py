@@ -5,16 +5,11 @@ walk-through of session 18, defects 4, 8 and 9). Screenshots go to ``artifacts/`
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialdesk_assigner.bootstrap import SPEC
-from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import TicketAssigned
 from tests.browser.desk_support import (
     CHROMIUM,
     DESKTOP,
@@ -22,12 +17,13 @@ from tests.browser.desk_support import (
     TOKENS,
     chromium,
     cut_off,
+    owner_of,
     serving,
     shot,
     sign_in,
 )
-from tests.integration.test_desk import arrive, emitted
-from tests.support import Booted, booted
+from tests.integration.test_desk import arrive
+from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -46,18 +42,6 @@ CONFIDENCE = {
     "sentiment": 0.9991,
     "auto_reply": 0.9978,
 }
-
-
-@pytest.fixture
-async def svc(fresh_db: str) -> AsyncIterator[Booted]:
-    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
-        yield service
-
-
-async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
-    return next(
-        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
-    )
 
 
 async def fits(page: Any, width: int) -> None:

@@ -4,16 +4,13 @@ walk-through of session 18, second list: items 1 and 2)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import ReplyRequested, TicketAssigned
+from socialdesk_schemas import ReplyRequested
 from tests.browser.desk_support import (
     CHROMIUM,
     DESKTOP,
@@ -21,13 +18,14 @@ from tests.browser.desk_support import (
     TOKENS,
     chromium,
     cut_off,
+    owner_of,
     serving,
     shot,
     sign_in,
 )
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, auth, emitted, received
-from tests.support import Booted, booted
+from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -38,18 +36,6 @@ if not Path(CHROMIUM).exists():
 
 #: The page asks every 5 s; two rounds and the page's own reload.
 CHANGE_SEEN_MS = 15000
-
-
-@pytest.fixture
-async def svc(fresh_db: str) -> AsyncIterator[Booted]:
-    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
-        yield service
-
-
-async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
-    return next(
-        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
-    )
 
 
 async def both(page: Any, name: str) -> None:

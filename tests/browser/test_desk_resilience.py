@@ -21,8 +21,8 @@ from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_assigner.web import tickets as ticket_routes
 from socialdesk_assigner.web.cockpit import cockpit_html
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import ReplyRequested, TicketAssigned
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
+from socialdesk_schemas import ReplyRequested
+from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, received
 from tests.support import Booted, booted, config_for_tests
@@ -44,12 +44,6 @@ async def svc(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[B
     monkeypatch.setattr(ticket_routes, "POLL_SECONDS", 1)  # the ticket page asks every second
     async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
         yield service
-
-
-async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
-    return next(
-        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
-    )
 
 
 async def test_typed_text_survives_being_signed_out(svc: Booted) -> None:

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialdesk_assigner.bootstrap import SPEC
-from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import Attachment, NotificationDelivered, ReplyRequested, TicketAssigned
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
+from socialdesk_schemas import Attachment, NotificationDelivered, ReplyRequested
+from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, ev, received
-from tests.support import Booted, booted
+from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -25,18 +22,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture
-async def svc(fresh_db: str) -> AsyncIterator[Booted]:
-    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
-        yield service
-
-
-async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
-    return next(
-        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
-    )
 
 
 async def test_a_double_click_or_a_retry_sends_once(svc: Booted) -> None:

@@ -5,18 +5,17 @@ second list: items 3 to 6)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import TicketAssigned, TrendDetected
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
+from socialdesk_schemas import TrendDetected
+from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.browser.test_desk_live import both
 from tests.integration.test_assigner import classified
-from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev, received
+from tests.integration.test_desk import arrive, auth, desk_config, ev, received
 from tests.support import Booted, booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -30,18 +29,6 @@ LONG = (
     "The 7:15 from Port Authority to Albany never showed up and nobody at the counter knows "
     "anything, we have been waiting for over an hour"
 )
-
-
-@pytest.fixture
-async def svc(fresh_db: str) -> AsyncIterator[Booted]:
-    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
-        yield service
-
-
-async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
-    return next(
-        e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
-    )
 
 
 async def test_the_cockpit_lists_held_replies_and_groups_worth_a_look(fresh_db: str) -> None:
