@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -232,4 +233,10 @@ customer_links = Table(
     Column("customer_id", Uuid, primary_key=True),
     Column("profile_id", Uuid, nullable=False, index=True),
     Column("linked_at", _TS, nullable=False),
+)
+
+#: Each ticket with its incident group's trend (volume, sample) where the classifier told one.
+tickets_with_trends = tickets.outerjoin(
+    incident_groups,
+    and_(incident_groups.c.brand == tickets.c.brand, incident_groups.c.group_id == tickets.c.group_id),
 )

@@ -27,6 +27,7 @@ from socialdesk_assigner.tables import (
     presence,
     replies,
     tickets,
+    tickets_with_trends,
 )
 from socialdesk_runtime.db import UnitOfWork
 
@@ -375,15 +376,7 @@ class DeskStore:
             select(tickets.c.brand, tickets.c.group_id, count.label("open_tickets"))
             .add_columns(oldest[1].label("oldest_ticket_id"), func.min(tickets.c.received_at).label("since"))
             .add_columns(trend[0].label("volume"), trend[1].label("sample_text"))
-            .select_from(
-                tickets.outerjoin(
-                    incident_groups,
-                    and_(
-                        incident_groups.c.brand == tickets.c.brand,
-                        incident_groups.c.group_id == tickets.c.group_id,
-                    ),
-                )
-            )
+            .select_from(tickets_with_trends)
             .where(
                 tickets.c.group_id.is_not(None), tickets.c.status.in_(OPEN_STATES), tickets.c.queue == "cx"
             )

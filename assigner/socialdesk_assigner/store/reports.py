@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 
-from socialdesk_assigner.tables import history, incident_groups, replies, sla_clocks, spikes, tickets
+from socialdesk_assigner.tables import (
+    history,
+    incident_groups,
+    replies,
+    sla_clocks,
+    spikes,
+    tickets,
+    tickets_with_trends,
+)
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["By", "ReportStore"]
@@ -182,15 +190,7 @@ class ReportStore:
                 func.max(incident_groups.c.volume).label("volume"),
                 func.max(incident_groups.c.sample_text).label("sample"),
             )
-            .select_from(
-                tickets.outerjoin(
-                    incident_groups,
-                    and_(
-                        incident_groups.c.brand == tickets.c.brand,
-                        incident_groups.c.group_id == tickets.c.group_id,
-                    ),
-                )
-            )
+            .select_from(tickets_with_trends)
             .where(tickets.c.group_id.is_not(None), open_, *scope)
             .group_by(tickets.c.brand, tickets.c.group_id)
             .order_by(func.count().desc())
