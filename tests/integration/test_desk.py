@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from socialdesk_schemas import (
     MessageReceived,
     NotificationDelivered,
     ReplyRequested,
+    SlaBreached,
     SlaWarning,
     TicketAssigned,
 )
@@ -116,6 +117,24 @@ async def page(svc: Booted, ticket_id: uuid.UUID, agent: str = "ob-lead") -> dic
 
 def ev(svc: Booted, ticket_id: uuid.UUID) -> dict[str, Any]:
     return envelope(svc.runtime.clock, ticket_id)
+
+
+def breached(
+    svc: Booted, ticket_id: uuid.UUID, at: datetime, agent_id: str | None, metric: str = "first_response"
+) -> SlaBreached:
+    """sla-monitor's breach of an OurBus Instagram ticket's clock, owned by ``agent_id`` then."""
+    return SlaBreached.model_validate(
+        {
+            **ev(svc, ticket_id),
+            "brand": "ourbus",
+            "platform": "instagram",
+            "metric": metric,
+            "priority": "high",
+            "deadline": at,
+            "breached_at": at,
+            "agent_id": agent_id,
+        }
+    )
 
 
 # --- the ticket page -----------------------------------------------------------------------

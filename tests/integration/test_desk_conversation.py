@@ -10,11 +10,11 @@ import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from socialdesk_schemas import Attachment, SlaBreached, TicketAssigned
+from socialdesk_schemas import Attachment, TicketAssigned
 from socialdesk_schemas.platforms import OwnMessageSeen
 from socialdesk_schemas.sla import SlaClockArmed
 from tests.integration.test_assigner import classified
-from tests.integration.test_desk import arrive, auth, emitted, ev, page, received, svc
+from tests.integration.test_desk import arrive, auth, breached, emitted, ev, page, received, svc
 from tests.support import Booted, booted
 
 pytestmark = pytest.mark.integration
@@ -77,50 +77,28 @@ async def test_a_breach_counts_against_whoever_owned_the_ticket_when_it_breached
         start = clock.now()
         message = await arrive(svc)
         owner = next(e.agent_id for e in await emitted(svc) if isinstance(e, TicketAssigned))
-        await svc.feed(
-            SlaBreached(
-                **ev(svc, message.ticket_id),
-                brand="ourbus",
-                platform="instagram",
-                metric="first_response",
-                priority="high",
-                deadline=start + timedelta(seconds=4),
-                breached_at=start + timedelta(seconds=4),
-                agent_id=owner,
-            )
-        )
+        q = {
+            "since": (start - timedelta(minutes=1)).isoformat(),
+            "until": (start + timedelta(minutes=5)).isoformat(),
+            "by": "agent",
+        }
+
+        async def breaches() -> dict[str, int]:
+            got = await svc.client.get("/v1/reports/summary", params=q, headers=auth("ob-lead"))
+            return {r["key"]: r["sla_breaches"] for r in got.json()["rows"]}
+
+        await svc.feed(breached(svc, message.ticket_id, start + timedelta(seconds=4), owner))
         # the escalation gives it to the lead, who then owns it
         taken = await svc.client.post(
             f"/v1/tickets/{message.ticket_id}/assign", json={"agent_id": "ob-lead"}, headers=auth("ob-lead")
         )
         assert taken.status_code == 200, taken.text
-        q = {
-            "since": (start - timedelta(minutes=1)).isoformat(),
-            "until": (start + timedelta(minutes=5)).isoformat(),
-        }
-        rows = (
-            await svc.client.get("/v1/reports/summary", params={**q, "by": "agent"}, headers=auth("ob-lead"))
-        ).json()["rows"]
-        breaches = {r["key"]: r["sla_breaches"] for r in rows}
-        assert breaches.get(owner) == 1 and not breaches.get("ob-lead")
+        found = await breaches()
+        assert found.get(owner) == 1 and not found.get("ob-lead")
         # a breach while the ticket waited unowned is nobody's, not the lead's who has it now
-        await svc.feed(
-            SlaBreached(
-                **ev(svc, message.ticket_id),
-                brand="ourbus",
-                platform="instagram",
-                metric="resolution",
-                priority="high",
-                deadline=start + timedelta(seconds=60),
-                breached_at=start + timedelta(seconds=60),
-                agent_id=None,
-            )
-        )
-        rows = (
-            await svc.client.get("/v1/reports/summary", params={**q, "by": "agent"}, headers=auth("ob-lead"))
-        ).json()["rows"]
-        breaches = {r["key"]: r["sla_breaches"] for r in rows}
-        assert (breaches.get(owner), breaches.get("unassigned"), breaches.get("ob-lead", 0)) == (1, 1, 0)
+        await svc.feed(breached(svc, message.ticket_id, start + timedelta(seconds=60), None, "resolution"))
+        found = await breaches()
+        assert (found.get(owner), found.get("unassigned"), found.get("ob-lead", 0)) == (1, 1, 0)
         # the clock re-armed later (the customer wrote again) keeps the earlier breach on record
         await svc.feed(
             SlaClockArmed(
@@ -131,7 +109,4 @@ async def test_a_breach_counts_against_whoever_owned_the_ticket_when_it_breached
                 armed_at=start + timedelta(seconds=100),
             )
         )
-        rows = (
-            await svc.client.get("/v1/reports/summary", params={**q, "by": "agent"}, headers=auth("ob-lead"))
-        ).json()["rows"]
-        assert {r["key"]: r["sla_breaches"] for r in rows}.get(owner) == 1
+        assert (await breaches()).get(owner) == 1

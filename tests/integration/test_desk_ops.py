@@ -15,7 +15,6 @@ from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_assigner.presence import DeskWorker
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import (
-    SlaBreached,
     SpikeDetected,
     TicketAssigned,
     TicketEscalated,
@@ -23,7 +22,7 @@ from socialdesk_schemas import (
     TrendDetected,
 )
 from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
-from tests.integration.test_desk import arrive, auth, desk_config, emitted, ev, page
+from tests.integration.test_desk import arrive, auth, breached, desk_config, emitted, ev, page
 from tests.support import booted
 
 pytestmark = pytest.mark.integration
@@ -146,16 +145,7 @@ async def test_an_escalation_reassigns_up_the_ladder_or_adds_a_watcher(fresh_db:
         (assigned,) = await emitted(svc)
         assert isinstance(assigned, TicketAssigned)
         await svc.feed(
-            SlaBreached(
-                **ev(svc, message.ticket_id),
-                brand="ourbus",
-                platform="instagram",
-                metric="first_response",
-                priority="high",
-                deadline=svc.runtime.clock.now(),
-                breached_at=svc.runtime.clock.now(),
-                agent_id=assigned.agent_id,
-            ),
+            breached(svc, message.ticket_id, svc.runtime.clock.now(), assigned.agent_id),
             TicketEscalated(
                 **ev(svc, message.ticket_id),
                 brand="ourbus",
@@ -214,16 +204,7 @@ async def test_reports_per_agent_brand_and_channel_as_json_and_csv(fresh_db: str
                 due_at=start + timedelta(seconds=30),
                 armed_at=start,
             ),
-            SlaBreached(
-                **ev(svc, tickets[0].ticket_id),
-                brand="ourbus",
-                platform="instagram",
-                metric="first_response",
-                priority="high",
-                deadline=start + timedelta(seconds=30),
-                breached_at=start + timedelta(seconds=30),
-                agent_id=owners[tickets[0].ticket_id],
-            ),
+            breached(svc, tickets[0].ticket_id, start + timedelta(seconds=30), owners[tickets[0].ticket_id]),
         )
         since = (start - timedelta(minutes=1)).isoformat()
         until = (clock.now() + timedelta(minutes=1)).isoformat()
