@@ -21,9 +21,9 @@ from socialdesk_schemas import (
     SlaWarning,
     TicketEscalated,
 )
-from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketReopened
+from socialdesk_schemas.desk import FollowUpPromised, TicketPending
 from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
-from tests.integration.test_sla_monitor import assigned, emitted, replied, resolved, running
+from tests.integration.test_sla_monitor import assigned, emitted, reopened, replied, resolved, running
 from tests.support import TEST_CONFIG, TEST_ENV, envelope
 
 pytestmark = pytest.mark.integration
@@ -241,16 +241,7 @@ async def test_resolving_meets_the_resolution_clock_and_reopening_arms_both_agai
         assert [(e.clock, e.outcome) for e in stopped][-1] == ("resolution", "met")  # type: ignore[attr-defined]
         assert sla.sample("sla_monitor_timers_met_total", metric="resolution", outcome="in_time") == 1
         assert await sla.tick(30.0) == []
-        reopened = TicketReopened(
-            **envelope(clock, ticket),
-            brand="ourbus",
-            platform="x",
-            priority="medium",
-            agent_id="ob-ana",
-            reopened_at=clock.now(),
-            reason="customer_wrote",
-        )
-        await sla.handle(reopened)
+        await sla.handle(reopened(clock, ticket, "customer_wrote"))
         armed = {e.clock: e.due_at for e in of(await emitted(sla.svc, clocks=True), SlaClockArmed)}  # type: ignore[attr-defined]
         assert armed == {
             "first_response": clock.now() + timedelta(seconds=4),
@@ -273,18 +264,7 @@ async def test_an_agents_reopening_arms_first_response_only_if_nobody_ever_answe
         await emitted(sla.svc, clocks=True)
         clock.advance(seconds=30)
 
-        def by_agent(ticket: uuid.UUID) -> TicketReopened:
-            return TicketReopened(
-                **envelope(clock, ticket),
-                brand="ourbus",
-                platform="x",
-                priority="medium",
-                agent_id="ob-ana",
-                reopened_at=clock.now(),
-                reason="agent",
-            )
-
-        await sla.handle(by_agent(answered), by_agent(never))
+        await sla.handle(reopened(clock, answered, "agent"), reopened(clock, never, "agent"))
         armed = of(await emitted(sla.svc, clocks=True), SlaClockArmed)
         assert sorted((e.ticket_id == never, e.clock) for e in armed) == [  # type: ignore[attr-defined]
             (False, "resolution"),

@@ -33,6 +33,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TrendDetected,
 )
+from socialdesk_schemas.desk import TicketReopened
 from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 from socialdesk_sla_monitor.bootstrap import SPEC
 from socialdesk_sla_monitor.scheduler import SlaScheduler
@@ -147,6 +148,21 @@ def resolved(clock: FakeClock, ticket_id: uuid.UUID) -> TicketResolved:
         agent_id="ob-ana",
         root_cause="delay",
         resolved_at=clock.now(),
+    )
+
+
+def reopened(clock: FakeClock, ticket_id: uuid.UUID, reason: str) -> TicketReopened:
+    """An OurBus X ticket reopened now by Ana (``agent``) or by the customer writing again."""
+    return TicketReopened.model_validate(
+        {
+            **envelope(clock, ticket_id),
+            "brand": "ourbus",
+            "platform": "x",
+            "priority": "medium",
+            "agent_id": "ob-ana",
+            "reopened_at": clock.now(),
+            "reason": reason,
+        }
     )
 
 
