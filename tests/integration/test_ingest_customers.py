@@ -16,6 +16,7 @@ from socialdesk_ingest.extraction_worker import ExtractionWorker
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import MessageReceived
 from socialdesk_schemas.platforms import CustomerLinked, CustomerUnlinked
+from tests.integration.test_ingest_webhooks import whatsapp_change
 from tests.support import TEST_ENV, Booted, booted, uid
 
 pytestmark = pytest.mark.integration
@@ -66,33 +67,20 @@ def messenger(sender: str, text: str) -> dict[str, Any]:
 
 
 def whatsapp(phone: str, text: str) -> dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "301",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"phone_number_id": WA_PHONE},
-                            "contacts": [{"profile": {"name": "Haruto"}, "wa_id": phone}],
-                            "messages": [
-                                {
-                                    "from": phone,
-                                    "id": f"wamid.{uid()}",
-                                    "timestamp": "1767225600",
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    return whatsapp_change(
+        {
+            "contacts": [{"profile": {"name": "Haruto"}, "wa_id": phone}],
+            "messages": [
+                {
+                    "from": phone,
+                    "id": f"wamid.{uid()}",
+                    "timestamp": "1767225600",
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        }
+    )
 
 
 async def test_a_linked_customers_new_message_joins_their_open_ticket_until_unlinked(

@@ -15,7 +15,16 @@ from socialdesk_schemas.platforms import (
     OwnMessageSeen,
     PlatformDeliveryReported,
 )
-from tests.integration.test_ingest_webhooks import PAGE, WA_PHONE, X_USER, Hooks, comment, dm, feed, hooks
+from tests.integration.test_ingest_webhooks import (
+    PAGE,
+    X_USER,
+    Hooks,
+    comment,
+    dm,
+    feed,
+    hooks,
+    whatsapp_change,
+)
 from tests.support import count, uid
 
 pytestmark = pytest.mark.integration
@@ -135,33 +144,20 @@ async def test_echoes_receipts_and_statuses_are_facts_on_the_conversations_ticke
 
 
 async def test_whatsapp_failed_status_is_kept_and_counted(hooks: Hooks) -> None:
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "301122334455667",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "15557650100", "phone_number_id": WA_PHONE},
-                            "statuses": [
-                                {
-                                    "id": "wamid.HBgFakeOut02",
-                                    "status": "failed",
-                                    "timestamp": "1767312000",
-                                    "recipient_id": "447700900123",
-                                    "biz_opaque_callback_data": "sd:reply-7",
-                                    "errors": [{"code": 131047, "title": "Window closed"}],
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    body = whatsapp_change(
+        {
+            "statuses": [
+                {
+                    "id": "wamid.HBgFakeOut02",
+                    "status": "failed",
+                    "timestamp": "1767312000",
+                    "recipient_id": "447700900123",
+                    "biz_opaque_callback_data": "sd:reply-7",
+                    "errors": [{"code": 131047, "title": "Window closed"}],
+                }
+            ]
+        }
+    )
     await hooks.meta(body)
     (failed,) = await hooks.extract()
     assert isinstance(failed, PlatformDeliveryReported)
@@ -185,37 +181,21 @@ async def test_comment_edit_and_removal_update_the_message_and_are_published(hoo
 
 
 async def test_media_only_whatsapp_message_is_a_readable_customer_message(hooks: Hooks) -> None:
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "301",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"phone_number_id": WA_PHONE},
-                            "contacts": [{"profile": {"name": "Priya N"}, "wa_id": "447700900123"}],
-                            "messages": [
-                                {
-                                    "from": "447700900123",
-                                    "id": f"wamid.{uid()}",
-                                    "timestamp": "1767225602",
-                                    "type": "location",
-                                    "location": {
-                                        "latitude": 40.75,
-                                        "longitude": -73.99,
-                                        "name": "Port Authority",
-                                    },
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    location = {"latitude": 40.75, "longitude": -73.99, "name": "Port Authority"}
+    body = whatsapp_change(
+        {
+            "contacts": [{"profile": {"name": "Priya N"}, "wa_id": "447700900123"}],
+            "messages": [
+                {
+                    "from": "447700900123",
+                    "id": f"wamid.{uid()}",
+                    "timestamp": "1767225602",
+                    "type": "location",
+                    "location": location,
+                }
+            ],
+        }
+    )
     await hooks.meta(body)
     (event,) = await hooks.extract()
     assert isinstance(event, MessageReceived) and event.text == "[location: Port Authority (40.75,-73.99)]"
@@ -344,33 +324,12 @@ async def test_an_answer_to_our_x_reply_in_the_same_batch_stays_on_the_ticket(ho
     assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
 
 
-def _wa(value: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "301",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"phone_number_id": WA_PHONE},
-                            **value,
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-
-
 async def test_a_whatsapp_user_who_later_hides_their_number_stays_the_same_customer(hooks: Hooks) -> None:
     """First with phone and business-scoped id, then (username adopted) with the id alone:
     one customer, one conversation; a status naming only the id is that ticket's."""
     bsuid, phone = f"US.{uid()}", "447700900555"
     await hooks.meta(
-        _wa(
+        whatsapp_change(
             {
                 "contacts": [{"profile": {"name": "Jo"}, "wa_id": phone, "user_id": bsuid}],
                 "messages": [
@@ -381,7 +340,7 @@ async def test_a_whatsapp_user_who_later_hides_their_number_stays_the_same_custo
     )
     (first,) = await hooks.extract()
     await hooks.meta(
-        _wa(
+        whatsapp_change(
             {
                 "contacts": [{"profile": {"name": "Jo", "username": "@jo"}, "user_id": bsuid}],
                 "messages": [

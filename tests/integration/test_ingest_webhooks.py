@@ -102,6 +102,29 @@ def dm(
     }
 
 
+def whatsapp_change(value: dict[str, Any]) -> dict[str, Any]:
+    """A WhatsApp Cloud API delivery: one ``messages`` change to our number, holding ``value``
+    (contacts, messages, statuses)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "301",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"phone_number_id": WA_PHONE},
+                            **value,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
 def feed(*values: dict[str, Any]) -> dict[str, Any]:
     return {
         "object": "page",
