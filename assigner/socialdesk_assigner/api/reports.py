@@ -74,9 +74,9 @@ def report_routes(router: APIRouter, desk: Desk) -> None:
         idle = desk.config.desk.idle_reassign_seconds or 3600.0
         brands = None if agent.level == "TMT" else agent.brands
         async with desk.uow_factory() as uow:
-            data = await ReportStore(uow).cockpit(
-                brands=brands, now=now, stalled_before=now - timedelta(seconds=idle)
-            )
+            store = ReportStore(uow)
+            data = await store.cockpit(brands=brands, now=now, stalled_before=now - timedelta(seconds=idle))
+            data["hot_topics"] = await store.hot_topics(brands=brands)
         return JSONResponse(content=plain(data))
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 
+from socialdesk_assigner.domain.views import OPEN_STATES
 from socialdesk_assigner.tables import (
     history,
     incident_groups,
@@ -136,9 +137,9 @@ class ReportStore:
         self, *, brands: Collection[str] | None, now: datetime, stalled_before: datetime
     ) -> dict[str, Any]:
         """Open, waiting, answered, pending, stalled and at-risk counts by brand, channel and
-        agent; SLA compliance; hot topics."""
+        agent; SLA compliance; the last day's spikes (hot topics: :meth:`hot_topics`)."""
         scope = [] if brands is None else [tickets.c.brand.in_(sorted(brands))]
-        open_ = tickets.c.status.in_(("open", "assigned", "pending"))
+        open_ = tickets.c.status.in_(OPEN_STATES)
         state = case(
             (tickets.c.status == "pending", literal("pending")),
             (tickets.c.sla_state == "breached", literal("breached")),
@@ -182,20 +183,6 @@ class ReportStore:
         ).all()
         tally = {r.state: r.n for r in met}
         judged = sum(tally.values())
-        groups = await self._uow.conn.execute(
-            select(
-                tickets.c.brand,
-                tickets.c.group_id,
-                func.count().label("n"),
-                func.max(incident_groups.c.volume).label("volume"),
-                func.max(incident_groups.c.sample_text).label("sample"),
-            )
-            .select_from(tickets_with_trends)
-            .where(tickets.c.group_id.is_not(None), open_, *scope)
-            .group_by(tickets.c.brand, tickets.c.group_id)
-            .order_by(func.count().desc())
-            .limit(10)
-        )
         recent = await self._uow.conn.execute(
             select(spikes)
             .where(
@@ -226,17 +213,35 @@ class ReportStore:
                 "breached": tally.get("breached", 0),
                 "compliance": None if not judged else round(tally.get("met", 0) / judged, 4),
             },
-            "hot_topics": [
-                {
-                    "brand": g.brand,
-                    "group_id": g.group_id,
-                    "open_tickets": g.n,
-                    "volume": g.volume,
-                    "sample_text": g.sample,
-                }
-                for g in groups
-            ],
         }
+
+    async def hot_topics(self, *, brands: Collection[str] | None) -> list[dict[str, Any]]:
+        """The ten incident groups with the most open tickets, with their trend."""
+        scope = [] if brands is None else [tickets.c.brand.in_(sorted(brands))]
+        groups = await self._uow.conn.execute(
+            select(
+                tickets.c.brand,
+                tickets.c.group_id,
+                func.count().label("n"),
+                func.max(incident_groups.c.volume).label("volume"),
+                func.max(incident_groups.c.sample_text).label("sample"),
+            )
+            .select_from(tickets_with_trends)
+            .where(tickets.c.group_id.is_not(None), tickets.c.status.in_(OPEN_STATES), *scope)
+            .group_by(tickets.c.brand, tickets.c.group_id)
+            .order_by(func.count().desc())
+            .limit(10)
+        )
+        return [
+            {
+                "brand": g.brand,
+                "group_id": g.group_id,
+                "open_tickets": g.n,
+                "volume": g.volume,
+                "sample_text": g.sample,
+            }
+            for g in groups
+        ]
 
 
 def _round(value: Any) -> float | None:
