@@ -10,7 +10,7 @@ scheduler (``wake``): the commit wakes it if one is due before its planned wake-
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -30,7 +30,6 @@ from socialdesk_schemas import (
 from socialdesk_schemas._events import Category  # not re-exported by the package yet
 from socialdesk_schemas.desk import FollowUpPromised, TicketPending, TicketPriorityRaised, TicketReopened
 from socialdesk_schemas.outbound import EscalationAcknowledged
-from socialdesk_schemas.sla import Clock
 from socialdesk_sla_monitor import domain
 from socialdesk_sla_monitor.metrics import SlaMetrics
 from socialdesk_sla_monitor.store import TimerStore
@@ -85,7 +84,7 @@ async def _arm(
             e,
             config,
             _about(known.get(e.ticket_id)),
-            answered=_answered(clocks.get(e.ticket_id, {})),
+            answered=domain.first_response_met(clocks.get(e.ticket_id, {})),
         )
         for e in events
     ]
@@ -111,12 +110,6 @@ async def _arm(
             told.append(timer)  # inserted now (or the same clock re-owned: the desk is told again)
     await store.save(changed)
     _tell_armed(uow, told, now, wake)
-
-
-def _answered(clocks: Mapping[Clock, domain.Timer]) -> bool:
-    """Whether the ticket's first response was met (a ticket not in the store: assume so)."""
-    first = clocks.get(domain.FIRST_RESPONSE)
-    return first is None or first.state == "met"
 
 
 def _about(known: tuple[str, str] | None) -> tuple[Kind, Category] | None:

@@ -40,6 +40,7 @@ __all__ = [
     "arm",
     "arm_many",
     "arm_next_response",
+    "first_response_met",
     "merge_armed",
     "opening",
     "reprioritize",
@@ -65,6 +66,13 @@ class Opening:
     group_id: str | None = None
     #: The clocks it starts.
     clocks: tuple[SlaMetric, ...] = OPENING_CLOCKS
+
+
+def first_response_met(clocks: Mapping[Clock, Timer]) -> bool:
+    """Whether a ticket's first response was ever met, from its stored clocks (a ticket with
+    none stored: assume so)."""
+    first = clocks.get(FIRST_RESPONSE)
+    return first is None or first.state == "met"
 
 
 def _level_of(config: SocialdeskConfig, agent_id: str | None) -> Level | None:
