@@ -3,7 +3,8 @@
 Root-cause categories an agent closes a ticket with (seed 000's RCA), which replies need a
 second pair of eyes (seed 003), shifts and presence, specialists for safety, legal and
 influencer posts (seed 002), the Messenger live-chat pool (seed 000), idle reassignment,
-and whether an escalation hands the ticket up the ladder or adds the lead as a watcher.
+whether an escalation hands the ticket up the ladder or adds the lead as a watcher, and how
+long a sign-in to the desk's pages lasts.
 
 Every field has a default, so a deployment without a ``desk`` section gets a working desk.
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from socialdesk_runtime.config.sections import TimeWindow
 from socialdesk_runtime.config.types import AgentId, ConfigModel, Level, Seconds, Slug, Text, Weekday
@@ -22,7 +23,15 @@ from socialdesk_runtime.config.types import AgentId, ConfigModel, Level, Seconds
 if TYPE_CHECKING:
     from socialdesk_runtime.config.model import SocialdeskConfig
 
-__all__ = ["DEFAULT_ROOT_CAUSES", "Approvals", "DeskSettings", "Shift", "Specialists", "desk_problems"]
+__all__ = [
+    "DEFAULT_ROOT_CAUSES",
+    "Approvals",
+    "DeskSessions",
+    "DeskSettings",
+    "Shift",
+    "Specialists",
+    "desk_problems",
+]
 
 DEFAULT_ROOT_CAUSES: dict[str, str] = {
     "delay": "Bus delayed or late departure",
@@ -75,6 +84,24 @@ class Specialists(ConfigModel):
     influencer_followers: int = Field(default=10000, ge=1)
 
 
+class DeskSessions(ConfigModel):
+    """How long a sign-in to the desk's pages lasts (decision 0304): it ends after
+    ``idle_seconds`` without a request from the page, and ``lifetime_seconds`` after signing
+    in whatever happens; signing out ends it at once."""
+
+    idle_seconds: Seconds = 12 * 3600.0
+    lifetime_seconds: Seconds = 7 * 24 * 3600.0
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> Self:
+        if self.idle_seconds > self.lifetime_seconds:
+            raise ValueError(
+                f"idle_seconds ({self.idle_seconds:g}) is longer than lifetime_seconds "
+                f"({self.lifetime_seconds:g}): a session never lasts longer than its lifetime"
+            )
+        return self
+
+
 class DeskSettings(ConfigModel):
     """The desk's rules for a support lead to tune."""
 
@@ -96,6 +123,7 @@ class DeskSettings(ConfigModel):
     live_chat_skill: Slug = "live-chat"
     #: The longest note or reply text, in characters (longer: 413).
     max_text_chars: int = Field(default=4000, ge=1, le=100000)
+    sessions: DeskSessions = DeskSessions()
 
 
 def desk_problems(cfg: SocialdeskConfig) -> Iterator[tuple[tuple[str | int, ...], str]]:

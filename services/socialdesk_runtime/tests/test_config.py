@@ -110,6 +110,16 @@ def test_sla_accepts_seconds_for_tests(tmp_path: Path) -> None:
     assert cfg.sla.first_response_seconds == 2.0
 
 
+def test_a_desk_session_lasts_12_hours_idle_and_7_days_at_most_unless_told(tmp_path: Path) -> None:
+    sessions = load_config(write(tmp_path, MINIMAL)).desk.sessions
+    assert (sessions.idle_seconds, sessions.lifetime_seconds) == (12 * 3600, 7 * 24 * 3600)
+    message = refused(
+        tmp_path, MINIMAL + "desk:\n  sessions:\n    idle_seconds: 90000\n    lifetime_seconds: 3600\n"
+    )
+    assert "desk.sessions: " in message
+    assert "idle_seconds (90000) is longer than lifetime_seconds (3600)" in message
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 
