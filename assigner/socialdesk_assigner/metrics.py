@@ -13,6 +13,8 @@ __all__ = ["AssignerMetrics"]
 class AssignerMetrics:
     messages_routed: Counter
     desk_actions: Counter
+    desk_sessions: Counter
+    desk_session_refusals: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> AssignerMetrics:
@@ -28,6 +30,20 @@ class AssignerMetrics:
                 "assigner_desk_actions_total",
                 "Desk API actions by outcome (done, duplicate, unchanged, forbidden, conflict, not_found)",
                 ["action", "outcome"],
+                registry=registry,
+            ),
+            desk_sessions=Counter(
+                "assigner_desk_sessions_total",
+                "Sign-ins to the desk's pages and their ends (signed_in, sign_in_refused: a wrong token, "
+                "signed_out, signed_out_everywhere: sessions ended by it, replaced: by a sign-in in the same browser)",
+                ["event"],
+                registry=registry,
+            ),
+            desk_session_refusals=Counter(
+                "assigner_desk_session_refusals_total",
+                "Uses of a desk session cookie refused, by reason (unknown, revoked, expired, "
+                "token_changed, agent_unknown, not_from_the_desk, no_agent_header, other_agent)",
+                ["reason"],
                 registry=registry,
             ),
         )

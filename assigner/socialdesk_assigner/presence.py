@@ -4,7 +4,8 @@
 set at the desk, shifts). :class:`Dispatcher` drains the unowned queue to agents with room
 the moment capacity or presence frees up, hands an offline agent's tickets on, and moves
 tickets idle in someone's hands; :class:`DeskWorker` runs it periodically too, so a shift
-starting or an idle timer passing is noticed without an event.
+starting or an idle timer passing is noticed without an event (and forgets old
+idempotency keys and ended desk sessions).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from socialdesk_assigner.domain.presence import available
 from socialdesk_assigner.domain.routing import Needs
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
+from socialdesk_assigner.store.sessions import SessionStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
@@ -175,6 +177,7 @@ class DeskWorker:
             events = await self._dispatcher.reassign_idle(uow, now)
             events += await self._dispatcher.drain(uow, brands, now)
             await DeskStore(uow).forget_keys(before=now - _KEYS_KEPT)
+            await SessionStore(uow).prune(now=now)
             await uow.commit()
         return len(events)
 

@@ -1,6 +1,6 @@
 """assigner's own tables: ticket work state, replies, the round-robin cursor, and the desk's
 read model (conversations, classifications, customers, SLA clocks) fed by events, with
-notes, history, follow-ups, presence and idempotency keys."""
+notes, history, follow-ups, presence, idempotency keys and the desk's sign-in sessions."""
 
 from sqlalchemy import (
     BigInteger,
@@ -233,6 +233,21 @@ customer_links = Table(
     Column("customer_id", Uuid, primary_key=True),
     Column("profile_id", Uuid, nullable=False, index=True),
     Column("linked_at", _TS, nullable=False),
+)
+
+#: A sign-in to the desk's pages (decision 0304): the SHA-256 of the browser's secret, never
+#: the secret; valid until revoked (signed out, replaced) or ``expires_at`` (as of its last
+#: use: idle or lifetime, whichever comes first), then pruned by the desk worker.
+desk_sessions = Table(
+    "desk_sessions",
+    metadata,
+    Column("secret_hash", String(64), primary_key=True),
+    Column("agent_id", String(64), nullable=False, index=True),
+    Column("token_binding", String(64), nullable=False),
+    Column("created_at", _TS, nullable=False),
+    Column("last_seen_at", _TS, nullable=False),
+    Column("expires_at", _TS, nullable=False, index=True),
+    Column("revoked_at", _TS),
 )
 
 #: Each ticket with its incident group's trend (volume, sample) where the classifier told one.

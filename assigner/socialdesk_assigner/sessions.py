@@ -1,0 +1,137 @@
+"""Sign-ins to the desk's pages, kept by the desk (decision 0304).
+
+Signing in with an agent token opens a session: the browser gets a random secret (in an
+HttpOnly cookie, see ``api.cookie``), the desk keeps its hash in PostgreSQL, so every
+replica accepts it and a sign-out anywhere ends it everywhere at once. A session ends when
+it is signed out or replaced by a sign-in in the same browser, after the configured idle
+time or lifetime (``desk.sessions``), or when the agent's token is changed or the agent
+leaves the configuration. Ended sessions are pruned by the desk worker.
+
+Usage::
+
+    secret = await sessions.open(agent)            # at sign-in: the cookie's value
+    agent = await sessions.agent_for(secret)       # on each use: None once ended
+    await sessions.close(secret, everywhere=True)  # at sign-out
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from socialdesk_assigner.domain.sessions import SessionLimits, refusal, secret_hash, token_binding
+from socialdesk_assigner.metrics import AssignerMetrics
+from socialdesk_assigner.presence import Roster
+from socialdesk_assigner.store.sessions import SessionRow, SessionStore
+from socialdesk_runtime.clock import Clock
+from socialdesk_runtime.config import Agent
+from socialdesk_runtime.db import UnitOfWorkFactory
+
+__all__ = ["DeskSessions"]
+
+#: A secret longer than this is nothing the desk handed out (token_urlsafe(32) is 43).
+_SECRET_MAX = 128
+
+
+class DeskSessions:
+    """The desk's sessions over its database, with today's configured limits."""
+
+    def __init__(
+        self, *, uow_factory: UnitOfWorkFactory, clock: Clock, roster: Roster, metrics: AssignerMetrics
+    ) -> None:
+        config = roster.config
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._roster = roster
+        self._metrics = metrics
+        self.limits = SessionLimits(
+            idle=timedelta(seconds=config.desk.sessions.idle_seconds),
+            lifetime=timedelta(seconds=config.desk.sessions.lifetime_seconds),
+        )
+        # read from the environment once, as the bearer tokens are (api.common.agent_tokens)
+        self._tokens = {a.id: config.secret(a.token_env) or "" for a in config.agents if a.token_env}
+
+    async def open(self, agent: Agent, *, replacing: str = "") -> str:
+        """A new session for ``agent`` (signed in with their token); returns its secret. The
+        browser's previous session (``replacing``), if any, ends: one browser, one sign-in."""
+        secret = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            store = SessionStore(uow)
+            replaced = replacing and len(replacing) <= _SECRET_MAX
+            if replaced and await store.revoke(secret_hash(replacing), now=now) is not None:
+                self._metrics.desk_sessions.labels("replaced").inc()
+            await store.open(
+                secret_hash=secret_hash(secret),
+                agent_id=agent.id,
+                token_binding=token_binding(secret, self._tokens.get(agent.id, "")),
+                now=now,
+                expires_at=self.limits.expires_at(created_at=now, last_seen_at=now),
+            )
+            await uow.commit()
+        self._metrics.desk_sessions.labels("signed_in").inc()
+        return secret
+
+    async def agent_for(self, secret: str) -> Agent | None:
+        """The agent whose session ``secret`` opens, or ``None`` once it ended (counted by
+        reason). Its last use is written down about once a minute, not on every poll."""
+        if not secret or len(secret) > _SECRET_MAX:
+            self.refused("unknown")
+            return None
+        key = secret_hash(secret)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            store = SessionStore(uow)
+            row = await store.find(key)
+            agent, reason = self._judge(secret, row, now)
+            if agent is None or row is None:
+                self.refused(reason)
+                return None
+            if self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
+                expires_at = self.limits.expires_at(created_at=row.created_at, last_seen_at=now)
+                await store.touch(key, now=now, expires_at=expires_at)
+                await uow.commit()
+        return agent
+
+    async def close(self, secret: str, *, everywhere: bool = False) -> int:
+        """Signs out: ends this session, or with ``everywhere`` (from a valid session) every
+        session of its agent; returns how many ended."""
+        if not secret or len(secret) > _SECRET_MAX:
+            return 0
+        agent = await self.agent_for(secret) if everywhere else None
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            store = SessionStore(uow)
+            if agent is not None:
+                ended = await store.revoke_agent(agent.id, now=now)
+            else:
+                ended = 1 if await store.revoke(secret_hash(secret), now=now) is not None else 0
+            await uow.commit()
+        event = "signed_out_everywhere" if agent is not None else "signed_out"
+        self._metrics.desk_sessions.labels(event).inc(ended)
+        return ended
+
+    def refused(self, reason: str) -> None:
+        """Counts a refused use of a session cookie (the reasons are the metric's)."""
+        self._metrics.desk_session_refusals.labels(reason).inc()
+
+    def _judge(self, secret: str, row: SessionRow | None, now: datetime) -> tuple[Agent | None, str]:
+        if row is None:
+            return None, "unknown"
+        ended = refusal(
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            revoked_at=row.revoked_at,
+            now=now,
+            limits=self.limits,
+        )
+        if ended is not None:
+            return None, ended
+        agent = self._roster.known(row.agent_id)
+        if agent is None:
+            return None, "agent_unknown"
+        token = self._tokens.get(agent.id, "")
+        if not token or not hmac.compare_digest(token_binding(secret, token), row.token_binding):
+            return None, "token_changed"
+        return agent, ""
