@@ -6,11 +6,13 @@ import functools
 from pathlib import Path
 
 from socialdesk_assigner.api import Desk, agent_tokens, desk_router
+from socialdesk_assigner.api.cookie import DESK_API
 from socialdesk_assigner.handlers import ReadModelHandlers, on_message_classified
 from socialdesk_assigner.handlers.freshdesk import FreshdeskHandlers
 from socialdesk_assigner.handlers.ownership import OwnershipHandlers
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import DeskWorker, Dispatcher, Roster
+from socialdesk_assigner.sessions import DeskSessions
 from socialdesk_assigner.settings import AssignerSettings
 from socialdesk_assigner.web import desk_pages
 from socialdesk_runtime.consumer import Batch
@@ -69,6 +71,9 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         dispatcher=dispatcher,
         agent_for_token=agent_tokens(runtime.config),
         metrics=metrics,
+        sessions=DeskSessions(
+            uow_factory=runtime.uow_factory, clock=runtime.clock, roster=roster, metrics=metrics
+        ),
     )
     read_model = ReadModelHandlers(config=runtime.config, clock=runtime.clock, roster=roster)
     worker = DeskWorker(dispatcher, runtime.uow_factory, runtime.clock, interval=settings.desk_tick_seconds)
@@ -80,7 +85,8 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
             **FreshdeskHandlers(config=runtime.config, clock=runtime.clock).table(),
         },
         emits=EMITS,
-        routers=[desk_router(desk), desk_pages(desk)],
+        # the pages call the API inside their cookie's path (before the pages' catch-all)
+        routers=[desk_router(desk), desk_router(desk, prefix=DESK_API, documented=False), desk_pages(desk)],
         workers=[worker],
         max_body_bytes=settings.max_body_bytes,
     )

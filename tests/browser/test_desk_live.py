@@ -197,9 +197,8 @@ async def test_a_group_answer_and_a_survey_are_sent_once(svc: Booted) -> None:
         # a stale page (another tab) that still offers it: the survey's key is per ticket
         again = await page.evaluate(
             """async (tid) => {
-                const key = document.cookie.match(/desk_token=([^;]*)/)[1];
-                const r = await fetch('/v1/tickets/' + tid + '/feedback', {method: 'POST',
-                  headers: {'Authorization': 'Bearer ' + decodeURIComponent(key),
+                const r = await fetch('/desk/v1/tickets/' + tid + '/feedback', {method: 'POST',
+                  headers: {'X-Desk-Session-Agent': document.getElementById('whoami').dataset.agent,
                             'Idempotency-Key': 'feedback:' + tid + ':0'}});
                 return r.status;
             }""",

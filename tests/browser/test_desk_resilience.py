@@ -25,6 +25,7 @@ from socialdesk_schemas import ReplyRequested
 from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, received
+from tests.integration.test_desk_sign_in import sign_in as signed_in
 from tests.support import Booted, booted, config_for_tests
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -205,15 +206,19 @@ async def test_short_ids_stay_inside_the_agents_brands(svc: Booted) -> None:
     await arrive(svc, "Our bus", ticket_id=ours)
     await arrive(svc, "Their bus", brand="rally", ticket_id=theirs)
 
-    async def go(token: str, short: str) -> tuple[int, str]:
-        r = await svc.client.get(f"/desk/tickets/{short}", headers={"Cookie": f"desk_token={token}"})
+    sessions = {agent: await signed_in(svc, agent) for agent in ("ob-lead", "ra-lead")}
+
+    async def go(agent: str, short: str) -> tuple[int, str]:
+        r = await svc.client.get(
+            f"/desk/tickets/{short}", headers={"Cookie": f"desk_session={sessions[agent]}"}
+        )
         return r.status_code, r.headers.get("location") or r.text
 
     # each brand's lead reaches their own ticket: the other brand's makes nothing ambiguous
-    assert await go(TOKENS["ob-lead"], "abcdef01") == (303, f"/desk/tickets/{ours}")
-    assert await go(TOKENS["ra-lead"], "abcdef01") == (303, f"/desk/tickets/{theirs}")
+    assert await go("ob-lead", "abcdef01") == (303, f"/desk/tickets/{ours}")
+    assert await go("ra-lead", "abcdef01") == (303, f"/desk/tickets/{theirs}")
     # another brand's ticket is not found, rather than a page that says it exists
-    status, said = await go(TOKENS["ob-lead"], "abcdef012222")
+    status, said = await go("ob-lead", "abcdef012222")
     assert status == 404 and "No ticket starts with" in said
 
 

@@ -38,7 +38,9 @@ async def test_a_double_click_or_a_retry_sends_once(svc: Booted) -> None:
         await page.fill("#reply-form textarea[name=text]", "First answer")
         await page.dblclick("#reply-form button[type=submit]")
         await page.wait_for_selector(".msg.reply >> text=First answer")
-        assert [u for u in posts if u.endswith("/reply")] == [f"{base}/v1/tickets/{first.ticket_id}/reply"]
+        assert [u for u in posts if u.endswith("/reply")] == [
+            f"{base}/desk/v1/tickets/{first.ticket_id}/reply"
+        ]
         assert await page.locator(".msg.reply", has_text="First answer").count() == 1
         # the desk did it but its answer was lost: the retry of the same content carries the
         # same Idempotency-Key, so the desk answers what it did instead of sending again

@@ -134,7 +134,12 @@ def test_the_desk_shows_the_conversation_and_its_fate_from_events_only(
 def test_the_browser_pages_are_served_by_the_running_assigner(stack: Stack, desk: httpx.Client) -> None:
     assert "Sign in to the desk" in desk.get("/desk").text
     assert desk.get("/desk/queue", follow_redirects=False).status_code == 303
-    desk.cookies.set("desk_token", "tok-lead")
+    signed_in = desk.post("/desk", data={"token": "tok-lead"}, follow_redirects=False)
+    assert signed_in.status_code == 303 and "httponly" in signed_in.headers["set-cookie"].lower()
     page = desk.get("/desk/queue")
     assert page.status_code == 200 and "Your queue" in page.text
+    # the pages' API calls ride on the session (a change also needs the page's header)
+    assert desk.get("/desk/v1/queue").json()["agent_id"] == "ob-lead"
+    assert desk.post("/desk/signout", follow_redirects=False).status_code == 303
+    assert desk.get("/desk/v1/queue").status_code == 401
     assert "/v1/queue" in desk.get("/openapi.json").text

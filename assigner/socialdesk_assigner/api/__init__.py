@@ -2,7 +2,8 @@
 
 Each route is thin: authenticate the agent by token, load through the store, let the
 domain decide (its refusals become 403, 409 and 422 with the reason), save, emit, all in
-one unit of work; every POST honours ``Idempotency-Key``.
+one unit of work; every POST honours ``Idempotency-Key``. The desk's pages call the same
+routes under ``/desk/v1`` with their session cookie (``api.cookie``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from socialdesk_assigner.api.views import view_routes
 __all__ = ["AgentLookup", "Desk", "agent_tokens", "desk_router"]
 
 
-def desk_router(desk: Desk) -> APIRouter:
-    router = APIRouter(prefix="/v1")
+def desk_router(desk: Desk, *, prefix: str = "/v1", documented: bool = True) -> APIRouter:
+    router = APIRouter(prefix=prefix, include_in_schema=documented)
     view_routes(router, desk)
     action_routes(router, desk)
     reply_routes(router, desk)

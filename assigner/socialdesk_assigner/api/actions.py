@@ -68,7 +68,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
     @router.post("/tickets/{ticket_id}/notes", status_code=201)
     async def note_route(ticket_id: uuid.UUID, body: NoteBody, request: Request) -> JSONResponse:
         """An internal note: seen by the team, never sent to the customer."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         desk.check_size(body.text, "the note")
 
         async def work(uow: UnitOfWork) -> Outcome:
@@ -96,7 +96,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
     async def simple(
         request: Request, ticket_id: uuid.UUID, action: str, body: Any, transition: Any
     ) -> JSONResponse:
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
 
         async def work(uow: UnitOfWork) -> Outcome:
             ticket = await desk.load(uow, ticket_id, agent, action)
@@ -131,7 +131,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
     @router.post("/tickets/{ticket_id}/assign")
     async def assign_route(ticket_id: uuid.UUID, body: AssignBody, request: Request) -> JSONResponse:
         """Hand the ticket to another agent, with a hand-off note for them."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         desk.check_size(body.note, "the hand-off note")
 
         async def work(uow: UnitOfWork) -> Outcome:
@@ -161,7 +161,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
     @router.post("/tickets/{ticket_id}/resolve")
     async def resolve_route(ticket_id: uuid.UUID, body: ResolveBody, request: Request) -> JSONResponse:
         """Close the ticket with its root cause: a configured category and what happened."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         desk.check_size(body.root_cause, "the root cause")
         causes = config.desk.root_causes
         if body.category is not None and body.category not in causes:
@@ -189,7 +189,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
     @router.post("/tickets/{ticket_id}/follow-up", status_code=201)
     async def follow_up_route(ticket_id: uuid.UUID, body: FollowUpBody, request: Request) -> JSONResponse:
         """Promise the customer a follow-up by ``due_at``: a timer the SLA monitor keeps."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
 
         async def work(uow: UnitOfWork) -> Outcome:
             ticket = await desk.load(uow, ticket_id, agent, "follow_up")
@@ -219,7 +219,7 @@ def action_routes(router: APIRouter, desk: Desk) -> None:
         ticket_id: uuid.UUID, request: Request, body: TestimonialBody | None = None
     ) -> JSONResponse:
         """Mark the customer's post as a testimonial (praise worth sharing with marketing)."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         b = body or TestimonialBody()
         desk.check_size(b.note, "the note")
 

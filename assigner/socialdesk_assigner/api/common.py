@@ -1,4 +1,5 @@
-"""What every desk route shares: the agent behind the bearer token, loading a ticket with the
+"""What every desk route shares: the agent behind the bearer token (or, for the desk's pages,
+the session cookie: ``api.cookie``), loading a ticket with the
 right refusal (404 unknown, 403 another brand's, never its content), turning the domain's
 refusals into HTTP answers, sizes (413), and ``Idempotency-Key`` on every POST."""
 
@@ -17,6 +18,7 @@ import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from socialdesk_assigner.api.cookie import COOKIE, api_path, cookie_agent
 from socialdesk_assigner.domain import (
     DomainError,
     Forbidden,
@@ -28,6 +30,7 @@ from socialdesk_assigner.domain import (
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import Dispatcher, Roster
+from socialdesk_assigner.sessions import DeskSessions
 from socialdesk_assigner.store import DeskStore, TicketStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
@@ -66,8 +69,13 @@ class Desk:
     dispatcher: Dispatcher
     agent_for_token: AgentLookup
     metrics: AssignerMetrics
+    sessions: DeskSessions
 
-    def authenticate(self, request: Request) -> Agent:
+    async def authenticate(self, request: Request) -> Agent:
+        """The agent of ``Authorization: Bearer`` when the header is given; else of the desk's
+        session cookie when there is one (the desk's pages: ``api.cookie``)."""
+        if "authorization" not in request.headers and COOKIE in request.cookies:
+            return await cookie_agent(request, self.sessions)
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         agent = self.agent_for_token(token) if token else None
@@ -136,7 +144,7 @@ class Desk:
             raise HTTPException(status_code=422, detail="Idempotency-Key must be 1 to 200 characters")
         payload = body.model_dump(mode="json") if hasattr(body, "model_dump") else body
         fingerprint = hashlib.sha256(
-            orjson.dumps([request.method, request.url.path, payload], option=orjson.OPT_SORT_KEYS)
+            orjson.dumps([request.method, api_path(request.url.path), payload], option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
         for attempt in range(1, _ATTEMPTS + 1):
             try:

@@ -144,7 +144,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
     async def reply_route(ticket_id: uuid.UUID, body: ReplyBody, request: Request) -> JSONResponse:
         """Answer the customer (free text or a saved reply); answering an unowned ticket claims it.
         A reply the approval rules hold waits as ``pending_approval``."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         key = request.headers.get("idempotency-key")
         reply_id = reply_id_for(ticket_id, agent.id, key) if key else uuid.uuid4()
 
@@ -168,7 +168,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
         (by anyone) sends nothing twice (tickets already answered are listed with ``"already": true``;
         a ticket that joined the group since gets its reply). To send the same saved reply
         to the group again on purpose, give a new ``Idempotency-Key``."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         key = request.headers.get("idempotency-key")
         # What makes this request the same one again: its key (the caller's), else its content
         # from anyone: a lead repeating an agent's answer to the group sends nobody a second.
@@ -217,7 +217,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
     @router.post("/tickets/{ticket_id}/feedback", status_code=202)
     async def feedback_route(ticket_id: uuid.UUID, request: Request) -> JSONResponse:
         """Ask the customer how we did (the saved reply ``feedback_request`` if configured)."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         key = request.headers.get("idempotency-key")
         reply_id = reply_id_for(ticket_id, agent.id, f"feedback:{key}") if key else uuid.uuid4()
 
@@ -256,7 +256,7 @@ def reply_routes(router: APIRouter, desk: Desk) -> None:
         return await desk.post(request, agent, "feedback", {}, work)
 
     async def review(request: Request, reply_id: uuid.UUID, body: ReviewBody, approve: bool) -> JSONResponse:
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         action = "approve" if approve else "reject"
 
         async def work(uow: UnitOfWork) -> Outcome:

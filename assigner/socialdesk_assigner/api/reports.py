@@ -41,7 +41,7 @@ def report_routes(router: APIRouter, desk: Desk) -> None:
     ) -> Response:
         """Handled tickets, replies, first response and resolution time (median, p90), SLA
         breaches and root causes by category, per agent, brand or channel. Leads (L3) and up."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         if rank(agent.level) < rank("L3"):
             raise HTTPException(status_code=403, detail="reports are for brand leads, managers and TMT")
         if any(t is not None and t.tzinfo is None for t in (since, until)):
@@ -67,7 +67,7 @@ def report_routes(router: APIRouter, desk: Desk) -> None:
     @router.get("/reports/cockpit")
     async def cockpit_route(request: Request) -> JSONResponse:
         """The manager's cockpit as JSON (the page at ``/desk/cockpit`` shows it)."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         if rank(agent.level) < rank("L3"):
             raise HTTPException(status_code=403, detail="the cockpit is for brand leads, managers and TMT")
         now = desk.clock.now()

@@ -58,7 +58,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
 
         L1/L2: your tickets and your brands' unowned queue; L3/L4: every open ticket of your
         brands (escalated ones included); TMT: everything."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         filters = {
             "status": status,
             "brand": brand,
@@ -86,7 +86,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
         """The ticket's fields, and everything needed to answer: the conversation in order (with delivery states, edits
         and deletions), the customer on every linked channel and their other tickets, the
         classification and its reasons, the incident group, SLA clocks, notes, history."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         async with desk.uow_factory() as uow:
             ticket = await desk.load(uow, ticket_id, agent, "view", lock=False)
             page = await ticket_page(desk, uow, ticket)
@@ -98,7 +98,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
     ) -> JSONResponse:
         """The saved replies a brand's agents may use, in a language (default: the brand's);
         with ``platform``, only those meant for it, each in that platform's tone if it has one."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         if agent.level != "TMT" and brand not in agent.brands:
             raise HTTPException(status_code=403, detail="you do not work for this brand")
         try:
@@ -126,7 +126,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
     @router.get("/agents")
     async def agents_route(request: Request) -> JSONResponse:
         """Who is on (presence, shift) and how loaded, for your brands."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         now = desk.clock.now()
         async with desk.uow_factory() as uow:
             statuses = await desk.roster.statuses(uow, now)
@@ -153,7 +153,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
     async def status_route(body: StatusBody, request: Request) -> JSONResponse:
         """Set your presence. Going online takes work from your brands' queue; going offline
         hands your open tickets on (or keeps them, per the desk's policy) with a hand-off note."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
 
         async def work(uow: UnitOfWork) -> Outcome:
             now = desk.clock.now()
@@ -180,7 +180,7 @@ def view_routes(router: APIRouter, desk: Desk) -> None:
     @router.get("/replies/pending-approval")
     async def held_route(request: Request) -> JSONResponse:
         """Replies waiting for approval on your brands' tickets."""
-        agent = desk.authenticate(request)
+        agent = await desk.authenticate(request)
         async with desk.uow_factory() as uow:
             held = await DeskStore(uow).held_replies(
                 None if rank(agent.level) >= rank("TMT") else agent.brands

@@ -1,28 +1,36 @@
 """The desk in a browser (issue 9): sign in with the agent token, the live queue, the ticket
 page with every action, the manager's cockpit. Server-rendered from the same stores and
-views as the API; the pages' script calls the API with the agent's token for actions.
+views as the API; the pages' script calls the API (under ``/desk/v1``) for actions.
 
-Who is signed in lives in one place: the ``desk_token`` cookie (``SameSite=Strict``, scoped
-to ``/desk``) that the server sets at sign-in (``POST /desk``) and clears at sign-out
-(``POST /desk/signout``). The server renders each page for that cookie's agent, and the
-script reads the same cookie for the API's ``Authorization`` header, refusing to act when
-it changed since the page was rendered (another tab signed in or out), so the agent shown
-is the agent who acts. The API itself only accepts the header, so a cross-site form cannot
-act on an agent's behalf; the two form posts (sign in, sign out) are refused unless they
-come from the desk's own page (``from_the_desk``). Every desk answer carries a
-``Content-Security-Policy`` that runs only the desk's own script file.
+Who is signed in is a session the desk keeps (decision 0304): signing in (``POST /desk``,
+the agent's token in a form, the only time the token reaches the desk from a browser)
+stores the hash of a random secret in the assigner's database, and the browser keeps the
+secret in the ``desk_session`` cookie: ``HttpOnly`` (no script reads it), ``SameSite=Strict``,
+scoped to ``/desk``. Signing out (``POST /desk/signout``) ends the session on the desk, so a
+copy of the cookie is refused afterwards, on every replica; "sign out everywhere" ends all
+of the agent's sessions. A session also ends after ``desk.sessions.idle_seconds`` unused and
+``lifetime_seconds`` after sign-in. The server renders each page for the session's agent
+(``#whoami``'s ``data-agent``); the script sends that id with every API call and live
+refresh (``X-Desk-Session-Agent``), and the desk refuses with 409 once the session is
+another agent's (another tab signed in), so the agent shown is the agent who acts; 401
+says the session ended. A change made with the cookie needs that header and the
+same-origin check (``api.cookie``), so a cross-site form cannot act on an agent's behalf;
+the two form posts (sign in, sign out) are refused unless they come from the desk's own
+page (``from_the_desk``). Every desk answer carries a ``Content-Security-Policy`` that
+runs only the desk's own script file.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from socialdesk_assigner.api.common import Desk, plain
+from socialdesk_assigner.api.cookie import session_secret
 from socialdesk_assigner.api.reports import summary_csv
 from socialdesk_assigner.api.views import ticket_summary
 from socialdesk_assigner.domain.permissions import rank
@@ -34,7 +42,15 @@ from socialdesk_assigner.web.assets import CSS
 from socialdesk_assigner.web.cockpit import cockpit_html
 from socialdesk_assigner.web.render import queue_html, queue_rows, signin_html
 from socialdesk_assigner.web.script import JS
-from socialdesk_assigner.web.session import COOKIE, NO_STORE, DeskRoute, Pages, from_the_desk, safe_next
+from socialdesk_assigner.web.session import (
+    NO_STORE,
+    DeskRoute,
+    Pages,
+    clear_session,
+    from_the_desk,
+    keep_session,
+    safe_next,
+)
 from socialdesk_assigner.web.tickets import ticket_routes
 
 __all__ = ["desk_pages"]
@@ -54,9 +70,15 @@ def desk_pages(desk: Desk) -> APIRouter:
     )
 
     @router.get("")
-    async def signin(request: Request, next: str = "", signed_out: int = 0, lost: int = 0) -> HTMLResponse:
-        agent = signed_in(request)
-        note = "You are signed out." if signed_out else ""
+    async def signin(request: Request, next: str = "", signed_out: str = "", lost: int = 0) -> HTMLResponse:
+        agent = await signed_in(request)
+        note = ""
+        if signed_out and agent is None:
+            note = (
+                "You are signed out, in this browser and in every other one."
+                if signed_out == "everywhere"
+                else "You are signed out."
+            )
         if lost and agent is None:
             note = "You are no longer signed in (signed out here or in another tab). Sign in again."
         presence = None
@@ -79,6 +101,7 @@ def desk_pages(desk: Desk) -> APIRouter:
         after = safe_next((form.get("next") or [""])[0])
         agent = desk.agent_for_token(token) if token else None
         if agent is None:
+            desk.metrics.desk_sessions.labels("sign_in_refused").inc()
             problem = (
                 "Enter your agent token."
                 if not token
@@ -87,22 +110,24 @@ def desk_pages(desk: Desk) -> APIRouter:
             return HTMLResponse(
                 signin_html(problem, after=after), status_code=401 if token else 422, headers=NO_STORE
             )
+        # a new secret at every sign-in (never one the browser brought), this browser's
+        # previous session ended
+        secret = await desk.sessions.open(agent, replacing=session_secret(request))
         response = RedirectResponse(after or "/desk/queue", status_code=303)
-        response.set_cookie(
-            COOKIE,
-            quote(token, safe=""),
-            path="/desk",
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
+        keep_session(response, request, secret)
         return response
 
     @router.post("/signout")
     async def signout(request: Request) -> Response:
         if not from_the_desk(request):  # another site's page may not sign the agent out
-            return await failed(signed_in(request), 403, "Sign out", "Sign out from the desk's own page.")
-        response = RedirectResponse("/desk?signed_out=1", status_code=303)
-        response.delete_cookie(COOKIE, path="/desk", samesite="strict")
+            return await failed(
+                await signed_in(request), 403, "Sign out", "Sign out from the desk's own page."
+            )
+        raw = (await request.body())[:_SIGNIN_BODY_MAX]
+        everywhere = (parse_qs(raw.decode("utf-8", "replace")).get("everywhere") or [""])[0] == "1"
+        await desk.sessions.close(session_secret(request), everywhere=everywhere)
+        response = RedirectResponse(f"/desk?signed_out={'everywhere' if everywhere else 1}", status_code=303)
+        clear_session(response, request)
         return response
 
     @router.get("/assets/desk.css")
@@ -125,12 +150,14 @@ def desk_pages(desk: Desk) -> APIRouter:
         brand: str = "",
         fragment: int = 0,
     ) -> Response:
-        agent = signed_in(request)
+        agent = await signed_in(request)
         if agent is None:
             # the live refresh asks for rows: tell it the session is gone, never a sign-in page
             if fragment:
                 return Response("signed out", status_code=401, headers=NO_STORE)
             return to_signin(request)
+        if fragment and (elsewhere := pages.another_tab(request, agent)) is not None:
+            return elsewhere
         filters = {
             "status": status if status in ("open", "assigned", "pending") else None,
             "priority": priority or None,
@@ -163,7 +190,7 @@ def desk_pages(desk: Desk) -> APIRouter:
 
     @router.get("/cockpit")
     async def cockpit(request: Request) -> Response:
-        agent = signed_in(request)
+        agent = await signed_in(request)
         if agent is None:
             return to_signin(request)
         if rank(agent.level) < rank("L3"):
@@ -209,7 +236,7 @@ def desk_pages(desk: Desk) -> APIRouter:
 
     @router.get("/reports.csv")
     async def report_csv(request: Request, by: Literal["agent", "brand", "platform"] = "agent") -> Response:
-        agent = signed_in(request)
+        agent = await signed_in(request)
         if agent is None:
             return to_signin(request)
         if rank(agent.level) < rank("L3"):
@@ -226,6 +253,6 @@ def desk_pages(desk: Desk) -> APIRouter:
     @router.get("/{rest:path}")
     async def unknown(rest: str, request: Request) -> Response:
         """Any other desk address: a page with the header and a way back, not bare JSON."""
-        return await failed(signed_in(request), 404, "Not found", f"The desk has no page /desk/{rest}.")
+        return await failed(await signed_in(request), 404, "Not found", f"The desk has no page /desk/{rest}.")
 
     return router

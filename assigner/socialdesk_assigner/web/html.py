@@ -85,6 +85,9 @@ def signin_html(
     current = (
         f'<p class="muted">You are signed in as <b>{e(agent.name)}</b>. Signing in with another '
         "token replaces that in every tab.</p>"
+        '<form method="post" action="/desk/signout" id="signout-everywhere">'
+        '<input type="hidden" name="everywhere" value="1"><p class="muted">Left the desk open on '
+        'another computer? <button type="submit" class="secondary">Sign out everywhere</button></p></form>'
         if agent is not None
         else ""
     )

@@ -1,8 +1,11 @@
 """The desk's script, served as ``/desk/assets/desk.js`` (no build step, no inline script).
 
-- Who acts is who is shown: the only copy of the token is the ``desk_token`` cookie the
-  server rendered the page for; the script sends it to the API and refuses to act (and
-  reloads, or goes to sign in) once another tab signed in as someone else or signed out.
+- Who acts is who is shown: the session cookie is HttpOnly (the script never sees it or
+  the agent's token); every API call and live refresh names the agent the page was rendered
+  for (``#whoami``'s ``data-agent``, sent as ``X-Desk-Session-Agent``). The desk answers 401
+  once the session ended (signed out here or in another tab, expired: the page goes to sign
+  in, keeping unsent text) and 409 with ``X-Desk-Session: other-agent`` once another tab
+  signed in as someone else (nothing was done: the page reloads as who is signed in now).
 - One ``Idempotency-Key`` per submission: kept while the same content is retried, new when
   the content changes or after success; the button is disabled while its request runs.
 - What happened is said after the reload (a flash kept in ``sessionStorage``), and a
@@ -21,11 +24,13 @@ __all__ = ["JS"]
 _CORE = r"""
 (function () {
 'use strict';
-const COOKIE = /(?:^|;\s*)desk_token=([^;]*)/;
-function cookieToken() { const m = document.cookie.match(COOKIE); return m ? m[1] : ''; }
-// The agent this page was rendered for: the server read this same cookie.
-const pageToken = cookieToken();
-try { sessionStorage.removeItem('desk_token'); } catch (e) { /* older pages kept a second copy */ }
+try { sessionStorage.removeItem('desk_token'); } catch (e) { /* older pages kept a copy of the token */ }
+// The agent this page was rendered for (the desk compares it with the session's now).
+function pageAgent() { const w = document.getElementById('whoami'); return (w && w.dataset.agent) || ''; }
+function sessionHeaders() { const a = pageAgent(); return a ? { 'X-Desk-Session-Agent': a } : {}; }
+// The desk's answer when the session is another agent's than this page's (another tab).
+function otherAgent(r) { return r.status === 409 && r.headers.get('X-Desk-Session') === 'other-agent'; }
+const NOW_SHOWN = ' This page now shows who is signed in.';
 
 class Gone extends Error {}
 const busy = new WeakSet();
@@ -77,15 +82,6 @@ function toSignin() {
   }
   location.href = signinUrl();
 }
-function checkSession() {
-  const now = cookieToken();
-  if (!now) { toSignin(); throw new Gone('signed out'); }
-  if (now !== pageToken) {
-    flashNext('Someone else signed in on this browser (another tab). This page now shows who is signed in; nothing was done.', false);
-    location.reload();
-    throw new Gone('another agent');
-  }
-}
 function detail(data, status) {
   const d = data && data.detail;
   if (typeof d === 'string') return d;
@@ -93,18 +89,22 @@ function detail(data, status) {
   return 'The desk refused it (HTTP ' + status + ').';
 }
 async function call(method, url, body, key) {
-  checkSession();
-  const headers = { 'Authorization': 'Bearer ' + decodeURIComponent(pageToken), 'Content-Type': 'application/json' };
+  const headers = Object.assign({ 'Content-Type': 'application/json' }, sessionHeaders());
   if (method !== 'GET' && key !== null) headers['Idempotency-Key'] = key || newKey(); // null: keyless
   let r;
   try {
-    r = await fetch(url, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    r = await fetch(url, { method: method, headers: headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw new Error('The desk did not answer. Try again: the same request is never done twice.');
   }
   let data = {};
   try { data = await r.json(); } catch (e) {}
   if (r.status === 401) { toSignin(); throw new Gone('signed out'); }
+  if (otherAgent(r)) { // refused, nothing done: show who is signed in now, and say so
+    flashNext(detail(data, r.status) + NOW_SHOWN, false);
+    location.reload();
+    throw new Gone('another agent');
+  }
   if (!r.ok) throw new Error(detail(data, r.status));
   return data;
 }
@@ -265,7 +265,7 @@ document.addEventListener('change', (ev) => {
   if (sel.id === 'presence') {
     const before = sel.dataset.current || '';
     sel.disabled = true;
-    call('PUT', '/v1/agents/me/status', { status: sel.value })
+    call('PUT', '/desk/v1/agents/me/status', { status: sel.value })
       .then((r) => {
         sel.dataset.current = r.status; sel.disabled = false;
         flash('You are ' + r.status + (r.tickets_moved ? '; ' + r.tickets_moved + ' tickets moved' : '') + '.', true);
@@ -301,16 +301,14 @@ function live(target, seconds) {
   function schedule(ms) { clearTimeout(timer); if (!stopped) timer = setTimeout(run, ms); }
   function leave(to) { stopped = true; clearTimeout(timer); if (to) location.href = to; else location.reload(); }
   async function refresh() {
-    const now = cookieToken();
-    if (!now) { leave(signinUrl()); return; }
-    if (now !== pageToken) {
+    const url = new URL(location.href); url.searchParams.set('fragment', '1');
+    let r;
+    try { r = await fetch(url, { credentials: 'same-origin', redirect: 'manual', cache: 'no-store', headers: sessionHeaders() }); } catch (e) { failures++; return; }
+    if (r.status === 401 || r.type === 'opaqueredirect') { leave(signinUrl()); return; }
+    if (otherAgent(r)) {
       flashNext('Someone else signed in on this browser (another tab); this is their queue.', false);
       leave(''); return;
     }
-    const url = new URL(location.href); url.searchParams.set('fragment', '1');
-    let r;
-    try { r = await fetch(url, { credentials: 'same-origin', redirect: 'manual', cache: 'no-store' }); } catch (e) { failures++; return; }
-    if (r.status === 401 || r.type === 'opaqueredirect') { leave(signinUrl()); return; }
     if (!r.ok) { failures++; return; }
     const html = await r.text();
     failures = 0;

@@ -13,7 +13,9 @@ changed (a customer's message, a new owner, a reply's delivery, a note, a clock)
 Nothing is asked while the tab is hidden or an action is running; a hidden tab asks at
 once when it is shown again. One question at a time, later and later while the desk does
 not answer, and after three failures in a row the page says its live updates are paused.
-A signed-out page with typed text keeps it (and each form's retry key) for sign-in.
+A signed-out page with typed text keeps it (and each form's retry key) for sign-in; the
+desk says so (401) or that the session is another agent's now (409, ``script``) in its
+answer to the question, as it does for an action.
 """
 
 __all__ = ["LIVE"]
@@ -136,20 +138,19 @@ function watchTicket(box) {
   function wait() { return Math.min(every * (1 + failures), 60000); }
   async function tick() {
     if (stopped || document.hidden || inflight) return;
-    const now = cookieToken();
-    if (now !== pageToken) { // signed out, or someone else signed in, in another tab
+    let r;
+    try { r = await fetch(box.dataset.url, { credentials: 'same-origin', cache: 'no-store', headers: sessionHeaders() }); } catch (e) { failed(); return; }
+    if (otherAgent(r)) { // someone else signed in, in another tab: Send would be refused
       if (unsent()) {
-        showChanged('you were signed out or another agent signed in, in another tab', 'this page is not signed in as you any more', !now);
+        showChanged('another agent signed in, in another tab', 'this page is not signed in as you any more', false);
         return;
       }
-      if (now) flashNext('Someone else signed in on this browser (another tab). This page now shows who is signed in.', false);
-      leave(now ? '' : signinUrl()); return;
+      flashNext('Someone else signed in on this browser (another tab).' + NOW_SHOWN, false);
+      leave(''); return;
     }
-    let r;
-    try { r = await fetch(box.dataset.url, { credentials: 'same-origin', cache: 'no-store' }); } catch (e) { failed(); return; }
-    if (r.status === 401) {
+    if (r.status === 401) { // signed out here or in another tab, or the session expired
       if (!unsent()) { leave(signinUrl()); return; }
-      keepDrafts(); // the token is no longer the desk's: Send would be refused too
+      keepDrafts(); // the session is no longer the desk's: Send would be refused too
       showChanged('you are signed out', 'you are not signed in any more', true);
       return;
     }

@@ -1,49 +1,79 @@
-"""Who is signed in on a desk page (the ``desk_token`` cookie) and the answers every page
-route shares: to sign in, the error page with the header and a way back, the check that a
-form post came from the desk's own page, and the headers every desk answer carries."""
+"""Who is signed in on a desk page (the ``desk_session`` cookie: ``api.cookie``) and the answers
+every page route shares: to sign in, the error page with the header and a way back, the
+session cookie set and cleared, and the headers every desk answer carries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from socialdesk_assigner.api.common import Desk
+from socialdesk_assigner.api.cookie import (
+    COOKIE,
+    LEGACY_COOKIE,
+    OTHER_AGENT,
+    OTHER_AGENT_DETAIL,
+    from_the_desk,
+    other_agent,
+    session_secret,
+)
 from socialdesk_assigner.web.html import error_html
 from socialdesk_runtime.config import Agent
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["COOKIE", "CSP", "NO_STORE", "DeskRoute", "Pages", "from_the_desk", "safe_next"]
+__all__ = [
+    "COOKIE",
+    "CSP",
+    "NO_STORE",
+    "DeskRoute",
+    "Pages",
+    "clear_session",
+    "from_the_desk",
+    "keep_session",
+    "safe_next",
+]
 
 NO_STORE = {"Cache-Control": "no-store"}
-COOKIE = "desk_token"
 #: What a desk page may load: its own script and style only (no inline script or style, so
 #: text that slipped into the page unescaped still runs nothing), the inline favicon.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-_SAME = ("same-origin", "none")  # the desk's own page, or the agent typing the address
 
 
-def from_the_desk(request: Request) -> bool:
-    """Whether a form post (sign in, sign out) came from the desk's own pages: a browser
-    says where a request comes from in ``Sec-Fetch-Site``; an older one without it still
-    sends ``Origin`` on a cross-site post, which must then be the desk's own. A client
-    that sends neither (curl, the tests' HTTP client) is no other site's page."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None:
-        return site in _SAME
-    origin = request.headers.get("origin")
-    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+def keep_session(response: Response, request: Request, secret: str) -> None:
+    """The browser keeps the session's secret where no script can read it, sends it to the
+    desk's own pages and API only (``/desk``), never from another site's page."""
+    response.set_cookie(
+        COOKIE,
+        secret,
+        path="/desk",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_session(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        COOKIE, path="/desk", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
+def _sets_session(response: Response) -> bool:
+    return any(v.startswith(f"{COOKIE}=") for v in response.headers.getlist("set-cookie"))
 
 
 class DeskRoute(APIRoute):
-    """Every desk answer (pages, fragments, assets, errors) with the page policy."""
+    """Every desk page answer (pages, fragments, assets, errors) with the page policy; a
+    session cookie the desk refused is cleared (unless the answer sets a new one), and a
+    pre-0304 cookie that held the agent's token is deleted wherever seen."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -53,6 +83,10 @@ class DeskRoute(APIRoute):
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
             response.headers.setdefault("Referrer-Policy", "same-origin")
+            if getattr(request.state, "session_refused", False) and not _sets_session(response):
+                clear_session(response, request)
+            if LEGACY_COOKIE in request.cookies:
+                response.delete_cookie(LEGACY_COOKIE, path="/desk", samesite="strict")
             return response
 
         return with_policy
@@ -64,9 +98,25 @@ class Pages:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
 
-    def signed_in(self, request: Request) -> Agent | None:
-        token = unquote(request.cookies.get(COOKIE, ""))
-        return self.desk.agent_for_token(token) if token else None
+    async def signed_in(self, request: Request) -> Agent | None:
+        """The agent of the request's session, ``None`` without one or once it ended."""
+        secret = session_secret(request)
+        if not secret:
+            return None
+        agent = await self.desk.sessions.agent_for(secret)
+        request.state.session_refused = agent is None
+        return agent
+
+    def another_tab(self, request: Request, agent: Agent, *, json: bool = False) -> Response | None:
+        """The answer to a page's own request (its live refresh) when it was rendered for
+        another agent than the session's now: 409, which the page's script tells apart."""
+        if not other_agent(request, agent):
+            return None
+        self.desk.sessions.refused("other_agent")
+        headers = {**NO_STORE, **OTHER_AGENT}
+        if json:
+            return JSONResponse({"detail": OTHER_AGENT_DETAIL}, status_code=409, headers=headers)
+        return Response(OTHER_AGENT_DETAIL, status_code=409, headers=headers)
 
     @staticmethod
     def to_signin(request: Request) -> Response:

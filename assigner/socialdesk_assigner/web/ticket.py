@@ -7,6 +7,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from socialdesk_assigner.api.cookie import DESK_API
+
 # the feedback survey's key and default text: how the page knows a survey was sent already
 from socialdesk_assigner.api.replies import _FEEDBACK_DEFAULT, _FEEDBACK_KEY
 from socialdesk_assigner.domain.permissions import rank
@@ -146,9 +148,9 @@ def _conversation(items: Sequence[Mapping[str, Any]], viewer: Viewer) -> str:
             rid = str(c.get("reply_id"))
             if rid in viewer.reviewable:
                 review = (
-                    f'<div class="review"><button data-url="/v1/replies/{e(rid)}/approve" '
+                    f'<div class="review"><button data-url="{DESK_API}/replies/{e(rid)}/approve" '
                     'data-done="Approved and sent">Approve</button> '
-                    f'<button class="secondary" data-url="/v1/replies/{e(rid)}/reject" '
+                    f'<button class="secondary" data-url="{DESK_API}/replies/{e(rid)}/reject" '
                     'data-ask="Why is it rejected?" data-done="Rejected">Reject</button></div>'
                 )
             elif c.get("agent_id") == viewer.agent.id:
@@ -282,7 +284,7 @@ def ticket_html(
 ) -> str:
     names = viewer.names
     tid = e(page["ticket_id"])
-    url = f"/v1/tickets/{tid}"
+    url = f"{DESK_API}/tickets/{tid}"
     cls = page.get("classification") or {}
     group = page.get("group")
     customer = page["customer"]
@@ -336,7 +338,7 @@ def ticket_html(
         f"{e(group['open_tickets'])} open.</p>"
         # no Idempotency-Key: the desk derives each customer's reply from the group, the saved
         # reply and the caller, so a second click sends nobody the same answer twice
-        f'<form class="action" id="group-form" data-url="/v1/groups/{e(group["group_id"])}/reply" '
+        f'<form class="action" id="group-form" data-url="{DESK_API}/groups/{e(group["group_id"])}/reply" '
         'data-done="Answered the group" data-keyless="1">'
         f'<input type="hidden" name="brand" value="{e(page["brand"])}"><select name="saved_reply" required aria-label="group saved reply">'
         f"{saved_opts}</select><button>Answer the whole group</button></form></div>"

@@ -77,10 +77,13 @@ def ticket_routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/tickets/{ticket_id}/state")
     async def state(ticket_id: str, request: Request) -> Response:
-        """What the open page compares with what it shows (JSON; 401 once signed out)."""
-        agent = pages.signed_in(request)
+        """What the open page compares with what it shows (JSON; 401 once signed out, 409 once
+        the session is another agent's than the page's)."""
+        agent = await pages.signed_in(request)
         if agent is None:
             return JSONResponse({"detail": "signed out"}, status_code=401, headers=NO_STORE)
+        if (elsewhere := pages.another_tab(request, agent, json=True)) is not None:
+            return elsewhere
         try:
             tid = uuid.UUID(ticket_id)
         except ValueError:
@@ -109,7 +112,7 @@ def ticket_routes(router: APIRouter, pages: Pages) -> None:
 
     @router.get("/tickets/{ticket_id}")
     async def ticket(ticket_id: str, request: Request) -> Response:
-        agent = pages.signed_in(request)
+        agent = await pages.signed_in(request)
         if agent is None:
             return pages.to_signin(request)
         try:

@@ -1,0 +1,109 @@
+"""The desk's session cookie as a way into the API (decision 0304).
+
+The desk's pages sign an agent in with a session (``sessions.DeskSessions``) whose secret
+lives in the ``desk_session`` cookie: ``HttpOnly`` (no script reads it), ``SameSite=Strict``,
+``Path=/desk``. The pages call the same API under ``/desk/v1`` (inside the cookie's path);
+``Authorization: Bearer`` is unchanged and, when given, is the only thing looked at.
+
+A browser sends a cookie by itself, so a change (any method but GET, HEAD, OPTIONS) made
+with it must also prove it comes from the desk's page: the same-origin check the sign-in
+form has (:func:`from_the_desk`) and the ``X-Desk-Session-Agent`` header, which a form on
+another site cannot set. The header names the agent the page was rendered for: when the
+session is now someone else's (another tab signed in), the answer is 409 with
+``X-Desk-Session: other-agent`` and nothing is done, so the agent shown is the agent who acts.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from socialdesk_assigner.sessions import DeskSessions
+from socialdesk_runtime.config import Agent
+
+__all__ = [
+    "AGENT_HEADER",
+    "COOKIE",
+    "DESK_API",
+    "LEGACY_COOKIE",
+    "OTHER_AGENT",
+    "OTHER_AGENT_DETAIL",
+    "api_path",
+    "cookie_agent",
+    "from_the_desk",
+    "other_agent",
+    "session_secret",
+]
+
+COOKIE = "desk_session"
+#: Before decision 0304 the cookie held the agent's token itself: deleted wherever seen.
+LEGACY_COOKIE = "desk_token"
+#: Where the pages call the API: inside the cookie's path.
+DESK_API = "/desk/v1"
+AGENT_HEADER = "X-Desk-Session-Agent"
+#: The header of a refusal because the session is now another agent's (the page tells it
+#: from any other 409, which is a ticket's conflict).
+OTHER_AGENT = {"X-Desk-Session": "other-agent"}
+OTHER_AGENT_DETAIL = (
+    "Someone else signed in on this browser (another tab) since this page was opened: nothing was done."
+)
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+_SAME = ("same-origin", "none")  # the desk's own page, or the agent typing the address
+
+
+def from_the_desk(request: Request) -> bool:
+    """Whether a request came from the desk's own pages: a browser says where a request comes
+    from in ``Sec-Fetch-Site``; an older one without it still sends ``Origin`` on a
+    cross-site post, which must then be the desk's own. A client that sends neither (curl,
+    the tests' HTTP client) is no other site's page."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in _SAME
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def session_secret(request: Request) -> str:
+    return request.cookies.get(COOKIE, "")
+
+
+def other_agent(request: Request, agent: Agent) -> bool:
+    """Whether the page that asks was rendered for another agent than the session's now."""
+    claimed = request.headers.get(AGENT_HEADER)
+    return claimed is not None and claimed != agent.id
+
+
+def api_path(path: str) -> str:
+    """The API's own path of a request to it under the desk (the same request either way,
+    so an ``Idempotency-Key`` means the same through both doors)."""
+    return path.removeprefix("/desk") if path.startswith(DESK_API + "/") else path
+
+
+async def cookie_agent(request: Request, sessions: DeskSessions) -> Agent:
+    """The agent of the request's desk session cookie, with the checks above (403 for a
+    change not proven to come from the desk's page, 401 once the session ended, 409 when
+    it is another agent's now)."""
+    if request.method not in _SAFE:
+        if not from_the_desk(request):
+            sessions.refused("not_from_the_desk")
+            raise HTTPException(
+                status_code=403,
+                detail="a change made with the desk's session cookie must come from the desk's own page",
+            )
+        if request.headers.get(AGENT_HEADER) is None:
+            sessions.refused("no_agent_header")
+            raise HTTPException(
+                status_code=403,
+                detail=f"a change made with the desk's session cookie needs the {AGENT_HEADER} header "
+                "(the desk's pages send it; other clients use Authorization: Bearer)",
+            )
+    agent = await sessions.agent_for(session_secret(request))
+    if agent is None:
+        raise HTTPException(
+            status_code=401,
+            detail="your desk session has ended (signed out, expired or replaced): sign in again at /desk",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if other_agent(request, agent):
+        sessions.refused("other_agent")
+        raise HTTPException(status_code=409, detail=OTHER_AGENT_DETAIL, headers=OTHER_AGENT)
+    return agent
