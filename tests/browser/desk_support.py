@@ -1,5 +1,7 @@
-"""What the desk's browser tests share: the booted assigner served over HTTP, Debian's
-chromium, signing in, and measuring what a page shows (overflow, screenshots)."""
+"""What the desk's browser tests share: what a browser test module is (``pytestmark =
+BROWSER``: skipped, saying why, without Debian's chromium), the booted assigner served over
+HTTP, Debian's chromium, a ticket and its owner, signing in, and measuring what a page
+shows (overflow, screenshots)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from socialdesk_schemas import TicketAssigned
+from tests.integration.test_desk import arrive
 from tests.support import Booted
 from tests.support import served as serving
 
 __all__ = [
     "ARTIFACTS",
+    "BROWSER",
     "CHROMIUM",
     "DESKTOP",
     "FLAGS",
@@ -23,6 +29,7 @@ __all__ = [
     "TOKENS",
     "chromium",
     "cut_off",
+    "owned_ticket",
     "owner_of",
     "serving",
     "shot",
@@ -30,6 +37,14 @@ __all__ = [
 ]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: The marks of every browser test module.
+BROWSER = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install -y chromium)"
+    ),
+]
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -98,3 +113,9 @@ async def owner_of(svc: Booted, ticket_id: uuid.UUID) -> str:
     return next(
         e.agent_id for e in await svc.emitted() if isinstance(e, TicketAssigned) and e.ticket_id == ticket_id
     )
+
+
+async def owned_ticket(svc: Booted, text: str) -> tuple[uuid.UUID, str]:
+    """A customer's message as a new ticket: its id and the agent the assigner gave it to."""
+    message = await arrive(svc, text)
+    return message.ticket_id, await owner_of(svc, message.ticket_id)

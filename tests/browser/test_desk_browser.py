@@ -9,23 +9,18 @@ over HTTP (uvicorn); events come in through the runtime's ``process_batch``. Deb
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import TicketAssigned
-from tests.browser.desk_support import ARTIFACTS, CHROMIUM, FLAGS, serving, sign_in
+from tests.browser.desk_support import ARTIFACTS, BROWSER, CHROMIUM, FLAGS, serving, sign_in
 from tests.integration.test_desk import arrive, emitted
 from tests.support import Booted, booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 
 async def test_an_agent_works_the_desk_in_a_browser(svc: Booted) -> None:

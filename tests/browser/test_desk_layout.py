@@ -5,13 +5,12 @@ walk-through of session 18, defects 4, 8 and 9). Screenshots go to ``artifacts/`
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.desk_support import (
-    CHROMIUM,
+    BROWSER,
     DESKTOP,
     PHONE,
     TOKENS,
@@ -27,10 +26,7 @@ from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 CONFIDENCE = {
     "group": 0.875,

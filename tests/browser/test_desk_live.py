@@ -4,7 +4,6 @@ walk-through of session 18, second list: items 1 and 2)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import ReplyRequested
 from tests.browser.desk_support import (
-    CHROMIUM,
+    BROWSER,
     DESKTOP,
     PHONE,
     TOKENS,
@@ -29,10 +28,7 @@ from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 #: The page asks every 5 s; two rounds and the page's own reload.
 CHANGE_SEEN_MS = 15000

@@ -12,7 +12,6 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,17 @@ from socialdesk_assigner.web import tickets as ticket_routes
 from socialdesk_assigner.web.cockpit import cockpit_html
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import ReplyRequested
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
+from tests.browser.desk_support import (
+    BROWSER,
+    DESKTOP,
+    TOKENS,
+    chromium,
+    owned_ticket,
+    owner_of,
+    serving,
+    shot,
+    sign_in,
+)
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, received
 from tests.integration.test_desk_sign_in import sign_in as signed_in
@@ -30,10 +39,7 @@ from tests.support import Booted, booted, config_for_tests
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 #: ``document.hidden`` as the test says (headless pages are never hidden by themselves).
 _HIDDEN = """Object.defineProperty(document, 'hidden', { configurable: true, get: () => window.__hidden === true });"""
@@ -48,8 +54,7 @@ async def svc(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[B
 
 
 async def test_typed_text_survives_being_signed_out(svc: Booted) -> None:
-    first = await arrive(svc, "Where is my refund?")
-    tid, owner = first.ticket_id, await owner_of(svc, first.ticket_id)
+    tid, owner = await owned_ticket(svc, "Where is my refund?")
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         context = await browser.new_context(viewport=DESKTOP)
         page = await context.new_page()
@@ -90,8 +95,7 @@ async def test_typed_text_survives_being_signed_out(svc: Booted) -> None:
 
 
 async def test_a_retry_after_a_reload_is_the_same_request(svc: Booted) -> None:
-    first = await arrive(svc, "Bus to Boston cancelled?")
-    tid, owner = first.ticket_id, await owner_of(svc, first.ticket_id)
+    tid, owner = await owned_ticket(svc, "Bus to Boston cancelled?")
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         page = await browser.new_page(viewport=DESKTOP)
         await sign_in(page, base, TOKENS[owner])
@@ -148,8 +152,7 @@ async def test_a_choice_is_unsent_input_and_the_banner_stays_put(svc: Booted) ->
 
 
 async def test_the_pages_ask_one_question_at_a_time_and_say_when_unanswered(svc: Booted) -> None:
-    first = await arrive(svc, "Seat broken")
-    tid, owner = first.ticket_id, await owner_of(svc, first.ticket_id)
+    tid, owner = await owned_ticket(svc, "Seat broken")
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         context = await browser.new_context(viewport=DESKTOP)
         await context.add_init_script(_HIDDEN)

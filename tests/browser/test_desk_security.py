@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,17 +16,14 @@ from socialdesk_assigner.web.session import CSP
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_schemas import TicketAssigned
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, serving, shot, sign_in
+from tests.browser.desk_support import BROWSER, DESKTOP, TOKENS, chromium, serving, shot, sign_in
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import auth, emitted, received
 from tests.support import Booted, booted, config_for_tests
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 #: Markup that runs script wherever it lands unescaped (an attribute, a tag, a cell).
 EVIL = '"\'><img src=x onerror="window.__pwned=1"><svg onload=window.__pwned=1>'

@@ -15,25 +15,22 @@ from socialdesk_assigner.web import tickets as ticket_routes
 from socialdesk_schemas import ReplyRequested
 from socialdesk_schemas.desk import InternalNoteAdded
 from tests.browser.desk_support import (
-    CHROMIUM,
+    BROWSER,
     DESKTOP,
     TOKENS,
     chromium,
-    owner_of,
+    owned_ticket,
     serving,
     shot,
     sign_in,
 )
-from tests.integration.test_desk import arrive, emitted
+from tests.integration.test_desk import emitted
 from tests.integration.test_desk_sign_in import notes_of
 from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 #: Where a reviewer looks at the pages after this change (besides the artifacts folder).
 SHOTS = Path("/tmp/desk-shots")
@@ -69,8 +66,7 @@ async def test_the_page_reads_no_secret_and_a_sign_out_elsewhere_ends_every_tab(
     svc: Booted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ticket_routes, "POLL_SECONDS", 600)  # the action notices, not the watch
-    first = await arrive(svc, "My bus left without me")
-    tid, owner = first.ticket_id, await owner_of(svc, first.ticket_id)
+    tid, owner = await owned_ticket(svc, "My bus left without me")
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         context = await browser.new_context(viewport=DESKTOP)
         a = await context.new_page()
@@ -125,8 +121,7 @@ async def test_a_sign_in_as_someone_else_in_another_tab_is_refused_with_nothing_
     svc: Booted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ticket_routes, "POLL_SECONDS", 600)  # the action notices, not the watch
-    first = await arrive(svc, "Refund for the cancelled trip")
-    tid, owner = first.ticket_id, await owner_of(svc, first.ticket_id)
+    tid, owner = await owned_ticket(svc, "Refund for the cancelled trip")
     await emitted(svc)
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         context = await browser.new_context(viewport=DESKTOP)
@@ -158,8 +153,7 @@ async def test_the_open_pages_notice_another_agent_by_themselves(
     svc: Booted, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ticket_routes, "POLL_SECONDS", 1)
-    first = await arrive(svc, "Driver was rude")
-    tid, owner = first.ticket_id, await owner_of(svc, first.ticket_id)
+    tid, owner = await owned_ticket(svc, "Driver was rude")
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         context = await browser.new_context(viewport=DESKTOP)
         ticket = await context.new_page()

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from socialdesk_schemas import Attachment, NotificationDelivered, ReplyRequested
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
+from tests.browser.desk_support import BROWSER, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, ev, received
 from tests.support import Booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 
 async def test_a_double_click_or_a_retry_sends_once(svc: Booted) -> None:

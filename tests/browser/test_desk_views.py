@@ -5,14 +5,13 @@ second list: items 3 to 6)."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import TrendDetected
-from tests.browser.desk_support import CHROMIUM, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
+from tests.browser.desk_support import BROWSER, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.browser.test_desk_live import both
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, auth, desk_config, ev, received
@@ -20,10 +19,7 @@ from tests.support import Booted, booted
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+pytestmark = BROWSER
 
 LONG = (
     "The 7:15 from Port Authority to Albany never showed up and nobody at the counter knows "
