@@ -280,3 +280,43 @@ def test_candidates_are_the_incidents_active_within_the_join_window(
     seen.clear()
     _complaint(linker, "still no word from anyone, we slept in the car", 600, brand="rally")
     assert seen == ([1] if candidate else [])
+
+
+class _Unsure:
+    """A join model that gives every candidate the same middling probability."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return np.full(len(rows), self.p)
+
+
+@pytest.mark.parametrize(
+    ("text", "incident_p", "joins"),
+    [
+        ("an hour walking the lots and still no bus", 0.95, True),  # sure, and the rules read nothing
+        ("an hour walking the lots and still no bus", 0.6, False),  # not sure it is an incident
+        ("bus broke down on I-81 near Binghamton", 0.95, False),  # the rules opened a group for it
+    ],
+)
+def test_a_stray_post_surely_about_an_incident_joins_at_the_lower_bar(
+    extractor: SignatureExtractor, text: str, incident_p: float, joins: bool
+) -> None:
+    """Decision 0116: 0.5 is below the learned-join threshold (0.8) and above the sure bar (0.4)."""
+    settings = GroupingSettings()
+    linker = IncidentLinker(Grouper(extractor, settings), _Unsure(0.5), settings)  # type: ignore[arg-type]
+    at = T0
+    first = linker.assign(
+        brand="rally",
+        text="where are the return buses?? lot K is empty",
+        at=at,
+        category="complaint",
+        incident_p=0.9,
+    )
+    later = linker.assign(
+        brand="rally", text=text, at=at + timedelta(minutes=9), category="complaint", incident_p=incident_p
+    )
+    assert (later.group_id == first.group_id) is joins
+    if joins:
+        assert later.shared == ("model:0.50",)

@@ -198,7 +198,7 @@ class IncidentLinker:
                         for i, c in enumerate(candidates)
                     ]
                 )
-                pick, p = self._choose(rows, candidates)
+                pick, p = self._choose(rows, candidates, self._bar(ruled, incident_p))
                 if pick is not None:
                     found, score, shared = candidates[pick], p, (f"model:{p:.2f}",)
         if found is None:
@@ -216,13 +216,23 @@ class IncidentLinker:
         summary = summarise(g, self.grouper.extractor.type_label, self.grouper.extractor.place_label)
         return GroupAssignment(g.group_id, g.size, score, shared, summary)
 
-    def _choose(self, rows: np.ndarray, candidates: Sequence[Incident]) -> tuple[int | None, float]:
+    def _bar(self, ruled: GroupAssignment, incident_p: float) -> float:
+        """The join probability a learned join needs: lower for a post the rules found nothing
+        for that is surely about an incident (decision 0116)."""
+        s = self._settings
+        if ruled.group_id is None and incident_p >= s.sure_incident_p:
+            return min(self._threshold, s.sure_join_threshold)
+        return self._threshold
+
+    def _choose(
+        self, rows: np.ndarray, candidates: Sequence[Incident], bar: float
+    ) -> tuple[int | None, float]:
         if self._chooser is not None:
             return self._chooser(rows, candidates), 1.0
         assert self._model is not None
         probs = self._model.predict(rows)
         best = int(np.argmax(probs))
-        return (best, float(probs[best])) if probs[best] >= self._threshold else (None, 0.0)
+        return (best, float(probs[best])) if probs[best] >= bar else (None, 0.0)
 
     def _recent(self, incidents: OrderedDict[str, Incident], at: datetime) -> list[Incident]:
         """The brand's most recently active incidents within the window, most recent first."""

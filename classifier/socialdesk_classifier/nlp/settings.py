@@ -62,6 +62,12 @@ class GroupingSettings(BaseModel):
     #: The incidents a post the rules leave alone is scored against: active this recently
     #: (decision 0112: riders write about an incident into the next day; 8 h split them).
     learned_join_window_seconds: int = Field(default=24 * 3600, ge=60)
+    #: A post the rules neither join nor open a group for, and that the incident head is at
+    #: least ``sure_incident_p`` sure is about an incident, joins the best recent incident from
+    #: ``sure_join_threshold`` (decision 0116): alone it is certainly one incident's stray post,
+    #: and joining it moves no other post (a rule group it opened would take its later members).
+    sure_incident_p: float = Field(default=0.9, ge=0.0, le=1.0)
+    sure_join_threshold: float = Field(default=0.4, gt=0.0, le=1.0)
 
 
 class TrendSettings(BaseModel):
