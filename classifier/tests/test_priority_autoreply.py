@@ -177,3 +177,35 @@ def test_a_policy_asked_about_with_its_own_exception_wording_is_no_exception_ask
     """Session 16 (review): "with the exception of" is the policy's wording, not an ask."""
     d = clf.classify(_post(text))
     assert not any("exception or a medical" in r for r in d.reasons), d.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (
+            "are service dogs ok on the bus? can you flag it on my reservation for saturday",
+            "are pets allowed on the bus?",
+        ),
+        (
+            "where do I find my e-ticket? please forward it to my husband's email, he's riding instead",
+            "where do I find my e-ticket?",
+        ),
+        (
+            "¿Dónde encuentro el boleto? Mándenlo al correo de mi mamá por favor",
+            "where do I find my e-ticket?",
+        ),
+        (
+            "Pouvez-vous noter sur ma réservation que je voyage avec un chien guide ?",
+            "are pets allowed on the bus?",
+        ),
+        ("能把票发到我妈妈的邮箱吗？她替我坐车", "where do I find my e-ticket?"),
+    ],
+)
+def test_a_note_on_a_booking_or_a_ticket_to_someone_else_goes_to_a_person(
+    clf: Classifier, text: str, plain: str
+) -> None:
+    """Session 19: a note on one booking, or its ticket sent to a relative's address, is work on
+    that booking (written for this test); the plain question keeps its saved answer."""
+    d = clf.classify(_post(text))
+    assert d.auto_reply is None, d.reasons
+    assert clf.classify(_post(plain)).auto_reply is not None
