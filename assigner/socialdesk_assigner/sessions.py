@@ -11,7 +11,8 @@ Usage::
 
     secret = await sessions.open(agent)            # at sign-in: the cookie's value
     agent = await sessions.agent_for(secret)       # on each use: None once ended
-    await sessions.close(secret, everywhere=True)  # at sign-out
+    await sessions.close(secret)                   # at sign-out
+    await sessions.close_everywhere(secret)        # None: that session had ended already
 """
 
 from __future__ import annotations
@@ -76,9 +77,40 @@ class DeskSessions:
     async def agent_for(self, secret: str) -> Agent | None:
         """The agent whose session ``secret`` opens, or ``None`` once it ended (counted by
         reason). Its last use is written down about once a minute, not on every poll."""
+        agent, reason = await self._lookup(secret, touch=True)
+        if agent is None:
+            self.refused(reason)
+        return agent
+
+    async def close(self, secret: str) -> int:
+        """Signs out: ends this session; returns how many ended (0: unknown or ended already)."""
         if not secret or len(secret) > _SECRET_MAX:
-            self.refused("unknown")
+            return 0
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            ended = 1 if await SessionStore(uow).revoke(secret_hash(secret), now=now) is not None else 0
+            await uow.commit()
+        self._metrics.desk_sessions.labels("signed_out").inc(ended)
+        return ended
+
+    async def close_everywhere(self, secret: str) -> int | None:
+        """Signs out everywhere: ends every session of the agent whose session ``secret``
+        opens and returns how many. ``None`` when that session had ended already: then
+        nobody is known to sign out, nothing is ended (and no refusal is counted)."""
+        agent, _ = await self._lookup(secret, touch=False)
+        if agent is None:
             return None
+        async with self._uow_factory() as uow:
+            ended = await SessionStore(uow).revoke_agent(agent.id, now=self._clock.now())
+            await uow.commit()
+        self._metrics.desk_sessions.labels("signed_out_everywhere").inc(ended)
+        return ended
+
+    async def _lookup(self, secret: str, *, touch: bool) -> tuple[Agent | None, str]:
+        """The session's agent, or ``None`` with the reason it is refused; with ``touch``
+        its last use is written down when due."""
+        if not secret or len(secret) > _SECRET_MAX:
+            return None, "unknown"
         key = secret_hash(secret)
         now = self._clock.now()
         async with self._uow_factory() as uow:
@@ -86,31 +118,12 @@ class DeskSessions:
             row = await store.find(key)
             agent, reason = self._judge(secret, row, now)
             if agent is None or row is None:
-                self.refused(reason)
-                return None
-            if self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
+                return None, reason
+            if touch and self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
                 expires_at = self.limits.expires_at(created_at=row.created_at, last_seen_at=now)
                 await store.touch(key, now=now, expires_at=expires_at)
                 await uow.commit()
-        return agent
-
-    async def close(self, secret: str, *, everywhere: bool = False) -> int:
-        """Signs out: ends this session, or with ``everywhere`` (from a valid session) every
-        session of its agent; returns how many ended."""
-        if not secret or len(secret) > _SECRET_MAX:
-            return 0
-        agent = await self.agent_for(secret) if everywhere else None
-        now = self._clock.now()
-        async with self._uow_factory() as uow:
-            store = SessionStore(uow)
-            if agent is not None:
-                ended = await store.revoke_agent(agent.id, now=now)
-            else:
-                ended = 1 if await store.revoke(secret_hash(secret), now=now) is not None else 0
-            await uow.commit()
-        event = "signed_out_everywhere" if agent is not None else "signed_out"
-        self._metrics.desk_sessions.labels(event).inc(ended)
-        return ended
+        return agent, ""
 
     def refused(self, reason: str) -> None:
         """Counts a refused use of a session cookie (the reasons are the metric's)."""

@@ -76,12 +76,17 @@ class SessionStore:
         return None if row is None else str(row.agent_id)
 
     async def revoke_agent(self, agent_id: str, *, now: datetime) -> int:
-        """Ends every session of ``agent_id`` (signing out everywhere); returns how many."""
+        """Ends every session of ``agent_id`` (signing out everywhere), expired ones too (a
+        longer ``desk.sessions`` would otherwise revive them); returns how many were still
+        running."""
         c = desk_sessions.c
         done = await self._uow.conn.execute(
-            update(desk_sessions).where(c.agent_id == agent_id, c.revoked_at.is_(None)).values(revoked_at=now)
+            update(desk_sessions)
+            .where(c.agent_id == agent_id, c.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(c.expires_at)
         )
-        return int(done.rowcount or 0)
+        return sum(1 for row in done if row.expires_at > now)
 
     async def prune(self, *, now: datetime) -> int:
         """Forgets sessions ended by time (a revoked one is kept until then, so a replayed

@@ -74,11 +74,11 @@ def desk_pages(desk: Desk) -> APIRouter:
         agent = await signed_in(request)
         note = ""
         if signed_out and agent is None:
-            note = (
-                "You are signed out, in this browser and in every other one."
-                if signed_out == "everywhere"
-                else "You are signed out."
-            )
+            note = {
+                "everywhere": "You are signed out, in this browser and in every other one.",
+                "ended": "Your sign-in in this browser had already ended, so nothing was signed out "
+                "anywhere else. Sign in, then use Sign out everywhere to end your other sign-ins.",
+            }.get(signed_out, "You are signed out.")
         if lost and agent is None:
             note = "You are no longer signed in (signed out here or in another tab). Sign in again."
         presence = None
@@ -125,8 +125,15 @@ def desk_pages(desk: Desk) -> APIRouter:
             )
         raw = (await request.body())[:_SIGNIN_BODY_MAX]
         everywhere = (parse_qs(raw.decode("utf-8", "replace")).get("everywhere") or [""])[0] == "1"
-        await desk.sessions.close(session_secret(request), everywhere=everywhere)
-        response = RedirectResponse(f"/desk?signed_out={'everywhere' if everywhere else 1}", status_code=303)
+        said = "1"
+        if everywhere:
+            # only a valid session says whose sessions to end: from an ended one, nothing is
+            # claimed; the page asks to sign in first
+            ended = await desk.sessions.close_everywhere(session_secret(request))
+            said = "ended" if ended is None else "everywhere"
+        else:
+            await desk.sessions.close(session_secret(request))
+        response = RedirectResponse(f"/desk?signed_out={said}", status_code=303)
         clear_session(response, request)
         return response
 
