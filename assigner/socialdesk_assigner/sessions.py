@@ -74,10 +74,13 @@ class DeskSessions:
         self._metrics.desk_sessions.labels("signed_in").inc()
         return secret
 
-    async def agent_for(self, secret: str) -> Agent | None:
+    async def agent_for(self, secret: str, *, use: bool = True, claimed: str | None = None) -> Agent | None:
         """The agent whose session ``secret`` opens, or ``None`` once it ended (counted by
-        reason). Its last use is written down about once a minute, not on every poll."""
-        agent, reason = await self._lookup(secret, touch=True)
+        reason). A ``use`` (the agent opened a page or acted: not a page's own question in
+        the background) keeps it from ending idle: written down about once a minute, and
+        only when the page that asks was rendered for that agent (``claimed``: else the
+        caller refuses it)."""
+        agent, reason = await self._lookup(secret, touch=use, claimed=claimed)
         if agent is None:
             self.refused(reason)
         return agent
@@ -97,7 +100,7 @@ class DeskSessions:
         """Signs out everywhere: ends every session of the agent whose session ``secret``
         opens and returns how many. ``None`` when that session had ended already: then
         nobody is known to sign out, nothing is ended (and no refusal is counted)."""
-        agent, _ = await self._lookup(secret, touch=False)
+        agent, _ = await self._lookup(secret, touch=False, claimed=None)
         if agent is None:
             return None
         async with self._uow_factory() as uow:
@@ -106,9 +109,9 @@ class DeskSessions:
         self._metrics.desk_sessions.labels("signed_out_everywhere").inc(ended)
         return ended
 
-    async def _lookup(self, secret: str, *, touch: bool) -> tuple[Agent | None, str]:
+    async def _lookup(self, secret: str, *, touch: bool, claimed: str | None) -> tuple[Agent | None, str]:
         """The session's agent, or ``None`` with the reason it is refused; with ``touch``
-        its last use is written down when due."""
+        its last use is written down when due, unless a page of another agent asks."""
         if not secret or len(secret) > _SECRET_MAX:
             return None, "unknown"
         key = secret_hash(secret)
@@ -119,7 +122,8 @@ class DeskSessions:
             agent, reason = self._judge(secret, row, now)
             if agent is None or row is None:
                 return None, reason
-            if touch and self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
+            mine = claimed is None or claimed == agent.id
+            if touch and mine and self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
                 expires_at = self.limits.expires_at(created_at=row.created_at, last_seen_at=now)
                 await store.touch(key, now=now, expires_at=expires_at)
                 await uow.commit()

@@ -4,18 +4,33 @@ from a session that already ended signs out nothing else and says so."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
 import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_runtime.clock import FakeClock
-from tests.integration.test_desk import desk_config
-from tests.integration.test_desk_sign_in import sign_in, still_signed_in
+from tests.integration.test_desk import arrive, desk_config
+from tests.integration.test_desk_sign_in import (
+    note,
+    sessions_table,
+    sign_in,
+    still_signed_in,
+    with_session,
+)
 from tests.support import Booted, booted
 
 pytestmark = pytest.mark.integration
 
 #: A minute idle, five at most: short enough for the fake clock.
 SHORT = {"sessions": {"idle_seconds": 60, "lifetime_seconds": 300}}
+
+
+@pytest.fixture
+async def svc(fresh_db: str) -> AsyncIterator[Booted]:
+    async with booted(SPEC, fresh_db, clock=FakeClock()) as service:
+        yield service
 
 
 def counted(svc: Booted, name: str, **labels: str) -> float:
@@ -53,3 +68,67 @@ async def test_signing_out_everywhere_from_an_ended_session_ends_nothing_else_an
         assert out.headers["location"] == "/desk?signed_out=everywhere"
         assert not await still_signed_in(svc, phone)
         assert counted(svc, sessions, event="signed_out_everywhere") == 1
+
+
+async def last_seen(svc: Booted) -> list[datetime]:
+    return [row["last_seen_at"] for row in await sessions_table(svc)]
+
+
+async def test_the_pages_polling_alone_does_not_keep_a_session_from_ending_idle(fresh_db: str) -> None:
+    clock = FakeClock()
+    async with booted(SPEC, fresh_db, clock=clock, config=desk_config(desk=SHORT)) as svc:
+        ticket = await arrive(svc, "Is my bus on time?")
+        secret = await sign_in(svc, "ob-ana")
+        signed_in_at = clock.now()
+        cookie = {"Cookie": f"desk_session={secret}", "X-Desk-Session-Agent": "ob-ana"}
+        polls = ("/desk/queue?fragment=1", f"/desk/tickets/{ticket.ticket_id}/state", "/desk/v1/queue")
+        # the queue refreshes itself and the ticket page asks, as a browser sends them (a
+        # fetch says so) and as one that sends no fetch metadata (plain http to another host)
+        for fetch in ({"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}, {}, {}):
+            clock.advance(seconds=19)
+            for url in polls if fetch else polls[:2]:
+                answer = await svc.client.get(url, headers={**cookie, **fetch})
+                assert answer.status_code == 200, (url, answer.text)
+        assert await last_seen(svc) == [signed_in_at]  # none of it was a use
+        clock.advance(seconds=3)  # a minute since the sign-in, nothing used: ended
+        for url in polls[:2]:
+            assert (await svc.client.get(url, headers=cookie)).status_code == 401
+        # an agent who opens pages or acts keeps it, as before
+        secret = await sign_in(svc, "ob-ana")
+        cookie = {"Cookie": f"desk_session={secret}"}
+        clock.advance(seconds=50)
+        assert (await svc.client.get("/desk/queue", headers=cookie)).status_code == 200
+        clock.advance(seconds=50)
+        noted = await note(svc, ticket.ticket_id, with_session(secret, "ob-ana"))
+        assert noted.status_code == 201, noted.text
+        clock.advance(seconds=50)
+        assert await still_signed_in(svc, secret)
+
+
+async def test_a_use_is_written_down_at_most_once_a_minute_and_never_for_another_agents_page(
+    svc: Booted,
+) -> None:
+    clock = svc.runtime.clock
+    assert isinstance(clock, FakeClock)
+    ticket = await arrive(svc, "Lost my bag")
+    secret = await sign_in(svc, "ob-ana")
+    signed_in_at = clock.now()
+    page = {"Cookie": f"desk_session={secret}"}
+    clock.advance(seconds=30)
+    assert (await svc.client.get("/desk/queue", headers=page)).status_code == 200
+    assert await last_seen(svc) == [signed_in_at]  # within a minute: not written again
+    # a page rendered for someone else (another tab signed in since) is refused, not a use
+    clock.advance(seconds=31)
+    other = await note(svc, ticket.ticket_id, with_session(secret, "ob-ben"))
+    assert other.status_code == 409 and other.headers["x-desk-session"] == "other-agent"
+    fragment = await svc.client.get(
+        "/desk/queue?fragment=1", headers={**page, "X-Desk-Session-Agent": "ob-ben"}
+    )
+    assert fragment.status_code == 409
+    assert await last_seen(svc) == [signed_in_at]
+    # a minute later, a use is written; ten seconds after it, the next is not
+    assert (await svc.client.get("/desk/queue", headers=page)).status_code == 200
+    assert await last_seen(svc) == [signed_in_at + timedelta(seconds=61)]
+    clock.advance(seconds=10)
+    assert (await svc.client.get("/desk/queue", headers=page)).status_code == 200
+    assert await last_seen(svc) == [signed_in_at + timedelta(seconds=61)]

@@ -28,8 +28,10 @@ __all__ = [
     "OTHER_AGENT",
     "OTHER_AGENT_DETAIL",
     "api_path",
+    "claimed_agent",
     "cookie_agent",
     "from_the_desk",
+    "in_use",
     "other_agent",
     "session_secret",
 ]
@@ -62,13 +64,25 @@ def from_the_desk(request: Request) -> bool:
     return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
+def in_use(request: Request) -> bool:
+    """Whether a request is the agent using the desk, which keeps a session from ending
+    idle: a change, or a page they opened; never a page's own question in the background
+    (a fetch says so in ``Sec-Fetch-Mode``; the pages' polls also say it by their route)."""
+    return request.method not in _SAFE or request.headers.get("sec-fetch-mode", "navigate") == "navigate"
+
+
+def claimed_agent(request: Request) -> str | None:
+    """The agent the page that asks was rendered for (``None``: not a desk page's script)."""
+    return request.headers.get(AGENT_HEADER)
+
+
 def session_secret(request: Request) -> str:
     return request.cookies.get(COOKIE, "")
 
 
 def other_agent(request: Request, agent: Agent) -> bool:
     """Whether the page that asks was rendered for another agent than the session's now."""
-    claimed = request.headers.get(AGENT_HEADER)
+    claimed = claimed_agent(request)
     return claimed is not None and claimed != agent.id
 
 
@@ -96,7 +110,9 @@ async def cookie_agent(request: Request, sessions: DeskSessions) -> Agent:
                 detail=f"a change made with the desk's session cookie needs the {AGENT_HEADER} header "
                 "(the desk's pages send it; other clients use Authorization: Bearer)",
             )
-    agent = await sessions.agent_for(session_secret(request))
+    agent = await sessions.agent_for(
+        session_secret(request), use=in_use(request), claimed=claimed_agent(request)
+    )
     if agent is None:
         raise HTTPException(
             status_code=401,

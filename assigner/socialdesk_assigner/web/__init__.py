@@ -157,7 +157,7 @@ def desk_pages(desk: Desk) -> APIRouter:
         brand: str = "",
         fragment: int = 0,
     ) -> Response:
-        agent = await signed_in(request)
+        agent = await signed_in(request, poll=bool(fragment))  # the live refresh is no use
         if agent is None:
             # the live refresh asks for rows: tell it the session is gone, never a sign-in page
             if fragment:

@@ -18,7 +18,9 @@ from socialdesk_assigner.api.cookie import (
     LEGACY_COOKIE,
     OTHER_AGENT,
     OTHER_AGENT_DETAIL,
+    claimed_agent,
     from_the_desk,
+    in_use,
     other_agent,
     session_secret,
 )
@@ -98,12 +100,16 @@ class Pages:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
 
-    async def signed_in(self, request: Request) -> Agent | None:
-        """The agent of the request's session, ``None`` without one or once it ended."""
+    async def signed_in(self, request: Request, *, poll: bool = False) -> Agent | None:
+        """The agent of the request's session, ``None`` without one or once it ended. A
+        ``poll`` (the page's own question in the background: the queue's refresh, the
+        ticket page's watch) is no use of the session: it never keeps one from ending idle."""
         secret = session_secret(request)
         if not secret:
             return None
-        agent = await self.desk.sessions.agent_for(secret)
+        agent = await self.desk.sessions.agent_for(
+            secret, use=not poll and in_use(request), claimed=claimed_agent(request)
+        )
         request.state.session_refused = agent is None
         return agent
 

@@ -78,8 +78,8 @@ def ticket_routes(router: APIRouter, pages: Pages) -> None:
     @router.get("/tickets/{ticket_id}/state")
     async def state(ticket_id: str, request: Request) -> Response:
         """What the open page compares with what it shows (JSON; 401 once signed out, 409 once
-        the session is another agent's than the page's)."""
-        agent = await pages.signed_in(request)
+        the session is another agent's than the page's); asking is no use of the session."""
+        agent = await pages.signed_in(request, poll=True)
         if agent is None:
             return JSONResponse({"detail": "signed out"}, status_code=401, headers=NO_STORE)
         if (elsewhere := pages.another_tab(request, agent, json=True)) is not None:

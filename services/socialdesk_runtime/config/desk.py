@@ -86,8 +86,9 @@ class Specialists(ConfigModel):
 
 class DeskSessions(ConfigModel):
     """How long a sign-in to the desk's pages lasts (decision 0304): it ends after
-    ``idle_seconds`` without a request from the page, and ``lifetime_seconds`` after signing
-    in whatever happens; signing out ends it at once."""
+    ``idle_seconds`` in which the agent opened no desk page and did nothing (the pages' own
+    refreshes in the background do not count), and ``lifetime_seconds`` after signing in
+    whatever happens; signing out ends it at once."""
 
     idle_seconds: Seconds = 12 * 3600.0
     lifetime_seconds: Seconds = 7 * 24 * 3600.0
