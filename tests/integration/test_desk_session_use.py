@@ -132,3 +132,25 @@ async def test_a_use_is_written_down_at_most_once_a_minute_and_never_for_another
     clock.advance(seconds=10)
     assert (await svc.client.get("/desk/queue", headers=page)).status_code == 200
     assert await last_seen(svc) == [signed_in_at + timedelta(seconds=61)]
+
+
+async def test_a_refused_poll_never_clears_the_cookie_only_a_page_opened_does(svc: Booted) -> None:
+    """A poll sent before another tab signed in may be answered after the new cookie is set:
+    clearing the cookie in that answer would sign the new session out of the browser."""
+    ticket = await arrive(svc, "Where is my refund?")
+    ended = await sign_in(svc, "ob-ana")
+    await svc.client.post("/desk/signout", headers={"Cookie": f"desk_session={ended}"})
+    cookie = {"Cookie": f"desk_session={ended}", "X-Desk-Session-Agent": "ob-ana"}
+    fetched = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
+    for url in ("/desk/queue?fragment=1", f"/desk/tickets/{ticket.ticket_id}/state"):
+        for fetch in (fetched, {}):
+            answer = await svc.client.get(url, headers={**cookie, **fetch})
+            assert answer.status_code == 401 and "set-cookie" not in answer.headers, (url, fetch)
+    # a page asked for by a script is no page opened either
+    fetched_page = await svc.client.get("/desk/queue", headers={**cookie, **fetched})
+    assert fetched_page.status_code == 303 and "set-cookie" not in fetched_page.headers
+    # opened in the browser, a page clears the dead cookie
+    opened = await svc.client.get(
+        "/desk/queue", headers={"Cookie": f"desk_session={ended}", "Sec-Fetch-Mode": "navigate"}
+    )
+    assert opened.status_code == 303 and 'desk_session=""' in opened.headers["set-cookie"]

@@ -32,6 +32,7 @@ __all__ = [
     "cookie_agent",
     "from_the_desk",
     "in_use",
+    "opened",
     "other_agent",
     "session_secret",
 ]
@@ -64,11 +65,17 @@ def from_the_desk(request: Request) -> bool:
     return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
+def opened(request: Request) -> bool:
+    """Whether a request is a page the browser opens (a navigation), not a script's fetch
+    (which says so in ``Sec-Fetch-Mode``; a client that sends no fetch metadata opens)."""
+    return request.headers.get("sec-fetch-mode", "navigate") == "navigate"
+
+
 def in_use(request: Request) -> bool:
     """Whether a request is the agent using the desk, which keeps a session from ending
     idle: a change, or a page they opened; never a page's own question in the background
-    (a fetch says so in ``Sec-Fetch-Mode``; the pages' polls also say it by their route)."""
-    return request.method not in _SAFE or request.headers.get("sec-fetch-mode", "navigate") == "navigate"
+    (a fetch; the pages' polls also say it by their route)."""
+    return request.method not in _SAFE or opened(request)
 
 
 def claimed_agent(request: Request) -> str | None:

@@ -21,6 +21,7 @@ from socialdesk_assigner.api.cookie import (
     claimed_agent,
     from_the_desk,
     in_use,
+    opened,
     other_agent,
     session_secret,
 )
@@ -74,8 +75,9 @@ def _sets_session(response: Response) -> bool:
 
 class DeskRoute(APIRoute):
     """Every desk page answer (pages, fragments, assets, errors) with the page policy; a
-    session cookie the desk refused is cleared (unless the answer sets a new one), and a
-    pre-0304 cookie that held the agent's token is deleted wherever seen."""
+    session cookie the desk refused is cleared in the answer to a page opened (unless it sets
+    a new one; never in a poll's), and a pre-0304 cookie that held the agent's token is
+    deleted wherever seen."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -110,7 +112,9 @@ class Pages:
         agent = await self.desk.sessions.agent_for(
             secret, use=not poll and in_use(request), claimed=claimed_agent(request)
         )
-        request.state.session_refused = agent is None
+        # the dead cookie is cleared by a page the agent opens only: a poll's late answer
+        # could otherwise delete the cookie of a sign-in made since in another tab
+        request.state.session_refused = agent is None and not poll and opened(request)
         return agent
 
     def another_tab(self, request: Request, agent: Agent, *, json: bool = False) -> Response | None:
