@@ -50,6 +50,8 @@ class DeskSessions:
             idle=timedelta(seconds=config.desk.sessions.idle_seconds),
             lifetime=timedelta(seconds=config.desk.sessions.lifetime_seconds),
         )
+        #: The desk's origin as agents' browsers see it, when configured (``api.cookie``).
+        self.public_url = config.desk.public_url
         # read from the environment once, as the bearer tokens are (api.common.agent_tokens)
         self._tokens = {a.id: config.secret(a.token_env) or "" for a in config.agents if a.token_env}
 

@@ -35,7 +35,7 @@ async def svc(fresh_db: str) -> AsyncIterator[Booted]:
         yield service
 
 
-def _set_cookie(response: httpx.Response) -> SimpleCookie:
+def cookies_set(response: httpx.Response) -> SimpleCookie:
     jar: SimpleCookie = SimpleCookie()
     for header in response.headers.get_list("set-cookie"):
         jar.load(header)
@@ -49,7 +49,7 @@ async def sign_in(svc: Booted, agent_id: str, *, url: str = "/desk", cookie: str
     response = await svc.client.post(url, data={"token": TOKENS[agent_id]}, headers=headers)
     svc.client.cookies.clear()
     assert response.status_code == 303, response.text
-    return _set_cookie(response)["desk_session"].value
+    return cookies_set(response)["desk_session"].value
 
 
 def with_session(secret: str, agent_id: str | None = None, **more: str) -> dict[str, str]:
@@ -95,7 +95,7 @@ async def test_signing_in_gives_the_browser_a_session_secret_it_cannot_read_neve
     svc.client.cookies.clear()
     assert response.status_code == 303
     (header,) = response.headers.get_list("set-cookie")
-    cookie = _set_cookie(response)["desk_session"]
+    cookie = cookies_set(response)["desk_session"]
     assert cookie["httponly"] is True and cookie["samesite"].lower() == "strict"
     assert cookie["path"] == "/desk" and not cookie["secure"] and not cookie["max-age"]
     assert "tok-ana" not in header and len(cookie.value) >= 43
@@ -106,7 +106,7 @@ async def test_signing_in_gives_the_browser_a_session_secret_it_cannot_read_neve
     assert cookie.value not in str(row.values()) and "tok-ana" not in str(row.values())
     assert row["expires_at"] == row["created_at"] + timedelta(hours=12)  # the default idle time
     # over https, the cookie is sent over https only; each sign-in is a new secret
-    assert _set_cookie(await svc.client.post("https://assigner/desk", data={"token": "tok-ana"}))[
+    assert cookies_set(await svc.client.post("https://assigner/desk", data={"token": "tok-ana"}))[
         "desk_session"
     ]["secure"]
     svc.client.cookies.clear()

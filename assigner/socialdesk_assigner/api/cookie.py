@@ -30,10 +30,12 @@ __all__ = [
     "api_path",
     "claimed_agent",
     "cookie_agent",
+    "desk_origin",
     "from_the_desk",
     "in_use",
     "opened",
     "other_agent",
+    "secure",
     "session_secret",
 ]
 
@@ -53,16 +55,27 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _SAME = ("same-origin", "none")  # the desk's own page, or the agent typing the address
 
 
-def from_the_desk(request: Request) -> bool:
+def desk_origin(request: Request, public_url: str | None) -> str:
+    """The desk's origin as the agent's browser sees it: ``desk.public_url`` when set (behind
+    a proxy that ends TLS the request itself says http), else the request's own."""
+    return public_url or f"{request.url.scheme}://{request.url.netloc}"
+
+
+def secure(request: Request, public_url: str | None) -> bool:
+    """Whether the session cookie is sent over https only (the desk is reached over https)."""
+    return desk_origin(request, public_url).startswith("https://")
+
+
+def from_the_desk(request: Request, public_url: str | None) -> bool:
     """Whether a request came from the desk's own pages: a browser says where a request comes
     from in ``Sec-Fetch-Site``; an older one without it still sends ``Origin`` on a
-    cross-site post, which must then be the desk's own. A client that sends neither (curl,
-    the tests' HTTP client) is no other site's page."""
+    cross-site post, which must then be the desk's own (:func:`desk_origin`). A client that
+    sends neither (curl, the tests' HTTP client) is no other site's page."""
     site = request.headers.get("sec-fetch-site")
     if site is not None:
         return site in _SAME
     origin = request.headers.get("origin")
-    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+    return origin is None or origin == desk_origin(request, public_url)
 
 
 def opened(request: Request) -> bool:
@@ -104,7 +117,7 @@ async def cookie_agent(request: Request, sessions: DeskSessions) -> Agent:
     change not proven to come from the desk's page, 401 once the session ended, 409 when
     it is another agent's now)."""
     if request.method not in _SAFE:
-        if not from_the_desk(request):
+        if not from_the_desk(request, sessions.public_url):
             sessions.refused("not_from_the_desk")
             raise HTTPException(
                 status_code=403,

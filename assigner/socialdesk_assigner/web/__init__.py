@@ -44,10 +44,9 @@ from socialdesk_assigner.web.render import queue_html, queue_rows, signin_html
 from socialdesk_assigner.web.script import JS
 from socialdesk_assigner.web.session import (
     NO_STORE,
-    DeskRoute,
     Pages,
     clear_session,
-    from_the_desk,
+    desk_route,
     keep_session,
     safe_next,
 )
@@ -59,8 +58,10 @@ _SIGNIN_BODY_MAX = 8192
 
 
 def desk_pages(desk: Desk) -> APIRouter:
-    router = APIRouter(prefix="/desk", include_in_schema=False, route_class=DeskRoute)
     config = desk.config
+    router = APIRouter(
+        prefix="/desk", include_in_schema=False, route_class=desk_route(config.desk.public_url)
+    )
     pages = Pages(desk)
     signed_in, to_signin, presence_of, failed = (
         pages.signed_in,
@@ -91,7 +92,7 @@ def desk_pages(desk: Desk) -> APIRouter:
 
     @router.post("")
     async def signin_post(request: Request) -> Response:
-        if not from_the_desk(request):  # no signing in from another site (or another port)
+        if not pages.from_the_desk(request):  # no signing in from another site (or another port)
             return HTMLResponse(
                 signin_html("Sign in from the desk's own page."), status_code=403, headers=NO_STORE
             )
@@ -114,12 +115,12 @@ def desk_pages(desk: Desk) -> APIRouter:
         # previous session ended
         secret = await desk.sessions.open(agent, replacing=session_secret(request))
         response = RedirectResponse(after or "/desk/queue", status_code=303)
-        keep_session(response, request, secret)
+        keep_session(response, secret, secure=pages.secure(request))
         return response
 
     @router.post("/signout")
     async def signout(request: Request) -> Response:
-        if not from_the_desk(request):  # another site's page may not sign the agent out
+        if not pages.from_the_desk(request):  # another site's page may not sign the agent out
             return await failed(
                 await signed_in(request), 403, "Sign out", "Sign out from the desk's own page."
             )
@@ -134,7 +135,7 @@ def desk_pages(desk: Desk) -> APIRouter:
         else:
             await desk.sessions.close(session_secret(request))
         response = RedirectResponse(f"/desk?signed_out={said}", status_code=303)
-        clear_session(response, request)
+        clear_session(response, secure=pages.secure(request))
         return response
 
     @router.get("/assets/desk.css")

@@ -23,6 +23,7 @@ from socialdesk_assigner.api.cookie import (
     in_use,
     opened,
     other_agent,
+    secure,
     session_secret,
 )
 from socialdesk_assigner.web.html import error_html
@@ -33,10 +34,9 @@ __all__ = [
     "COOKIE",
     "CSP",
     "NO_STORE",
-    "DeskRoute",
     "Pages",
     "clear_session",
-    "from_the_desk",
+    "desk_route",
     "keep_session",
     "safe_next",
 ]
@@ -50,50 +50,47 @@ CSP = (
 )
 
 
-def keep_session(response: Response, request: Request, secret: str) -> None:
+def keep_session(response: Response, secret: str, *, secure: bool) -> None:
     """The browser keeps the session's secret where no script can read it, sends it to the
-    desk's own pages and API only (``/desk``), never from another site's page."""
-    response.set_cookie(
-        COOKIE,
-        secret,
-        path="/desk",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    desk's own pages and API only (``/desk``), never from another site's page, and over
+    https only when the desk is reached over https (``api.cookie.secure``)."""
+    response.set_cookie(COOKIE, secret, path="/desk", httponly=True, samesite="strict", secure=secure)
 
 
-def clear_session(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        COOKIE, path="/desk", httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+def clear_session(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(COOKIE, path="/desk", httponly=True, samesite="strict", secure=secure)
 
 
 def _sets_session(response: Response) -> bool:
     return any(v.startswith(f"{COOKIE}=") for v in response.headers.getlist("set-cookie"))
 
 
-class DeskRoute(APIRoute):
-    """Every desk page answer (pages, fragments, assets, errors) with the page policy; a
-    session cookie the desk refused is cleared in the answer to a page opened (unless it sets
-    a new one; never in a poll's), and a pre-0304 cookie that held the agent's token is
-    deleted wherever seen."""
+def desk_route(public_url: str | None) -> type[APIRoute]:
+    """The route class of the desk's pages (``public_url``: ``desk.public_url``)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    class DeskRoute(APIRoute):
+        """Every desk page answer (pages, fragments, assets, errors) with the page policy; a
+        session cookie the desk refused is cleared in the answer to a page opened (unless it
+        sets a new one; never in a poll's), and a pre-0304 cookie that held the agent's token
+        is deleted wherever seen."""
 
-        async def with_policy(request: Request) -> Response:
-            response = await handler(request)
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            if getattr(request.state, "session_refused", False) and not _sets_session(response):
-                clear_session(response, request)
-            if LEGACY_COOKIE in request.cookies:
-                response.delete_cookie(LEGACY_COOKIE, path="/desk", samesite="strict")
-            return response
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
 
-        return with_policy
+            async def with_policy(request: Request) -> Response:
+                response = await handler(request)
+                response.headers.setdefault("Content-Security-Policy", CSP)
+                response.headers.setdefault("X-Content-Type-Options", "nosniff")
+                response.headers.setdefault("Referrer-Policy", "same-origin")
+                if getattr(request.state, "session_refused", False) and not _sets_session(response):
+                    clear_session(response, secure=secure(request, public_url))
+                if LEGACY_COOKIE in request.cookies:
+                    response.delete_cookie(LEGACY_COOKIE, path="/desk", samesite="strict")
+                return response
+
+            return with_policy
+
+    return DeskRoute
 
 
 class Pages:
@@ -101,6 +98,12 @@ class Pages:
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
+
+    def from_the_desk(self, request: Request) -> bool:
+        return from_the_desk(request, self.desk.sessions.public_url)
+
+    def secure(self, request: Request) -> bool:
+        return secure(request, self.desk.sessions.public_url)
 
     async def signed_in(self, request: Request, *, poll: bool = False) -> Agent | None:
         """The agent of the request's session, ``None`` without one or once it ended. A

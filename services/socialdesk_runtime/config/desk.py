@@ -14,6 +14,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -125,6 +126,32 @@ class DeskSettings(ConfigModel):
     #: The longest note or reply text, in characters (longer: 413).
     max_text_chars: int = Field(default=4000, ge=1, le=100000)
     sessions: DeskSessions = DeskSessions()
+    #: Where agents open the desk, as their browser shows it (``https://desk.example.com``),
+    #: when that is not what the assigner sees: behind a proxy that ends TLS, a request
+    #: says http (uvicorn believes ``X-Forwarded-Proto`` only from ``FORWARDED_ALLOW_IPS``).
+    #: Set, it decides that the session cookie is ``Secure`` (https) and is the only origin
+    #: a change made with the cookie may come from (decision 0304); unset, the request's own.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        """The origin as a browser sends it in ``Origin``: lowercase, no default port, no path."""
+        if value is None:
+            return None
+        wrong = f"{value!r} is not an origin such as 'https://desk.example.com' (scheme, host, port)"
+        try:
+            url = urlsplit(value)
+            port = url.port
+        except ValueError:
+            raise ValueError(wrong) from None
+        extra = url.path not in ("", "/") or url.query or url.fragment or url.username is not None
+        if url.scheme.lower() not in ("http", "https") or not url.hostname or extra:
+            raise ValueError(wrong)
+        scheme = url.scheme.lower()
+        host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+        shown = "" if port is None or port == {"http": 80, "https": 443}[scheme] else f":{port}"
+        return f"{scheme}://{host}{shown}"
 
 
 def desk_problems(cfg: SocialdeskConfig) -> Iterator[tuple[tuple[str | int, ...], str]]:

@@ -120,6 +120,26 @@ def test_a_desk_session_lasts_12_hours_idle_and_7_days_at_most_unless_told(tmp_p
     assert "idle_seconds (90000) is longer than lifetime_seconds (3600)" in message
 
 
+def test_the_desks_public_url_is_an_origin_written_as_a_browser_sends_it(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL)).desk.public_url is None
+    for given, origin in (
+        ("https://Desk.OurBus.example/", "https://desk.ourbus.example"),
+        ("https://desk.ourbus.example:443", "https://desk.ourbus.example"),
+        ("http://10.0.0.7:8083", "http://10.0.0.7:8083"),
+        ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"),
+    ):
+        cfg = load_config(write(tmp_path, MINIMAL + f"desk:\n  public_url: {given!r}\n"))
+        assert cfg.desk.public_url == origin, given
+    for wrong in (
+        "desk.ourbus.example",
+        "ftp://desk.example",
+        "https://desk.example/desk",
+        "https://a@b.example",
+    ):
+        message = refused(tmp_path, MINIMAL + f"desk:\n  public_url: {wrong!r}\n")
+        assert "desk.public_url: " in message and "not an origin such as" in message, wrong
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 
