@@ -18,7 +18,7 @@ import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from socialdesk_assigner.api.cookie import COOKIE, api_path, cookie_agent
+from socialdesk_assigner.api.cookie import COOKIE, DESK_API, api_path, cookie_agent
 from socialdesk_assigner.domain import (
     DomainError,
     Forbidden,
@@ -72,9 +72,11 @@ class Desk:
     sessions: DeskSessions
 
     async def authenticate(self, request: Request) -> Agent:
-        """The agent of ``Authorization: Bearer`` when the header is given; else of the desk's
-        session cookie when there is one (the desk's pages: ``api.cookie``)."""
-        if "authorization" not in request.headers and COOKIE in request.cookies:
+        """The agent of ``Authorization: Bearer`` when the header is given; else, under
+        ``/desk/v1`` only (the pages' door, never the public ``/v1``), of the desk's session
+        cookie when there is one (``api.cookie``)."""
+        pages = request.url.path.startswith(DESK_API + "/")
+        if pages and "authorization" not in request.headers and COOKIE in request.cookies:
             return await cookie_agent(request, self.sessions)
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
