@@ -19,20 +19,30 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from socialdesk_assigner.domain.sessions import SessionLimits, refusal, secret_hash, token_binding
 from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import Roster
 from socialdesk_assigner.store.sessions import SessionRow, SessionStore
+from socialdesk_assigner.transient import retried
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent
 from socialdesk_runtime.db import UnitOfWorkFactory
+from socialdesk_runtime.errors import is_transient
 
-__all__ = ["DeskSessions"]
+__all__ = ["DeskSessions", "SessionsUnavailable"]
+
+T = TypeVar("T")
 
 #: A secret longer than this is nothing the desk handed out (token_urlsafe(32) is 43).
 _SECRET_MAX = 128
+
+
+class SessionsUnavailable(Exception):
+    """The database did not answer a session's lookup or change, even tried again."""
 
 
 class DeskSessions:
@@ -60,19 +70,24 @@ class DeskSessions:
         browser's previous session (``replacing``), if any, ends: one browser, one sign-in."""
         secret = secrets.token_urlsafe(32)
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            store = SessionStore(uow)
-            replaced = replacing and len(replacing) <= _SECRET_MAX
-            if replaced and await store.revoke(secret_hash(replacing), now=now) is not None:
-                self._metrics.desk_sessions.labels("replaced").inc()
-            await store.open(
-                secret_hash=secret_hash(secret),
-                agent_id=agent.id,
-                token_binding=token_binding(secret, self._tokens.get(agent.id, "")),
-                now=now,
-                expires_at=self.limits.expires_at(created_at=now, last_seen_at=now),
-            )
-            await uow.commit()
+        previous = replacing if replacing and len(replacing) <= _SECRET_MAX else ""
+
+        async def once() -> bool:
+            async with self._uow_factory() as uow:
+                store = SessionStore(uow)
+                replaced = bool(previous) and await store.revoke(secret_hash(previous), now=now) is not None
+                await store.open(
+                    secret_hash=secret_hash(secret),
+                    agent_id=agent.id,
+                    token_binding=token_binding(secret, self._tokens.get(agent.id, "")),
+                    now=now,
+                    expires_at=self.limits.expires_at(created_at=now, last_seen_at=now),
+                )
+                await uow.commit()
+            return replaced
+
+        if await self._db(once):
+            self._metrics.desk_sessions.labels("replaced").inc()
         self._metrics.desk_sessions.labels("signed_in").inc()
         return secret
 
@@ -92,9 +107,14 @@ class DeskSessions:
         if not secret or len(secret) > _SECRET_MAX:
             return 0
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            ended = 1 if await SessionStore(uow).revoke(secret_hash(secret), now=now) is not None else 0
-            await uow.commit()
+
+        async def once() -> int:
+            async with self._uow_factory() as uow:
+                ended = await SessionStore(uow).revoke(secret_hash(secret), now=now) is not None
+                await uow.commit()
+            return int(ended)
+
+        ended = await self._db(once)
         self._metrics.desk_sessions.labels("signed_out").inc(ended)
         return ended
 
@@ -105,9 +125,15 @@ class DeskSessions:
         agent, _ = await self._lookup(secret, touch=False, claimed=None)
         if agent is None:
             return None
-        async with self._uow_factory() as uow:
-            ended = await SessionStore(uow).revoke_agent(agent.id, now=self._clock.now())
-            await uow.commit()
+        now = self._clock.now()
+
+        async def once() -> int:
+            async with self._uow_factory() as uow:
+                ended = await SessionStore(uow).revoke_agent(agent.id, now=now)
+                await uow.commit()
+            return ended
+
+        ended = await self._db(once)
         self._metrics.desk_sessions.labels("signed_out_everywhere").inc(ended)
         return ended
 
@@ -118,18 +144,33 @@ class DeskSessions:
             return None, "unknown"
         key = secret_hash(secret)
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            store = SessionStore(uow)
-            row = await store.find(key)
-            agent, reason = self._judge(secret, row, now)
-            if agent is None or row is None:
-                return None, reason
-            mine = claimed is None or claimed == agent.id
-            if touch and mine and self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
-                expires_at = self.limits.expires_at(created_at=row.created_at, last_seen_at=now)
-                await store.touch(key, now=now, expires_at=expires_at)
-                await uow.commit()
-        return agent, ""
+
+        async def once() -> tuple[Agent | None, str]:
+            async with self._uow_factory() as uow:
+                store = SessionStore(uow)
+                row = await store.find(key)
+                agent, reason = self._judge(secret, row, now)
+                if agent is None or row is None:
+                    return None, reason
+                mine = claimed is None or claimed == agent.id
+                if touch and mine and self.limits.due_for_touch(last_seen_at=row.last_seen_at, now=now):
+                    expires_at = self.limits.expires_at(created_at=row.created_at, last_seen_at=now)
+                    await store.touch(key, now=now, expires_at=expires_at)
+                    await uow.commit()
+            return agent, ""
+
+        return await self._db(once)
+
+    @staticmethod
+    async def _db(work: Callable[[], Awaitable[T]]) -> T:
+        """``work`` on the database, tried again at once when it fails for a moment; still
+        failing, :class:`SessionsUnavailable` (the desk answers 503, never a bare 500)."""
+        try:
+            return await retried(work)
+        except Exception as exc:
+            if is_transient(exc):
+                raise SessionsUnavailable(str(exc)) from exc
+            raise
 
     def refused(self, reason: str) -> None:
         """Counts a refused use of a session cookie (the reasons are the metric's)."""

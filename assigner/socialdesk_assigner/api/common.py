@@ -5,7 +5,6 @@ refusals into HTTP answers, sizes (413), and ``Idempotency-Key`` on every POST."
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import uuid
@@ -32,6 +31,7 @@ from socialdesk_assigner.metrics import AssignerMetrics
 from socialdesk_assigner.presence import Dispatcher, Roster
 from socialdesk_assigner.sessions import DeskSessions
 from socialdesk_assigner.store import DeskStore, TicketStore
+from socialdesk_assigner.transient import retried, unavailable
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
@@ -42,7 +42,6 @@ __all__ = ["AgentLookup", "Desk", "agent_tokens", "plain"]
 AgentLookup = Callable[[str], Agent | None]
 T = TypeVar("T")
 Outcome = tuple[int, dict[str, Any]]
-_ATTEMPTS = 3
 
 
 def plain(value: Any) -> Any:
@@ -148,25 +147,17 @@ class Desk:
         fingerprint = hashlib.sha256(
             orjson.dumps([request.method, api_path(request.url.path), payload], option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                return await self._post_once(agent, action, key, fingerprint, work)
-            except HTTPException:
+        try:
+            return await retried(lambda: self._post_once(agent, action, key, fingerprint, work))
+        except HTTPException:
+            raise
+        except Exception as exc:
+            # a deadlock or serialization failure was retried at once; the database away is
+            # 503 with Retry-After, never a bare 500
+            if not is_transient(exc):
                 raise
-            except Exception as exc:
-                # a deadlock or serialization failure is retried at once; the database away
-                # is 503 with Retry-After, never a bare 500
-                if not is_transient(exc):
-                    raise
-                if attempt == _ATTEMPTS:
-                    self.metrics.desk_actions.labels(action, "unavailable").inc()
-                    raise HTTPException(
-                        status_code=503,
-                        detail="the desk's database is busy or away; retry shortly",
-                        headers={"Retry-After": "2"},
-                    ) from None
-                await asyncio.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")
+            self.metrics.desk_actions.labels(action, "unavailable").inc()
+            raise unavailable() from None
 
     async def _post_once(
         self,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-from socialdesk_assigner.sessions import DeskSessions
+from socialdesk_assigner.sessions import DeskSessions, SessionsUnavailable
+from socialdesk_assigner.transient import unavailable
 from socialdesk_runtime.config import Agent
 
 __all__ = [
@@ -115,7 +116,7 @@ def api_path(path: str) -> str:
 async def cookie_agent(request: Request, sessions: DeskSessions) -> Agent:
     """The agent of the request's desk session cookie, with the checks above (403 for a
     change not proven to come from the desk's page, 401 once the session ended, 409 when
-    it is another agent's now)."""
+    it is another agent's now, 503 while the database does not answer)."""
     if request.method not in _SAFE:
         if not from_the_desk(request, sessions.public_url):
             sessions.refused("not_from_the_desk")
@@ -130,9 +131,12 @@ async def cookie_agent(request: Request, sessions: DeskSessions) -> Agent:
                 detail=f"a change made with the desk's session cookie needs the {AGENT_HEADER} header "
                 "(the desk's pages send it; other clients use Authorization: Bearer)",
             )
-    agent = await sessions.agent_for(
-        session_secret(request), use=in_use(request), claimed=claimed_agent(request)
-    )
+    try:
+        agent = await sessions.agent_for(
+            session_secret(request), use=in_use(request), claimed=claimed_agent(request)
+        )
+    except SessionsUnavailable:
+        raise unavailable() from None
     if agent is None:
         raise HTTPException(
             status_code=401,

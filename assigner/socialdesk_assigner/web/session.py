@@ -26,6 +26,8 @@ from socialdesk_assigner.api.cookie import (
     secure,
     session_secret,
 )
+from socialdesk_assigner.sessions import SessionsUnavailable
+from socialdesk_assigner.transient import RETRY_AFTER
 from socialdesk_assigner.web.html import error_html
 from socialdesk_runtime.config import Agent
 from socialdesk_runtime.db import UnitOfWork
@@ -47,6 +49,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+_UNAVAILABLE = (
+    "The desk's database did not answer: try again in a moment (reload the page). Nothing was changed."
 )
 
 
@@ -78,7 +84,14 @@ def desk_route(public_url: str | None) -> type[APIRoute]:
             handler = super().get_route_handler()
 
             async def with_policy(request: Request) -> Response:
-                response = await handler(request)
+                try:
+                    response = await handler(request)
+                except SessionsUnavailable:  # not known to have ended: the cookie stays
+                    response = HTMLResponse(
+                        error_html(None, "Try again in a moment", _UNAVAILABLE),
+                        status_code=503,
+                        headers={**NO_STORE, **RETRY_AFTER},
+                    )
                 response.headers.setdefault("Content-Security-Policy", CSP)
                 response.headers.setdefault("X-Content-Type-Options", "nosniff")
                 response.headers.setdefault("Referrer-Policy", "same-origin")
