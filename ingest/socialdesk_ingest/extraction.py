@@ -254,18 +254,16 @@ def _our_replies(facts: Sequence[BrandFact]) -> dict[tuple[str, str, str], str]:
 async def _answered_tickets(
     facts: list[BrandFact], hooks: WebhookStore
 ) -> dict[tuple[str, str, str], uuid.UUID]:
-    """Our public replies on X, by (brand, platform, id) → the ticket of the thread they answer.
+    """Our public replies (X, Facebook and Instagram comments), by (brand, platform, id) →
+    the ticket of the thread they answer; one answering no message we know is left out.
 
-    Only X: its tweets say which app posted them, so one socialdesk sent is not also taken
-    for an agent's reply typed in X (Meta's comment webhooks do not say; those stay apart).
+    The desk settles the echo of a reply it sent (same id or words) instead of showing it
+    twice, so a comment typed in Meta, which the webhook cannot tell apart, joins too (0204).
     """
     own = [
         (f.brand, f.item)
         for f in facts
-        if isinstance(f.item, OwnMessage)
-        and f.item.platform == "x"
-        and f.item.kind != "dm"
-        and f.item.in_reply_to
+        if isinstance(f.item, OwnMessage) and f.item.kind != "dm" and f.item.in_reply_to
     ]
     if not own:
         return {}

@@ -57,8 +57,18 @@ def _ig_comment(account_id: str, v: dict[str, Any]) -> Iterator[Item]:
     text = text_of(v.get("text"))
     at = from_s_or_ms(v.get("timestamp")) if v.get("timestamp") is not None else None
     if from_id == account_id:
+        # Our account's own comment: a reply names the comment it answers (``parent_id``), a
+        # top-level one only the media it is under (decision 0204).
         yield OwnMessage(
-            "instagram", "comment", account_id, comment_id, None, text, at, typed_in_platform_inbox=True
+            "instagram",
+            "comment",
+            account_id,
+            comment_id,
+            None,
+            text,
+            at,
+            typed_in_platform_inbox=True,
+            in_reply_to=str_id(v.get("parent_id")) or str_id(media.get("id")),
         )
         return
     if from_id is None:

@@ -94,7 +94,8 @@ class OwnMessage:
     typed_in_platform_inbox: bool = False
     """A person answered in Meta's or X's own inbox, not through socialdesk."""
     in_reply_to: str | None = None
-    """The public message (a tweet) this one answers, when the platform says."""
+    """The public message this one answers, when the platform says (our tweet's parent, our
+    comment's parent comment or post, our Instagram comment's parent comment or media)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,9 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
         # (Facebook nests one level), whose thread it joins.
         top_level = parent is None or parent == post_id
         if _sender(from_id, v) == page_id:
+            # The Page's own comment (typed in Meta Business Suite, or a reply socialdesk
+            # sent): it answers its parent, a customer's comment or visitor post whose ticket
+            # it is filed on when we know that message (decision 0204).
             yield OwnMessage(
                 "facebook",
                 "comment",
@@ -120,6 +123,7 @@ def _feed(page_id: str, v: dict[str, Any]) -> Iterator[Item]:
                 text_of(v.get("message")),
                 at,
                 typed_in_platform_inbox=True,
+                in_reply_to=parent or post_id,
             )
             return
         attachments = _feed_attachments(v)

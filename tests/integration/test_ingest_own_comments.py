@@ -1,0 +1,173 @@
+"""Comments by our own Facebook Page and Instagram account (typed in Meta Business Suite, or
+the echo of a reply the desk sent), through ingest's real bootstrap on real PostgreSQL:
+filed on the ticket of the customer message they answer, shown there once as the brand's
+(decision 0204). The desk's half runs on the assigner's real bootstrap beside it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from socialdesk_assigner.bootstrap import SPEC as ASSIGNER
+from socialdesk_ingest.domain.platforms import recipient_ticket
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_runtime.embedded import EmbeddedPostgres
+from socialdesk_schemas import MessageReceived, TicketAssigned
+from socialdesk_schemas.platforms import OwnMessageSeen
+from tests.integration.test_assigner import classified
+from tests.integration.test_desk import auth, page
+from tests.integration.test_ingest_webhooks import IG, PAGE, Hooks, comment, feed, hooks
+from tests.support import Booted, booted, count, uid
+
+pytestmark = pytest.mark.integration
+
+__all__ = ["desk", "hooks", "on_the_desk"]  # fixtures and helper shared with the enrichment tests
+
+#: The Unix time of the tests' clock (2026-01-01 09:00 UTC): what Meta stamps a comment made now.
+NOW = 1767258000
+
+
+@pytest.fixture
+async def desk(postgres: EmbeddedPostgres) -> AsyncIterator[Booted]:
+    """The assigner (the desk) on a database of its own, beside ingest's."""
+    name = f"desk_{uuid.uuid4().hex[:12]}"
+    postgres.create_database(name)
+    async with booted(ASSIGNER, postgres.url(name), clock=FakeClock()) as svc:
+        yield svc
+
+
+async def on_the_desk(desk: Booted, received: MessageReceived) -> None:
+    """ingest's customer message on the desk, classified as the classifier would."""
+    message = classified(
+        desk,
+        ticket_id=received.ticket_id,
+        message_id=received.message_id,
+        conversation_id=received.conversation_id,
+        customer_id=received.customer_id,
+        brand=received.brand,
+        platform=received.platform,
+        kind=received.kind,
+        platform_message_id=received.platform_message_id,
+        author_platform_user_id=received.author.platform_user_id,
+    )
+    outcome = await desk.feed(received, message)
+    assert outcome.get("processed") == 2, outcome
+
+
+def ig_comment(comment_id: str, author: str, text: str, parent: str | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "id": comment_id,
+        "from": {"id": author, "username": "ourbus" if author == IG else "maple_fan"},
+        "text": text,
+        "media": {"id": "17999888777666555", "media_product_type": "FEED"},
+    }
+    if parent is not None:
+        value["parent_id"] = parent
+    change = {"field": "comments", "value": value}
+    return {"object": "instagram", "entry": [{"id": IG, "time": NOW, "changes": [change]}]}
+
+
+async def test_the_pages_comment_in_meta_is_on_the_customers_ticket_and_no_placeholder(hooks: Hooks) -> None:
+    """The customer comments, someone at OurBus answers in Meta Business Suite, the customer
+    answers that: one ticket, the Page's comment on it as the brand's, no "ours" ticket."""
+    top, ours = f"880011_{uid()}", f"880011_{uid()}"
+    await hooks.meta(feed(comment(top, text="Still no refund?")))
+    (opened,) = await hooks.extract()
+    assert isinstance(opened, MessageReceived)
+    await hooks.meta(feed(comment(ours, parent=top, author=PAGE, text="Dana, it left today.")))
+    (seen,) = await hooks.extract()
+    assert isinstance(seen, OwnMessageSeen) and seen.ticket_id == opened.ticket_id
+    assert (seen.platform, seen.kind, seen.text) == ("facebook", "comment", "Dana, it left today.")
+    assert seen.typed_in_platform_inbox  # Meta does not say which app wrote it: the desk decides
+    assert seen.ticket_id != recipient_ticket(opened.brand, "facebook", None)
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=ours, text="Got it, thanks!")))
+    (answer,) = await hooks.extract()
+    assert isinstance(answer, MessageReceived)
+    assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
+    assert await count(hooks.svc.engine, "conversations") == 1
+
+
+async def test_the_pages_comment_under_a_visitors_post_is_on_the_posts_ticket(hooks: Hooks) -> None:
+    post = f"{PAGE}_{uid()}"
+    visitor = {"from": {"id": "5550001112223", "name": "Dana Ruiz"}, "item": "status", "verb": "add"}
+    await hooks.meta(feed({**visitor, "post_id": post, "created_time": NOW, "message": "Lost my bag"}))
+    (opened,) = await hooks.extract()
+    ours = {
+        **comment(f"{uid()}_{uid()}", parent=post, author=PAGE, text="Sorry, which trip?"),
+        "post_id": post,
+    }
+    await hooks.meta(feed(ours))
+    (seen,) = await hooks.extract()
+    assert isinstance(opened, MessageReceived) and isinstance(seen, OwnMessageSeen)
+    assert seen.ticket_id == opened.ticket_id
+
+
+async def test_our_instagram_reply_is_on_the_commenters_ticket(hooks: Hooks) -> None:
+    theirs, ours = uid(), uid()
+    await hooks.meta(ig_comment(theirs, "1133557799002244", "Price to Leeds?"))
+    (opened,) = await hooks.extract()
+    await hooks.meta(ig_comment(ours, IG, "@maple_fan from 12 GBP", parent=theirs))
+    (seen,) = await hooks.extract()
+    assert isinstance(opened, MessageReceived) and isinstance(seen, OwnMessageSeen)
+    assert (seen.platform, seen.ticket_id) == ("instagram", opened.ticket_id)
+
+
+async def test_a_comment_and_the_pages_answer_in_one_delivery_share_the_ticket(hooks: Hooks) -> None:
+    top = f"880011_{uid()}"
+    await hooks.meta(feed(comment(top), comment(f"880011_{uid()}", parent=top, author=PAGE, text="On it")))
+    opened, seen = await hooks.extract()
+    assert isinstance(opened, MessageReceived) and isinstance(seen, OwnMessageSeen)
+    assert seen.ticket_id == opened.ticket_id
+
+
+async def test_the_pages_comment_answering_nothing_we_know_stays_on_the_placeholder(hooks: Hooks) -> None:
+    """Under the Page's own post (never a customer message), or answering a comment we never
+    received: as before, the per-platform placeholder (decision 0204, the fallback)."""
+    await hooks.meta(feed(comment(f"880011_{uid()}", author=PAGE, text="Timetable change from Monday")))
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=f"880011_{uid()}", author=PAGE, text="Hi")))
+    announcement, unknown = await hooks.extract()
+    assert isinstance(announcement, OwnMessageSeen) and isinstance(unknown, OwnMessageSeen)
+    placeholder = recipient_ticket(announcement.brand, "facebook", None)
+    assert announcement.ticket_id == unknown.ticket_id == placeholder
+
+
+async def test_the_echo_of_the_desks_reply_is_shown_once_and_a_comment_typed_in_meta_as_the_brands(
+    hooks: Hooks, desk: Booted
+) -> None:
+    """An agent answers on the desk; the Page's comment that reply became comes back through
+    the webhook (no key of ours in it) and settles the reply instead of appearing twice; a
+    comment someone typed in Meta Business Suite is shown as the brand's."""
+    top = f"880011_{uid()}"
+    await hooks.meta(feed(comment(top, text="Still no refund?")))
+    (received,) = await hooks.extract()
+    assert isinstance(received, MessageReceived)
+    await on_the_desk(desk, received)
+    owner = next(e.agent_id for e in await desk.emitted() if isinstance(e, TicketAssigned))
+    sent = await desk.client.post(
+        f"/v1/tickets/{received.ticket_id}/reply",
+        json={"text": "Dana, the refund left today."},
+        headers=auth(owner),
+    )
+    assert sent.status_code == 202, sent.text
+
+    echo, typed = f"880011_{uid()}", f"880011_{uid()}"
+    for cid, words in ((echo, "Dana, the refund left today."), (typed, "Also: sorry for the wait!")):
+        ours = {**comment(cid, parent=top, author=PAGE, text=words), "created_time": NOW + 2}
+        await hooks.meta(feed(ours))
+    seen = await hooks.extract()
+    assert [e.ticket_id for e in seen if isinstance(e, OwnMessageSeen)] == [received.ticket_id] * 2
+    assert isinstance(desk.runtime.clock, FakeClock)
+    desk.runtime.clock.advance(seconds=2)
+    outcome = await desk.feed(*seen)
+    assert outcome.get("processed") == 2, outcome
+
+    talk = (await page(desk, received.ticket_id))["conversation"]
+    replies = [c for c in talk if c["type"] == "reply"]
+    assert [(c["from"], c["text"]) for c in replies] == [
+        ("agent", "Dana, the refund left today."),
+        ("platform_inbox", "Also: sorry for the wait!"),
+    ]
+    assert (replies[0]["delivery"], replies[0]["platform_message_id"]) == ("sent", echo)
