@@ -19,11 +19,18 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from socialdesk_schemas._envelope import Event
-from socialdesk_schemas._events import Kind, Platform
+from socialdesk_schemas._events import Author, Kind, Platform
 
 
 class MessageEdited(Event):
-    """A customer edited a message already received; the desk shows the new text."""
+    """A customer edited a message already received; the desk shows the new text.
+
+    Also published when a later read of the platform completes a message that arrived
+    without its words or its author (an Instagram mention, a comment whose ``from`` Meta
+    withheld). When that read named the author, ``author`` says who wrote it and
+    ``customer_id`` is the message's customer, now known as that person; both are absent
+    on an ordinary edit.
+    """
 
     event_type: Literal["MessageEdited"] = "MessageEdited"
     message_id: uuid.UUID
@@ -32,6 +39,8 @@ class MessageEdited(Event):
     platform_message_id: str
     text: str
     edited_at: AwareDatetime
+    author: Author | None = None
+    customer_id: uuid.UUID | None = None
 
 
 class MessageDeleted(Event):

@@ -130,8 +130,28 @@ class ReadModelHandlers:
         await ReadModelStore(uow).unlink_customer(event.profile_id, event.customer_id)
 
     async def on_edited(self, events: list[MessageEdited], uow: UnitOfWork) -> None:
-        await ReadModelStore(uow).edit_messages(
+        read = ReadModelStore(uow)
+        await read.edit_messages(
             [{"b_id": e.message_id, "b_text": e.text, "b_at": e.edited_at} for e in events]
+        )
+        # A later read of the platform named who wrote a message that came without its author:
+        # the message and its customer show that person (decision 0204).
+        named = [(e, e.author, e.customer_id) for e in events if e.author and e.customer_id]
+        await read.name_authors(
+            [
+                {"b_id": e.message_id, "b_user": a.platform_user_id, "b_name": a.display_name or a.handle}
+                for e, a, _ in named
+            ],
+            [
+                {
+                    "b_customer": c,
+                    "b_platform": e.platform,
+                    "b_user": a.platform_user_id,
+                    "b_handle": a.handle,
+                    "b_name": a.display_name,
+                }
+                for e, a, c in named
+            ],
         )
         await DeskStore(uow).add_history(history_rows(events))
 

@@ -79,17 +79,49 @@ class ReadModelStore:
         return {r.ticket_id: r.text for r in rows}
 
     async def edit_messages(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Edits (``b_id``, ``b_text``, ``b_at``) in record order: the first keeps the original."""
+        """Edits (``b_id``, ``b_text``, ``b_at``) in record order: the first keeps the original.
+        One that leaves the words as they were (a late read naming the author only) marks nothing."""
         if rows:
             await self._uow.conn.execute(
                 update(desk_messages)
-                .where(desk_messages.c.message_id == bindparam("b_id"))
+                .where(
+                    desk_messages.c.message_id == bindparam("b_id"),
+                    desk_messages.c.text.is_distinct_from(bindparam("b_text")),
+                )
                 .values(
                     original_text=func.coalesce(desk_messages.c.original_text, desk_messages.c.text),
                     text=bindparam("b_text"),
                     edited_at=bindparam("b_at"),
                 ),
                 list(rows),
+            )
+
+    async def name_authors(
+        self, messages: Sequence[dict[str, Any]], people: Sequence[dict[str, Any]]
+    ) -> None:
+        """Authors a later read of the platform named: each message (``b_id``) shows its author
+        (``b_user``, ``b_name``), each customer (``b_customer`` on ``b_platform``) that person's
+        id, handle and name (``b_user``, ``b_handle``, ``b_name``)."""
+        if messages:
+            await self._uow.conn.execute(
+                update(desk_messages)
+                .where(desk_messages.c.message_id == bindparam("b_id"))
+                .values(author_id=bindparam("b_user"), author_name=bindparam("b_name")),
+                list(messages),
+            )
+        if people:
+            await self._uow.conn.execute(
+                update(customers)
+                .where(
+                    customers.c.customer_id == bindparam("b_customer"),
+                    customers.c.platform == bindparam("b_platform"),
+                )
+                .values(
+                    platform_user_id=bindparam("b_user"),
+                    handle=func.coalesce(bindparam("b_handle"), customers.c.handle),
+                    display_name=func.coalesce(bindparam("b_name"), customers.c.display_name),
+                ),
+                list(people),
             )
 
     async def delete_messages(self, rows: Sequence[dict[str, Any]]) -> None:
