@@ -17,11 +17,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialdesk_ingest.api_webhooks import unavailable
+from socialdesk_ingest.handlers import link_customers
 from socialdesk_ingest.store.customers import CustomerStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWorkFactory
 from socialdesk_runtime.errors import is_transient
-from socialdesk_schemas.platforms import CustomerLinked, CustomerUnlinked
+from socialdesk_schemas.platforms import CustomerUnlinked
 
 __all__ = ["LinkBody", "customers_router"]
 
@@ -69,18 +70,8 @@ def customers_router(
                 if missing:
                     return _error(404, "unknown_customer", f"no such customer: {', '.join(missing)}")
                 profile = known[ids[0]]
-                members = await store.link(ids, profile)
-                uow.emit(
-                    CustomerLinked(
-                        producer="ingest",
-                        occurred_at=clock.now(),
-                        ticket_id=profile,
-                        correlation_id=profile,
-                        profile_id=profile,
-                        customer_ids=members,
-                        linked_by=agent,
-                        reason=body.reason,
-                    )
+                members = await link_customers(
+                    uow, ids, profile, linked_by=agent, now=clock.now(), reason=body.reason
                 )
                 await uow.commit()
         except Exception as exc:

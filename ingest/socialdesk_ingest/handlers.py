@@ -25,7 +25,15 @@ from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.errors import is_transient
 from socialdesk_schemas.platforms import CustomerLinked
 
-__all__ = ["Linking", "Offer", "accept_batch", "accept_offers", "place_messages", "store_deliveries"]
+__all__ = [
+    "Linking",
+    "Offer",
+    "accept_batch",
+    "accept_offers",
+    "link_customers",
+    "place_messages",
+    "store_deliveries",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,24 +179,39 @@ async def store_deliveries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def link_customers(
+    uow: UnitOfWork,
+    ids: Collection[uuid.UUID],
+    profile: uuid.UUID,
+    *,
+    linked_by: str,
+    now: datetime,
+    reason: str | None = None,
+) -> list[uuid.UUID]:
+    """Put customers (and whoever is linked to them) into ``profile`` and say so
+    (``CustomerLinked``, keyed by the profile); every member of the profile after."""
+    members = await CustomerStore(uow).link(ids, profile)
+    uow.emit(
+        CustomerLinked(
+            producer="ingest",
+            occurred_at=now,
+            ticket_id=profile,
+            correlation_id=profile,
+            profile_id=profile,
+            customer_ids=members,
+            linked_by=linked_by,
+            reason=reason,
+        )
+    )
+    return members
+
+
 async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now: datetime) -> bool:
     """The configured rule: a customer with another's phone number joins their profile.
     Whether anyone was linked."""
-    store = CustomerStore(uow)
     links = await same_phone_links(uow, customer_ids)
     for customer, profile in links:
-        members = await store.link([profile, customer], profile)
-        uow.emit(
-            CustomerLinked(
-                producer="ingest",
-                occurred_at=now,
-                ticket_id=profile,
-                correlation_id=profile,
-                profile_id=profile,
-                customer_ids=members,
-                linked_by="rule:same_phone",
-            )
-        )
+        await link_customers(uow, [profile, customer], profile, linked_by="rule:same_phone", now=now)
     return bool(links)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "Accepted",
     "StoredMessage",
     "api_key_matches",
+    "author_of",
     "first_copies",
     "latest_profiles",
     "message_received",
@@ -88,18 +89,23 @@ def message_received(msg: IncomingMessage, placement: Placement, *, now: datetim
         platform=msg.platform,
         kind=msg.kind,
         platform_message_id=msg.platform_message_id,
-        author=Author(
-            platform_user_id=msg.author.platform_user_id,
-            handle=msg.author.handle,
-            display_name=msg.author.display_name,
-            followers=msg.author.followers,
-        ),
+        author=author_of(msg.author),
         text=msg.text,
         received_at=now,
         sent_at=msg.sent_at,
         opens_ticket=placement.opens_ticket,
         in_reply_to=msg.in_reply_to,
         attachments=[_attachment(*a) for a in msg.attachments[:20]],
+    )
+
+
+def author_of(author: IncomingAuthor) -> Author:
+    """An author as the events name them."""
+    return Author(
+        platform_user_id=author.platform_user_id,
+        handle=author.handle,
+        display_name=author.display_name,
+        followers=author.followers,
     )
 
 
