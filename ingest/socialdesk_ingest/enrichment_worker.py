@@ -1,9 +1,11 @@
-"""Enrichment of id-only messages (Instagram mentions, Facebook post mentions).
+"""Enrichment of id-only messages (Instagram mentions, Facebook post mentions) and of
+comments whose author Meta withheld.
 
 At extraction, :func:`make_enricher` reads each such message from the Graph API before it
 is ticketed. When that read fails the message is ticketed with what is known, and
 :class:`EnrichmentWorker` tries again later (30 s, doubling, at most hourly, 20 tries);
-when a later read succeeds the stored text is completed and ``MessageEdited`` tells the desk.
+when a later read succeeds the stored text is completed, a placeholder customer becomes the
+person the read names (decision 0204), and ``MessageEdited`` tells the desk both.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage, MessageKey
-from socialdesk_ingest.domain.platforms.enrichment import Enrichment, retry_delay
+from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage, MessageKey, author_of
+from socialdesk_ingest.domain.platforms.enrichment import Enrichment, identified_author, retry_delay
 from socialdesk_ingest.extraction import Enricher
 from socialdesk_ingest.graph import GraphReader, GraphUnavailable
+from socialdesk_ingest.handlers import identify_author
 from socialdesk_ingest.metrics import IngestMetrics
 from socialdesk_ingest.store.webhooks import DueEnrichment, EnrichmentStore
 from socialdesk_runtime.clock import Clock
@@ -87,7 +90,12 @@ class EnrichmentWorker(PeriodicWorker):
                 text = found.text if found is not None and found.text else None
                 await store.done(row.id, text=text, at=now)
                 self._metrics.enrichments.labels(outcome="enriched" if found else "not_possible").inc()
-                if text is not None and text != row.text:
+                author = identified_author(row.author_id, found)
+                if author is not None:
+                    await identify_author(
+                        uow, row.customer_id, author, brand=row.brand, platform=row.platform, now=now
+                    )
+                if (text is not None and text != row.text) or author is not None:
                     uow.emit(
                         MessageEdited(
                             producer="ingest",
@@ -98,8 +106,10 @@ class EnrichmentWorker(PeriodicWorker):
                             brand=row.brand,
                             platform=row.platform,
                             platform_message_id=row.platform_message_id,
-                            text=text,
+                            text=text or row.text,
                             edited_at=now,
+                            author=None if author is None else author_of(author),
+                            customer_id=None if author is None else row.customer_id,
                         )
                     )
             await uow.commit()

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import stamina
 
 from socialdesk_ingest import domain
-from socialdesk_ingest.domain import Accepted, IncomingMessage, Placement
+from socialdesk_ingest.domain import Accepted, IncomingAuthor, IncomingMessage, Placement
 from socialdesk_ingest.store import ConcurrentDuplicate, IngestStore
 from socialdesk_ingest.store.customers import CustomerStore, same_phone_links
 from socialdesk_runtime.clock import Clock
@@ -30,6 +30,7 @@ __all__ = [
     "Offer",
     "accept_batch",
     "accept_offers",
+    "identify_author",
     "link_customers",
     "place_messages",
     "store_deliveries",
@@ -204,6 +205,25 @@ async def link_customers(
         )
     )
     return members
+
+
+async def identify_author(
+    uow: UnitOfWork,
+    customer_id: uuid.UUID,
+    author: IncomingAuthor,
+    *,
+    brand: str,
+    platform: str,
+    now: datetime,
+) -> None:
+    """A later read named who wrote a message kept under a placeholder customer: that
+    customer becomes the person (decision 0204). Someone we already knew by that id is
+    linked to it, so their tickets and later messages are one customer's."""
+    store = CustomerStore(uow)
+    other = await store.identify(customer_id, brand=brand, platform=platform, author=author)
+    if other is not None and other != customer_id:
+        profile = (await store.existing([other]))[other]
+        await link_customers(uow, [other, customer_id], profile, linked_by="rule:enrichment", now=now)
 
 
 async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now: datetime) -> bool:

@@ -6,8 +6,10 @@ import dataclasses
 
 from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage
 from socialdesk_ingest.domain.platforms.enrichment import (
+    Enrichment,
     enriched,
     graph_read,
+    identified_author,
     parse_graph_answer,
     retry_delay,
 )
@@ -79,6 +81,16 @@ def test_enrichment_reads_and_answers() -> None:
     assert (msg.text, msg.author.platform_user_id) == ("@ourbus hi", "77") and msg.sent_at is not None
     assert parse_graph_answer(comment, {"id": "178"}) is None
     assert [retry_delay(n) for n in (1, 2, 3, 10)] == [30.0, 60.0, 120.0, 3600.0]
+
+
+def test_a_late_read_names_only_a_withheld_author() -> None:
+    """The author a read names replaces a placeholder customer, never a known one."""
+    dana = IncomingAuthor("5550001112223", display_name="Dana Ruiz")
+    found = Enrichment(text="bus never came", author=dana, sent_at=None)
+    assert identified_author("unknown:880011_1", found) == dana
+    assert identified_author("4400112233", found) is None  # the mention's sender was known
+    assert identified_author("unknown:880011_1", Enrichment("bus never came", None, None)) is None
+    assert identified_author("unknown:880011_1", None) is None
 
 
 def test_polled_conversations_become_a_webhook_body_of_the_customers_recent_messages() -> None:

@@ -1,6 +1,7 @@
-"""Id-only deliveries (Instagram mentions, Facebook post mentions) are completed by a
-Graph API read against the Meta fake; when the read fails the message is ticketed with
-what is known and completed later (``MessageEdited``)."""
+"""Id-only deliveries (Instagram mentions, Facebook post mentions) and comments whose author
+Meta withheld are completed by a Graph API read against the Meta fake; when the read fails
+the message is ticketed with what is known and completed later (``MessageEdited``): its
+words, and its placeholder customer becomes the person the read names (decision 0204)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from socialdesk_ingest.enrichment_worker import EnrichmentWorker
 from socialdesk_ingest.extraction_worker import ExtractionWorker
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import Event, MessageReceived
-from socialdesk_schemas.platforms import MessageEdited
+from socialdesk_schemas.platforms import CustomerLinked, MessageEdited
 from tests.fakes.meta import FakeMeta
+from tests.integration.test_desk import page
+from tests.integration.test_ingest_own_comments import desk, on_the_desk
 from tests.support import TEST_ENV, Booted, booted, config_for_tests, uid
 
 pytestmark = pytest.mark.integration
+
+__all__ = ["desk"]  # the fixture, shared with the own-comment tests
 
 PAGE, IG = "730011223344556", "17841400000000001"
 
@@ -124,3 +129,88 @@ async def test_graph_errors_are_retried_with_backoff(svc: tuple[Booted, FakeCloc
     assert await enrichment.run_once() == 1
     (edited,) = await service.emitted()
     assert isinstance(edited, MessageEdited) and edited.text == "look @ourbus"
+
+
+# --- a comment whose author Meta withheld, named only later (decision 0204) ----------------
+
+DANA = "5550001112223"
+
+
+def withheld(comment_id: str, text: str = "bus never came") -> dict[str, Any]:
+    """A Page feed comment delivered without ``from`` (the commenter's privacy)."""
+    post = f"{PAGE}_880011"
+    value = {"item": "comment", "verb": "add", "post_id": post, "comment_id": comment_id, "parent_id": post}
+    return change(PAGE, "feed", {**value, "created_time": 1767258000, "message": text})
+
+
+def dana_wrote(comment_id: str, text: str) -> dict[str, Any]:
+    post = f"{PAGE}_880011"
+    value = {"item": "comment", "verb": "add", "post_id": post, "comment_id": comment_id, "parent_id": post}
+    author = {"from": {"id": DANA, "name": "Dana Ruiz"}}
+    return change(PAGE, "feed", {**value, **author, "created_time": 1767258100, "message": text})
+
+
+async def while_graph_is_down(service: Booted, meta: FakeMeta, comment: str) -> MessageReceived:
+    """Dana's ``comment`` without its author, extracted while the Graph API answers 503."""
+    meta.add_post(comment, message="bus never came", author_id=DANA, author_name="Dana Ruiz")
+    meta.down_for(3600)
+    (received,) = await deliver(service, withheld(comment))
+    assert isinstance(received, MessageReceived) and received.author.platform_user_id == f"unknown:{comment}"
+    assert [c.status for c in meta.calls if comment in c.request.path] == [503]
+    return received
+
+
+async def graph_back(service: Booted, clock: FakeClock, meta: FakeMeta) -> list[Event]:
+    """The Graph API answers again; the enrichment's next try."""
+    meta.clear_faults()
+    (enrichment,) = (w for w in service.parts.workers if isinstance(w, EnrichmentWorker))
+    clock.advance(seconds=31)
+    assert await enrichment.run_once() == 1
+    return await service.emitted()
+
+
+async def test_graph_down_then_up_makes_the_placeholder_customer_the_real_person(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta, desk: Booted
+) -> None:
+    service, clock = svc
+    received = await while_graph_is_down(service, meta, f"880011_{uid()}")
+    await on_the_desk(desk, received)
+    (edited,) = await graph_back(service, clock, meta)
+    assert isinstance(edited, MessageEdited) and edited.message_id == received.message_id
+    assert edited.customer_id == received.customer_id and edited.text == "bus never came"
+    assert edited.author is not None
+    assert (edited.author.platform_user_id, edited.author.display_name) == (DANA, "Dana Ruiz")
+    # Her next comment is the same customer's (its own thread: a ticket of its own).
+    (again,) = await deliver(service, dana_wrote(f"880011_{uid()}", "still nothing"))
+    assert isinstance(again, MessageReceived) and again.customer_id == received.customer_id
+
+    await desk.feed(edited)
+    shown = await page(desk, received.ticket_id)
+    (message,) = [c for c in shown["conversation"] if c["type"] == "message"]
+    assert (message["author"], message["text"], message["edited"]) == ("Dana Ruiz", "bus never came", False)
+    (channel,) = shown["customer"]["channels"]
+    assert (channel["platform_user_id"], channel["display_name"]) == (DANA, "Dana Ruiz")
+
+
+async def test_a_person_already_known_is_linked_to_the_named_placeholder(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta, desk: Booted
+) -> None:
+    """Dana wrote before (with ``from``); her next comment came without it while Graph was
+    down. Named later, that placeholder is hers: one profile, which the desk shows as one
+    customer with both tickets."""
+    service, clock = svc
+    (known,) = await deliver(service, dana_wrote(f"880011_{uid()}", "where is my bus"))
+    assert isinstance(known, MessageReceived)
+    received = await while_graph_is_down(service, meta, f"880011_{uid()}")
+    linked, edited = await graph_back(service, clock, meta)
+    assert isinstance(edited, MessageEdited) and edited.customer_id == received.customer_id
+    assert edited.author is not None and edited.author.display_name == "Dana Ruiz"
+    assert isinstance(linked, CustomerLinked) and linked.linked_by == "rule:enrichment"
+    assert set(linked.customer_ids) == {known.customer_id, received.customer_id}
+
+    await on_the_desk(desk, known)
+    await on_the_desk(desk, received)
+    await desk.feed(linked, edited)
+    customer = (await page(desk, received.ticket_id))["customer"]
+    assert {(c["platform_user_id"], c["display_name"]) for c in customer["channels"]} == {(DANA, "Dana Ruiz")}
+    assert [t["ticket_id"] for t in customer["other_tickets"]] == [str(known.ticket_id)]

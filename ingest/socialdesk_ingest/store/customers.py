@@ -7,9 +7,10 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from socialdesk_ingest.domain import LinkedTicket
+from socialdesk_ingest.domain import IncomingAuthor, LinkedTicket
 from socialdesk_ingest.tables import conversations, customers
 from socialdesk_runtime.db import UnitOfWork
 
@@ -63,6 +64,43 @@ class CustomerStore:
                     update(customers).where(customers.c.profile_id == profile).values(profile_id=rest[0])
                 )
         return profile
+
+    async def identify(
+        self, placeholder: uuid.UUID, *, brand: str, platform: str, author: IncomingAuthor
+    ) -> uuid.UUID | None:
+        """The placeholder customer of a message whose author the platform withheld becomes
+        ``author``, read later: their id, handle and name. ``None`` when done in place; when
+        another customer already has that id, the placeholder takes the name only and that
+        customer's id is returned (the two are then one person: the caller links them)."""
+        other = await self._known(brand, platform, author.platform_user_id)
+        if other is None:
+            try:
+                async with self._uow.conn.begin_nested():
+                    await self._rename(placeholder, author, platform_user_id=author.platform_user_id)
+                return None
+            except IntegrityError:  # a message of theirs stored meanwhile made them a customer
+                other = await self._known(brand, platform, author.platform_user_id)
+        await self._rename(placeholder, author)
+        return other
+
+    async def _known(self, brand: str, platform: str, platform_user_id: str) -> uuid.UUID | None:
+        row = (
+            await self._uow.conn.execute(
+                select(customers.c.id).where(
+                    customers.c.brand == brand,
+                    customers.c.platform == platform,
+                    customers.c.platform_user_id == platform_user_id,
+                )
+            )
+        ).first()
+        return None if row is None else row.id
+
+    async def _rename(self, customer_id: uuid.UUID, author: IncomingAuthor, **values: object) -> None:
+        await self._uow.conn.execute(
+            update(customers)
+            .where(customers.c.id == customer_id)
+            .values(handle=author.handle, display_name=author.display_name, **values)
+        )
 
     async def members(self, profile_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await self._uow.conn.execute(

@@ -13,7 +13,14 @@ from sqlalchemy import Column, Table, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from socialdesk_ingest.domain.platforms.extract import OWN_FACT as OWN
-from socialdesk_ingest.tables import conversations, messages, platform_aliases, platform_facts, raw_deliveries
+from socialdesk_ingest.tables import (
+    conversations,
+    customers,
+    messages,
+    platform_aliases,
+    platform_facts,
+    raw_deliveries,
+)
 from socialdesk_runtime.db import UnitOfWork
 
 __all__ = ["OURS", "DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
@@ -253,6 +260,9 @@ class DueEnrichment:
     in_reply_to: str | None
     text: str
     attempts: int
+    customer_id: uuid.UUID
+    author_id: str
+    """The platform user id its customer is known by (a placeholder when the author was withheld)."""
 
 
 class EnrichmentStore:
@@ -273,11 +283,14 @@ class EnrichmentStore:
                 messages.c.in_reply_to,
                 messages.c.text,
                 messages.c.enrich_attempts,
+                messages.c.customer_id,
+                customers.c.platform_user_id,
             )
+            .join(customers, customers.c.id == messages.c.customer_id)
             .where(messages.c.needs_enrichment, messages.c.next_enrich_at <= now)
             .order_by(messages.c.next_enrich_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=messages, skip_locked=True)
         )
         return [
             DueEnrichment(
@@ -290,6 +303,8 @@ class EnrichmentStore:
                 r.in_reply_to,
                 r.text,
                 r.enrich_attempts,
+                r.customer_id,
+                r.platform_user_id,
             )
             for r in rows
         ]

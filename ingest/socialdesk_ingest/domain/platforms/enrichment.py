@@ -10,9 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from socialdesk_ingest.domain.incoming import IncomingAuthor, IncomingMessage
-from socialdesk_ingest.domain.platforms.items import as_dict, from_s_or_ms, str_id, text_of
+from socialdesk_ingest.domain.platforms.items import as_dict, from_s_or_ms, is_unidentified, str_id, text_of
 
-__all__ = ["Enrichment", "GraphRead", "enriched", "graph_read", "parse_graph_answer", "retry_delay"]
+__all__ = [
+    "Enrichment",
+    "GraphRead",
+    "enriched",
+    "graph_read",
+    "identified_author",
+    "parse_graph_answer",
+    "retry_delay",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,15 @@ def enriched(msg: IncomingMessage, found: Enrichment) -> IncomingMessage:
         author=found.author or msg.author,
         sent_at=found.sent_at or msg.sent_at,
     )
+
+
+def identified_author(author_id: str, found: Enrichment | None) -> IncomingAuthor | None:
+    """Who a late read says wrote a message stored under ``author_id``: only when that is the
+    placeholder of an author the platform withheld, and the read names someone (decision 0204).
+    A message whose author was known keeps them (the read completed its words only)."""
+    if found is None or found.author is None or not is_unidentified(author_id):
+        return None
+    return None if found.author.platform_user_id == author_id else found.author
 
 
 def retry_delay(attempts: int) -> float:

@@ -46,11 +46,20 @@ class Person:
     user also known by phone, what they are known by once they hide their number)."""
 
 
+#: The prefix of a placeholder author's id (``unknown:<message id>``).
+_UNIDENTIFIED = "unknown:"
+
+
 def unidentified(message_id: str) -> Person:
     """The author of a message the platform delivered without one (an Instagram mention, a
     comment whose ``from`` Meta withheld): a placeholder of that message alone, so two
     unknown people never become one customer. Enrichment names them when it can."""
-    return Person(f"unknown:{message_id}")
+    return Person(f"{_UNIDENTIFIED}{message_id}")
+
+
+def is_unidentified(platform_user_id: str) -> bool:
+    """Whether a user id is the placeholder :func:`unidentified` gave a message's author."""
+    return platform_user_id.startswith(_UNIDENTIFIED)
 
 
 @dataclass(frozen=True, slots=True)
