@@ -33,7 +33,7 @@ playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = BROWSER
 
 #: Where a reviewer looks at the pages after this change (besides the artifacts folder).
-SHOTS = Path("/tmp/desk-shots")
+SHOTS = Path("/tmp/desk-shots2")
 
 #: What the page's script can reach of who is signed in.
 _READABLE = """() => ({
@@ -46,6 +46,10 @@ _READABLE = """() => ({
 async def both_shots(page: Any, name: str) -> None:
     await shot(page, name)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def name_of(svc: Booted, agent_id: str) -> str:
+    return next(a.name for a in svc.runtime.config.agents if a.id == agent_id)
 
 
 def api_answers(page: Any) -> list[tuple[str, int]]:
@@ -123,6 +127,7 @@ async def test_a_sign_in_as_someone_else_in_another_tab_is_refused_with_nothing_
     monkeypatch.setattr(ticket_routes, "POLL_SECONDS", 600)  # the action notices, not the watch
     tid, owner = await owned_ticket(svc, "Refund for the cancelled trip")
     await emitted(svc)
+    area = "#reply-form textarea[name=text]"
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
         context = await browser.new_context(viewport=DESKTOP)
         a = await context.new_page()
@@ -131,22 +136,91 @@ async def test_a_sign_in_as_someone_else_in_another_tab_is_refused_with_nothing_
         answers = api_answers(a)
         b = await context.new_page()
         await sign_in(b, base, TOKENS["ob-lead"])
-        # tab A still shows its agent and sends a reply: the desk refuses it, the page says
-        # why and now shows who is signed in
-        await a.fill("#reply-form textarea[name=text]", "Your refund is on its way")
+        # tab A still shows its agent and sends a reply: the desk refuses it; the page keeps
+        # the text, says so and why, and what it would send is off until A signs in again
+        await a.fill(area, "Your refund is on its way")
         await a.click("#reply-form button[type=submit]")
-        await a.wait_for_selector("#whoami[data-agent='ob-lead']")
+        await a.locator("#reload-kept").wait_for()
         assert answers == [(f"POST /tickets/{tid}/reply", 409)]
-        flash = await a.inner_text("#flash")
-        assert "Someone else signed in on this browser (another tab)" in flash
-        assert "nothing was done" in flash and "now shows who is signed in" in flash
-        assert await a.locator(".msg.reply").count() == 0
+        said = await a.inner_text("#reply-form .form-error")
+        assert "Someone else signed in on this browser (another tab)" in said and "nothing was done" in said
+        assert "Your unsent text is kept on this page" in said
+        assert await a.get_attribute("#whoami", "data-agent") == owner
+        assert await a.input_value(area) == "Your refund is on its way"
+        assert "not signed in as you any more" in await a.inner_text("#no-longer-yours")
+        assert await a.locator("#reply-form button[type=submit]").is_disabled()
+        assert await a.inner_text("#reload-kept") == "Sign in as yourself again (keeps your text)"
         assert not [e for e in await emitted(svc) if isinstance(e, ReplyRequested | InternalNoteAdded)]
-        await both_shots(a, "refused-another-tab")
+        await both_shots(a, "refused-another-tab-text-kept")
+        # signing in again as herself, in that tab, brings the page back with the text
+        await a.click("#reload-kept")
+        await a.wait_for_selector("#signin")
+        assert f"once you sign in again as {name_of(svc, owner)}" in await a.inner_text("#flash")
+        await both_shots(a, "refused-another-tab-sign-in-again")
+        await a.fill("input[name=token]", TOKENS[owner])
+        await a.click("#signin button[type=submit]")
+        await a.wait_for_url(f"{base}/desk/tickets/{tid}")
+        assert await a.input_value(area) == "Your refund is on its way"
+        await a.click("#reply-form button[type=submit]")
+        await a.wait_for_selector("#flash.flash-ok")
+        assert [e.text for e in await emitted(svc) if isinstance(e, ReplyRequested)] == [
+            "Your refund is on its way"
+        ]
+        # with nothing typed, a refused action shows who is signed in now, saying so
+        await sign_in(b, base, TOKENS["ob-lead"])
+        await a.select_option("#presence", "away")
+        await a.wait_for_selector("#whoami[data-agent='ob-lead']")
+        assert answers[-1] == ("PUT /agents/me/status", 409)
+        flash = await a.inner_text("#flash")
+        assert "nothing was done" in flash and "now shows who is signed in" in flash
         # the presence selector is an action too: as the lead now, it works
         await a.select_option("#presence", "away")
         await a.wait_for_selector("#flash.flash-ok >> text=You are away")
         assert answers[-1] == ("PUT /agents/me/status", 200)
+
+
+async def test_text_kept_at_sign_out_comes_back_for_its_agent_only(
+    svc: Booted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ticket_routes, "POLL_SECONDS", 600)  # the action notices, not the watch
+    tid, owner = await owned_ticket(svc, "The driver took my suitcase")
+    note_box = "textarea[aria-label='internal note']"
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        context = await browser.new_context(viewport=DESKTOP)
+        a = await context.new_page()
+        await sign_in(a, base, TOKENS[owner])
+        await a.goto(f"{base}/desk/tickets/{tid}")
+        # her session ends (signed out in another tab) while she types: kept, to sign in
+        b = await context.new_page()
+        await b.goto(f"{base}/desk/queue")
+        await b.click("#signout")
+        await a.fill(note_box, "Suitcase is at the depot, shelf 4")
+        await a.fill("#reply-form textarea[name=text]", "We found it")
+        await a.click("text=Add note")
+        await a.wait_for_url(re.compile(r".*/desk\?lost=1.*"))
+        # a colleague signs in in that tab and lands on the same ticket: none of her text
+        await a.fill("input[name=token]", TOKENS["ob-lead"])
+        await a.click("#signin button[type=submit]")
+        await a.wait_for_url(f"{base}/desk/tickets/{tid}")
+        assert await a.get_attribute("#whoami", "data-agent") == "ob-lead"
+        assert (
+            await a.input_value(note_box) == ""
+            and await a.input_value("#reply-form textarea[name=text]") == ""
+        )
+        assert await a.locator("pre.kept").count() == 0
+        await both_shots(a, "kept-text-not-for-another-agent")
+        assert await notes_of(svc, tid) == []
+        # she signs in again in that tab: her text is back on her page, and goes
+        await a.goto(f"{base}/desk")
+        await a.fill("input[name=token]", TOKENS[owner])
+        await a.click("#signin button[type=submit]")
+        await a.wait_for_url(f"{base}/desk/queue")
+        await a.goto(f"{base}/desk/tickets/{tid}")
+        assert await a.input_value(note_box) == "Suitcase is at the depot, shelf 4"
+        assert await a.input_value("#reply-form textarea[name=text]") == "We found it"
+        await a.click("text=Add note")
+        await a.wait_for_selector(".note >> text=Suitcase is at the depot, shelf 4")
+        assert await notes_of(svc, tid) == ["Suitcase is at the depot, shelf 4"]
 
 
 async def test_the_open_pages_notice_another_agent_by_themselves(

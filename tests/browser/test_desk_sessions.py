@@ -86,10 +86,16 @@ async def test_the_agent_shown_is_the_agent_who_acts_and_signs_out(svc: Booted) 
         await sign_in(b, base, TOKENS["ob-lead"])
         await a.fill("textarea[aria-label='internal note']", "typed in tab A")
         await a.click("text=Add note")
-        await a.wait_for_selector("#whoami[data-agent='ob-lead']")
+        await a.locator("#reload-kept").wait_for()
         assert "someone else signed in" in (await a.inner_text("#flash")).lower()
+        assert "kept on this page" in await a.inner_text("#flash")
+        assert await a.input_value("textarea[aria-label='internal note']") == "typed in tab A"
+        assert await a.get_attribute("#whoami", "data-agent") == owner
         assert await a.locator(".note").count() == 0
-        # what it shows now is who acts now
+        # opened again, the page shows who is signed in now (without tab A's text), who acts
+        await a.goto(f"{base}/desk/tickets/{first.ticket_id}")
+        assert await a.get_attribute("#whoami", "data-agent") == "ob-lead"
+        assert await a.input_value("textarea[aria-label='internal note']") == ""
         await a.fill("textarea[aria-label='internal note']", "written as the lead")
         await a.click("text=Add note")
         await a.wait_for_selector(".note >> text=written as the lead")

@@ -4,8 +4,9 @@
   the agent's token); every API call and live refresh names the agent the page was rendered
   for (``#whoami``'s ``data-agent``, sent as ``X-Desk-Session-Agent``). The desk answers 401
   once the session ended (signed out here or in another tab, expired: the page goes to sign
-  in, keeping unsent text) and 409 with ``X-Desk-Session: other-agent`` once another tab
-  signed in as someone else (nothing was done: the page reloads as who is signed in now).
+  in, keeping unsent text for that agent) and 409 with ``X-Desk-Session: other-agent`` once
+  another tab signed in as someone else (nothing was done: the page reloads as who is signed
+  in now, or, with unsent text, keeps it and says so, with a way to sign in again).
 - One ``Idempotency-Key`` per submission: kept while the same content is retried, new when
   the content changes or after success; the button is disabled while its request runs.
 - What happened is said after the reload (a flash kept in ``sessionStorage``), and a
@@ -27,10 +28,12 @@ _CORE = r"""
 try { sessionStorage.removeItem('desk_token'); } catch (e) { /* older pages kept a copy of the token */ }
 // The agent this page was rendered for (the desk compares it with the session's now).
 function pageAgent() { const w = document.getElementById('whoami'); return (w && w.dataset.agent) || ''; }
+function pageAgentName() { const w = document.getElementById('whoami'); return w ? w.textContent.split(' · ')[0] : ''; }
 function sessionHeaders() { const a = pageAgent(); return a ? { 'X-Desk-Session-Agent': a } : {}; }
 // The desk's answer when the session is another agent's than this page's (another tab).
 function otherAgent(r) { return r.status === 409 && r.headers.get('X-Desk-Session') === 'other-agent'; }
 const NOW_SHOWN = ' This page now shows who is signed in.';
+const KEPT_HERE = ' Your unsent text is kept on this page: sign in as yourself again to send it.';
 
 class Gone extends Error {}
 const busy = new WeakSet();
@@ -78,7 +81,7 @@ function signinUrl() {
 function toSignin() {
   if (unsent()) {
     keepDrafts();
-    flashNext('Your unsent text is kept: it is back on the page once you sign in again.', true, null, '/desk');
+    flashNext('Your unsent text is kept: it is back on the page once you sign in again as ' + pageAgentName() + '.', true, null, '/desk');
   }
   location.href = signinUrl();
 }
@@ -100,7 +103,10 @@ async function call(method, url, body, key) {
   let data = {};
   try { data = await r.json(); } catch (e) {}
   if (r.status === 401) { toSignin(); throw new Gone('signed out'); }
-  if (otherAgent(r)) { // refused, nothing done: show who is signed in now, and say so
+  if (otherAgent(r)) { // refused, nothing done
+    // with typed text, the page stays this agent's and keeps it (a reload would show the
+    // other agent's page, without it); else it shows who is signed in now, and says so
+    if (unsent() && anotherAgentHere()) throw new Error(detail(data, r.status) + KEPT_HERE);
     flashNext(detail(data, r.status) + NOW_SHOWN, false);
     location.reload();
     throw new Gone('another agent');
@@ -182,7 +188,7 @@ async function act(owner, buttons, method, url, body, done) {
     if (e instanceof Gone) return;
     inflight--;
     busy.delete(owner);
-    buttons.forEach((b) => { b.disabled = false; });
+    buttons.forEach((b) => { b.disabled = !!b.dataset.lost; }); // still off when the banner says why
     owner.removeAttribute('aria-busy');
     showError(owner, e.message);
   }

@@ -15,7 +15,9 @@ once when it is shown again. One question at a time, later and later while the d
 not answer, and after three failures in a row the page says its live updates are paused.
 A signed-out page with typed text keeps it (and each form's retry key) for sign-in; the
 desk says so (401) or that the session is another agent's now (409, ``script``) in its
-answer to the question, as it does for an action.
+answer to the question, as it does for an action. Kept text belongs to the agent the page
+was rendered for: it comes back on their page only, never on another agent's signed in
+since in that tab (who neither sees it nor sends it with its retry key).
 """
 
 __all__ = ["LIVE"]
@@ -42,19 +44,33 @@ function typed(el) {
   return el.value.trim() !== '';
 }
 function unsent() { return draftFields().some((f) => typed(f.el)); }
+// Kept drafts, one per agent (the agent the page was rendered for): another agent signed in
+// in this tab never sees them, nor sends them; their own agent gets them back.
+function keptDrafts() {
+  let all = null;
+  try { all = JSON.parse(sessionStorage.getItem(DRAFTS) || 'null'); } catch (e) {}
+  return all && typeof all === 'object' && !all.path ? all : {}; // (an older page kept one, of nobody)
+}
+function storeDrafts(all) {
+  try {
+    if (Object.keys(all).length) sessionStorage.setItem(DRAFTS, JSON.stringify(all)); else sessionStorage.removeItem(DRAFTS);
+  } catch (e) {}
+}
 // The unsent text, and each form's retry key with the content it was for: after a reload,
 // sending the same content again is the same request (never a second reply).
 function keepDrafts() {
   const fields = {}; const keys = {};
   for (const f of draftFields()) if (typed(f.el)) fields[f.key] = f.el.value;
   for (const form of document.querySelectorAll('form[data-url]')) if (form._desk) keys[form.dataset.url] = form._desk;
-  try { sessionStorage.setItem(DRAFTS, JSON.stringify({ path: location.pathname, fields: fields, keys: keys })); } catch (e) {}
+  const all = keptDrafts();
+  all[pageAgent()] = { path: location.pathname, fields: fields, keys: keys };
+  storeDrafts(all);
 }
 function restoreDrafts() {
-  let kept = null;
-  try { kept = JSON.parse(sessionStorage.getItem(DRAFTS) || 'null'); } catch (e) {}
-  if (!kept || kept.path !== location.pathname) return; // another page's (sign-in's): left for it
-  try { sessionStorage.removeItem(DRAFTS); } catch (e) {}
+  const all = keptDrafts(); const agent = pageAgent();
+  const kept = agent ? all[agent] : null;
+  if (!kept || kept.path !== location.pathname) return; // another page's, or another agent's: left for them
+  delete all[agent]; storeDrafts(all);
   for (const form of document.querySelectorAll('form[data-url]')) {
     const k = (kept.keys || {})[form.dataset.url];
     if (k && k.content && k.key) form._desk = { content: k.content, key: k.key };
@@ -91,11 +107,18 @@ function describeChange(box, s) {
   return what.join('; ');
 }
 const GUARDED = '#reply-form button, #work button, #group-form button, .review button';
+// Why the banner's button signs in again rather than reloads: this page's session ended, or
+// it is another agent's now (a reload would show their page, without this text).
+const AGAIN = {
+  'signed-out': 'Sign in again (keeps your text)',
+  'other-agent': 'Sign in as yourself again (keeps your text)',
+};
 // The banner, rebuilt only when what it says changes (a screen reader reads it again then).
-function showChanged(what, refusal, signedOut) {
+function showChanged(what, refusal, again) {
   const b = document.getElementById('changed');
-  const said = JSON.stringify([what, refusal || '', !!signedOut]);
-  if (!b.hidden && b.dataset.said === said) return;
+  if (!b) return false;
+  const said = JSON.stringify([what, refusal || '', again || '']);
+  if (!b.hidden && b.dataset.said === said) return true;
   b.dataset.said = said;
   b.replaceChildren();
   const p = document.createElement('p'); p.className = 'what';
@@ -110,11 +133,17 @@ function showChanged(what, refusal, signedOut) {
     if (refusal) { btn.disabled = true; btn.dataset.lost = '1'; btn.title = refusal; }
     else if (btn.dataset.lost) { btn.disabled = false; delete btn.dataset.lost; btn.title = ''; }
   }
-  const again = document.createElement('button'); again.type = 'button'; again.id = 'reload-kept';
-  again.textContent = signedOut ? 'Sign in again (keeps your text)' : 'Reload (keeps your text)';
-  again.addEventListener('click', () => { if (signedOut) { toSignin(); return; } keepDrafts(); location.reload(); });
-  b.appendChild(again);
+  const button = document.createElement('button'); button.type = 'button'; button.id = 'reload-kept';
+  button.textContent = AGAIN[again] || 'Reload (keeps your text)';
+  button.addEventListener('click', () => { if (AGAIN[again]) { toSignin(); return; } keepDrafts(); location.reload(); });
+  b.appendChild(button);
   b.hidden = false;
+  return true;
+}
+// Another agent signed in, in another tab, while text is typed here: the page stays this
+// agent's with the text, what would be refused disabled (the action's 409 and the watch's).
+function anotherAgentHere() {
+  return showChanged('another agent signed in, in another tab', 'this page is not signed in as you any more', 'other-agent');
 }
 // Said under the status line while the desk does not answer the page's questions.
 function livePaused(box, paused, seconds) {
@@ -141,17 +170,14 @@ function watchTicket(box) {
     let r;
     try { r = await fetch(box.dataset.url, { credentials: 'same-origin', cache: 'no-store', headers: sessionHeaders() }); } catch (e) { failed(); return; }
     if (otherAgent(r)) { // someone else signed in, in another tab: Send would be refused
-      if (unsent()) {
-        showChanged('another agent signed in, in another tab', 'this page is not signed in as you any more', false);
-        return;
-      }
+      if (unsent()) { anotherAgentHere(); return; }
       flashNext('Someone else signed in on this browser (another tab).' + NOW_SHOWN, false);
       leave(''); return;
     }
     if (r.status === 401) { // signed out here or in another tab, or the session expired
       if (!unsent()) { leave(signinUrl()); return; }
       keepDrafts(); // the session is no longer the desk's: Send would be refused too
-      showChanged('you are signed out', 'you are not signed in any more', true);
+      showChanged('you are signed out', 'you are not signed in any more', 'signed-out');
       return;
     }
     if (!r.ok) { failed(); return; }
