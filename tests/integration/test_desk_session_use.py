@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from socialdesk_assigner.bootstrap import SPEC
+from socialdesk_assigner.presence import DeskWorker
 from socialdesk_runtime.clock import FakeClock
 from tests.integration.test_desk import arrive, desk_config
 from tests.integration.test_desk_sign_in import (
@@ -154,3 +155,30 @@ async def test_a_refused_poll_never_clears_the_cookie_only_a_page_opened_does(sv
         "/desk/queue", headers={"Cookie": f"desk_session={ended}", "Sec-Fetch-Mode": "navigate"}
     )
     assert opened.status_code == 303 and 'desk_session=""' in opened.headers["set-cookie"]
+
+
+async def test_the_worker_forgets_a_session_once_ended_by_time_and_keeps_every_other(fresh_db: str) -> None:
+    clock = FakeClock()
+    async with booted(SPEC, fresh_db, clock=clock, config=desk_config(desk=SHORT)) as svc:
+        (worker,) = (w for w in svc.parts.workers if isinstance(w, DeskWorker))
+        start = clock.now()
+        boundary = await sign_in(svc, "ob-ana")  # ends idle at start + 60 s
+        clock.advance(seconds=30)
+        live = await sign_in(svc, "ob-ben")
+        revoked = await sign_in(svc, "ob-lead")
+        await svc.client.post("/desk/signout", headers={"Cookie": f"desk_session={revoked}"})
+        clock.advance(seconds=30)  # exactly the first one's end
+        assert not await still_signed_in(svc, boundary)  # ended at that instant, not after it
+        assert await still_signed_in(svc, live)  # used: now ends at start + 120 s
+        await worker.tick()
+        left = {row["agent_id"]: row for row in await sessions_table(svc)}
+        # the one whose end is now is gone; the live one stays, and the signed-out one until
+        # its own end (a replayed copy of its cookie is counted as signed out, not unknown)
+        assert set(left) == {"ob-ben", "ob-lead"}
+        assert left["ob-ben"]["expires_at"] == start + timedelta(seconds=120)
+        assert left["ob-lead"]["expires_at"] == start + timedelta(seconds=90)
+        assert await still_signed_in(svc, live)
+        clock.advance(seconds=30)
+        await worker.tick()
+        assert [row["agent_id"] for row in await sessions_table(svc)] == ["ob-ben"]
+        assert await still_signed_in(svc, live)
