@@ -17,6 +17,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from socialdesk_runtime.clock import Clock, FakeClock
 from socialdesk_runtime.config import SocialdeskConfig, load_config
@@ -280,6 +281,13 @@ async def served(svc: Booted, *, access_log: bool = True) -> AsyncIterator[str]:
         max_body_bytes=svc.parts.max_body_bytes,
         front=svc.parts.front,
     )
+    async with served_app(app, access_log=access_log) as base:
+        yield base
+
+
+@asynccontextmanager
+async def served_app(app: ASGIApp, *, access_log: bool = True) -> AsyncIterator[str]:
+    """Any ASGI app over HTTP on a free local port (``127.0.0.1``); yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(

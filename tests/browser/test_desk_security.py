@@ -1,7 +1,8 @@
 """The desk in a browser, against hostile text and other sites (the security review of
 session 18, items 1 and 2): a name, a message or a configured title that is markup shows as
 text and runs nothing, every desk page runs only the desk's own script, and another site
-(or another port on the same host) can neither sign an agent in nor sign them out."""
+(or another port on the same host) can neither sign an agent in nor sign them out, nor make
+any change with the agent's session cookie (decision 0304)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from socialdesk_assigner.bootstrap import SPEC
 from socialdesk_assigner.web.session import CSP
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_schemas import TicketAssigned
-from tests.browser.desk_support import BROWSER, DESKTOP, TOKENS, chromium, serving, shot, sign_in
+from socialdesk_schemas.desk import InternalNoteAdded, TicketPending
+from tests.browser.desk_support import (
+    BROWSER,
+    DESKTOP,
+    TOKENS,
+    chromium,
+    owned_ticket,
+    serving,
+    shot,
+    sign_in,
+)
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import auth, emitted, received
-from tests.support import Booted, booted, config_for_tests
+from tests.integration.test_desk_sign_in import notes_of
+from tests.support import Booted, booted, config_for_tests, served_app
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -160,3 +175,77 @@ async def test_another_site_can_neither_sign_in_nor_sign_out(plain_svc: Booted) 
         await page.click("#signout")
         await page.wait_for_url(f"{base}/desk?signed_out=1")
         assert "desk_session" not in {c["name"] for c in await page.context.cookies(f"{base}/desk/queue")}
+
+
+#: What a page of another site (or another port) tries with the agent's cookie: a fetch the
+#: browser sends without asking (no-cors), to an action without a body (Pending) and to a
+#: note (text/plain shaped as JSON), then the fetch the desk's own page sends (JSON, with the
+#: agent header), which needs a CORS preflight the desk never grants.
+_ATTACK = """async ([base, tid, agent]) => {
+  const url = (a) => base + '/desk/v1/tickets/' + tid + '/' + a;
+  const tried = [];
+  const attempts = [
+    [url('pending'), { method: 'POST', mode: 'no-cors', credentials: 'include' }],
+    [url('notes'), { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: '{"text": "pwned"}' }],
+    [url('notes'), { method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json', 'X-Desk-Session-Agent': agent }, body: '{"text": "pwned"}' }],
+  ];
+  for (const [to, init] of attempts) {
+    try { const r = await fetch(to, init); tried.push(r.type); } catch (e) { tried.push('blocked'); }
+  }
+  return tried;
+}"""
+
+
+def _prize(base: str, tid: uuid.UUID) -> Starlette:
+    """Another origin's page with two forms posting to the desk's API: Pending, and a note."""
+    forms = (
+        f'<form method="post" action="{base}/desk/v1/tickets/{tid}/pending"><button id="pend">win</button></form>'
+        f'<form method="post" enctype="text/plain" action="{base}/desk/v1/tickets/{tid}/notes">'
+        """<input name='{"text": "pwned", "x": "' value='"}'><button id="note">win</button></form>"""
+    )
+
+    async def prize(_: Any) -> HTMLResponse:
+        return HTMLResponse(f"<!doctype html><title>Win a prize</title>{forms}")
+
+    return Starlette(routes=[Route("/prize", prize)])
+
+
+async def test_another_sites_page_makes_no_change_with_the_agents_cookie(plain_svc: Booted) -> None:
+    svc = plain_svc
+    tid, owner = await owned_ticket(svc, "My bus never came")
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        (session,) = [c["value"] for c in await page.context.cookies(f"{base}/desk/queue")]
+        answers: list[tuple[str, str, int]] = []
+        page.on(
+            "response",
+            lambda r: answers.append((page.url, r.url, r.status)) if "/desk/v1/" in r.url else None,
+        )
+        async with served_app(_prize(base, tid), access_log=False) as elsewhere:
+            port = elsewhere.rsplit(":", 1)[1]
+            # another port of the desk's host (the same site: the cookie goes along) and
+            # another site (localhost is not 127.0.0.1: the cookie stays home); both real pages
+            for other in (f"http://127.0.0.1:{port}/prize", f"http://localhost:{port}/prize"):
+                await page.goto(other)
+                tried = await page.evaluate(_ATTACK, [base, str(tid), owner])
+                assert tried == ["opaque", "opaque", "blocked"], (other, tried)
+                for button in ("#pend", "#note"):
+                    await page.goto(other)
+                    async with page.expect_response(lambda r: "/desk/v1/" in r.url) as answer:
+                        await page.click(button)
+                    assert (await answer.value).status in (400, 401, 403), (other, button)
+        assert answers and all(status in (400, 401, 403) for _, _, status in answers), answers
+        # the same site's pending posts (fetch and form) carried the cookie: the origin check
+        refused = svc.runtime.metrics.registry.get_sample_value(
+            "assigner_desk_session_refusals_total", {"reason": "not_from_the_desk"}
+        )
+        assert refused == 2.0, answers
+        # nothing happened: no note, still assigned, and the agent is still signed in
+        assert await notes_of(svc, tid) == []
+        ticket = await svc.client.get(f"/v1/tickets/{tid}", headers=auth(owner))
+        assert ticket.json()["status"] == "assigned"
+        assert not [e for e in await emitted(svc) if isinstance(e, TicketPending | InternalNoteAdded)]
+        await page.goto(f"{base}/desk/tickets/{tid}")
+        assert await page.get_attribute("#whoami", "data-agent") == owner
+        assert [c["value"] for c in await page.context.cookies(f"{base}/desk/queue")] == [session]
