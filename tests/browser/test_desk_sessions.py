@@ -1,19 +1,24 @@
 """The desk in a browser: one send per submission, who is signed in, signing out, and the
-actions a page offers (the walk-through of session 18, defects 1, 2, 3 and 10)."""
+actions a page offers (the walk-through of session 18, defects 1, 2, 3 and 10); a desk link
+followed from another site (a Slack alert) signs in first, then opens its page."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from socialdesk_schemas import Attachment, NotificationDelivered, ReplyRequested
 from tests.browser.desk_support import BROWSER, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, ev, received
-from tests.support import Booted
+from tests.support import Booted, served_app
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -214,3 +219,38 @@ async def test_a_page_offers_what_works_and_says_what_happened(svc: Booted) -> N
         await shot(page, "error-page")
         await page.click("#back")
         await page.wait_for_url(f"{base}/desk/queue")
+
+
+async def test_a_desk_link_followed_from_another_site_signs_in_first_then_opens_the_ticket(
+    svc: Booted,
+) -> None:
+    """A Slack alert links to ``/desk/tickets/{id}``: the cookie is ``SameSite=Strict``, so a
+    link followed from another site arrives without it, at the sign-in page, which then goes
+    on to the ticket (``?next=``)."""
+    first = await arrive(svc, "Bus left 40 minutes late")
+    owner = await owner_of(svc, first.ticket_id)
+    async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, base, TOKENS[owner])
+        link = f"{base}/desk/tickets/{first.ticket_id}"
+
+        async def alert(_: Any) -> HTMLResponse:
+            return HTMLResponse(
+                f'<!doctype html><p>SLA warning <a id="open" href="{link}">open in the desk</a></p>'
+            )
+
+        # a real page of another site (localhost is not 127.0.0.1), as Slack's would be
+        async with served_app(Starlette(routes=[Route("/alert", alert)]), access_log=False) as slack:
+            await page.goto(slack.replace("127.0.0.1", "localhost") + "/alert")
+            await page.click("#open")
+            await page.wait_for_selector("#signin")
+        assert page.url == f"{base}/desk?next={quote(f'/desk/tickets/{first.ticket_id}', safe='')}"
+        await shot(page, "signin-from-a-link-elsewhere")
+        await page.fill("input[name=token]", TOKENS[owner])
+        await page.click("#signin button[type=submit]")
+        await page.wait_for_url(link)
+        assert await page.get_attribute("#whoami", "data-agent") == owner
+        # within the desk, the same link opens the ticket at once
+        await page.goto(f"{base}/desk/queue")
+        await page.click(f"a[href='/desk/tickets/{first.ticket_id}']")
+        await page.wait_for_url(link)
