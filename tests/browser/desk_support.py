@@ -34,6 +34,7 @@ __all__ = [
     "serving",
     "shot",
     "sign_in",
+    "signed_in_to",
 ]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -79,9 +80,14 @@ async def chromium(pw: Any) -> AsyncIterator[Any]:
 
 async def sign_in(page: Any, base: str, token: str) -> None:
     await page.goto(f"{base}/desk")
+    await signed_in_to(page, token, f"{base}/desk/queue")
+
+
+async def signed_in_to(page: Any, token: str, landing: str) -> None:
+    """Signs in with the sign-in form the page shows; waits for the page it opens."""
     await page.fill("input[name=token]", token)
     await page.click("#signin button[type=submit]")
-    await page.wait_for_url(f"{base}/desk/queue")
+    await page.wait_for_url(landing)
 
 
 async def shot(page: Any, name: str) -> None:

@@ -23,6 +23,7 @@ from tests.browser.desk_support import (
     serving,
     shot,
     sign_in,
+    signed_in_to,
 )
 from tests.integration.test_desk import emitted
 from tests.integration.test_desk_sign_in import notes_of
@@ -112,9 +113,7 @@ async def test_the_page_reads_no_secret_and_a_sign_out_elsewhere_ends_every_tab(
         assert stolen.url.startswith(f"{base}/desk?next=") and await stolen.locator("#signin").count() == 1
         await thief.close()
         # signing in again brings the page back with the text, and the note goes
-        await a.fill("input[name=token]", TOKENS[owner])
-        await a.click("#signin button[type=submit]")
-        await a.wait_for_url(f"{base}/desk/tickets/{tid}")
+        await signed_in_to(a, TOKENS[owner], f"{base}/desk/tickets/{tid}")
         assert await a.input_value("textarea[aria-label='internal note']") == "Called the depot"
         await a.click("text=Add note")
         await a.wait_for_selector(".note >> text=Called the depot")
@@ -157,9 +156,7 @@ async def test_a_sign_in_as_someone_else_in_another_tab_is_refused_with_nothing_
         await a.wait_for_selector("#signin")
         assert f"once you sign in again as {name_of(svc, owner)}" in await a.inner_text("#flash")
         await both_shots(a, "refused-another-tab-sign-in-again")
-        await a.fill("input[name=token]", TOKENS[owner])
-        await a.click("#signin button[type=submit]")
-        await a.wait_for_url(f"{base}/desk/tickets/{tid}")
+        await signed_in_to(a, TOKENS[owner], f"{base}/desk/tickets/{tid}")
         assert await a.input_value(area) == "Your refund is on its way"
         await a.click("#reply-form button[type=submit]")
         await a.wait_for_selector("#flash.flash-ok")
@@ -199,9 +196,7 @@ async def test_text_kept_at_sign_out_comes_back_for_its_agent_only(
         await a.click("text=Add note")
         await a.wait_for_url(re.compile(r".*/desk\?lost=1.*"))
         # a colleague signs in in that tab and lands on the same ticket: none of her text
-        await a.fill("input[name=token]", TOKENS["ob-lead"])
-        await a.click("#signin button[type=submit]")
-        await a.wait_for_url(f"{base}/desk/tickets/{tid}")
+        await signed_in_to(a, TOKENS["ob-lead"], f"{base}/desk/tickets/{tid}")
         assert await a.get_attribute("#whoami", "data-agent") == "ob-lead"
         assert (
             await a.input_value(note_box) == ""
@@ -212,9 +207,7 @@ async def test_text_kept_at_sign_out_comes_back_for_its_agent_only(
         assert await notes_of(svc, tid) == []
         # she signs in again in that tab: her text is back on her page, and goes
         await a.goto(f"{base}/desk")
-        await a.fill("input[name=token]", TOKENS[owner])
-        await a.click("#signin button[type=submit]")
-        await a.wait_for_url(f"{base}/desk/queue")
+        await signed_in_to(a, TOKENS[owner], f"{base}/desk/queue")
         await a.goto(f"{base}/desk/tickets/{tid}")
         assert await a.input_value(note_box) == "Suitcase is at the depot, shelf 4"
         assert await a.input_value("#reply-form textarea[name=text]") == "We found it"

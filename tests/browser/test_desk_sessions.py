@@ -15,7 +15,17 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from socialdesk_schemas import Attachment, NotificationDelivered, ReplyRequested
-from tests.browser.desk_support import BROWSER, DESKTOP, TOKENS, chromium, owner_of, serving, shot, sign_in
+from tests.browser.desk_support import (
+    BROWSER,
+    DESKTOP,
+    TOKENS,
+    chromium,
+    owner_of,
+    serving,
+    shot,
+    sign_in,
+    signed_in_to,
+)
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import arrive, emitted, ev, received
 from tests.support import Booted, served_app
@@ -131,9 +141,7 @@ async def test_the_agent_shown_is_the_agent_who_acts_and_signs_out(svc: Booted) 
         assert "not a desk agent's token" in await q.inner_text("#signin-error")
         await shot(q, "signin-wrong-token")
         # the right one goes back where the session was lost
-        await q.fill("input[name=token]", TOKENS[owner])
-        await q.click("#signin button[type=submit]")
-        await q.wait_for_url(f"{base}/desk/queue")
+        await signed_in_to(q, TOKENS[owner], f"{base}/desk/queue")
         assert await q.get_attribute("#whoami", "data-agent") == owner
 
 
@@ -246,9 +254,7 @@ async def test_a_desk_link_followed_from_another_site_signs_in_first_then_opens_
             await page.wait_for_selector("#signin")
         assert page.url == f"{base}/desk?next={quote(f'/desk/tickets/{first.ticket_id}', safe='')}"
         await shot(page, "signin-from-a-link-elsewhere")
-        await page.fill("input[name=token]", TOKENS[owner])
-        await page.click("#signin button[type=submit]")
-        await page.wait_for_url(link)
+        await signed_in_to(page, TOKENS[owner], link)
         assert await page.get_attribute("#whoami", "data-agent") == owner
         # within the desk, the same link opens the ticket at once
         await page.goto(f"{base}/desk/queue")
