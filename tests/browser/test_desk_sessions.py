@@ -229,17 +229,13 @@ async def test_a_page_offers_what_works_and_says_what_happened(svc: Booted) -> N
         await page.wait_for_url(f"{base}/desk/queue")
 
 
-async def test_a_desk_link_followed_from_another_site_signs_in_first_then_opens_the_ticket(
-    svc: Booted,
-) -> None:
-    """A Slack alert links to ``/desk/tickets/{id}``: the cookie is ``SameSite=Strict``, so a
-    link followed from another site arrives without it, at the sign-in page, which then goes
-    on to the ticket (``?next=``)."""
+async def test_a_desk_link_followed_from_another_site_opens_the_ticket_signed_in(svc: Booted) -> None:
+    """A Slack alert links to ``/desk/tickets/{id}``: the cookie is ``SameSite=Lax``, so a link
+    followed from another site's page opens the ticket for the signed-in agent at once; a
+    browser that is not signed in goes through sign-in and on to the ticket (``?next=``)."""
     first = await arrive(svc, "Bus left 40 minutes late")
     owner = await owner_of(svc, first.ticket_id)
     async with serving(svc) as base, playwright_api.async_playwright() as pw, chromium(pw) as browser:
-        page = await browser.new_page(viewport=DESKTOP)
-        await sign_in(page, base, TOKENS[owner])
         link = f"{base}/desk/tickets/{first.ticket_id}"
 
         async def alert(_: Any) -> HTMLResponse:
@@ -249,14 +245,19 @@ async def test_a_desk_link_followed_from_another_site_signs_in_first_then_opens_
 
         # a real page of another site (localhost is not 127.0.0.1), as Slack's would be
         async with served_app(Starlette(routes=[Route("/alert", alert)]), access_log=False) as slack:
-            await page.goto(slack.replace("127.0.0.1", "localhost") + "/alert")
+            elsewhere = slack.replace("127.0.0.1", "localhost") + "/alert"
+            page = await browser.new_page(viewport=DESKTOP)
+            await sign_in(page, base, TOKENS[owner])
+            await page.goto(elsewhere)
             await page.click("#open")
-            await page.wait_for_selector("#signin")
-        assert page.url == f"{base}/desk?next={quote(f'/desk/tickets/{first.ticket_id}', safe='')}"
-        await shot(page, "signin-from-a-link-elsewhere")
-        await signed_in_to(page, TOKENS[owner], link)
-        assert await page.get_attribute("#whoami", "data-agent") == owner
-        # within the desk, the same link opens the ticket at once
-        await page.goto(f"{base}/desk/queue")
-        await page.click(f"a[href='/desk/tickets/{first.ticket_id}']")
-        await page.wait_for_url(link)
+            await page.wait_for_url(link)
+            assert await page.get_attribute("#whoami", "data-agent") == owner
+            await shot(page, "ticket-from-a-link-elsewhere")
+            # not signed in (a fresh browser context): sign-in first, then the ticket
+            fresh = await (await browser.new_context(viewport=DESKTOP)).new_page()
+            await fresh.goto(elsewhere)
+            await fresh.click("#open")
+            await fresh.wait_for_selector("#signin")
+        assert fresh.url == f"{base}/desk?next={quote(f'/desk/tickets/{first.ticket_id}', safe='')}"
+        await signed_in_to(fresh, TOKENS[owner], link)
+        assert await fresh.get_attribute("#whoami", "data-agent") == owner

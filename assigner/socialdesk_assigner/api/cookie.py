@@ -1,7 +1,7 @@
 """The desk's session cookie as a way into the API (decision 0304).
 
 The desk's pages sign an agent in with a session (``sessions.DeskSessions``) whose secret
-lives in the ``desk_session`` cookie: ``HttpOnly`` (no script reads it), ``SameSite=Strict``,
+lives in the ``desk_session`` cookie: ``HttpOnly`` (no script reads it), ``SameSite=Lax``,
 ``Path=/desk``. The pages call the same API under ``/desk/v1`` (inside the cookie's path);
 ``Authorization: Bearer`` is unchanged and, when given, is the only thing looked at.
 

@@ -5,8 +5,9 @@ views as the API; the pages' script calls the API (under ``/desk/v1``) for actio
 Who is signed in is a session the desk keeps (decision 0304): signing in (``POST /desk``,
 the agent's token in a form, the only time the token reaches the desk from a browser)
 stores the hash of a random secret in the assigner's database, and the browser keeps the
-secret in the ``desk_session`` cookie: ``HttpOnly`` (no script reads it), ``SameSite=Strict``,
-scoped to ``/desk``. Signing out (``POST /desk/signout``) ends the session on the desk, so a
+secret in the ``desk_session`` cookie: ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (sent
+when a link elsewhere, a Slack alert, opens a desk page; never with another site's post,
+frame or fetch), scoped to ``/desk``. Signing out (``POST /desk/signout``) ends the session on the desk, so a
 copy of the cookie is refused afterwards, on every replica; "sign out everywhere" ends all
 of the agent's sessions. A session also ends after ``desk.sessions.idle_seconds`` unused and
 ``lifetime_seconds`` after sign-in. The server renders each page for the session's agent

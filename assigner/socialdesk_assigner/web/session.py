@@ -60,11 +60,11 @@ def keep_session(response: Response, secret: str, *, secure: bool) -> None:
     """The browser keeps the session's secret where no script can read it, sends it to the
     desk's own pages and API only (``/desk``), never from another site's page, and over
     https only when the desk is reached over https (``api.cookie.secure``)."""
-    response.set_cookie(COOKIE, secret, path="/desk", httponly=True, samesite="strict", secure=secure)
+    response.set_cookie(COOKIE, secret, path="/desk", httponly=True, samesite="lax", secure=secure)
 
 
 def clear_session(response: Response, *, secure: bool) -> None:
-    response.delete_cookie(COOKIE, path="/desk", httponly=True, samesite="strict", secure=secure)
+    response.delete_cookie(COOKIE, path="/desk", httponly=True, samesite="lax", secure=secure)
 
 
 def _sets_session(response: Response) -> bool:
@@ -98,7 +98,7 @@ def desk_route(public_url: str | None) -> type[APIRoute]:
                 if getattr(request.state, "session_refused", False) and not _sets_session(response):
                     clear_session(response, secure=secure(request, public_url))
                 if LEGACY_COOKIE in request.cookies:
-                    response.delete_cookie(LEGACY_COOKIE, path="/desk", samesite="strict")
+                    response.delete_cookie(LEGACY_COOKIE, path="/desk", samesite="lax")
                 return response
 
             return with_policy
