@@ -185,5 +185,6 @@ def plain_summary(view: StackView, statuses: Sequence[ServiceStatus], demo: Demo
         lines.append(
             f"[stack] demo: posted={demo.posted}/{demo.total} rejected={demo.rejected} "
             f"replies={demo.replies_sent} reply_failures={demo.replies_failed}"
+            + (f" (last: {demo.errors[-1]})" if demo.errors else "")
         )
     return "\n".join(lines)

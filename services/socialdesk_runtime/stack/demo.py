@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hashlib
 import json
@@ -239,10 +240,16 @@ class Replier:
         self._delay_s = delay_s
         self._queue: asyncio.Queue[TicketAssigned] = asyncio.Queue()
         self._answered: set[uuid.UUID] = set()
+        #: Who owns each ticket now: a ticket re-routed or escalated before its answer is
+        #: answered by its new owner (the desk refuses anyone else, rightly).
+        self._owner: dict[uuid.UUID, str] = {}
 
     def offer(self, event: Event) -> None:
         """Observer callback: remember newly assigned tickets (ignores everything else)."""
-        if not isinstance(event, TicketAssigned) or event.ticket_id in self._answered:
+        if not isinstance(event, TicketAssigned):
+            return
+        self._owner[event.ticket_id] = event.agent_id
+        if event.ticket_id in self._answered:
             return
         if self._share(event.ticket_id) < self._ratio:
             self._answered.add(event.ticket_id)
@@ -269,23 +276,32 @@ class Replier:
             return  # stopping: do not reply any more
         except TimeoutError:
             pass
-        token = self._tokens.get(event.agent_id)
-        if token is None:
-            self._stats.replies_failed += 1
-            self._stats.error(f"no demo token for agent {event.agent_id}")
-            return
-        try:
-            response = await client.post(
-                f"{self._desk_url}/v1/tickets/{event.ticket_id}/reply",
-                json={"text": "Thanks for reaching out! I'm looking into this for you right now."},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-        except httpx.HTTPError as exc:
-            self._stats.replies_failed += 1
-            self._stats.error(f"desk unreachable: {exc!r}")
-            return
-        if response.is_success:
-            self._stats.replies_sent += 1
-        else:
-            self._stats.replies_failed += 1
-            self._stats.error(f"desk reply said {response.status_code}: {response.text[:160]}")
+        owner = ""
+        for _ in range(3):
+            owner = self._owner.get(event.ticket_id, event.agent_id)
+            token = self._tokens.get(owner)
+            if token is None:  # a lead or manager the demo does not play: theirs to answer
+                return
+            try:
+                response = await client.post(
+                    f"{self._desk_url}/v1/tickets/{event.ticket_id}/reply",
+                    json={"text": "Thanks for reaching out! I'm looking into this for you right now."},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx.HTTPError as exc:
+                self._stats.replies_failed += 1
+                self._stats.error(f"desk unreachable: {exc!r}")
+                return
+            if response.is_success:
+                self._stats.replies_sent += 1
+                return
+            if response.status_code != 403:
+                break
+            # Refused as not the owner: the ticket changed hands (re-routed, escalated) and its
+            # new assignment may still be on its way here. Answer as the new owner, or give up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            if stop.is_set() or self._owner.get(event.ticket_id) == owner:
+                break
+        self._stats.replies_failed += 1
+        self._stats.error(f"desk reply as {owner} said {response.status_code}: {response.text[:160]}")

@@ -1,0 +1,103 @@
+"""The demo's replier answers as the ticket's owner at the time of the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from socialdesk_runtime.stack.demo import DemoStats, Replier
+from socialdesk_schemas import TicketAssigned
+
+TOKENS = {"ana": "t-ana", "ben": "t-ben"}
+
+
+def _assigned(ticket_id: uuid.UUID, agent: str, reason: Any = "round_robin") -> TicketAssigned:
+    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    return TicketAssigned(
+        producer="assigner",
+        occurred_at=now,
+        ticket_id=ticket_id,
+        correlation_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        agent_id=agent,
+        agent_level="L1",
+        priority="high",
+        received_at=now,
+        reason=reason,
+    )
+
+
+async def _desk(owner: dict[str, str], seen: list[str]) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
+    """A desk that accepts a reply only from the ticket's owner, as the real one does."""
+
+    async def reply(request: Request) -> JSONResponse:
+        who = request.headers["authorization"].removeprefix("Bearer t-")
+        seen.append(who)
+        if who != owner["now"]:
+            return JSONResponse({"detail": "ticket is owned by another agent"}, status_code=403)
+        return JSONResponse({"reply_id": str(uuid.uuid4())}, status_code=201)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = Starlette(routes=[Route("/v1/tickets/{ticket_id}/reply", reply, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    return f"http://127.0.0.1:{port}", server, task
+
+
+async def test_a_ticket_that_changed_hands_is_answered_by_its_new_owner() -> None:
+    owner = {"now": "ben"}  # escalated from ana to ben before the answer
+    seen: list[str] = []
+    url, server, task = await _desk(owner, seen)
+    stats = DemoStats()
+    replier = Replier(url, TOKENS, stats, ratio=1.0, delay_s=(0.05, 0.05))
+    ticket = uuid.uuid4()
+    replier.offer(_assigned(ticket, "ana"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(replier.run(stop))
+    await asyncio.sleep(0.3)  # ana's answer was refused; the new assignment arrives late
+    replier.offer(_assigned(ticket, "ben", "escalation"))
+    for _ in range(100):
+        if stats.replies_sent or stats.replies_failed:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    server.should_exit = True
+    await task
+    assert seen == ["ana", "ben"]
+    assert (stats.replies_sent, stats.replies_failed) == (1, 0), stats.errors
+
+
+async def test_a_refusal_that_is_not_a_change_of_hands_is_a_failure_with_its_reason() -> None:
+    owner = {"now": "someone-else"}
+    seen: list[str] = []
+    url, server, task = await _desk(owner, seen)
+    stats = DemoStats()
+    replier = Replier(url, TOKENS, stats, ratio=1.0, delay_s=(0.05, 0.05))
+    replier.offer(_assigned(uuid.uuid4(), "ana"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(replier.run(stop))
+    for _ in range(100):
+        if stats.replies_failed:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    server.should_exit = True
+    await task
+    assert seen == ["ana"] and stats.replies_failed == 1
+    assert "as ana said 403" in stats.errors[-1]
