@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from socialdesk_ingest import domain
+from socialdesk_ingest.answers import Key, answered_tickets, our_replies
 from socialdesk_ingest.domain import IncomingMessage, MessageKey
 from socialdesk_ingest.domain.platforms import (
     AccountIndex,
@@ -121,7 +122,7 @@ async def extract_deliveries(
         now=now,
         idle_seconds=idle_seconds,
         linking=linking,
-        ours=_our_replies(facts),
+        ours=our_replies(facts),
     )
     await _facts(facts, hooks, uow, out, now=now)
     await hooks.mark_extracted([d.id for d in deliveries], at=now)
@@ -140,7 +141,7 @@ async def _messages(
     now: datetime,
     idle_seconds: float,
     linking: Linking | None,
-    ours: dict[tuple[str, str, str], str] | None = None,
+    ours: dict[Key, str] | None = None,
 ) -> None:
     """``ours``: our public replies in the same batch, (brand, platform, id) → the message
     each answers; an answer to one of them is threaded like an answer to that message (the
@@ -164,7 +165,7 @@ async def _messages(
         {k: parents[(k[0], k[1], ours[k])] for k in asked if k in ours and (k[0], k[1], ours[k]) in parents}
     )
     # ... or in this batch, earlier (a reply to a reply arriving together).
-    roots: dict[tuple[str, str, str], str] = {
+    roots: dict[Key, str] = {
         k: t.removeprefix("thread:") for k, t in parents.items() if t.startswith("thread:")
     }
     joined: list[tuple[IncomingMessage, int]] = []
@@ -242,42 +243,6 @@ async def _known_by(
     return out
 
 
-def _our_replies(facts: Sequence[BrandFact]) -> dict[tuple[str, str, str], str]:
-    """Our public replies among ``facts``: (brand, platform, id) → the message each answers."""
-    return {
-        (f.brand, f.item.platform, f.item.platform_message_id): f.item.in_reply_to
-        for f in facts
-        if isinstance(f.item, OwnMessage) and f.item.kind != "dm" and f.item.in_reply_to
-    }
-
-
-async def _answered_tickets(
-    facts: list[BrandFact], hooks: WebhookStore
-) -> dict[tuple[str, str, str], uuid.UUID]:
-    """Our public replies (X, Facebook and Instagram comments), by (brand, platform, id) →
-    the ticket of the thread they answer; one answering no message we know is left out.
-
-    The desk settles the echo of a reply it sent (same id or words) instead of showing it
-    twice, so a comment typed in Meta, which the webhook cannot tell apart, joins too (0204).
-    """
-    own = [
-        (f.brand, f.item)
-        for f in facts
-        if isinstance(f.item, OwnMessage) and f.item.kind != "dm" and f.item.in_reply_to
-    ]
-    if not own:
-        return {}
-    threads = await hooks.threads_of({(b, i.platform, i.in_reply_to or "") for b, i in own})
-    tickets = await hooks.tickets_of({(k[0], k[1], t) for k, t in threads.items()})
-    out: dict[tuple[str, str, str], uuid.UUID] = {}
-    for brand, item in own:
-        thread = threads.get((brand, item.platform, item.in_reply_to or ""))
-        ticket = tickets.get((brand, item.platform, thread)) if thread else None
-        if ticket is not None:
-            out[(brand, item.platform, item.platform_message_id)] = ticket
-    return out
-
-
 def _dm_thread(fact: BrandFact, recipient: str | None) -> tuple[str, str, str]:
     return (fact.brand, fact.item.platform, f"dm:{recipient or ''}")
 
@@ -315,7 +280,7 @@ async def _facts(
     tickets = await hooks.tickets_of(
         {_dm_thread(f, recipient(f)) for f in facts if not isinstance(f.item, MessageChanged)}
     )
-    answered = await _answered_tickets(facts, hooks)
+    answered = await answered_tickets(facts, hooks)
     keyed: list[_Keyed] = []
     for f in facts:
         item = f.item

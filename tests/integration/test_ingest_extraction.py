@@ -202,7 +202,7 @@ async def test_media_only_whatsapp_message_is_a_readable_customer_message(hooks:
     assert event.platform == "whatsapp" and event.author.display_name == "Priya N"
 
 
-def _tweet(
+def x_tweet(
     tid: str, reply_to: str | None, *, author: str = "4400556677", reply_to_user: str | None = None
 ) -> dict[str, Any]:
     tweet: dict[str, Any] = {
@@ -220,13 +220,13 @@ async def test_a_customer_answering_our_reply_on_x_stays_on_their_ticket(hooks: 
     """Customer mentions us, we answer (typed in X: filed on their ticket), they answer our
     answer: one conversation, one ticket, not a second ticket per turn."""
     first, ours, theirs = uid(), uid(), uid()
-    await hooks.x(_tweet(first, None))
+    await hooks.x(x_tweet(first, None))
     (opened,) = await hooks.extract()
     assert isinstance(opened, MessageReceived)
-    await hooks.x(_tweet(ours, first, author=X_USER))
+    await hooks.x(x_tweet(ours, first, author=X_USER))
     (seen,) = await hooks.extract()
     assert isinstance(seen, OwnMessageSeen) and seen.ticket_id == opened.ticket_id
-    await hooks.x(_tweet(theirs, ours))
+    await hooks.x(x_tweet(theirs, ours))
     (answer,) = await hooks.extract()
     assert isinstance(answer, MessageReceived)
     assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
@@ -238,9 +238,9 @@ async def test_customers_answering_a_tweet_we_do_not_know_are_each_their_own_con
     """Replies to our announcement (or anyone's tweet) by two people: two tickets, each
     answered to its own author; the same person answering again stays on theirs."""
     announcement = uid()
-    await hooks.x(_tweet(uid(), announcement, author="111"))
-    await hooks.x(_tweet(uid(), announcement, author="222"))
-    await hooks.x(_tweet(uid(), announcement, author="111"))
+    await hooks.x(x_tweet(uid(), announcement, author="111"))
+    await hooks.x(x_tweet(uid(), announcement, author="222"))
+    await hooks.x(x_tweet(uid(), announcement, author="111"))
     a1, b, a2 = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
     assert a1.ticket_id != b.ticket_id and a1.opens_ticket and b.opens_ticket
     assert a2.ticket_id == a1.ticket_id and not a2.opens_ticket
@@ -287,9 +287,9 @@ async def test_an_x_thread_of_ones_own_tweets_seen_out_of_order_is_one_ticket(ho
     """ "2/2" (a reply to one's own "1/2") extracted first keeps 1/2's thread: when 1/2
     arrives (late webhook, the poller's backfill) it lands on the same ticket."""
     first, second = uid(), uid()
-    await hooks.x(_tweet(second, first, author="555", reply_to_user="555"))
+    await hooks.x(x_tweet(second, first, author="555", reply_to_user="555"))
     (late,) = await hooks.extract()
-    await hooks.x(_tweet(first, None, author="555"))
+    await hooks.x(x_tweet(first, None, author="555"))
     (opener,) = await hooks.extract()
     assert isinstance(late, MessageReceived) and isinstance(opener, MessageReceived)
     assert opener.ticket_id == late.ticket_id
@@ -301,13 +301,13 @@ async def test_answering_our_older_x_reply_finds_its_thread_after_the_thread_mov
     """Mention, our reply R1, the customer comes back two hours later (idle: the thread gets a
     new ticket), then answers R1: that answer is the thread's, on its current ticket."""
     first, ours = uid(), uid()
-    await hooks.x(_tweet(first, None))
-    await hooks.x(_tweet(ours, first, author=X_USER))
+    await hooks.x(x_tweet(first, None))
+    await hooks.x(x_tweet(ours, first, author=X_USER))
     await hooks.extract()
     hooks.clock.advance(seconds=2 * 3600)
-    await hooks.x(_tweet(uid(), first, reply_to_user="4400556677"))
+    await hooks.x(x_tweet(uid(), first, reply_to_user="4400556677"))
     (back,) = await hooks.extract()
-    await hooks.x(_tweet(uid(), ours, reply_to_user=X_USER))
+    await hooks.x(x_tweet(uid(), ours, reply_to_user=X_USER))
     (answer,) = await hooks.extract()
     assert isinstance(back, MessageReceived) and isinstance(answer, MessageReceived)
     assert back.opens_ticket and answer.ticket_id == back.ticket_id and not answer.opens_ticket
@@ -315,10 +315,10 @@ async def test_answering_our_older_x_reply_finds_its_thread_after_the_thread_mov
 
 async def test_an_answer_to_our_x_reply_in_the_same_batch_stays_on_the_ticket(hooks: Hooks) -> None:
     first, ours = uid(), uid()
-    await hooks.x(_tweet(first, None))
+    await hooks.x(x_tweet(first, None))
     (opened,) = await hooks.extract()
-    await hooks.x(_tweet(ours, first, author=X_USER))
-    await hooks.x(_tweet(uid(), ours, reply_to_user=X_USER))
+    await hooks.x(x_tweet(ours, first, author=X_USER))
+    await hooks.x(x_tweet(uid(), ours, reply_to_user=X_USER))
     (answer,) = [e for e in await hooks.extract() if isinstance(e, MessageReceived)]
     assert isinstance(opened, MessageReceived)
     assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket

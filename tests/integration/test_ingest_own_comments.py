@@ -19,7 +19,8 @@ from socialdesk_schemas import MessageReceived, TicketAssigned
 from socialdesk_schemas.platforms import OwnMessageSeen
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import auth, page
-from tests.integration.test_ingest_webhooks import IG, PAGE, Hooks, comment, feed, hooks
+from tests.integration.test_ingest_extraction import x_tweet
+from tests.integration.test_ingest_webhooks import IG, PAGE, X_USER, Hooks, comment, feed, hooks
 from tests.support import Booted, booted, count, uid
 
 pytestmark = pytest.mark.integration
@@ -171,3 +172,46 @@ async def test_the_echo_of_the_desks_reply_is_shown_once_and_a_comment_typed_in_
         ("platform_inbox", "Also: sorry for the wait!"),
     ]
     assert (replies[0]["delivery"], replies[0]["platform_message_id"]) == ("sent", echo)
+
+
+async def test_our_comment_is_on_the_ticket_of_the_comment_it_answers_not_the_threads_newer_one(
+    hooks: Hooks,
+) -> None:
+    """C1 opens T1; after the idle time a reply under C1 opens T2 in the same thread. The
+    Page's answer to C1 (the echo of the agent's reply on T1) belongs to T1, its answer to
+    the reply to T2: filed by the ticket that stored the message answered."""
+    c1, c2 = f"880011_{uid()}", f"880011_{uid()}"
+    await hooks.meta(feed(comment(c1, text="Still no refund?")))
+    (t1,) = await hooks.extract()
+    hooks.clock.advance(seconds=4000)
+    await hooks.meta(feed(comment(c2, parent=c1, text="Hello??")))
+    (t2,) = await hooks.extract()
+    assert isinstance(t1, MessageReceived) and isinstance(t2, MessageReceived)
+    assert t2.opens_ticket and t2.ticket_id != t1.ticket_id
+    to_c1, to_c2 = f"880011_{uid()}", f"880011_{uid()}"
+    await hooks.meta(feed(comment(to_c1, parent=c1, author=PAGE, text="Dana, the refund left today.")))
+    await hooks.meta(feed(comment(to_c2, parent=c2, author=PAGE, text="See above!")))
+    first, second = await hooks.extract()
+    assert isinstance(first, OwnMessageSeen) and isinstance(second, OwnMessageSeen)
+    assert (first.ticket_id, second.ticket_id) == (t1.ticket_id, t2.ticket_id)
+    # Our comment answering our own earlier comment: the ticket that one was filed on.
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=to_c1, author=PAGE, text="P.S.")))
+    (again,) = await hooks.extract()
+    assert isinstance(again, OwnMessageSeen) and again.ticket_id == t1.ticket_id
+
+
+async def test_our_x_reply_is_on_the_ticket_of_the_tweet_it_answers(hooks: Hooks) -> None:
+    """The customer's tweet opens T1; two hours later they add to it (T2, same thread); our
+    reply to the first tweet is T1's, our reply to the later one T2's."""
+    first, later = uid(), uid()
+    await hooks.x(x_tweet(first, None))
+    (t1,) = await hooks.extract()
+    hooks.clock.advance(seconds=2 * 3600)
+    await hooks.x(x_tweet(later, first, reply_to_user="4400556677"))
+    (t2,) = await hooks.extract()
+    assert isinstance(t1, MessageReceived) and isinstance(t2, MessageReceived) and t2.opens_ticket
+    await hooks.x(x_tweet(uid(), first, author=X_USER))
+    await hooks.x(x_tweet(uid(), later, author=X_USER))
+    to_first, to_later = await hooks.extract()
+    assert isinstance(to_first, OwnMessageSeen) and isinstance(to_later, OwnMessageSeen)
+    assert (to_first.ticket_id, to_later.ticket_id) == (t1.ticket_id, t2.ticket_id)

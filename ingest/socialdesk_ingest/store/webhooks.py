@@ -134,6 +134,19 @@ class WebhookStore:
             found.update({own[(r.brand, r.platform, r.fact_key)]: r.thread_key or OURS for r in rows})
         return found
 
+    async def tickets_of_messages(
+        self, keys: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], uuid.UUID]:
+        """(brand, platform, platform message id) → the ticket that message is on: the ticket
+        that stored a customer's message, or the one one of our own messages was filed on.
+        Never the conversation's current ticket: the message answered says which ticket an
+        answer belongs to, even after its conversation moved on to a newer one (decision 0204)."""
+        found = await self._by_key(messages, messages.c.platform_message_id, messages.c.ticket_id, keys)
+        own = {(b, p, f"{OWN}{pmid}"): (b, p, pmid) for b, p, pmid in keys if (b, p, pmid) not in found}
+        facts = await self._by_key(platform_facts, platform_facts.c.fact_key, platform_facts.c.ticket_id, own)
+        found.update({own[k]: ticket for k, ticket in facts.items()})
+        return found
+
     async def known_as(self, keys: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """(brand, platform, alias) → the id that user is known by (see :meth:`remember_aliases`)."""
         return await self._by_key(
