@@ -2,18 +2,21 @@
 
 - :func:`our_replies`: our public replies in a batch, each with the message it answers;
 - :func:`answered_tickets`: the ticket each of our replies is filed on, the one of the
-  message it answers (the ticket that stored it), never its conversation's current one.
+  message it answers (the ticket that stored it), never its conversation's current one;
+- :func:`parent_threads`: the threads customer replies join, including replies to one of
+  our own replies in the same batch.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
+from socialdesk_ingest.domain import IncomingMessage
 from socialdesk_ingest.domain.platforms import BrandFact, OwnMessage
-from socialdesk_ingest.store.webhooks import WebhookStore
+from socialdesk_ingest.store.webhooks import OURS, WebhookStore
 
-__all__ = ["Key", "answered_tickets", "our_replies"]
+__all__ = ["Key", "answered_tickets", "our_replies", "parent_threads"]
 
 Key = tuple[str, str, str]
 """(brand, platform, platform message id)."""
@@ -47,3 +50,29 @@ async def answered_tickets(facts: Sequence[BrandFact], hooks: WebhookStore) -> d
         if ticket is not None:
             out[(brand, platform, reply)] = ticket
     return out
+
+
+async def parent_threads(
+    fresh: Collection[IncomingMessage], ours: dict[Key, str], hooks: WebhookStore
+) -> dict[Key, str]:
+    """The messages the public replies among ``fresh`` answer, (brand, platform, id) → the
+    thread key of their conversation (:meth:`WebhookStore.threads_of`), or :data:`OURS` for
+    one of our own messages in no conversation.
+
+    ``ours``: our public replies in the same batch (not recorded yet), each → the message it
+    answers. One answering a message of the batch is left out (the caller threads it after
+    that message); one answering nothing we know is an announcement (:data:`OURS`), as it is
+    once recorded: people answering it are a conversation each, in one batch as in several
+    (decision 0203)."""
+    asked = {(m.brand, m.platform, m.in_reply_to) for m in fresh if m.kind != "dm" and m.in_reply_to}
+    parents = await hooks.threads_of({(b, p, ours.get((b, p, i), i)) for b, p, i in asked})
+    batch = {m.key for m in fresh}
+    for key in asked & ours.keys():
+        if key in parents:
+            continue
+        up = (key[0], key[1], ours[key])
+        if up in parents:
+            parents[key] = parents[up]
+        elif up not in batch:
+            parents[key] = OURS
+    return parents

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from socialdesk_ingest import domain
-from socialdesk_ingest.answers import Key, answered_tickets, our_replies
+from socialdesk_ingest.answers import Key, answered_tickets, our_replies, parent_threads
 from socialdesk_ingest.domain import IncomingMessage, MessageKey
 from socialdesk_ingest.domain.platforms import (
     AccountIndex,
@@ -156,21 +156,20 @@ async def _messages(
     if not fresh_at:
         return
     fresh = await _known_by(hooks, [customer[i] for i in fresh_at], now=now)
-    # A reply joins the thread of the message it answers when that one is stored.
-    asked = {(m.brand, m.platform, m.in_reply_to) for m, _ in fresh if m.kind != "dm" and m.in_reply_to}
-    parents = await hooks.threads_of(
-        {(b, p, ours.get((b, p, i), i)) for b, p, i in asked}  # our same-batch reply: its parent
-    )
-    parents.update(
-        {k: parents[(k[0], k[1], ours[k])] for k in asked if k in ours and (k[0], k[1], ours[k]) in parents}
-    )
-    # ... or in this batch, earlier (a reply to a reply arriving together).
+    # A reply joins the thread of the message it answers when that one is stored ...
+    parents = await parent_threads([m for m, _ in fresh], ours, hooks)
+    # ... or in this batch, earlier (a reply to a reply, or to our reply to it, arriving together).
     roots: dict[Key, str] = {
         k: t.removeprefix("thread:") for k, t in parents.items() if t.startswith("thread:")
     }
     joined: list[tuple[IncomingMessage, int]] = []
     for m, raw_id in fresh:
-        root = roots.get((m.brand, m.platform, m.in_reply_to or "")) if m.kind != "dm" else None
+        asked = (m.brand, m.platform, m.in_reply_to or "")
+        root = (
+            roots.get(asked) or roots.get((m.brand, m.platform, ours.get(asked, "")))
+            if m.kind != "dm"
+            else None
+        )
         if root is not None:
             m = dataclasses.replace(m, thread_root=root)
         elif (

@@ -215,3 +215,34 @@ async def test_our_x_reply_is_on_the_ticket_of_the_tweet_it_answers(hooks: Hooks
     to_first, to_later = await hooks.extract()
     assert isinstance(to_first, OwnMessageSeen) and isinstance(to_later, OwnMessageSeen)
     assert (to_first.ticket_id, to_later.ticket_id) == (t1.ticket_id, t2.ticket_id)
+
+
+async def test_people_answering_the_pages_comment_in_the_same_batch_are_each_their_own_conversation(
+    hooks: Hooks,
+) -> None:
+    """The Page's announcement and two people's answers to it in one delivery: two tickets,
+    as when the announcement came first; a third answering later has their own too."""
+    ours = f"880011_{uid()}"
+    await hooks.meta(
+        feed(
+            comment(ours, author=PAGE, text="Timetable change"),
+            comment(f"880011_{uid()}", parent=ours, author="111", text="why?"),
+            comment(f"880011_{uid()}", parent=ours, author="222", text="when?"),
+        )
+    )
+    a, b = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
+    await hooks.meta(feed(comment(f"880011_{uid()}", parent=ours, author="333", text="huh?")))
+    (c,) = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
+    assert len({a.ticket_id, b.ticket_id, c.ticket_id}) == 3 and a.opens_ticket and b.opens_ticket
+
+
+async def test_a_tweet_our_reply_and_the_answer_to_it_in_one_batch_are_one_ticket(hooks: Hooks) -> None:
+    first, ours = uid(), uid()
+    for body in (
+        x_tweet(first, None),
+        x_tweet(ours, first, author=X_USER),
+        x_tweet(uid(), ours, reply_to_user=X_USER),
+    ):
+        await hooks.x(body)
+    opened, answer = (e for e in await hooks.extract() if isinstance(e, MessageReceived))
+    assert answer.ticket_id == opened.ticket_id and not answer.opens_ticket
