@@ -115,3 +115,43 @@ def test_a_customers_comment_is_still_the_customers() -> None:
         )
     )
     assert isinstance(theirs, CustomerMessage) and theirs.in_reply_to == "18012345678901300"
+
+
+def test_our_instagram_comment_is_ours_in_both_documented_shapes() -> None:
+    """Meta marks the professional account's own comment with ``from.self_ig_scoped_id`` (its
+    Instagram-scoped id) beside ``from.id``, which is the account id in the self-comment
+    example and may be that Instagram-scoped id instead (Instagram Login): ours either way,
+    and with ``from.id`` left out too."""
+    scoped = "2105722729836161"
+    value = {
+        "id": "18012345678901302",
+        "parent_id": "18012345678901234",
+        "text": "@maple_fan yes, from Monday.",
+        "media": {"id": "17999888777666555", "media_product_type": "FEED"},
+    }
+    for author in (
+        {"id": IG, "username": "ourbus", "self_ig_scoped_id": scoped},
+        {"id": scoped, "username": "ourbus", "self_ig_scoped_id": scoped},
+        {"username": "ourbus", "self_ig_scoped_id": scoped},
+    ):
+        ours = one(ig_comment({**value, "from": author}))
+        assert isinstance(ours, OwnMessage), author
+        assert (ours.in_reply_to, ours.platform_message_id) == ("18012345678901234", "18012345678901302")
+
+
+def test_a_scoped_id_that_is_not_the_authors_does_not_make_a_customers_comment_ours() -> None:
+    theirs = one(
+        ig_comment(
+            {
+                "id": "18012345678901303",
+                "from": {
+                    "id": "1133557799002244",
+                    "username": "maple_fan",
+                    "self_ig_scoped_id": "2105722729836161",
+                },
+                "text": "Which stops?",
+                "media": {"id": "17999888777666555"},
+            }
+        )
+    )
+    assert isinstance(theirs, CustomerMessage) and theirs.author.platform_user_id == "1133557799002244"

@@ -56,7 +56,7 @@ def _ig_comment(account_id: str, v: dict[str, Any]) -> Iterator[Item]:
     media = as_dict(v.get("media"))
     text = text_of(v.get("text"))
     at = from_s_or_ms(v.get("timestamp")) if v.get("timestamp") is not None else None
-    if from_id == account_id:
+    if _by_us(account_id, from_id, str_id(author.get("self_ig_scoped_id"))):
         # Our account's own comment: a reply names the comment it answers (``parent_id``), a
         # top-level one only the media it is under (decision 0204).
         yield OwnMessage(
@@ -86,6 +86,14 @@ def _ig_comment(account_id: str, v: dict[str, Any]) -> Iterator[Item]:
         thread_root=str_id(v.get("parent_id")) or comment_id,
         raw_kind="comments",
     )
+
+
+def _by_us(account_id: str, from_id: str | None, self_scoped: str | None) -> bool:
+    """Whether our account wrote a comment. ``from.id`` is the account's id, or (Instagram
+    Login) an Instagram-scoped id; Meta marks the account's own comment with
+    ``from.self_ig_scoped_id``, its Instagram-scoped id. A scoped id unlike the author's
+    (or an author without one) does not make a customer's comment ours (decision 0204)."""
+    return from_id == account_id or (self_scoped is not None and from_id in (None, self_scoped))
 
 
 def _ig_mention(account_id: str, v: dict[str, Any]) -> Iterator[Item]:
