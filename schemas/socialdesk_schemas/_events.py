@@ -196,13 +196,17 @@ class TicketRoutedToMarketing(Event):
 
 
 class AgentReplied(Event):
-    """An agent answered the customer through the desk API."""
+    """The brand answered the customer: an agent on the desk (or in the helpdesk), or a
+    person who typed the reply in the platform's own inbox. The SLA clocks a reply meets
+    stop on it."""
 
     event_type: Literal["AgentReplied"] = "AgentReplied"
     reply_id: uuid.UUID
     brand: str
     platform: Platform
     agent_id: str
+    """A roster agent's id; ``inbox:<platform>`` (``inbox:facebook``) for a reply typed in
+    that platform's own inbox, whose author the platform does not name."""
     replied_at: AwareDatetime
     is_first_response: bool
 
