@@ -7,16 +7,17 @@ ticket's history."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from socialdesk_assigner.domain.desk import escalate
-from socialdesk_assigner.domain.replies import is_echo_of
+from socialdesk_assigner.domain.inbox import answered_in_inbox, echo_of
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.handlers import clocks
 from socialdesk_assigner.handlers.words import apply_late_words
 from socialdesk_assigner.presence import Roster
 from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
+from socialdesk_assigner.store.readmodel import INBOX
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
@@ -44,8 +45,6 @@ from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 __all__ = ["ReadModelHandlers"]
 
 _INBOX_NS = uuid.UUID("0f3c5bb8-9d7e-4a57-8f0e-7b8f2a1d6c44")
-#: How far back a reply of ours may be that an echo without our key settles.
-_ECHO_WINDOW = timedelta(hours=1)
 
 
 class ReadModelHandlers:
@@ -162,51 +161,60 @@ class ReadModelHandlers:
         await DeskStore(uow).add_history(history_rows(events))
 
     async def on_own_message(self, event: OwnMessageSeen, uow: UnitOfWork) -> None:
-        """A reply a person typed in the platform's own inbox is an agent reply on the ticket;
-        the echo of one we sent marks that reply sent."""
+        """A message of our account came back through a webhook: the echo of a reply the desk
+        sent marks that reply sent; one a person typed in the platform's own inbox is the
+        brand's reply on the ticket, which stops the clocks a desk reply stops (decision 0305)."""
         at = event.sent_at or event.occurred_at
         if not event.typed_in_platform_inbox:
             reply_id = _uuid_or_none(event.delivery_key)
             if reply_id is not None:
-                await ReadModelStore(uow).reply_status(
-                    [
-                        {
-                            "b_reply_id": reply_id,
-                            "b_status": "sent",
-                            "b_at": at,
-                            "b_pmid": event.platform_message_id,
-                            "b_reason": None,
-                        }
-                    ]
-                )
+                await ReadModelStore(uow).reply_status([_sent(reply_id, at, event.platform_message_id)])
             return
-        if await self._settles_our_reply(event, at, uow):
-            return
-        await ReadModelStore(uow).add_messages(
-            [
-                {
-                    "message_id": uuid.uuid5(_INBOX_NS, f"{event.ticket_id}:{event.platform_message_id}"),
-                    "ticket_id": event.ticket_id,
-                    "direction": "agent_inbox",
-                    "platform": event.platform,
-                    "kind": event.kind,
-                    "platform_message_id": event.platform_message_id,
-                    "author_id": None,
-                    "author_name": f"{event.platform} inbox",
-                    "text": event.text,
-                    "original_text": None,
-                    "at": at,
-                    "edited_at": None,
-                    "deleted_at": None,
-                }
-            ]
+        read = ReadModelStore(uow)
+        mine = echo_of(
+            await read.replies_an_echo_may_be(event.ticket_id, event.platform_message_id),
+            platform_message_id=event.platform_message_id,
+            text=event.text,
+            at=at,
         )
+        if mine is not None:  # ours coming back: marked sent, never shown (or counted) twice
+            await read.reply_status([_sent(mine.reply_id, at, event.platform_message_id)])
+            return
+        filed = await read.add_message(
+            {
+                "message_id": uuid.uuid5(_INBOX_NS, f"{event.ticket_id}:{event.platform_message_id}"),
+                "ticket_id": event.ticket_id,
+                "direction": INBOX,
+                "platform": event.platform,
+                "kind": event.kind,
+                "platform_message_id": event.platform_message_id,
+                "author_id": None,
+                "author_name": f"{event.platform} inbox",
+                "text": event.text,
+                "original_text": None,
+                "at": at,
+                "edited_at": None,
+                "deleted_at": None,
+            }
+        )
+        if not filed:
+            return  # read before (a replay, a second webhook of it): it counted then
         store = TicketStore(uow)
         ticket = await store.ticket(event.ticket_id, lock=True)
-        if ticket is not None and ticket.first_response_at is None:
-            from dataclasses import replace
-
-            await store.save([replace(ticket, first_response_at=at, last_activity_at=at)])
+        # A ticket not routed yet (its classification lags) counts it when it is (routing).
+        if ticket is not None:
+            step = answered_in_inbox(
+                ticket,
+                platform=event.platform,
+                platform_message_id=event.platform_message_id,
+                at=at,
+                now=self._clock.now(),
+                cause=event,
+            )
+            if step.ticket != ticket:
+                await store.save([step.ticket])
+            for emitted in step.events:
+                uow.emit(emitted)
         await DeskStore(uow).add_history(
             [
                 {
@@ -218,29 +226,6 @@ class ReadModelHandlers:
                 }
             ]
         )
-
-    @staticmethod
-    async def _settles_our_reply(event: OwnMessageSeen, at: datetime, uow: UnitOfWork) -> bool:
-        """Whether a message "typed in the platform's inbox" is in fact the echo of a reply
-        the desk sent within the hour (same platform id, or the same words): then that reply
-        is marked sent and nothing is shown twice."""
-        store = ReadModelStore(uow)
-        for reply in await store.recent_replies(event.ticket_id, at - _ECHO_WINDOW):
-            mine = reply["platform_message_id"] == event.platform_message_id
-            if mine or (reply["platform_message_id"] is None and is_echo_of(reply["text"], event.text)):
-                await store.reply_status(
-                    [
-                        {
-                            "b_reply_id": reply["reply_id"],
-                            "b_status": "sent",
-                            "b_at": at,
-                            "b_pmid": event.platform_message_id,
-                            "b_reason": None,
-                        }
-                    ]
-                )
-                return True
-        return False
 
     # -- escalation --
 
@@ -368,6 +353,17 @@ class ReadModelHandlers:
                 "updated_at": e.occurred_at,
             }
         await ReadModelStore(uow).upsert_groups(list(groups.values()))
+
+
+def _sent(reply_id: uuid.UUID, at: datetime, platform_message_id: str) -> dict[str, Any]:
+    """A reply's row for ``reply_status``: sent at ``at`` as ``platform_message_id``."""
+    return {
+        "b_reply_id": reply_id,
+        "b_status": "sent",
+        "b_at": at,
+        "b_pmid": platform_message_id,
+        "b_reason": None,
+    }
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:

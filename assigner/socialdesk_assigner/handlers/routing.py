@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 
 from socialdesk_assigner.domain import Rotation, Ticket, route
+from socialdesk_assigner.domain.inbox import answered_before_routing
 from socialdesk_assigner.domain.routing import agents_for
 from socialdesk_assigner.domain.ticket import AUTO_REPLY_AGENT
 from socialdesk_assigner.domain.views import history_rows
@@ -82,15 +83,25 @@ async def on_message_classified(
         if config.routing.keyword_rules
         else {}
     )
+    opened: dict[uuid.UUID, datetime] = {}  # tickets this batch opened or reopened: since when
     for message in messages:
-        step = route(
-            current.get(message.ticket_id), message, rotation=rotation, config=config, now=now, texts=texts
-        )
+        before = current.get(message.ticket_id)
+        step = route(before, message, rotation=rotation, config=config, now=now, texts=texts)
         current[message.ticket_id] = step.ticket
+        if before is None or before.status == "resolved":
+            opened[message.ticket_id] = message.received_at
         for event in step.events:
             uow.emit(event)
         emitted.extend(step.events)
         metrics.messages_routed.labels(step.transition).inc()
+    # A reply typed in the platform's inbox that reached the desk before its ticket was routed
+    # (the classifier lagged) counts now, as it would have on arrival (decision 0305). Its
+    # history line ("ReplyTypedInPlatformInbox") was written when it arrived.
+    for ticket_id, typed in (await ReadModelStore(uow).inbox_replies(list(opened))).items():
+        step = answered_before_routing(current[ticket_id], typed, opened_at=opened[ticket_id], now=now)
+        current[ticket_id] = step.ticket
+        for event in step.events:
+            uow.emit(event)
     touched = [current[i] for i in ids]
     await store.add(t for t in touched if t.ticket_id not in stored)
     await store.save(t for t in touched if t.ticket_id in stored)

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, case, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from socialdesk_assigner.domain.inbox import InboxReply, OurReply
 from socialdesk_assigner.tables import (
     classifications,
     customer_links,
@@ -26,8 +27,13 @@ from socialdesk_assigner.tables import (
 )
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["ReadModelStore"]
+__all__ = ["INBOX", "ReadModelStore"]
 
+#: ``desk_messages.direction`` of a message a person typed in a platform's own inbox.
+INBOX = "agent_inbox"
+#: Reply states whose echo may come back with an id we do not know yet (never posted:
+#: pending_approval, rejected, failed; "local" went to the notifier's local sink only).
+_MAY_ECHO = ("requested", "sent", "delivered", "read")
 #: Clock states that still count for the queue's due time.
 RUNNING = ("armed", "warned", "breached")
 #: A reply's delivery state only moves forward (a late "sent" never hides "read").
@@ -54,6 +60,35 @@ class ReadModelStore:
             await self._uow.conn.execute(
                 pg_insert(desk_messages).on_conflict_do_nothing(index_elements=["message_id"]), list(rows)
             )
+
+    async def add_message(self, row: dict[str, Any]) -> bool:
+        """One message; ``False`` if its ``message_id`` was recorded before (read again)."""
+        inserted = await self._uow.conn.execute(
+            pg_insert(desk_messages)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["message_id"])
+            .returning(desk_messages.c.message_id)
+        )
+        return inserted.first() is not None
+
+    async def inbox_replies(self, ticket_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[InboxReply]]:
+        """The messages typed in a platform's inbox filed on each of ``ticket_ids``, in time order."""
+        if not ticket_ids:
+            return {}
+        rows = await self._uow.conn.execute(
+            select(
+                desk_messages.c.ticket_id,
+                desk_messages.c.platform,
+                desk_messages.c.platform_message_id,
+                desk_messages.c.at,
+            )
+            .where(desk_messages.c.ticket_id.in_(list(ticket_ids)), desk_messages.c.direction == INBOX)
+            .order_by(desk_messages.c.ticket_id, desk_messages.c.at)
+        )
+        found: dict[uuid.UUID, list[InboxReply]] = {}
+        for r in rows:
+            found.setdefault(r.ticket_id, []).append(InboxReply(r.platform, r.platform_message_id, r.at))
+        return found
 
     async def texts(self, message_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
         """The customer's words of each message, where ingest's record has arrived."""
@@ -248,20 +283,29 @@ class ReadModelStore:
             [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
         )
 
-    async def recent_replies(self, ticket_id: uuid.UUID, since: datetime) -> list[dict[str, Any]]:
-        """Our replies on ``ticket_id`` asked for since ``since`` and not refused, newest first:
-        what an echo without our key may be (their id, text, platform message id)."""
+    async def replies_an_echo_may_be(self, ticket_id: uuid.UUID, platform_message_id: str) -> list[OurReply]:
+        """Our replies on ``ticket_id`` that a message of our account coming back may be the
+        echo of: the one posted with ``platform_message_id`` (whatever its state or age), and
+        those whose platform id we do not know yet, newest first (the domain's ``echo_of``
+        decides by their state, time and words)."""
         rows = await self._uow.conn.execute(
-            select(replies.c.reply_id, replies.c.text, replies.c.platform_message_id)
+            select(
+                replies.c.reply_id,
+                replies.c.text,
+                replies.c.status,
+                replies.c.created_at,
+                replies.c.status_at,
+                replies.c.platform_message_id,
+            )
             .where(
                 replies.c.ticket_id == ticket_id,
-                replies.c.created_at >= since,
-                replies.c.status.not_in(("pending_approval", "rejected", "failed")),
+                (replies.c.platform_message_id == platform_message_id)
+                | (replies.c.platform_message_id.is_(None) & replies.c.status.in_(_MAY_ECHO)),
             )
             .order_by(replies.c.created_at.desc())
             .limit(50)
         )
-        return [dict(r._mapping) for r in rows]
+        return [OurReply(**r._mapping) for r in rows]
 
     async def survey_of(
         self, ticket_id: uuid.UUID, template_key: str, default_text: str
