@@ -15,7 +15,7 @@ from socialdesk_assigner.bootstrap import SPEC as ASSIGNER
 from socialdesk_ingest.domain.platforms import recipient_ticket
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_runtime.embedded import EmbeddedPostgres
-from socialdesk_schemas import MessageReceived, TicketAssigned
+from socialdesk_schemas import MessageClassified, MessageReceived, TicketAssigned
 from socialdesk_schemas.platforms import OwnMessageSeen
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import auth, page
@@ -25,7 +25,12 @@ from tests.support import Booted, booted, count, uid
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["desk", "hooks", "on_the_desk"]  # fixtures and helper shared with the enrichment tests
+__all__ = [
+    "classification_of",
+    "desk",
+    "hooks",
+    "on_the_desk",
+]  # fixtures and helper shared with the enrichment tests
 
 #: The Unix time of the tests' clock (2026-01-01 09:00 UTC): what Meta stamps a comment made now.
 NOW = 1767258000
@@ -40,9 +45,9 @@ async def desk(postgres: EmbeddedPostgres) -> AsyncIterator[Booted]:
         yield svc
 
 
-async def on_the_desk(desk: Booted, received: MessageReceived) -> None:
-    """ingest's customer message on the desk, classified as the classifier would."""
-    message = classified(
+def classification_of(desk: Booted, received: MessageReceived, **over: Any) -> MessageClassified:
+    """ingest's customer message as the classifier would classify it (``over``: other fields)."""
+    return classified(
         desk,
         ticket_id=received.ticket_id,
         message_id=received.message_id,
@@ -53,8 +58,13 @@ async def on_the_desk(desk: Booted, received: MessageReceived) -> None:
         kind=received.kind,
         platform_message_id=received.platform_message_id,
         author_platform_user_id=received.author.platform_user_id,
+        **over,
     )
-    outcome = await desk.feed(received, message)
+
+
+async def on_the_desk(desk: Booted, received: MessageReceived) -> None:
+    """ingest's customer message on the desk, classified as the classifier would."""
+    outcome = await desk.feed(received, classification_of(desk, received))
     assert outcome.get("processed") == 2, outcome
 
 
