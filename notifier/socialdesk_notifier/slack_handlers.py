@@ -43,6 +43,26 @@ __all__ = ["SlackHandlers"]
 Owed = list[tuple[Event, domain.Notification]]
 
 
+#: Where a reply typed in a platform's own inbox was typed, by the platform its
+#: ``AgentReplied.agent_id`` names (``inbox:<platform>``, decision 0305).
+_INBOXES = {
+    "facebook": "in the Facebook inbox",
+    "messenger": "in the Messenger inbox",
+    "instagram": "in the Instagram inbox",
+    "whatsapp": "in the WhatsApp Business app",
+    "x": "on X",
+}
+
+
+def _typed_in(agent_id: str) -> str | None:
+    """ "in the Facebook inbox" for a reply typed there (``inbox:facebook``); ``None`` for a
+    reply made on the desk (or in Freshdesk), whose agent id is a person's."""
+    prefix, _, platform = agent_id.partition(":")
+    if prefix != "inbox" or not platform:
+        return None
+    return _INBOXES.get(platform, f"in the {platform} inbox")
+
+
 def _ctx(contexts: dict[Any, TicketContext], event: Any) -> TicketContext:
     return contexts.get(event.ticket_id) or TicketContext(
         ticket_id=event.ticket_id, brand=event.brand, correlation_id=event.correlation_id
@@ -145,6 +165,9 @@ class SlackHandlers:
         def line(e: AgentReplied) -> str | None:
             if not e.is_first_response:
                 return None
+            typed_in = _typed_in(e.agent_id)
+            if typed_in is not None:
+                return f":speech_balloon: Answered {typed_in}, outside the desk"
             return f":speech_balloon: Answered by {agent_label(self.config, e.agent_id, mention=False)}"
 
         await self._state_changes(events, rows, line, uow)
