@@ -25,11 +25,12 @@ from socialdesk_schemas._events import Author, Kind, Platform
 class MessageEdited(Event):
     """A customer edited a message already received; the desk shows the new text.
 
-    Also published when a later read of the platform completes a message that arrived
-    without its words or its author (an Instagram mention, a comment whose ``from`` Meta
-    withheld). When that read named the author, ``author`` says who wrote it and
-    ``customer_id`` is the message's customer, now known as that person; both are absent
-    on an ordinary edit.
+    Also published when a later read of the platform completes the words of a message that
+    arrived without them or without its author (an Instagram mention, a comment whose
+    ``from`` Meta withheld), and only when the words changed. When that read also named the
+    author, ``author`` says who wrote it and ``customer_id`` is the message's customer, now
+    known as that person (as ``MessageAuthorIdentified``, published beside it, says); both
+    are absent on an ordinary edit.
     """
 
     event_type: Literal["MessageEdited"] = "MessageEdited"
@@ -41,6 +42,32 @@ class MessageEdited(Event):
     edited_at: AwareDatetime
     author: Author | None = None
     customer_id: uuid.UUID | None = None
+
+
+class MessageAuthorIdentified(Event):
+    """A later read of the platform named who wrote a message that arrived without its
+    author (a comment whose ``from`` Meta withheld, an Instagram mention).
+
+    The message shows ``author``. Its customer, ``customer_id`` (a placeholder until now),
+    takes the author's handle and name and is known by ``customer_platform_user_id`` from
+    now on: the author's id when the customer became that person; its own placeholder id
+    when a customer with the author's id already existed (the two are linked,
+    ``CustomerLinked``) or when the read gave a username only (a username can change hands:
+    it makes no one a known person, and ``author.platform_user_id`` is the placeholder's).
+    The words the read completed, if any, are a ``MessageEdited`` published just before.
+    Added after ``MessageEdited.author`` (still set when the words changed): a consumer that
+    does not know this type ignores it.
+    """
+
+    event_type: Literal["MessageAuthorIdentified"] = "MessageAuthorIdentified"
+    message_id: uuid.UUID
+    brand: str
+    platform: Platform
+    platform_message_id: str
+    author: Author
+    customer_id: uuid.UUID
+    customer_platform_user_id: str
+    identified_at: AwareDatetime
 
 
 class MessageDeleted(Event):
@@ -141,6 +168,7 @@ class ChannelHealthChanged(Event):
 
 MESSAGES_TOPIC_EVENTS: tuple[type[Event], ...] = (
     MessageEdited,
+    MessageAuthorIdentified,
     MessageDeleted,
     OwnMessageSeen,
     PlatformDeliveryReported,
@@ -154,6 +182,7 @@ __all__ = [
     "ChannelHealthChanged",
     "CustomerLinked",
     "CustomerUnlinked",
+    "MessageAuthorIdentified",
     "MessageDeleted",
     "MessageEdited",
     "OwnMessageSeen",
