@@ -54,10 +54,11 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         max_body_bytes=config.intake.max_body_bytes,
     )
     reader = _graph_reader(config)
+    accounts = AccountIndex.from_config(config)
     worker = ExtractionWorker(
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
-        accounts=AccountIndex.from_config(config),
+        accounts=accounts,
         metrics=metrics,
         idle_seconds=settings.conversation_idle_seconds,
         poll_seconds=settings.extraction_poll_seconds,
@@ -70,7 +71,11 @@ async def bootstrap(runtime: Runtime) -> ServiceParts:
         linking=Linking.from_config(config),
     )
     enrichment = EnrichmentWorker(
-        reader=reader, uow_factory=runtime.uow_factory, clock=runtime.clock, metrics=metrics
+        reader=reader,
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        metrics=metrics,
+        accounts=accounts,
     )
     deliveries = IntakeBatcher(
         functools.partial(

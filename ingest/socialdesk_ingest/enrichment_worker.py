@@ -14,7 +14,13 @@ import logging
 from datetime import timedelta
 
 from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage, MessageKey, author_of
-from socialdesk_ingest.domain.platforms.enrichment import Enrichment, identified_author, retry_delay
+from socialdesk_ingest.domain.platforms import AccountIndex
+from socialdesk_ingest.domain.platforms.enrichment import (
+    Enrichment,
+    by_own_account,
+    identified_author,
+    retry_delay,
+)
 from socialdesk_ingest.extraction import Enricher
 from socialdesk_ingest.graph import GraphReader, GraphUnavailable
 from socialdesk_ingest.handlers import identify_author
@@ -60,13 +66,16 @@ class EnrichmentWorker(PeriodicWorker):
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         metrics: IngestMetrics,
+        accounts: AccountIndex,
         poll_seconds: float = 10.0,
         batch_size: int = 20,
     ) -> None:
+        """``accounts``: our own accounts, whom a read never makes a customer."""
         self._reader = reader
         self._uow_factory = uow_factory
         self._clock = clock
         self._metrics = metrics
+        self._accounts = accounts
         super().__init__(poll_seconds)
         self._batch = batch_size
 
@@ -89,8 +98,15 @@ class EnrichmentWorker(PeriodicWorker):
                     continue
                 text = found.text if found is not None and found.text else None
                 await store.done(row.id, text=text, at=now)
-                self._metrics.enrichments.labels(outcome="enriched" if found else "not_possible").inc()
-                author = identified_author(row.author_id, found)
+                own = self._accounts.accounts_of(row.brand, row.platform)
+                if by_own_account(found, own):
+                    # Meta withheld ``from`` of our own comment or post: ticketed already, it
+                    # stays as it is (its words completed), but our account is never its customer.
+                    log.warning(
+                        "enrichment: %s %s %s was written by our own account", row.platform, row.kind, row.id
+                    )
+                self._metrics.enrichments.labels(outcome=_outcome(found, own)).inc()
+                author = identified_author(row.author_id, found, own=own)
                 if author is not None:
                     await identify_author(
                         uow, row.customer_id, author, brand=row.brand, platform=row.platform, now=now
@@ -114,6 +130,12 @@ class EnrichmentWorker(PeriodicWorker):
                     )
             await uow.commit()
         return len(due)
+
+
+def _outcome(found: Enrichment | None, own: frozenset[str]) -> str:
+    if found is None:
+        return "not_possible"
+    return "own_account" if by_own_account(found, own) else "enriched"
 
 
 def _message(row: DueEnrichment) -> IncomingMessage:

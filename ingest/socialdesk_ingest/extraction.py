@@ -19,7 +19,7 @@ import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,7 +41,7 @@ from socialdesk_ingest.domain.platforms import (
     plan,
     recipient_ticket,
 )
-from socialdesk_ingest.domain.platforms.enrichment import Enrichment, enriched
+from socialdesk_ingest.domain.platforms.enrichment import Enrichment, as_own, by_own_account, enriched
 from socialdesk_ingest.handlers import Linking, place_messages
 from socialdesk_ingest.store import IngestStore
 from socialdesk_ingest.store.webhooks import OURS, PendingDelivery, StoredChange, WebhookStore
@@ -111,7 +111,7 @@ async def extract_deliveries(
         enrich.extend(p.enrich)
         out.not_ticketed.update(p.not_ticketed)
 
-    await _messages(
+    facts += await _messages(
         customer,
         enrich,
         enricher,
@@ -123,6 +123,7 @@ async def extract_deliveries(
         idle_seconds=idle_seconds,
         linking=linking,
         ours=our_replies(facts),
+        accounts=accounts,
     )
     await _facts(facts, hooks, uow, out, now=now)
     await hooks.mark_extracted([d.id for d in deliveries], at=now)
@@ -141,20 +142,21 @@ async def _messages(
     now: datetime,
     idle_seconds: float,
     linking: Linking | None,
-    ours: dict[Key, str] | None = None,
-) -> None:
+    ours: dict[Key, str],
+    accounts: AccountIndex,
+) -> list[BrandFact]:
     """``ours``: our public replies in the same batch, (brand, platform, id) → the message
     each answers; an answer to one of them is threaded like an answer to that message (the
-    replies' facts are recorded after the customer messages)."""
+    replies' facts are recorded after the customer messages). Returns the messages a read
+    showed to be our own (facts, like our replies)."""
     if not customer:
-        return
-    ours = ours or {}
+        return []
     batch = [m for m, _ in customer]
     stored = await store.stored_messages({m.key for m in batch})
     fresh_at = domain.first_copies(batch, stored)
     out.duplicates += len(batch) - len(fresh_at)
     if not fresh_at:
-        return
+        return []
     fresh = await _known_by(hooks, [customer[i] for i in fresh_at], now=now)
     # A reply joins the thread of the message it answers when that one is stored ...
     parents = await parent_threads([m for m, _ in fresh], ours, hooks)
@@ -192,9 +194,22 @@ async def _messages(
         joined.append((m, raw_id))
     wanted = {e.key for e in enrich}
     found = await enricher([m for m, _ in joined if m.key in wanted]) if wanted else {}
-    joined = [(enriched(m, found[m.key]) if m.key in found else m, raw_id) for m, raw_id in joined]
+    # Delivered without its author and read as written by our own account: ours (decision 0204).
+    own = {
+        m.key: m
+        for m, _ in joined
+        if by_own_account(found.get(m.key), accounts.accounts_of(m.brand, m.platform))
+    }
+    joined = [
+        (enriched(m, found[m.key]) if m.key in found else m, raw_id)
+        for m, raw_id in joined
+        if m.key not in own
+    ]
+    facts = _own_facts(own.values(), found, out)
     # What could not be read now is ticketed with what is known and read again later.
     to_enrich = [m for m, _ in joined if m.key in wanted and m.key not in found]
+    if not joined:
+        return facts
     await place_messages(
         [m for m, _ in joined],
         [raw_id for _, raw_id in joined],
@@ -206,6 +221,25 @@ async def _messages(
     )
     out.messages += len(joined)
     out.to_enrich.extend(to_enrich)
+    return facts
+
+
+def _own_facts(
+    msgs: Iterable[IncomingMessage], found: dict[MessageKey, Enrichment], out: Extracted
+) -> list[BrandFact]:
+    """Messages a read showed to be our own, as the webhook would have said had it named us:
+    our comment answering a message (a fact, filed on that message's ticket), or our own
+    post or mention (counted, not ticketed)."""
+    facts: list[BrandFact] = []
+    for m in msgs:
+        author = found[m.key].author
+        assert author is not None  # by_own_account
+        item = as_own(m, found[m.key], author.platform_user_id)
+        if isinstance(item, OwnMessage):
+            facts.append(BrandFact(m.brand, item))
+        else:
+            out.not_ticketed[(item.platform, item.reason)] += 1
+    return facts
 
 
 def _hidden(platform: str, user_id: str | None) -> bool:

@@ -86,7 +86,8 @@ class IngestMetrics:
             enrichments=Counter(
                 "ingest_enrichments_total",
                 "Graph API reads completing id-only messages, by outcome "
-                "(enriched, not_possible, failed, gave_up)",
+                "(enriched, not_possible, failed, gave_up; own_account: a late read found "
+                "our own account wrote a message ticketed as a customer's)",
                 ["outcome"],
                 registry=registry,
             ),

@@ -7,6 +7,9 @@ import dataclasses
 from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage
 from socialdesk_ingest.domain.platforms.enrichment import (
     Enrichment,
+    GraphRead,
+    as_own,
+    by_own_account,
     enriched,
     graph_read,
     identified_author,
@@ -14,6 +17,7 @@ from socialdesk_ingest.domain.platforms.enrichment import (
     retry_delay,
 )
 from socialdesk_ingest.domain.platforms.health import graph_verdict, x_verdict
+from socialdesk_ingest.domain.platforms.items import Ignored, OwnMessage
 
 
 def graph_error(code: int, status: int = 400) -> tuple[int, dict[str, object]]:
@@ -84,13 +88,44 @@ def test_enrichment_reads_and_answers() -> None:
 
 
 def test_a_late_read_names_only_a_withheld_author() -> None:
-    """The author a read names replaces a placeholder customer, never a known one."""
+    """The author a read names replaces a placeholder customer, never a known one, and never
+    with one of our own accounts."""
     dana = IncomingAuthor("5550001112223", display_name="Dana Ruiz")
     found = Enrichment(text="bus never came", author=dana, sent_at=None)
     assert identified_author("unknown:880011_1", found) == dana
     assert identified_author("4400112233", found) is None  # the mention's sender was known
     assert identified_author("unknown:880011_1", Enrichment("bus never came", None, None)) is None
     assert identified_author("unknown:880011_1", None) is None
+    page = Enrichment("Timetable change", IncomingAuthor("730011223344556", display_name="OurBus"), None)
+    assert identified_author("unknown:880011_1", page, own={"730011223344556"}) is None
+    assert by_own_account(page, {"730011223344556"}) and not by_own_account(found, {"730011223344556"})
+
+
+def test_a_username_alone_names_the_author_and_makes_them_no_one() -> None:
+    """``mentioned_media`` gives a username, no user id: the message shows the handle, its
+    author keeps the placeholder id (usernames change hands), at extraction and later."""
+    media = GraphRead("178", "mentioned_media.media_id(m1){id,caption,timestamp,username}", "mentioned_media")
+    found = parse_graph_answer(
+        media, {"mentioned_media": {"id": "m1", "caption": "look @ourbus", "username": "ana"}}
+    )
+    assert found is not None and found.author is None and found.username == "ana"
+    placeholder = dataclasses.replace(mention("instagram", "m1"), author=IncomingAuthor("unknown:m1"))
+    msg = enriched(placeholder, found)
+    assert (msg.author.platform_user_id, msg.author.handle, msg.text) == ("unknown:m1", "ana", "look @ourbus")
+    assert identified_author("unknown:m1", found) == IncomingAuthor("unknown:m1", handle="ana")
+
+
+def test_a_message_a_read_shows_we_wrote_is_what_the_webhook_would_have_said() -> None:
+    page = "730011223344556"
+    found = Enrichment("On it", IncomingAuthor(page), None)
+    comment = dataclasses.replace(mention("facebook", "880011_2", in_reply_to="880011_1"), kind="comment")
+    ours = as_own(comment, found, page)
+    assert isinstance(ours, OwnMessage)
+    assert (ours.platform_message_id, ours.in_reply_to, ours.text) == ("880011_2", "880011_1", "On it")
+    assert ours.typed_in_platform_inbox and ours.recipient_id is None
+    post = dataclasses.replace(mention("facebook", f"{page}_9"), kind="comment")
+    assert as_own(post, found, page) == Ignored("facebook", "own_post", page)
+    assert as_own(mention("facebook", "44_55"), found, page) == Ignored("facebook", "own_mention", page)
 
 
 def test_polled_conversations_become_a_webhook_body_of_the_customers_recent_messages() -> None:

@@ -259,20 +259,23 @@ class FakeMeta(FakeServer):
             }
 
     def add_ig_mention(
-        self, object_id: str, *, text: str, username: str, user_id: str, media: bool = False
+        self, object_id: str, *, text: str, username: str, user_id: str | None, media: bool = False
     ) -> None:
         """An Instagram comment (or media caption) mentioning an account, readable through
         ``GET /<ver>/<IG_ID>?fields=mentioned_comment.comment_id(<id>){...}`` (or
-        ``mentioned_media.media_id(<id>){...}``)."""
+        ``mentioned_media.media_id(<id>){...}``). ``user_id=None``: the answer names the
+        author by ``username`` only (what ``mentioned_media`` gives)."""
         with self._lock:
             key = "caption" if media else "text"
-            self._objects[f"mention:{object_id}"] = {
+            found: dict[str, Any] = {
                 "id": object_id,
                 key: text,
                 "username": username,
-                "from": {"id": user_id, "username": username},
                 "timestamp": "2026-01-01T00:00:00+0000",
             }
+            if user_id is not None:
+                found["from"] = {"id": user_id, "username": username}
+            self._objects[f"mention:{object_id}"] = found
 
     def add_conversation_message(
         self,

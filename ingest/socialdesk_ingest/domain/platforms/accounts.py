@@ -49,6 +49,11 @@ class AccountIndex:
             return None
         return self.brands.get((platform, account_id))
 
+    def accounts_of(self, brand: str, platform: str) -> frozenset[str]:
+        """The brand's own account ids on ``platform`` (its Page id, its Instagram account id):
+        an author with one of them is the brand, never a customer."""
+        return frozenset(a for (p, a), b in self.brands.items() if p == platform and b == brand)
+
 
 def meta_secret_envs(config: SocialdeskConfig) -> list[str]:
     """Every env var naming a Meta app secret (one app may serve several brands)."""

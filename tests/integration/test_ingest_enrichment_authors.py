@@ -1,0 +1,146 @@
+"""Who a Graph read may make a message's author, through ingest's real bootstrap on real
+PostgreSQL against the Meta fake (decision 0204 addendum): a username alone makes no one a
+known person, our own account is never a customer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from socialdesk_ingest.enrichment_worker import EnrichmentWorker
+from socialdesk_runtime.clock import FakeClock
+from socialdesk_schemas import MessageReceived
+from socialdesk_schemas.platforms import (
+    CustomerLinked,
+    MessageEdited,
+    OwnMessageSeen,
+)
+from tests.fakes.meta import FakeMeta
+from tests.integration.test_ingest_customers import ANA
+from tests.integration.test_ingest_enrichment import (
+    IG,
+    PAGE,
+    change,
+    dana_wrote,
+    deliver,
+    graph_back,
+    meta,
+    svc,
+)
+from tests.support import Booted, uid
+
+pytestmark = pytest.mark.integration
+
+__all__ = ["meta", "svc"]  # the fixtures
+
+
+def enrichment_of(service: Booted) -> EnrichmentWorker:
+    (worker,) = (w for w in service.parts.workers if isinstance(w, EnrichmentWorker))
+    return worker
+
+
+async def identities(service: Booted, customer_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    """The customer's profile in ingest: (platform user id, handle) of each identity."""
+    answer = await service.client.get(f"/v1/customers/{customer_id}", headers=ANA)
+    assert answer.status_code == 200, answer.text
+    return [(c["platform_user_id"], c["handle"]) for c in answer.json()["identities"]]
+
+
+# --- a username alone (Instagram's mentioned_media) -----------------------------------------
+
+
+async def test_a_username_read_at_extraction_names_the_mention_and_merges_no_one(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    """Two stories mentioning us by the same username: two customers, each its message's own,
+    shown with the handle. Usernames change and are reused: they identify no one."""
+    service, _ = svc
+    received = []
+    for media in (uid(), uid()):
+        meta.add_ig_mention(media, text="look @ourbus", username="maple_fan", user_id=None, media=True)
+        (event,) = await deliver(service, change(IG, "mentions", {"media_id": media}))
+        assert isinstance(event, MessageReceived)
+        assert (event.author.platform_user_id, event.author.handle) == (f"unknown:{media}", "maple_fan")
+        received.append(event)
+    assert received[0].customer_id != received[1].customer_id
+
+
+async def test_a_username_read_later_names_the_placeholder_and_links_no_one(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    """maple_fan is a known customer by id; two mentions by that username, read late: the
+    placeholders take the handle, keep their ids, and nobody is renamed or linked."""
+    service, clock = svc
+    known_value = {
+        "id": uid(),
+        "from": {"id": "1133", "username": "maple_fan"},
+        "text": "hi",
+        "media": {"id": "9"},
+    }
+    (known,) = await deliver(service, change(IG, "comments", known_value))
+    assert isinstance(known, MessageReceived)
+    mentions = [uid(), uid()]
+    meta.down_for(3600)
+    late = [await deliver(service, change(IG, "mentions", {"media_id": m})) for m in mentions]
+    for media in mentions:
+        meta.add_ig_mention(media, text="look @ourbus", username="maple_fan", user_id=None, media=True)
+    clock.advance(seconds=1)
+    meta.clear_faults()
+    clock.advance(seconds=31)
+    assert await enrichment_of(service).run_once() == 2
+    events = await service.emitted()
+    assert not [e for e in events if isinstance(e, CustomerLinked)]
+    named = [e.author for e in events if isinstance(e, MessageEdited)]
+    assert [(a.platform_user_id, a.handle) for a in named if a] == [
+        (f"unknown:{m}", "maple_fan") for m in mentions
+    ]
+    for media, (event,) in zip(mentions, late, strict=True):
+        assert isinstance(event, MessageReceived)
+        assert await identities(service, event.customer_id) == [(f"unknown:{media}", "maple_fan")]
+    assert await identities(service, known.customer_id) == [("1133", "maple_fan")]
+
+
+# --- our own account, named by the read -------------------------------------------------------
+
+
+def pages_withheld_answer(comment_id: str, parent: str) -> dict[str, Any]:
+    """The Page's comment answering ``parent``, delivered without ``from``."""
+    value = {
+        "item": "comment",
+        "verb": "add",
+        "post_id": f"{PAGE}_880011",
+        "comment_id": comment_id,
+        "parent_id": parent,
+        "created_time": 1767258200,
+        "message": "On it, Dana",
+    }
+    return change(PAGE, "feed", value)
+
+
+async def test_a_comment_read_as_the_pages_own_at_extraction_is_ours_not_a_customers(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    service, _ = svc
+    (asked,) = await deliver(service, dana_wrote(f"880011_{uid()}", "where is my bus"))
+    assert isinstance(asked, MessageReceived)
+    ours = f"880011_{uid()}"
+    meta.add_post(ours, message="On it, Dana", author_id=PAGE, author_name="OurBus")
+    (seen,) = await deliver(service, pages_withheld_answer(ours, asked.platform_message_id))
+    assert isinstance(seen, OwnMessageSeen) and seen.ticket_id == asked.ticket_id
+    assert (seen.platform_message_id, seen.text, seen.typed_in_platform_inbox) == (ours, "On it, Dana", True)
+
+
+async def test_a_late_read_naming_the_page_makes_the_page_no_customer(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    """Ticketed already (Graph was down), it stays as it was: no rename, no author told."""
+    service, clock = svc
+    ours = f"880011_{uid()}"
+    meta.down_for(3600)
+    (received,) = await deliver(service, pages_withheld_answer(ours, f"880011_{uid()}"))
+    assert isinstance(received, MessageReceived)
+    meta.add_post(ours, message="On it, Dana", author_id=PAGE, author_name="OurBus")
+    assert await graph_back(service, clock, meta) == []
+    assert await identities(service, received.customer_id) == [(f"unknown:{ours}", None)]
