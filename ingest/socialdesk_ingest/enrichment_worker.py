@@ -6,12 +6,16 @@ is ticketed. When that read fails the message is ticketed with what is known, an
 :class:`EnrichmentWorker` tries again later (30 s, doubling, at most hourly, 20 tries);
 when a later read succeeds the stored text is completed, a placeholder customer becomes the
 person the read names (decision 0204), and ``MessageEdited`` tells the desk both.
+
+The worker reads with no transaction open (the due messages are leased first), then
+writes each outcome in a short transaction of its own: nothing waits on a Graph read.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage, MessageKey, author_of
 from socialdesk_ingest.domain.platforms import AccountIndex
@@ -25,17 +29,19 @@ from socialdesk_ingest.extraction import Enricher
 from socialdesk_ingest.graph import GraphReader, GraphUnavailable
 from socialdesk_ingest.handlers import identify_author
 from socialdesk_ingest.metrics import IngestMetrics
-from socialdesk_ingest.store.webhooks import DueEnrichment, EnrichmentStore
+from socialdesk_ingest.store.enrichment import DueEnrichment, EnrichmentStore
 from socialdesk_runtime.clock import Clock
-from socialdesk_runtime.db import UnitOfWorkFactory
+from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.workers import PeriodicWorker
 from socialdesk_schemas.platforms import MessageEdited
 
-__all__ = ["MAX_ATTEMPTS", "EnrichmentWorker", "make_enricher"]
+__all__ = ["LEASE_SECONDS", "MAX_ATTEMPTS", "EnrichmentWorker", "make_enricher"]
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 20
+#: How long claimed messages are another replica's to leave alone: longer than a round's reads.
+LEASE_SECONDS = 300.0
 
 
 def make_enricher(reader: GraphReader, metrics: IngestMetrics) -> Enricher:
@@ -54,6 +60,13 @@ def make_enricher(reader: GraphReader, metrics: IngestMetrics) -> Enricher:
         return found
 
     return enrich
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    row: DueEnrichment
+    found: Enrichment | None
+    error: str | None = None
 
 
 class EnrichmentWorker(PeriodicWorker):
@@ -82,54 +95,75 @@ class EnrichmentWorker(PeriodicWorker):
     async def run_once(self) -> int:
         """Try the due messages once; how many were tried."""
         now = self._clock.now()
+        lease = now + timedelta(seconds=LEASE_SECONDS)
         async with self._uow_factory() as uow:
-            store = EnrichmentStore(uow)
-            due = await store.due(now, self._batch)
-            for row in due:
-                try:
-                    found = await self._reader.enrich(_message(row))
-                except GraphUnavailable as exc:
-                    attempts = row.attempts + 1
-                    give_up = attempts >= MAX_ATTEMPTS
-                    next_at = None if give_up else now + timedelta(seconds=retry_delay(attempts))
-                    await store.failed(row.id, attempts=attempts, next_at=next_at)
-                    self._metrics.enrichments.labels(outcome="gave_up" if give_up else "failed").inc()
-                    log.warning("enrichment retry %d of a %s mention failed: %s", attempts, row.platform, exc)
-                    continue
-                text = found.text if found is not None and found.text else None
-                await store.done(row.id, text=text, at=now)
-                own = self._accounts.accounts_of(row.brand, row.platform)
-                if by_own_account(found, own):
-                    # Meta withheld ``from`` of our own comment or post: ticketed already, it
-                    # stays as it is (its words completed), but our account is never its customer.
-                    log.warning(
-                        "enrichment: %s %s %s was written by our own account", row.platform, row.kind, row.id
-                    )
-                self._metrics.enrichments.labels(outcome=_outcome(found, own)).inc()
-                author = identified_author(row.author_id, found, own=own)
-                if author is not None:
-                    await identify_author(
-                        uow, row.customer_id, author, brand=row.brand, platform=row.platform, now=now
-                    )
-                if (text is not None and text != row.text) or author is not None:
-                    uow.emit(
-                        MessageEdited(
-                            producer="ingest",
-                            occurred_at=now,
-                            ticket_id=row.ticket_id,
-                            correlation_id=row.id,
-                            message_id=row.id,
-                            brand=row.brand,
-                            platform=row.platform,
-                            platform_message_id=row.platform_message_id,
-                            text=text or row.text,
-                            edited_at=now,
-                            author=None if author is None else author_of(author),
-                            customer_id=None if author is None else row.customer_id,
-                        )
-                    )
+            due = await EnrichmentStore(uow).claim(now, self._batch, until=lease)
             await uow.commit()
+        # Read with no transaction open: nothing (a new message of the person, an edit of
+        # the message) waits for Graph's answers.
+        reads = [await self._read(row) for row in due]
+        for read in reads:
+            async with self._uow_factory() as uow:
+                if await self._settle(read, uow, leased=lease, now=now):
+                    await uow.commit()
         return len(due)
+
+    async def _read(self, row: DueEnrichment) -> _Read:
+        try:
+            return _Read(row, await self._reader.enrich(_message(row)))
+        except GraphUnavailable as exc:
+            return _Read(row, None, str(exc))
+
+    async def _settle(self, read: _Read, uow: UnitOfWork, *, leased: datetime, now: datetime) -> bool:
+        """Write one read's outcome; ``False`` when the message is no longer ours to settle
+        (another replica did, after our lease ran out): the caller then commits nothing."""
+        row, found, store = read.row, read.found, EnrichmentStore(uow)
+        if read.error is not None:
+            attempts = row.attempts + 1
+            give_up = attempts >= MAX_ATTEMPTS
+            next_at = None if give_up else now + timedelta(seconds=retry_delay(attempts))
+            if not await store.failed(row.id, leased=leased, attempts=attempts, next_at=next_at):
+                return False
+            self._metrics.enrichments.labels(outcome="gave_up" if give_up else "failed").inc()
+            log.warning(
+                "enrichment retry %d of a %s %s failed: %s", attempts, row.platform, row.kind, read.error
+            )
+            return True
+        own = self._accounts.accounts_of(row.brand, row.platform)
+        author = identified_author(row.author_id, found, own=own)
+        if author is not None:
+            # The customer rows first, then the message's: the order extraction locks them in.
+            await identify_author(
+                uow, row.customer_id, author, brand=row.brand, platform=row.platform, now=now
+            )
+        text = found.text if found is not None and found.text else None
+        words = await store.done(row, leased=leased, text=text, at=now)
+        if words is None:
+            return False
+        if by_own_account(found, own):
+            # Meta withheld ``from`` of our own comment or post: ticketed already, it stays as
+            # it is (its words completed), but our account is never made its customer.
+            log.warning("enrichment: %s %s %s was written by our own account", row.platform, row.kind, row.id)
+        self._metrics.enrichments.labels(outcome=_outcome(found, own)).inc()
+        completed = text is not None and words == text != row.text  # not an edit since the claim
+        if completed or author is not None:
+            uow.emit(
+                MessageEdited(
+                    producer="ingest",
+                    occurred_at=now,
+                    ticket_id=row.ticket_id,
+                    correlation_id=row.id,
+                    message_id=row.id,
+                    brand=row.brand,
+                    platform=row.platform,
+                    platform_message_id=row.platform_message_id,
+                    text=words,
+                    edited_at=now,
+                    author=None if author is None else author_of(author),
+                    customer_id=None if author is None else row.customer_id,
+                )
+            )
+        return True
 
 
 def _outcome(found: Enrichment | None, own: frozenset[str]) -> str:

@@ -1,9 +1,12 @@
-"""Who a Graph read may make a message's author, through ingest's real bootstrap on real
-PostgreSQL against the Meta fake (decision 0204 addendum): a username alone makes no one a
-known person, our own account is never a customer."""
+"""Who a Graph read may make a message's author, and what waits on the read, through
+ingest's real bootstrap on real PostgreSQL against the Meta fake (decision 0204 addendum):
+a username alone makes no one a known person, our own account is never a customer, the
+enrichment worker holds no lock while Graph answers."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 from typing import Any
 
@@ -17,6 +20,7 @@ from socialdesk_schemas.platforms import (
     MessageEdited,
     OwnMessageSeen,
 )
+from tests.fakes._http import Reply, Request
 from tests.fakes.meta import FakeMeta
 from tests.integration.test_ingest_customers import ANA
 from tests.integration.test_ingest_enrichment import (
@@ -28,6 +32,8 @@ from tests.integration.test_ingest_enrichment import (
     graph_back,
     meta,
     svc,
+    while_graph_is_down,
+    withheld,
 )
 from tests.support import Booted, uid
 
@@ -144,3 +150,53 @@ async def test_a_late_read_naming_the_page_makes_the_page_no_customer(
     meta.add_post(ours, message="On it, Dana", author_id=PAGE, author_name="OurBus")
     assert await graph_back(service, clock, meta) == []
     assert await identities(service, received.customer_id) == [(f"unknown:{ours}", None)]
+
+
+# --- nothing waits on a Graph read ------------------------------------------------------------
+
+
+async def test_a_new_message_of_the_person_and_an_edit_do_not_wait_on_the_enrichments_reads(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    """Two withheld comments wait for their read (Dana's first, Lee's second). While Graph
+    holds the second read, Dana writes again and edits the first: extracted at once. Then
+    the first placeholder is linked to Dana (she became a customer meanwhile), the edit,
+    newer than the read, stays, and each author is told once."""
+    service, clock = svc
+    dana_first, lee = f"880011_{uid()}", f"880011_{uid()}"
+    first = await while_graph_is_down(service, meta, dana_first)
+    clock.advance(seconds=1)
+    (second,) = await deliver(service, withheld(lee, text="where is it"))
+    meta.clear_faults()
+    arrived, gate = threading.Event(), threading.Event()
+
+    def held(request: Request) -> bool:
+        if lee not in request.path:
+            return False
+        arrived.set()
+        gate.wait(10)
+        return True
+
+    answer = {"id": lee, "message": "where is it", "from": {"id": "4400112233", "name": "Lee Park"}}
+    meta.answer_next(1, Reply(200, answer), matches=held)
+    clock.advance(seconds=60)
+    reading = asyncio.create_task(enrichment_of(service).run_once())
+    edit = {"item": "comment", "verb": "edited", "comment_id": dana_first, "message": "bus never came!!"}
+    both = dana_wrote(f"880011_{uid()}", "still nothing")
+    both["entry"][0]["changes"].append({"field": "feed", "value": {**edit, "created_time": 1767258300}})
+    try:
+        assert await asyncio.to_thread(arrived.wait, 5), "the second read never reached Graph"
+        during = await asyncio.wait_for(deliver(service, both), timeout=2.0)
+    finally:
+        gate.set()
+    assert await reading == 2
+    dana_again, edited = during
+    assert isinstance(dana_again, MessageReceived) and isinstance(edited, MessageEdited)
+    assert edited.message_id == first.message_id and edited.text == "bus never came!!"
+    linked, dana_named, lee_named = await service.emitted()
+    assert isinstance(linked, CustomerLinked)
+    assert set(linked.customer_ids) == {first.customer_id, dana_again.customer_id}
+    assert isinstance(dana_named, MessageEdited) and dana_named.message_id == first.message_id
+    assert dana_named.text == "bus never came!!"  # the edit, not the older words read
+    assert isinstance(lee_named, MessageEdited) and lee_named.message_id == second.message_id
+    assert lee_named.author is not None and lee_named.author.platform_user_id == "4400112233"

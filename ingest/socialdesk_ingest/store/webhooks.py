@@ -1,5 +1,6 @@
 """The repository's webhook side: raw deliveries awaiting extraction, facts already seen,
-threads and tickets looked up for facts, edits and deletions of stored messages."""
+threads and tickets looked up for facts, edits and deletions of stored messages (the
+messages awaiting a Graph read: :mod:`socialdesk_ingest.store.enrichment`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from socialdesk_ingest.domain.platforms.extract import OWN_FACT as OWN
 from socialdesk_ingest.tables import (
     conversations,
-    customers,
     messages,
     platform_aliases,
     platform_facts,
@@ -23,7 +23,7 @@ from socialdesk_ingest.tables import (
 )
 from socialdesk_runtime.db import UnitOfWork
 
-__all__ = ["OURS", "DueEnrichment", "EnrichmentStore", "PendingDelivery", "StoredChange", "WebhookStore"]
+__all__ = ["OURS", "PendingDelivery", "StoredChange", "WebhookStore"]
 
 WEBHOOK_SOURCES = ("meta", "x", "meta_poll", "x_poll")
 
@@ -260,81 +260,6 @@ class WebhookStore:
             )
         )
         return int(result.rowcount or 0)
-
-
-@dataclass(frozen=True, slots=True)
-class DueEnrichment:
-    id: uuid.UUID
-    ticket_id: uuid.UUID
-    brand: str
-    platform: str
-    kind: str
-    platform_message_id: str
-    in_reply_to: str | None
-    text: str
-    attempts: int
-    customer_id: uuid.UUID
-    author_id: str
-    """The platform user id its customer is known by (a placeholder when the author was withheld)."""
-
-
-class EnrichmentStore:
-    """Messages that arrived with ids only and wait for a Graph API read."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-
-    async def due(self, now: datetime, limit: int) -> list[DueEnrichment]:
-        rows = await self._uow.conn.execute(
-            select(
-                messages.c.id,
-                messages.c.ticket_id,
-                messages.c.brand,
-                messages.c.platform,
-                messages.c.kind,
-                messages.c.platform_message_id,
-                messages.c.in_reply_to,
-                messages.c.text,
-                messages.c.enrich_attempts,
-                messages.c.customer_id,
-                customers.c.platform_user_id,
-            )
-            .join(customers, customers.c.id == messages.c.customer_id)
-            .where(messages.c.needs_enrichment, messages.c.next_enrich_at <= now)
-            .order_by(messages.c.next_enrich_at)
-            .limit(limit)
-            .with_for_update(of=messages, skip_locked=True)
-        )
-        return [
-            DueEnrichment(
-                r.id,
-                r.ticket_id,
-                r.brand,
-                r.platform,
-                r.kind,
-                r.platform_message_id,
-                r.in_reply_to,
-                r.text,
-                r.enrich_attempts,
-                r.customer_id,
-                r.platform_user_id,
-            )
-            for r in rows
-        ]
-
-    async def done(self, message_id: uuid.UUID, *, text: str | None, at: datetime) -> None:
-        values: dict[str, object] = {"needs_enrichment": False, "next_enrich_at": None}
-        if text is not None:
-            values.update(text=text, edited_at=at)
-        await self._uow.conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
-
-    async def failed(self, message_id: uuid.UUID, *, attempts: int, next_at: datetime | None) -> None:
-        """Count a failed read; ``next_at=None`` gives up (the message keeps what it had)."""
-        await self._uow.conn.execute(
-            update(messages)
-            .where(messages.c.id == message_id)
-            .values(enrich_attempts=attempts, next_enrich_at=next_at, needs_enrichment=next_at is not None)
-        )
 
 
 async def deliveries_since(
