@@ -5,7 +5,8 @@ At extraction, :func:`make_enricher` reads each such message from the Graph API 
 is ticketed. When that read fails the message is ticketed with what is known, and
 :class:`EnrichmentWorker` tries again later (30 s, doubling, at most hourly, 20 tries);
 when a later read succeeds the stored text is completed, a placeholder customer becomes the
-person the read names (decision 0204), and ``MessageEdited`` tells the desk both.
+person the read names (decision 0204), and the desk is told: ``MessageEdited`` for the
+words, ``MessageAuthorIdentified`` for the author.
 
 The worker reads with no transaction open (the due messages are leased first), then
 writes each outcome in a short transaction of its own: nothing waits on a Graph read.
@@ -33,7 +34,7 @@ from socialdesk_ingest.store.enrichment import DueEnrichment, EnrichmentStore
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.db import UnitOfWork, UnitOfWorkFactory
 from socialdesk_runtime.workers import PeriodicWorker
-from socialdesk_schemas.platforms import MessageEdited
+from socialdesk_schemas.platforms import MessageAuthorIdentified, MessageEdited
 
 __all__ = ["LEASE_SECONDS", "MAX_ATTEMPTS", "EnrichmentWorker", "make_enricher"]
 
@@ -131,11 +132,13 @@ class EnrichmentWorker(PeriodicWorker):
             return True
         own = self._accounts.accounts_of(row.brand, row.platform)
         author = identified_author(row.author_id, found, own=own)
+        known_as = row.author_id
         if author is not None:
             # The customer rows first, then the message's: the order extraction locks them in.
-            await identify_author(
+            linked = await identify_author(
                 uow, row.customer_id, author, brand=row.brand, platform=row.platform, now=now
             )
+            known_as = row.author_id if linked else author.platform_user_id
         text = found.text if found is not None and found.text else None
         words = await store.done(row, leased=leased, text=text, at=now)
         if words is None:
@@ -145,24 +148,8 @@ class EnrichmentWorker(PeriodicWorker):
             # it is (its words completed), but our account is never made its customer.
             log.warning("enrichment: %s %s %s was written by our own account", row.platform, row.kind, row.id)
         self._metrics.enrichments.labels(outcome=_outcome(found, own)).inc()
-        completed = text is not None and words == text != row.text  # not an edit since the claim
-        if completed or author is not None:
-            uow.emit(
-                MessageEdited(
-                    producer="ingest",
-                    occurred_at=now,
-                    ticket_id=row.ticket_id,
-                    correlation_id=row.id,
-                    message_id=row.id,
-                    brand=row.brand,
-                    platform=row.platform,
-                    platform_message_id=row.platform_message_id,
-                    text=words,
-                    edited_at=now,
-                    author=None if author is None else author_of(author),
-                    customer_id=None if author is None else row.customer_id,
-                )
-            )
+        completed = text if text is not None and words == text != row.text else None  # not an edit since
+        _tell_the_desk(uow, row, completed, author, known_as, now=now)
         return True
 
 
@@ -170,6 +157,55 @@ def _outcome(found: Enrichment | None, own: frozenset[str]) -> str:
     if found is None:
         return "not_possible"
     return "own_account" if by_own_account(found, own) else "enriched"
+
+
+def _tell_the_desk(
+    uow: UnitOfWork,
+    row: DueEnrichment,
+    text: str | None,
+    author: IncomingAuthor | None,
+    known_as: str,
+    *,
+    now: datetime,
+) -> None:
+    """New words as ``MessageEdited`` (naming the author too, as desks before
+    ``MessageAuthorIdentified`` expect), the author as ``MessageAuthorIdentified``: a read
+    that changed no word is never an edit."""
+    named = None if author is None else author_of(author)
+    if text is not None:
+        uow.emit(
+            MessageEdited(
+                producer="ingest",
+                occurred_at=now,
+                ticket_id=row.ticket_id,
+                correlation_id=row.id,
+                message_id=row.id,
+                brand=row.brand,
+                platform=row.platform,
+                platform_message_id=row.platform_message_id,
+                text=text,
+                edited_at=now,
+                author=named,
+                customer_id=None if named is None else row.customer_id,
+            )
+        )
+    if named is not None:
+        uow.emit(
+            MessageAuthorIdentified(
+                producer="ingest",
+                occurred_at=now,
+                ticket_id=row.ticket_id,
+                correlation_id=row.id,
+                message_id=row.id,
+                brand=row.brand,
+                platform=row.platform,
+                platform_message_id=row.platform_message_id,
+                author=named,
+                customer_id=row.customer_id,
+                customer_platform_user_id=known_as,
+                identified_at=now,
+            )
+        )
 
 
 def _message(row: DueEnrichment) -> IncomingMessage:

@@ -215,15 +215,19 @@ async def identify_author(
     brand: str,
     platform: str,
     now: datetime,
-) -> None:
+) -> bool:
     """A later read named who wrote a message kept under a placeholder customer: that
     customer becomes the person (decision 0204). Someone we already knew by that id is
-    linked to it, so their tickets and later messages are one customer's."""
+    linked to it, so their tickets and later messages are one customer's: then (``True``)
+    the placeholder keeps its own id, taking the person's handle and name only. An
+    ``author`` with the placeholder's own id (a username only) names it and links no one."""
     store = CustomerStore(uow)
     other = await store.identify(customer_id, brand=brand, platform=platform, author=author)
-    if other is not None and other != customer_id:
-        profile = (await store.existing([other]))[other]
-        await link_customers(uow, [other, customer_id], profile, linked_by="rule:enrichment", now=now)
+    if other is None or other == customer_id:
+        return False
+    profile = (await store.existing([other]))[other]
+    await link_customers(uow, [other, customer_id], profile, linked_by="rule:enrichment", now=now)
+    return True
 
 
 async def _link_same_phone(uow: UnitOfWork, customer_ids: set[uuid.UUID], *, now: datetime) -> bool:

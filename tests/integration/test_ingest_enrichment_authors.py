@@ -17,6 +17,7 @@ from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import MessageReceived
 from socialdesk_schemas.platforms import (
     CustomerLinked,
+    MessageAuthorIdentified,
     MessageEdited,
     OwnMessageSeen,
 )
@@ -98,9 +99,9 @@ async def test_a_username_read_later_names_the_placeholder_and_links_no_one(
     assert await enrichment_of(service).run_once() == 2
     events = await service.emitted()
     assert not [e for e in events if isinstance(e, CustomerLinked)]
-    named = [e.author for e in events if isinstance(e, MessageEdited)]
-    assert [(a.platform_user_id, a.handle) for a in named if a] == [
-        (f"unknown:{m}", "maple_fan") for m in mentions
+    named = [e for e in events if isinstance(e, MessageAuthorIdentified)]
+    assert [(e.author.platform_user_id, e.author.handle, e.customer_platform_user_id) for e in named] == [
+        (f"unknown:{m}", "maple_fan", f"unknown:{m}") for m in mentions
     ]
     for media, (event,) in zip(mentions, late, strict=True):
         assert isinstance(event, MessageReceived)
@@ -196,7 +197,6 @@ async def test_a_new_message_of_the_person_and_an_edit_do_not_wait_on_the_enrich
     linked, dana_named, lee_named = await service.emitted()
     assert isinstance(linked, CustomerLinked)
     assert set(linked.customer_ids) == {first.customer_id, dana_again.customer_id}
-    assert isinstance(dana_named, MessageEdited) and dana_named.message_id == first.message_id
-    assert dana_named.text == "bus never came!!"  # the edit, not the older words read
-    assert isinstance(lee_named, MessageEdited) and lee_named.message_id == second.message_id
-    assert lee_named.author is not None and lee_named.author.platform_user_id == "4400112233"
+    assert isinstance(dana_named, MessageAuthorIdentified) and dana_named.message_id == first.message_id
+    assert isinstance(lee_named, MessageAuthorIdentified) and lee_named.message_id == second.message_id
+    assert lee_named.customer_platform_user_id == "4400112233"
