@@ -1,7 +1,8 @@
 """Who a Graph read may make a message's author, and what waits on the read, through
 ingest's real bootstrap on real PostgreSQL against the Meta fake (decision 0204 addendum):
 a username alone makes no one a known person, our own account is never a customer, the
-enrichment worker holds no lock while Graph answers."""
+enrichment worker holds no lock while Graph answers, and two reads racing to name the same
+person link the two placeholders."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from socialdesk_ingest.domain import IncomingAuthor
 from socialdesk_ingest.enrichment_worker import EnrichmentWorker
+from socialdesk_ingest.handlers import identify_author
 from socialdesk_runtime.clock import FakeClock
 from socialdesk_schemas import MessageReceived
 from socialdesk_schemas.platforms import (
@@ -25,6 +29,7 @@ from tests.fakes._http import Reply, Request
 from tests.fakes.meta import FakeMeta
 from tests.integration.test_ingest_customers import ANA
 from tests.integration.test_ingest_enrichment import (
+    DANA,
     IG,
     PAGE,
     change,
@@ -200,3 +205,57 @@ async def test_a_new_message_of_the_person_and_an_edit_do_not_wait_on_the_enrich
     assert isinstance(dana_named, MessageAuthorIdentified) and dana_named.message_id == first.message_id
     assert isinstance(lee_named, MessageAuthorIdentified) and lee_named.message_id == second.message_id
     assert lee_named.customer_platform_user_id == "4400112233"
+
+
+# --- two reads racing to name the same person -------------------------------------------------
+
+
+async def test_two_placeholders_named_as_the_same_new_person_at_once_are_linked(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta
+) -> None:
+    """Two transactions name two placeholders as Dana, whom nobody knew: the first renames
+    its placeholder; the second, which saw no Dana yet, hits her id taken when the first
+    commits (its savepoint rolls back) and links its placeholder to hers instead."""
+    service, _ = svc
+    a = await while_graph_is_down(service, meta, f"880011_{uid()}")
+    b = await while_graph_is_down(service, meta, f"880011_{uid()}")
+    dana = IncomingAuthor(DANA, display_name="Dana Ruiz")
+    now = service.runtime.clock.now()
+
+    async def name(customer_id: uuid.UUID, named: asyncio.Event, commit: asyncio.Event) -> bool:
+        async with service.uow_factory() as uow:
+            linked = await identify_author(
+                uow, customer_id, dana, brand=a.brand, platform="facebook", now=now
+            )
+            named.set()
+            await commit.wait()
+            await uow.commit()
+        return linked
+
+    first_named, second_named, go = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(name(a.customer_id, first_named, go))
+    await asyncio.wait_for(first_named.wait(), 5)
+    second = asyncio.create_task(name(b.customer_id, second_named, go))
+    await _until_a_transaction_waits_for_a_lock(service)  # the second's rename, on the first's
+    assert not second_named.is_set()
+    go.set()
+    assert await first is False and await second is True
+    (linked,) = await service.emitted()
+    assert isinstance(linked, CustomerLinked) and linked.linked_by == "rule:enrichment"
+    assert set(linked.customer_ids) == {a.customer_id, b.customer_id}
+    assert await identities(service, b.customer_id) == [
+        (DANA, None),
+        (f"unknown:{b.platform_message_id}", None),
+    ]
+
+
+async def _until_a_transaction_waits_for_a_lock(service: Booted) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    for _ in range(100):
+        async with service.engine.connect() as conn:
+            if await conn.scalar(query):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no transaction came to wait for a lock")
