@@ -148,7 +148,8 @@ class EnrichmentWorker(PeriodicWorker):
             # it is (its words completed), but our account is never made its customer.
             log.warning("enrichment: %s %s %s was written by our own account", row.platform, row.kind, row.id)
         self._metrics.enrichments.labels(outcome=_outcome(found, own)).inc()
-        completed = text if text is not None and words == text != row.text else None  # not an edit since
+        # The words the read completed: written (no edit came since the claim), and new.
+        completed = text if text is not None and words == text and text != row.text else None
         _tell_the_desk(uow, row, completed, author, known_as, now=now)
         return True
 
