@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from socialdesk_ingest.domain import IncomingAuthor, IncomingMessage, MessageKey, author_of
 from socialdesk_ingest.domain.platforms import AccountIndex
@@ -173,34 +174,23 @@ def _tell_the_desk(
     ``MessageAuthorIdentified`` expect), the author as ``MessageAuthorIdentified``: a read
     that changed no word is never an edit."""
     named = None if author is None else author_of(author)
+    about: dict[str, Any] = {
+        "producer": "ingest",
+        "occurred_at": now,
+        "ticket_id": row.ticket_id,
+        "correlation_id": row.id,
+        "message_id": row.id,
+        "brand": row.brand,
+        "platform": row.platform,
+        "platform_message_id": row.platform_message_id,
+    }
     if text is not None:
-        uow.emit(
-            MessageEdited(
-                producer="ingest",
-                occurred_at=now,
-                ticket_id=row.ticket_id,
-                correlation_id=row.id,
-                message_id=row.id,
-                brand=row.brand,
-                platform=row.platform,
-                platform_message_id=row.platform_message_id,
-                text=text,
-                edited_at=now,
-                author=named,
-                customer_id=None if named is None else row.customer_id,
-            )
-        )
+        customer = None if named is None else row.customer_id
+        uow.emit(MessageEdited(**about, text=text, edited_at=now, author=named, customer_id=customer))
     if named is not None:
         uow.emit(
             MessageAuthorIdentified(
-                producer="ingest",
-                occurred_at=now,
-                ticket_id=row.ticket_id,
-                correlation_id=row.id,
-                message_id=row.id,
-                brand=row.brand,
-                platform=row.platform,
-                platform_message_id=row.platform_message_id,
+                **about,
                 author=named,
                 customer_id=row.customer_id,
                 customer_platform_user_id=known_as,
