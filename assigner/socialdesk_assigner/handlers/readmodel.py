@@ -22,6 +22,7 @@ from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
 from socialdesk_schemas import (
+    Author,
     Event,
     MessageReceived,
     NotificationDelivered,
@@ -36,6 +37,7 @@ from socialdesk_schemas.outbound import DeliveryFailed, DeliverySucceeded, Reply
 from socialdesk_schemas.platforms import (
     CustomerLinked,
     CustomerUnlinked,
+    MessageAuthorIdentified,
     MessageDeleted,
     MessageEdited,
     OwnMessageSeen,
@@ -63,6 +65,7 @@ class ReadModelHandlers:
         return {
             MessageReceived: Batch(self.on_received),
             MessageEdited: Batch(self.on_edited),
+            MessageAuthorIdentified: Batch(self.on_author_identified),
             MessageDeleted: Batch(self.on_deleted),
             OwnMessageSeen: self.on_own_message,
             CustomerLinked: self.on_linked,
@@ -133,26 +136,29 @@ class ReadModelHandlers:
         await read.edit_messages(
             [{"b_id": e.message_id, "b_text": e.text, "b_at": e.edited_at} for e in events]
         )
-        # A later read of the platform named who wrote a message that came without its author:
-        # the message and its customer show that person (decision 0204).
-        named = [(e, e.author, e.customer_id) for e in events if e.author and e.customer_id]
+        # A later read of the platform named who wrote a message that came without its author
+        # (decision 0204). Still applied: an ingest before MessageAuthorIdentified said it only
+        # here. On a placeholder linked to the person it writes the author's id for a moment:
+        # the MessageAuthorIdentified of the same read, right after on the ticket's partition,
+        # sets the id the customer is known by.
         await read.name_authors(
             [
-                {"b_id": e.message_id, "b_user": a.platform_user_id, "b_name": a.display_name or a.handle}
-                for e, a, _ in named
-            ],
-            [
-                {
-                    "b_customer": c,
-                    "b_platform": e.platform,
-                    "b_user": a.platform_user_id,
-                    "b_handle": a.handle,
-                    "b_name": a.display_name,
-                }
-                for e, a, c in named
-            ],
+                _naming(e, e.author, e.customer_id, e.author.platform_user_id)
+                for e in events
+                if e.author and e.customer_id
+            ]
         )
         await DeskStore(uow).add_history(history_rows(events))
+
+    async def on_author_identified(self, events: list[MessageAuthorIdentified], uow: UnitOfWork) -> None:
+        """A later read named who wrote a message that came without its author (decision 0204):
+        the message shows that person; its customer takes their handle and name and the id it
+        is known by (``customer_platform_user_id``: its own placeholder id when linked to the
+        person who has the author's id, so a profile lists no identity twice). Nothing is
+        edited, and no history line: the desk shows no identity change there (as links)."""
+        await ReadModelStore(uow).name_authors(
+            [_naming(e, e.author, e.customer_id, e.customer_platform_user_id) for e in events]
+        )
 
     async def on_deleted(self, events: list[MessageDeleted], uow: UnitOfWork) -> None:
         await ReadModelStore(uow).delete_messages(
@@ -353,6 +359,23 @@ class ReadModelHandlers:
                 "updated_at": e.occurred_at,
             }
         await ReadModelStore(uow).upsert_groups(list(groups.values()))
+
+
+def _naming(
+    e: MessageEdited | MessageAuthorIdentified, author: Author, customer_id: uuid.UUID, known_as: str
+) -> dict[str, Any]:
+    """A row for ``name_authors``: ``e``'s message shows ``author``; its customer (on ``e``'s
+    platform) is known by ``known_as`` and takes the author's handle and name."""
+    return {
+        "b_id": e.message_id,
+        "b_author": author.platform_user_id,
+        "b_author_name": author.display_name or author.handle,
+        "b_customer": customer_id,
+        "b_platform": e.platform,
+        "b_user": known_as,
+        "b_handle": author.handle,
+        "b_name": author.display_name,
+    }
 
 
 def _sent(reply_id: uuid.UUID, at: datetime, platform_message_id: str) -> dict[str, Any]:

@@ -131,33 +131,32 @@ class ReadModelStore:
                 list(rows),
             )
 
-    async def name_authors(
-        self, messages: Sequence[dict[str, Any]], people: Sequence[dict[str, Any]]
-    ) -> None:
-        """Authors a later read of the platform named: each message (``b_id``) shows its author
-        (``b_user``, ``b_name``), each customer (``b_customer`` on ``b_platform``) that person's
-        id, handle and name (``b_user``, ``b_handle``, ``b_name``)."""
-        if messages:
-            await self._uow.conn.execute(
-                update(desk_messages)
-                .where(desk_messages.c.message_id == bindparam("b_id"))
-                .values(author_id=bindparam("b_user"), author_name=bindparam("b_name")),
-                list(messages),
+    async def name_authors(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Authors a later read of the platform named, a row each: the message (``b_id``) shows
+        its author (``b_author``, ``b_author_name``); its customer (``b_customer`` on
+        ``b_platform``) is known by ``b_user`` and takes the author's handle and name
+        (``b_handle``, ``b_name``; kept where the read gave none). Applied again, it changes nothing."""
+        if not rows:
+            return
+        await self._uow.conn.execute(
+            update(desk_messages)
+            .where(desk_messages.c.message_id == bindparam("b_id"))
+            .values(author_id=bindparam("b_author"), author_name=bindparam("b_author_name")),
+            list(rows),
+        )
+        await self._uow.conn.execute(
+            update(customers)
+            .where(
+                customers.c.customer_id == bindparam("b_customer"),
+                customers.c.platform == bindparam("b_platform"),
             )
-        if people:
-            await self._uow.conn.execute(
-                update(customers)
-                .where(
-                    customers.c.customer_id == bindparam("b_customer"),
-                    customers.c.platform == bindparam("b_platform"),
-                )
-                .values(
-                    platform_user_id=bindparam("b_user"),
-                    handle=func.coalesce(bindparam("b_handle"), customers.c.handle),
-                    display_name=func.coalesce(bindparam("b_name"), customers.c.display_name),
-                ),
-                list(people),
-            )
+            .values(
+                platform_user_id=bindparam("b_user"),
+                handle=func.coalesce(bindparam("b_handle"), customers.c.handle),
+                display_name=func.coalesce(bindparam("b_name"), customers.c.display_name),
+            ),
+            list(rows),
+        )
 
     async def delete_messages(self, rows: Sequence[dict[str, Any]]) -> None:
         """Deletions (``b_id``, ``b_at``): the message stays, marked deleted."""
