@@ -30,12 +30,6 @@ __all__ = ["desk"]  # the fixture, shared with the own-comment tests
 
 PAGE, IG = "730011223344556", "17841400000000001"
 
-#: The desk's half of a late-named author: until the assigner handles MessageAuthorIdentified
-#: (decision 0204 addendum), then these pass and the mark goes.
-DESK_PENDING = pytest.mark.xfail(
-    strict=True, reason="the assigner does not handle MessageAuthorIdentified yet (decision 0204 addendum)"
-)
-
 
 @pytest.fixture
 def meta() -> Iterator[FakeMeta]:
@@ -211,7 +205,6 @@ async def test_a_read_that_completes_the_words_and_names_the_author_tells_both(
     assert isinstance(named, MessageAuthorIdentified) and named.customer_platform_user_id == DANA
 
 
-@DESK_PENDING
 async def test_the_desk_shows_the_person_a_late_read_named(
     svc: tuple[Booted, FakeClock], meta: FakeMeta, desk: Booted
 ) -> None:
@@ -258,7 +251,6 @@ async def test_a_person_already_known_is_linked_to_the_named_placeholder(
     ]
 
 
-@DESK_PENDING
 async def test_the_desk_shows_one_customer_with_both_tickets_and_no_identity_twice(
     svc: tuple[Booted, FakeClock], meta: FakeMeta, desk: Booted
 ) -> None:
@@ -271,3 +263,38 @@ async def test_the_desk_shows_one_customer_with_both_tickets_and_no_identity_twi
     channels = sorted((c["platform_user_id"], c["display_name"]) for c in customer["channels"])
     assert channels == [(DANA, "Dana Ruiz"), (received.author.platform_user_id, "Dana Ruiz")]
     assert [t["ticket_id"] for t in customer["other_tickets"]] == [str(known.ticket_id)]
+
+
+async def test_a_read_that_also_completes_the_words_leaves_the_linked_placeholder_its_own_id(
+    svc: tuple[Booted, FakeClock], meta: FakeMeta, desk: Booted
+) -> None:
+    """The read's ``MessageEdited`` still names the author (for desks before
+    ``MessageAuthorIdentified``) and comes first: the desk writes Dana's id on the placeholder
+    linked to her, and the ``MessageAuthorIdentified`` right after sets the placeholder's own
+    id back (decision 0204 addendum). Fed one batch each: the desk commits between them."""
+    service, clock = svc
+    (known,) = await deliver(service, dana_wrote(f"880011_{uid()}", "where is my bus"))
+    assert isinstance(known, MessageReceived)
+    comment = f"880011_{uid()}"
+    meta.add_post(comment, message="bus never came, 2nd try", author_id=DANA, author_name="Dana Ruiz")
+    meta.down_for(3600)
+    (received,) = await deliver(service, withheld(comment, text=""))
+    assert isinstance(received, MessageReceived)
+    await on_the_desk(desk, known)
+    await on_the_desk(desk, received)
+    linked, edited, named = await graph_back(service, clock, meta)
+    assert isinstance(linked, CustomerLinked) and isinstance(named, MessageAuthorIdentified)
+    assert isinstance(edited, MessageEdited) and edited.author is not None
+    assert (edited.author.platform_user_id, edited.customer_id) == (DANA, received.customer_id)
+    for event in (linked, edited, named):
+        assert (await desk.feed(event)).get("processed") == 1
+    shown = await page(desk, received.ticket_id)
+    placeholder = received.author.platform_user_id
+    channels = sorted((c["platform_user_id"], c["display_name"]) for c in shown["customer"]["channels"])
+    assert channels == [(DANA, "Dana Ruiz"), (placeholder, "Dana Ruiz")]
+    assert [t["ticket_id"] for t in shown["customer"]["other_tickets"]] == [str(known.ticket_id)]
+    (message,) = [c for c in shown["conversation"] if c["type"] == "message"]
+    assert (message["author"], message["text"]) == ("Dana Ruiz", "bus never came, 2nd try")
+    # Replayed (ingest's relay again after a lost acknowledgement): the same state.
+    assert (await desk.feed(edited, named)).get("duplicate") == 2
+    assert (await page(desk, received.ticket_id))["customer"] == shown["customer"]
