@@ -17,6 +17,7 @@ from socialdesk_schemas import Author, MessageClassified, MessageReceived
 from socialdesk_schemas.platforms import MessageAuthorIdentified, MessageEdited
 from tests.integration.test_assigner import classified
 from tests.integration.test_desk import page
+from tests.integration.test_desk import received as the_desks_received
 from tests.support import Booted, booted, envelope
 
 pytestmark = pytest.mark.integration
@@ -43,19 +44,9 @@ def withheld(svc: Booted) -> MessageClassified:
 
 
 def received(svc: Booted, of: MessageClassified, text: str = "bus never came") -> MessageReceived:
-    return MessageReceived(
-        **envelope(svc.runtime.clock, of.ticket_id),
-        message_id=of.message_id,
-        conversation_id=of.conversation_id,
-        customer_id=of.customer_id,
-        brand=of.brand,
-        platform=of.platform,
-        kind=of.kind,
-        platform_message_id=of.platform_message_id,
-        author=Author(platform_user_id=of.author_platform_user_id),
-        text=text,
-        received_at=of.received_at,
-    )
+    """ingest's record of it: the placeholder's id, no name or handle."""
+    record = the_desks_received(svc, of, text)
+    return record.model_copy(update={"author": Author(platform_user_id=of.author_platform_user_id)})
 
 
 def named(svc: Booted, of: MessageClassified, author: Author, known_as: str) -> MessageAuthorIdentified:
