@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,22 @@ async def _desk(owner: dict[str, str], seen: list[str]) -> tuple[str, uvicorn.Se
     return f"http://127.0.0.1:{port}", server, task
 
 
+async def _run_until(
+    replier: Replier, done: Callable[[], bool], server: uvicorn.Server, task: asyncio.Task[None]
+) -> None:
+    """Run the replier until ``done()`` (at most 5 s), then stop it and the desk."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(replier.run(stop))
+    for _ in range(100):
+        if done():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    server.should_exit = True
+    await task
+
+
 async def test_a_ticket_that_changed_hands_is_answered_by_its_new_owner() -> None:
     owner = {"now": "ben"}  # escalated from ana to ben before the answer
     seen: list[str] = []
@@ -66,18 +83,13 @@ async def test_a_ticket_that_changed_hands_is_answered_by_its_new_owner() -> Non
     replier = Replier(url, TOKENS, stats, ratio=1.0, delay_s=(0.05, 0.05))
     ticket = uuid.uuid4()
     replier.offer(_assigned(ticket, "ana"))
-    stop = asyncio.Event()
-    running = asyncio.create_task(replier.run(stop))
-    await asyncio.sleep(0.3)  # ana's answer was refused; the new assignment arrives late
-    replier.offer(_assigned(ticket, "ben", "escalation"))
-    for _ in range(100):
-        if stats.replies_sent or stats.replies_failed:
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await running
-    server.should_exit = True
-    await task
+
+    def late_escalation() -> bool:
+        if seen == ["ana"] and len(replier._owner) == 1 and replier._owner[ticket] == "ana":
+            replier.offer(_assigned(ticket, "ben", "escalation"))  # arrives after the refusal
+        return bool(stats.replies_sent or stats.replies_failed)
+
+    await _run_until(replier, late_escalation, server, task)
     assert seen == ["ana", "ben"]
     assert (stats.replies_sent, stats.replies_failed) == (1, 0), stats.errors
 
@@ -89,15 +101,6 @@ async def test_a_refusal_that_is_not_a_change_of_hands_is_a_failure_with_its_rea
     stats = DemoStats()
     replier = Replier(url, TOKENS, stats, ratio=1.0, delay_s=(0.05, 0.05))
     replier.offer(_assigned(uuid.uuid4(), "ana"))
-    stop = asyncio.Event()
-    running = asyncio.create_task(replier.run(stop))
-    for _ in range(100):
-        if stats.replies_failed:
-            break
-        await asyncio.sleep(0.05)
-    stop.set()
-    await running
-    server.should_exit = True
-    await task
+    await _run_until(replier, lambda: bool(stats.replies_failed), server, task)
     assert seen == ["ana"] and stats.replies_failed == 1
     assert "as ana said 403" in stats.errors[-1]
