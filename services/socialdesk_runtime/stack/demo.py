@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import yaml
 
-from socialdesk_schemas import Event, TicketAssigned
+from socialdesk_schemas import Event, TicketAssigned, TicketQueued, TicketResolved
 
 __all__ = ["DemoStats", "LooseConfig", "Replier", "load_demo_messages", "replay"]
 
@@ -241,11 +241,16 @@ class Replier:
         self._queue: asyncio.Queue[TicketAssigned] = asyncio.Queue()
         self._answered: set[uuid.UUID] = set()
         #: Who owns each ticket now: a ticket re-routed or escalated before its answer is
-        #: answered by its new owner (the desk refuses anyone else, rightly).
+        #: answered by its new owner (the desk refuses anyone else, rightly). Forgotten when
+        #: the ticket goes back to the queue or is resolved: nobody to answer as.
         self._owner: dict[uuid.UUID, str] = {}
 
     def offer(self, event: Event) -> None:
-        """Observer callback: remember newly assigned tickets (ignores everything else)."""
+        """Observer callback: remember newly assigned tickets, forget those queued or
+        resolved (ignores everything else)."""
+        if isinstance(event, TicketQueued | TicketResolved):
+            self._owner.pop(event.ticket_id, None)
+            return
         if not isinstance(event, TicketAssigned):
             return
         self._owner[event.ticket_id] = event.agent_id
@@ -276,9 +281,11 @@ class Replier:
             return  # stopping: do not reply any more
         except TimeoutError:
             pass
-        owner = ""
+        owner: str | None = ""
         for _ in range(3):
-            owner = self._owner.get(event.ticket_id, event.agent_id)
+            owner = self._owner.get(event.ticket_id)
+            if owner is None:  # back in the queue, or resolved, before the answer: nobody's
+                return
             token = self._tokens.get(owner)
             if token is None:  # a lead or manager the demo does not play: theirs to answer
                 return
@@ -301,7 +308,9 @@ class Replier:
             # new assignment may still be on its way here. Answer as the new owner, or give up.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
-            if stop.is_set() or self._owner.get(event.ticket_id) == owner:
+            if stop.is_set():
+                return  # stopping: not a failure, the answer was just not made
+            if self._owner.get(event.ticket_id) == owner:
                 break
         self._stats.replies_failed += 1
         self._stats.error(f"desk reply as {owner} said {response.status_code}: {response.text[:160]}")

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from socialdesk_runtime.stack.demo import DemoStats, Replier
-from socialdesk_schemas import TicketAssigned
+from socialdesk_schemas import TicketAssigned, TicketQueued, TicketResolved
 
 TOKENS = {"ana": "t-ana", "ben": "t-ben"}
 
@@ -104,3 +104,65 @@ async def test_a_refusal_that_is_not_a_change_of_hands_is_a_failure_with_its_rea
     await _run_until(replier, lambda: bool(stats.replies_failed), server, task)
     assert seen == ["ana"] and stats.replies_failed == 1
     assert "as ana said 403" in stats.errors[-1]
+
+
+async def test_a_stop_while_waiting_for_the_new_owner_is_not_a_failure() -> None:
+    """Refused (the ticket changed hands), the replier waits a second for the new assignment;
+    the demo stopping meanwhile leaves the answer unmade, and counts no failure."""
+    owner = {"now": "ben"}
+    seen: list[str] = []
+    url, server, task = await _desk(owner, seen)
+    stats = DemoStats()
+    replier = Replier(url, TOKENS, stats, ratio=1.0, delay_s=(0.05, 0.05))
+    replier.offer(_assigned(uuid.uuid4(), "ana"))
+    await _run_until(replier, lambda: seen == ["ana"], server, task)  # stops during the wait
+    assert seen == ["ana"]
+    assert (stats.replies_sent, stats.replies_failed, stats.errors) == (0, 0, [])
+
+
+def _queued(ticket_id: uuid.UUID) -> TicketQueued:
+    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    return TicketQueued(
+        producer="assigner",
+        occurred_at=now,
+        ticket_id=ticket_id,
+        correlation_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        queue="cx",
+        priority="high",
+        received_at=now,
+        reason="no eligible agent online with capacity",
+    )
+
+
+def _resolved(ticket_id: uuid.UUID) -> TicketResolved:
+    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    return TicketResolved(
+        producer="assigner",
+        occurred_at=now,
+        ticket_id=ticket_id,
+        correlation_id=uuid.uuid4(),
+        brand="ourbus",
+        agent_id="ana",
+        resolved_at=now,
+        root_cause="answered",
+    )
+
+
+async def test_owners_are_forgotten_when_a_ticket_is_queued_or_resolved_and_nobody_answers() -> None:
+    owner = {"now": "ana"}
+    seen: list[str] = []
+    url, server, task = await _desk(owner, seen)
+    stats = DemoStats()
+    replier = Replier(url, TOKENS, stats, ratio=1.0, delay_s=(0.3, 0.3))
+    queued, resolved = uuid.uuid4(), uuid.uuid4()
+    for ticket in (queued, resolved):
+        replier.offer(_assigned(ticket, "ana"))
+    replier.offer(_queued(queued))
+    replier.offer(_resolved(resolved))
+    assert replier._owner == {}, "nothing kept for tickets nobody owns"
+    clock = asyncio.get_running_loop().time
+    until = clock() + 0.8
+    await _run_until(replier, lambda: clock() > until, server, task)
+    assert seen == [] and (stats.replies_sent, stats.replies_failed) == (0, 0)
