@@ -98,6 +98,8 @@ desk_messages = Table(
     Column("deleted_at", _TS),
     # [{type, url, id}] of what the customer sent besides words (MessageReceived.attachments)
     Column("attachments", JSONB),
+    # a message typed in a platform's inbox: when it was counted as the ticket's reply (once)
+    Column("counted_at", _TS),
 )
 
 classifications = Table(

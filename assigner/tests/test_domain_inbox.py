@@ -17,10 +17,12 @@ from socialdesk_assigner.domain.inbox import (
     OurReply,
     answered_before_routing,
     answered_in_inbox,
+    counted,
     echo_of,
     inbox_agent,
     inbox_reply_id,
 )
+from socialdesk_assigner.domain.ticket import Step
 from socialdesk_schemas import AgentReplied
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -105,13 +107,47 @@ def test_replies_typed_before_the_ticket_was_routed_count_from_its_opening(ticke
     t = ticket(status="assigned", agent_id="ana", received_at=opened_at)
     before_it = InboxReply("facebook", "c-0", opened_at - timedelta(minutes=1))  # an earlier episode's
     first, second = (InboxReply("facebook", f"c-{i}", opened_at + timedelta(minutes=i)) for i in (1, 2))
-    step = answered_before_routing(t, [second, before_it, first], opened_at=opened_at, now=NOW)
+    step, taken = answered_before_routing(t, [second, before_it, first], opened_at=opened_at, now=NOW)
     assert [(e.replied_at, e.is_first_response) for e in step.events if isinstance(e, AgentReplied)] == [
         (first.at, True),
         (second.at, False),
     ]
     assert step.ticket.first_response_at == first.at
-    assert answered_before_routing(t, [before_it], opened_at=opened_at, now=NOW).events == ()
+    assert taken == (first, second)
+    assert answered_before_routing(t, [before_it], opened_at=opened_at, now=NOW) == (
+        Step(t, (), "inbox_reply"),
+        (),
+    )
+
+
+def test_a_reply_counted_before_is_never_counted_again_on_a_reopening(ticket: TicketFactory) -> None:
+    """Counted, then the ticket was resolved; a customer message received before the resolve
+    (the classifier lagged) reopens it: the reply answered the earlier episode."""
+    opened_at = NOW - timedelta(minutes=10)
+    t = ticket(status="assigned", agent_id="ana", received_at=opened_at)
+    once = InboxReply("facebook", "c-1", opened_at + timedelta(minutes=1), counted=True)
+    fresh = InboxReply("facebook", "c-2", opened_at + timedelta(minutes=2))
+    step, taken = answered_before_routing(t, [once, fresh], opened_at=opened_at, now=NOW)
+    assert [e.replied_at for e in step.events if isinstance(e, AgentReplied)] == [fresh.at]
+    assert taken == (fresh,)
+
+
+def test_only_a_reply_on_a_ticket_not_resolved_counts(ticket: TicketFactory) -> None:
+    assert counted(typed(ticket(status="assigned", agent_id="ana")))
+    assert counted(typed(ticket(queue="marketing", status="marketing")))  # its first response
+    assert not counted(typed(ticket(status="resolved", resolved_at=NOW - timedelta(hours=1))))
+
+
+def test_a_reply_typed_before_the_desks_first_reply_but_read_after_it_is_the_first_response(
+    ticket: TicketFactory,
+) -> None:
+    desk_at = NOW
+    t = ticket(status="assigned", agent_id="ana", first_response_at=desk_at, last_activity_at=desk_at)
+    step = typed(t, at=desk_at - timedelta(minutes=2))
+    (replied,) = step.events
+    assert isinstance(replied, AgentReplied) and not replied.is_first_response  # the desk's was told first
+    assert step.ticket.first_response_at == desk_at - timedelta(minutes=2)
+    assert step.ticket.last_activity_at == desk_at
 
 
 # --- the echo of a desk reply ----------------------------------------------------------------
@@ -198,3 +234,15 @@ def test_of_two_replies_with_the_same_words_the_oldest_comes_back_first() -> Non
 def test_a_reply_reported_past_sent_is_judged_from_that_report(status: str) -> None:
     late = ours(status=status, created_at=NOW - timedelta(hours=3), status_at=NOW - timedelta(minutes=5))
     assert echo_of([late], platform_message_id="c-1", text="Dana, the refund left today.", at=NOW) == late
+
+
+def test_a_message_typed_before_the_reply_was_asked_for_is_not_its_echo() -> None:
+    """Typed in Meta at 10:00, its webhook late; the desk asked at 10:02 for a reply with the
+    same words: the typed one is a person's, not our echo (and so cannot take our reply's id)."""
+    asked = NOW + timedelta(minutes=2)
+    for status in ("requested", "sent"):
+        mine = ours(status=status, created_at=asked, status_at=asked + timedelta(seconds=5))
+        text = "Dana, the refund left today."
+        assert echo_of([mine], platform_message_id="c-1", text=text, at=NOW) is None
+        # the platform's clock a little behind the desk's: still ours
+        assert echo_of([mine], platform_message_id="c-1", text=text, at=asked - timedelta(seconds=30)) == mine

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from socialdesk_assigner.domain import Rotation, Ticket, route
 from socialdesk_assigner.domain.errors import InvalidTransition
-from socialdesk_assigner.domain.routing import agents_for, pick_agent, working_agents
+from socialdesk_assigner.domain.routing import agents_for, pick_agent, reopened_since, working_agents
 from socialdesk_assigner.domain.ticket import follow_up
 from socialdesk_runtime.config import Agent, SocialdeskConfig
 from socialdesk_schemas import (
@@ -22,6 +22,7 @@ from socialdesk_schemas import (
     TicketResolved,
     TicketRoutedToMarketing,
 )
+from socialdesk_schemas.desk import TicketReopened
 
 MessageFactory = Callable[..., MessageClassified]
 TicketFactory = Callable[..., Ticket]
@@ -221,6 +222,26 @@ def test_a_message_on_a_resolved_ticket_reopens_and_routes_it_to_a_person(
     assert (t.status, t.category, t.priority, t.message_count) == ("assigned", "request", "medium", 2)
     assert (t.root_cause, t.resolved_at, t.first_response_at) == (None, None, None)
     assert t.received_at == done.received_at, "a reopened ticket keeps when it was first received"
+
+
+def test_a_reopening_starts_when_the_customer_wrote_never_before_the_resolve(
+    config: SocialdeskConfig, message: MessageFactory, ticket: TicketFactory
+) -> None:
+    """The new episode's clocks start when the customer wrote (as a new ticket's do), not when
+    the classifier got to it: an inbox reply typed in between then meets them (0305
+    addendum). A message received before the resolve (read late) starts it just after it."""
+    resolved_at = NOW - timedelta(minutes=30)
+    done: Ticket = ticket(status="resolved", root_cause="answered", resolved_at=resolved_at)
+    for received_at, since in (
+        (NOW - timedelta(minutes=5), NOW - timedelta(minutes=5)),
+        (resolved_at - timedelta(minutes=1), resolved_at + timedelta(microseconds=1)),
+    ):
+        msg = message(ticket_id=done.ticket_id, received_at=received_at)
+        step = route(done, msg, rotation=rotation(config), config=config, now=NOW)
+        reopened = step.events[0]
+        assert isinstance(reopened, TicketReopened) and reopened.reason == "customer_wrote"
+        assert reopened.reopened_at == since == reopened_since(done, msg)
+        assert reopened.occurred_at == NOW
 
 
 def test_follow_up_is_not_how_a_resolved_ticket_changes(

@@ -101,15 +101,20 @@ def priority_raised(
 
 
 def reopened(
-    ticket: Ticket, envelope: dict[str, Any], reason: Literal["customer_wrote", "agent"]
+    ticket: Ticket,
+    envelope: dict[str, Any],
+    reason: Literal["customer_wrote", "agent"],
+    *,
+    at: datetime | None = None,
 ) -> TicketReopened:
+    """``at``: when the new episode starts (its clocks' start); the event's time if not said."""
     return TicketReopened(
         **envelope,
         brand=ticket.brand,
         platform=ticket.platform,
         priority=ticket.priority,
         agent_id=ticket.agent_id,
-        reopened_at=envelope["occurred_at"],
+        reopened_at=envelope["occurred_at"] if at is None else at,
         reason=reason,
     )
 

@@ -29,6 +29,7 @@ from socialdesk_assigner.domain.ticket import Step, Ticket
 from socialdesk_schemas import AgentReplied, Event, Platform
 
 __all__ = [
+    "ECHO_SKEW",
     "ECHO_WINDOW",
     "INBOX_AGENT_PREFIX",
     "IN_FLIGHT_WINDOW",
@@ -36,6 +37,7 @@ __all__ = [
     "OurReply",
     "answered_before_routing",
     "answered_in_inbox",
+    "counted",
     "echo_of",
     "inbox_agent",
     "inbox_reply_id",
@@ -51,6 +53,10 @@ ECHO_WINDOW = timedelta(hours=1)
 #: its echo may come before the report. Bounded by the longest the notifier keeps trying
 #: (``give_up_after_hours`` at most 14 days), after which it reports the reply failed.
 IN_FLIGHT_WINDOW = timedelta(days=14)
+#: Clocks differ (the platform's, the desk's): a message typed this long before the desk
+#: reply with its words was asked for may still be its echo; one typed earlier cannot be
+#: (a person typed it, and its webhook came late).
+ECHO_SKEW = timedelta(seconds=60)
 _SENT = ("sent", "delivered", "read")
 _IN_FLIGHT = ("requested",)
 _WORKABLE = ("open", "assigned", "pending")
@@ -80,6 +86,8 @@ class InboxReply:
     platform: Platform
     platform_message_id: str
     at: datetime
+    counted: bool = False
+    """Already counted as the ticket's reply (on arrival, or by an earlier routing)."""
 
 
 def inbox_agent(platform: str) -> str:
@@ -103,7 +111,8 @@ def echo_of(
     echo (a reply held for approval, slowed by rate limits, an outage). Without an id, the
     same words (:func:`~socialdesk_assigner.domain.replies.is_echo_of`) settle it only for
     a reply sent within :data:`ECHO_WINDOW` before the echo, or still on its way (asked for
-    or approved, not yet reported sent, within :data:`IN_FLIGHT_WINDOW`). A reply held,
+    or approved, not yet reported sent, within :data:`IN_FLIGHT_WINDOW`), and never for a
+    message typed before the reply was asked for (:data:`ECHO_SKEW` aside). A reply held,
     rejected, failed or only written to the local sink was never posted: nothing echoes
     it. Of several with the same words, the oldest: the first sent comes back first.
     """
@@ -120,6 +129,8 @@ def echo_of(
 
 
 def _may_echo(reply: OurReply, at: datetime) -> bool:
+    if at < reply.created_at - ECHO_SKEW:  # typed before we wrote it: a person's, come late
+        return False
     since = reply.status_at or reply.created_at
     if reply.status in _SENT:
         # "sent": the reported send; "delivered"/"read" came later, so the window is wider
@@ -153,7 +164,8 @@ def answered_in_inbox(
     first = ticket.first_response_at is None
     answered = replace(
         ticket,
-        first_response_at=at if first else ticket.first_response_at,
+        # typed before the desk's first reply but read after it: the first response is this one
+        first_response_at=at if ticket.first_response_at is None else min(at, ticket.first_response_at),
         last_activity_at=at if ticket.last_activity_at is None else max(at, ticket.last_activity_at),
     )
     if ticket.queue != "cx" or ticket.status not in _WORKABLE:
@@ -173,16 +185,25 @@ def answered_in_inbox(
     return Step(answered, (replied,), "inbox_reply")
 
 
+def counted(step: Step) -> bool:
+    """Whether :func:`answered_in_inbox`'s ``step`` counted the message as the ticket's reply
+    (it must never count again, decision 0305 addendum); on a resolved ticket it did not."""
+    return step.transition == "inbox_reply"
+
+
 def answered_before_routing(
     ticket: Ticket, typed: Sequence[InboxReply], *, opened_at: datetime, now: datetime
-) -> Step:
+) -> tuple[Step, tuple[InboxReply, ...]]:
     """The inbox replies that reached the desk before the customer message that opened (or
     reopened) ``ticket`` was routed (the classifier lagged): each one typed at or after
-    ``opened_at`` counts now, in the order typed, as it would have on arrival. One typed
-    before it answered an earlier episode, or nothing of this ticket."""
+    ``opened_at`` and not counted before counts now, in the order typed, as it would have on
+    arrival. One typed before it answered an earlier episode, or nothing of this ticket; one
+    counted already (before a resolve, then reopened) was this ticket's reply once. Returns
+    the step and the replies it counted."""
     events: list[Event] = []
+    taken: list[InboxReply] = []
     for reply in sorted(typed, key=lambda r: r.at):
-        if reply.at < opened_at:
+        if reply.at < opened_at or reply.counted:
             continue
         step = answered_in_inbox(
             ticket,
@@ -193,4 +214,6 @@ def answered_before_routing(
         )
         ticket = step.ticket
         events.extend(step.events)
-    return Step(ticket, tuple(events), "inbox_reply")
+        if counted(step):
+            taken.append(reply)
+    return Step(ticket, tuple(events), "inbox_reply"), tuple(taken)

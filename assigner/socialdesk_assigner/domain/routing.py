@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from socialdesk_assigner.domain import facts
@@ -46,6 +46,7 @@ __all__ = [
     "agents_for",
     "pick_agent",
     "preferred",
+    "reopened_since",
     "route",
     "working_agents",
 ]
@@ -258,6 +259,24 @@ def route(
         else assign(ticket, pick.agent, reason=pick.reason, message=message, now=now)
     )
     if current is not None:  # a resolved ticket the customer wrote on again
-        reopened = facts.reopened(step.ticket, facts.envelope(step.ticket, now, message), "customer_wrote")
+        envelope = facts.envelope(step.ticket, now, message)
+        reopened = facts.reopened(
+            step.ticket, envelope, "customer_wrote", at=reopened_since(current, message)
+        )
         return Step(step.ticket, (reopened, *step.events), step.transition)
     return step
+
+
+def reopened_since(resolved: Ticket, message: MessageClassified) -> datetime:
+    """Since when the customer whose ``message`` reopens the ``resolved`` ticket has waited:
+    the new episode's start, from which sla-monitor arms its clocks and inbox replies count
+    (decision 0305 addendum). When the customer wrote, as a new ticket's clocks start when
+    its first message was received, not when the classifier got to it; but never before the
+    resolve (a message received before it, routed after, lagging), and then an instant
+    after it, so a resolution read late by sla-monitor is never taken for this episode's."""
+    if resolved.resolved_at is None or message.received_at > resolved.resolved_at:
+        return message.received_at
+    return resolved.resolved_at + _INSTANT
+
+
+_INSTANT = timedelta(microseconds=1)

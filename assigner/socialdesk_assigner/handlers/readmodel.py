@@ -6,18 +6,17 @@ ticket's history."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import datetime
 from typing import Any
 
 from socialdesk_assigner.domain.desk import escalate
-from socialdesk_assigner.domain.inbox import answered_in_inbox, echo_of
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.handlers import clocks
+from socialdesk_assigner.handlers.inbox import on_own_message
 from socialdesk_assigner.handlers.words import apply_late_words
 from socialdesk_assigner.presence import Roster
 from socialdesk_assigner.store import DeskStore, ReadModelStore, TicketStore
-from socialdesk_assigner.store.readmodel import INBOX
 from socialdesk_runtime.clock import Clock
 from socialdesk_runtime.config import SocialdeskConfig
 from socialdesk_runtime.db import UnitOfWork
@@ -46,8 +45,6 @@ from socialdesk_schemas.sla import FollowUpDue, SlaClockArmed, SlaClockStopped
 
 __all__ = ["ReadModelHandlers"]
 
-_INBOX_NS = uuid.UUID("0f3c5bb8-9d7e-4a57-8f0e-7b8f2a1d6c44")
-
 
 class ReadModelHandlers:
     """Handlers that keep the desk's own copy of what other services report."""
@@ -67,7 +64,7 @@ class ReadModelHandlers:
             MessageEdited: Batch(self.on_edited),
             MessageAuthorIdentified: Batch(self.on_author_identified),
             MessageDeleted: Batch(self.on_deleted),
-            OwnMessageSeen: self.on_own_message,
+            OwnMessageSeen: functools.partial(on_own_message, clock=self._clock),
             CustomerLinked: self.on_linked,
             CustomerUnlinked: self.on_unlinked,
             SlaClockArmed: Batch(clocks.on_clock_armed),
@@ -165,73 +162,6 @@ class ReadModelHandlers:
             [{"b_id": e.message_id, "b_at": e.deleted_at} for e in events]
         )
         await DeskStore(uow).add_history(history_rows(events))
-
-    async def on_own_message(self, event: OwnMessageSeen, uow: UnitOfWork) -> None:
-        """A message of our account came back through a webhook: the echo of a reply the desk
-        sent marks that reply sent; one a person typed in the platform's own inbox is the
-        brand's reply on the ticket, which stops the clocks a desk reply stops (decision 0305)."""
-        at = event.sent_at or event.occurred_at
-        if not event.typed_in_platform_inbox:
-            reply_id = _uuid_or_none(event.delivery_key)
-            if reply_id is not None:
-                await ReadModelStore(uow).reply_status([_sent(reply_id, at, event.platform_message_id)])
-            return
-        read = ReadModelStore(uow)
-        mine = echo_of(
-            await read.replies_an_echo_may_be(event.ticket_id, event.platform_message_id),
-            platform_message_id=event.platform_message_id,
-            text=event.text,
-            at=at,
-        )
-        if mine is not None:  # ours coming back: marked sent, never shown (or counted) twice
-            await read.reply_status([_sent(mine.reply_id, at, event.platform_message_id)])
-            return
-        filed = await read.add_message(
-            {
-                "message_id": uuid.uuid5(_INBOX_NS, f"{event.ticket_id}:{event.platform_message_id}"),
-                "ticket_id": event.ticket_id,
-                "direction": INBOX,
-                "platform": event.platform,
-                "kind": event.kind,
-                "platform_message_id": event.platform_message_id,
-                "author_id": None,
-                "author_name": f"{event.platform} inbox",
-                "text": event.text,
-                "original_text": None,
-                "at": at,
-                "edited_at": None,
-                "deleted_at": None,
-            }
-        )
-        if not filed:
-            return  # read before (a replay, a second webhook of it): it counted then
-        store = TicketStore(uow)
-        ticket = await store.ticket(event.ticket_id, lock=True)
-        # A ticket not routed yet (its classification lags) counts it when it is (routing).
-        if ticket is not None:
-            step = answered_in_inbox(
-                ticket,
-                platform=event.platform,
-                platform_message_id=event.platform_message_id,
-                at=at,
-                now=self._clock.now(),
-                cause=event,
-            )
-            if step.ticket != ticket:
-                await store.save([step.ticket])
-            for emitted in step.events:
-                uow.emit(emitted)
-        await DeskStore(uow).add_history(
-            [
-                {
-                    "ticket_id": event.ticket_id,
-                    "at": at,
-                    "kind": "ReplyTypedInPlatformInbox",
-                    "actor": None,
-                    "detail": event.platform,
-                }
-            ]
-        )
 
     # -- escalation --
 
@@ -376,23 +306,3 @@ def _naming(
         "b_handle": author.handle,
         "b_name": author.display_name,
     }
-
-
-def _sent(reply_id: uuid.UUID, at: datetime, platform_message_id: str) -> dict[str, Any]:
-    """A reply's row for ``reply_status``: sent at ``at`` as ``platform_message_id``."""
-    return {
-        "b_reply_id": reply_id,
-        "b_status": "sent",
-        "b_at": at,
-        "b_pmid": platform_message_id,
-        "b_reason": None,
-    }
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

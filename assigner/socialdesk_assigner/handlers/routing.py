@@ -9,7 +9,7 @@ from datetime import datetime
 
 from socialdesk_assigner.domain import Rotation, Ticket, route
 from socialdesk_assigner.domain.inbox import answered_before_routing
-from socialdesk_assigner.domain.routing import agents_for
+from socialdesk_assigner.domain.routing import agents_for, reopened_since
 from socialdesk_assigner.domain.ticket import AUTO_REPLY_AGENT
 from socialdesk_assigner.domain.views import history_rows
 from socialdesk_assigner.metrics import AssignerMetrics
@@ -88,20 +88,26 @@ async def on_message_classified(
         before = current.get(message.ticket_id)
         step = route(before, message, rotation=rotation, config=config, now=now, texts=texts)
         current[message.ticket_id] = step.ticket
-        if before is None or before.status == "resolved":
+        if before is None:
             opened[message.ticket_id] = message.received_at
+        elif before.status == "resolved":  # counted from the reopening, never before the resolve
+            opened[message.ticket_id] = reopened_since(before, message)
         for event in step.events:
             uow.emit(event)
         emitted.extend(step.events)
         metrics.messages_routed.labels(step.transition).inc()
     # A reply typed in the platform's inbox that reached the desk before its ticket was routed
     # (the classifier lagged) counts now, as it would have on arrival (decision 0305). Its
-    # history line ("ReplyTypedInPlatformInbox") was written when it arrived.
+    # history line ("ReplyTypedInPlatformInbox") was written when it arrived. One counted
+    # before (then the ticket was resolved and reopened) is never counted again.
+    counted: list[tuple[uuid.UUID, str]] = []
     for ticket_id, typed in (await ReadModelStore(uow).inbox_replies(list(opened))).items():
-        step = answered_before_routing(current[ticket_id], typed, opened_at=opened[ticket_id], now=now)
+        step, taken = answered_before_routing(current[ticket_id], typed, opened_at=opened[ticket_id], now=now)
         current[ticket_id] = step.ticket
+        counted.extend((ticket_id, r.platform_message_id) for r in taken)
         for event in step.events:
             uow.emit(event)
+    await ReadModelStore(uow).mark_inbox_counted(counted, now)
     touched = [current[i] for i in ids]
     await store.add(t for t in touched if t.ticket_id not in stored)
     await store.save(t for t in touched if t.ticket_id in stored)

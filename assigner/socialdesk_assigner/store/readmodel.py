@@ -13,14 +13,14 @@ from sqlalchemy import bindparam, case, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from socialdesk_assigner.domain.inbox import InboxReply, OurReply
+from socialdesk_assigner.domain.inbox import InboxReply
+from socialdesk_assigner.store.deliveries import ReplyDeliveries
 from socialdesk_assigner.tables import (
     classifications,
     customer_links,
     customers,
     desk_messages,
     incident_groups,
-    replies,
     sla_clocks,
     spikes,
     tickets,
@@ -31,25 +31,11 @@ __all__ = ["INBOX", "ReadModelStore"]
 
 #: ``desk_messages.direction`` of a message a person typed in a platform's own inbox.
 INBOX = "agent_inbox"
-#: Reply states whose echo may come back with an id we do not know yet (never posted:
-#: pending_approval, rejected, failed; "local" went to the notifier's local sink only).
-_MAY_ECHO = ("requested", "sent", "delivered", "read")
 #: Clock states that still count for the queue's due time.
 RUNNING = ("armed", "warned", "breached")
-#: A reply's delivery state only moves forward (a late "sent" never hides "read").
-#: "local": the notifier had no platform credentials and wrote it to its local sink only.
-_STATUS_RANK = {
-    "pending_approval": 0,
-    "requested": 1,
-    "local": 2,
-    "sent": 3,
-    "delivered": 4,
-    "read": 5,
-    "failed": 6,
-}
 
 
-class ReadModelStore:
+class ReadModelStore(ReplyDeliveries):
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
@@ -81,14 +67,32 @@ class ReadModelStore:
                 desk_messages.c.platform,
                 desk_messages.c.platform_message_id,
                 desk_messages.c.at,
+                desk_messages.c.counted_at,
             )
             .where(desk_messages.c.ticket_id.in_(list(ticket_ids)), desk_messages.c.direction == INBOX)
             .order_by(desk_messages.c.ticket_id, desk_messages.c.at)
         )
         found: dict[uuid.UUID, list[InboxReply]] = {}
         for r in rows:
-            found.setdefault(r.ticket_id, []).append(InboxReply(r.platform, r.platform_message_id, r.at))
+            found.setdefault(r.ticket_id, []).append(
+                InboxReply(r.platform, r.platform_message_id, r.at, counted=r.counted_at is not None)
+            )
         return found
+
+    async def mark_inbox_counted(self, counted: Sequence[tuple[uuid.UUID, str]], at: datetime) -> None:
+        """The inbox messages (ticket, platform message id) just counted as their ticket's reply."""
+        if counted:
+            await self._uow.conn.execute(
+                update(desk_messages)
+                .where(
+                    desk_messages.c.ticket_id == bindparam("b_ticket"),
+                    desk_messages.c.platform_message_id == bindparam("b_pmid"),
+                    desk_messages.c.direction == INBOX,
+                    desk_messages.c.counted_at.is_(None),
+                )
+                .values(counted_at=at),
+                [{"b_ticket": t, "b_pmid": p} for t, p in counted],
+            )
 
     async def texts(self, message_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
         """The customer's words of each message, where ingest's record has arrived."""
@@ -141,7 +145,10 @@ class ReadModelStore:
         await self._uow.conn.execute(
             update(desk_messages)
             .where(desk_messages.c.message_id == bindparam("b_id"))
-            .values(author_id=bindparam("b_author"), author_name=bindparam("b_author_name")),
+            .values(
+                author_id=bindparam("b_author"),
+                author_name=func.coalesce(bindparam("b_author_name"), desk_messages.c.author_name),
+            ),
             list(rows),
         )
         await self._uow.conn.execute(
@@ -258,88 +265,6 @@ class ReadModelStore:
                 sla_due_at=due,
                 sla_state=case((having("breached"), "breached"), (having("warned"), "warned"), else_=None),
             )
-        )
-
-    # -- replies' delivery --
-
-    async def reply_status(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Move replies forward: ``b_reply_id``, ``b_status``, ``b_at``, ``b_pmid``, ``b_reason``."""
-        if not rows:
-            return
-        current = case(_STATUS_RANK, value=replies.c.status, else_=0)
-        await self._uow.conn.execute(
-            update(replies)
-            .where(
-                replies.c.reply_id == bindparam("b_reply_id"),
-                current < bindparam("b_rank"),
-            )
-            .values(
-                status=bindparam("b_status"),
-                status_at=bindparam("b_at"),
-                platform_message_id=func.coalesce(bindparam("b_pmid"), replies.c.platform_message_id),
-                failure_reason=func.coalesce(bindparam("b_reason"), replies.c.failure_reason),
-            ),
-            [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
-        )
-
-    async def replies_an_echo_may_be(self, ticket_id: uuid.UUID, platform_message_id: str) -> list[OurReply]:
-        """Our replies on ``ticket_id`` that a message of our account coming back may be the
-        echo of: the one posted with ``platform_message_id`` (whatever its state or age), and
-        those whose platform id we do not know yet, newest first (the domain's ``echo_of``
-        decides by their state, time and words)."""
-        rows = await self._uow.conn.execute(
-            select(
-                replies.c.reply_id,
-                replies.c.text,
-                replies.c.status,
-                replies.c.created_at,
-                replies.c.status_at,
-                replies.c.platform_message_id,
-            )
-            .where(
-                replies.c.ticket_id == ticket_id,
-                (replies.c.platform_message_id == platform_message_id)
-                | (replies.c.platform_message_id.is_(None) & replies.c.status.in_(_MAY_ECHO)),
-            )
-            .order_by(replies.c.created_at.desc())
-            .limit(50)
-        )
-        return [OurReply(**r._mapping) for r in rows]
-
-    async def survey_of(
-        self, ticket_id: uuid.UUID, template_key: str, default_text: str
-    ) -> dict[str, Any] | None:
-        """The feedback survey asked on ``ticket_id`` (by its saved reply, or the default
-        text) and not failed or refused, if any: its reply id and status."""
-        row = (
-            await self._uow.conn.execute(
-                select(replies.c.reply_id, replies.c.status)
-                .where(
-                    replies.c.ticket_id == ticket_id,
-                    (replies.c.template_key == template_key) | (replies.c.text == default_text),
-                    replies.c.status.not_in(("rejected", "failed")),
-                )
-                .order_by(replies.c.created_at)
-                .limit(1)
-            )
-        ).one_or_none()
-        return None if row is None else dict(row._mapping)
-
-    async def reply_status_by_request(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Move the replies ``ReplyRequested`` events asked for (matched by their event id):
-        ``b_request``, ``b_status``, ``b_at``, ``b_reason``."""
-        if not rows:
-            return
-        current = case(_STATUS_RANK, value=replies.c.status, else_=0)
-        await self._uow.conn.execute(
-            update(replies)
-            .where(replies.c.request_event_id == bindparam("b_request"), current < bindparam("b_rank"))
-            .values(
-                status=bindparam("b_status"),
-                status_at=bindparam("b_at"),
-                failure_reason=func.coalesce(bindparam("b_reason"), replies.c.failure_reason),
-            ),
-            [{**r, "b_rank": _STATUS_RANK[r["b_status"]]} for r in rows],
         )
 
     # -- incident groups and spikes --
