@@ -235,6 +235,37 @@ def test_a_reopening_by_the_customer_owes_an_answer_and_one_by_an_agent_does_not
     assert [t.metric for t in never] == ["first_response", "resolution"]
 
 
+def test_a_reopening_from_when_the_customer_wrote_is_met_by_a_reply_made_before_it_was_routed(
+    config: SocialdeskConfig,
+) -> None:
+    """The desk's reopening starts when the customer wrote, before it was routed (decision
+    0305 addendum): a reply typed in between meets the new episode's clock, which replaces
+    the earlier episode's finished one; a resolution of the earlier episode read late does
+    not touch it."""
+    earlier = dataclasses.replace(armed(config), state="met", stopped_at=at(2))
+    reopened = TicketReopened(
+        producer="assigner",
+        occurred_at=at(100),  # routed then
+        ticket_id=earlier.ticket_id,
+        correlation_id=uuid.uuid4(),
+        brand="ourbus",
+        platform="x",
+        priority="medium",
+        agent_id="ob-ana",
+        reopened_at=at(90),  # the customer wrote then
+        reason="customer_wrote",
+    )
+    (fresh,) = [
+        t
+        for t in arm_many([opening(reopened, config)], config=config, hot_groups=set())
+        if t.metric == FIRST_RESPONSE
+    ]
+    assert merge_armed(earlier, fresh) == fresh, "a new episode replaces the earlier one's timer"
+    met = stop(fresh, at(92))  # typed in the inbox before the routing
+    assert met is not None and met.in_time
+    assert cancel(fresh, at(60)) is None, "the earlier episode's resolution, read late"
+
+
 # --- stopping ---------------------------------------------------------------------------
 
 
