@@ -120,8 +120,9 @@ DEVELOPMENT_FILES = (
 #: Written from the taxonomy alone, committed before the rule changes they score: never read,
 #: never trained on; ``make eval`` reports them apart, without their errors.
 SEALED_FILES = (
-    # session 19 (early May): written mid-session by a helper who read no code, scored once on
-    # the start commit (ce99dc2) and after the session's grouping change; never read
+    # session 19 (early May): written mid-session by a helper who read no code, scored with and
+    # without the session's grouping change; never read (3 plain FAQs worded exactly as
+    # training posts dropped, as the test of copies asks)
     "eval_sealed34.jsonl",
     # session 18 (early February, late August): written at the session's start from session
     # 17's brief, scored on its start commit (ef8c8e7, the classifier of dc45dca); never read
