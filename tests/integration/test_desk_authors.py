@@ -132,3 +132,15 @@ async def test_a_username_alone_names_the_placeholder_by_its_handle_and_keeps_it
     await svc.feed(named(svc, message, by_name, placeholder))
     body = await page(svc, message.ticket_id)
     assert shown(body) == ("maple_fan", "bus never came", False, placeholder, "maple_fan", None)
+
+
+async def test_a_later_read_with_neither_name_nor_handle_keeps_the_name_shown(svc: Booted) -> None:
+    """A second read names the same person by id alone (the platform withheld the rest this
+    time): the message keeps the name it showed, as its customer keeps handle and name."""
+    message = withheld(svc)
+    await svc.feed(received(svc, message), message)
+    await svc.feed(named(svc, message, DANA, DANA.platform_user_id))
+    bare = Author(platform_user_id=DANA.platform_user_id)
+    assert (await svc.feed(named(svc, message, bare, DANA.platform_user_id)))["processed"] == 1
+    body = await page(svc, message.ticket_id)
+    assert shown(body) == ("Dana Ruiz", "bus never came", False, DANA.platform_user_id, None, "Dana Ruiz")

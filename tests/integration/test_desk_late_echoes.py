@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -37,9 +38,11 @@ def clock_of(svc: Booted) -> FakeClock:
     return clock
 
 
-def ours_back(svc: Booted, ticket_id: uuid.UUID, pmid: str, text: str) -> OwnMessageSeen:
-    """The Page's comment coming back through Meta's webhook (no key of ours: typed, as far
-    as ingest can tell)."""
+def ours_back(
+    svc: Booted, ticket_id: uuid.UUID, pmid: str, text: str, at: datetime | None = None
+) -> OwnMessageSeen:
+    """The Page's comment (posted at ``at``, else now) coming back through Meta's webhook (no
+    key of ours: typed, as far as ingest can tell)."""
     return OwnMessageSeen(
         **ev(svc, ticket_id),
         brand="ourbus",
@@ -47,7 +50,7 @@ def ours_back(svc: Booted, ticket_id: uuid.UUID, pmid: str, text: str) -> OwnMes
         kind="comment",
         platform_message_id=pmid,
         text=text,
-        sent_at=clock_of(svc).now(),
+        sent_at=at or clock_of(svc).now(),
         typed_in_platform_inbox=True,
     )
 
@@ -160,3 +163,57 @@ async def test_a_message_typed_in_the_inbox_on_a_resolved_ticket_is_shown_and_st
     body = await page(svc, message.ticket_id)
     assert (body["status"], body["first_response_at"]) == ("resolved", None)
     assert [r[0] for r in await replies_on(svc, message.ticket_id)] == ["platform_inbox"]
+
+
+async def test_a_message_typed_before_the_reply_was_asked_for_is_not_its_echo(svc: Booted) -> None:
+    """Typed in Meta at 10:00, its webhook late; at 10:02 the desk asks for a reply with the
+    same words. The typed one is a person's reply (and the ticket's first response); our
+    reply keeps its own id, from its real echo, which counts as nothing."""
+    message, owner = await a_comment(svc)
+    typed_at = clock_of(svc).now()
+    clock_of(svc).advance(seconds=120)
+    asked = await svc.client.post(
+        f"/v1/tickets/{message.ticket_id}/reply", json={"text": "Thanks, Dana!"}, headers=auth(owner)
+    )
+    assert asked.status_code == 202, asked.text
+    await emitted(svc)
+    clock_of(svc).advance(seconds=5)
+    await svc.feed(ours_back(svc, message.ticket_id, "880011_46", "Thanks, Dana!", at=typed_at))
+    (typed,) = [e for e in await emitted(svc) if isinstance(e, AgentReplied)]
+    assert (typed.agent_id, typed.replied_at) == ("inbox:facebook", typed_at)
+    clock_of(svc).advance(seconds=5)
+    await svc.feed(ours_back(svc, message.ticket_id, "880011_47", "@Dana Thanks, Dana!"))
+    assert [e for e in await emitted(svc) if isinstance(e, AgentReplied)] == []
+    replies = await replies_on(svc, message.ticket_id)
+    assert [r for r in replies if r[0] == "agent"] == [("agent", "sent", "880011_47")]
+    assert [r[0] for r in replies].count("platform_inbox") == 1
+    body = await page(svc, message.ticket_id)
+    assert datetime.fromisoformat(body["first_response_at"]) == typed_at, "typed before the desk's"
+
+
+async def test_a_reply_sent_with_no_id_learns_it_from_its_echo(svc: Booted) -> None:
+    """X refused a duplicate: the lost attempt went out, so the notifier reports the reply sent
+    with no id. Its echo (same words, within the hour) names it; read again later, that id
+    still says it is ours."""
+    message, owner = await a_comment(svc)
+    asked = await svc.client.post(
+        f"/v1/tickets/{message.ticket_id}/reply", json={"text": "On its way."}, headers=auth(owner)
+    )
+    reply_id = uuid.UUID(asked.json()["reply_id"])
+    sent = DeliverySucceeded(
+        **ev(svc, message.ticket_id),
+        reply_id=reply_id,
+        brand="ourbus",
+        platform="facebook",
+        platform_message_id=None,
+        sent_at=clock_of(svc).now(),
+    )
+    await svc.feed(sent)
+    await emitted(svc)
+    clock_of(svc).advance(seconds=60)
+    await svc.feed(ours_back(svc, message.ticket_id, "880011_48", "On its way."))
+    assert [e for e in await emitted(svc) if isinstance(e, AgentReplied)] == []
+    assert await replies_on(svc, message.ticket_id) == [("agent", "sent", "880011_48")]
+    clock_of(svc).advance(seconds=3 * HOURS)  # beyond the words' window: the id settles it
+    await svc.feed(ours_back(svc, message.ticket_id, "880011_48", "On its way."))
+    assert [e for e in await emitted(svc) if isinstance(e, AgentReplied)] == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from socialdesk_schemas import (
     TicketAssigned,
     TicketEscalated,
 )
+from socialdesk_schemas.desk import TicketReopened
 from socialdesk_schemas.platforms import OwnMessageSeen
 from socialdesk_schemas.sla import SlaClockArmed, SlaClockStopped
 from tests.integration.test_desk import auth, page
@@ -78,6 +80,13 @@ class Three:
     async def to_sla(self, *events: Event) -> list[Event]:
         await self.sla.handle(*events)
         return await self.sla.svc.emitted()
+
+    async def resolve(self, ticket_id: uuid.UUID, owner: str) -> list[Event]:
+        done = await self.desk.client.post(
+            f"/v1/tickets/{ticket_id}/resolve", json={"root_cause": "answered"}, headers=auth(owner)
+        )
+        assert done.status_code == 200, done.text
+        return await self.desk.emitted()
 
 
 @pytest.fixture
@@ -204,3 +213,72 @@ async def test_an_inbox_reply_read_before_its_ticket_was_routed_counts_when_it_i
     assert [(s.clock, s.outcome) for s in only(told, SlaClockStopped)] == [("first_response", "met")]
     assert pages(await three.sla.tick(600.0)) == []
     assert (await page(three.desk, received.ticket_id))["first_response_at"] is not None
+
+
+async def test_an_inbox_reply_counted_when_routing_reopens_the_ticket_meets_the_new_clock(
+    three: Three,
+) -> None:
+    """Answered and resolved; the customer writes again and the Page answers in Meta before
+    the classifier gets to the new comment. The reopening counts that answer, and the new
+    episode's clocks start when the customer wrote (not when it was routed), so sla-monitor's
+    new first-response clock is met by it (decision 0305 addendum)."""
+    top = f"880011_{uid()}"
+    received = await three.customer_comments(top, "Where is my bag?")
+    assigned = only(await three.routed(received), TicketAssigned)
+    owner = assigned[0].agent_id
+    await three.to_sla(*assigned)
+    three.clock.advance(seconds=1)
+    seen = await three.page_comments(f"880011_{uid()}", "Found it, it comes today.", parent=top)
+    await three.to_sla(*only(await three.to_desk(seen), AgentReplied))
+    three.clock.advance(seconds=60)
+    await three.to_sla(*await three.resolve(received.ticket_id, owner))
+
+    three.clock.advance(seconds=60)
+    again = await three.customer_comments(f"880011_{uid()}", "It did not come.", parent=top)
+    assert again.ticket_id == received.ticket_id and not again.opens_ticket
+    await three.to_sla(again)
+    three.clock.advance(seconds=1)
+    answer = await three.page_comments(f"880011_{uid()}", "Sorry! A driver is on his way.", parent=top)
+    typed_at = three.clock.now()
+    assert only(await three.to_desk(again, answer), AgentReplied) == [], "resolved: counted when reopened"
+    three.clock.advance(seconds=1)
+    routed = await three.to_desk(three.classified(again))
+    assert [type(e) for e in routed] == [TicketReopened, TicketAssigned, AgentReplied]
+    reopened, replied = routed[0], routed[2]
+    assert isinstance(reopened, TicketReopened) and isinstance(replied, AgentReplied)
+    assert reopened.reopened_at == again.received_at, "the customer waits from when they wrote"
+    assert (replied.agent_id, replied.is_first_response, replied.replied_at) == (
+        "inbox:facebook",
+        True,
+        typed_at,
+    )
+    told = await three.to_sla(*routed)
+    assert ("first_response", "met") in [(s.clock, s.outcome) for s in only(told, SlaClockStopped)]
+    assert pages(await three.sla.tick(600.0)) == [], "answered in Meta: nobody is paged"
+
+
+async def test_an_inbox_reply_counted_before_the_resolve_is_not_counted_again_on_a_late_reopening(
+    three: Three,
+) -> None:
+    """The customer's second comment reaches the desk but its classification lags; the Page
+    answers in Meta (counted: the ticket is assigned), Meta's clock two minutes ahead of
+    the desk's; the ticket is resolved. The late classification reopens it: the answer was
+    the earlier episode's, and is not counted a second time."""
+    top = f"880011_{uid()}"
+    received = await three.customer_comments(top, "Is the 9:40 running?")
+    assigned = only(await three.routed(received), TicketAssigned)
+    three.clock.advance(seconds=1)
+    later = await three.customer_comments(f"880011_{uid()}", "And the 10:40?", parent=top)
+    await three.to_desk(later)
+    three.clock.advance(seconds=1)
+    seen = await three.page_comments(f"880011_{uid()}", "Both on time today.", parent=top)
+    ahead = seen.model_copy(update={"sent_at": three.clock.now() + timedelta(minutes=2)})
+    (replied,) = only(await three.to_desk(ahead), AgentReplied)
+    assert replied.is_first_response
+    three.clock.advance(seconds=1)
+    await three.resolve(received.ticket_id, assigned[0].agent_id)
+    three.clock.advance(seconds=1)
+    routed = await three.to_desk(three.classified(later))
+    assert [type(e) for e in routed] == [TicketReopened, TicketAssigned], "counted once, before the resolve"
+    reopened = routed[0]
+    assert isinstance(reopened, TicketReopened) and reopened.reopened_at > later.received_at
