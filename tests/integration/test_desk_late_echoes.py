@@ -68,6 +68,24 @@ async def replies_on(svc: Booted, ticket_id: uuid.UUID) -> list[tuple[Any, ...]]
     ]
 
 
+async def sent_without_an_id(svc: Booted, message: Any, owner: str, text: str) -> None:
+    """The owner replies ``text``; the notifier reports it sent with no platform id."""
+    asked = await svc.client.post(
+        f"/v1/tickets/{message.ticket_id}/reply", json={"text": text}, headers=auth(owner)
+    )
+    reply_id = uuid.UUID(asked.json()["reply_id"])
+    sent = DeliverySucceeded(
+        **ev(svc, message.ticket_id),
+        reply_id=reply_id,
+        brand="ourbus",
+        platform="facebook",
+        platform_message_id=None,
+        sent_at=clock_of(svc).now(),
+    )
+    await svc.feed(sent)
+    await emitted(svc)
+
+
 async def test_an_echo_hours_late_is_known_by_the_id_of_what_was_sent(svc: Booted) -> None:
     """Sent three hours after it was asked for (rate limits, an outage): the notifier's report
     names the comment; its echo, with words the platform changed, is that reply."""
@@ -125,20 +143,7 @@ async def test_the_same_words_long_after_the_send_are_someone_typing_them_again(
     """Sent with no id reported, and an hour and more later the same words come from the
     Page: beyond the window it is a person's reply, counted as such."""
     message, owner = await a_comment(svc)
-    asked = await svc.client.post(
-        f"/v1/tickets/{message.ticket_id}/reply", json={"text": "Thanks, Dana!"}, headers=auth(owner)
-    )
-    reply_id = uuid.UUID(asked.json()["reply_id"])
-    sent = DeliverySucceeded(
-        **ev(svc, message.ticket_id),
-        reply_id=reply_id,
-        brand="ourbus",
-        platform="facebook",
-        platform_message_id=None,
-        sent_at=clock_of(svc).now(),
-    )
-    await svc.feed(sent)
-    await emitted(svc)
+    await sent_without_an_id(svc, message, owner, "Thanks, Dana!")
     clock_of(svc).advance(seconds=2 * HOURS)
     await svc.feed(ours_back(svc, message.ticket_id, "880011_44", "Thanks, Dana!"))
     (typed,) = [e for e in await emitted(svc) if isinstance(e, AgentReplied)]
@@ -196,20 +201,7 @@ async def test_a_reply_sent_with_no_id_learns_it_from_its_echo(svc: Booted) -> N
     with no id. Its echo (same words, within the hour) names it; read again later, that id
     still says it is ours."""
     message, owner = await a_comment(svc)
-    asked = await svc.client.post(
-        f"/v1/tickets/{message.ticket_id}/reply", json={"text": "On its way."}, headers=auth(owner)
-    )
-    reply_id = uuid.UUID(asked.json()["reply_id"])
-    sent = DeliverySucceeded(
-        **ev(svc, message.ticket_id),
-        reply_id=reply_id,
-        brand="ourbus",
-        platform="facebook",
-        platform_message_id=None,
-        sent_at=clock_of(svc).now(),
-    )
-    await svc.feed(sent)
-    await emitted(svc)
+    await sent_without_an_id(svc, message, owner, "On its way.")
     clock_of(svc).advance(seconds=60)
     await svc.feed(ours_back(svc, message.ticket_id, "880011_48", "On its way."))
     assert [e for e in await emitted(svc) if isinstance(e, AgentReplied)] == []

@@ -21,19 +21,28 @@ from socialdesk_schemas import TicketAssigned, TicketQueued, TicketResolved
 TOKENS = {"ana": "t-ana", "ben": "t-ben"}
 
 
+_NOW = datetime(2026, 1, 1, 9, tzinfo=UTC)
+
+
+def _envelope(ticket_id: uuid.UUID) -> dict[str, Any]:
+    """What every event the assigner publishes about ``ticket_id`` carries."""
+    return {
+        "producer": "assigner",
+        "occurred_at": _NOW,
+        "ticket_id": ticket_id,
+        "correlation_id": uuid.uuid4(),
+    }
+
+
 def _assigned(ticket_id: uuid.UUID, agent: str, reason: Any = "round_robin") -> TicketAssigned:
-    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
     return TicketAssigned(
-        producer="assigner",
-        occurred_at=now,
-        ticket_id=ticket_id,
-        correlation_id=uuid.uuid4(),
+        **_envelope(ticket_id),
         brand="ourbus",
         platform="x",
         agent_id=agent,
         agent_level="L1",
         priority="high",
-        received_at=now,
+        received_at=_NOW,
         reason=reason,
     )
 
@@ -121,31 +130,23 @@ async def test_a_stop_while_waiting_for_the_new_owner_is_not_a_failure() -> None
 
 
 def _queued(ticket_id: uuid.UUID) -> TicketQueued:
-    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
     return TicketQueued(
-        producer="assigner",
-        occurred_at=now,
-        ticket_id=ticket_id,
-        correlation_id=uuid.uuid4(),
+        **_envelope(ticket_id),
         brand="ourbus",
         platform="x",
         queue="cx",
         priority="high",
-        received_at=now,
+        received_at=_NOW,
         reason="no eligible agent online with capacity",
     )
 
 
 def _resolved(ticket_id: uuid.UUID) -> TicketResolved:
-    now = datetime(2026, 1, 1, 9, tzinfo=UTC)
     return TicketResolved(
-        producer="assigner",
-        occurred_at=now,
-        ticket_id=ticket_id,
-        correlation_id=uuid.uuid4(),
+        **_envelope(ticket_id),
         brand="ourbus",
         agent_id="ana",
-        resolved_at=now,
+        resolved_at=_NOW,
         root_cause="answered",
     )
 
